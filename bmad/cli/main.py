@@ -1,0 +1,50 @@
+"""Entry point. Subcommands are imported lazily so ``bmad --help`` and ``--version`` stay fast."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from bmad import __version__
+from bmad.errors import BmadError
+
+# name -> ("module:attribute", one-line help shown by `bmad --help` without importing it)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("bmad.cli.scan:scan", "Per-function and per-file code metrics with tree-sitter."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target[0].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="bmad")
+def cli() -> None:
+    """bmad: local-first code intelligence with privacy-preserving federated learning."""
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="bmad", standalone_mode=True)
+    except BmadError as exc:  # raised outside a command's own handler (e.g. during import)
+        click.echo(f"bmad: error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)

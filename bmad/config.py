@@ -1,0 +1,113 @@
+"""Settings, merged in this order (later wins): defaults < user config < ``[tool.bmad]`` in the
+repository's pyproject.toml < the repository's ``.bmad.toml`` < ``BMAD_<SECTION>__<KEY>``
+environment variables < command-line flags (applied by the commands themselves).
+
+Keys are dotted paths, e.g. ``scan.max_file_size``; environment variables spell them
+``BMAD_SCAN__MAX_FILE_SIZE=2097152`` (values are read as TOML literals when they parse as one).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bmad.errors import BmadError
+
+ENV_PREFIX = "BMAD_"
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "scan": {
+        "max_file_size": 1024 * 1024,
+        "jobs": 0,  # 0: one worker per CPU
+    },
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+
+    def get(self, dotted_key: str) -> Any:
+        section, _, key = dotted_key.partition(".")
+        try:
+            return self.values[section][key]
+        except KeyError:
+            raise BmadError(f"unknown setting {dotted_key!r}") from None
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.values.get(name, {}))
+
+
+def user_config_path() -> Path:
+    explicit = os.environ.get("BMAD_CONFIG")
+    if explicit:
+        return Path(explicit)
+    home = os.environ.get("BMAD_HOME")
+    if home:
+        return Path(home) / "config.toml"
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("bmad")) / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BmadError(f"cannot read configuration {path}: {exc}") from exc
+
+
+def _merge(base: dict[str, dict[str, Any]], overlay: Mapping[str, Any], origin: str) -> None:
+    for section, table in overlay.items():
+        if not isinstance(table, Mapping):
+            raise BmadError(f"{origin}: [{section}] must be a table")
+        merged = base.setdefault(section, {})
+        for key, value in table.items():
+            merged[key] = copy.deepcopy(value)
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    overrides: dict[str, dict[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].partition("__")
+        overrides.setdefault(section.lower(), {})[key.lower()] = _parse_env_value(raw)
+    return overrides
+
+
+def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Merge every source for a repository (or work tree) rooted at ``root``."""
+    values = copy.deepcopy(DEFAULTS)
+    sources = ["defaults"]
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    user_path = user_config_path()
+    layers.append((str(user_path), _read_toml(user_path)))
+    if root is not None:
+        pyproject = root / "pyproject.toml"
+        tool_table = _read_toml(pyproject).get("tool", {}).get("bmad", {})
+        layers.append((f"{pyproject} [tool.bmad]", tool_table))
+        dotfile = root / ".bmad.toml"
+        layers.append((str(dotfile), _read_toml(dotfile)))
+    layers.append(("environment", _env_overrides(os.environ if environ is None else environ)))
+    for origin, layer in layers:
+        if layer:
+            _merge(values, layer, origin)
+            sources.append(origin)
+    return Config(values=values, sources=tuple(sources))

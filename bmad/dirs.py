@@ -1,0 +1,54 @@
+"""Where bmad keeps its files.
+
+``BMAD_HOME`` puts everything under one folder (tests, several participants on one machine);
+``BMAD_CACHE_DIR`` / ``BMAD_DATA_DIR`` / ``BMAD_RUNTIME_DIR`` / ``BMAD_LOG_DIR`` override one each.
+Otherwise the platform's user directories (platformdirs) are used.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP_NAME = "bmad"
+
+
+def _resolve(env_name: str, home_subdir: str, default: str) -> Path:
+    explicit = os.environ.get(env_name)
+    if explicit:
+        return Path(explicit)
+    home = os.environ.get("BMAD_HOME")
+    if home:
+        return Path(home) / home_subdir
+    return Path(default)
+
+
+def cache_dir() -> Path:
+    import platformdirs
+
+    return _resolve("BMAD_CACHE_DIR", "cache", platformdirs.user_cache_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    import platformdirs
+
+    return _resolve("BMAD_DATA_DIR", "data", platformdirs.user_data_dir(APP_NAME))
+
+
+def runtime_dir() -> Path:
+    import platformdirs
+
+    return _resolve("BMAD_RUNTIME_DIR", "run", platformdirs.user_runtime_dir(APP_NAME))
+
+
+def log_dir() -> Path:
+    import platformdirs
+
+    return _resolve("BMAD_LOG_DIR", "log", platformdirs.user_log_dir(APP_NAME))
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) and make the leaf owner-only (0700)."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path

@@ -1,0 +1,64 @@
+"""Plain data produced by the code extractor; safe to pickle, cache and serialise."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionMetrics:
+    name: str
+    qualified_name: str
+    start_line: int  # 1-based, inclusive
+    end_line: int
+    nloc: int  # lines holding code (not blank, not only comment)
+    length: int  # end_line - start_line + 1
+    ccn: int  # cyclomatic complexity, lizard's token rule
+    cognitive: int  # SonarSource cognitive complexity
+    max_nesting: int
+    params: int
+    returns: int  # exit points: return/throw/raise/exit statements
+    tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FunctionMetrics:
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class FileMetrics:
+    language: str
+    loc: int  # physical lines
+    sloc: int  # lines with code
+    comment_lines: int  # lines holding a comment (a line with code and a comment counts in both)
+    blank_lines: int
+    has_syntax_errors: bool
+    functions: tuple[FunctionMetrics, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "loc": self.loc,
+            "sloc": self.sloc,
+            "comment_lines": self.comment_lines,
+            "blank_lines": self.blank_lines,
+            "has_syntax_errors": self.has_syntax_errors,
+            "functions": [function.to_dict() for function in self.functions],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FileMetrics:
+        functions = tuple(FunctionMetrics.from_dict(item) for item in data["functions"])
+        return cls(
+            language=data["language"],
+            loc=data["loc"],
+            sloc=data["sloc"],
+            comment_lines=data["comment_lines"],
+            blank_lines=data["blank_lines"],
+            has_syntax_errors=data["has_syntax_errors"],
+            functions=functions,
+        )
