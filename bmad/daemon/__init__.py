@@ -1,0 +1,1 @@
+"""The background daemon, its SQLite store and its local API."""
