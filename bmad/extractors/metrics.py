@@ -30,6 +30,25 @@ class FunctionMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportRef:
+    """One import/include/use as written in a file; resolved later by the architecture lens."""
+
+    target: str  # as written: "os.path", "./util", "github.com/x/y/z", "crate::a::b", "foo.h"
+    line: int
+    kind: str = "import"  # language-specific: import, from, require, include, include_system, use, mod
+    names: tuple[str, ...] = ()  # imported names (Python "from x import a, b"; JS named imports)
+    level: int = 0  # Python relative-import dots
+    dynamic: bool = False  # computed or conditional: never resolved, counted as unresolved
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportRef:
+        return cls(**{**data, "names": tuple(data.get("names", ()))})
+
+
+@dataclass(frozen=True, slots=True)
 class FileMetrics:
     language: str
     loc: int  # physical lines
@@ -38,6 +57,7 @@ class FileMetrics:
     blank_lines: int
     has_syntax_errors: bool
     functions: tuple[FunctionMetrics, ...] = field(default=())
+    imports: tuple[ImportRef, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +68,7 @@ class FileMetrics:
             "blank_lines": self.blank_lines,
             "has_syntax_errors": self.has_syntax_errors,
             "functions": [function.to_dict() for function in self.functions],
+            "imports": [ref.to_dict() for ref in self.imports],
         }
 
     @classmethod
@@ -61,4 +82,5 @@ class FileMetrics:
             blank_lines=data["blank_lines"],
             has_syntax_errors=data["has_syntax_errors"],
             functions=functions,
+            imports=tuple(ImportRef.from_dict(item) for item in data.get("imports", ())),
         )
