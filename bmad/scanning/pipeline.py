@@ -1,0 +1,332 @@
+"""The scan pipeline: read and check bytes, consult the content cache, analyse the rest in
+worker processes, and return results in path order whatever the completion order."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bmad import git
+from bmad.errors import BmadError
+from bmad.extractors.metrics import FileMetrics
+from bmad.scanning.analyse import Job, Outcome, analyse_batch, analyser_version
+from bmad.scanning.cache import MetricsCache
+from bmad.scanning.discovery import Candidate, Skipped, discover
+
+if TYPE_CHECKING:
+    import pygit2
+
+DEFAULT_MAX_FILE_SIZE = 1024 * 1024
+BATCH_BYTES = 8 * 1024 * 1024  # bytes read ahead of the workers
+CHUNK_FILES = 16  # files per task sent to a worker
+BINARY_PROBE = 8000  # like git: a NUL in the first 8000 bytes means binary
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+ProgressCallback = Callable[[int, int], None]  # (files done, files in total)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    jobs: int = 0  # 0: one worker per CPU
+    use_cache: bool = True
+    languages: frozenset[str] | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    cache_path: Path | None = None  # None: the user's cache store
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    path: str
+    language: str
+    metrics: FileMetrics
+
+
+@dataclass(slots=True)
+class ScanResult:
+    root: Path
+    files: list[ScannedFile] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    analysed: int = 0  # files parsed in this run
+    cache_hits: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    path: str
+    language: str
+    is_header: bool
+    data: bytes  # UTF-8, ready to parse
+    blob_id: str  # of the bytes as stored, before any transcoding
+
+
+def effective_jobs(requested: int) -> int:
+    return requested if requested > 0 else (os.cpu_count() or 1)
+
+
+def check_bytes(raw: bytes, max_size: int) -> bytes | str:
+    """The bytes to parse, as UTF-8, or the reason the file cannot be analysed."""
+    if len(raw) > max_size:
+        return f"larger than the size limit ({len(raw)} > {max_size} bytes)"
+    if raw.startswith(UTF16_BOMS):
+        try:
+            return raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return "binary (invalid UTF-16)"
+    if b"\x00" in raw[:BINARY_PROBE]:
+        return "binary (NUL bytes)"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (invalid byte at offset {exc.start})"
+    return raw
+
+
+def _read_candidate(candidate: Candidate, max_size: int) -> Source | Skipped:
+    try:
+        size = candidate.location.stat().st_size
+        if size > max_size:
+            return Skipped(
+                candidate.path, f"larger than the size limit ({size} > {max_size} bytes)"
+            )
+        raw = candidate.location.read_bytes()
+    except FileNotFoundError:
+        return Skipped(candidate.path, "missing from the work tree")
+    except IsADirectoryError:
+        return Skipped(candidate.path, "is a directory")
+    except OSError as exc:
+        return Skipped(candidate.path, f"unreadable: {exc.strerror or exc}")
+    checked = check_bytes(raw, max_size)
+    if isinstance(checked, str):
+        return Skipped(candidate.path, checked)
+    blob_id = candidate.tracked_blob_id
+    if blob_id is None or blob_id != git.blob_id_of(raw):
+        blob_id = git.blob_id_of(raw)
+    is_header = candidate.location.suffix.lower() == ".h"
+    return Source(candidate.path, candidate.language, is_header, checked, blob_id)
+
+
+class _Workers:
+    """Runs analysis jobs in this process or over a pool, keeping a bounded number in flight."""
+
+    def __init__(self, jobs: int) -> None:
+        self.pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+        self.max_in_flight = jobs * 2
+        self.in_flight: deque[Future[list[Outcome]]] = deque()
+        self.ready: list[Outcome] = []
+
+    def submit(self, jobs: list[Job]) -> None:
+        for start in range(0, len(jobs), CHUNK_FILES):
+            chunk = jobs[start : start + CHUNK_FILES]
+            if self.pool is None:
+                self.ready.extend(analyse_batch(chunk))
+                continue
+            while len(self.in_flight) >= self.max_in_flight:
+                self.ready.extend(self.in_flight.popleft().result())
+            self.in_flight.append(self.pool.submit(analyse_batch, chunk))
+
+    def take_ready(self) -> list[Outcome]:
+        while self.in_flight and self.in_flight[0].done():
+            self.ready.extend(self.in_flight.popleft().result())
+        ready, self.ready = self.ready, []
+        return ready
+
+    def drain(self) -> list[Outcome]:
+        while self.in_flight:
+            self.ready.extend(self.in_flight.popleft().result())
+        return self.take_ready()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _open_cache(options: ScanOptions, result: ScanResult) -> MetricsCache | None:
+    if not options.use_cache:
+        return None
+    from bmad.daemon.store import cache_store_path
+
+    path = options.cache_path or cache_store_path()
+    try:
+        return MetricsCache.open(path, analyser_version())
+    except BmadError as exc:
+        result.warnings.append(f"cache disabled: {exc.message}")
+        return None
+
+
+class _Analysis:
+    """One pass over a stream of sources: cache look-ups in batches, misses to the workers."""
+
+    def __init__(
+        self,
+        total: int,
+        options: ScanOptions,
+        result: ScanResult,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.total = total
+        self.result = result
+        self.progress = progress
+        self.cache = _open_cache(options, result)
+        self.workers = _Workers(effective_jobs(options.jobs))
+        self.metrics_by_path: dict[str, FileMetrics] = {}
+        self.waiting: dict[str, Source] = {}
+        self.done = 0
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self.progress is not None and count:
+            self.progress(self.done, self.total)
+
+    def skip(self, item: Skipped) -> None:
+        self.result.skipped.append(item)
+        self.advance(1)
+
+    def collect(self, outcomes: list[Outcome]) -> None:
+        fresh: dict[tuple[str, str], FileMetrics] = {}
+        for path, outcome in outcomes:
+            source = self.waiting.pop(path)
+            if isinstance(outcome, str):
+                self.result.skipped.append(Skipped(path, outcome))
+            else:
+                self.metrics_by_path[path] = outcome
+                fresh[(source.blob_id, source.language)] = outcome
+        self.result.analysed += len(fresh)
+        if self.cache is not None and fresh:
+            try:
+                self.cache.save(fresh)
+            except BmadError as exc:
+                self.result.warnings.append(exc.message)
+        self.advance(len(outcomes))
+
+    def flush(self, batch: list[Source]) -> None:
+        keys = [(source.blob_id, source.language) for source in batch]
+        hits = self.cache.lookup(keys) if self.cache is not None else {}
+        jobs: list[Job] = []
+        for source, key in zip(batch, keys, strict=True):
+            cached = hits.get(key)
+            if cached is not None:
+                self.metrics_by_path[source.path] = cached
+                self.result.cache_hits += 1
+            else:
+                self.waiting[source.path] = source
+                jobs.append((source.path, source.language, source.data, source.is_header))
+        self.advance(len(batch) - len(jobs))
+        self.workers.submit(jobs)
+        self.collect(self.workers.take_ready())
+
+    def run(self, items: Iterable[Source | Skipped]) -> None:
+        batch: list[Source] = []
+        batch_bytes = 0
+        for item in items:
+            if isinstance(item, Skipped):
+                self.skip(item)
+                continue
+            batch.append(item)
+            batch_bytes += len(item.data)
+            if batch_bytes >= BATCH_BYTES:
+                self.flush(batch)
+                batch, batch_bytes = [], 0
+        self.flush(batch)
+        self.collect(self.workers.drain())
+
+    def close(self) -> None:
+        self.workers.close()
+        if self.cache is not None:
+            self.cache.close()
+
+
+def analyse_sources(
+    items: Iterable[Source | Skipped],
+    total: int,
+    options: ScanOptions,
+    result: ScanResult,
+    progress: ProgressCallback | None = None,
+) -> None:
+    """Fill ``result`` with metrics for every source (from the cache or freshly analysed)."""
+    analysis = _Analysis(total, options, result, progress)
+    try:
+        analysis.run(items)
+    finally:
+        analysis.close()
+    found = analysis.metrics_by_path
+    result.files = [ScannedFile(path, found[path].language, found[path]) for path in sorted(found)]
+    result.skipped.sort(key=lambda item: item.path)
+
+
+def scan_paths(
+    paths: Sequence[Path], options: ScanOptions, progress: ProgressCallback | None = None
+) -> ScanResult:
+    """Scan files and folders as ``bmad scan`` does."""
+    started = time.perf_counter()
+    discovery = discover(paths, options.languages)
+    result = ScanResult(root=discovery.root, skipped=list(discovery.skipped))
+    reads: Iterator[Source | Skipped] = (
+        _read_candidate(candidate, options.max_file_size) for candidate in discovery.candidates
+    )
+    analyse_sources(reads, len(discovery.candidates), options, result, progress)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def scan_repository(path: Path, options: ScanOptions | None = None) -> ScanResult:
+    """The work tree of the repository at ``path`` (or the folder, outside git)."""
+    repository = git.find_work_tree(path)
+    root = git.work_tree_root(repository) if repository is not None else path.resolve()
+    return scan_paths([root], options or ScanOptions())
+
+
+def _read_blob(
+    repository: pygit2.Repository, tree_file: git.TreeFile, language: str, max_size: int
+) -> Source | Skipped:
+    assert tree_file.blob_id is not None
+    try:
+        raw = git.read_blob(repository, tree_file.blob_id)
+    except BmadError as exc:
+        return Skipped(tree_file.path, exc.message)
+    checked = check_bytes(raw, max_size)
+    if isinstance(checked, str):
+        return Skipped(tree_file.path, checked)
+    is_header = tree_file.path.lower().endswith(".h")
+    return Source(tree_file.path, language, is_header, checked, tree_file.blob_id)
+
+
+def scan_commit(repo_path: Path, revision: str, options: ScanOptions | None = None) -> ScanResult:
+    """Metrics of every supported file in the tree of a commit, from git's objects."""
+    from bmad.extractors.languages import language_for_path
+
+    options = options or ScanOptions()
+    started = time.perf_counter()
+    repository = git.open_repository(repo_path)
+    result = ScanResult(root=Path(repository.workdir or repository.path).resolve())
+    wanted: list[tuple[git.TreeFile, str]] = []
+    for tree_file in git.commit_tree_files(repository, revision):
+        language = language_for_path(tree_file.path)
+        if language is None or (options.languages and language not in options.languages):
+            continue
+        if tree_file.mode in (git.MODE_SYMLINK, git.MODE_GITLINK):
+            continue
+        wanted.append((tree_file, language))
+    reads = (
+        _read_blob(repository, tree_file, language, options.max_file_size)
+        for tree_file, language in sorted(wanted, key=lambda pair: pair[0].path)
+    )
+    analyse_sources(reads, len(wanted), options, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def cognitive_by_path(repo_path: Path, commit_id: str) -> dict[str, int]:
+    """Total cognitive complexity of each supported file in a commit's tree (for hotspots)."""
+    result = scan_commit(repo_path, commit_id)
+    return {
+        scanned.path: sum(function.cognitive for function in scanned.metrics.functions)
+        for scanned in result.files
+    }
