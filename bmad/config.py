@@ -25,6 +25,20 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_file_size": 1024 * 1024,
         "jobs": 0,  # 0: one worker per CPU
     },
+    "daemon": {
+        "poll_interval": 2.0,  # seconds between stat() polls of HEAD, refs and index
+        "workers": 1,  # repositories mined at the same time
+        "nice": 10,
+        "batch_size": 64,  # files per transaction when mining code metrics
+        "throttle_ms": 0,  # pause between two units of work, to leave the CPU to the user
+        "backoff_base": 5.0,  # seconds before the first retry after an error; doubles each time
+        "backoff_max": 600.0,
+        "max_message_bytes": 4 * 1024 * 1024,
+        "connection_timeout": 30.0,  # idle seconds before the server drops a connection
+        "max_connections": 32,
+        "log_max_bytes": 1024 * 1024,
+        "log_backups": 3,
+    },
 }
 
 
