@@ -21,6 +21,16 @@ from bmad.errors import BmadError
 ENV_PREFIX = "BMAD_"
 
 DEFAULTS: dict[str, dict[str, Any]] = {
+    "architecture": {
+        # a hub has fan-in and fan-out both >= max(minimum, that percentile over all modules)
+        "hub_min_ca": 5,
+        "hub_min_ce": 5,
+        "hub_percentile": 0.9,
+        # ordered layers, highest first: globs, lists of globs or {name, paths} tables
+        "layers": [],
+        # shortest cycle per module is searched in cycles of at most this many modules
+        "max_cycle_search": 2000,
+    },
     "scan": {
         "max_file_size": 1024 * 1024,
         "jobs": 0,  # 0: one worker per CPU
