@@ -13,6 +13,10 @@ from bmad.errors import BmadError
 
 # name -> ("module:attribute", one-line help shown by `bmad --help` without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "architecture": (
+        "bmad.cli.architecture:architecture",
+        "Import graph: cycles, coupling, hubs, layer violations, dependencies.",
+    ),
     "scan": ("bmad.cli.scan:scan", "Per-function and per-file code metrics with tree-sitter."),
     "repo": ("bmad.cli.repo:repo", "Register the repositories the daemon keeps analysed."),
 }
