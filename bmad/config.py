@@ -35,6 +35,26 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_file_size": 1024 * 1024,
         "jobs": 0,  # 0: one worker per CPU
     },
+    "history": {
+        # matched case-insensitively against commit subjects; a revert is never also a fix
+        "fix_patterns": [
+            r"\bfix(?:e[sd]|ing)?\b",
+            r"\bbug(?:s|fix(?:es)?)?\b",
+            r"\bhotfix(?:es)?\b",
+            r"\bpatch(?:e[sd])?\b",
+        ],
+        "revert_patterns": [r"^revert\b"],
+        "min_revs": 5,
+        "min_shared_revs": 5,
+        "min_coupling": 30,
+        "max_coupling": 100,
+        "max_changeset": 30,
+        "island_share": 0.95,
+        "inactive_months": 6,
+        "max_files_per_commit": 5000,
+        "jobs": 0,  # mining worker processes; 0: one per CPU
+        "top": 10,
+    },
     "daemon": {
         "poll_interval": 2.0,  # seconds between stat() polls of HEAD, refs and index
         "workers": 1,  # repositories mined at the same time

@@ -13,6 +13,7 @@ from bmad.errors import BmadError
 
 # name -> ("module:attribute", one-line help shown by `bmad --help` without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "history": ("bmad.cli.history:history", "Workflow measures mined from git history."),
     "architecture": (
         "bmad.cli.architecture:architecture",
         "Import graph: cycles, coupling, hubs, layer violations, dependencies.",

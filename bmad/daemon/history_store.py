@@ -1,0 +1,282 @@
+"""Mined history in the bmad store, and the incremental miner the CLI and the daemon call.
+
+One *source* is a (git directory, revision, rename mode); it remembers the tip it was mined
+up to. :func:`update_history` mines only the commits after that tip, or everything again when
+the tip is no longer in the revision's history (force-push, rebase, amended commits).
+Commits are written in batches, one transaction each; a run that dies part-way leaves whole
+batches behind and the next run skips the commits already stored.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bmad.daemon.store import Store, data_store_path, open_store
+from bmad.errors import BmadError
+from bmad.extractors.history import CommitRecord, FileChange
+from bmad.extractors.history_git import (
+    MiningSettings,
+    RepositoryInfo,
+    commits_between,
+    describe,
+    grafted_commits,
+    is_ancestor,
+    open_repository,
+    read_commits,
+    resolve_tip,
+)
+
+COMPONENT = "history"
+BATCH_SIZE = 500
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE history_sources (
+        id INTEGER PRIMARY KEY,
+        git_dir TEXT NOT NULL,
+        rev TEXT NOT NULL,
+        follow_renames INTEGER NOT NULL,
+        tip TEXT,
+        updated_at INTEGER,
+        UNIQUE (git_dir, rev, follow_renames)
+    );
+    CREATE TABLE history_commits (
+        source_id INTEGER NOT NULL REFERENCES history_sources (id),
+        commit_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        parents TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        author_email TEXT NOT NULL,
+        author_time INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (source_id, commit_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX history_commits_order ON history_commits (source_id, seq);
+    CREATE TABLE history_changes (
+        source_id INTEGER NOT NULL,
+        commit_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        status TEXT NOT NULL,
+        added INTEGER NOT NULL,
+        deleted INTEGER NOT NULL,
+        old_path TEXT,
+        is_binary INTEGER NOT NULL,
+        PRIMARY KEY (source_id, commit_id, position)
+    ) WITHOUT ROWID;
+    """,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: int
+    tip: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateResult:
+    info: RepositoryInfo
+    source_id: int | None  # None when the repository has no commit to mine
+    tip: str | None
+    new_commits: int
+    rewritten: bool  # the previous tip had left the history: everything was mined again
+    seconds: float
+
+    def notes(self) -> list[str]:
+        found = self.info.notes()
+        if self.rewritten:
+            found.append(
+                "history was rewritten since the last run (previous tip unreachable): re-mined"
+            )
+        return found
+
+
+def open_history_store(path: Path | None = None) -> HistoryStore:
+    return HistoryStore(open_store(path or data_store_path(), COMPONENT, MIGRATIONS))
+
+
+class HistoryStore:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def source(self, git_dir: str, rev: str, follow_renames: bool) -> Source:
+        connection = self.store.connection
+        key = (git_dir, rev, int(follow_renames))
+        row = connection.execute(
+            "SELECT id, tip FROM history_sources "
+            "WHERE git_dir = ? AND rev = ? AND follow_renames = ?",
+            key,
+        ).fetchone()
+        if row is None:
+            with self.store.transaction() as tx:
+                tx.execute(
+                    "INSERT INTO history_sources (git_dir, rev, follow_renames) VALUES (?, ?, ?) "
+                    "ON CONFLICT DO NOTHING",
+                    key,
+                )
+            row = connection.execute(
+                "SELECT id, tip FROM history_sources "
+                "WHERE git_dir = ? AND rev = ? AND follow_renames = ?",
+                key,
+            ).fetchone()
+        return Source(id=int(row[0]), tip=row[1])
+
+    def stored_ids(self, source_id: int) -> set[str]:
+        rows = self.store.connection.execute(
+            "SELECT commit_id FROM history_commits WHERE source_id = ?", (source_id,)
+        )
+        return {row[0] for row in rows}
+
+    def append(self, source_id: int, commits: Sequence[CommitRecord]) -> None:
+        """Store one batch of commits (after those already stored) in one transaction."""
+        with self.store.transaction() as tx:
+            (last,) = tx.execute(
+                "SELECT COALESCE(MAX(seq), -1) FROM history_commits WHERE source_id = ?",
+                (source_id,),
+            ).fetchone()
+            tx.executemany(
+                "INSERT OR IGNORE INTO history_commits (source_id, commit_id, seq, parents, "
+                "author_name, author_email, author_time, subject, note) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        source_id,
+                        commit.id,
+                        last + 1 + offset,
+                        " ".join(commit.parents),
+                        commit.author_name,
+                        commit.author_email,
+                        commit.author_time,
+                        commit.subject,
+                        commit.note,
+                    )
+                    for offset, commit in enumerate(commits)
+                ),
+            )
+            tx.executemany(
+                "INSERT OR IGNORE INTO history_changes (source_id, commit_id, position, path, "
+                "status, added, deleted, old_path, is_binary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        source_id,
+                        commit.id,
+                        position,
+                        change.path,
+                        change.status,
+                        change.added,
+                        change.deleted,
+                        change.old_path,
+                        int(change.binary),
+                    )
+                    for commit in commits
+                    for position, change in enumerate(commit.changes)
+                ),
+            )
+
+    def set_tip(self, source_id: int, tip: str) -> None:
+        with self.store.transaction() as tx:
+            tx.execute(
+                "UPDATE history_sources SET tip = ?, updated_at = ? WHERE id = ?",
+                (tip, int(time.time()), source_id),
+            )
+
+    def reset(self, source_id: int) -> None:
+        with self.store.transaction() as tx:
+            tx.execute("DELETE FROM history_changes WHERE source_id = ?", (source_id,))
+            tx.execute("DELETE FROM history_commits WHERE source_id = ?", (source_id,))
+            tx.execute("UPDATE history_sources SET tip = NULL WHERE id = ?", (source_id,))
+
+    def commits(self, source_id: int) -> list[CommitRecord]:
+        """Every stored commit of the source, oldest first (parents before children)."""
+        connection = self.store.connection
+        changes: dict[str, list[FileChange]] = {}
+        for commit_id, path, status, added, deleted, old_path, binary in connection.execute(
+            "SELECT commit_id, path, status, added, deleted, old_path, is_binary "
+            "FROM history_changes WHERE source_id = ? ORDER BY commit_id, position",
+            (source_id,),
+        ):
+            changes.setdefault(commit_id, []).append(
+                FileChange(path, status, added, deleted, old_path, bool(binary))
+            )
+        return [
+            CommitRecord(
+                id=commit_id,
+                parents=tuple(parents.split()),
+                author_name=name,
+                author_email=email,
+                author_time=author_time,
+                subject=subject,
+                changes=tuple(changes.get(commit_id, ())),
+                note=note,
+            )
+            for commit_id, parents, name, email, author_time, subject, note in connection.execute(
+                "SELECT commit_id, parents, author_name, author_email, author_time, subject, note "
+                "FROM history_commits WHERE source_id = ? ORDER BY seq",
+                (source_id,),
+            )
+        ]
+
+
+def update_history(
+    store: HistoryStore,
+    repository_path: Path,
+    rev: str | None = None,
+    settings: MiningSettings | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> UpdateResult:
+    """Bring the stored history of ``rev`` (default HEAD) up to date; mine only what is new."""
+    settings = settings or MiningSettings()
+    started = time.perf_counter()
+    repository = open_repository(repository_path)
+    info = describe(repository)
+    tip = resolve_tip(repository, rev)
+    if tip is None:
+        return UpdateResult(info, None, None, 0, False, time.perf_counter() - started)
+    source = store.source(info.git_dir, rev or "HEAD", settings.follow_renames)
+    rewritten = False
+    hide = source.tip
+    if source.tip is not None and not is_ancestor(repository, source.tip, tip):
+        store.reset(source.id)
+        rewritten, hide = True, None
+    new_commits = 0
+    if source.tip != tip:
+        ids = commits_between(repository, tip, hide)
+        known = store.stored_ids(source.id)
+        pending = [commit_id for commit_id in ids if commit_id not in known]
+        new_commits = len(pending)
+        try:
+            for batch in _batches(
+                read_commits(info.git_dir, pending, settings, grafted_commits(repository)),
+                batch_size,
+            ):
+                store.append(source.id, batch)
+        except sqlite3.Error as exc:
+            raise BmadError(f"cannot store the mined history: {exc}") from exc
+        store.set_tip(source.id, tip)
+    return UpdateResult(info, source.id, tip, new_commits, rewritten, time.perf_counter() - started)
+
+
+def _batches(commits: Iterable[CommitRecord], size: int) -> Iterable[list[CommitRecord]]:
+    batch: list[CommitRecord] = []
+    for commit in commits:
+        batch.append(commit)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

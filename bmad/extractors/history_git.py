@@ -1,0 +1,281 @@
+"""All of history mining's git access (pygit2): open, resolve, walk, and diff commits.
+
+pygit2 is imported inside the functions so that importing this module stays cheap.
+
+Speed: per commit one tree-to-tree diff with no context lines; the per-file line counts come
+from each patch's ``line_stats`` (``Diff.stats`` only has totals). Strict hash verification
+of every object read is switched off for the mining process: it cost ~25% of the time, and
+the objects are only read. Large walks are split over worker processes (2 cores gave ~1.5x).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bmad.errors import BmadError
+from bmad.extractors.history import CommitRecord, FileChange
+
+if TYPE_CHECKING:
+    import pygit2
+
+PARALLEL_MIN_COMMITS = 400
+CHUNK_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryInfo:
+    git_dir: str  # resolved path of the repository's git directory: the store's key
+    work_tree: str | None
+    bare: bool
+    shallow: bool
+    head_detached: bool
+    head_unborn: bool  # empty repository or HEAD naming a branch with no commit yet
+    head: str  # what HEAD points at: a branch name, "(detached)" or "(unborn <name>)"
+
+    def notes(self) -> list[str]:
+        found = []
+        if self.shallow:
+            found.append(
+                "shallow clone: history stops at the grafted commits, whose changes are not counted"
+            )
+        if self.head_detached:
+            found.append("HEAD is detached: mining the history of the checked-out commit")
+        if self.head_unborn:
+            found.append(f"no commits yet on {self.head}")
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class MiningSettings:
+    follow_renames: bool = True
+    max_files_per_commit: int = 5_000  # beyond this, files count as revisions without lines
+    jobs: int = 0  # worker processes; 0: one per CPU
+
+
+def open_repository(path: Path) -> pygit2.Repository:
+    """The repository at or above ``path``; exit code 2 when there is none."""
+    import pygit2
+
+    if not path.exists():
+        raise BmadError(f"{path}: no such file or directory")
+    try:
+        location = pygit2.discover_repository(str(path))
+    except pygit2.GitError as exc:
+        raise BmadError(f"{path}: not a git repository ({exc})") from exc
+    if location is None:
+        raise BmadError(f"{path}: not a git repository")
+    try:
+        return pygit2.Repository(location)
+    except pygit2.GitError as exc:
+        raise BmadError(f"{path}: cannot open the git repository: {exc}") from exc
+
+
+def describe(repository: pygit2.Repository) -> RepositoryInfo:
+    import pygit2
+
+    detached = unborn = False
+    try:
+        unborn = repository.head_is_unborn
+        detached = repository.head_is_detached
+        head_ref = repository.references.get("HEAD")
+        target = head_ref.target if head_ref is not None else "HEAD"
+        name = str(target).removeprefix("refs/heads/") if isinstance(target, str) else "HEAD"
+    except pygit2.GitError:
+        unborn, name = True, "HEAD"
+    if detached:
+        head = "(detached)"
+    elif unborn:
+        head = f"(unborn {name})"
+    else:
+        head = name
+    return RepositoryInfo(
+        git_dir=str(Path(repository.path).resolve()),
+        work_tree=None if repository.workdir is None else str(Path(repository.workdir).resolve()),
+        bare=repository.is_bare,
+        shallow=repository.is_shallow,
+        head_detached=detached,
+        head_unborn=unborn,
+        head=head,
+    )
+
+
+def resolve_tip(repository: pygit2.Repository, rev: str | None) -> str | None:
+    """The commit id to mine from: ``rev`` or HEAD. None when HEAD has no commit yet."""
+    import pygit2
+
+    if rev is None:
+        if repository.head_is_unborn:
+            return None
+        rev = "HEAD"
+    try:
+        commit = repository.revparse_single(rev).peel(pygit2.Commit)
+    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
+        raise BmadError(f"{rev!r} does not name a commit in this repository: {exc}") from exc
+    return str(commit.id)
+
+
+def is_ancestor(repository: pygit2.Repository, ancestor: str, descendant: str) -> bool:
+    """True when ``ancestor`` is still in ``descendant``'s history (False if it is gone)."""
+    import pygit2
+
+    if ancestor == descendant:
+        return True
+    try:
+        repository[ancestor]
+        return bool(repository.descendant_of(descendant, ancestor))
+    except (KeyError, ValueError, pygit2.GitError):
+        return False
+
+
+def grafted_commits(repository: pygit2.Repository) -> frozenset[str]:
+    """Commits whose parents a shallow clone cut off (listed in ``.git/shallow``)."""
+    if not repository.is_shallow:
+        return frozenset()
+    try:
+        text = (Path(repository.path) / "shallow").read_text(encoding="ascii")
+    except OSError:
+        return frozenset()
+    return frozenset(line.strip() for line in text.splitlines() if line.strip())
+
+
+def commits_between(repository: pygit2.Repository, tip: str, hide: str | None) -> list[str]:
+    """Ids of the commits reachable from ``tip`` but not from ``hide``, parents first."""
+    import pygit2
+    from pygit2.enums import SortMode
+
+    walker = repository.walk(tip, SortMode.TOPOLOGICAL | SortMode.REVERSE)
+    if hide is not None:
+        walker.hide(hide)
+    ids: list[str] = []
+    try:
+        for commit in walker:
+            ids.append(str(commit.id))
+    except pygit2.GitError as exc:
+        raise BmadError(f"cannot walk the history from {tip[:12]}: {exc}") from exc
+    return ids
+
+
+def read_commits(
+    git_dir: str, ids: Sequence[str], settings: MiningSettings, grafted: frozenset[str]
+) -> Iterator[CommitRecord]:
+    """One :class:`CommitRecord` per id, in the given order."""
+    jobs = settings.jobs if settings.jobs > 0 else (os.cpu_count() or 1)
+    if jobs < 2 or len(ids) < PARALLEL_MIN_COMMITS:
+        reader = _Reader(git_dir, settings, grafted)
+        for commit_id in ids:
+            yield reader.read(commit_id)
+        return
+    chunks = [list(ids[i : i + CHUNK_SIZE]) for i in range(0, len(ids), CHUNK_SIZE)]
+    # spawn, not fork: the daemon that calls this runs threads
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(
+        jobs, initializer=_init_worker, initargs=(git_dir, settings, grafted)
+    ) as pool:
+        for records in pool.imap(_read_chunk, chunks):
+            yield from records
+
+
+_worker: _Reader | None = None
+
+
+def _init_worker(git_dir: str, settings: MiningSettings, grafted: frozenset[str]) -> None:
+    global _worker  # noqa: PLW0603 - one reader per worker process
+    _worker = _Reader(git_dir, settings, grafted)
+
+
+def _read_chunk(ids: list[str]) -> list[CommitRecord]:
+    assert _worker is not None
+    return [_worker.read(commit_id) for commit_id in ids]
+
+
+class _Reader:
+    def __init__(self, git_dir: str, settings: MiningSettings, grafted: frozenset[str]) -> None:
+        import pygit2
+
+        pygit2.settings.enable_strict_hash_verification(False)
+        self.repository = pygit2.Repository(git_dir)
+        self.settings = settings
+        self.grafted = grafted
+        try:
+            self.mailmap: pygit2.Mailmap | None = pygit2.Mailmap.from_repository(self.repository)
+        except pygit2.GitError:
+            self.mailmap = None
+
+    def read(self, commit_id: str) -> CommitRecord:
+        import pygit2
+
+        commit = self.repository[commit_id]
+        assert isinstance(commit, pygit2.Commit)
+        author = commit.author
+        if self.mailmap is not None:
+            author = self.mailmap.resolve_signature(author)
+        parents = tuple(str(parent) for parent in commit.parent_ids)
+        base = CommitRecord(
+            id=commit_id,
+            parents=parents,
+            author_name=author.name,
+            author_email=author.email,
+            author_time=author.time,
+            subject=commit.message.split("\n", 1)[0].strip(),
+        )
+        if commit_id in self.grafted:
+            return replace(
+                base,
+                changes=(),
+                note="shallow clone boundary: parents missing, changes not counted",
+            )
+        try:
+            if len(parents) > 1:
+                return replace(base, changes=self._merge_changes(commit), note="")
+            return self._diff_changes(base, commit)
+        except (KeyError, pygit2.GitError) as exc:
+            return replace(base, changes=(), note=f"missing objects, changes not counted ({exc})")
+
+    def _merge_changes(self, commit: pygit2.Commit) -> tuple[FileChange, ...]:
+        """Files the merge changed against every parent: its own work, without churn."""
+        changed: set[str] | None = None
+        for parent in commit.parents:
+            diff = parent.tree.diff_to_tree(commit.tree)
+            paths = {delta.new_file.path for delta in diff.deltas}
+            changed = paths if changed is None else changed & paths
+        return tuple(FileChange(path, "M") for path in sorted(changed or ()))
+
+    def _diff_changes(self, base: CommitRecord, commit: pygit2.Commit) -> CommitRecord:
+        if commit.parents:
+            diff = commit.parents[0].tree.diff_to_tree(commit.tree, context_lines=0)
+        else:
+            diff = commit.tree.diff_to_tree(swap=True, context_lines=0)
+        if self.settings.follow_renames:
+            diff.find_similar()
+        if len(diff) > self.settings.max_files_per_commit:
+            changes = tuple(_change(delta, 0, 0) for delta in diff.deltas)
+            note = (
+                f"{len(changes)} files changed (more than "
+                f"{self.settings.max_files_per_commit}): line counts not computed"
+            )
+            return replace(base, changes=changes, note=note)
+        found = []
+        for patch in diff:
+            if patch is None:
+                continue
+            _, added, deleted = patch.line_stats
+            found.append(_change(patch.delta, added, deleted))
+        return replace(base, changes=tuple(found), note="")
+
+
+def _change(delta: pygit2.DiffDelta, added: int, deleted: int) -> FileChange:
+    status = delta.status_char()
+    renamed = status in ("R", "C")
+    return FileChange(
+        path=delta.new_file.path if status != "D" else delta.old_file.path,
+        status="R" if status == "R" else ("A" if status == "C" else status),
+        added=added,
+        deleted=deleted,
+        old_path=delta.old_file.path if renamed and status == "R" else None,
+        binary=bool(delta.is_binary),
+    )
