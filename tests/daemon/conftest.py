@@ -68,6 +68,11 @@ def commit() -> Committer:
     return commit_files
 
 
+@pytest.fixture(name="python_function")
+def python_function_fixture() -> Callable[[int], str]:
+    return python_function
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path) -> Callable[..., Path]:
     def factory(name: str = "project", files: dict[str, str] | None = None) -> Path:

@@ -1,0 +1,257 @@
+"""Incremental mining of one repository as a sequence of steps.
+
+A mining step is a callable ``(MiningContext) -> StepReport``; it does its work in units,
+each committed in one store transaction (``context.unit()``), so a crash (even ``kill -9``)
+leaves whole units or nothing of them, and the next pass resumes from what is stored.
+Only one process writes a repository at a time: a pass holds that repository's lock file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bmad.daemon import gitstate
+from bmad.daemon.locks import locked
+from bmad.daemon.paths import repository_lock_path
+from bmad.daemon.registry import Repository
+from bmad.daemon.store import Store, cache_store_path
+
+if TYPE_CHECKING:
+    from bmad.extractors.metrics import FileMetrics
+    from bmad.scanning.cache import MetricsCache
+
+
+# The analyser caches one tree-sitter parser per language, shared by all threads and not
+# thread-safe: one analysis at a time per process.
+ANALYSIS_LOCK = threading.Lock()
+
+
+class MiningInterrupted(Exception):
+    """The daemon is stopping; the pass ended at a unit boundary."""
+
+
+class RepositoryRemoved(Exception):
+    """The repository was unregistered while it was being mined."""
+
+
+@dataclass(frozen=True, slots=True)
+class MinerSettings:
+    batch_size: int = 64
+    throttle_seconds: float = 0.0
+    max_file_size: int = 1024 * 1024
+
+
+@dataclass(slots=True)
+class MiningContext:
+    store: Store
+    repository: Repository
+    snapshot: gitstate.Snapshot
+    settings: MinerSettings = field(default_factory=MinerSettings)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def work_tree(self) -> Path:
+        return Path(self.repository.path)
+
+    @contextmanager
+    def unit(self) -> Iterator[sqlite3.Connection]:
+        """One unit of work in one transaction; then honour a stop request and the throttle."""
+        try:
+            with self.store.transaction() as connection:
+                yield connection
+        except sqlite3.IntegrityError as exc:
+            if "FOREIGN KEY" in str(exc):
+                raise RepositoryRemoved(self.repository.name) from exc
+            raise
+        if self.stop.is_set() or (
+            self.settings.throttle_seconds > 0 and self.stop.wait(self.settings.throttle_seconds)
+        ):
+            raise MiningInterrupted
+
+
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    step: str
+    units: int  # transactions committed
+    items: int  # files, commits, modules... processed in this pass
+
+
+MiningStep = Callable[[MiningContext], StepReport]
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    outcome: str  # "mined", "busy" (another process holds the repository), "removed"
+    head_commit: str | None = None
+    reports: tuple[StepReport, ...] = ()
+
+
+def _chunks(
+    items: Sequence[gitstate.IndexedFile], size: int
+) -> Iterator[list[gitstate.IndexedFile]]:
+    for start in range(0, len(items), max(1, size)):
+        yield list(items[start : start + size])
+
+
+class CodeMetricsStep:
+    """Metrics of every supported file staged in the index, through the content cache:
+    only blobs the cache has never seen are parsed."""
+
+    name = "code"
+
+    def __call__(self, context: MiningContext) -> StepReport:
+        from bmad.scanning.analyse import analyser_version
+        from bmad.scanning.cache import MetricsCache
+
+        repository_id = context.repository.id
+        desired = {item.path: item for item in context.snapshot.files}
+        stored = dict(
+            context.store.connection.execute(
+                "SELECT path, blob_id FROM repository_files WHERE repository_id = ?",
+                (repository_id,),
+            ).fetchall()
+        )
+        gone = [(repository_id, path) for path in stored if path not in desired]
+        todo = [item for item in context.snapshot.files if stored.get(item.path) != item.blob_id]
+        units = 0
+        with context.unit() as connection:
+            connection.executemany(
+                "DELETE FROM repository_files WHERE repository_id = ? AND path = ?", gone
+            )
+            connection.execute(
+                "UPDATE repository_state SET target_commit = ?, pending = ? "
+                "WHERE repository_id = ?",
+                (context.snapshot.head_commit, len(todo), repository_id),
+            )
+        units += 1
+        if not todo:
+            return StepReport(self.name, units, 0)
+        cache = MetricsCache.open(cache_store_path(), analyser_version())
+        try:
+            pending = len(todo)
+            for batch in _chunks(todo, context.settings.batch_size):
+                rows = self._measure(context, cache, batch)
+                pending -= len(batch)
+                with context.unit() as connection:
+                    connection.executemany(
+                        "INSERT OR REPLACE INTO repository_files "
+                        "(repository_id, path, blob_id, language, functions, error) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+                    connection.execute(
+                        "UPDATE repository_state SET pending = ? WHERE repository_id = ?",
+                        (pending, repository_id),
+                    )
+                units += 1
+        finally:
+            cache.close()
+        return StepReport(self.name, units, len(todo))
+
+    def _measure(
+        self,
+        context: MiningContext,
+        cache: MetricsCache,
+        batch: list[gitstate.IndexedFile],
+    ) -> list[tuple[int, str, str, str, int, str | None]]:
+        from bmad.scanning.analyse import analyse_batch
+        from bmad.scanning.pipeline import check_bytes
+
+        hits = cache.lookup((item.blob_id, item.language) for item in batch)
+        misses = [item for item in batch if (item.blob_id, item.language) not in hits]
+        blobs = gitstate.read_blobs(context.work_tree, [item.blob_id for item in misses])
+        errors: dict[str, str] = {}
+        jobs = []
+        for item in misses:
+            raw = blobs.get(item.blob_id)
+            checked = check_bytes(raw, context.settings.max_file_size) if raw is not None else None
+            if checked is None:
+                errors[item.path] = "blob missing from the object database"
+            elif isinstance(checked, str):
+                errors[item.path] = checked
+            else:
+                jobs.append((item.path, item.language, checked, item.path.endswith(".h")))
+        measured: dict[str, FileMetrics] = {}
+        with ANALYSIS_LOCK:
+            outcomes = analyse_batch(jobs)
+        for path, outcome in outcomes:
+            if isinstance(outcome, str):
+                errors[path] = outcome
+            else:
+                measured[path] = outcome
+        fresh = {
+            (item.blob_id, item.language): measured[item.path]
+            for item in misses
+            if item.path in measured
+        }
+        cache.save(fresh)
+        rows = []
+        for item in batch:
+            metrics = hits.get((item.blob_id, item.language)) or measured.get(item.path)
+            functions = len(metrics.functions) if metrics is not None else 0
+            rows.append(
+                (
+                    context.repository.id,
+                    item.path,
+                    item.blob_id,
+                    metrics.language if metrics is not None else item.language,
+                    functions,
+                    errors.get(item.path),
+                )
+            )
+        return rows
+
+
+def default_steps() -> list[MiningStep]:
+    """The steps whose extractors have landed, in dependency order."""
+    return [CodeMetricsStep()]
+
+
+def mine_repository(
+    store: Store,
+    repository: Repository,
+    steps: Sequence[MiningStep],
+    settings: MinerSettings | None = None,
+    stop: threading.Event | None = None,
+    wait_for_lock: bool = False,
+) -> PassResult:
+    """One incremental pass over ``repository``; raises on errors (nothing half-written)."""
+    with locked(repository_lock_path(repository.id), blocking=wait_for_lock) as obtained:
+        if not obtained:
+            return PassResult("busy")
+        snapshot = gitstate.snapshot(Path(repository.path))
+        context = MiningContext(
+            store, repository, snapshot, settings or MinerSettings(), stop or threading.Event()
+        )
+        try:
+            reports = tuple(step(context) for step in steps)
+            with context.unit() as connection:
+                connection.execute(
+                    "UPDATE repository_state SET last_mined_commit = ?, pending = 0, "
+                    "last_error = NULL, error_count = 0, mined_at = ? WHERE repository_id = ?",
+                    (snapshot.head_commit, time.time(), repository.id),
+                )
+        except RepositoryRemoved:
+            return PassResult("removed", snapshot.head_commit)
+        return PassResult("mined", snapshot.head_commit, reports)
+
+
+def record_failure(store: Store, repository: Repository, message: str) -> int:
+    """Remember a failed pass; returns how many passes in a row have failed."""
+    with store.transaction() as connection:
+        connection.execute(
+            "UPDATE repository_state SET last_error = ?, error_count = error_count + 1 "
+            "WHERE repository_id = ?",
+            (message, repository.id),
+        )
+        row = connection.execute(
+            "SELECT error_count FROM repository_state WHERE repository_id = ?", (repository.id,)
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bmad.daemon.locks import locked
+from bmad.daemon.miner import (
+    CodeMetricsStep,
+    MinerSettings,
+    MiningContext,
+    MiningInterrupted,
+    StepReport,
+    mine_repository,
+    record_failure,
+)
+from bmad.daemon.paths import repository_lock_path
+from bmad.daemon.registry import (
+    Repository,
+    add_repository,
+    open_registry,
+    remove_repository,
+    repository_status,
+)
+from bmad.daemon.store import Store
+
+Committer = Callable[..., str]
+
+
+class StopAfter(threading.Event):
+    """A stop request that arrives after ``units`` units of work."""
+
+    def __init__(self, units: int) -> None:
+        super().__init__()
+        self.remaining = units
+
+    def is_set(self) -> bool:
+        self.remaining -= 1
+        return self.remaining <= 0
+
+
+def stored_files(store: Store, repository: Repository) -> dict[str, tuple[str, int]]:
+    rows = store.connection.execute(
+        "SELECT path, blob_id, functions FROM repository_files WHERE repository_id = ?",
+        (repository.id,),
+    ).fetchall()
+    return {path: (blob, functions) for path, blob, functions in rows}
+
+
+@pytest.fixture
+def project(
+    bmad_home: Path,
+    make_repo: Callable[..., Path],
+    python_function: Callable[[int], str],
+) -> Path:
+    files = {f"pkg/module_{index}.py": python_function(index) for index in range(7)}
+    files["README.md"] = "not analysed\n"
+    files["lib/util.js"] = "function util(a) { return a ? 1 : 2; }\n"
+    return make_repo("project", files)
+
+
+def test_first_pass_then_incremental(
+    project: Path, commit: Committer, python_function: Callable[[int], str]
+) -> None:
+    settings = MinerSettings(batch_size=3)
+    with open_registry() as store:
+        repository, _ = add_repository(store, project)
+        result = mine_repository(store, repository, [CodeMetricsStep()], settings)
+        assert result.outcome == "mined"
+        assert result.reports == (StepReport("code", 1 + 3, 8),)
+        files = stored_files(store, repository)
+        assert len(files) == 8 and "README.md" not in files
+        assert files["lib/util.js"][1] == 1
+        status = repository_status(store, repository)
+        assert status.last_mined_commit == result.head_commit and status.pending == 0
+        assert status.functions == 8
+
+        (project / "pkg" / "module_0.py").unlink()
+        head = commit(
+            project,
+            {"pkg/module_1.py": python_function(1) + python_function(100), "new.py": "x = 1\n"},
+        )
+        again = mine_repository(store, repository, [CodeMetricsStep()], settings)
+        assert again.head_commit == head and again.reports[0].items == 2
+        files = stored_files(store, repository)
+        assert "pkg/module_0.py" not in files and files["new.py"][1] == 0
+        assert files["pkg/module_1.py"][1] == 2
+        unchanged = mine_repository(store, repository, [CodeMetricsStep()], settings)
+        assert unchanged.reports == (StepReport("code", 1, 0),)
+
+
+def test_staged_changes_are_mined_before_the_commit(
+    project: Path, run_git: Callable[..., str], python_function: Callable[[int], str]
+) -> None:
+    with open_registry() as store:
+        repository, _ = add_repository(store, project)
+        mine_repository(store, repository, [CodeMetricsStep()])
+        (project / "staged.py").write_text(python_function(1))
+        (project / "unstaged.py").write_text(python_function(2))
+        run_git(project, "add", "staged.py")
+        mine_repository(store, repository, [CodeMetricsStep()])
+        files = stored_files(store, repository)
+        assert "staged.py" in files and "unstaged.py" not in files
+
+
+def test_interrupted_pass_resumes_where_it_stopped(project: Path) -> None:
+    settings = MinerSettings(batch_size=2)
+    with open_registry() as store:
+        repository, _ = add_repository(store, project)
+        with pytest.raises(MiningInterrupted):
+            mine_repository(store, repository, [CodeMetricsStep()], settings, StopAfter(2))
+        status = repository_status(store, repository)
+        assert status.files == 2 and status.pending == 6 and status.last_mined_commit is None
+        result = mine_repository(store, repository, [CodeMetricsStep()], settings)
+        assert result.reports[0].items == 6
+        assert repository_status(store, repository).files == 8
+
+
+def test_full_disk_rolls_back_the_unit_and_recovers(
+    bmad_home: Path, make_repo: Callable[..., Path]
+) -> None:
+    deep = "/".join(["a_rather_long_folder_name"] * 6)
+    files = {f"{deep}/module_{index}.py": f"x = {index}\n" for index in range(120)}
+    project = make_repo("big", files)
+    with open_registry() as store:
+        repository, _ = add_repository(store, project)
+        pages = store.connection.execute("PRAGMA page_count").fetchone()[0]
+        store.connection.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(sqlite3.OperationalError, match="full"):
+            mine_repository(store, repository, [CodeMetricsStep()], MinerSettings(batch_size=200))
+        assert stored_files(store, repository) == {}
+        assert store.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert record_failure(store, repository, "disk full") == 1
+        store.connection.execute("PRAGMA max_page_count = 1073741823")
+        assert mine_repository(store, repository, [CodeMetricsStep()]).outcome == "mined"
+        status = repository_status(store, repository)
+        assert status.files == 120 and status.last_error is None and status.error_count == 0
+
+
+def test_one_writer_per_repository(project: Path) -> None:
+    with open_registry() as store:
+        repository, _ = add_repository(store, project)
+        with locked(repository_lock_path(repository.id)) as held:
+            assert held
+            assert mine_repository(store, repository, [CodeMetricsStep()]).outcome == "busy"
+        assert stored_files(store, repository) == {}
+        assert mine_repository(store, repository, [CodeMetricsStep()]).outcome == "mined"
+
+
+def test_repository_removed_during_a_pass(project: Path) -> None:
+    def remove_concurrently(context: MiningContext) -> StepReport:
+        with open_registry() as other:
+            remove_repository(other, context.repository.name)
+        return StepReport("remove", 0, 0)
+
+    with open_registry() as store:
+        repository, _ = add_repository(store, project)
+        steps = [remove_concurrently, CodeMetricsStep()]
+        assert mine_repository(store, repository, steps).outcome == "removed"
+        assert store.connection.execute("SELECT COUNT(*) FROM repository_files").fetchone()[0] == 0
+
+
+def test_unreadable_files_are_recorded_with_a_reason(
+    bmad_home: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    repo = make_repo("odd", {"ok.py": "y = 1\n"})
+    (repo / "latin1.py").write_bytes(b"name = 'caf\xe9'\n")
+    (repo / "binary.c").write_bytes(b"int x;\x00\x01")
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-q", "-m", "odd files")
+    with open_registry() as store:
+        repository, _ = add_repository(store, repo)
+        assert mine_repository(store, repository, [CodeMetricsStep()]).outcome == "mined"
+        errors = dict(
+            store.connection.execute("SELECT path, error FROM repository_files").fetchall()
+        )
+    assert errors["ok.py"] is None
+    assert "not UTF-8" in errors["latin1.py"]
+    assert "binary" in errors["binary.c"]
