@@ -23,7 +23,6 @@ from bmad.extractors.history import CommitRecord, FileChange
 if TYPE_CHECKING:
     import pygit2
 
-PARALLEL_MIN_COMMITS = 400
 CHUNK_SIZE = 100
 
 
@@ -55,6 +54,7 @@ class MiningSettings:
     follow_renames: bool = True
     max_files_per_commit: int = 5_000  # beyond this, files count as revisions without lines
     jobs: int = 0  # worker processes; 0: one per CPU
+    parallel_from: int = 400  # fewer commits are read in this process (a pool costs ~0.2 s)
 
 
 def open_repository(path: Path) -> pygit2.Repository:
@@ -165,7 +165,7 @@ def read_commits(
 ) -> Iterator[CommitRecord]:
     """One :class:`CommitRecord` per id, in the given order."""
     jobs = settings.jobs if settings.jobs > 0 else (os.cpu_count() or 1)
-    if jobs < 2 or len(ids) < PARALLEL_MIN_COMMITS:
+    if jobs < 2 or len(ids) < settings.parallel_from:
         reader = _Reader(git_dir, settings, grafted)
         for commit_id in ids:
             yield reader.read(commit_id)
