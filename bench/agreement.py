@@ -1,0 +1,211 @@
+"""Agreement with lizard: bmad's code extractor vs lizard on the same real source files.
+
+Matches functions by (file, start line) and prints, per language, the matched count, the share
+with equal CCN, and cold single-process throughput of both tools (files/s, MB/s) with the ratio.
+Usage: see bench/README.md ("Agreement with lizard").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from bmad.extractors.code import extract
+from bmad.extractors.languages import language_for_path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "_work"
+DEFAULT_LIZARD = WORK / "venv" / "bin" / "python"
+SKIP_DIRS = {".git", "node_modules", "vendor", "site-packages", "test_data", "testdata"}
+
+# Runs inside the lizard venv: analyse each file, time the analysis only (no interpreter start).
+LIZARD_SCRIPT = r"""
+import json, sys, time
+import lizard
+paths = json.load(open(sys.argv[1]))
+out = {}
+started = time.perf_counter()
+for path in paths:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            code = handle.read()
+        info = lizard.analyze_file.analyze_source_code(path, code)
+    except Exception as error:  # lizard's own failures are reported, not fatal
+        out[path] = {"error": repr(error)}
+        continue
+    out[path] = [[f.start_line, f.name, f.cyclomatic_complexity] for f in info.function_list]
+elapsed = time.perf_counter() - started
+json.dump({"seconds": elapsed, "files": out}, open(sys.argv[2], "w"))
+"""
+
+LANGUAGES = ("python", "javascript", "go", "java", "c", "typescript", "cpp", "rust", "ruby")
+
+
+def default_corpora() -> list[Path]:
+    corpora = [Path(sysconfig.get_paths()["stdlib"])]
+    source_root = WORK / "src"
+    if source_root.is_dir():
+        corpora.extend(sorted(path for path in source_root.iterdir() if path.is_dir()))
+    return corpora
+
+
+def discover(root: Path, languages: set[str]) -> list[tuple[Path, str]]:
+    found = []
+    for path in sorted(root.rglob("*")):
+        if any(part in SKIP_DIRS for part in path.parts) or not path.is_file():
+            continue
+        language = language_for_path(path)
+        if language in languages and path.stat().st_size <= 1 << 20:
+            found.append((path, language))
+    return found
+
+
+def run_bmad(files: list[tuple[Path, str]]) -> tuple[float, dict[str, list[tuple[int, str, int]]]]:
+    result: dict[str, list[tuple[int, str, int]]] = {}
+    started = time.perf_counter()
+    for path, language in files:
+        metrics = extract(path.read_bytes(), language)
+        result[str(path)] = [(f.start_line, f.qualified_name, f.ccn) for f in metrics.functions]
+    return time.perf_counter() - started, result
+
+
+def run_lizard(python: Path, files: list[tuple[Path, str]]) -> tuple[float, dict[str, object]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths_file, out_file = Path(tmp, "paths.json"), Path(tmp, "out.json")
+        paths_file.write_text(json.dumps([str(path) for path, _ in files]))
+        subprocess.run([str(python), "-c", LIZARD_SCRIPT, paths_file, out_file], check=True)
+        data = json.loads(out_file.read_text())
+    return data["seconds"], data["files"]
+
+
+def compare(
+    files: list[tuple[Path, str]],
+    ours: dict[str, list[tuple[int, str, int]]],
+    theirs: dict[str, object],
+    show: int,
+) -> dict[str, Counter[str]]:
+    stats: dict[str, Counter[str]] = defaultdict(Counter)
+    for path, language in files:
+        key = str(path)
+        counts = stats[language]
+        lizard_functions = theirs.get(key)
+        if not isinstance(lizard_functions, list):
+            counts["lizard_errors"] += 1
+            continue
+        by_line_ours = defaultdict(list)
+        for line, name, ccn in ours[key]:
+            by_line_ours[line].append((name, ccn))
+        by_line_lizard = defaultdict(list)
+        for line, name, ccn in lizard_functions:
+            by_line_lizard[line].append((name, ccn))
+        counts["bmad_functions"] += len(ours[key])
+        counts["lizard_functions"] += len(lizard_functions)
+        for line, entries in by_line_lizard.items():
+            mine = by_line_ours.get(line)
+            if not mine:
+                continue
+            if len(mine) != 1 or len(entries) != 1:
+                counts["ambiguous"] += 1
+                continue
+            counts["matched"] += 1
+            if mine[0][1] == entries[0][1]:
+                counts["equal_ccn"] += 1
+            elif counts["shown"] < show:
+                counts["shown"] += 1
+                print(
+                    f"  differs {language} {key}:{line} bmad {mine[0][0]}={mine[0][1]}"
+                    f" lizard {entries[0][0]}={entries[0][1]}",
+                    file=sys.stderr,
+                )
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "corpora", nargs="*", type=Path, help="folders (default: stdlib + _work/src/*)"
+    )
+    parser.add_argument("--lizard", type=Path, default=DEFAULT_LIZARD, help="python with lizard")
+    parser.add_argument("--lang", action="append", help="languages to include (repeatable)")
+    parser.add_argument(
+        "--show", type=int, default=0, help="print up to N CCN differences per language"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    if not args.lizard.exists():
+        parser.error(f"no lizard python at {args.lizard}; see bench/README.md")
+    languages = set(args.lang or LANGUAGES)
+    files = [
+        item for root in (args.corpora or default_corpora()) for item in discover(root, languages)
+    ]
+    if not files:
+        parser.error("no source files found")
+    bmad_seconds_total = 0.0
+    lizard_seconds_total = 0.0
+    by_language: dict[str, list[tuple[Path, str]]] = defaultdict(list)
+    for item in files:
+        by_language[item[1]].append(item)
+    report = {}
+    for language, group in sorted(by_language.items()):
+        size = sum(path.stat().st_size for path, _ in group)
+        bmad_seconds, ours = run_bmad(group)
+        lizard_seconds, theirs = run_lizard(args.lizard, group)
+        bmad_seconds_total += bmad_seconds
+        lizard_seconds_total += lizard_seconds
+        counts = compare(group, ours, theirs, args.show)[language]
+        matched = counts["matched"]
+        report[language] = {
+            "files": len(group),
+            "megabytes": round(size / 1e6, 2),
+            "bmad_functions": counts["bmad_functions"],
+            "lizard_functions": counts["lizard_functions"],
+            "matched": matched,
+            "ambiguous": counts["ambiguous"],
+            "equal_ccn_share": round(counts["equal_ccn"] / matched, 4) if matched else None,
+            "bmad_files_per_s": round(len(group) / bmad_seconds, 1),
+            "bmad_mb_per_s": round(size / 1e6 / bmad_seconds, 2),
+            "lizard_files_per_s": round(len(group) / lizard_seconds, 1),
+            "lizard_mb_per_s": round(size / 1e6 / lizard_seconds, 2),
+            "speed_ratio": round(lizard_seconds / bmad_seconds, 2),
+        }
+    report["total"] = {
+        "files": len(files),
+        "bmad_seconds": round(bmad_seconds_total, 2),
+        "lizard_seconds": round(lizard_seconds_total, 2),
+        "speed_ratio": round(lizard_seconds_total / bmad_seconds_total, 2),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    header = (
+        f"{'language':<11}{'files':>6}{'MB':>7}{'matched':>9}{'eq CCN':>8}"
+        f"{'bmad f/s':>10}{'MB/s':>7}{'lizard f/s':>11}{'MB/s':>7}{'ratio':>7}"
+    )
+    print(header)
+    for language, row in report.items():
+        if language == "total":
+            continue
+        share = row["equal_ccn_share"]
+        print(
+            f"{language:<11}{row['files']:>6}{row['megabytes']:>7}{row['matched']:>9}"
+            f"{(f'{share:.1%}' if share is not None else '-'):>8}"
+            f"{row['bmad_files_per_s']:>10}{row['bmad_mb_per_s']:>7}"
+            f"{row['lizard_files_per_s']:>11}{row['lizard_mb_per_s']:>7}{row['speed_ratio']:>7}"
+        )
+    total = report["total"]
+    print(
+        f"total: {total['files']} files, bmad {total['bmad_seconds']} s, "
+        f"lizard {total['lizard_seconds']} s, ratio {total['speed_ratio']}x"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,568 @@
+"""Tree-sitter code extractor: per-function and per-file metrics for the 11 languages.
+
+One TreeCursor walk per file; the per-language node-type tables live in code_rules.py.
+
+Functions
+---------
+Reported as their own entry (metrics of a function EXCLUDE the bodies of functions nested in
+it; this deliberately deviates from Sonar, which attributes lambdas and nested functions to the
+enclosing method, and matches lizard for nested named functions):
+
+| language   | node types                                                     | anonymous   |
+|------------|----------------------------------------------------------------|-------------|
+| python     | function_definition, lambda                                    | lambda      |
+| js/ts/tsx  | function/generator declarations and expressions, arrow, method | expressions*|
+| go         | function_declaration, method_declaration, func_literal         | func_literal|
+| java       | method/constructor/compact constructor, lambda_expression      | lambda      |
+| c          | function_definition                                            | -           |
+| cpp        | function_definition, lambda_expression                         | lambda      |
+| csharp     | method/ctor/dtor/operator/conversion, local function, lambda,  | lambda,     |
+|            | anonymous method                                               | delegate    |
+| rust       | function_item, closure_expression                              | closure     |
+| ruby       | method, singleton_method, lambda (blocks stay in their method) | lambda      |
+
+* a JS/TS function expression or arrow takes, as lizard does, its own name or the name it is
+  bound to (`const f = ...`, `a.b = ...`, `{key: ...}`, class fields); otherwise "(anonymous)".
+Body-less declarations (Java/C# abstract and interface methods) are not functions.
+
+name: the function's own name (C++ `A::b` as written). qualified_name: enclosing classes and
+functions joined by "." (Python `A.m.inner`, Java `A.m`, Rust `impl T { fn m }` -> `T.m`,
+Go `func (r *T) M` -> `T.M`, C++ `A::b` -> `A.b`).
+start_line: the line of the function's name (lizard's rule; skips decorators, annotations,
+modifiers and a return type on its own line); anonymous functions start at their node.
+end_line: last line of the node; length = end_line - start_line + 1.
+nloc: lines in [start_line, end_line] holding code (nested functions' lines included: nloc and
+length are physical spans). params: declared parameters (Python `self` counts; C `(void)` is 0;
+Go `a, b int` is 2; `*`, `/` separators are not parameters). tokens: tree-sitter leaf nodes
+that are not comments (a Python string is 3 leaves: start, content, end).
+
+CCN (lizard's token rule): 1 + one per condition token in the function's own body
+
+| language   | tokens                                                                  |
+|------------|-------------------------------------------------------------------------|
+| python     | if elif for while except finally and or case (comprehension for/if and  |
+|            | the conditional expression's if count, as in lizard)                    |
+| javascript | if for while catch case ? && || ??                                      |
+| ts/tsx     | same; `?` only in a ternary (not optional parameters/members)           |
+| go, java, c, cpp | if for while catch case ? && ||                                   |
+| csharp     | if for while catch case ? && || ??                                      |
+| rust       | if for while where ? && || , `let ... else`, each match arm but the first|
+| ruby       | if elsif until for while rescue ensure when and or && || ?              |
+
+`else if` counts once (only its `if`); `default`, `else` and `unless` do not count.
+
+Cognitive complexity (SonarSource white paper) within the function's own body:
+
+| rule                      | constructs                                                   |
+|---------------------------|--------------------------------------------------------------|
+| +1 + nesting, nests (B1-3)| if (not an else-if), ternary/conditional expression, switch/ |
+|                           | match/select/case, loops (for, for-in/of/range, while, do,   |
+|                           | loop), catch/except/rescue, Ruby modifiers (x if c, x while c)|
+| +1 flat (B1)              | else if / elif / elsif, else (of an if only), goto, labelled |
+|                           | break/continue, each sequence of like boolean operators      |
+| not counted               | recursion, comprehensions, try/finally, loop-else            |
+
+Nesting: a nesting structure raises the nesting level of its whole subtree (its condition
+included); else-if chains stay at the level of their first if. A nested function starts its
+own count at level 0. max_nesting: the deepest nesting level reached (0 = no structure).
+Boolean sequences are read off the syntax tree: an operator adds +1 unless its operand parent
+is the same operator (`a && b && c` +1, `a && b || c` +2).
+
+returns (exit points): `return` and `throw` tokens; Python `return`/`raise`; Go, C, Rust,
+Ruby `return` only (Ruby's `raise` is a method call in its grammar, panic() likewise in Go).
+
+File lines: loc = physical lines; a line is code when it holds a character outside comments;
+comment_lines = lines touched by a comment; blank = neither. Python docstrings (any statement
+that is only a string literal) are comments for these counts and for nloc (lizard also drops
+docstrings from NLOC); they still count as tokens.
+has_syntax_errors: the tree holds ERROR or MISSING nodes; functions are still reported.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from itertools import accumulate
+from typing import TYPE_CHECKING
+
+from bmad.extractors.code_rules import RULES, LanguageRules
+from bmad.extractors.languages import new_parser
+from bmad.extractors.metrics import FileMetrics, FunctionMetrics
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Parser, Query, Tree
+
+EXTRACTOR_VERSION = 1
+
+# capture kinds, in the order they are applied to nodes sharing a span
+(
+    _FUNC,
+    _SCOPE,
+    _DOC,
+    _COMMENT,
+    _NEST,
+    _IF,
+    _FLAT,
+    _ELSE,
+    _JUMP,
+    _ARMS,
+    _CCN,
+    _BOOL,
+    _EXIT,
+    _ELSE_TOKEN,
+) = range(14)
+_CAPTURES = (
+    "func",
+    "scope",
+    "doc",
+    "comment",
+    "nest",
+    "if",
+    "flat",
+    "else",
+    "jump",
+    "arms",
+    "ccn",
+    "bool",
+    "exit",
+    "else_token",
+)
+# open-span kinds
+_POP_NEST, _POP_FUNC, _POP_SCOPE = range(3)
+
+_ANONYMOUS = "(anonymous)"
+_BOOL_PARENTS = frozenset({"binary_expression", "boolean_operator", "binary"})
+_NOT_PARAMETERS = frozenset(
+    {"keyword_separator", "positional_separator", "comment", "line_comment", "block_comment"}
+)
+_PARAMETER_LISTS = frozenset({"parameter_list", "formal_parameters", "parameters"})
+_SPACES_KEEP_NEWLINES = bytes(10 if byte == 10 else 32 for byte in range(256))
+
+
+def _query_source(language: str) -> str:
+    """One query per language capturing every node the metrics look at."""
+    from bmad.extractors.languages import load_language
+
+    grammar = load_language(language)
+    rules = RULES[language]
+
+    def known(name: str, named: bool) -> bool:
+        return grammar.id_for_node_kind(name, named) is not None
+
+    def possible(source: str) -> bool:
+        from tree_sitter import Query, QueryError
+
+        try:
+            Query(grammar, source)
+        except QueryError:
+            return False
+        return True
+
+    def pattern(types: frozenset[str], capture: str, *, named: bool) -> str:
+        present = sorted(name for name in types if known(name, named))
+        if not present:
+            return ""
+        alternatives = " ".join(f"({name})" if named else f'"{name}"' for name in present)
+        return f"[{alternatives}] @{capture}\n"
+
+    if_nesting = rules.if_types & rules.nesting_types
+    plain_tokens = rules.ccn_tokens - rules.bool_tokens - frozenset(rules.ccn_token_parents)
+    parts = [
+        pattern(rules.function_types, "func", named=True),
+        pattern(frozenset(rules.scope_types), "scope", named=True),
+        pattern(rules.nesting_types - if_nesting, "nest", named=True),
+        pattern(if_nesting, "if", named=True),
+        pattern(rules.flat_types, "flat", named=True),
+        pattern(rules.else_types, "else", named=True),
+        pattern(rules.jump_types, "jump", named=True),
+        pattern(rules.ccn_arm_lists, "arms", named=True),
+        pattern(rules.comment_types, "comment", named=True),
+        pattern(plain_tokens, "ccn", named=False),
+        pattern(rules.bool_tokens, "bool", named=False),
+        pattern(rules.exit_tokens - rules.ccn_tokens, "exit", named=False),
+    ]
+    for token, parents in sorted(rules.ccn_token_parents.items()):
+        for parent in sorted(parents):
+            candidate = f'({parent} "{token}" @ccn)\n'
+            if known(parent, True) and known(token, False) and possible(candidate):
+                parts.append(candidate)
+    if known("else", False):
+        for parent in sorted(rules.if_types):
+            candidate = f'({parent} "else" @else_token)\n'
+            if known(parent, True) and possible(candidate):
+                parts.append(candidate)
+    if language == "python":
+        parts.append("(expression_statement . [(string) (concatenated_string)] .) @doc\n")
+    return "".join(parts)
+
+
+@cache
+def _query(language: str) -> Query:
+    from tree_sitter import Query
+
+    from bmad.extractors.languages import load_language
+
+    return Query(load_language(language), _query_source(language))
+
+
+@cache
+def _parser(language: str) -> Parser:
+    return new_parser(language)
+
+
+def extract(source: bytes, language: str) -> FileMetrics:
+    """Parse `source` with this process's cached parser for `language`, then measure it."""
+    return measure(_parser(language).parse(source), source, language)
+
+
+def measure(tree: Tree, source: bytes, language: str) -> FileMetrics:
+    """Metrics of one parsed file; pure (no I/O), deterministic for the same bytes."""
+    rules = RULES[language]
+    walk = _Walk(source, language, rules)
+    comments = walk.run(tree)
+    loc, sloc, comment_lines, blank_lines, code_prefix = _line_counts(source, comments)
+    functions = []
+    for _, data in sorted(walk.functions, key=lambda item: item[0]):
+        name, qualified, start, end, params, ccn, cognitive, nesting, returns, tokens = data
+        functions.append(
+            FunctionMetrics(
+                name=name,
+                qualified_name=qualified,
+                start_line=start,
+                end_line=end,
+                nloc=code_prefix[min(end, loc)] - code_prefix[min(start - 1, loc)],
+                length=end - start + 1,
+                ccn=ccn,
+                cognitive=cognitive,
+                max_nesting=nesting,
+                params=params,
+                returns=returns,
+                tokens=tokens,
+            )
+        )
+    return FileMetrics(
+        language=language,
+        loc=loc,
+        sloc=sloc,
+        comment_lines=comment_lines,
+        blank_lines=blank_lines,
+        has_syntax_errors=tree.root_node.has_error,
+        functions=tuple(functions),
+    )
+
+
+def _event_key(event: tuple[int, int, int, Node]) -> tuple[int, int, int]:
+    return event[0], event[1], event[2]
+
+
+_FunctionInfo = tuple[str, str, int, int, int, int]
+_Saved = tuple[bool, int, int, int, int, int, int]
+_FunctionData = tuple[str, str, int, int, int, int, int, int, int, int]
+
+
+class _Walk:
+    """The single cursor walk; collects functions and comment spans."""
+
+    def __init__(self, source: bytes, language: str, rules: LanguageRules) -> None:
+        self.source = source
+        self.language = language
+        self.rules = rules
+        self.functions: list[tuple[int, _FunctionData]] = []
+
+    def run(self, tree: Tree) -> list[tuple[int, int, int, int]]:  # noqa: PLR0915
+        """Walk the captured nodes in document order; return comment spans (bytes and rows)."""
+        from tree_sitter import QueryCursor
+
+        rules = self.rules
+        if_types = rules.if_types
+        else_parents = rules.else_parents
+        label_types = rules.label_types
+        captured = QueryCursor(_query(self.language)).captures(tree.root_node)
+        events: list[tuple[int, int, int, Node]] = []
+        for capture, nodes in captured.items():
+            kind = _CAPTURES.index(capture)
+            events.extend((node.start_byte, -node.end_byte, kind, node) for node in nodes)
+        events.sort(key=_event_key)
+        comments: list[tuple[int, int, int, int]] = []
+        open_spans: list[tuple[int, int]] = []  # (end byte, kind)
+        frames: list[tuple[_Saved, _FunctionInfo, Node]] = []  # one per open function
+        scopes: list[str] = []
+        in_function = False
+        ccn = cognitive = nesting = max_nesting = returns = inner_nodes = 0
+        for start_byte, negative_end, kind, node in events:
+            while open_spans and open_spans[-1][0] <= start_byte:
+                span_kind = open_spans.pop()[1]
+                if span_kind == _POP_NEST:
+                    nesting -= 1
+                elif span_kind == _POP_SCOPE:
+                    scopes.pop()
+                else:
+                    saved, function_info, function_node = frames.pop()
+                    scopes.pop()
+                    size = function_node.descendant_count
+                    tokens = size - 1 - inner_nodes
+                    self._finish(function_info, ccn, cognitive, max_nesting, returns, tokens)
+                    in_function, ccn, cognitive, nesting, max_nesting, returns, inner_nodes = saved
+                    inner_nodes += size
+            end_byte = -negative_end
+            if kind == _FUNC:
+                info = self._function_info(node, scopes)
+                if info is not None:
+                    saved = (
+                        in_function,
+                        ccn,
+                        cognitive,
+                        nesting,
+                        max_nesting,
+                        returns,
+                        inner_nodes,
+                    )
+                    open_spans.append((end_byte, _POP_FUNC))
+                    frames.append((saved, info, node))
+                    scopes.append(info[0])
+                    in_function = True
+                    ccn, cognitive, nesting, max_nesting, returns, inner_nodes = 1, 0, 0, 0, 0, 0
+            elif kind == _SCOPE:
+                name_node = node.child_by_field_name(rules.scope_types[node.type])
+                scopes.append(_scope_name(name_node, self.source))
+                open_spans.append((end_byte, _POP_SCOPE))
+            elif kind in (_COMMENT, _DOC):
+                comments.append((start_byte, end_byte, node.start_point[0], node.end_point[0]))
+            elif not in_function:
+                continue
+            elif kind == _CCN:
+                ccn += 1
+            elif kind == _BOOL:
+                ccn += 1
+                if _starts_boolean_sequence(node, node.type):
+                    cognitive += 1
+            elif kind in (_NEST, _IF):
+                if kind == _IF and _is_else_if(node):
+                    cognitive += 1
+                else:
+                    cognitive += 1 + nesting
+                    nesting += 1
+                    max_nesting = max(max_nesting, nesting)
+                    open_spans.append((end_byte, _POP_NEST))
+            elif kind == _EXIT:
+                returns += 1
+            elif kind == _FLAT:
+                cognitive += 1
+            elif kind == _ELSE_TOKEN:
+                following = node.next_sibling
+                if following is None or following.type not in if_types:
+                    cognitive += 1
+            elif kind == _ELSE:
+                parent = node.parent
+                if (
+                    parent is not None
+                    and parent.type in else_parents
+                    and not any(child.type in if_types for child in node.named_children)
+                ):
+                    cognitive += 1
+            elif kind == _JUMP:
+                if any(child.type in label_types for child in node.named_children):
+                    cognitive += 1
+            elif kind == _ARMS:
+                arms = sum(1 for child in node.named_children if child.type == "match_arm")
+                if arms > 1:
+                    ccn += arms - 1
+        while frames:
+            saved, function_info, function_node = frames.pop()
+            size = function_node.descendant_count
+            self._finish(
+                function_info, ccn, cognitive, max_nesting, returns, size - 1 - inner_nodes
+            )
+            in_function, ccn, cognitive, nesting, max_nesting, returns, inner_nodes = saved
+            inner_nodes += size
+        return comments
+
+    def _finish(
+        self,
+        info: _FunctionInfo,
+        ccn: int,
+        cognitive: int,
+        max_nesting: int,
+        returns: int,
+        tokens: int,
+    ) -> None:
+        name, qualified, start, end, params, start_byte = info
+        data = (name, qualified, start, end, params, ccn, cognitive, max_nesting, returns, tokens)
+        self.functions.append((start_byte, data))
+
+    def _function_info(
+        self, node: Node, scopes: list[str]
+    ) -> tuple[str, str, int, int, int, int] | None:
+        """(name, qualified name, start line, end line, params, start byte); None if body-less."""
+        rules = self.rules
+        node_type = node.type
+        if node_type in rules.declaration_types and node.children[-1].type == ";":
+            return None
+        language = self.language
+        name_node: Node | None = None
+        params_node: Node | None = None
+        owner: str | None = None
+        if language in ("c", "cpp") and node_type == "function_definition":
+            declarator = node.child_by_field_name("declarator")
+            while declarator is not None and declarator.type != "function_declarator":
+                declarator = declarator.child_by_field_name("declarator")
+            if declarator is not None:
+                name_node = declarator.child_by_field_name("declarator")
+                params_node = declarator.child_by_field_name("parameters")
+            name = _text(name_node, self.source) if name_node is not None else _ANONYMOUS
+        else:
+            params_node = _parameters_node(node)
+            if node_type in rules.anonymous_types:
+                name_node = node.child_by_field_name("name")
+                if name_node is not None:
+                    name = _text(name_node, self.source)
+                elif language in ("javascript", "typescript", "tsx"):
+                    name = _bound_name(node, self.source)
+                else:
+                    name = _ANONYMOUS
+            else:
+                name_node = node.child_by_field_name("name")
+                name = _text(name_node, self.source) if name_node is not None else _ANONYMOUS
+                if node_type == "method_declaration" and language == "go":
+                    owner = _go_receiver_type(node, self.source)
+        line_node = name_node if name_node is not None else node
+        start = line_node.start_point[0] + 1
+        end = node.end_point[0] + 1
+        path = [owner] if owner else scopes
+        qualified = ".".join([*path, name.replace("::", ".")])
+        params = _count_parameters(params_node, language)
+        return name, qualified, start, max(start, end), params, node.start_byte
+
+
+def _text(node: Node, source: bytes) -> str:
+    return source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _scope_name(name_node: Node | None, source: bytes) -> str:
+    if name_node is None:
+        return _ANONYMOUS
+    name = _text(name_node, source)
+    generic = name.find("<")
+    return name[:generic] if generic > 0 else name
+
+
+def _is_else_if(node: Node) -> bool:
+    parent = node.parent
+    if parent is not None and parent.type == "else_clause":
+        return True
+    previous = node.prev_sibling
+    return previous is not None and previous.type == "else"
+
+
+def _starts_boolean_sequence(operator: Node, operator_type: str) -> bool:
+    """True unless the operator's expression is an operand of the same operator."""
+    expression = operator.parent
+    if expression is None or expression.type not in _BOOL_PARENTS:
+        return False
+    outer = expression.parent
+    if outer is None or outer.type != expression.type:
+        return True
+    outer_operator = outer.child_by_field_name("operator")
+    return outer_operator is None or outer_operator.type != operator_type
+
+
+def _bound_name(node: Node, source: bytes) -> str:
+    """The name a JS/TS function expression is bound to, as lizard reports it."""
+    parent = node.parent
+    if parent is None:
+        return _ANONYMOUS
+    field = {
+        "variable_declarator": "name",
+        "assignment_expression": "left",
+        "pair": "key",
+        "public_field_definition": "name",
+        "field_definition": "property",
+    }.get(parent.type)
+    if field is None:
+        return _ANONYMOUS
+    target = parent.child_by_field_name(field)
+    return _text(target, source) if target is not None else _ANONYMOUS
+
+
+def _go_receiver_type(node: Node, source: bytes) -> str | None:
+    receiver = node.child_by_field_name("receiver")
+    if receiver is None:
+        return None
+    for declaration in receiver.named_children:
+        type_node = declaration.child_by_field_name("type")
+        if type_node is not None:
+            name = _text(type_node, source).lstrip("*").strip()
+            bracket = name.find("[")
+            return name[:bracket] if bracket > 0 else name
+    return None
+
+
+def _parameters_node(node: Node) -> Node | None:
+    params = node.child_by_field_name("parameters") or node.child_by_field_name("parameter")
+    if params is not None:
+        return params
+    declarator = node.child_by_field_name("declarator")  # C++ lambda
+    if declarator is not None:
+        return declarator.child_by_field_name("parameters")
+    for child in node.named_children:
+        if child.type in _PARAMETER_LISTS or child.type == "implicit_parameter":
+            return child
+    return None
+
+
+def _count_parameters(params: Node | None, language: str) -> int:
+    if params is None:
+        return 0
+    if params.named_child_count == 0:
+        return 1 if params.type in ("identifier", "implicit_parameter") else 0
+    if params.type in ("identifier", "implicit_parameter"):
+        return 1
+    count = 0
+    for child in params.named_children:
+        child_type = child.type
+        if child_type in _NOT_PARAMETERS:
+            continue
+        if language == "go" and child_type in (
+            "parameter_declaration",
+            "variadic_parameter_declaration",
+        ):
+            count += max(1, len(child.children_by_field_name("name")))
+        elif (
+            language in ("c", "cpp")
+            and child_type == "parameter_declaration"
+            and child.child_by_field_name("declarator") is None
+            and child.named_child_count == 1
+            and child.named_children[0].type == "primitive_type"
+            and child.named_children[0].text == b"void"
+        ):
+            continue
+        else:
+            count += 1
+    return count
+
+
+def _line_counts(
+    source: bytes, comments: list[tuple[int, int, int, int]]
+) -> tuple[int, int, int, int, list[int]]:
+    """loc, sloc, comment lines, blank lines, and a prefix sum of code lines (index = line)."""
+    if comments:
+        masked = bytearray(source)
+        comment_rows: set[int] = set()
+        for start_byte, end_byte, start_row, end_row in comments:
+            masked[start_byte:end_byte] = source[start_byte:end_byte].translate(
+                _SPACES_KEEP_NEWLINES
+            )
+            comment_rows.update(range(start_row, end_row + 1))
+        text = bytes(masked)
+    else:
+        comment_rows = set()
+        text = source
+    lines = text.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    loc = len(lines)
+    code = [1 if line.strip() else 0 for line in lines]
+    sloc = sum(code)
+    comment_rows = {row for row in comment_rows if row < loc}
+    blank = sum(1 for row, flag in enumerate(code) if not flag and row not in comment_rows)
+    prefix = list(accumulate(code, initial=0))
+    return loc, sloc, len(comment_rows), blank, prefix
