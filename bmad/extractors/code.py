@@ -1,6 +1,9 @@
 """Tree-sitter code extractor: per-function and per-file metrics for the 11 languages.
 
-One TreeCursor walk per file; the per-language node-type tables live in code_rules.py.
+One tree-sitter query per file (built once per language from the node-type tables in
+code_rules.py) captures every node the metrics look at; the captures are swept once in
+document order. Measured on the stdlib this is ~2.5x faster than a TreeCursor walk over
+all nodes in Python.
 
 Functions
 ---------
@@ -33,8 +36,9 @@ modifiers and a return type on its own line); anonymous functions start at their
 end_line: last line of the node; length = end_line - start_line + 1.
 nloc: lines in [start_line, end_line] holding code (nested functions' lines included: nloc and
 length are physical spans). params: declared parameters (Python `self` counts; C `(void)` is 0;
-Go `a, b int` is 2; `*`, `/` separators are not parameters). tokens: tree-sitter leaf nodes
-that are not comments (a Python string is 3 leaves: start, content, end).
+Go `a, b int` is 2; `*`, `/` separators are not parameters). tokens: tree-sitter syntax
+nodes (inner and leaf) of the function's own body, nested functions excluded; larger than
+lizard's token count, comparable within bmad only.
 
 CCN (lizard's token rule): 1 + one per condition token in the function's own body
 
