@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -79,6 +80,7 @@ def zcdp_to_epsilon(rho: float, delta: float) -> float:
     return max(0.0, min(fa, fb, epsilon_closed_form(rho, delta)))
 
 
+@functools.lru_cache(maxsize=128)
 def rho_budget(epsilon: float, delta: float) -> float:
     """The largest rho whose (epsilon, delta) conversion stays within ``epsilon``."""
     if not (epsilon > 0 and math.isfinite(epsilon)):
