@@ -212,8 +212,9 @@ def build_architecture(
     smallest: dict[str, list[str]] = {}
     for members in found_cycles:
         if len(members) <= limit:
+            component = set(members)
             for member in members:
-                cycle = smallest_cycle(graph, member, members)
+                cycle = smallest_cycle(graph, member, component)
                 if cycle is not None:
                     smallest[member] = cycle
     metrics: dict[str, Coupling] = coupling(graph)

@@ -119,7 +119,7 @@ def smallest_cycle(
     """A shortest cycle through ``node`` (breadth-first), as [node, ..., last] where last
     imports node; None when node is in no cycle. ``within`` restricts the search (pass the
     node's component to make it cheaper)."""
-    allowed = set(within) if within is not None else None
+    allowed = within if within is None or isinstance(within, (set, frozenset)) else set(within)
     if node in graph[node]:
         return [node]
     parents: dict[str, str] = {}

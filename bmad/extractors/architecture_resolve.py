@@ -246,6 +246,10 @@ class Resolver:
         self.files = {file.path: file for file in files}
         self.project = project
         self.paths = frozenset(self.files)
+        self.module_ids = {
+            path: _dir(path) if file.language == "go" else path for path, file in self.files.items()
+        }
+        self._python_cache: dict[tuple[str, str, tuple[str, ...], int], Resolution] = {}
         self.dirs_with_go = frozenset(
             _dir(path) for path, file in self.files.items() if file.language == "go"
         )
@@ -259,7 +263,7 @@ class Resolver:
 
     def module_of(self, path: str) -> str:
         """The module id a file belongs to: itself, or its directory for Go."""
-        return _dir(path) if self.files[path].language == "go" else path
+        return self.module_ids[path]
 
     def modules(self) -> dict[str, tuple[str, str]]:
         """module id -> (display name, language)."""
@@ -330,7 +334,7 @@ class Resolver:
         return Resolution(UNRESOLVED)
 
     def _internal(self, targets: Iterable[str]) -> Resolution:
-        modules = tuple(self.module_of(path) for path in targets)
+        modules = tuple(self.module_ids[path] for path in targets)
         return Resolution(INTERNAL, modules) if modules else Resolution(UNRESOLVED)
 
     # -- python --
@@ -376,9 +380,19 @@ class Resolver:
         return None
 
     def _python(self, path: str, ref: ImportRef) -> Resolution:
+        """Memoised: an absolute import resolves the same from every file, a relative one the
+        same from every file of a folder."""
+        folder = _dir(path) if ref.level else ""
+        key = (folder, ref.kind + ":" + ref.target, ref.names, ref.level)
+        cached = self._python_cache.get(key)
+        if cached is None:
+            cached = self._python_cache[key] = self._python_uncached(folder, ref)
+        return cached
+
+    def _python_uncached(self, folder: str, ref: ImportRef) -> Resolution:
         names = [name for name in ref.names if name != "*"] if ref.kind == "from" else []
         if ref.level:
-            base = list(PurePosixPath(path).parent.parts)
+            base = folder.split("/") if folder else []
             if ref.level - 1 > len(base):
                 return Resolution(UNRESOLVED)
             base = base[: len(base) - (ref.level - 1)]
