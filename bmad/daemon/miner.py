@@ -209,9 +209,39 @@ class CodeMetricsStep:
         return rows
 
 
+class HistoryStep:
+    """Commits after the last mined tip of HEAD, through the history component's incremental
+    miner (batches of commits, one transaction each; the same source ``bmad history`` reads)."""
+
+    name = "history"
+
+    def __call__(self, context: MiningContext) -> StepReport:
+        from bmad import config
+        from bmad.daemon.history_store import (
+            BATCH_SIZE,
+            COMPONENT,
+            MIGRATIONS,
+            HistoryStore,
+            update_history,
+        )
+        from bmad.extractors.history_git import MiningSettings
+
+        if context.snapshot.head_commit is None:
+            return StepReport(self.name, 0, 0)
+        section = config.load(context.work_tree).section("history")
+        settings = MiningSettings(
+            follow_renames=True,
+            max_files_per_commit=int(section["max_files_per_commit"]),
+            jobs=1,  # the daemon stays out of the way: no process pool
+        )
+        context.store.migrate(COMPONENT, MIGRATIONS)
+        result = update_history(HistoryStore(context.store), context.work_tree, None, settings)
+        return StepReport(self.name, -(-result.new_commits // BATCH_SIZE), result.new_commits)
+
+
 def default_steps() -> list[MiningStep]:
     """The steps whose extractors have landed, in dependency order."""
-    return [CodeMetricsStep()]
+    return [CodeMetricsStep(), HistoryStep()]
 
 
 def mine_repository(

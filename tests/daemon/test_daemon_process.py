@@ -131,7 +131,7 @@ def test_private_runtime_files_and_status(spawn: Callable[..., DaemonProcess]) -
     status = call("status")
     assert status["pid"] == daemon.process.pid == int(pid_path().read_text())
     assert status["rss_bytes"] > 0 and status["uptime_seconds"] >= 0
-    assert status["steps"][0] == "code"
+    assert status["steps"] == ["code", "history"]
     output = json.loads(cli_ok("daemon", "status", "--json"))
     assert output["running"] and output["pid"] == daemon.process.pid
 
@@ -158,6 +158,11 @@ def test_a_new_commit_is_mined(
         "the new commit to be mined",
     )
     assert row["files"] == 2 and row["functions"] == 3 and row["state"] == "idle"
+    from bmad.daemon.history_store import open_history_store
+
+    with open_history_store() as history:
+        tips = history.store.connection.execute("SELECT tip FROM history_sources").fetchall()
+    assert tips == [(second,)]
 
     report = call("file_report", {"path": str(repo / "two.py")})
     assert report["repository"] == "watched" and report["modified"] is False
@@ -264,7 +269,9 @@ def test_kill_9_during_mining_then_restart_resumes(
         "mining to finish after the restart",
     )
     assert repository_row("large")["files"] == 300  # type: ignore[index]
-    passes = re.findall(r"large: mined \w+ in [\d.]+ s \(code: (\d+)\)", log_path().read_text())
+    passes = re.findall(
+        r"large: mined \w+ in [\d.]+ s \(code: (\d+), history: 1\)", log_path().read_text()
+    )
     assert passes == [str(300 - done_before)], log_path().read_text()
 
 

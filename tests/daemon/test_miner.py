@@ -14,6 +14,7 @@ from bmad.daemon.miner import (
     MiningContext,
     MiningInterrupted,
     StepReport,
+    default_steps,
     mine_repository,
     record_failure,
 )
@@ -180,3 +181,22 @@ def test_unreadable_files_are_recorded_with_a_reason(
     assert errors["ok.py"] is None
     assert "not UTF-8" in errors["latin1.py"]
     assert "binary" in errors["binary.c"]
+
+
+def test_history_step_mines_only_new_commits(
+    project: Path, commit: Committer, python_function: Callable[[int], str]
+) -> None:
+    from bmad.daemon.history_store import open_history_store
+
+    with open_registry() as store:
+        repository, _ = add_repository(store, project)
+        first = mine_repository(store, repository, default_steps())
+        assert [report.step for report in first.reports] == ["code", "history"]
+        assert first.reports[1].items == 1
+        head = commit(project, {"later.py": python_function(5)})
+        second = mine_repository(store, repository, default_steps())
+        assert second.reports[1].items == 1 and second.head_commit == head
+    with open_history_store() as history:
+        (tip,) = history.store.connection.execute("SELECT tip FROM history_sources").fetchone()
+        assert tip == head
+        assert len(history.stored_ids(1)) == 2
