@@ -62,6 +62,7 @@ class LayerBreach:
 class ArchitectureFacts:
     modules: dict[str, ModuleFacts]  # by file path
     cycles: tuple[tuple[str, ...], ...] = ()  # file paths of each cycle, sorted
+    hubs: frozenset[str] = frozenset()  # decided by the architecture lens (its thresholds)
     layer_breaches: tuple[LayerBreach, ...] = ()
     layers_configured: bool = False
 

@@ -137,7 +137,8 @@ RULES: dict[str, Rule] = dict(
             "hub-module",
             "Hub Module",
             "Module has both many importers and many imports.",
-            "A hub couples large parts of the code base: changes ripple through it both ways.",
+            "A hub couples large parts of the code base: changes ripple through it both ways "
+            "(thresholds: [architecture] hub_min_ca, hub_min_ce, hub_percentile).",
             "Split the module by responsibility so dependents import only what they use.",
             "warning",
             "architecture",
@@ -337,18 +338,17 @@ def architecture_smells(architecture: ArchitectureFacts, settings: RuleSettings)
                     {"cycle_size": len(members), "members": members},
                 )
             )
-    for path in sorted(architecture.modules):
+    for path in sorted(architecture.hubs):
         module = architecture.modules[path]
-        if module.fan_in >= settings.hub_fan_in and module.fan_out >= settings.hub_fan_out:
-            found.append(
-                _file_finding(
-                    "hub-module",
-                    path,
-                    settings,
-                    f"imported by {module.fan_in} modules and imports {module.fan_out}",
-                    {"fan_in": module.fan_in, "fan_out": module.fan_out},
-                )
+        found.append(
+            _file_finding(
+                "hub-module",
+                path,
+                settings,
+                f"imported by {module.fan_in} modules and imports {module.fan_out}",
+                {"fan_in": module.fan_in, "fan_out": module.fan_out},
             )
+        )
     for breach in architecture.layer_breaches:
         found.append(
             _file_finding(

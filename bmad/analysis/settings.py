@@ -19,8 +19,6 @@ RULE_DEFAULTS: dict[str, Any] = {
     "hotspot_top_share": 0.1,  # top 10% of files by revisions x cognitive complexity
     "hotspot_min_revisions": 5,
     "coupling_degree": 50,  # change coupling >= 50% between files in different folders
-    "hub_fan_in": 10,  # a hub is imported by >= 10 modules and imports >= 10
-    "hub_fan_out": 10,
     "disabled": [],  # rule ids to skip
     "severity": {},  # rule id -> error | warning | note
 }
@@ -49,8 +47,6 @@ class RuleSettings:
     hotspot_top_share: float = 0.1
     hotspot_min_revisions: int = 5
     coupling_degree: int = 50
-    hub_fan_in: int = 10
-    hub_fan_out: int = 10
     disabled: frozenset[str] = frozenset()
     severity: dict[str, str] = field(default_factory=dict)
 

@@ -151,13 +151,12 @@ def test_cycle_finding_on_every_member() -> None:
     assert found[0].evidence["cycle_size"] == 3
 
 
-@pytest.mark.parametrize(
-    ("fan_in", "fan_out", "fires"), [(10, 10, True), (9, 10, False), (10, 9, False)]
-)
-def test_hub_thresholds(fan_in: int, fan_out: int, fires: bool) -> None:
-    facts = ArchitectureFacts(modules={"hub.py": ModuleFacts(fan_in, fan_out)})
-    found = architecture_smells(facts, RuleSettings())
-    assert [f.rule_id for f in found] == (["hub-module"] if fires else [])
+def test_hubs_are_the_ones_the_architecture_lens_names() -> None:
+    modules = {"hub.py": ModuleFacts(12, 11), "busy.py": ModuleFacts(30, 30)}
+    facts = ArchitectureFacts(modules=modules, hubs=frozenset({"hub.py"}))
+    (finding,) = architecture_smells(facts, RuleSettings())
+    assert (finding.rule_id, finding.path) == ("hub-module", "hub.py")
+    assert finding.evidence == {"fan_in": 12, "fan_out": 11}
 
 
 def test_layer_violation_points_at_the_import_line() -> None:

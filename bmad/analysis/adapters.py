@@ -1,0 +1,210 @@
+"""The one place that knows the extractors' output shapes: scan, history and architecture
+results become :mod:`bmad.analysis.inputs` data. Also gathers them for a repository."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from bmad.analysis.inputs import (
+    AnalysisInput,
+    ArchitectureFacts,
+    CouplingLink,
+    FileHistoryFeatures,
+    FunctionRecord,
+    HistoryFacts,
+    LayerBreach,
+    ModuleFacts,
+)
+from bmad.errors import BmadError
+
+if TYPE_CHECKING:
+    from bmad.config import Config
+    from bmad.extractors.architecture import Architecture
+    from bmad.extractors.history_report import HistoryReport
+    from bmad.scanning import ScanResult
+
+
+def functions_of(scan: ScanResult) -> tuple[tuple[FunctionRecord, ...], dict[str, int]]:
+    """Every function, and each file's total cognitive complexity (the hotspot measure)."""
+    records: list[FunctionRecord] = []
+    complexity: dict[str, int] = {}
+    for scanned in scan.files:
+        functions = scanned.metrics.functions
+        complexity[scanned.path] = sum(function.cognitive for function in functions)
+        records += [FunctionRecord(scanned.path, scanned.language, f) for f in functions]
+    return tuple(records), complexity
+
+
+def history_facts(report: HistoryReport) -> HistoryFacts:
+    """Per-path features; when a path names several file identities, the latest one wins."""
+    owned = {item.index: item.share for item in report.owned}
+    islands = {item.index for item in report.islands}
+    chosen: dict[str, int] = {}
+    for index, history in enumerate(report.files):
+        previous = chosen.get(history.path)
+        if previous is None or report.files[previous].last_change <= history.last_change:
+            chosen[history.path] = index
+    files = {
+        path: FileHistoryFeatures(
+            revisions=report.files[index].revisions,
+            churn=report.files[index].added + report.files[index].deleted,
+            coupling=int(report.sum_of_coupling.get(index, 0)),
+            main_author_share=float(owned.get(index, 1.0)),
+            knowledge_island=index in islands,
+        )
+        for path, index in chosen.items()
+    }
+    couplings = tuple(
+        CouplingLink(report.path(pair.a), report.path(pair.b), pair.degree, pair.shared)
+        for pair in report.coupling
+    )
+    return HistoryFacts(files=files, couplings=couplings, commits=len(report.commits))
+
+
+def _module_paths(module_ids: Iterable[str], paths: Iterable[str]) -> dict[str, str]:
+    """Module id -> a file path: the id itself, or for folder modules (Go) its first file."""
+    known = sorted(paths)
+    by_folder: dict[str, str] = {}
+    for path in known:
+        by_folder.setdefault(str(PurePosixPath(path).parent), path)
+    found: dict[str, str] = {}
+    for module_id in module_ids:
+        if module_id in known:
+            found[module_id] = module_id
+        elif module_id.rstrip("/") in by_folder:
+            found[module_id] = by_folder[module_id.rstrip("/")]
+    return found
+
+
+def architecture_facts(
+    architecture: Architecture, paths: Iterable[str], layers_configured: bool
+) -> ArchitectureFacts:
+    where = _module_paths(architecture.modules, paths)
+    edge_line = {(edge.source, edge.target): (edge.path, edge.line) for edge in architecture.edges}
+    modules = {
+        where[module_id]: ModuleFacts(module.ca, module.ce)
+        for module_id, module in architecture.modules.items()
+        if module_id in where
+    }
+    cycles = tuple(
+        tuple(sorted({where[member] for member in members if member in where}))
+        for members in architecture.cycles
+    )
+    breaches = []
+    for violation in architecture.layer_violations:
+        path, line = edge_line.get(
+            (violation.source, violation.target), (where.get(violation.source), violation.line)
+        )
+        if path is None:
+            continue
+        target = where.get(violation.target, violation.target)
+        breaches.append(
+            LayerBreach(path, target, line, violation.source_layer, violation.target_layer)
+        )
+    return ArchitectureFacts(
+        modules=modules,
+        cycles=tuple(cycle for cycle in cycles if len(cycle) > 1),
+        hubs=frozenset(where[hub] for hub in architecture.hubs if hub in where),
+        layer_breaches=tuple(breaches),
+        layers_configured=layers_configured,
+    )
+
+
+def _mine_history(
+    root: Path, settings: Mapping[str, Any], cognitive: Mapping[str, int]
+) -> HistoryReport | None:
+    from bmad.daemon.history_store import open_history_store, update_history
+    from bmad.extractors.history_coupling import CouplingThresholds
+    from bmad.extractors.history_git import MiningSettings
+    from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
+
+    options = HistoryOptions(
+        patterns=subject_patterns(settings["fix_patterns"], settings["revert_patterns"]),
+        coupling=CouplingThresholds(
+            min_revs=int(settings["min_revs"]),
+            min_shared_revs=int(settings["min_shared_revs"]),
+            min_coupling=int(settings["min_coupling"]),
+            max_coupling=int(settings["max_coupling"]),
+            max_changeset=int(settings["max_changeset"]),
+        ),
+        island_share=float(settings["island_share"]),
+        inactive_months=float(settings["inactive_months"]),
+    )
+    mining = MiningSettings(
+        max_files_per_commit=int(settings["max_files_per_commit"]), jobs=int(settings["jobs"])
+    )
+    with open_history_store() as store:
+        result = update_history(store, root, None, mining)
+        if result.source_id is None:
+            return None
+        commits = store.commits(result.source_id)
+    return analyse_history(commits, options, int(time.time()), cognitive, result.notes())
+
+
+def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:
+    """Scan the work tree, mine its history and build its import graph.
+
+    A lens that cannot run leaves its part empty and says why in ``notes``.
+    """
+    from bmad import git
+    from bmad.extractors.architecture import build_architecture, collect_project_files
+    from bmad.extractors.architecture_resolve import SourceFile
+    from bmad.scanning import ScanOptions, scan_repository
+
+    if not repo_path.exists():
+        raise BmadError(f"{repo_path} does not exist")
+    scan_settings = settings.section("scan")
+    scan = scan_repository(
+        repo_path,
+        ScanOptions(
+            jobs=int(scan_settings.get("jobs", 0)),
+            max_file_size=int(scan_settings.get("max_file_size", 1024 * 1024)),
+        ),
+    )
+    root = scan.root
+    functions, complexity = functions_of(scan)
+    notes: list[str] = list(scan.warnings)
+    history: HistoryFacts | None = None
+    if git.find_work_tree(root) is None:
+        notes.append("history: not a git work tree")
+    else:
+        try:
+            report = _mine_history(root, settings.section("history"), complexity)
+        except BmadError as exc:
+            notes.append(f"history: {exc.message}")
+        else:
+            if report is None:
+                notes.append("history: the repository has no commits yet")
+            else:
+                history = history_facts(report)
+                notes += [f"history: {note}" for note in report.notes]
+    architecture: ArchitectureFacts | None = None
+    arch_settings = settings.section("architecture")
+    try:
+        contents, _problems = collect_project_files(root)
+        files = [SourceFile(f.path, f.language, f.metrics.imports) for f in scan.files]
+        built = build_architecture(files, contents, arch_settings)
+    except ValueError as exc:
+        notes.append(f"architecture: {exc}")
+    else:
+        layers = bool(arch_settings.get("layers"))
+        architecture = architecture_facts(built, complexity, layers)
+
+    def read_source(path: str) -> bytes | None:
+        try:
+            return (root / path).read_bytes()
+        except OSError:
+            return None
+
+    analysis_input = AnalysisInput(
+        functions=functions,
+        file_complexity=complexity,
+        history=history,
+        architecture=architecture,
+        read_source=read_source,
+        notes=tuple(notes),
+    )
+    return analysis_input, root
