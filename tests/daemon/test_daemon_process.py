@@ -154,10 +154,15 @@ def test_a_new_commit_is_mined(
     )
     second = commit(repo, {"two.py": python_function(2) + python_function(3)})
     row = wait_for(
-        lambda: (row := repository_row("watched")) and row["last_mined_commit"] == second and row,
+        lambda: (
+            (row := repository_row("watched"))
+            and row["last_mined_commit"] == second
+            and row["state"] == "idle"
+            and row
+        ),
         "the new commit to be mined",
     )
-    assert row["files"] == 2 and row["functions"] == 3 and row["state"] == "idle"
+    assert row["files"] == 2 and row["functions"] == 3 and row["pending"] == 0
     from bmad.daemon.history_store import open_history_store
 
     with open_history_store() as history:
