@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -211,17 +212,15 @@ class _Reader:
 
         commit = self.repository[commit_id]
         assert isinstance(commit, pygit2.Commit)
-        author = commit.author
-        if self.mailmap is not None:
-            author = self.mailmap.resolve_signature(author)
+        name, email, when = self._author(commit)
         parents = tuple(str(parent) for parent in commit.parent_ids)
         base = CommitRecord(
             id=commit_id,
             parents=parents,
-            author_name=author.name,
-            author_email=author.email,
-            author_time=author.time,
-            subject=commit.message.split("\n", 1)[0].strip(),
+            author_name=name,
+            author_email=email,
+            author_time=when,
+            subject=commit.raw_message.split(b"\n", 1)[0].decode(errors="replace").strip(),
         )
         if commit_id in self.grafted:
             return replace(
@@ -235,6 +234,23 @@ class _Reader:
             return self._diff_changes(base, commit)
         except (KeyError, pygit2.GitError) as exc:
             return replace(base, changes=(), note=f"missing objects, changes not counted ({exc})")
+
+    def _author(self, commit: pygit2.Commit) -> tuple[str, str, int]:
+        """Mailmapped author; libgit2 refuses signatures with an empty name or e-mail
+        (``Name <> 1618252420 -0700`` exists in real histories), so those are read raw."""
+        import pygit2
+
+        try:
+            author = commit.author
+            name, email, when = author.name, author.email, author.time
+        except pygit2.GitError:
+            name, email, when = _raw_author(self.repository.odb.read(commit.id)[1])
+        if self.mailmap is not None:
+            try:
+                name, email = self.mailmap.resolve(name, email)
+            except pygit2.GitError:
+                pass  # no mapping applies to a signature libgit2 cannot represent
+        return name, email, when
 
     def _merge_changes(self, commit: pygit2.Commit) -> tuple[FileChange, ...]:
         """Files the merge changed against every parent: its own work, without churn."""
@@ -266,6 +282,18 @@ class _Reader:
             _, added, deleted = patch.line_stats
             found.append(_change(patch.delta, added, deleted))
         return replace(base, changes=tuple(found), note="")
+
+
+_AUTHOR_LINE = re.compile(rb"^author (.*?) ?<([^>]*)> (\d+)", re.MULTILINE)
+
+
+def _raw_author(raw: bytes) -> tuple[str, str, int]:
+    header = raw.split(b"\n\n", 1)[0]
+    found = _AUTHOR_LINE.search(header)
+    if found is None:
+        return "", "", 0
+    name, email, when = found.groups()
+    return name.decode(errors="replace"), email.decode(errors="replace"), int(when)
 
 
 def _change(delta: pygit2.DiffDelta, added: int, deleted: int) -> FileChange:

@@ -274,3 +274,40 @@ def test_window_selects_by_author_date(team: RepoBuilder) -> None:
     assert {f.path for f in report.files} == {"core.py", "util.py"}
     assert all(f.revisions == 6 for f in report.files)
     assert (report.summary.first_commit, report.summary.last_commit) == (since, until)
+
+
+def test_signature_with_empty_email_is_read_raw(tmp_path: Path) -> None:
+    repo = RepoBuilder.create(tmp_path / "r")
+    repo.lines("a.txt", 2)
+    parent = repo.commit("alice", "one")
+    tree = git(repo.path, "rev-parse", "HEAD^{tree}").strip()
+    raw = (
+        f"tree {tree}\nparent {parent}\nauthor nomail <> 1618252420 -0700\n"
+        "committer nomail <> 1618252454 -0700\n\nfixup comments\n"
+    )
+    created = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo.path),
+            "hash-object",
+            "-t",
+            "commit",
+            "-w",
+            "--stdin",
+            "--literally",
+        ],
+        input=raw,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    git(repo.path, "update-ref", "refs/heads/main", created)
+    last = mine(repo.path)[-1]
+    assert (last.id, last.author_name, last.author_email, last.author_time) == (
+        created,
+        "nomail",
+        "",
+        1618252420,
+    )
+    assert last.author == "nomail" and last.subject == "fixup comments"

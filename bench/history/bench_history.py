@@ -1,0 +1,187 @@
+"""History mining benchmark: bmad's miner against the `git log --numstat` floor and PyDriller.
+
+Usage: .venv/bin/python bench/history/bench_history.py REPO [REPO ...] [--pydriller]
+
+For each repository (a local clone or bare mirror, >= 5,000 commits):
+- floor: `git log --numstat --no-renames` piped into a minimal parser (same totals checked);
+- bmad full mine, --no-renames and with renames, each into a fresh store, in a child process
+  whose peak memory (own + worker processes) is reported;
+- incremental: a branch 10 commits behind is mined, moved to the tip, and mined again;
+- PyDriller (bench/_work/venv-pydriller) computing the same per-file revisions, churn and
+  authors, when --pydriller is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+PYDRILLER_PYTHON = ROOT / "bench" / "_work" / "venv-pydriller" / "bin" / "python"
+
+MINE_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+from bmad.daemon.history_store import open_history_store, update_history
+from bmad.extractors.history_git import MiningSettings
+repo, db, renames, rev = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] or None
+started = time.perf_counter()
+with open_history_store(Path(db)) as store:
+    result = update_history(store, Path(repo), rev, MiningSettings(follow_renames=renames))
+    commits = store.commits(result.source_id)
+seconds = time.perf_counter() - started
+self_usage = resource.getrusage(resource.RUSAGE_SELF)
+child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+own, children = self_usage.ru_maxrss, child_usage.ru_maxrss
+cpu = sum(u.ru_utime + u.ru_stime for u in (self_usage, child_usage))
+print(json.dumps({
+    "seconds": seconds, "update_seconds": result.seconds, "cpu_seconds": cpu,
+    "new": result.new_commits, "commits": len(commits),
+    "files": sum(len(c.changes) for c in commits if not c.is_merge),
+    "added": sum(c.insertions for c in commits), "deleted": sum(c.deletions for c in commits),
+    "peak_mb": max(own, children) / 1024, "peak_sum_mb": (own + children) / 1024,
+}))
+"""
+
+PYDRILLER_CHILD = """
+import json, sys, time
+from collections import defaultdict
+from pydriller import Repository
+started = time.perf_counter()
+revisions = defaultdict(int); added = defaultdict(int); deleted = defaultdict(int)
+authors = defaultdict(set)
+commits = 0
+for commit in Repository(sys.argv[1], only_no_merge=True).traverse_commits():
+    commits += 1
+    for modified in commit.modified_files:
+        path = modified.new_path or modified.old_path
+        revisions[path] += 1
+        added[path] += modified.added_lines
+        deleted[path] += modified.deleted_lines
+        authors[path].add(commit.author.email)
+print(json.dumps({"seconds": time.perf_counter() - started, "commits": commits,
+                  "added": sum(added.values()), "deleted": sum(deleted.values())}))
+"""
+
+
+def _cpu() -> float:
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+    )
+
+
+def git_log_floor(repo: Path) -> dict[str, float]:
+    started, cpu_started = time.perf_counter(), _cpu()
+    process = subprocess.Popen(
+        ["git", "-C", str(repo), "log", "--numstat", "--no-renames", "--format=@%H"],
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    commits = files = added = deleted = 0
+    for line in process.stdout:
+        if line.startswith(b"@"):
+            commits += 1
+            continue
+        parts = line.split(b"\t", 2)
+        if len(parts) == 3:
+            files += 1
+            if parts[0] != b"-":
+                added += int(parts[0])
+                deleted += int(parts[1])
+    process.wait()
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": _cpu() - cpu_started,
+        "commits": commits,
+        "files": files,
+        "added": added,
+        "deleted": deleted,
+    }
+
+
+def mine(repo: Path, db: Path, renames: bool, rev: str = "") -> dict[str, float]:
+    out = subprocess.run(
+        [str(PYTHON), "-c", MINE_CHILD, str(repo), str(db), "1" if renames else "0", rev],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(json.loads(out))
+
+
+def incremental(repo: Path, work: Path) -> dict[str, float]:
+    clone = work / "clone.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(clone)], check=True)
+    behind = subprocess.run(
+        ["git", "-C", str(clone), "rev-parse", "HEAD~10"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    subprocess.run(["git", "-C", str(clone), "branch", "-f", "bench", behind], check=True)
+    db = work / "incremental.sqlite3"
+    mine(clone, db, True, "bench")
+    subprocess.run(["git", "-C", str(clone), "branch", "-f", "bench", "HEAD"], check=True)
+    return mine(clone, db, True, "bench")
+
+
+def pydriller(repo: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [str(PYDRILLER_PYTHON), "-c", PYDRILLER_CHILD, str(repo)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(json.loads(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("repos", nargs="+", type=Path)
+    parser.add_argument("--pydriller", action="store_true")
+    args = parser.parse_args()
+    for repo in args.repos:
+        with tempfile.TemporaryDirectory() as scratch:
+            work = Path(scratch)
+            floor = git_log_floor(repo)
+            plain = mine(repo, work / "plain.sqlite3", renames=False)
+            renamed = mine(repo, work / "renames.sqlite3", renames=True)
+            update = incremental(repo, work)
+            row = {
+                "repo": repo.parent.name if repo.name == "repo" else repo.name,
+                "commits": plain["commits"],
+                "git_log_s": round(floor["seconds"], 2),
+                "bmad_no_renames_s": round(plain["seconds"], 2),
+                "ratio_to_floor": round(plain["seconds"] / floor["seconds"], 2),
+                "git_log_cpu_s": round(floor["cpu_seconds"], 2),
+                "bmad_cpu_s": round(plain["cpu_seconds"], 2),
+                "bmad_renames_s": round(renamed["seconds"], 2),
+                "churn_matches_floor": (plain["added"], plain["deleted"])
+                == (floor["added"], floor["deleted"]),
+                "peak_mb": round(plain["peak_mb"], 1),
+                "peak_sum_mb": round(plain["peak_sum_mb"], 1),
+                "incremental_new": update["new"],
+                "incremental_update_s": round(update["update_seconds"], 3),
+                "incremental_with_reload_s": round(update["seconds"], 3),
+            }
+            if args.pydriller:
+                driller = pydriller(repo)
+                row["pydriller_s"] = round(driller["seconds"], 2)
+                row["pydriller_over_bmad"] = round(driller["seconds"] / plain["seconds"], 1)
+            print(json.dumps(row), flush=True)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
