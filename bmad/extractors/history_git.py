@@ -10,6 +10,7 @@ the objects are only read. Large walks are split over worker processes (2 cores 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
@@ -246,10 +247,9 @@ class _Reader:
         except pygit2.GitError:
             name, email, when = _raw_author(self.repository.odb.read(commit.id)[1])
         if self.mailmap is not None:
-            try:
+            # no mapping applies to a signature libgit2 cannot represent
+            with contextlib.suppress(pygit2.GitError):
                 name, email = self.mailmap.resolve(name, email)
-            except pygit2.GitError:
-                pass  # no mapping applies to a signature libgit2 cannot represent
         return name, email, when
 
     def _merge_changes(self, commit: pygit2.Commit) -> tuple[FileChange, ...]:
