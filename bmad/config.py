@@ -69,6 +69,28 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "log_max_bytes": 1024 * 1024,
         "log_backups": 3,
     },
+    "rules": {  # named smells (bmad.analysis.rules); thresholds are inclusive unless "above"
+        "complex_method_ccn": 9,
+        "cognitive_complexity_above": 15,
+        "deep_nesting": 4,
+        "long_parameter_list": 5,
+        "large_method_nloc": 70,
+        "complex_conditional_operators": 3,  # boolean operators in one condition
+        "hotspot_top_share": 0.1,  # top share of files by revisions x cognitive complexity
+        "hotspot_min_revisions": 5,
+        "coupling_degree": 50,  # change coupling between files in different folders
+        "disabled": [],  # rule ids to skip
+        "severity": {},  # rule id -> error | warning | note
+    },
+    "analysis": {  # anomaly model (bmad.analysis.model) and path excludes
+        "contamination": "auto",  # or a share in (0, 0.5]
+        "random_state": 0,
+        "n_estimators": 200,
+        "min_family_functions": 200,  # fewer: the language family joins the pooled model
+        "min_functions": 30,  # fewer in the repository: no anomaly model at all
+        "min_anomaly_score": 0.6,  # a finding also needs a clearly short isolation path
+        "exclude": [],  # glob patterns of repository paths left out of the analysis
+    },
 }
 
 

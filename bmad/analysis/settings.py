@@ -7,33 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bmad.analysis.findings import SEVERITIES
+from bmad.config import DEFAULTS
 from bmad.errors import BmadError
 
-RULE_DEFAULTS: dict[str, Any] = {
-    "complex_method_ccn": 9,  # fires at ccn >= 9
-    "cognitive_complexity_above": 15,  # fires at cognitive > 15
-    "deep_nesting": 4,  # fires at max nesting >= 4
-    "long_parameter_list": 5,  # fires at params >= 5
-    "large_method_nloc": 70,  # fires at nloc >= 70
-    "complex_conditional_operators": 3,  # fires when one condition has >= 3 boolean operators
-    "hotspot_top_share": 0.1,  # top 10% of files by revisions x cognitive complexity
-    "hotspot_min_revisions": 5,
-    "coupling_degree": 50,  # change coupling >= 50% between files in different folders
-    "disabled": [],  # rule ids to skip
-    "severity": {},  # rule id -> error | warning | note
-}
-
-ANALYSIS_DEFAULTS: dict[str, Any] = {
-    "contamination": "auto",  # or a share in (0, 0.5]
-    "random_state": 0,
-    "n_estimators": 200,
-    "min_family_functions": 200,  # fewer: the language family joins the pooled model
-    "min_functions": 30,  # fewer in the whole repository: no anomaly model at all
-    # the forest's own "auto" threshold (0.5) marks a fifth to a third of real functions;
-    # a finding also needs a clearly short isolation path
-    "min_anomaly_score": 0.6,
-    "exclude": [],  # glob patterns of paths left out of the analysis
-}
+RULE_DEFAULTS: dict[str, Any] = DEFAULTS["rules"]
+ANALYSIS_DEFAULTS: dict[str, Any] = DEFAULTS["analysis"]
 
 
 @dataclass(frozen=True, slots=True)

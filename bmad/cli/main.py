@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("bmad.cli.scan:scan", "Per-function and per-file code metrics with tree-sitter."),
     "repo": ("bmad.cli.repo:repo", "Register the repositories the daemon keeps analysed."),
     "daemon": ("bmad.cli.daemon:daemon", "Run the background daemon and query its status."),
+    "learn": ("bmad.cli.learn:learn", "Ranked anti-patterns: anomalies and named smells."),
 }
 
 

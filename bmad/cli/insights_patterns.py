@@ -1,0 +1,83 @@
+"""``bmad insights patterns``: the repository's pattern summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.errors import BmadError
+
+
+def render_summary(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    distributions = Table(title=f"Metric distributions over {summary['functions']} functions")
+    columns = ("metric", *next(iter(summary["distributions"].values())).keys())
+    for column in columns:
+        distributions.add_column(column, justify="left" if column == "metric" else "right")
+    for metric, values in summary["distributions"].items():
+        distributions.add_row(metric, *(f"{value:g}" for value in values.values()))
+    console.print(distributions)
+    prevalence = Table(title="Smell prevalence")
+    for column in ("rule", "count", "share"):
+        prevalence.add_column(column, justify="left" if column == "rule" else "right")
+    for rule_id, row in summary["smell_prevalence"].items():
+        if row.get("status") == "no data":
+            prevalence.add_row(rule_id, "no data", row["reason"])
+        else:
+            prevalence.add_row(
+                rule_id, f"{row['count']} of {row['of']} {row['scope']}", f"{row['share']:.1%}"
+            )
+    console.print(prevalence)
+    console.print(f"anomalous functions: {summary['anomaly_share']:.1%}")
+    top = Table(title="Top findings")
+    for column in ("#", "where", "what", "rules"):
+        top.add_column(column)
+    for item in summary["top_findings"]:
+        top.add_row(
+            str(item["rank"]),
+            f"{item['path']}:{item['start_line']}",
+            item["name"] or "(file)",
+            ", ".join(finding["rule_id"] for finding in item["findings"]),
+        )
+    console.print(top)
+    for note in summary["notes"]:
+        console.print(f"note: {note}")
+
+
+@click.command("patterns")
+@click.argument("repo", default=".", type=click.Path(path_type=Path))
+@json_option
+@click.option("--global", "use_global", is_flag=True, help="Compare with the federation.")
+@click.option(
+    "--confidence-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.8,
+    show_default=True,
+    help="With --global: only global patterns at least this confident.",
+)
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@handle_errors
+def patterns(
+    repo: Path, as_json: bool, use_global: bool, confidence_threshold: float, top: int
+) -> None:
+    """Distribution of each metric, smell prevalence, anomaly share and top findings of REPO."""
+    if use_global:
+        raise BmadError(
+            "no federation is configured, so --global has nothing to compare with; "
+            "run without it for this repository's patterns"
+        )
+    from bmad.analysis.store import analyse_repository
+    from bmad.analysis.summary import pattern_summary
+
+    analysis_input, report, root = analyse_repository(repo)
+    summary = {"repository": str(root), **pattern_summary(analysis_input, report, top)}
+    if as_json:
+        echo_json(summary)
+    else:
+        render_summary(summary)

@@ -1,0 +1,104 @@
+"""``bmad learn``: what the repository's code teaches (anti-patterns now; federated later)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.errors import BmadError
+
+if TYPE_CHECKING:
+    from bmad.analysis.detect import DetectionReport
+
+NO_FEDERATION = (
+    "no federation is configured, so {flag} cannot be used; run without it for local detection"
+)
+
+
+def write_sarif(path: Path, document: dict[str, Any]) -> None:
+    """Write through a temporary file so a failed write never leaves half a report."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise BmadError(f"cannot write the SARIF file {path}: {exc.strerror or exc}") from exc
+
+
+def render_report(report: DetectionReport, top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    shown = report.items[:top]
+    table = Table(title=f"Top {len(shown)} of {len(report.items)} ranked anti-patterns")
+    for column in ("#", "priority", "where", "what", "rules", "why"):
+        table.add_column(column, justify="right" if column in ("#", "priority") else "left")
+    for item in shown:
+        rules = ", ".join(finding.rule_id for finding in item.findings)
+        why = item.explanation or item.findings[0].message
+        table.add_row(
+            str(item.rank),
+            f"{item.priority:.2f}",
+            f"{item.path}:{item.start_line}",
+            item.name or "(file)",
+            rules,
+            why,
+        )
+    console.print(table)
+    console.print(
+        f"{report.functions} functions in {report.files} files; "
+        f"{report.flagged} anomalous; {report.suppressed} findings suppressed; "
+        f"models: {', '.join(f'{name} ({count})' for name, count in report.models.items())}"
+    )
+    for rule_id, reason in report.rules_without_data.items():
+        console.print(f"[yellow]{rule_id}[/yellow] not evaluated: {reason}")
+    for note in report.notes:
+        console.print(f"note: {note}")
+
+
+@click.group("learn")
+def learn() -> None:
+    """Learn what makes code hard to change, from this repository (and later a federation)."""
+
+
+@learn.command("anti-patterns")
+@click.argument("repo", default=".", type=click.Path(path_type=Path))
+@json_option
+@click.option("--sarif", "sarif_path", type=click.Path(path_type=Path), help="Write SARIF 2.1.0.")
+@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--federated", is_flag=True, help="Blend in the federation's global statistics.")
+@click.option(
+    "--consensus-threshold",
+    type=click.FloatRange(0, 1),
+    help="Share of federation participants that must agree (default 0.7).",
+)
+@handle_errors
+def anti_patterns(
+    repo: Path,
+    as_json: bool,
+    sarif_path: Path | None,
+    top: int,
+    federated: bool,
+    consensus_threshold: float | None,
+) -> None:
+    """Rank REPO's anomalous functions and named smells, with explanations."""
+    if federated or consensus_threshold is not None:
+        flag = "--federated" if federated else "--consensus-threshold"
+        raise BmadError(NO_FEDERATION.format(flag=flag))
+    from bmad.analysis.sarif import sarif_document
+    from bmad.analysis.store import analyse_repository
+
+    _analysis_input, report, root = analyse_repository(repo)
+    if sarif_path is not None:
+        write_sarif(sarif_path, sarif_document(report.findings))
+    if as_json:
+        echo_json({"repository": str(root), **report.to_dict(top)})
+    else:
+        render_report(report, top)
