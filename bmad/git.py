@@ -24,10 +24,14 @@ class TreeFile:
     path: str  # posix path relative to the work-tree root
     mode: int
     blob_id: str | None  # None for untracked files
+    # For index entries: git's own stat check says the work-tree file still has these bytes.
+    matches_work_tree: bool = False
 
 
 def find_work_tree(path: Path) -> pygit2.Repository | None:
-    """The non-bare repository whose work tree contains ``path``, or None outside git."""
+    """The non-bare repository whose work tree holds ``path``; None outside git, and None when
+    that repository ignores ``path`` (a virtualenv or an installed tree inside a clone is a
+    plain folder, not part of the repository)."""
     import pygit2
 
     start = path if path.is_dir() else path.parent
@@ -36,9 +40,12 @@ def find_work_tree(path: Path) -> pygit2.Repository | None:
         if location is None:
             return None
         repository = pygit2.Repository(location)
-    except pygit2.GitError:
-        return None
-    if repository.is_bare or repository.workdir is None:
+        if repository.is_bare or repository.workdir is None:
+            return None
+        relative = path.resolve().relative_to(Path(repository.workdir).resolve()).as_posix()
+        if relative != "." and repository.path_is_ignored(relative):
+            return None
+    except (pygit2.GitError, ValueError):
         return None
     return repository
 
@@ -70,17 +77,22 @@ def work_tree_files(repository: pygit2.Repository, under: str = "") -> Iterator[
     """
     import pygit2
 
+    status = pygit2.enums.FileStatus
+    changed_in_work_tree = (
+        status.WT_MODIFIED | status.WT_DELETED | status.WT_TYPECHANGE | status.WT_RENAMED
+    ) | status.CONFLICTED
     prefix = f"{under.rstrip('/')}/" if under else ""
     try:
+        statuses = repository.status(untracked_files="all", ignored=False)
         index = repository.index
         for entry in index:
             if entry.path.startswith(prefix):
-                yield TreeFile(entry.path, entry.mode, str(entry.id))
-        statuses = repository.status(untracked_files="all", ignored=False)
+                unchanged = not statuses.get(entry.path, 0) & changed_in_work_tree
+                yield TreeFile(entry.path, entry.mode, str(entry.id), unchanged)
     except pygit2.GitError as exc:
         raise BmadError(f"cannot read the git index of {repository.workdir}: {exc}") from exc
     for path, flags in sorted(statuses.items()):
-        if flags & pygit2.enums.FileStatus.WT_NEW and path.startswith(prefix):
+        if flags & status.WT_NEW and path.startswith(prefix):
             yield TreeFile(path, 0, None)
 
 

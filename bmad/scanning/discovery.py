@@ -29,7 +29,7 @@ class Candidate:
     path: str  # shown to the user and cached under: posix, relative to the scan root when inside it
     location: Path  # absolute path on disk
     language: str
-    tracked_blob_id: str | None = None  # the index's blob id, for tracked files
+    known_blob_id: str | None = None  # the bytes' blob id, when git vouches for it unread
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +133,7 @@ def discover(paths: Sequence[Path], languages: frozenset[str] | None = None) -> 
             if tree_file.mode == git.MODE_SYMLINK or location.is_symlink():
                 skipped.append(Skipped(display, _symlink_reason(location)))
                 continue
-            candidates[location] = Candidate(display, location, language, tree_file.blob_id)
+            known = tree_file.blob_id if tree_file.matches_work_tree else None
+            candidates[location] = Candidate(display, location, language, known)
     ordered = sorted(candidates.values(), key=lambda candidate: candidate.path)
     return Discovery(root, ordered, sorted(skipped, key=lambda item: item.path))

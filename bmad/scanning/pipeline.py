@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import pygit2
 
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024
-BATCH_BYTES = 8 * 1024 * 1024  # bytes read ahead of the workers
+BATCH_FILES = 128  # files read ahead of the workers (each at most max_file_size bytes)
 CHUNK_FILES = 16  # files per task sent to a worker
 BINARY_PROBE = 8000  # like git: a NUL in the first 8000 bytes means binary
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -58,11 +58,23 @@ class ScanResult:
     warnings: list[str] = field(default_factory=list)
 
 
+Reader = Callable[[], bytes | str]  # the file's bytes, or the reason they cannot be had
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A file to analyse, not read yet: a cache hit on ``known_blob_id`` never reads it."""
+
     path: str
     language: str
     is_header: bool
+    known_blob_id: str | None
+    read: Reader
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    source: Source
     data: bytes  # UTF-8, ready to parse
     blob_id: str  # of the bytes as stored, before any transcoding
 
@@ -89,28 +101,27 @@ def check_bytes(raw: bytes, max_size: int) -> bytes | str:
     return raw
 
 
-def _read_candidate(candidate: Candidate, max_size: int) -> Source | Skipped:
-    try:
-        size = candidate.location.stat().st_size
-        if size > max_size:
-            return Skipped(
-                candidate.path, f"larger than the size limit ({size} > {max_size} bytes)"
-            )
-        raw = candidate.location.read_bytes()
-    except FileNotFoundError:
-        return Skipped(candidate.path, "missing from the work tree")
-    except IsADirectoryError:
-        return Skipped(candidate.path, "is a directory")
-    except OSError as exc:
-        return Skipped(candidate.path, f"unreadable: {exc.strerror or exc}")
-    checked = check_bytes(raw, max_size)
-    if isinstance(checked, str):
-        return Skipped(candidate.path, checked)
-    blob_id = candidate.tracked_blob_id
-    if blob_id is None or blob_id != git.blob_id_of(raw):
-        blob_id = git.blob_id_of(raw)
+def _file_reader(location: Path, max_size: int) -> Reader:
+    def read() -> bytes | str:
+        try:
+            size = location.stat().st_size
+            if size > max_size:
+                return f"larger than the size limit ({size} > {max_size} bytes)"
+            return location.read_bytes()
+        except FileNotFoundError:
+            return "missing from the work tree"
+        except IsADirectoryError:
+            return "is a directory"
+        except OSError as exc:
+            return f"unreadable: {exc.strerror or exc}"
+
+    return read
+
+
+def _candidate_source(candidate: Candidate, max_size: int) -> Source:
     is_header = candidate.location.suffix.lower() == ".h"
-    return Source(candidate.path, candidate.language, is_header, checked, blob_id)
+    reader = _file_reader(candidate.location, max_size)
+    return Source(candidate.path, candidate.language, is_header, candidate.known_blob_id, reader)
 
 
 class _Workers:
@@ -177,7 +188,8 @@ class _Analysis:
         self.cache = _open_cache(options, result)
         self.workers = _Workers(effective_jobs(options.jobs))
         self.metrics_by_path: dict[str, FileMetrics] = {}
-        self.waiting: dict[str, Source] = {}
+        self.waiting: dict[str, _Loaded] = {}
+        self.max_file_size = options.max_file_size
         self.done = 0
 
     def advance(self, count: int) -> None:
@@ -192,12 +204,12 @@ class _Analysis:
     def collect(self, outcomes: list[Outcome]) -> None:
         fresh: dict[tuple[str, str], FileMetrics] = {}
         for path, outcome in outcomes:
-            source = self.waiting.pop(path)
+            item = self.waiting.pop(path)
             if isinstance(outcome, str):
                 self.result.skipped.append(Skipped(path, outcome))
             else:
                 self.metrics_by_path[path] = outcome
-                fresh[(source.blob_id, source.language)] = outcome
+                fresh[(item.blob_id, item.source.language)] = outcome
         self.result.analysed += len(fresh)
         if self.cache is not None and fresh:
             try:
@@ -206,34 +218,60 @@ class _Analysis:
                 self.result.warnings.append(exc.message)
         self.advance(len(outcomes))
 
+    def _hits(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], FileMetrics]:
+        return self.cache.lookup(keys) if self.cache is not None and keys else {}
+
+    def _use_cached(self, path: str, metrics: FileMetrics) -> None:
+        self.metrics_by_path[path] = metrics
+        self.result.cache_hits += 1
+        self.advance(1)
+
+    def _load(self, source: Source) -> _Loaded | None:
+        raw = source.read()
+        checked = raw if isinstance(raw, str) else check_bytes(raw, self.max_file_size)
+        if isinstance(checked, str):
+            self.skip(Skipped(source.path, checked))
+            return None
+        assert isinstance(raw, bytes)
+        return _Loaded(source, checked, source.known_blob_id or git.blob_id_of(raw))
+
     def flush(self, batch: list[Source]) -> None:
-        keys = [(source.blob_id, source.language) for source in batch]
-        hits = self.cache.lookup(keys) if self.cache is not None else {}
-        jobs: list[Job] = []
-        for source, key in zip(batch, keys, strict=True):
-            cached = hits.get(key)
+        known = self._hits([(s.known_blob_id, s.language) for s in batch if s.known_blob_id])
+        loaded: list[_Loaded] = []
+        for source in batch:
+            cached = known.get((source.known_blob_id or "", source.language))
             if cached is not None:
-                self.metrics_by_path[source.path] = cached
-                self.result.cache_hits += 1
-            else:
-                self.waiting[source.path] = source
-                jobs.append((source.path, source.language, source.data, source.is_header))
-        self.advance(len(batch) - len(jobs))
+                self._use_cached(source.path, cached)
+            elif (item := self._load(source)) is not None:
+                loaded.append(item)
+        hashed = self._hits(
+            [
+                (item.blob_id, item.source.language)
+                for item in loaded
+                if not item.source.known_blob_id
+            ]
+        )
+        jobs: list[Job] = []
+        for item in loaded:
+            cached = hashed.get((item.blob_id, item.source.language))
+            if cached is not None:
+                self._use_cached(item.source.path, cached)
+                continue
+            self.waiting[item.source.path] = item
+            jobs.append((item.source.path, item.source.language, item.data, item.source.is_header))
         self.workers.submit(jobs)
         self.collect(self.workers.take_ready())
 
     def run(self, items: Iterable[Source | Skipped]) -> None:
         batch: list[Source] = []
-        batch_bytes = 0
         for item in items:
             if isinstance(item, Skipped):
                 self.skip(item)
                 continue
             batch.append(item)
-            batch_bytes += len(item.data)
-            if batch_bytes >= BATCH_BYTES:
+            if len(batch) >= BATCH_FILES:
                 self.flush(batch)
-                batch, batch_bytes = [], 0
+                batch = []
         self.flush(batch)
         self.collect(self.workers.drain())
 
@@ -268,10 +306,10 @@ def scan_paths(
     started = time.perf_counter()
     discovery = discover(paths, options.languages)
     result = ScanResult(root=discovery.root, skipped=list(discovery.skipped))
-    reads: Iterator[Source | Skipped] = (
-        _read_candidate(candidate, options.max_file_size) for candidate in discovery.candidates
+    sources: Iterator[Source | Skipped] = (
+        _candidate_source(candidate, options.max_file_size) for candidate in discovery.candidates
     )
-    analyse_sources(reads, len(discovery.candidates), options, result, progress)
+    analyse_sources(sources, len(discovery.candidates), options, result, progress)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -283,19 +321,18 @@ def scan_repository(path: Path, options: ScanOptions | None = None) -> ScanResul
     return scan_paths([root], options or ScanOptions())
 
 
-def _read_blob(
-    repository: pygit2.Repository, tree_file: git.TreeFile, language: str, max_size: int
-) -> Source | Skipped:
-    assert tree_file.blob_id is not None
-    try:
-        raw = git.read_blob(repository, tree_file.blob_id)
-    except BmadError as exc:
-        return Skipped(tree_file.path, exc.message)
-    checked = check_bytes(raw, max_size)
-    if isinstance(checked, str):
-        return Skipped(tree_file.path, checked)
+def _blob_source(repository: pygit2.Repository, tree_file: git.TreeFile, language: str) -> Source:
+    blob_id = tree_file.blob_id
+    assert blob_id is not None
+
+    def read() -> bytes | str:
+        try:
+            return git.read_blob(repository, blob_id)
+        except BmadError as exc:
+            return exc.message
+
     is_header = tree_file.path.lower().endswith(".h")
-    return Source(tree_file.path, language, is_header, checked, tree_file.blob_id)
+    return Source(tree_file.path, language, is_header, blob_id, read)
 
 
 def scan_commit(repo_path: Path, revision: str, options: ScanOptions | None = None) -> ScanResult:
@@ -314,11 +351,11 @@ def scan_commit(repo_path: Path, revision: str, options: ScanOptions | None = No
         if tree_file.mode in (git.MODE_SYMLINK, git.MODE_GITLINK):
             continue
         wanted.append((tree_file, language))
-    reads = (
-        _read_blob(repository, tree_file, language, options.max_file_size)
+    sources = (
+        _blob_source(repository, tree_file, language)
         for tree_file, language in sorted(wanted, key=lambda pair: pair[0].path)
     )
-    analyse_sources(reads, len(wanted), options, result)
+    analyse_sources(sources, len(wanted), options, result)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -30,7 +30,7 @@ def test_git_work_tree_lists_tracked_and_unignored_files(tmp_path: Path) -> None
 
     assert result.root == repo.resolve()
     assert paths_of(result) == ["app/main.py", "app/util.go", "new.js"]
-    tracked = {c.path: c.tracked_blob_id for c in result.candidates}
+    tracked = {c.path: c.known_blob_id for c in result.candidates}
     assert tracked["app/main.py"] == git(repo, "rev-parse", "HEAD:app/main.py").strip()
     assert tracked["new.js"] is None
 
@@ -101,3 +101,26 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
         discover([tmp_path / "nope"])
     assert raised.value.exit_code == 2
     assert "no such file or directory" in raised.value.message
+
+
+def test_folder_ignored_by_the_enclosing_repository_is_walked_as_a_plain_folder(
+    tmp_path: Path,
+) -> None:
+    repo = init_repo(tmp_path / "repo", {".gitignore": "installed/\n", "tracked.py": "pass\n"})
+    write_files(repo, {"installed/lib/mod.py": "pass\n"})
+
+    result = discover([repo / "installed"])
+
+    assert result.root == (repo / "installed").resolve()
+    assert paths_of(result) == ["lib/mod.py"]
+
+
+def test_only_unmodified_tracked_files_carry_a_blob_id_known_without_reading(
+    tmp_path: Path,
+) -> None:
+    repo = init_repo(tmp_path / "repo", {"same.py": "pass\n", "edited.py": "pass\n"})
+    (repo / "edited.py").write_text("x = 2\n")
+
+    known = {c.path: c.known_blob_id for c in discover([repo]).candidates}
+
+    assert known == {"edited.py": None, "same.py": git(repo, "rev-parse", "HEAD:same.py").strip()}

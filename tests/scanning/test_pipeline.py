@@ -174,3 +174,14 @@ def test_cache_hits_equal_cold_results(tmp_path: Path, names: list[str], depth: 
     assert warm.cache_hits == 1
     assert warm.files == cold.files
     assert [f.name for f in cold.files[0].metrics.functions] == names
+
+
+def test_uncommitted_edits_are_measured_from_the_work_tree(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo", {"a.py": SIMPLE})
+    scan_paths([repo], options(tmp_path))
+    (repo / "a.py").write_text(NESTED)
+
+    result = scan_paths([repo], options(tmp_path))
+
+    assert [f.name for f in result.files[0].metrics.functions] == ["nested"]
+    assert result.analysed == 1
