@@ -1,6 +1,6 @@
 """Plain data produced by the code extractor; safe to pickle, cache and serialise.
 
-FunctionMetrics and ImportRef are not frozen on purpose: a warm scan of the standard library
+FunctionMetrics is not frozen on purpose: a warm scan of the standard library
 builds ~60k of them from the cache, and a frozen dataclass's __init__ (object.__setattr__ per
 field) measured 7.5x slower than a plain one. Treat every instance as immutable all the same.
 """
@@ -34,7 +34,7 @@ class FunctionMetrics:
         return cls(**data)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ImportRef:
     """One import/include/use as written in a file; resolved later by the architecture lens."""
 
