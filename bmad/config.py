@@ -56,7 +56,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "top": 10,
     },
     "daemon": {
-        "poll_interval": 2.0,  # seconds between stat() polls of HEAD, refs and index
+        "poll_interval": 1.0,  # seconds between stat() polls of HEAD, refs and index
         "workers": 1,  # repositories mined at the same time
         "nice": 10,
         "batch_size": 64,  # files per transaction when mining code metrics

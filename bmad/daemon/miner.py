@@ -22,6 +22,7 @@ from bmad.daemon.locks import locked
 from bmad.daemon.paths import repository_lock_path
 from bmad.daemon.registry import Repository
 from bmad.daemon.store import Store, cache_store_path
+from bmad.errors import BmadError
 
 if TYPE_CHECKING:
     from bmad.extractors.metrics import FileMetrics
@@ -239,9 +240,79 @@ class HistoryStep:
         return StepReport(self.name, -(-result.new_commits // BATCH_SIZE), result.new_commits)
 
 
+class ArchitectureStep:
+    """The import graph over the mined files (imports come from the cached code metrics, so
+    nothing is parsed again), rebuilt only when a file or a project file changed."""
+
+    name = "architecture"
+
+    def __call__(self, context: MiningContext) -> StepReport:
+        import hashlib
+        import json
+
+        from bmad import config
+        from bmad.extractors.architecture import build_architecture, collect_project_files
+        from bmad.extractors.architecture_resolve import SourceFile
+        from bmad.scanning.analyse import analyser_version
+        from bmad.scanning.cache import MetricsCache
+
+        repository_id = context.repository.id
+        rows = context.store.connection.execute(
+            "SELECT path, blob_id, language FROM repository_files "
+            "WHERE repository_id = ? AND error IS NULL ORDER BY path",
+            (repository_id,),
+        ).fetchall()
+        project_files, _ = collect_project_files(context.work_tree)
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(analyser_version().encode())
+        for path, blob_id, _language in rows:
+            digest.update(f"{path}\0{blob_id}\n".encode())
+        for name in sorted(project_files):
+            digest.update(name.encode() + b"\0" + hashlib.blake2b(project_files[name]).digest())
+        input_key = digest.hexdigest()
+        stored = context.store.connection.execute(
+            "SELECT input_key FROM repository_architecture WHERE repository_id = ?",
+            (repository_id,),
+        ).fetchone()
+        if stored is not None and stored[0] == input_key:
+            return StepReport(self.name, 0, 0)
+        cache = MetricsCache.open(cache_store_path(), analyser_version())
+        try:
+            cached = cache.lookup((blob_id, language) for _path, blob_id, language in rows)
+        finally:
+            cache.close()
+        files = [
+            SourceFile(path, metrics.language, metrics.imports)
+            for path, blob_id, language in rows
+            if (metrics := cached.get((blob_id, language))) is not None
+        ]
+        settings = config.load(context.work_tree).section("architecture")
+        try:
+            architecture = build_architecture(files, project_files, settings)
+        except ValueError as exc:
+            raise BmadError(f"invalid [architecture] settings: {exc}") from exc
+        with context.unit() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO repository_architecture (repository_id, input_key, "
+                "mined_commit, modules, edges, cycles, graph, computed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    repository_id,
+                    input_key,
+                    context.snapshot.head_commit,
+                    len(architecture.modules),
+                    len(architecture.edges),
+                    len(architecture.cycles),
+                    json.dumps(architecture.to_json()),
+                    time.time(),
+                ),
+            )
+        return StepReport(self.name, 1, len(architecture.modules))
+
+
 def default_steps() -> list[MiningStep]:
     """The steps whose extractors have landed, in dependency order."""
-    return [CodeMetricsStep(), HistoryStep()]
+    return [CodeMetricsStep(), HistoryStep(), ArchitectureStep()]
 
 
 def mine_repository(

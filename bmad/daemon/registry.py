@@ -47,6 +47,18 @@ MIGRATIONS = [
         PRIMARY KEY (repository_id, path)
     ) WITHOUT ROWID;
     """,
+    """
+    CREATE TABLE repository_architecture (
+        repository_id INTEGER PRIMARY KEY REFERENCES repositories(id) ON DELETE CASCADE,
+        input_key TEXT NOT NULL,
+        mined_commit TEXT,
+        modules INTEGER NOT NULL,
+        edges INTEGER NOT NULL,
+        cycles INTEGER NOT NULL,
+        graph TEXT NOT NULL,
+        computed_at REAL NOT NULL
+    );
+    """,
 ]
 
 
@@ -80,6 +92,8 @@ class RepositoryStatus:
     last_error: str | None
     error_count: int
     mined_at: float | None
+    modules: int = 0  # of the stored import graph
+    cycles: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -217,6 +231,11 @@ def repository_status(store: Store, repository: Repository) -> RepositoryStatus:
         "WHERE repository_id = ?",
         (repository.id,),
     ).fetchone()
+    graph = connection.execute(
+        "SELECT modules, cycles FROM repository_architecture WHERE repository_id = ?",
+        (repository.id,),
+    ).fetchone()
+    modules, cycles = graph or (0, 0)
     last_mined, target, pending, last_error, error_count, mined_at = state or (
         None,
         None,
@@ -237,4 +256,6 @@ def repository_status(store: Store, repository: Repository) -> RepositoryStatus:
         last_error=last_error,
         error_count=int(error_count),
         mined_at=mined_at,
+        modules=int(modules),
+        cycles=int(cycles),
     )

@@ -55,7 +55,7 @@ MISSING_WORK_TREE = "work tree not found (moved or deleted?)"
 
 @dataclass(frozen=True, slots=True)
 class DaemonSettings:
-    poll_interval: float = 2.0
+    poll_interval: float = 1.0
     workers: int = 1
     nice: int = 10
     miner: MinerSettings = field(default_factory=MinerSettings)
@@ -160,20 +160,26 @@ class Daemon:
         selector = selectors.DefaultSelector()
         selector.register(self.server.fileno(), selectors.EVENT_READ, "api")
         selector.register(self._wake_read, selectors.EVENT_READ, "wake")
+        next_poll = 0.0
         try:
             while not self.stop_event.is_set():
-                self._tick()
-                for key, _ in selector.select(self._sleep_seconds()):
+                # Poll on the interval, or when woken by notify / a finished pass; API
+                # traffic alone never triggers a poll.
+                if time.monotonic() >= next_poll or self._retry_due():
+                    self._tick()
+                    next_poll = time.monotonic() + self.settings.poll_interval
+                for key, _ in selector.select(self._sleep_seconds(next_poll)):
                     if key.data == "api":
                         self.server.accept_ready()
                     else:
                         self._drain_wake_pipe()
+                        next_poll = 0.0
                 self._collect_completions()
         finally:
             selector.close()
             self._shutdown()
 
-    def _sleep_seconds(self) -> float:
+    def _sleep_seconds(self, next_poll: float) -> float:
         now = time.time()
         with self._lock:
             retries = [
@@ -181,7 +187,15 @@ class Daemon:
                 for entry in self.scheduler.entries.values()
                 if entry.dirty and not entry.running and entry.retry_at > now
             ]
-        return max(0.0, min([self.settings.poll_interval, *retries]))
+        return max(0.0, min([next_poll - time.monotonic(), *retries]))
+
+    def _retry_due(self) -> bool:
+        now = time.time()
+        with self._lock:
+            return any(
+                entry.dirty and not entry.running and 0 < entry.retry_at <= now
+                for entry in self.scheduler.entries.values()
+            )
 
     def _drain_wake_pipe(self) -> None:
         with contextlib.suppress(BlockingIOError):

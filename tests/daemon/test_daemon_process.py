@@ -131,7 +131,7 @@ def test_private_runtime_files_and_status(spawn: Callable[..., DaemonProcess]) -
     status = call("status")
     assert status["pid"] == daemon.process.pid == int(pid_path().read_text())
     assert status["rss_bytes"] > 0 and status["uptime_seconds"] >= 0
-    assert status["steps"] == ["code", "history"]
+    assert status["steps"] == ["code", "history", "architecture"]
     output = json.loads(cli_ok("daemon", "status", "--json"))
     assert output["running"] and output["pid"] == daemon.process.pid
 
@@ -275,7 +275,8 @@ def test_kill_9_during_mining_then_restart_resumes(
     )
     assert repository_row("large")["files"] == 300  # type: ignore[index]
     passes = re.findall(
-        r"large: mined \w+ in [\d.]+ s \(code: (\d+), history: 1\)", log_path().read_text()
+        r"large: mined \w+ in [\d.]+ s \(code: (\d+), history: 1, architecture: 300\)",
+        log_path().read_text(),
     )
     assert passes == [str(300 - done_before)], log_path().read_text()
 

@@ -191,7 +191,7 @@ def test_history_step_mines_only_new_commits(
     with open_registry() as store:
         repository, _ = add_repository(store, project)
         first = mine_repository(store, repository, default_steps())
-        assert [report.step for report in first.reports] == ["code", "history"]
+        assert [report.step for report in first.reports] == ["code", "history", "architecture"]
         assert first.reports[1].items == 1
         head = commit(project, {"later.py": python_function(5)})
         second = mine_repository(store, repository, default_steps())
@@ -200,3 +200,27 @@ def test_history_step_mines_only_new_commits(
         (tip,) = history.store.connection.execute("SELECT tip FROM history_sources").fetchone()
         assert tip == head
         assert len(history.stored_ids(1)) == 2
+
+
+def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
+    bmad_home: Path, make_repo: Callable[..., Path], commit: Committer
+) -> None:
+    import json
+
+    repo = make_repo(
+        "cyclic",
+        {"pkg/__init__.py": "", "pkg/a.py": "from pkg import b\n", "pkg/b.py": "import pkg.a\n"},
+    )
+    with open_registry() as store:
+        repository, _ = add_repository(store, repo)
+        first = mine_repository(store, repository, default_steps())
+        assert first.reports[2] == StepReport("architecture", 1, 3)
+        status = repository_status(store, repository)
+        assert status.modules == 3 and status.cycles == 1
+        (graph,) = store.connection.execute("SELECT graph FROM repository_architecture").fetchone()
+        assert json.loads(graph)["cycles"] == [["pkg.a", "pkg.b"]]
+        assert mine_repository(store, repository, default_steps()).reports[2].items == 0
+        commit(repo, {"pkg/b.py": "import os\n"})
+        third = mine_repository(store, repository, default_steps())
+        assert third.reports[2].items == 3
+        assert repository_status(store, repository).cycles == 0
