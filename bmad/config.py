@@ -55,6 +55,18 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "jobs": 0,  # mining worker processes; 0: one per CPU
         "top": 10,
     },
+    "privacy": {
+        # budgets per period as "epsilon=E,delta=D"; charged in zCDP (rho) and converted
+        "budget": "epsilon=1.0,delta=1e-5",  # per repository
+        "organisation_budget": "epsilon=4.0,delta=1e-5",  # per participant, over its repos
+        "period": "month",  # month, quarter, year or all
+        "organisation": "local",  # this participant's name in the local ledger
+        "mechanism": "gaussian",  # gaussian (zCDP) or laplace (pure DP)
+        "release_rho": 0.002,  # zCDP cost of one release (gaussian)
+        "release_epsilon": 0.1,  # epsilon of one release (laplace)
+        "min_survivors": 1,  # > 1: distributed noise shares for secure aggregation
+        "k_min_participants": 5,  # a released cell needs this many participants (noisy count)
+    },
     "daemon": {
         "poll_interval": 1.0,  # seconds between stat() polls of HEAD, refs and index
         "workers": 1,  # repositories mined at the same time

@@ -21,6 +21,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("bmad.cli.scan:scan", "Per-function and per-file code metrics with tree-sitter."),
     "repo": ("bmad.cli.repo:repo", "Register the repositories the daemon keeps analysed."),
     "daemon": ("bmad.cli.daemon:daemon", "Run the background daemon and query its status."),
+    "share": ("bmad.cli.share:share", "Opt repositories in or out of sharing; preview payloads."),
+    "privacy": ("bmad.cli.privacy:privacy", "Privacy budget, audit log and identity keys."),
+    "insights": ("bmad.cli.insights:insights", "Insights locally and from the federation; export."),
     "learn": ("bmad.cli.learn:learn", "Ranked anti-patterns: anomalies and named smells."),
 }
 

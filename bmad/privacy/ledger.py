@@ -173,15 +173,20 @@ class Ledger:
             )
         return reservation
 
-    def commit(self, reservation_id: str) -> None:
-        """The payload was sent: the reservation becomes a spend for good."""
-        self._finish(reservation_id, "committed", "budget_committed")
+    def commit(self, reservation_id: str, sent: dict[str, Any] | None = None) -> None:
+        """The payload was sent: the reservation becomes a spend for good.
+
+        ``sent`` (the payload digest and where it went) is audited in the same transaction.
+        """
+        self._finish(reservation_id, "committed", "budget_committed", sent)
 
     def release(self, reservation_id: str) -> None:
         """Nothing was sent: give the reserved budget back. Never call it after sending."""
-        self._finish(reservation_id, "released", "budget_released")
+        self._finish(reservation_id, "released", "budget_released", None)
 
-    def _finish(self, reservation_id: str, state: str, kind: str) -> None:
+    def _finish(
+        self, reservation_id: str, state: str, kind: str, sent: dict[str, Any] | None
+    ) -> None:
         with self.store.transaction() as connection:
             updated = connection.execute(
                 "UPDATE privacy_spends SET state = ?, updated_at = ? "
@@ -191,6 +196,8 @@ class Ledger:
             if updated == 0:
                 raise BmadError(f"no open reservation {reservation_id}")
             audit.append(connection, kind, {"reservation": reservation_id})
+            if sent is not None:
+                audit.append(connection, "payload_sent", {**sent, "reservation": reservation_id})
 
     def _used_rho(self, scope: str, subject: str, period: str) -> float:
         row = self.store.connection.execute(

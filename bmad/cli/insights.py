@@ -1,0 +1,78 @@
+"""`bmad insights ...`: what bmad learned, locally and from the federation.
+
+One function per subcommand; add a command with ``@insights.command(...)``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bmad.cli._common import handle_errors
+from bmad.errors import BmadError
+
+
+@click.group("insights")
+def insights() -> None:
+    """Insights from this machine's repositories and from the federation."""
+
+
+@insights.command("export")
+@click.option(
+    "--learning-outcomes", is_flag=True, help="Include this machine's privacy-preserved payloads."
+)
+@click.option(
+    "--privacy-preserved",
+    is_flag=True,
+    help="Required: only noisy, bounded payloads are exported, never raw statistics.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
+)
+@handle_errors
+def export(learning_outcomes: bool, privacy_preserved: bool, output: Path | None) -> None:
+    """Write privacy-preserved learning outcomes and cached global insights as JSON.
+
+    Each exported payload is charged to the privacy budget like an upload. Only repositories
+    whose owner ran `bmad share enable` are exported, only their consented learning types.
+    """
+    if not privacy_preserved:
+        raise BmadError("only --privacy-preserved exports exist: raw statistics never leave bmad")
+    from bmad.privacy import consent
+    from bmad.privacy.db import open_privacy_store
+    from bmad.privacy.sharing import (
+        abandon,
+        collect_local_statistics,
+        confirm_sent,
+        prepare_export,
+        settings_for,
+    )
+
+    settings = settings_for()
+    with open_privacy_store() as store:
+        statistics = {}
+        if learning_outcomes:
+            for record in consent.all_consents(store):
+                if record.enabled and Path(record.repository).is_dir():
+                    statistics[record.repository] = collect_local_statistics(
+                        Path(record.repository)
+                    )
+        result = prepare_export(store, settings, statistics, learning_outcomes)
+        text = json.dumps(result.document, indent=2) + "\n"
+        try:
+            if output is None:
+                click.echo(text, nl=False)
+            else:
+                output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            for release in result.releases:
+                abandon(store, settings, release)
+            raise BmadError(f"cannot write {output}: {exc.strerror}") from None
+        destination = "export:stdout" if output is None else "export:file"
+        for release in result.releases:
+            confirm_sent(store, settings, release, destination)
+    if output is not None:
+        count = len(result.document["learning_outcomes"])
+        click.echo(f"wrote {count} privacy-preserved payloads to {output}", err=True)
