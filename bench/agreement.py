@@ -1,7 +1,8 @@
 """Agreement with lizard: bmad's code extractor vs lizard on the same real source files.
 
 Matches functions by (file, start line) and prints, per language, the matched count, the share
-with equal CCN, and cold single-process throughput of both tools (files/s, MB/s) with the ratio.
+with equal CCN, and cold single-process throughput of both tools (files/s, MB/s) with the
+ratio. Times are CPU seconds of each process (steadier than wall time on a shared machine).
 Usage: see bench/README.md ("Agreement with lizard").
 """
 
@@ -9,41 +10,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from _anchors import WORK, run_lizard
+
 from bmad.extractors.code import extract
 from bmad.extractors.languages import language_for_path
 
-HERE = Path(__file__).resolve().parent
-WORK = HERE / "_work"
-DEFAULT_LIZARD = WORK / "venv" / "bin" / "python"
 SKIP_DIRS = {".git", "node_modules", "vendor", "site-packages", "test_data", "testdata"}
-
-# Runs inside the lizard venv: analyse each file, time the analysis only (no interpreter start).
-LIZARD_SCRIPT = r"""
-import json, sys, time
-import lizard
-paths = json.load(open(sys.argv[1]))
-out = {}
-started = time.perf_counter()
-for path in paths:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            code = handle.read()
-        info = lizard.analyze_file.analyze_source_code(path, code)
-    except Exception as error:  # lizard's own failures are reported, not fatal
-        out[path] = {"error": repr(error)}
-        continue
-    out[path] = [[f.start_line, f.name, f.cyclomatic_complexity] for f in info.function_list]
-elapsed = time.perf_counter() - started
-json.dump({"seconds": elapsed, "files": out}, open(sys.argv[2], "w"))
-"""
 
 LANGUAGES = ("python", "javascript", "go", "java", "c", "typescript", "cpp", "rust", "ruby")
 
@@ -68,21 +46,13 @@ def discover(root: Path, languages: set[str]) -> list[tuple[Path, str]]:
 
 
 def run_bmad(files: list[tuple[Path, str]]) -> tuple[float, dict[str, list[tuple[int, str, int]]]]:
+    """CPU seconds of bmad's extractor over the files, and its functions per path."""
     result: dict[str, list[tuple[int, str, int]]] = {}
-    started = time.perf_counter()
+    started = time.process_time()
     for path, language in files:
         metrics = extract(path.read_bytes(), language)
         result[str(path)] = [(f.start_line, f.qualified_name, f.ccn) for f in metrics.functions]
-    return time.perf_counter() - started, result
-
-
-def run_lizard(python: Path, files: list[tuple[Path, str]]) -> tuple[float, dict[str, object]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        paths_file, out_file = Path(tmp, "paths.json"), Path(tmp, "out.json")
-        paths_file.write_text(json.dumps([str(path) for path, _ in files]))
-        subprocess.run([str(python), "-c", LIZARD_SCRIPT, paths_file, out_file], check=True)
-        data = json.loads(out_file.read_text())
-    return data["seconds"], data["files"]
+    return time.process_time() - started, result
 
 
 def compare(
@@ -132,15 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "corpora", nargs="*", type=Path, help="folders (default: stdlib + _work/src/*)"
     )
-    parser.add_argument("--lizard", type=Path, default=DEFAULT_LIZARD, help="python with lizard")
     parser.add_argument("--lang", action="append", help="languages to include (repeatable)")
     parser.add_argument(
         "--show", type=int, default=0, help="print up to N CCN differences per language"
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
-    if not args.lizard.exists():
-        parser.error(f"no lizard python at {args.lizard}; see bench/README.md")
     languages = set(args.lang or LANGUAGES)
     files = [
         item for root in (args.corpora or default_corpora()) for item in discover(root, languages)
@@ -156,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     for language, group in sorted(by_language.items()):
         size = sum(path.stat().st_size for path, _ in group)
         bmad_seconds, ours = run_bmad(group)
-        lizard_seconds, theirs = run_lizard(args.lizard, group)
+        lizard = run_lizard([path for path, _ in group])
+        lizard_seconds, theirs = lizard.cpu_seconds, lizard.functions
         bmad_seconds_total += bmad_seconds
         lizard_seconds_total += lizard_seconds
         counts = compare(group, ours, theirs, args.show)[language]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-
 from pathlib import Path
 
 from _anchors import process_seconds
