@@ -1,0 +1,88 @@
+"""`bmad share enable|disable|status|preview` on real repositories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bmad.cli.main import cli
+from tests.privacy.canary import build_canary_repo, leaks
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return build_canary_repo(tmp_path / "project")
+
+
+def test_sharing_is_off_until_enabled(repo: Path) -> None:
+    code, out, _ = invoke("share", "status", "--json")
+    assert code == 0
+    assert json.loads(out)["repositories"] == []
+    code, out, _ = invoke("share", "status")
+    assert "sharing is off for every repository" in out
+    code, out, err = invoke(
+        "share", "enable", str(repo / "src"), "--types", "code_patterns,technology_trends", "--json"
+    )
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["repository"] == str(repo.resolve())  # the work-tree root, not the subfolder
+    assert record["learning_types"] == ["code_patterns", "technology_trends"]
+    assert record["enabled"] and record["updated_at"]
+    code, out, _ = invoke("share", "status", "--json")
+    status = json.loads(out)
+    assert [r["learning_types"] for r in status["repositories"]] == [
+        ["code_patterns", "technology_trends"]
+    ]
+    assert [e["action"] for e in status["history"]] == ["enable"]
+    code, out, _ = invoke("share", "disable", str(repo))
+    assert code == 0 and "sharing disabled" in out
+    code, out, _ = invoke("share", "status", "--json")
+    assert json.loads(out)["repositories"][0]["enabled"] is False
+
+
+def test_enable_refuses_unknown_types_and_missing_paths(repo: Path, tmp_path: Path) -> None:
+    code, _, err = invoke("share", "enable", str(repo), "--types", "source_code")
+    assert code == 2 and "unknown learning type" in err
+    code, _, err = invoke("share", "enable", str(tmp_path / "absent"))
+    assert code == 2 and "no such file" in err
+    code, out, _ = invoke("share", "status", "--json")
+    assert json.loads(out)["repositories"] == []
+
+
+def test_preview_json_shows_every_bin_before_and_after_noise(repo: Path) -> None:
+    code, out, err = invoke("share", "preview", str(repo), "--type", "technology_trends", "--json")
+    assert code == 0, err
+    (preview,) = json.loads(out)["previews"]
+    assert preview["learning_type"] == "technology_trends"
+    assert preview["available"]
+    bins = {b["label"]: b for b in preview["bins"]}
+    assert len(bins) == 46
+    assert bins["dependencies/numpy"]["before_noise"] == 50
+    assert bins["dependencies/react"]["before_noise"] == 50
+    assert all(isinstance(b["after_noise"], int) for b in bins.values())
+    assert preview["noise"]["mechanism"] == "gaussian"
+    assert preview["l1_sensitivity"] == 200
+    assert leaks(out, repo) == []
+
+
+def test_preview_human_and_all_types(repo: Path) -> None:
+    code, out, err = invoke("share", "preview", str(repo), "--type", "success_patterns")
+    assert code == 0, err
+    assert "success_patterns v1" in out
+    code, out, _ = invoke("share", "preview", str(repo), "--json")
+    previews = json.loads(out)["previews"]
+    assert [p["learning_type"] for p in previews][:2] == ["code_patterns", "anti_patterns"]
+    assert [p["available"] for p in previews] == [True, False, False, False, True, True]
+
+
+def test_preview_refuses_an_unknown_type(repo: Path) -> None:
+    code, _, err = invoke("share", "preview", str(repo), "--type", "everything")
+    assert code == 2 and "unknown learning type" in err
