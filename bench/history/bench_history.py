@@ -136,9 +136,12 @@ def incremental(repo: Path, work: Path) -> dict[str, float]:
     return mine(clone, db, True, "bench")
 
 
-def pydriller(repo: Path) -> dict[str, float]:
+def pydriller(repo: Path, work: Path) -> dict[str, float]:
+    # PyDriller (GitPython) needs a repository with a work-tree layout, not a bare mirror
+    clone = work / "pydriller"
+    subprocess.run(["git", "clone", "-q", "--no-checkout", str(repo), str(clone)], check=True)
     out = subprocess.run(
-        [str(PYDRILLER_PYTHON), "-c", PYDRILLER_CHILD, str(repo)],
+        [str(PYDRILLER_PYTHON), "-c", PYDRILLER_CHILD, str(clone)],
         check=True,
         capture_output=True,
         text=True,
@@ -176,7 +179,7 @@ def main() -> None:
                 "incremental_with_reload_s": round(update["seconds"], 3),
             }
             if args.pydriller:
-                driller = pydriller(repo)
+                driller = pydriller(repo, work)
                 row["pydriller_s"] = round(driller["seconds"], 2)
                 row["pydriller_over_bmad"] = round(driller["seconds"] / plain["seconds"], 1)
             print(json.dumps(row), flush=True)
