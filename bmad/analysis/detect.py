@@ -289,11 +289,14 @@ def detect(
             result,
         )
     by_file = _file_findings(analysis_input, file_complexity, settings)
+    most_anomalous: dict[str, float] = {}
+    for key, rank in anomaly_rank.items():
+        most_anomalous[key[0]] = max(rank, most_anomalous.get(key[0], 0.0))
     file_priority = {
         path: ranker.add(
             Entity("file", path, 1, 1, None),
             by_file.get(path, []),
-            0.0,
+            most_anomalous.get(path, 0.0),
             hotspot_rank.get(path, 0.0),
             None,
         )

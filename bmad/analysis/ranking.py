@@ -1,7 +1,8 @@
 """One ranking over functions and files: smell severities + anomaly + hotspot weight.
 
 priority = sum of the severity weights of the entity's findings
-         + ANOMALY_WEIGHT x the function's anomaly-score percentile (0..1, functions only)
+         + ANOMALY_WEIGHT x the function's anomaly-score percentile (0..1; for a file, the
+           highest of its functions')
          + HOTSPOT_WEIGHT x the file's hotspot percentile (revisions x complexity, 0..1)
 Ties break on path, line, kind and name, so the same input always gives the same order.
 """

@@ -13,6 +13,7 @@ from bmad.errors import BmadError
 
 def render_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -28,7 +29,7 @@ def render_summary(summary: dict[str, Any]) -> None:
         prevalence.add_column(column, justify="left" if column == "rule" else "right")
     for rule_id, row in summary["smell_prevalence"].items():
         if row.get("status") == "no data":
-            prevalence.add_row(rule_id, "no data", row["reason"])
+            prevalence.add_row(rule_id, "no data", escape(row["reason"]))
         else:
             prevalence.add_row(
                 rule_id, f"{row['count']} of {row['of']} {row['scope']}", f"{row['share']:.1%}"
@@ -47,7 +48,7 @@ def render_summary(summary: dict[str, Any]) -> None:
         )
     console.print(top)
     for note in summary["notes"]:
-        console.print(f"note: {note}")
+        console.print(f"note: {escape(note)}")
 
 
 @click.command("patterns")

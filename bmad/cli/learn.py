@@ -33,6 +33,7 @@ def write_sarif(path: Path, document: dict[str, Any]) -> None:
 
 def render_report(report: DetectionReport, top: int) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -58,9 +59,9 @@ def render_report(report: DetectionReport, top: int) -> None:
         f"models: {', '.join(f'{name} ({count})' for name, count in report.models.items())}"
     )
     for rule_id, reason in report.rules_without_data.items():
-        console.print(f"[yellow]{rule_id}[/yellow] not evaluated: {reason}")
+        console.print(f"[yellow]{rule_id}[/yellow] not evaluated: {escape(reason)}")
     for note in report.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {escape(note)}")
 
 
 @click.group("learn")

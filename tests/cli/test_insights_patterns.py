@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from bmad.cli.insights_patterns import patterns
+from tests.analysis.synthetic_repo import build
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("synthetic") / "repo")
+
+
+def run(command: click.Command, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(command, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_summary_json(repo: Path) -> None:
+    code, out, _ = run(patterns, str(repo), "--json")
+    assert code == 0
+    summary = json.loads(out)
+    assert summary["functions"] == 205
+    assert summary["distributions"]["max_nesting"]["max"] == 16
+    assert set(summary["distributions"]["nloc"]) == {"p50", "p75", "p90", "p95", "p99", "max"}
+    deep = summary["smell_prevalence"]["deep-nesting"]
+    assert (deep["count"], deep["of"], deep["scope"]) == (1, 205, "functions")
+    assert summary["smell_prevalence"]["hotspot"]["count"] == 1
+    assert summary["smell_prevalence"]["layer-violation"]["status"] == "no data"
+    assert 0 < summary["anomaly_share"] < 0.2
+    assert summary["top_findings"][0]["name"] == "monster"
+
+
+def test_summary_human(repo: Path) -> None:
+    code, out, _ = run(patterns, str(repo), "--top", "3")
+    assert code == 0
+    assert "Smell prevalence" in out
+    assert "monster" in out
+
+
+def test_global_without_a_federation_exits_2(repo: Path) -> None:
+    code, out, err = run(patterns, str(repo), "--global", "--confidence-threshold", "0.9")
+    assert code == 2
+    assert "no federation is configured" in err
+    assert out == ""
