@@ -76,3 +76,12 @@ def export(learning_outcomes: bool, privacy_preserved: bool, output: Path | None
     if output is not None:
         count = len(result.document["learning_outcomes"])
         click.echo(f"wrote {count} privacy-preserved payloads to {output}", err=True)
+
+
+def _register_patterns() -> None:
+    from bmad.cli.insights_patterns import patterns
+
+    insights.add_command(patterns)
+
+
+_register_patterns()
