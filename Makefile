@@ -19,6 +19,8 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/bmad scan . --top 15
+	$(BIN)/bmad learn anti-patterns . --top 10
+	$(BIN)/bmad insights patterns .
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
