@@ -24,9 +24,10 @@ def privacy() -> None:
     "budget_text",
     help='Per-repository budget for the period, e.g. "epsilon=1.0,delta=1e-5".',
 )
+@click.option("--period", "period", help="A past period, e.g. 2026-10 (default: the current one).")
 @json_option
 @handle_errors
-def budget(repo: Path | None, budget_text: str | None, as_json: bool) -> None:
+def budget(repo: Path | None, budget_text: str | None, period: str | None, as_json: bool) -> None:
     """Total, spent, reserved and remaining budget, per learning type, for this period."""
     from dataclasses import replace
 
@@ -40,12 +41,13 @@ def budget(repo: Path | None, budget_text: str | None, as_json: bool) -> None:
     with open_privacy_store() as store:
         ledger = settings.ledger(store)
         subjects = [repository_key(repo)] if repo is not None else ledger.subjects("repository")
-        usages: list[Usage] = [ledger.usage("repository", subject) for subject in subjects]
-        usages.append(ledger.usage("organisation", settings.organisation))
+        period = period or ledger.current_period()
+        usages: list[Usage] = [ledger.usage("repository", s, period) for s in subjects]
+        usages.append(ledger.usage("organisation", settings.organisation, period))
     if as_json:
-        echo_json({"period": ledger.current_period(), "usage": [u.to_dict() for u in usages]})
+        echo_json({"period": period, "usage": [u.to_dict() for u in usages]})
         return
-    click.echo(f"privacy budget, period {ledger.current_period()}")
+    click.echo(f"privacy budget, period {period}")
     for usage in usages:
         limits = usage.budget
         used = "" if usage.spent is None else f"; used so far: epsilon {usage.spent.epsilon:.4g}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bmad.errors import BmadError
 from bmad.extractors.languages import LANGUAGE_NAMES
 from bmad.extractors.metrics import FileMetrics
-from bmad.privacy.bounding import Block, ContributionSchema, FixedMass
+from bmad.privacy.bounding import BinCap, Block, ContributionSchema, FixedMass
 from bmad.privacy.summaries import (
     AntiPatternSummary,
     ArchitectureSummary,
@@ -424,6 +424,25 @@ def _raw_counts(learning_type: str, stats: LocalStatistics) -> Sequence[Sequence
         "success_patterns": lambda: success_counts(stats.success) if stats.success else None,
     }
     return builders[learning_type]()
+
+
+def participation_schema(schema: ContributionSchema) -> ContributionSchema:
+    """The 0/1 "this participant has data in this bin" layout of a schema.
+
+    Summed over participants (with noise) it gives the noisy count of distinct participants per
+    cell that the k-participants release rule needs. Each bin is capped at 1, so its
+    sensitivities are the dimension (L1) and its square root (L2).
+    """
+    return ContributionSchema(
+        learning_type=f"{schema.learning_type}.participation",
+        version=schema.version,
+        blocks=tuple(Block(block.name, block.labels, BinCap(1)) for block in schema.blocks),
+        definitions=(("participation", "1 in every bin where the participant's vector is > 0"),),
+    )
+
+
+def participation_vector(vector: Sequence[int]) -> tuple[int, ...]:
+    return tuple(1 if value > 0 else 0 for value in vector)
 
 
 @dataclass(frozen=True, slots=True)

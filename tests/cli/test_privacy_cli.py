@@ -54,6 +54,9 @@ def test_budget_reports_total_spent_reserved_remaining(tmp_path: Path) -> None:
     assert json.loads(out)["usage"][0]["budget"] == {"epsilon": 2.0, "delta": 1e-6}
     code, out, _ = invoke("privacy", "budget")
     assert code == 0 and "code_patterns" in out
+    code, out, _ = invoke("privacy", "budget", str(tmp_path), "--period", "2001-01", "--json")
+    past = json.loads(out)
+    assert past["period"] == "2001-01" and past["usage"][0]["spent_rho"] == 0
 
 
 def test_budget_refuses_a_malformed_budget() -> None:

@@ -17,7 +17,13 @@ from bmad.privacy.bounding import (
     cap_bins,
     normalise_to_mass,
 )
-from bmad.privacy.schemas import LEARNING_TYPES, bounded_contribution, schema_for
+from bmad.privacy.schemas import (
+    LEARNING_TYPES,
+    bounded_contribution,
+    participation_schema,
+    participation_vector,
+    schema_for,
+)
 from tests.privacy.strategies import local_statistics
 
 counts = st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=30)
@@ -103,3 +109,29 @@ def test_one_participant_moves_the_vector_by_at_most_the_sensitivity(
     assert all(isinstance(v, int) and v >= 0 for v in a)
     assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) <= schema.l1_sensitivity
     assert sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) <= schema.l2_squared_sensitivity
+
+
+@given(st.sampled_from(LEARNING_TYPES), local_statistics, local_statistics)
+def test_participation_vectors_stay_within_their_sensitivity(
+    learning_type: str,
+    mine,
+    other,  # type: ignore[no-untyped-def]
+) -> None:
+    schema = schema_for(learning_type)
+    presence = participation_schema(schema)
+    assert presence.l1_sensitivity == schema.dim
+    assert presence.l2_squared_sensitivity == schema.dim
+    zero = (0,) * schema.dim
+    first = bounded_contribution(learning_type, mine)
+    second = bounded_contribution(learning_type, other)
+    a = participation_vector(first.vector if first else zero)
+    b = participation_vector(second.vector if second else zero)
+    assert presence.bound([a[i : i + len(block.labels)] for i, block in _offsets(schema)]) == a
+    assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) <= presence.l1_sensitivity
+
+
+def _offsets(schema):  # type: ignore[no-untyped-def]
+    offset = 0
+    for block in schema.blocks:
+        yield offset, block
+        offset += len(block.labels)

@@ -107,4 +107,4 @@ def test_privacy_code_draws_no_noise_outside_opendp_and_secrets() -> None:
             checked += 1
             text = path.read_text(encoding="utf-8")
             assert not forbidden.search(text), f"{path} uses a non-OpenDP random source"
-    assert checked >= 3
+    assert checked >= 15  # bmad/privacy's modules (and bmad/federation's, once it exists)
