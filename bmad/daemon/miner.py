@@ -49,6 +49,13 @@ class MinerSettings:
     max_file_size: int = 1024 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class StepReport:
+    step: str
+    units: int  # transactions committed
+    items: int  # files, commits, modules... processed in this pass
+
+
 @dataclass(slots=True)
 class MiningContext:
     store: Store
@@ -56,6 +63,8 @@ class MiningContext:
     snapshot: gitstate.Snapshot
     settings: MinerSettings = field(default_factory=MinerSettings)
     stop: threading.Event = field(default_factory=threading.Event)
+    previous_commit: str | None = None  # last_mined_commit when this pass started
+    reports: list[StepReport] = field(default_factory=list)  # of the steps run so far
 
     @property
     def work_tree(self) -> Path:
@@ -75,13 +84,6 @@ class MiningContext:
             self.settings.throttle_seconds > 0 and self.stop.wait(self.settings.throttle_seconds)
         ):
             raise MiningInterrupted
-
-
-@dataclass(frozen=True, slots=True)
-class StepReport:
-    step: str
-    units: int  # transactions committed
-    items: int  # files, commits, modules... processed in this pass
 
 
 MiningStep = Callable[[MiningContext], StepReport]
@@ -310,9 +312,25 @@ class ArchitectureStep:
         return StepReport(self.name, 1, len(architecture.modules))
 
 
+class FindingsStep:
+    """Anti-pattern detection over every lens, stored by the analysis component; re-run when
+    an earlier step found something new or the previous pass did not finish for this HEAD."""
+
+    name = "findings"
+
+    def __call__(self, context: MiningContext) -> StepReport:
+        from bmad.analysis.store import detect_and_store
+
+        unchanged = all(report.items == 0 for report in context.reports)
+        if unchanged and context.previous_commit == context.snapshot.head_commit:
+            return StepReport(self.name, 0, 0)
+        findings = detect_and_store(context.work_tree, context.store.path)
+        return StepReport(self.name, 1, len(findings))
+
+
 def default_steps() -> list[MiningStep]:
     """The steps whose extractors have landed, in dependency order."""
-    return [CodeMetricsStep(), HistoryStep(), ArchitectureStep()]
+    return [CodeMetricsStep(), HistoryStep(), ArchitectureStep(), FindingsStep()]
 
 
 def mine_repository(
@@ -328,11 +346,22 @@ def mine_repository(
         if not obtained:
             return PassResult("busy")
         snapshot = gitstate.snapshot(Path(repository.path))
+        previous = store.connection.execute(
+            "SELECT last_mined_commit FROM repository_state WHERE repository_id = ?",
+            (repository.id,),
+        ).fetchone()
         context = MiningContext(
-            store, repository, snapshot, settings or MinerSettings(), stop or threading.Event()
+            store,
+            repository,
+            snapshot,
+            settings or MinerSettings(),
+            stop or threading.Event(),
+            previous[0] if previous else None,
         )
         try:
-            reports = tuple(step(context) for step in steps)
+            for step in steps:
+                context.reports.append(step(context))
+            reports = tuple(context.reports)
             with context.unit() as connection:
                 connection.execute(
                     "UPDATE repository_state SET last_mined_commit = ?, pending = 0, "

@@ -124,6 +124,7 @@ class Daemon:
         self._worker_stores = threading.local()
         self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="bmad-miner")
         self._cache: MetricsCache | None = None
+        self._findings_store: Store | None = None
         self._wake_read, self._wake_write = os.pipe()
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
@@ -210,6 +211,8 @@ class Daemon:
         with self._lock:
             if self._cache is not None:
                 self._cache.close()
+            if self._findings_store is not None:
+                self._findings_store.close()
             self.store.close()
         os.close(self._wake_read)
         os.close(self._wake_write)
@@ -413,7 +416,18 @@ class Daemon:
             "modified": modified,  # the work-tree file differs from the mined (staged) blob
             "metrics": metrics.to_dict() if metrics is not None else None,
             "error": error,
+            "findings": self._findings(Path(repository.path), relative),
         }
+
+    def _findings(self, root: Path, relative: str) -> list[dict[str, Any]]:
+        from dataclasses import asdict
+
+        from bmad.analysis.store import load_findings, open_findings_store
+
+        with self._lock:
+            if self._findings_store is None:
+                self._findings_store = open_findings_store(self.store.path)
+            return [asdict(item) for item in load_findings(self._findings_store, root, relative)]
 
     def _repository_containing(self, target: Path) -> Repository:
         resolved = target.resolve()

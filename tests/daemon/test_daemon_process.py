@@ -131,7 +131,7 @@ def test_private_runtime_files_and_status(spawn: Callable[..., DaemonProcess]) -
     status = call("status")
     assert status["pid"] == daemon.process.pid == int(pid_path().read_text())
     assert status["rss_bytes"] > 0 and status["uptime_seconds"] >= 0
-    assert status["steps"] == ["code", "history", "architecture"]
+    assert status["steps"] == ["code", "history", "architecture", "findings"]
     output = json.loads(cli_ok("daemon", "status", "--json"))
     assert output["running"] and output["pid"] == daemon.process.pid
 
@@ -171,6 +171,7 @@ def test_a_new_commit_is_mined(
 
     report = call("file_report", {"path": str(repo / "two.py")})
     assert report["repository"] == "watched" and report["modified"] is False
+    assert isinstance(report["findings"], list)
     assert [item["name"] for item in report["metrics"]["functions"]] == ["function_2", "function_3"]
     (repo / "two.py").write_text("changed = True\n")
     assert call("file_report", {"path": str(repo / "two.py")})["modified"] is True
@@ -275,7 +276,8 @@ def test_kill_9_during_mining_then_restart_resumes(
     )
     assert repository_row("large")["files"] == 300  # type: ignore[index]
     passes = re.findall(
-        r"large: mined \w+ in [\d.]+ s \(code: (\d+), history: 1, architecture: 300\)",
+        r"large: mined \w+ in [\d.]+ s "
+        r"\(code: (\d+), history: 1, architecture: 300, findings: \d+\)",
         log_path().read_text(),
     )
     assert passes == [str(300 - done_before)], log_path().read_text()

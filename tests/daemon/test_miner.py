@@ -191,7 +191,8 @@ def test_history_step_mines_only_new_commits(
     with open_registry() as store:
         repository, _ = add_repository(store, project)
         first = mine_repository(store, repository, default_steps())
-        assert [report.step for report in first.reports] == ["code", "history", "architecture"]
+        steps = [report.step for report in first.reports]
+        assert steps == ["code", "history", "architecture", "findings"]
         assert first.reports[1].items == 1
         head = commit(project, {"later.py": python_function(5)})
         second = mine_repository(store, repository, default_steps())
@@ -219,8 +220,13 @@ def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
         assert status.modules == 3 and status.cycles == 1
         (graph,) = store.connection.execute("SELECT graph FROM repository_architecture").fetchone()
         assert json.loads(graph)["cycles"] == [["pkg.a", "pkg.b"]]
-        assert mine_repository(store, repository, default_steps()).reports[2].items == 0
+        assert first.reports[3].step == "findings" and first.reports[3].units == 1
+        runs = store.connection.execute("SELECT repo FROM findings_runs").fetchall()
+        assert runs == [(str(repo.resolve()),)]
+        unchanged = mine_repository(store, repository, default_steps())
+        assert unchanged.reports[2].items == 0
+        assert unchanged.reports[3] == StepReport("findings", 0, 0)
         commit(repo, {"pkg/b.py": "import os\n"})
         third = mine_repository(store, repository, default_steps())
-        assert third.reports[2].items == 3
+        assert third.reports[2].items == 3 and third.reports[3].units == 1
         assert repository_status(store, repository).cycles == 0
