@@ -386,3 +386,30 @@ def test_detached_start_and_stop(daemon_env: dict[str, str]) -> None:
     finally:
         if pid_path().exists():
             os.kill(pid, signal.SIGKILL)
+
+
+def test_repeated_errors_back_off_and_clear_once_fixed(
+    spawn: Callable[..., DaemonProcess],
+    make_repo: Callable[..., Path],
+    commit: Callable[..., str],
+) -> None:
+    repo = make_repo(
+        "misconfigured", {"app.py": "x = 1\n", ".bmad.toml": "[architecture]\nlayers = 5\n"}
+    )
+    cli_ok("repo", "add", str(repo))
+    spawn()
+    row = wait_for(
+        lambda: (row := repository_row("misconfigured")) and row["error_count"] >= 3 and row,
+        "repeated failures",
+    )
+    assert "invalid [architecture] settings" in row["last_error"]
+    assert row["files"] == 1 and row["last_mined_commit"] is None  # whole units kept
+    assert call("status")["pid"] > 0  # the daemon carries on
+    head = commit(repo, {".bmad.toml": "[architecture]\nlayers = []\n"})
+    row = wait_for(
+        lambda: (
+            (row := repository_row("misconfigured")) and row["last_mined_commit"] == head and row
+        ),
+        "the fixed repository to be mined",
+    )
+    assert row["last_error"] is None and row["error_count"] == 0
