@@ -1,0 +1,1 @@
+"""Federated learning: secure aggregation rounds, the aggregator service and its clients."""

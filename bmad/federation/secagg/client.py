@@ -1,0 +1,268 @@
+"""One participant's side of one round: a state machine with one method per round.
+
+Each method takes the server's broadcast for that round and returns the client's message. Any
+failed check aborts the session for good (``BmadError`` "secure aggregation aborted: ...") and
+forgets its secrets; a call out of order aborts too. Bad input to ``mask_input`` (not an integer
+vector of the round's length) is refused without aborting.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from bmad.errors import BmadError
+from bmad.federation.secagg import primitives, shamir, vectors
+from bmad.federation.secagg.config import RoundConfig, Signer
+from bmad.federation.secagg.messages import (
+    AdvertiseKeys,
+    ConsistencySignature,
+    EncryptedShares,
+    KeysBroadcast,
+    MaskedInput,
+    SharesInbox,
+    SurvivorList,
+    UnmaskRequest,
+    UnmaskShares,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+
+class ClientPhase(enum.Enum):
+    ADVERTISE = "advertise_keys"
+    SHARE = "share_keys"
+    MASK = "masked_input"
+    CONSISTENCY = "consistency_check"
+    UNMASK = "unmasking"
+    DONE = "done"
+    ABORTED = "aborted"
+
+
+class ClientSession:
+    """Participant ``participant`` of the round ``config``, signing with its identity key."""
+
+    def __init__(self, config: RoundConfig, participant: int, signer: Signer) -> None:
+        if participant not in config.roster:
+            raise BmadError(f"participant {participant} is not in the round's roster")
+        self.config = config
+        self.participant = participant
+        self._signer = signer
+        self._phase = ClientPhase.ADVERTISE
+        self.abort_reason: str | None = None
+        self._encryption_key: X25519PrivateKey | None = X25519PrivateKey.generate()
+        self._masking_key: X25519PrivateKey | None = X25519PrivateKey.generate()
+        self._self_seed: bytes | None = secrets.token_bytes(primitives.SEED_BYTES)
+        self._advertised: AdvertiseKeys | None = None
+        self._peers: dict[int, AdvertiseKeys] = {}  # U1
+        self._shares_held: dict[int, tuple[int, int]] = {}  # owner -> (share of b, share of s^SK)
+        self._senders: frozenset[int] = frozenset()  # U2
+        self._survivors: tuple[int, ...] = ()  # U3
+
+    @property
+    def phase(self) -> ClientPhase:
+        return self._phase
+
+    def _abort(self, reason: str) -> NoReturn:
+        self._phase = ClientPhase.ABORTED
+        self.abort_reason = reason
+        self._forget_secrets()
+        raise BmadError(f"secure aggregation aborted: {reason}")
+
+    def _forget_secrets(self) -> None:
+        self._encryption_key = None
+        self._masking_key = None
+        self._self_seed = None
+        self._shares_held = {}
+
+    def _enter(self, phase: ClientPhase, round_id: str) -> None:
+        if self._phase is ClientPhase.ABORTED:
+            raise BmadError(f"secure aggregation aborted earlier: {self.abort_reason}")
+        if self._phase is not phase:
+            self._abort(f"server asked for {phase.value} during {self._phase.value}")
+        if round_id != self.config.round_id:
+            self._abort("message belongs to another round")
+
+    def _keys(self) -> tuple[X25519PrivateKey, X25519PrivateKey, bytes]:
+        if self._encryption_key is None or self._masking_key is None or self._self_seed is None:
+            raise BmadError("secure aggregation session holds no keys")
+        return self._encryption_key, self._masking_key, self._self_seed
+
+    def advertise_keys(self) -> AdvertiseKeys:
+        """Round 0: the encryption (c) and masking (s) public keys, signed."""
+        self._enter(ClientPhase.ADVERTISE, self.config.round_id)
+        encryption_key, masking_key, _ = self._keys()
+        encryption_public = primitives.public_bytes(encryption_key)
+        masking_public = primitives.public_bytes(masking_key)
+        message = primitives.advertise_message(
+            self.config.session_tag, self.participant, encryption_public, masking_public
+        )
+        self._advertised = AdvertiseKeys(
+            self.config.round_id,
+            self.participant,
+            encryption_public,
+            masking_public,
+            self._signer.sign(message),
+        )
+        self._phase = ClientPhase.SHARE
+        return self._advertised
+
+    def share_keys(self, broadcast: KeysBroadcast) -> EncryptedShares:
+        """Round 1: check U1's keys, then Shamir-share b_u and s_u^SK to every member of U1."""
+        self._enter(ClientPhase.SHARE, broadcast.round_id)
+        encryption_key, masking_key, self_seed = self._keys()
+        self._check_keys(broadcast)
+        holders = sorted(self._peers)
+        threshold = self.config.threshold
+        seed_shares = shamir.split(int.from_bytes(self_seed, "big"), threshold, holders)
+        key_secret = int.from_bytes(primitives.private_bytes(masking_key), "big")
+        key_shares = shamir.split(key_secret, threshold, holders)
+        tag = self.config.session_tag
+        ciphertexts = {}
+        for peer in holders:
+            if peer == self.participant:
+                self._shares_held[peer] = (seed_shares[peer], key_shares[peer])
+                continue
+            key = primitives.share_key(tag, encryption_key, self._peers[peer].encryption_public)
+            plaintext = shamir.to_bytes(seed_shares[peer]) + shamir.to_bytes(key_shares[peer])
+            ciphertexts[peer] = primitives.encrypt_shares(
+                key, plaintext, primitives.share_associated_data(tag, self.participant, peer)
+            )
+        self._phase = ClientPhase.MASK
+        return EncryptedShares(self.config.round_id, self.participant, ciphertexts)
+
+    def _check_keys(self, broadcast: KeysBroadcast) -> None:
+        peers: dict[int, AdvertiseKeys] = {}
+        for keys in broadcast.keys:
+            if keys.sender not in self.config.roster or keys.sender in peers:
+                self._abort("key list names an unknown or repeated participant")
+            if keys.round_id != self.config.round_id:
+                self._abort(f"keys of participant {keys.sender} belong to another round")
+            message = primitives.advertise_message(
+                self.config.session_tag, keys.sender, keys.encryption_public, keys.masking_public
+            )
+            if not primitives.verify(self.config.roster[keys.sender], message, keys.signature):
+                self._abort(f"invalid key signature of participant {keys.sender}")
+            peers[keys.sender] = keys
+        if peers.get(self.participant) != self._advertised:
+            self._abort("key list does not carry this participant's own keys")
+        if len(peers) < self.config.threshold:
+            self._abort(
+                f"only {len(peers)} participants advertised keys, threshold is "
+                f"{self.config.threshold}"
+            )
+        public_keys = [k.encryption_public for k in peers.values()]
+        public_keys += [k.masking_public for k in peers.values()]
+        if len(set(public_keys)) != len(public_keys):
+            self._abort("advertised public keys are not all distinct")
+        self._peers = peers
+
+    def mask_input(
+        self, inbox: SharesInbox, values: Sequence[int] | NDArray[np.integer]
+    ) -> MaskedInput:
+        """Round 2: y_u = x_u + PRG(b_u) + sum_{v<u} PRG(s_uv) - sum_{v>u} PRG(s_uv) mod 2^k."""
+        encoded = vectors.encode_input(values, self.config.modulus_bits)
+        if encoded.shape != (self.config.vector_length,):
+            raise BmadError(f"input vector must have {self.config.vector_length} entries")
+        self._enter(ClientPhase.MASK, inbox.round_id)
+        encryption_key, masking_key, self_seed = self._keys()
+        if inbox.recipient != self.participant:
+            self._abort("shares inbox is addressed to another participant")
+        senders = set(inbox.ciphertexts)
+        if not senders <= set(self._peers) - {self.participant}:
+            self._abort("shares inbox holds shares from outside the key list")
+        senders.add(self.participant)
+        if len(senders) < self.config.threshold:
+            self._abort(
+                f"only {len(senders)} participants shared keys, threshold is "
+                f"{self.config.threshold}"
+            )
+        self._open_inbox(inbox, encryption_key)
+        self._senders = frozenset(senders)
+
+        tag, bits, length = (
+            self.config.session_tag,
+            self.config.modulus_bits,
+            self.config.vector_length,
+        )
+        masked = encoded.copy()
+        masked += primitives.mask(primitives.self_mask_key(tag, self_seed), length, bits)
+        for peer in sorted(senders - {self.participant}):
+            key = primitives.pairwise_mask_key(tag, masking_key, self._peers[peer].masking_public)
+            if peer < self.participant:
+                masked += primitives.mask(key, length, bits)
+            else:
+                masked -= primitives.mask(key, length, bits)
+        self._phase = ClientPhase.CONSISTENCY
+        return MaskedInput(self.config.round_id, self.participant, vectors.to_wire(masked))
+
+    def _open_inbox(self, inbox: SharesInbox, encryption_key: X25519PrivateKey) -> None:
+        tag = self.config.session_tag
+        for sender, ciphertext in inbox.ciphertexts.items():
+            key = primitives.share_key(tag, encryption_key, self._peers[sender].encryption_public)
+            associated = primitives.share_associated_data(tag, sender, self.participant)
+            try:
+                plaintext = primitives.decrypt_shares(key, ciphertext, associated)
+                size = shamir.ELEMENT_BYTES
+                if len(plaintext) != 2 * size:
+                    raise BmadError("wrong plaintext length")
+                seed_share = shamir.from_bytes(plaintext[:size])
+                key_share = shamir.from_bytes(plaintext[size:])
+            except BmadError:
+                self._abort(f"shares from participant {sender} failed authentication")
+            self._shares_held[sender] = (seed_share, key_share)
+
+    def sign_survivors(self, survivors: SurvivorList) -> ConsistencySignature:
+        """Round 3: sign the survivor list U3 after checking it against U2."""
+        self._enter(ClientPhase.CONSISTENCY, survivors.round_id)
+        survivor_set = set(survivors.survivors)
+        if not survivor_set <= self._senders:
+            self._abort("survivor list names participants that never shared keys")
+        if self.participant not in survivor_set:
+            self._abort("survivor list leaves this participant out")
+        needed = max(self.config.threshold, self.config.min_survivors)
+        if len(survivor_set) < needed:
+            self._abort(f"only {len(survivor_set)} survivors, at least {needed} are required")
+        self._survivors = tuple(sorted(survivor_set))
+        message = primitives.consistency_message(self.config.session_tag, self._survivors)
+        self._phase = ClientPhase.UNMASK
+        return ConsistencySignature(
+            self.config.round_id, self.participant, self._signer.sign(message)
+        )
+
+    def unmask(self, request: UnmaskRequest) -> UnmaskShares:
+        """Round 4: after the consistency check, reveal b shares of U3 and s^SK shares of U2 - U3.
+
+        Never both shares for one peer: a request naming a peer in both lists is refused.
+        """
+        self._enter(ClientPhase.UNMASK, request.round_id)
+        both = set(request.survivors) & set(request.dropped)
+        if both:
+            self._abort(f"server asked for both shares of participant {min(both)}; refused")
+        if tuple(sorted(request.survivors)) != self._survivors:
+            self._abort("server's survivor list differs from the one this participant signed")
+        if set(request.dropped) != self._senders - set(self._survivors):
+            self._abort("server's dropout list does not match the participants that shared keys")
+        signers = set(request.signatures)
+        if not signers <= set(self._survivors):
+            self._abort("consistency signatures from participants outside the survivor list")
+        if len(signers) < self.config.threshold:
+            self._abort(
+                f"only {len(signers)} consistency signatures, threshold is {self.config.threshold}"
+            )
+        message = primitives.consistency_message(self.config.session_tag, self._survivors)
+        for signer, signature in sorted(request.signatures.items()):
+            if not primitives.verify(self.config.roster[signer], message, signature):
+                self._abort(f"invalid consistency signature of participant {signer}")
+        held = self._shares_held
+        seed_shares = {peer: shamir.to_bytes(held[peer][0]) for peer in self._survivors}
+        key_shares = {peer: shamir.to_bytes(held[peer][1]) for peer in sorted(request.dropped)}
+        self._phase = ClientPhase.DONE
+        self._forget_secrets()
+        return UnmaskShares(self.config.round_id, self.participant, seed_shares, key_shares)

@@ -1,0 +1,92 @@
+"""The parameters of one secure-aggregation round, shared by every client and the server."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bmad.errors import BmadError
+
+MODULUS_BITS = (32, 64)
+MAX_PARTICIPANT_ID = 2**32 - 1
+MAX_VECTOR_LENGTH = 10_000_000
+MAX_ROUND_ID_BYTES = 200
+_SIGNING_KEY_BYTES = 32
+
+
+class Signer(Protocol):
+    """Anything that signs with the participant's Ed25519 identity key.
+
+    ``bmad.privacy.identity.Identity`` and ``Ed25519PrivateKey`` both qualify.
+    """
+
+    def sign(self, message: bytes, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class RoundConfig:
+    """One round: who takes part (id -> Ed25519 identity public key) and the thresholds.
+
+    ``threshold`` (t) is the Shamir reconstruction threshold and the least number of responders
+    every phase needs; it must be a strict majority of the roster, so that no two disjoint
+    groups of survivors can both reach it. ``min_survivors`` (>= t) is the least number of
+    inputs the released sum may contain (the distributed-DP noise is sized for it).
+    ``session_tag`` commits to every parameter including the round id; it is bound into every
+    signature, encryption and mask, so nothing carries over from another round.
+    """
+
+    round_id: str
+    roster: Mapping[int, bytes]
+    threshold: int
+    vector_length: int
+    modulus_bits: int = 32
+    min_survivors: int = 0
+    session_tag: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        encoded_round = self.round_id.encode("utf-8")
+        if not 0 < len(encoded_round) <= MAX_ROUND_ID_BYTES:
+            raise BmadError(f"round id must be 1 to {MAX_ROUND_ID_BYTES} bytes long")
+        roster = dict(self.roster)
+        if len(roster) < 3:
+            raise BmadError("secure aggregation needs at least 3 participants")
+        for participant, public_key in roster.items():
+            if not (isinstance(participant, int) and 0 < participant <= MAX_PARTICIPANT_ID):
+                raise BmadError(f"participant ids must be integers in 1..{MAX_PARTICIPANT_ID}")
+            if not (isinstance(public_key, bytes) and len(public_key) == _SIGNING_KEY_BYTES):
+                raise BmadError(f"participant {participant} has no valid Ed25519 public key")
+        n = len(roster)
+        if not 2 * self.threshold > n or self.threshold > n:
+            raise BmadError(
+                f"threshold must be a strict majority of the {n} participants "
+                f"({n // 2 + 1}..{n}), got {self.threshold}"
+            )
+        minimum = self.min_survivors or self.threshold
+        if not self.threshold <= minimum <= n:
+            raise BmadError(f"min_survivors must lie in {self.threshold}..{n}")
+        if self.modulus_bits not in MODULUS_BITS:
+            raise BmadError("modulus_bits must be 32 or 64")
+        if not 0 < self.vector_length <= MAX_VECTOR_LENGTH:
+            raise BmadError(f"vector length must be 1..{MAX_VECTOR_LENGTH}")
+        object.__setattr__(self, "roster", roster)
+        object.__setattr__(self, "min_survivors", minimum)
+        object.__setattr__(self, "session_tag", self._digest(encoded_round))
+
+    def _digest(self, encoded_round: bytes) -> bytes:
+        digest = hashlib.sha256(b"bmad secagg session v1")
+        digest.update(len(encoded_round).to_bytes(2, "big") + encoded_round)
+        for number in (self.threshold, self.min_survivors, self.vector_length, self.modulus_bits):
+            digest.update(number.to_bytes(8, "big"))
+        for participant in sorted(self.roster):
+            digest.update(participant.to_bytes(4, "big") + self.roster[participant])
+        return digest.digest()
+
+    @property
+    def participants(self) -> tuple[int, ...]:
+        return tuple(sorted(self.roster))
+
+    @property
+    def byte_width(self) -> int:
+        return self.modulus_bits // 8

@@ -1,0 +1,279 @@
+"""The server's side of one round: collect each round's messages, close it, broadcast.
+
+``receive_*`` checks one client message and keeps it, or raises ``BmadError`` and keeps nothing
+(wrong round, wrong phase, unknown or repeated sender, bad signature, wrong shape). ``close_*``
+ends a round: below the threshold the round aborts (``abort_reason`` says why, everything
+collected is dropped, ``BmadError`` "secure aggregation aborted: ...") and stays aborted.
+
+The server never holds an individual input: a masked vector is added to the running masked sum
+on receipt and not kept, and the masks are removed from that sum only.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from bmad.errors import BmadError
+from bmad.federation.secagg import primitives, shamir, vectors
+from bmad.federation.secagg.config import RoundConfig
+from bmad.federation.secagg.messages import (
+    AdvertiseKeys,
+    ConsistencySignature,
+    EncryptedShares,
+    KeysBroadcast,
+    MaskedInput,
+    SharesInbox,
+    SurvivorList,
+    UnmaskRequest,
+    UnmaskShares,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+
+class ServerPhase(enum.Enum):
+    ADVERTISE = "advertise_keys"
+    SHARE = "share_keys"
+    MASK = "masked_input"
+    CONSISTENCY = "consistency_check"
+    UNMASK = "unmasking"
+    DONE = "done"
+    ABORTED = "aborted"
+
+
+@dataclass(frozen=True)
+class AggregateResult:
+    """The unmasked sum of the inputs of ``survivors`` (U3), mod 2^modulus_bits."""
+
+    round_id: str
+    survivors: tuple[int, ...]
+    modulus_bits: int
+    modular_sum: NDArray[np.unsignedinteger]
+
+    def signed(self) -> NDArray[np.int64]:
+        """The centred lift (see ``bmad.federation.secagg.vectors``)."""
+        return vectors.decode_signed(self.modular_sum, self.modulus_bits)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "round_id": self.round_id,
+            "survivors": list(self.survivors),
+            "modulus_bits": self.modulus_bits,
+            "sum": [int(value) for value in self.signed()],
+        }
+
+
+class ServerRound:
+    """The aggregator's state for the round ``config``."""
+
+    def __init__(self, config: RoundConfig) -> None:
+        self.config = config
+        self._phase = ServerPhase.ADVERTISE
+        self.abort_reason: str | None = None
+        self._keys: dict[int, AdvertiseKeys] = {}  # U1
+        self._shares: dict[int, EncryptedShares] = {}  # U2
+        self._masked_sum: NDArray[np.unsignedinteger] | None = None
+        self._masked_senders: set[int] = set()  # U3
+        self._signatures: dict[int, bytes] = {}  # U4
+        self._unmask: dict[int, UnmaskShares] = {}  # U5
+
+    @property
+    def phase(self) -> ServerPhase:
+        return self._phase
+
+    def _abort(self, reason: str) -> NoReturn:
+        self._phase = ServerPhase.ABORTED
+        self.abort_reason = reason
+        self._shares = {}
+        self._masked_sum = None
+        self._unmask = {}
+        raise BmadError(f"secure aggregation aborted: {reason}")
+
+    def _check_phase(self, phase: ServerPhase, round_id: str) -> None:
+        if self._phase is ServerPhase.ABORTED:
+            raise BmadError(f"secure aggregation aborted earlier: {self.abort_reason}")
+        if round_id != self.config.round_id:
+            raise BmadError("message belongs to another round")
+        if self._phase is not phase:
+            raise BmadError(f"round is in {self._phase.value}, not {phase.value}")
+
+    def _accept(
+        self, phase: ServerPhase, round_id: str, sender: int, expected: Collection[int]
+    ) -> None:
+        self._check_phase(phase, round_id)
+        if sender not in expected:
+            raise BmadError(f"participant {sender} may not send {phase.value} now")
+
+    def _require(self, count: int, what: str, needed: int = 0) -> None:
+        needed = max(needed, self.config.threshold)
+        if count < needed:
+            self._abort(f"only {count} {what}, at least {needed} are required")
+
+    # Round 0: AdvertiseKeys
+    def receive_advertise(self, message: AdvertiseKeys) -> None:
+        self._accept(ServerPhase.ADVERTISE, message.round_id, message.sender, self.config.roster)
+        if message.sender in self._keys:
+            raise BmadError(f"participant {message.sender} already advertised keys")
+        signed = primitives.advertise_message(
+            self.config.session_tag,
+            message.sender,
+            message.encryption_public,
+            message.masking_public,
+        )
+        if not primitives.verify(self.config.roster[message.sender], signed, message.signature):
+            raise BmadError(f"invalid key signature of participant {message.sender}")
+        self._keys[message.sender] = message
+
+    def close_advertise(self) -> KeysBroadcast:
+        """U1 = the advertisers; send the returned broadcast to each of them."""
+        self._check_phase(ServerPhase.ADVERTISE, self.config.round_id)
+        self._require(len(self._keys), "participants advertised keys")
+        self._phase = ServerPhase.SHARE
+        return KeysBroadcast(self.config.round_id, tuple(self._keys[p] for p in sorted(self._keys)))
+
+    # Round 1: ShareKeys
+    def receive_shares(self, message: EncryptedShares) -> None:
+        self._accept(ServerPhase.SHARE, message.round_id, message.sender, self._keys)
+        if message.sender in self._shares:
+            raise BmadError(f"participant {message.sender} already sent its shares")
+        if set(message.ciphertexts) != set(self._keys) - {message.sender}:
+            raise BmadError("encrypted shares must address every other advertiser exactly once")
+        self._shares[message.sender] = message
+
+    def close_shares(self) -> dict[int, SharesInbox]:
+        """U2 = the senders of shares; send each of them its inbox."""
+        self._check_phase(ServerPhase.SHARE, self.config.round_id)
+        self._require(len(self._shares), "participants shared keys")
+        self._phase = ServerPhase.MASK
+        inboxes = {}
+        for recipient in sorted(self._shares):
+            inbox = {
+                sender: shares.ciphertexts[recipient]
+                for sender, shares in self._shares.items()
+                if sender != recipient
+            }
+            inboxes[recipient] = SharesInbox(self.config.round_id, recipient, inbox)
+        return inboxes
+
+    # Round 2: MaskedInputCollection
+    def receive_masked_input(self, message: MaskedInput) -> None:
+        self._accept(ServerPhase.MASK, message.round_id, message.sender, self._shares)
+        if message.sender in self._masked_senders:
+            raise BmadError(f"participant {message.sender} already sent its masked input")
+        masked = vectors.from_wire(
+            message.masked, self.config.vector_length, self.config.modulus_bits
+        )
+        if self._masked_sum is None:
+            self._masked_sum = masked.copy()
+        else:
+            self._masked_sum += masked
+        self._masked_senders.add(message.sender)
+
+    def close_masked_inputs(self) -> SurvivorList:
+        """U3 = the senders of masked inputs; send the list to each of them."""
+        self._check_phase(ServerPhase.MASK, self.config.round_id)
+        self._require(len(self._masked_senders), "masked inputs", self.config.min_survivors)
+        self._phase = ServerPhase.CONSISTENCY
+        return SurvivorList(self.config.round_id, tuple(sorted(self._masked_senders)))
+
+    # Round 3: ConsistencyCheck
+    def receive_consistency(self, message: ConsistencySignature) -> None:
+        self._accept(
+            ServerPhase.CONSISTENCY, message.round_id, message.sender, self._masked_senders
+        )
+        if message.sender in self._signatures:
+            raise BmadError(f"participant {message.sender} already signed the survivor list")
+        signed = primitives.consistency_message(
+            self.config.session_tag, tuple(self._masked_senders)
+        )
+        if not primitives.verify(self.config.roster[message.sender], signed, message.signature):
+            raise BmadError(f"invalid consistency signature of participant {message.sender}")
+        self._signatures[message.sender] = message.signature
+
+    def close_consistency(self) -> UnmaskRequest:
+        """U4 = the signers; send each of them the signatures and what to reveal."""
+        self._check_phase(ServerPhase.CONSISTENCY, self.config.round_id)
+        self._require(len(self._signatures), "consistency signatures")
+        self._phase = ServerPhase.UNMASK
+        return UnmaskRequest(
+            self.config.round_id,
+            tuple(sorted(self._masked_senders)),
+            tuple(sorted(set(self._shares) - self._masked_senders)),
+            dict(sorted(self._signatures.items())),
+        )
+
+    # Round 4: Unmasking
+    def receive_unmask(self, message: UnmaskShares) -> None:
+        self._accept(ServerPhase.UNMASK, message.round_id, message.sender, self._signatures)
+        if message.sender in self._unmask:
+            raise BmadError(f"participant {message.sender} already sent its unmasking shares")
+        if set(message.self_mask_shares) != self._masked_senders:
+            raise BmadError("unmasking shares must cover exactly the survivors' self masks")
+        if set(message.mask_key_shares) != set(self._shares) - self._masked_senders:
+            raise BmadError("unmasking shares must cover exactly the dropped participants' keys")
+        for share in (*message.self_mask_shares.values(), *message.mask_key_shares.values()):
+            shamir.from_bytes(share)
+        self._unmask[message.sender] = message
+
+    def close_unmask(self) -> AggregateResult:
+        """U5 = the senders of unmasking shares; reconstruct the secrets and unmask the sum."""
+        self._check_phase(ServerPhase.UNMASK, self.config.round_id)
+        self._require(len(self._unmask), "participants sent unmasking shares")
+        if self._masked_sum is None:
+            raise BmadError("no masked inputs were collected")
+        total = self._masked_sum
+        tag, bits, length = (
+            self.config.session_tag,
+            self.config.modulus_bits,
+            self.config.vector_length,
+        )
+        for survivor in sorted(self._masked_senders):
+            seed = self._reconstruct(survivor, "self_mask_shares")
+            total -= primitives.mask(primitives.self_mask_key(tag, seed), length, bits)
+        for dropped in sorted(set(self._shares) - self._masked_senders):
+            masking_key = X25519PrivateKey.from_private_bytes(
+                self._reconstruct(dropped, "mask_key_shares")
+            )
+            if primitives.public_bytes(masking_key) != self._keys[dropped].masking_public:
+                self._abort(
+                    f"reconstructed masking key of participant {dropped} "
+                    "contradicts its advertised key"
+                )
+            for survivor in sorted(self._masked_senders):
+                peer_public = self._keys[survivor].masking_public
+                pairwise = primitives.mask(
+                    primitives.pairwise_mask_key(tag, masking_key, peer_public), length, bits
+                )
+                # The survivor added PRG(s) for lower-numbered peers and subtracted it for higher.
+                if dropped < survivor:
+                    total -= pairwise
+                else:
+                    total += pairwise
+        result = AggregateResult(
+            self.config.round_id, tuple(sorted(self._masked_senders)), bits, total.copy()
+        )
+        self._masked_sum = None
+        self._shares = {}
+        self._unmask = {}
+        self._phase = ServerPhase.DONE
+        return result
+
+    def _reconstruct(self, owner: int, field: str) -> bytes:
+        shares = {
+            sender: shamir.from_bytes(getattr(message, field)[owner])
+            for sender, message in self._unmask.items()
+        }
+        try:
+            secret = shamir.combine(shares, self.config.threshold)
+        except BmadError:
+            self._abort(f"unmasking shares for participant {owner} contradict each other")
+        if secret >= 2 ** (8 * primitives.SEED_BYTES):
+            self._abort(f"reconstructed secret of participant {owner} is out of range")
+        return secret.to_bytes(primitives.SEED_BYTES, "big")
