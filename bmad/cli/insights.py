@@ -41,14 +41,9 @@ def export(learning_outcomes: bool, privacy_preserved: bool, output: Path | None
     if not privacy_preserved:
         raise BmadError("only --privacy-preserved exports exist: raw statistics never leave bmad")
     from bmad.privacy import consent
+    from bmad.privacy.collect import collect_local_statistics
     from bmad.privacy.db import open_privacy_store
-    from bmad.privacy.sharing import (
-        abandon,
-        collect_local_statistics,
-        confirm_sent,
-        prepare_export,
-        settings_for,
-    )
+    from bmad.privacy.sharing import abandon, confirm_sent, prepare_export, settings_for
 
     settings = settings_for()
     with open_privacy_store() as store:
@@ -58,7 +53,7 @@ def export(learning_outcomes: bool, privacy_preserved: bool, output: Path | None
                 if record.enabled and Path(record.repository).is_dir():
                     statistics[record.repository] = collect_local_statistics(
                         Path(record.repository)
-                    )
+                    ).statistics
         result = prepare_export(store, settings, statistics, learning_outcomes)
         text = json.dumps(result.document, indent=2) + "\n"
         try:

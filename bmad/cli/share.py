@@ -103,19 +103,22 @@ def status(as_json: bool) -> None:
 @handle_errors
 def preview(repo: Path, learning_type: str | None, all_bins: bool, as_json: bool) -> None:
     """Show, bin by bin, what REPO would send: before and after noise. Spends no budget."""
+    from bmad.privacy.collect import collect_local_statistics
     from bmad.privacy.schemas import LEARNING_TYPES, schema_for
-    from bmad.privacy.sharing import collect_local_statistics, preview, settings_for
+    from bmad.privacy.sharing import preview, settings_for
 
     if learning_type is not None:
         schema_for(learning_type)  # unknown types fail before the scan
     settings = settings_for(repo if repo.is_dir() else None)
-    stats = collect_local_statistics(repo)
+    collected = collect_local_statistics(repo)
     types = [learning_type] if learning_type else list(LEARNING_TYPES)
-    previews = [preview(t, stats, settings) for t in types]
+    previews = [preview(t, collected.statistics, settings) for t in types]
     if as_json:
-        echo_json({"previews": [p.to_dict() for p in previews]})
+        echo_json({"previews": [p.to_dict() for p in previews], "notes": collected.notes})
         return
     _render_previews(previews, all_bins)
+    for note in collected.notes:
+        click.echo(f"note: {note}", err=True)
 
 
 def _render_previews(previews: list[Preview], all_bins: bool) -> None:

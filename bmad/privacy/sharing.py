@@ -24,7 +24,7 @@ from bmad.privacy.ledger import PERIODS, Budget, BudgetExceeded, Ledger, Reserva
 from bmad.privacy.noise import NoisePlan, plan_distributed_gaussian, plan_gaussian, plan_laplace
 from bmad.privacy.payloads import Payload, build_payload, digest, serialise
 from bmad.privacy.schemas import BoundedContribution, bounded_contribution, schema_for
-from bmad.privacy.summaries import LocalStatistics, SuccessSummary, practices_from_paths
+from bmad.privacy.summaries import LocalStatistics
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,28 +98,6 @@ def repository_key(path: Path) -> str:
         raise BmadError(f"{path}: no such file or directory")
     repository = git.find_work_tree(path)
     return str(git.work_tree_root(repository) if repository is not None else path.resolve())
-
-
-def collect_local_statistics(path: Path) -> LocalStatistics:
-    """What this machine knows about the repository at ``path`` from its files.
-
-    Code metrics and imports come from the scan; practices from the tracked paths. Workflow,
-    architecture and anti-pattern summaries are filled by their own components.
-    """
-    from bmad import git
-    from bmad.scanning import scan_repository
-
-    result = scan_repository(path)
-    repository = git.find_work_tree(path)
-    if repository is not None:
-        paths = [tree_file.path for tree_file in git.work_tree_files(repository)]
-    else:
-        paths = [scanned.path for scanned in result.files]
-    has_tests, has_ci, has_typing = practices_from_paths(paths)
-    return LocalStatistics(
-        files=[scanned.metrics for scanned in result.files],
-        success=SuccessSummary(has_tests, has_ci, has_typing),
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,9 +78,23 @@ def test_preview_human_and_all_types(repo: Path) -> None:
     assert code == 0, err
     assert "success_patterns v1" in out
     code, out, _ = invoke("share", "preview", str(repo), "--json")
-    previews = json.loads(out)["previews"]
+    document = json.loads(out)
+    previews = document["previews"]
     assert [p["learning_type"] for p in previews][:2] == ["code_patterns", "anti_patterns"]
-    assert [p["available"] for p in previews] == [True, False, False, False, True, True]
+    assert all(p["available"] for p in previews)
+    assert document["notes"] == []
+
+
+def test_preview_outside_git_says_what_is_missing(tmp_path: Path) -> None:
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "tool.py").write_text("def run(a, b):\n    return a or b\n")
+    code, out, err = invoke("share", "preview", str(folder), "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    available = {p["learning_type"]: p["available"] for p in document["previews"]}
+    assert available["code_patterns"] and not available["workflow_patterns"]
+    assert "workflow_patterns: not a git work tree" in document["notes"]
 
 
 def test_preview_refuses_an_unknown_type(repo: Path) -> None:
