@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from hypothesis import given
@@ -89,22 +90,44 @@ def test_bad_parameters_are_refused(call) -> None:  # type: ignore[no-untyped-de
         call()
 
 
+# The random module, numpy's generators and any float sampler are out; secrets (a CSPRNG,
+# e.g. secrets.SystemRandom().shuffle) is allowed for choices that are not noise.
+FORBIDDEN = re.compile(
+    r"^\s*(import\s+random\b|from\s+random\s+import)"
+    r"|numpy\.random|np\.random|\bdefault_rng\b|\bRandomState\b|(?<!secrets\.)\bSystemRandom\b"
+    r"|\brandom\.Random\("
+    r"|\.(random|uniform|gauss|normalvariate|expovariate|lognormvariate|betavariate"
+    r"|gammavariate|paretovariate|weibullvariate|vonmisesvariate|triangular)\(",
+    re.MULTILINE,
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "bad"),
+    [
+        ("import random", True),
+        ("from random import gauss", True),
+        ("noise = np.random.normal(0, 1)", True),
+        ("rng = default_rng()", True),
+        ("random.SystemRandom().gauss(0, 1)", True),
+        ("value = generator.uniform(0, 1)", True),
+        ("secrets.SystemRandom().shuffle(items)", False),
+        ("nonce = secrets.token_bytes(12)", False),
+    ],
+)
+def test_the_forbidden_pattern(line: str, bad: bool) -> None:
+    assert bool(FORBIDDEN.search(line)) is bad
+
+
 def test_privacy_code_draws_no_noise_outside_opendp_and_secrets() -> None:
     import pathlib
-    import re
 
     root = pathlib.Path(__file__).resolve().parents[2] / "bmad"
     folders = [root / "privacy", root / "federation"]
-    forbidden = re.compile(
-        r"^\s*(import\s+random\b|from\s+random\s+import|import\s+numpy\.random|from\s+numpy\s+import\s+random)"
-        r"|numpy\.random|np\.random|\brandom\.(random|uniform|gauss|randint|choice|normalvariate)"
-        r"|\bdefault_rng\b|\bRandomState\b|\bSystemRandom\b|random\.Random\(",
-        re.MULTILINE,
-    )
     checked = 0
     for folder in folders:
         for path in folder.rglob("*.py") if folder.is_dir() else ():
             checked += 1
             text = path.read_text(encoding="utf-8")
-            assert not forbidden.search(text), f"{path} uses a non-OpenDP random source"
+            assert not FORBIDDEN.search(text), f"{path} uses a non-OpenDP random source"
     assert checked >= 15  # bmad/privacy's modules (and bmad/federation's, once it exists)
