@@ -160,6 +160,22 @@ class Identity:
         return self.signing_key.sign(message)
 
 
+def sign_recorded(store: Store, identity: Identity, message: bytes, purpose: str) -> bytes:
+    """Sign and write the key use to the audit log (the message's digest, never the message)."""
+    signature = identity.sign(message)
+    audit.record(
+        store,
+        "key",
+        {
+            "event": "signed",
+            "purpose": purpose,
+            "fingerprint": identity.fingerprint,
+            "message_sha256": hashlib.sha256(message).hexdigest(),
+        },
+    )
+    return signature
+
+
 def verify_signature(signing_public: bytes, message: bytes, signature: bytes) -> None:
     """Raise :class:`BmadError` unless ``signature`` is the key's signature of ``message``."""
     try:

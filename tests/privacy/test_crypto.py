@@ -141,3 +141,20 @@ def test_derived_pairwise_keys_agree() -> None:
     b_public = b.public_key().public_bytes(identity._RAW, identity._RAW_PUBLIC)
     assert envelope.derive_key(a, b_public, b"pair") == envelope.derive_key(b, a_public, b"pair")
     assert envelope.derive_key(a, b_public, b"pair") != envelope.derive_key(a, b_public, b"other")
+
+
+def test_recorded_signatures_are_audited_by_digest(me: identity.Identity) -> None:
+    import hashlib
+
+    store = open_privacy_store()
+    signature = identity.sign_recorded(store, me, b"round 7 payload", "upload")
+    identity.verify_signature(me.public.signing_public, b"round 7 payload", signature)
+    last = audit.entries(store)[-1]
+    assert last.kind == "key"
+    assert last.detail == {
+        "event": "signed",
+        "purpose": "upload",
+        "fingerprint": me.fingerprint,
+        "message_sha256": hashlib.sha256(b"round 7 payload").hexdigest(),
+    }
+    assert audit.verify(store).ok
