@@ -63,7 +63,6 @@ class MiningContext:
     snapshot: gitstate.Snapshot
     settings: MinerSettings = field(default_factory=MinerSettings)
     stop: threading.Event = field(default_factory=threading.Event)
-    previous_commit: str | None = None  # last_mined_commit when this pass started
     reports: list[StepReport] = field(default_factory=list)  # of the steps run so far
 
     @property
@@ -312,25 +311,53 @@ class ArchitectureStep:
         return StepReport(self.name, 1, len(architecture.modules))
 
 
+def _detect_in_child(work_tree: str, store_path: str) -> int:
+    from bmad.analysis.store import detect_and_store
+
+    return len(detect_and_store(Path(work_tree), Path(store_path)))
+
+
 class FindingsStep:
-    """Anti-pattern detection over every lens, stored by the analysis component; re-run when
-    an earlier step found something new or the previous pass did not finish for this HEAD."""
+    """Anti-pattern detection over every lens, stored by the analysis component. It runs after
+    the mined commit is recorded, in a short-lived child process so scikit-learn and numpy
+    never stay in the daemon's memory; re-run when an earlier step found something new or
+    detection has not finished for this HEAD yet."""
 
     name = "findings"
 
     def __call__(self, context: MiningContext) -> StepReport:
-        from bmad.analysis.store import detect_and_store
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
+        repository_id = context.repository.id
+        row = context.store.connection.execute(
+            "SELECT detected_commit FROM repository_state WHERE repository_id = ?",
+            (repository_id,),
+        ).fetchone()
         unchanged = all(report.items == 0 for report in context.reports)
-        if unchanged and context.previous_commit == context.snapshot.head_commit:
+        if unchanged and row is not None and row[0] == context.snapshot.head_commit:
             return StepReport(self.name, 0, 0)
-        findings = detect_and_store(context.work_tree, context.store.path)
-        return StepReport(self.name, 1, len(findings))
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as child:
+            count = child.submit(
+                _detect_in_child, str(context.work_tree), str(context.store.path)
+            ).result()
+        with context.unit() as connection:
+            connection.execute(
+                "UPDATE repository_state SET detected_commit = ? WHERE repository_id = ?",
+                (context.snapshot.head_commit, repository_id),
+            )
+        return StepReport(self.name, 1, count)
 
 
 def default_steps() -> list[MiningStep]:
-    """The steps whose extractors have landed, in dependency order."""
-    return [CodeMetricsStep(), HistoryStep(), ArchitectureStep(), FindingsStep()]
+    """The mining steps whose extractors have landed, in dependency order."""
+    return [CodeMetricsStep(), HistoryStep(), ArchitectureStep()]
+
+
+def default_followups() -> list[MiningStep]:
+    """Steps that run after the mined commit is recorded (slow, derived from the rest)."""
+    return [FindingsStep()]
 
 
 def mine_repository(
@@ -340,34 +367,32 @@ def mine_repository(
     settings: MinerSettings | None = None,
     stop: threading.Event | None = None,
     wait_for_lock: bool = False,
+    followups: Sequence[MiningStep] = (),
 ) -> PassResult:
     """One incremental pass over ``repository``; raises on errors (nothing half-written)."""
     with locked(repository_lock_path(repository.id), blocking=wait_for_lock) as obtained:
         if not obtained:
             return PassResult("busy")
         snapshot = gitstate.snapshot(Path(repository.path))
-        previous = store.connection.execute(
-            "SELECT last_mined_commit FROM repository_state WHERE repository_id = ?",
-            (repository.id,),
-        ).fetchone()
         context = MiningContext(
             store,
             repository,
             snapshot,
             settings or MinerSettings(),
             stop or threading.Event(),
-            previous[0] if previous else None,
         )
         try:
             for step in steps:
                 context.reports.append(step(context))
-            reports = tuple(context.reports)
             with context.unit() as connection:
                 connection.execute(
                     "UPDATE repository_state SET last_mined_commit = ?, pending = 0, "
                     "last_error = NULL, error_count = 0, mined_at = ? WHERE repository_id = ?",
                     (snapshot.head_commit, time.time(), repository.id),
                 )
+            for step in followups:
+                context.reports.append(step(context))
+            reports = tuple(context.reports)
         except RepositoryRemoved:
             return PassResult("removed", snapshot.head_commit)
         return PassResult("mined", snapshot.head_commit, reports)

@@ -59,6 +59,9 @@ MIGRATIONS = [
         computed_at REAL NOT NULL
     );
     """,
+    """
+    ALTER TABLE repository_state ADD COLUMN detected_commit TEXT;
+    """,
 ]
 
 

@@ -28,6 +28,7 @@ from bmad.daemon.miner import (
     MinerSettings,
     MiningInterrupted,
     MiningStep,
+    default_followups,
     default_steps,
     mine_repository,
     record_failure,
@@ -113,6 +114,7 @@ class Daemon:
     ) -> None:
         self.settings = settings
         self.steps = list(steps) if steps is not None else default_steps()
+        self.followups = default_followups() if steps is None else []
         self.started_at = time.time()
         self.stop_event = threading.Event()
         self._lock = threading.Lock()  # guards self.store (reads), scheduler, repositories
@@ -289,7 +291,12 @@ class Daemon:
             store = self._worker_store()
             started = time.perf_counter()
             result = mine_repository(
-                store, repository, self.steps, self.settings.miner, self.stop_event
+                store,
+                repository,
+                self.steps,
+                self.settings.miner,
+                self.stop_event,
+                followups=self.followups,
             )
             outcome = result.outcome
             if outcome == "mined":
@@ -317,7 +324,8 @@ class Daemon:
     # -- local API (connection threads) ----------------------------------------------------
 
     def step_names(self) -> list[str]:
-        return [str(getattr(step, "name", type(step).__name__)) for step in self.steps]
+        steps = [*self.steps, *self.followups]
+        return [str(getattr(step, "name", type(step).__name__)) for step in steps]
 
     def _repository_rows(self) -> list[dict[str, Any]]:
         now = time.time()

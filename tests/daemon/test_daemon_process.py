@@ -271,8 +271,12 @@ def test_kill_9_during_mining_then_restart_resumes(
     spawn(batch_size="50")
     head = head_of(repo, run_git)
     wait_for(
-        lambda: (row := repository_row("large")) and row["last_mined_commit"] == head,
-        "mining to finish after the restart",
+        lambda: (
+            (row := repository_row("large"))
+            and row["last_mined_commit"] == head
+            and row["state"] == "idle"
+        ),
+        "mining and detection to finish after the restart",
     )
     assert repository_row("large")["files"] == 300  # type: ignore[index]
     passes = re.findall(

@@ -14,6 +14,7 @@ from bmad.daemon.miner import (
     MiningContext,
     MiningInterrupted,
     StepReport,
+    default_followups,
     default_steps,
     mine_repository,
     record_failure,
@@ -190,12 +191,12 @@ def test_history_step_mines_only_new_commits(
 
     with open_registry() as store:
         repository, _ = add_repository(store, project)
-        first = mine_repository(store, repository, default_steps())
+        first = mine_repository(store, repository, default_steps(), followups=default_followups())
         steps = [report.step for report in first.reports]
         assert steps == ["code", "history", "architecture", "findings"]
         assert first.reports[1].items == 1
         head = commit(project, {"later.py": python_function(5)})
-        second = mine_repository(store, repository, default_steps())
+        second = mine_repository(store, repository, default_steps(), followups=default_followups())
         assert second.reports[1].items == 1 and second.head_commit == head
     with open_history_store() as history:
         (tip,) = history.store.connection.execute("SELECT tip FROM history_sources").fetchone()
@@ -214,7 +215,7 @@ def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
     )
     with open_registry() as store:
         repository, _ = add_repository(store, repo)
-        first = mine_repository(store, repository, default_steps())
+        first = mine_repository(store, repository, default_steps(), followups=default_followups())
         assert first.reports[2] == StepReport("architecture", 1, 3)
         status = repository_status(store, repository)
         assert status.modules == 3 and status.cycles == 1
@@ -223,10 +224,12 @@ def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
         assert first.reports[3].step == "findings" and first.reports[3].units == 1
         runs = store.connection.execute("SELECT repo FROM findings_runs").fetchall()
         assert runs == [(str(repo.resolve()),)]
-        unchanged = mine_repository(store, repository, default_steps())
+        unchanged = mine_repository(
+            store, repository, default_steps(), followups=default_followups()
+        )
         assert unchanged.reports[2].items == 0
         assert unchanged.reports[3] == StepReport("findings", 0, 0)
         commit(repo, {"pkg/b.py": "import os\n"})
-        third = mine_repository(store, repository, default_steps())
+        third = mine_repository(store, repository, default_steps(), followups=default_followups())
         assert third.reports[2].items == 3 and third.reports[3].units == 1
         assert repository_status(store, repository).cycles == 0
