@@ -37,20 +37,30 @@ def encode_input(values: Sequence[int] | NDArray[np.integer], modulus_bits: int)
     """``values`` reduced mod 2^modulus_bits, as an unsigned array of that width."""
     import numpy as np
 
-    try:
-        array = np.asarray(values)
-    except (OverflowError, ValueError, TypeError):
-        raise BmadError("input vector must hold integers") from None
+    unsigned = np.dtype(f"<u{modulus_bits // 8}")
+    low_limit, high_limit = -(2 ** (modulus_bits - 1)), 2**modulus_bits
+    out_of_range = f"input entries must lie in [-2^{modulus_bits - 1}, 2^{modulus_bits})"
+    if isinstance(values, np.ndarray):
+        array = values
+    else:
+        # numpy would turn a list mixing small ints and ints >= 2^63 into floats: type it here.
+        items = list(values)
+        if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items):
+            raise BmadError("input vector must hold integers")
+        try:
+            array = np.array(items, dtype=np.int64)
+        except OverflowError:
+            if any(not low_limit <= int(v) < high_limit for v in items):
+                raise BmadError(out_of_range) from None
+            return np.array([int(v) % high_limit for v in items], dtype=unsigned)
     if array.ndim != 1:
         raise BmadError("input vector must be one-dimensional")
     if array.dtype.kind not in "iu":
-        raise BmadError("input vector must hold integers within the modulus")
-    unsigned = np.dtype(f"<u{modulus_bits // 8}")
+        raise BmadError("input vector must hold integers")
     if array.size == 0:
         return np.zeros(0, dtype=unsigned)
-    low, high = int(array.min()), int(array.max())
-    if low < -(2 ** (modulus_bits - 1)) or high >= 2**modulus_bits:
-        raise BmadError(f"input entries must lie in [-2^{modulus_bits - 1}, 2^{modulus_bits})")
+    if int(array.min()) < low_limit or int(array.max()) >= high_limit:
+        raise BmadError(out_of_range)
     if array.dtype.kind == "i":
         return array.astype(np.int64).astype(np.uint64).astype(unsigned)
     return array.astype(unsigned)
