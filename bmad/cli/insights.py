@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from bmad.cli._common import handle_errors
+from bmad.cli._common import echo_json, handle_errors, json_option
 from bmad.errors import BmadError
 
 
@@ -31,9 +31,13 @@ def insights() -> None:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="File to write (default: stdout)."
 )
+@json_option
 @handle_errors
-def export(learning_outcomes: bool, privacy_preserved: bool, output: Path | None) -> None:
-    """Write privacy-preserved learning outcomes and cached global insights as JSON.
+def export(
+    learning_outcomes: bool, privacy_preserved: bool, output: Path | None, as_json: bool
+) -> None:
+    """Write privacy-preserved learning outcomes and cached global insights as JSON
+    (to stdout, or to FILE with --output; --json then reports what was written).
 
     Each exported payload is charged to the privacy budget like an upload. Only repositories
     whose owner ran `bmad share enable` are exported, only their consented learning types.
@@ -68,8 +72,12 @@ def export(learning_outcomes: bool, privacy_preserved: bool, output: Path | None
         destination = "export:stdout" if output is None else "export:file"
         for release in result.releases:
             confirm_sent(store, settings, release, destination)
-    if output is not None:
-        count = len(result.document["learning_outcomes"])
+    if output is None:
+        return
+    count = len(result.document["learning_outcomes"])
+    if as_json:  # the document went to the file; stdout gets what happened
+        echo_json({"output": str(output), "payloads": count, "skipped": result.document["skipped"]})
+    else:
         click.echo(f"wrote {count} privacy-preserved payloads to {output}", err=True)
 
 

@@ -27,10 +27,17 @@ def test_export_writes_consented_payloads_charges_budget_and_audits(tmp_path: Pa
     with open_privacy_store() as store:
         cache_global_insights(store, "code_patterns", 1, {"ccn_p97": 14})
     target = tmp_path / "export.json"
-    code, _, err = invoke(
-        "insights", "export", "--learning-outcomes", "--privacy-preserved", "-o", str(target)
+    code, out, err = invoke(
+        "insights",
+        "export",
+        "--learning-outcomes",
+        "--privacy-preserved",
+        "-o",
+        str(target),
+        "--json",
     )
     assert code == 0, err
+    assert json.loads(out) == {"output": str(target), "payloads": 2, "skipped": []}
     text = target.read_text()
     assert leaks(text, repo) == [] and leaks(text, other) == []
     document = json.loads(text)
