@@ -94,6 +94,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "disabled": [],  # rule ids to skip
         "severity": {},  # rule id -> error | warning | note
     },
+    "lsp": {  # the language server (bmad lsp); editors may override through their settings
+        "enabled": True,
+        "code_lens": True,
+        "debounce_ms": 300,  # wait this long after the last change before analysing
+        "max_file_bytes": 1024 * 1024,  # larger documents are not analysed
+        "use_daemon": True,  # ask the daemon for stored findings when it runs
+        "daemon_socket": "",  # empty: the default socket
+    },
     "analysis": {  # anomaly model (bmad.analysis.model) and path excludes
         "contamination": "auto",  # or a share in (0, 0.5]
         "random_state": 0,

@@ -1,0 +1,98 @@
+"""Words and markdown for hover and code lens (pure: reports in, strings out)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bmad.analysis.explain import ordinal
+from bmad.analysis.rules import RULES
+from bmad.lsp.buffer import FunctionReport
+
+METRIC_LABELS: dict[str, str] = {
+    "nloc": "lines of code",
+    "ccn": "cyclomatic complexity",
+    "cognitive": "cognitive complexity",
+    "max_nesting": "nesting depth",
+    "params": "parameters",
+    "returns": "exit points",
+    "tokens": "tokens",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalStanding:
+    """Where a value stands across the federation (from cached global insights)."""
+
+    percentile: float  # 0..100
+    participants: int
+
+
+def standing(percentile: float) -> str:
+    """'top 3%' for the 97th percentile; ordinary values are not ranked from the top."""
+    if percentile < 50:
+        return "below the median"
+    return f"top {max(1, math.ceil(100 - percentile))}%"
+
+
+def lens_title(report: FunctionReport, global_cognitive: GlobalStanding | None = None) -> str:
+    parts = [f"cognitive {report.metrics.cognitive}"]
+    if "cognitive" in report.percentiles:
+        parts.append(f"{standing(report.percentiles['cognitive'])} in repo")
+    if global_cognitive is not None:
+        parts.append(
+            f"{standing(global_cognitive.percentile)} across "
+            f"{global_cognitive.participants} projects"
+        )
+    if report.findings:
+        count = len(report.findings)
+        parts.append(f"{count} finding{'s' if count > 1 else ''}")
+    return " · ".join(parts)
+
+
+def hover_markdown(
+    report: FunctionReport, global_standings: Mapping[str, GlobalStanding] | None = None
+) -> str:
+    metrics = report.metrics
+    global_standings = global_standings or {}
+    lines = [
+        f"**bmad** · `{metrics.qualified_name}` (lines {metrics.start_line}-{metrics.end_line})",
+        "",
+    ]
+    header = "| metric | value |"
+    rule = "|---|---:|"
+    if report.percentiles:
+        header += " in repo |"
+        rule += "---:|"
+    if global_standings:
+        header += " federation |"
+        rule += "---:|"
+    lines += [header, rule]
+    for name, label in METRIC_LABELS.items():
+        row = f"| {label} | {getattr(metrics, name)} |"
+        if report.percentiles:
+            row += f" {ordinal(min(int(report.percentiles[name]), 99))} pct |"
+        if global_standings:
+            found = global_standings.get(name)
+            row += f" {ordinal(min(int(found.percentile), 99))} pct |" if found else " - |"
+        lines.append(row)
+    if global_standings:
+        participants = max(item.participants for item in global_standings.values())
+        lines += ["", f"Federation: global insights from {participants} projects."]
+    if report.anomaly is not None:
+        state = "flagged as anomalous" if report.anomaly.flagged else "not anomalous"
+        lines += ["", f"**Anomaly score** {report.anomaly.score:.2f} ({state})"]
+        if report.explanation:
+            lines.append(f"Stands out through {report.explanation}.")
+    if report.findings:
+        lines += ["", "**Findings**"]
+        for finding in report.findings:
+            name = RULES[finding.rule_id].name if finding.rule_id in RULES else finding.rule_id
+            lines.append(f"- {name} (`{finding.rule_id}`, {finding.severity}): {finding.message}")
+    return "\n".join(lines)
+
+
+def rule_explanation(rule_id: str) -> str:
+    rule = RULES[rule_id]
+    return f"{rule.name} ({rule.id}): {rule.short} {rule.full} What to do: {rule.help}"

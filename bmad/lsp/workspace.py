@@ -1,0 +1,165 @@
+"""Everything the analysis thread needs besides the buffer: which repository a file is in,
+that repository's settings and context, and its stored findings. Runs off the event loop."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bmad.analysis.findings import Finding
+from bmad.analysis.settings import AnalysisSettings
+from bmad.errors import BmadError
+from bmad.extractors.languages import LANGUAGE_NAMES, language_for_path
+from bmad.lsp.buffer import BufferReport, analyse_buffer
+from bmad.lsp.context import (
+    RepositoryContext,
+    build_context,
+    findings_from_daemon,
+    findings_from_store,
+)
+from bmad.lsp.settings import LspSettings
+
+# editor language ids -> bmad language names (others come from the file extension)
+LANGUAGE_IDS: dict[str, str] = {
+    "python": "python",
+    "javascript": "javascript",
+    "javascriptreact": "javascript",
+    "typescript": "typescript",
+    "typescriptreact": "tsx",
+    "go": "go",
+    "java": "java",
+    "rust": "rust",
+    "c": "c",
+    "cpp": "cpp",
+    "ruby": "ruby",
+    "csharp": "csharp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of analysing one version of a document."""
+
+    report: BufferReport | None
+    skipped: str | None = None  # why the document was not analysed
+    root: Path | None = None  # the repository the document belongs to
+    logs: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()  # settings problems the user should see
+
+
+def document_language(path: Path, language_id: str) -> str | None:
+    language = LANGUAGE_IDS.get(language_id) or language_for_path(path)
+    if language is None and language_id in LANGUAGE_NAMES:
+        return language_id
+    return language
+
+
+def skip_reason(text: str, limit: int) -> str | None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        return f"larger than maxFileBytes ({size} > {limit} bytes)"
+    if "\x00" in text:
+        return "binary (NUL characters)"
+    return None
+
+
+@dataclass
+class Analyst:
+    """Per-repository caches; only the analysis thread calls it (so no two parses overlap)."""
+
+    settings: LspSettings = field(default_factory=LspSettings)
+    folders: tuple[Path, ...] = ()
+    _contexts: dict[Path, RepositoryContext | None] = field(default_factory=dict)
+    _analysis: dict[Path | None, tuple[AnalysisSettings, tuple[str, ...]]] = field(
+        default_factory=dict
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self, settings: LspSettings) -> None:
+        with self._lock:
+            self.settings = settings
+            self._contexts.clear()
+            self._analysis.clear()
+
+    def root_for(self, path: Path) -> Path | None:
+        from bmad import git
+
+        repository = git.find_work_tree(path.parent)
+        if repository is not None:
+            return git.work_tree_root(repository)
+        containing = [folder for folder in self.folders if folder in path.parents]
+        return max(containing, key=lambda folder: len(folder.parts), default=None)
+
+    def analysis_settings(self, root: Path | None) -> tuple[AnalysisSettings, tuple[str, ...]]:
+        from bmad import config
+        from bmad.analysis.settings import analysis_settings
+
+        if root not in self._analysis:
+            problems: tuple[str, ...] = ()
+            try:
+                loaded = config.load(root)
+                rules = self.settings.rules.apply(loaded.section("rules"))
+                chosen = analysis_settings(rules, loaded.section("analysis"))
+            except BmadError as exc:
+                problems = (f"{exc.message}; using the default rule settings",)
+                chosen = analysis_settings({}, {})
+            self._analysis[root] = (chosen, problems)
+        return self._analysis[root]
+
+    def context(
+        self, root: Path, settings: AnalysisSettings, logs: list[str]
+    ) -> RepositoryContext | None:
+        if root not in self._contexts:
+            self._contexts[root] = self._build_context(root, settings, logs)
+        return self._contexts[root]
+
+    def _build_context(
+        self, root: Path, settings: AnalysisSettings, logs: list[str]
+    ) -> RepositoryContext | None:
+        try:
+            built = build_context(root, settings.model, self.settings.max_file_bytes)
+        except (BmadError, OSError) as exc:
+            logs.append(f"no repository context for {root}: {exc}")
+            return None
+        models = ", ".join(sorted(built.models))
+        logs.append(
+            f"repository context for {root}: {built.functions} functions in "
+            f"{built.seconds:.2f} s; models: {models or 'none'}"
+        )
+        logs += built.notes
+        return built
+
+    def stored_findings(
+        self, root: Path, path: Path, relative: str, logs: list[str]
+    ) -> list[Finding]:
+        if self.settings.use_daemon:
+            socket = Path(self.settings.daemon_socket) if self.settings.daemon_socket else None
+            found = findings_from_daemon(path, socket)
+            if found is not None:
+                return found
+        try:
+            return findings_from_store(root, relative)
+        except BmadError as exc:
+            logs.append(f"stored findings unavailable: {exc.message}")
+            return []
+
+    def analyse(self, path: Path, language_id: str, text: str) -> Outcome:
+        language = document_language(path, language_id)
+        if language is None:
+            return Outcome(None, f"no supported language for {path.name}")
+        reason = skip_reason(text, self.settings.max_file_bytes)
+        if reason is not None:
+            return Outcome(None, reason)
+        logs: list[str] = []
+        root = self.root_for(path)
+        settings, problems = self.analysis_settings(root)
+        context = None
+        stored: list[Finding] = []
+        relative = path.name
+        if root is not None:
+            relative = path.relative_to(root).as_posix()
+            context = self.context(root, settings, logs)
+            stored = self.stored_findings(root, path, relative, logs)
+        report = analyse_buffer(text, relative, language, settings, context, stored)
+        return Outcome(report, None, root, tuple(logs), problems)
