@@ -21,9 +21,9 @@ from tests.privacy.stats import (
 ALPHA = 1e-6
 GOF_SAMPLES = 100_000
 AUDIT_SAMPLES = 1_000_000
-# The discrete Gaussian sampler is ~2x slower than the Laplace one; its audit uses 400k draws
-# (200k two-share sums) to keep the statistical tests under a minute.
-GAUSSIAN_AUDIT_DRAWS = 400_000
+# The discrete Gaussian sampler is ~2x slower than the Laplace one; its audit uses 300k draws
+# (150k two-share sums) to keep the statistical tests under a minute.
+GAUSSIAN_AUDIT_DRAWS = 300_000
 
 pytestmark = pytest.mark.slow
 
