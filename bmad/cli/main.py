@@ -13,19 +13,17 @@ from bmad.errors import BmadError
 
 # name -> ("module:attribute", one-line help shown by `bmad --help` without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "history": ("bmad.cli.history:history", "Workflow measures mined from git history."),
     "architecture": (
         "bmad.cli.architecture:architecture",
         "Import graph: cycles, coupling, hubs, layer violations, dependencies.",
     ),
-    "history": ("bmad.cli.history:history", "Workflow measures mined from git history."),
     "scan": ("bmad.cli.scan:scan", "Per-function and per-file code metrics with tree-sitter."),
     "repo": ("bmad.cli.repo:repo", "Register the repositories the daemon keeps analysed."),
     "daemon": ("bmad.cli.daemon:daemon", "Run the background daemon and query its status."),
     "share": ("bmad.cli.share:share", "Opt repositories in or out of sharing; preview payloads."),
     "privacy": ("bmad.cli.privacy:privacy", "Privacy budget, audit log and identity keys."),
     "insights": ("bmad.cli.insights:insights", "Insights locally and from the federation; export."),
-    "aggregator": ("bmad.cli.aggregator:aggregator", "Serve the federation aggregator."),
-    "federation": ("bmad.cli.federation:federation", "Create, join and inspect a federation."),
     "learn": ("bmad.cli.learn:learn", "Ranked anti-patterns: anomalies and named smells."),
     "lsp": ("bmad.cli.lsp:lsp", "Language server: findings and metrics in the editor."),
 }
