@@ -32,9 +32,26 @@ def _parser(language: str) -> Parser:
     return new_parser(language)
 
 
+def as_valid_utf8(source: bytes) -> bytes:
+    """``source`` itself when it is valid UTF-8, else with invalid bytes replaced by U+FFFD.
+
+    tree-sitter 0.26's query cursor decodes node text for #match?/#eq? predicates; on some
+    invalid UTF-8 it raises SystemError or crashes the whole process with SIGSEGV (seen on
+    the stdlib's test/test_source_encoding.py, whose KOI8-R literal starts with 0xF0).
+    """
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError:
+        return source.decode("utf-8", errors="replace").encode("utf-8")
+    return source
+
+
 def analyse_source(source: bytes, language: str, is_header: bool = False) -> FileMetrics:
+    """Metrics and imports of any bytes in ``language``; never crashes on bad input."""
     from bmad.extractors import code
     from bmad.extractors.architecture_imports import extract_imports
+
+    source = as_valid_utf8(source)
 
     tree = _parser(language).parse(source)
     fallback = HEADER_FALLBACK.get(language) if is_header else None
