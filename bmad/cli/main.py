@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "share": ("bmad.cli.share:share", "Opt repositories in or out of sharing; preview payloads."),
     "privacy": ("bmad.cli.privacy:privacy", "Privacy budget, audit log and identity keys."),
     "insights": ("bmad.cli.insights:insights", "Insights locally and from the federation; export."),
+    "aggregator": ("bmad.cli.aggregator:aggregator", "Serve the federation aggregator."),
     "learn": ("bmad.cli.learn:learn", "Ranked anti-patterns: anomalies and named smells."),
     "lsp": ("bmad.cli.lsp:lsp", "Language server: findings and metrics in the editor."),
 }

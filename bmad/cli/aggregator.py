@@ -1,0 +1,51 @@
+"""``bmad aggregator serve``: the federation's aggregator service (needs the aggregator extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bmad.cli._common import handle_errors
+
+
+@click.group("aggregator")
+def aggregator() -> None:
+    """Run the aggregator that holds federations and secure-aggregation rounds."""
+
+
+@aggregator.command("serve")
+@click.option(
+    "--db",
+    "db_url",
+    default=None,
+    help="sqlite:///PATH of the aggregator database (default: aggregator.sqlite3 in bmad's "
+    "data folder).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8750, show_default=True)
+@click.option("--ssl-certfile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--ssl-keyfile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--max-clock-skew",
+    type=click.FloatRange(1, 3600),
+    default=300.0,
+    show_default=True,
+    help="Seconds a signed request's timestamp may differ from the server clock.",
+)
+@handle_errors
+def serve(
+    db_url: str | None,
+    host: str,
+    port: int,
+    ssl_certfile: Path | None,
+    ssl_keyfile: Path | None,
+    max_clock_skew: float,
+) -> None:
+    """Serve the aggregator API (OpenAPI at /docs) until interrupted."""
+    from bmad import dirs
+    from bmad.federation.server_store import parse_db_url
+    from bmad.federation.service import serve as run
+
+    path = parse_db_url(db_url) if db_url else dirs.data_dir() / "aggregator.sqlite3"
+    run(path, host, port, ssl_certfile, ssl_keyfile, max_clock_skew)

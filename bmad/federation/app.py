@@ -1,0 +1,481 @@
+"""The aggregator's HTTP API (FastAPI). Import it only where the service runs.
+
+Every route but ``/v1/health`` requires a signed request (``bmad.federation.signing``); the
+signer's key must be registered in the federation the route names, with a role that allows
+the action (admin: open rounds, issue tokens, close enrolment; member: take part in rounds;
+observer: read status and insights). Creating a federation and joining one are the two routes
+an unregistered key may call: the creator becomes the federation's admin, a joiner must
+present a one-time enrolment token issued for its organisation.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Path as PathParameter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from bmad.daemon.store import Store
+from bmad.errors import BmadError
+from bmad.federation import server_store
+from bmad.federation.engine import RoundEngine, SessionFactory
+from bmad.federation.governance import Governance, governance_for
+from bmad.federation.server_store import ApiError, Member
+from bmad.federation.signing import RequestRejected, encode_key, verify_request
+from bmad.federation.wire import PHASES
+from bmad.privacy.schemas import LEARNING_TYPES
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+TICK_SECONDS = 0.1
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class GovernanceOverrides(BaseModel):
+    k_min_participants: int | None = Field(default=None, ge=3, le=10_000)
+    epsilon_per_round: float | None = Field(default=None, gt=0, le=100)
+    epsilon_per_period: float | None = Field(default=None, gt=0, le=1000)
+    consensus_threshold: float | None = Field(default=None, gt=0, le=1)
+    robust_combiner: str | None = Field(default=None, pattern="^(median|trimmed_mean)$")
+    phase_timeout: float | None = Field(default=None, gt=0, le=3600)
+    enrol_timeout: float | None = Field(default=None, gt=0, le=3600)
+
+
+class CreateFederation(BaseModel):
+    organisation: str = Field(pattern=NAME_PATTERN, description="The creator's organisation.")
+    participants: list[str] = Field(min_length=1, max_length=10_000)
+    privacy_level: str = Field(default="high", pattern="^(high|medium|low)$")
+    governance: GovernanceOverrides = Field(default_factory=GovernanceOverrides)
+
+
+class JoinFederation(BaseModel):
+    organisation: str = Field(pattern=NAME_PATTERN)
+    token: str = Field(min_length=16, max_length=128)
+
+
+class IssueToken(BaseModel):
+    organisation: str = Field(pattern=NAME_PATTERN)
+    role: str = Field(default="member", pattern="^(member|observer)$")
+
+
+class OpenRound(BaseModel):
+    learning_type: str = Field(pattern="^(" + "|".join(LEARNING_TYPES) + ")$")
+    epsilon: float | None = Field(default=None, gt=0, le=100)
+    min_participants: int | None = Field(default=None, ge=3, le=10_000)
+    phase_timeout: float | None = Field(default=None, gt=0, le=3600)
+    enrol_timeout: float | None = Field(default=None, gt=0, le=3600)
+
+
+class PhaseMessage(BaseModel):
+    message: str = Field(max_length=MAX_BODY_BYTES)
+
+
+@dataclass
+class Caller:
+    public_key: str
+
+
+class Aggregator:
+    """Shared state of one service: the store, the round engine and the lock guarding both."""
+
+    def __init__(self, store: Store, session_factory: SessionFactory, max_skew: float) -> None:
+        self.store = store
+        self.engine = RoundEngine(store, session_factory)
+        self.lock = self.engine.lock
+        self.max_skew = max_skew
+
+    def governance(self, federation: str) -> Governance:
+        row = self.store.connection.execute(
+            "SELECT governance FROM agg_federations WHERE id = ?", (federation,)
+        ).fetchone()
+        if row is None:
+            raise ApiError(f"no federation {federation}", 404)
+        return Governance.from_dict(json.loads(row[0]))
+
+    def require(self, federation: str, caller: Caller, roles: tuple[str, ...]) -> Member:
+        self.governance(federation)
+        found = server_store.member(self.store, federation, caller.public_key)
+        if found is None:
+            raise ApiError("this key is not a member of the federation", 403)
+        if found.role not in roles:
+            raise ApiError(f"the {found.role} role may not do this", 403)
+        return found
+
+    def round_federation(self, round_id: str) -> str:
+        row = self.store.connection.execute(
+            "SELECT federation FROM agg_rounds WHERE id = ?", (round_id,)
+        ).fetchone()
+        if row is None:
+            raise ApiError(f"no round {round_id}", 404)
+        return str(row[0])
+
+
+def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float = 300.0) -> FastAPI:
+    store = server_store.open_aggregator_store(db_path)
+    aggregator = Aggregator(store, session_factory, max_skew)
+    stop = threading.Event()
+
+    def ticker() -> None:
+        while not stop.wait(TICK_SECONDS):
+            try:
+                aggregator.engine.tick()
+            except Exception:  # the ticker must survive any one round's failure
+                logger.exception("round engine tick failed")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        thread = threading.Thread(target=ticker, name="bmad-rounds", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            store.close()
+
+    app = FastAPI(
+        title="bmad aggregator",
+        version="1",
+        description="Secure-aggregation rounds for bmad federations. Requests are signed.",
+        lifespan=lifespan,
+    )
+    app.state.aggregator = aggregator
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse({"detail": "request body too large"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(BmadError)
+    async def refused(_: Request, exc: BmadError) -> JSONResponse:
+        status = exc.status if isinstance(exc, ApiError) else 400
+        if isinstance(exc, RequestRejected):
+            status = 401
+        return JSONResponse({"detail": exc.message}, status_code=status)
+
+    async def caller(request: Request) -> Caller:
+        body = await request.body()
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        verified = verify_request(
+            request.headers, request.method, target, body, aggregator.max_skew
+        )
+        with aggregator.lock:
+            if not server_store.remember_nonce(store, verified.nonce, aggregator.max_skew):
+                raise RequestRejected("replayed request: nonce already used")
+        return Caller(encode_key(verified.public_key))
+
+    signed = Depends(caller)
+    _federation_routes(app, aggregator, signed)
+    _round_routes(app, aggregator, signed)
+    return app
+
+
+def _federation_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
+    store = aggregator.store
+
+    @app.get("/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/federations", status_code=201)
+    async def create_federation(body: CreateFederation, who: Caller = signed) -> dict[str, Any]:
+        governance = governance_for(
+            body.privacy_level, **body.governance.model_dump(exclude_none=True)
+        )
+        organisations = sorted({name.strip() for name in body.participants})
+        for name in organisations:
+            if not _valid_name(name):
+                raise ApiError(f"invalid organisation name {name[:64]!r}", 422)
+        federation = str(uuid.uuid4())
+        tokens = {name: server_store.new_token() for name in organisations}
+        now = server_store.now_text()
+        with aggregator.lock, store.transaction() as connection:
+            connection.execute(
+                "INSERT INTO agg_federations (id, privacy_level, governance, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (federation, body.privacy_level, json.dumps(governance.to_dict()), now),
+            )
+            connection.execute(
+                "INSERT INTO agg_participants (federation, public_key, organisation, role, "
+                "joined_at) VALUES (?, ?, ?, 'admin', ?)",
+                (federation, who.public_key, body.organisation, now),
+            )
+            for name, token in tokens.items():
+                connection.execute(
+                    "INSERT INTO agg_tokens (token_hash, federation, organisation, role, "
+                    "created_at) VALUES (?, ?, ?, 'member', ?)",
+                    (server_store.token_digest(token), federation, name, now),
+                )
+            server_store.audit(
+                connection,
+                "federation_created",
+                {"federation": federation, "organisations": len(organisations)},
+            )
+        return {"federation": federation, "governance": governance.to_dict(), "tokens": tokens}
+
+    @app.post("/v1/federations/{federation}/join")
+    async def join(
+        body: JoinFederation, federation: str = _uuid_path(), who: Caller = signed
+    ) -> dict[str, Any]:
+        with aggregator.lock:
+            aggregator.governance(federation)
+            existing = server_store.member(store, federation, who.public_key)
+            if existing is not None:
+                if existing.organisation != body.organisation:
+                    raise ApiError("this key is registered for another organisation", 409)
+                return {"organisation": existing.organisation, "role": existing.role}
+            with store.transaction() as connection:
+                row = connection.execute(
+                    "SELECT organisation, role, used_at FROM agg_tokens "
+                    "WHERE token_hash = ? AND federation = ?",
+                    (server_store.token_digest(body.token), federation),
+                ).fetchone()
+                if row is None or row[2] is not None or row[0] != body.organisation:
+                    raise ApiError("invalid or already used enrolment token", 403)
+                now = server_store.now_text()
+                connection.execute(
+                    "UPDATE agg_tokens SET used_at = ? WHERE token_hash = ?",
+                    (now, server_store.token_digest(body.token)),
+                )
+                connection.execute(
+                    "INSERT INTO agg_participants (federation, public_key, organisation, role, "
+                    "joined_at) VALUES (?, ?, ?, ?, ?)",
+                    (federation, who.public_key, body.organisation, row[1], now),
+                )
+                server_store.audit(
+                    connection,
+                    "participant_joined",
+                    {"federation": federation, "organisation": body.organisation},
+                )
+            return {"organisation": body.organisation, "role": str(row[1])}
+
+    @app.post("/v1/federations/{federation}/tokens", status_code=201)
+    async def issue_token(
+        body: IssueToken, federation: str = _uuid_path(), who: Caller = signed
+    ) -> dict[str, Any]:
+        with aggregator.lock:
+            aggregator.require(federation, who, ("admin",))
+            token = server_store.new_token()
+            with store.transaction() as connection:
+                connection.execute(
+                    "INSERT INTO agg_tokens (token_hash, federation, organisation, role, "
+                    "created_at) VALUES (?, ?, ?, ?, ?)",
+                    (
+                        server_store.token_digest(token),
+                        federation,
+                        body.organisation,
+                        body.role,
+                        server_store.now_text(),
+                    ),
+                )
+        return {"organisation": body.organisation, "role": body.role, "token": token}
+
+    @app.get("/v1/federations/{federation}")
+    async def federation_status(
+        federation: str = _uuid_path(), who: Caller = signed
+    ) -> dict[str, Any]:
+        with aggregator.lock:
+            you = aggregator.require(federation, who, ("admin", "member", "observer"))
+            return _status(store, aggregator.governance(federation), federation, you)
+
+
+def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
+    store = aggregator.store
+
+    @app.post("/v1/federations/{federation}/rounds", status_code=201)
+    async def open_round(
+        body: OpenRound, federation: str = _uuid_path(), who: Caller = signed
+    ) -> dict[str, Any]:
+        with aggregator.lock:
+            aggregator.require(federation, who, ("admin",))
+            return aggregator.engine.open_round(
+                federation,
+                aggregator.governance(federation),
+                body.learning_type,
+                body.model_dump(exclude_none=True),
+            )
+
+    @app.get("/v1/federations/{federation}/rounds")
+    async def list_rounds(
+        federation: str = _uuid_path(),
+        state: str | None = None,
+        who: Caller = signed,
+    ) -> list[dict[str, Any]]:
+        with aggregator.lock:
+            aggregator.require(federation, who, ("admin", "member", "observer"))
+            query = "SELECT id FROM agg_rounds WHERE federation = ?"
+            parameters: tuple[str, ...] = (federation,)
+            if state is not None:
+                query += " AND state = ?"
+                parameters = (federation, state)
+            rows = store.connection.execute(query + " ORDER BY created_at", parameters)
+            return [aggregator.engine.describe(str(row[0])) for row in rows.fetchall()]
+
+    @app.get("/v1/rounds/{round_id}")
+    async def round_status(round_id: str = _uuid_path(), who: Caller = signed) -> dict[str, Any]:
+        with aggregator.lock:
+            federation = aggregator.round_federation(round_id)
+            you = aggregator.require(federation, who, ("admin", "member", "observer"))
+            return aggregator.engine.assignment(round_id, you.organisation, who.public_key)
+
+    @app.post("/v1/rounds/{round_id}/enrol")
+    async def enrol(round_id: str = _uuid_path(), who: Caller = signed) -> dict[str, Any]:
+        with aggregator.lock:
+            federation = aggregator.round_federation(round_id)
+            you = aggregator.require(federation, who, ("admin", "member"))
+            aggregator.engine.enrol(
+                round_id, you.organisation, who.public_key, _participating(store, federation)
+            )
+            return aggregator.engine.assignment(round_id, you.organisation, who.public_key)
+
+    @app.post("/v1/rounds/{round_id}/close-enrolment")
+    async def close_enrolment(round_id: str = _uuid_path(), who: Caller = signed) -> dict[str, Any]:
+        with aggregator.lock:
+            federation = aggregator.round_federation(round_id)
+            aggregator.require(federation, who, ("admin",))
+            aggregator.engine.close_enrolment(round_id)
+            return aggregator.engine.describe(round_id)
+
+    @app.post("/v1/rounds/{round_id}/messages/{phase}")
+    async def submit(
+        body: PhaseMessage,
+        round_id: str = _uuid_path(),
+        phase: str = _phase_path(),
+        who: Caller = signed,
+    ) -> dict[str, Any]:
+        with aggregator.lock:
+            federation = aggregator.round_federation(round_id)
+            you = aggregator.require(federation, who, ("admin", "member"))
+            aggregator.engine.submit(
+                round_id, you.organisation, who.public_key, phase, body.message
+            )
+            return {"accepted": True}
+
+    @app.get("/v1/federations/{federation}/insights")
+    async def insights(
+        federation: str = _uuid_path(),
+        learning_type: str | None = None,
+        who: Caller = signed,
+    ) -> list[dict[str, Any]]:
+        with aggregator.lock:
+            aggregator.require(federation, who, ("admin", "member", "observer"))
+            return _latest_insights(store, federation, learning_type)
+
+
+def _uuid_path() -> Any:
+    return PathParameter(pattern=UUID_PATTERN)
+
+
+def _phase_path() -> Any:
+    return PathParameter(pattern="^(" + "|".join(PHASES) + ")$")
+
+
+def _valid_name(name: str) -> bool:
+    return re.fullmatch(NAME_PATTERN, name) is not None
+
+
+def _participating(store: Store, federation: str) -> int:
+    """Organisations whose enrolment closes a round early: those with a member key (an
+    admin-only organisation, such as a coordinator, does not hold rounds open)."""
+    row = store.connection.execute(
+        "SELECT COUNT(DISTINCT organisation) FROM agg_participants "
+        "WHERE federation = ? AND role = 'member'",
+        (federation,),
+    ).fetchone()
+    return int(row[0])
+
+
+def _status(store: Store, governance: Governance, federation: str, you: Member) -> dict[str, Any]:
+    connection = store.connection
+    participants = []
+    for organisation, role, machines in connection.execute(
+        "SELECT organisation, MIN(role), COUNT(*) FROM agg_participants WHERE federation = ? "
+        "GROUP BY organisation ORDER BY organisation",
+        (federation,),
+    ).fetchall():
+        outcomes = dict(
+            connection.execute(
+                "SELECT m.outcome, COUNT(*) FROM agg_round_members m JOIN agg_rounds r "
+                "ON r.id = m.round WHERE r.federation = ? AND m.organisation = ? "
+                "GROUP BY m.outcome",
+                (federation, organisation),
+            ).fetchall()
+        )
+        completed, dropped = int(outcomes.get("completed", 0)), int(outcomes.get("dropped", 0))
+        participants.append(
+            {
+                "organisation": organisation,
+                "role": role,
+                "machines": int(machines),
+                "rounds_completed": completed,
+                "rounds_dropped": dropped,
+                # trust: the share of the rounds it was selected for that it saw through
+                "trust": completed / (completed + dropped) if completed + dropped else None,
+            }
+        )
+    rounds = connection.execute(
+        "SELECT state, COUNT(*) FROM agg_rounds WHERE federation = ? GROUP BY state",
+        (federation,),
+    ).fetchall()
+    last = connection.execute(
+        "SELECT learning_type, round, released_at FROM agg_releases WHERE federation = ? "
+        "ORDER BY released_at DESC LIMIT 5",
+        (federation,),
+    ).fetchall()
+    pending = connection.execute(
+        "SELECT COUNT(*) FROM agg_tokens WHERE federation = ? AND used_at IS NULL", (federation,)
+    ).fetchone()
+    document: dict[str, Any] = {
+        "federation": federation,
+        "governance": governance.to_dict(),
+        "you": {"organisation": you.organisation, "role": you.role},
+        "rounds": {str(state): int(count) for state, count in rounds},
+        "last_insights": [
+            {"learning_type": row[0], "round": row[1], "released_at": row[2]} for row in last
+        ],
+        "unused_tokens": int(pending[0]),
+    }
+    if you.role != "observer":
+        document["participants"] = participants
+    return document
+
+
+def _latest_insights(
+    store: Store, federation: str, learning_type: str | None
+) -> list[dict[str, Any]]:
+    query = (
+        "SELECT learning_type, round, released_at, insights FROM agg_releases r1 "
+        "WHERE federation = ? AND released_at = (SELECT MAX(released_at) FROM agg_releases r2 "
+        "WHERE r2.federation = r1.federation AND r2.learning_type = r1.learning_type)"
+    )
+    parameters: tuple[str, ...] = (federation,)
+    if learning_type is not None:
+        query += " AND learning_type = ?"
+        parameters = (federation, learning_type)
+    rows = store.connection.execute(query + " ORDER BY learning_type", parameters).fetchall()
+    return [
+        {
+            "learning_type": row[0],
+            "round": row[1],
+            "released_at": row[2],
+            "insights": json.loads(row[3]),
+        }
+        for row in rows
+    ]

@@ -1,0 +1,157 @@
+"""The participant's HTTP client for the aggregator: every request signed, errors as BmadError.
+
+httpx is imported lazily (it is part of the ``aggregator`` extra). The transport can be swapped
+(a unix socket, or an in-process ASGI app) by passing one to :class:`AggregatorClient`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from bmad.errors import BmadError
+from bmad.federation.signing import sign_request
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bmad.privacy.identity import Identity
+
+
+class AggregatorError(BmadError):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AggregatorClient:
+    def __init__(
+        self,
+        base_url: str,
+        identity: Identity,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        try:
+            import httpx
+        except ImportError:
+            raise BmadError(
+                "talking to an aggregator needs httpx: pip install 'bmad[aggregator]'"
+            ) from None
+        self.base_url = base_url.rstrip("/")
+        self.identity = identity
+        self.public_key = identity.public.signing_public
+        self._http = httpx.Client(
+            base_url=self.base_url, timeout=timeout, transport=transport, verify=verify
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> AggregatorClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> Any:
+        import httpx
+
+        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        target = path
+        if query:
+            target += "?" + str(httpx.QueryParams(query))
+        headers = sign_request(self.identity, self.public_key, method, target, content)
+        if body is not None:
+            headers["content-type"] = "application/json"
+        try:
+            response = self._http.request(method, target, content=content, headers=headers)
+        except httpx.HTTPError as exc:
+            raise BmadError(
+                f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
+            ) from None
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise AggregatorError(
+                f"aggregator refused {method} {path}: {response.status_code} {detail}",
+                response.status_code,
+            )
+        return response.json()
+
+    # -- federations -----------------------------------------------------------------------
+
+    def create_federation(
+        self,
+        organisation: str,
+        participants: list[str],
+        privacy_level: str,
+        governance: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "organisation": organisation,
+            "participants": participants,
+            "privacy_level": privacy_level,
+            "governance": governance or {},
+        }
+        result: dict[str, Any] = self.request("POST", "/v1/federations", body)
+        return result
+
+    def join(self, federation: str, organisation: str, token: str) -> dict[str, Any]:
+        body = {"organisation": organisation, "token": token}
+        result: dict[str, Any] = self.request("POST", f"/v1/federations/{federation}/join", body)
+        return result
+
+    def issue_token(self, federation: str, organisation: str, role: str) -> dict[str, Any]:
+        body = {"organisation": organisation, "role": role}
+        result: dict[str, Any] = self.request("POST", f"/v1/federations/{federation}/tokens", body)
+        return result
+
+    def status(self, federation: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/v1/federations/{federation}")
+        return result
+
+    def insights(self, federation: str, learning_type: str | None = None) -> list[dict[str, Any]]:
+        query: dict[str, str] = {} if learning_type is None else {"learning_type": learning_type}
+        result: list[dict[str, Any]] = self.request(
+            "GET", f"/v1/federations/{federation}/insights", query=query
+        )
+        return result
+
+    # -- rounds ----------------------------------------------------------------------------
+
+    def open_round(self, federation: str, learning_type: str, **options: Any) -> dict[str, Any]:
+        body = {"learning_type": learning_type, **options}
+        result: dict[str, Any] = self.request("POST", f"/v1/federations/{federation}/rounds", body)
+        return result
+
+    def rounds(self, federation: str, state: str | None = None) -> list[dict[str, Any]]:
+        query: dict[str, str] = {} if state is None else {"state": state}
+        result: list[dict[str, Any]] = self.request(
+            "GET", f"/v1/federations/{federation}/rounds", query=query
+        )
+        return result
+
+    def round(self, round_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/v1/rounds/{round_id}")
+        return result
+
+    def enrol(self, round_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/v1/rounds/{round_id}/enrol")
+        return result
+
+    def close_enrolment(self, round_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", f"/v1/rounds/{round_id}/close-enrolment")
+        return result
+
+    def submit(self, round_id: str, phase: str, message: str) -> None:
+        self.request("POST", f"/v1/rounds/{round_id}/messages/{phase}", {"message": message})

@@ -1,0 +1,494 @@
+"""The aggregator's round engine: enrolment, groups, phases, deadlines, release or abort.
+
+A round goes ``enrolling`` -> ``running`` (through the secure-aggregation phases) ->
+``released`` or ``aborted``. One organisation is one participant: the first of its machines to
+enrol represents it, later ones are turned away. When enrolment closes (everyone enrolled or
+the enrolment deadline passed) the organisations are split into groups of at least k
+(``governance.group_sizes``); each group is one secure-aggregation session with its own
+roster, Shamir threshold and session id. A phase closes when every live participant has
+answered or its deadline passes; participants who did not answer are dropouts. A group whose
+responders fall below its threshold aborts; the round aborts when no group is left, and
+releases otherwise (only group sums over >= k organisations exist, by construction).
+
+The secure-aggregation sessions are held in memory only: masked inputs never reach the
+database, and a restart aborts the rounds that were in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bmad.daemon.store import Store
+from bmad.errors import BmadError
+from bmad.federation import server_store
+from bmad.federation.server_store import ApiError
+from bmad.federation.governance import Governance, group_sizes, reconstruction_threshold
+from bmad.federation.insights import RoundFacts, compute_insights
+from bmad.federation.robust import combine_groups
+from bmad.federation.secagg.config import RoundConfig
+from bmad.federation.signing import decode_key, encode_key
+from bmad.federation.wire import PHASES, round_l2_sensitivity, round_vector_length
+from bmad.privacy.accounting import rho_budget
+from bmad.privacy.db import utc_now
+from bmad.privacy.ledger import period_key
+from bmad.privacy.noise import plan_distributed_gaussian
+from bmad.privacy.schemas import schema_for
+
+logger = logging.getLogger(__name__)
+
+MODULUS_BITS = 32
+
+
+class GroupAborted(BmadError):
+    """A secure-aggregation session cannot go on (too few responders, contradictions)."""
+
+
+class GroupSession(Protocol):
+    """The server side of one secure-aggregation session, driven phase by phase."""
+
+    def inbox(self, phase: str, participant: int) -> str | None:
+        """What ``participant`` needs to answer ``phase`` (None for the first phase)."""
+
+    def receive(self, phase: str, participant: int, message: str) -> None:
+        """Accept one participant's message for ``phase``; BmadError if it is invalid."""
+
+    def close(self, phase: str) -> None:
+        """No more messages for ``phase``; GroupAborted if the session cannot continue."""
+
+    def result(self) -> list[int]:
+        """The unmasked sum, after the last phase closed."""
+
+
+SessionFactory = Callable[[RoundConfig], GroupSession]
+
+
+@dataclass
+class Group:
+    config: RoundConfig
+    session: GroupSession
+    organisations: dict[int, str]  # participant id -> organisation
+    alive: set[int]
+    answered: set[int] = field(default_factory=set)
+    aborted: str | None = None
+
+
+@dataclass
+class LiveRound:
+    id: str
+    federation: str
+    learning_type: str
+    governance: Governance
+    parameters: dict[str, Any]
+    state: str = "enrolling"
+    phase: str | None = None
+    deadline: float = 0.0
+    enrolled: dict[str, str] = field(default_factory=dict)  # organisation -> public key
+    groups: list[Group] = field(default_factory=list)
+    assignment: dict[str, tuple[int, int]] = field(default_factory=dict)  # org -> (group, pid)
+
+
+class RoundEngine:
+    def __init__(self, store: Store, session_factory: SessionFactory) -> None:
+        self.store = store
+        self.session_factory = session_factory
+        self.lock = threading.RLock()
+        self.rounds: dict[str, LiveRound] = {}
+        self._abort_interrupted_rounds()
+
+    def _abort_interrupted_rounds(self) -> None:
+        with self.store.transaction() as connection:
+            rows = connection.execute(
+                "SELECT id FROM agg_rounds WHERE state IN ('enrolling', 'running')"
+            ).fetchall()
+            for (round_id,) in rows:
+                connection.execute(
+                    "UPDATE agg_rounds SET state = 'aborted', reason = ?, closed_at = ? "
+                    "WHERE id = ?",
+                    (
+                        "the aggregator restarted during the round",
+                        server_store.now_text(),
+                        round_id,
+                    ),
+                )
+                server_store.audit(connection, "round_aborted", {"round": round_id})
+
+    # -- opening and enrolment -------------------------------------------------------------
+
+    def open_round(
+        self, federation: str, governance: Governance, learning_type: str, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        schema = schema_for(learning_type)
+        if learning_type not in governance.allowed_learning_types:
+            raise ApiError(f"this federation's governance does not allow {learning_type} rounds")
+        epsilon = float(request.get("epsilon") or governance.epsilon_per_round)
+        k = int(request.get("min_participants") or governance.k_min_participants)
+        if k < governance.k_min_participants:
+            raise BmadError(
+                f"min participants cannot be below the federation's k "
+                f"({governance.k_min_participants})"
+            )
+        if epsilon > governance.epsilon_per_round:
+            raise BmadError(
+                f"epsilon {epsilon:g} exceeds the governance limit per round "
+                f"({governance.epsilon_per_round:g})"
+            )
+        rho = rho_budget(epsilon, governance.delta)
+        period = period_key("month", utc_now())
+        with self.lock:
+            spent = self._period_rho(federation, period)
+            if spent + rho > governance.rho_per_period * (1 + 1e-12):
+                raise BmadError(
+                    f"the federation's privacy budget for {period} is spent "
+                    f"(rho {spent:.4g} of {governance.rho_per_period:.4g})"
+                )
+            round_id = str(uuid.uuid4())
+            parameters: dict[str, Any] = {
+                "epsilon": epsilon,
+                "delta": governance.delta,
+                "rho": rho,
+                "k": k,
+                "period": period,
+                "schema_version": schema.version,
+                "vector_length": round_vector_length(schema),
+                "modulus_bits": MODULUS_BITS,
+                "phase_timeout": float(request.get("phase_timeout") or governance.phase_timeout),
+                "enrol_timeout": float(request.get("enrol_timeout") or governance.enrol_timeout),
+            }
+            with self.store.transaction() as connection:
+                connection.execute(
+                    "INSERT INTO agg_rounds (id, federation, learning_type, schema_version, "
+                    "state, phase, parameters, created_at) VALUES (?, ?, ?, ?, 'enrolling', "
+                    "NULL, ?, ?)",
+                    (
+                        round_id,
+                        federation,
+                        learning_type,
+                        schema.version,
+                        json.dumps(parameters),
+                        server_store.now_text(),
+                    ),
+                )
+                server_store.audit(
+                    connection,
+                    "round_opened",
+                    {"round": round_id, "federation": federation, "learning_type": learning_type},
+                )
+            live = LiveRound(round_id, federation, learning_type, governance, parameters)
+            live.deadline = time.monotonic() + float(
+                request.get("enrol_timeout") or governance.enrol_timeout
+            )
+            self.rounds[round_id] = live
+        return self.describe(round_id)
+
+    def _period_rho(self, federation: str, period: str) -> float:
+        total = 0.0
+        for (parameters,) in self.store.connection.execute(
+            "SELECT parameters FROM agg_rounds WHERE federation = ? AND "
+            "(state != 'aborted' OR phase IS NOT NULL)",
+            (federation,),
+        ):
+            document = json.loads(parameters)
+            if document.get("period") == period:
+                total += float(document["rho"])
+        return total
+
+    def _live(self, round_id: str) -> LiveRound:
+        live = self.rounds.get(round_id)
+        if live is None:
+            raise ApiError(f"round {round_id} is not in progress", 409)
+        return live
+
+    def enrol(self, round_id: str, organisation: str, public_key: str, members: int) -> None:
+        """Enrol an organisation's machine; ``members`` is how many organisations may take part."""
+        with self.lock:
+            live = self._live(round_id)
+            if live.state != "enrolling":
+                raise ApiError("enrolment for this round is closed", 409)
+            current = live.enrolled.get(organisation)
+            if current is not None and current != public_key:
+                raise ApiError(
+                    "another machine of this organisation already takes part in this round", 409)
+            if current is None:
+                live.enrolled[organisation] = public_key
+                with self.store.transaction() as connection:
+                    connection.execute(
+                        "INSERT INTO agg_round_members (round, organisation, public_key) "
+                        "VALUES (?, ?, ?)",
+                        (round_id, organisation, public_key),
+                    )
+            if len(live.enrolled) >= members:
+                self._close_enrolment(live)
+
+    def close_enrolment(self, round_id: str) -> None:
+        with self.lock:
+            live = self._live(round_id)
+            if live.state == "enrolling":
+                self._close_enrolment(live)
+
+    def _close_enrolment(self, live: LiveRound) -> None:
+        k = int(live.parameters["k"])
+        organisations = sorted(live.enrolled)
+        if len(organisations) < k:
+            self._abort(
+                live, f"only {len(organisations)} organisations enrolled; at least {k} are needed"
+            )
+            return
+        secrets.SystemRandom().shuffle(organisations)
+        start = 0
+        for group_number, size in enumerate(group_sizes(len(organisations), k)):
+            members = organisations[start : start + size]
+            start += size
+            roster = {pid: decode_key(live.enrolled[org]) for pid, org in enumerate(members, 1)}
+            threshold = reconstruction_threshold(size, k)
+            config = RoundConfig(
+                round_id=f"{live.id}/g{group_number}",
+                roster=roster,
+                threshold=threshold,
+                vector_length=int(live.parameters["vector_length"]),
+                modulus_bits=int(live.parameters["modulus_bits"]),
+                min_survivors=threshold,
+            )
+            group = Group(
+                config,
+                self.session_factory(config),
+                dict(enumerate(members, 1)),
+                set(roster),
+            )
+            live.groups.append(group)
+            for pid, org in group.organisations.items():
+                live.assignment[org] = (group_number, pid)
+        live.state = "running"
+        self._enter_phase(live, PHASES[0])
+
+    # -- phases ----------------------------------------------------------------------------
+
+    def _enter_phase(self, live: LiveRound, phase: str) -> None:
+        live.phase = phase
+        live.deadline = time.monotonic() + float(live.parameters["phase_timeout"])
+        for group in live.groups:
+            group.answered = set()
+        with self.store.transaction() as connection:
+            connection.execute(
+                "UPDATE agg_rounds SET state = ?, phase = ? WHERE id = ?",
+                (live.state, phase, live.id),
+            )
+
+    def assignment(self, round_id: str, organisation: str, public_key: str) -> dict[str, Any]:
+        """What one participant needs now: its group's parameters, its id, the phase and inbox."""
+        with self.lock:
+            live = self.rounds.get(round_id)
+            if live is None:
+                return self.describe(round_id)
+            document = self.describe(round_id)
+            if live.enrolled.get(organisation) != public_key or organisation not in live.assignment:
+                return document
+            group_number, pid = live.assignment[organisation]
+            group = live.groups[group_number]
+            document["you"] = {
+                "group": group_number,
+                "participant": pid,
+                "alive": pid in group.alive and group.aborted is None,
+                "answered": pid in group.answered,
+                "session": group.config.round_id,
+                "roster": {str(p): encode_key(key) for p, key in group.config.roster.items()},
+                "threshold": group.config.threshold,
+                "min_survivors": group.config.min_survivors,
+                "vector_length": group.config.vector_length,
+                "modulus_bits": group.config.modulus_bits,
+                "noise_participants": group.config.min_survivors,
+            }
+            if live.state == "running" and live.phase is not None and pid in group.alive:
+                document["you"]["inbox"] = group.session.inbox(live.phase, pid)
+            return document
+
+    def submit(
+        self, round_id: str, organisation: str, public_key: str, phase: str, message: str
+    ) -> None:
+        with self.lock:
+            live = self._live(round_id)
+            if live.state != "running" or live.phase != phase:
+                raise ApiError(
+                    f"the round is not collecting {phase} messages (now: {live.phase})", 409)
+            if live.enrolled.get(organisation) != public_key or organisation not in live.assignment:
+                raise ApiError("this machine does not take part in the round", 403)
+            group_number, pid = live.assignment[organisation]
+            group = live.groups[group_number]
+            if group.aborted is not None or pid not in group.alive:
+                raise BmadError("this participant dropped out of the round", 409)
+            if pid in group.answered:
+                raise ApiError(f"{phase} message already received", 409)
+            group.session.receive(phase, pid, message)
+            group.answered.add(pid)
+            if all(group.answered >= group.alive for group in live.groups if group.aborted is None):
+                self._close_phase(live)
+
+    def tick(self, now: float | None = None) -> None:
+        """Close enrolments and phases whose deadline passed."""
+        current = time.monotonic() if now is None else now
+        with self.lock:
+            for live in list(self.rounds.values()):
+                if live.deadline > current:
+                    continue
+                if live.state == "enrolling":
+                    self._close_enrolment(live)
+                elif live.state == "running":
+                    self._close_phase(live)
+
+    def _close_phase(self, live: LiveRound) -> None:
+        assert live.phase is not None
+        phase = live.phase
+        for group in live.groups:
+            if group.aborted is not None:
+                continue
+            group.alive = set(group.answered)
+            try:
+                group.session.close(phase)
+            except BmadError as exc:
+                group.aborted = exc.message
+                logger.info("round %s group aborted in %s: %s", live.id, phase, exc.message)
+        remaining = [group for group in live.groups if group.aborted is None]
+        if not remaining:
+            reasons = "; ".join(sorted({g.aborted or "" for g in live.groups}))
+            self._abort(live, f"{phase}: {reasons}")
+            return
+        index = PHASES.index(phase)
+        if index + 1 < len(PHASES):
+            self._enter_phase(live, PHASES[index + 1])
+            return
+        self._release(live)
+
+    # -- outcome ---------------------------------------------------------------------------
+
+    def _release(self, live: LiveRound) -> None:
+        survivors = [group for group in live.groups if group.aborted is None]
+        sums: list[list[int]] = []
+        for group in survivors:
+            try:
+                sums.append(group.session.result())
+            except BmadError as exc:
+                group.aborted = exc.message
+        survivors = [group for group in survivors if group.aborted is None]
+        if not survivors:
+            self._abort(live, "no group produced a sum")
+            return
+        sizes = [len(group.alive) for group in survivors]
+        k = int(live.parameters["k"])
+        if min(sizes) < k:  # unreachable with thresholds >= k; kept as the release rule itself
+            self._abort(live, f"a group sum holds fewer than {k} organisations")
+            return
+        governance = live.governance
+        aggregate = combine_groups(
+            sums, sizes, governance.robust_combiner, governance.trim_fraction
+        )
+        schema = schema_for(live.learning_type)
+        plan = plan_distributed_gaussian(
+            float(live.parameters["rho"]),
+            min(group.config.min_survivors for group in survivors),
+            round_l2_sensitivity(schema),
+            int(live.parameters["vector_length"]),
+        )
+        facts = RoundFacts(
+            learning_type=live.learning_type,
+            schema_version=schema.version,
+            participants=sum(sizes),
+            groups=len(survivors),
+            share_scale=plan.scale,
+            epsilon=float(live.parameters["epsilon"]),
+            delta=float(live.parameters["delta"]),
+            consensus_threshold=governance.consensus_threshold,
+            k=k,
+        )
+        insights = compute_insights(aggregate, facts)
+        completed = {
+            org
+            for group in survivors
+            for pid, org in group.organisations.items()
+            if pid in group.alive
+        }
+        with self.store.transaction() as connection:
+            connection.execute(
+                "INSERT INTO agg_releases (round, federation, learning_type, schema_version, "
+                "aggregate, insights, released_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    live.id,
+                    live.federation,
+                    live.learning_type,
+                    schema.version,
+                    json.dumps(aggregate),
+                    json.dumps(insights),
+                    server_store.now_text(),
+                ),
+            )
+            self._finish(connection, live, "released", None, completed)
+            server_store.audit(
+                connection,
+                "round_released",
+                {"round": live.id, "participants": sum(sizes), "groups": len(survivors)},
+            )
+
+    def _abort(self, live: LiveRound, reason: str) -> None:
+        with self.store.transaction() as connection:
+            self._finish(connection, live, "aborted", reason, set())
+            server_store.audit(connection, "round_aborted", {"round": live.id, "reason": reason})
+
+    def _finish(
+        self,
+        connection: Any,
+        live: LiveRound,
+        state: str,
+        reason: str | None,
+        completed: set[str],
+    ) -> None:
+        live.state = state
+        connection.execute(
+            "UPDATE agg_rounds SET state = ?, reason = ?, closed_at = ? WHERE id = ?",
+            (state, reason, server_store.now_text(), live.id),
+        )
+        for organisation in live.enrolled:
+            if organisation in completed:
+                outcome = "completed"
+            elif organisation in live.assignment:
+                outcome = "dropped" if state == "released" else "aborted"
+            else:
+                outcome = "not_selected" if state == "released" else "aborted"
+            connection.execute(
+                "UPDATE agg_round_members SET outcome = ? WHERE round = ? AND organisation = ?",
+                (outcome, live.id, organisation),
+            )
+        # Masked inputs and shares live only in the sessions: dropping them deletes them.
+        live.groups.clear()
+        del self.rounds[live.id]
+
+    def describe(self, round_id: str) -> dict[str, Any]:
+        row = self.store.connection.execute(
+            "SELECT id, federation, learning_type, schema_version, state, phase, parameters, "
+            "reason, created_at, closed_at FROM agg_rounds WHERE id = ?",
+            (round_id,),
+        ).fetchone()
+        if row is None:
+            raise ApiError(f"no round {round_id}", 404)
+        enrolled = self.store.connection.execute(
+            "SELECT outcome, COUNT(*) FROM agg_round_members WHERE round = ? GROUP BY outcome",
+            (round_id,),
+        ).fetchall()
+        return {
+            "id": row[0],
+            "federation": row[1],
+            "learning_type": row[2],
+            "schema_version": row[3],
+            "state": row[4],
+            "phase": row[5],
+            "parameters": json.loads(row[6]),
+            "reason": row[7],
+            "created_at": row[8],
+            "closed_at": row[9],
+            "organisations": {str(outcome): int(count) for outcome, count in enrolled},
+        }

@@ -1,0 +1,105 @@
+"""This machine's side of federations: which one it joined, for which organisation, with which
+role, and what it did in each round. Kept in the durable data store (component ``federation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bmad.daemon.store import Store, data_store_path, open_store
+from bmad.privacy.db import timestamp, utc_now
+
+COMPONENT = "federation"
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE federation_membership (
+        federation TEXT PRIMARY KEY,
+        aggregator TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        role TEXT NOT NULL,
+        joined_at TEXT NOT NULL
+    );
+    CREATE TABLE federation_rounds (
+        round TEXT PRIMARY KEY,
+        federation TEXT NOT NULL,
+        learning_type TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
+]
+
+
+def open_federation_store(path: Path | None = None) -> Store:
+    return open_store(path or data_store_path(), COMPONENT, MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    federation: str
+    aggregator: str
+    organisation: str
+    role: str
+    joined_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "federation": self.federation,
+            "aggregator": self.aggregator,
+            "organisation": self.organisation,
+            "role": self.role,
+            "joined_at": self.joined_at,
+        }
+
+
+def remember(store: Store, federation: str, aggregator: str, organisation: str, role: str) -> None:
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO federation_membership (federation, aggregator, organisation, role, "
+            "joined_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(federation) DO UPDATE SET "
+            "aggregator = excluded.aggregator, organisation = excluded.organisation, "
+            "role = excluded.role, joined_at = excluded.joined_at",
+            (federation, aggregator, organisation, role, timestamp(utc_now())),
+        )
+
+
+def current(store: Store, federation: str | None = None) -> Membership | None:
+    """The named membership, or the most recently joined one."""
+    query = (
+        "SELECT federation, aggregator, organisation, role, joined_at FROM federation_membership"
+    )
+    if federation is not None:
+        row = store.connection.execute(query + " WHERE federation = ?", (federation,)).fetchone()
+    else:
+        row = store.connection.execute(query + " ORDER BY joined_at DESC LIMIT 1").fetchone()
+    return None if row is None else Membership(*(str(value) for value in row))
+
+
+def record_round(
+    store: Store, round_id: str, federation: str, learning_type: str, outcome: str, detail: str
+) -> None:
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO federation_rounds (round, federation, learning_type, outcome, detail, at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(round) DO UPDATE SET outcome = excluded.outcome,"
+            " detail = excluded.detail, at = excluded.at",
+            (round_id, federation, learning_type, outcome, detail, timestamp(utc_now())),
+        )
+
+
+def handled_rounds(store: Store) -> set[str]:
+    return {str(row[0]) for row in store.connection.execute("SELECT round FROM federation_rounds")}
+
+
+def round_log(store: Store, limit: int = 20) -> list[dict[str, str]]:
+    rows = store.connection.execute(
+        "SELECT round, learning_type, outcome, detail, at FROM federation_rounds "
+        "ORDER BY at DESC LIMIT ?",
+        (limit,),
+    )
+    keys = ("round", "learning_type", "outcome", "detail", "at")
+    return [dict(zip(keys, (str(v) for v in row), strict=True)) for row in rows]

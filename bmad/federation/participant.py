@@ -1,0 +1,360 @@
+"""A participant taking part in rounds: consent, budget and noise first, then secure aggregation.
+
+For every round open for enrolment in the federation this machine joined, a participant:
+
+1. skips it unless at least one of its repositories has sharing of the round's learning type
+   enabled (``bmad share enable``): without consent nothing is sent, not even an enrolment;
+2. skips it if the round asks for fewer organisations than the local ``privacy.k_min_participants``;
+3. builds the bounded contribution (its consenting repositories merged into one organisation
+   histogram, each repository weighted equally) and enrols;
+4. answers the secure-aggregation phases; just before the masked input it reserves the budget
+   through the privacy layer (refused atomically if exhausted: it then stays silent and the
+   round counts it as a dropout), adds its distributed-noise share sized for its group's
+   minimum number of survivors, masks and sends the vector, and commits the spend with the
+   payload digest in the audit log;
+5. after the release, fetches the federation's insights and caches them locally.
+
+Every repository whose data is in the vector is charged the round's spend; so is the
+organisation, once per repository (conservative when one machine merges several).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bmad.daemon.store import Store, data_store_path
+from bmad.errors import BmadError
+from bmad.federation import membership
+from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.secagg import RoundConfig
+from bmad.federation.sessions import ClientDriver
+from bmad.federation.signing import decode_key
+from bmad.federation.wire import round_contribution
+from bmad.privacy import consent
+from bmad.privacy.accounting import Spend
+from bmad.privacy.identity import Identity, sign_recorded
+from bmad.privacy.ledger import BudgetExceeded, Reservation
+from bmad.privacy.noise import plan_distributed_gaussian
+from bmad.privacy.schemas import BoundedContribution, bounded_contribution, schema_for
+from bmad.privacy.sharing import (
+    PreparedRelease,
+    PrivacySettings,
+    cache_global_insights,
+    confirm_sent,
+    prepare_release,
+)
+from bmad.privacy.summaries import LocalStatistics
+
+logger = logging.getLogger(__name__)
+
+StatisticsSource = Callable[[str], LocalStatistics]
+FINISHED = ("released", "aborted")
+
+
+def open_participant_store(path: Path | None = None) -> Store:
+    """The data store with the federation and privacy tables this module uses."""
+    from bmad.privacy.db import COMPONENT, MIGRATIONS
+
+    store = membership.open_federation_store(path or data_store_path())
+    store.migrate(COMPONENT, MIGRATIONS)
+    return store
+
+
+def local_statistics(repository: str) -> LocalStatistics:
+    from bmad.privacy.collect import collect_local_statistics
+
+    return collect_local_statistics(Path(repository)).statistics
+
+
+def merged_contribution(
+    learning_type: str, statistics: Sequence[LocalStatistics]
+) -> BoundedContribution | None:
+    """One organisation's bounded vector from several repositories (equal weight each)."""
+    schema = schema_for(learning_type)
+    vectors = [
+        found.vector
+        for stats in statistics
+        if (found := bounded_contribution(learning_type, stats)) is not None
+    ]
+    if not vectors:
+        return None
+    if len(vectors) == 1:
+        return BoundedContribution(schema, vectors[0])
+    summed = [sum(column) for column in zip(*vectors, strict=True)]
+    blocks, offset = [], 0
+    for block in schema.blocks:
+        blocks.append(summed[offset : offset + len(block.labels)])
+        offset += len(block.labels)
+    return BoundedContribution(schema, schema.bound(blocks))
+
+
+@dataclass
+class RoundOutcome:
+    round: str
+    learning_type: str
+    outcome: str  # released, aborted, skipped, dropped
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "round": self.round,
+            "learning_type": self.learning_type,
+            "outcome": self.outcome,
+            "detail": self.detail,
+        }
+
+
+class _Signer:
+    """The identity key as the secagg signer, each use written to the audit log."""
+
+    def __init__(self, store: Store, identity: Identity) -> None:
+        self.store = store
+        self.identity = identity
+
+    def sign(self, message: bytes, /) -> bytes:
+        return sign_recorded(self.store, self.identity, message, "secure aggregation")
+
+
+class RoundParticipation:
+    """One round from this machine's side; ``step`` does what the round's state asks for now."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: AggregatorClient,
+        settings: PrivacySettings,
+        member: membership.Membership,
+        round_id: str,
+        learning_type: str,
+        repositories: Sequence[str],
+        contribution: BoundedContribution,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.settings = settings
+        self.member = member
+        self.round_id = round_id
+        self.learning_type = learning_type
+        self.repositories = list(repositories)
+        self.contribution = contribution
+        self.driver: ClientDriver | None = None
+        self.answered: set[str] = set()
+        self.outcome: RoundOutcome | None = None
+        self.noise_participants = 0
+
+    def step(self) -> bool:
+        """Poll the round and answer its current phase; True once the round is over for us."""
+        if self.outcome is not None:
+            return True
+        state = self.client.round(self.round_id)
+        if state["state"] in FINISHED:
+            self._finish(state)
+            return True
+        you = state.get("you")
+        if state["state"] != "running" or you is None or state["phase"] in self.answered:
+            return False
+        if not you["alive"]:
+            self.conclude("dropped", f"dropped out before {state['phase']}")
+            return True
+        if you["answered"]:
+            self.answered.add(state["phase"])
+            return False
+        if self.driver is None:
+            self.driver = self._driver(you)
+        self._answer(state["phase"], you.get("inbox"), float(state["parameters"]["rho"]))
+        return self.outcome is not None
+
+    def _driver(self, you: dict[str, Any]) -> ClientDriver:
+        config = RoundConfig(
+            round_id=str(you["session"]),
+            roster={int(pid): decode_key(key) for pid, key in you["roster"].items()},
+            threshold=int(you["threshold"]),
+            vector_length=int(you["vector_length"]),
+            modulus_bits=int(you["modulus_bits"]),
+            min_survivors=int(you["min_survivors"]),
+        )
+        own = decode_key(you["roster"][str(you["participant"])])
+        if own != self.client.public_key:
+            raise BmadError("the aggregator's roster does not hold this machine's key")
+        self.noise_participants = int(you["noise_participants"])
+        if self.noise_participants < self.settings.k_min_participants:
+            raise BmadError("the round's noise is sized for fewer organisations than allowed")
+        # The plain vector is only made (noised) when the masked input is due.
+        return ClientDriver(
+            config, int(you["participant"]), _Signer(self.store, self.client.identity), []
+        )
+
+    def _answer(self, phase: str, inbox: str | None, rho: float) -> None:
+        assert self.driver is not None
+        if phase == "masked_input":
+            release, extra = self._reserve_and_noise(rho)
+            if release is None:
+                return
+            self.driver.vector = list(release.payload.vector)
+            message = self.driver.answer(phase, inbox)
+            try:
+                self.client.submit(self.round_id, phase, message)
+            finally:
+                self._commit(release, extra)
+        else:
+            self.client.submit(self.round_id, phase, self.driver.answer(phase, inbox))
+        self.answered.add(phase)
+
+    def _reserve_and_noise(self, rho: float) -> tuple[PreparedRelease | None, list[Reservation]]:
+        extended = round_contribution(self.contribution)
+        plan = plan_distributed_gaussian(
+            rho,
+            self.noise_participants,
+            extended.schema.l2_sensitivity,
+            extended.schema.dim,
+        )
+        primary, *others = self.repositories
+        ledger = self.settings.ledger(self.store)
+        extra: list[Reservation] = []
+        try:
+            for repository in others:
+                consent.require(self.store, repository, self.learning_type)
+                extra.append(
+                    ledger.reserve(
+                        repository,
+                        self.settings.organisation,
+                        self.learning_type,
+                        Spend(plan.rho, plan.epsilon),
+                    )
+                )
+            release = prepare_release(self.store, self.settings, primary, extended, plan)
+        except BudgetExceeded as exc:
+            for reservation in extra:
+                ledger.release(reservation.id)
+            self.conclude("skipped", f"budget: {exc.message}")
+            return None, []
+        return release, extra
+
+    def _commit(self, release: PreparedRelease, extra: list[Reservation]) -> None:
+        destination = f"{self.member.aggregator}/v1/rounds/{self.round_id}"
+        confirm_sent(self.store, self.settings, release, destination)
+        ledger = self.settings.ledger(self.store)
+        for reservation in extra:
+            ledger.commit(
+                reservation.id,
+                sent={"digest": release.digest, "destination": destination, "merged": True},
+            )
+
+    def _finish(self, state: dict[str, Any]) -> None:
+        if state["state"] == "aborted":
+            self.conclude("aborted", str(state.get("reason") or "aborted"))
+            return
+        for item in self.client.insights(self.member.federation, self.learning_type):
+            cache_global_insights(
+                self.store, item["learning_type"], item["insights"]["schema_version"], item
+            )
+        self.conclude("released", f"{state['organisations']}")
+
+    def conclude(self, outcome: str, detail: str) -> None:
+        self.outcome = RoundOutcome(self.round_id, self.learning_type, outcome, detail)
+        membership.record_round(
+            self.store, self.round_id, self.member.federation, self.learning_type, outcome, detail
+        )
+
+
+def participate_in_open_rounds(
+    store: Store,
+    identity: Identity,
+    repos: Sequence[str],
+    *,
+    settings: PrivacySettings | None = None,
+    statistics: StatisticsSource = local_statistics,
+    poll_interval: float = 0.2,
+    timeout: float = 600.0,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[RoundOutcome]:
+    """Take part in every round now open for enrolment; return when each one is over.
+
+    ``repos`` are repository keys (``bmad.privacy.sharing.repository_key``); only those with
+    sharing of a round's learning type enabled contribute to it. ``store`` must hold the
+    privacy and federation tables (``open_participant_store``). The daemon calls this on its
+    schedule; the CLI calls it for ``bmad federation participate``.
+    """
+    member = membership.current(store)
+    if member is None:
+        return []
+    if settings is None:
+        from bmad.privacy.sharing import settings_for
+
+        settings = settings_for()
+    settings = replace(settings, organisation=member.organisation)
+    outcomes: list[RoundOutcome] = []
+    with AggregatorClient(member.aggregator, identity) as client:
+        active = _enrol_all(store, client, settings, member, repos, statistics, outcomes)
+        deadline = time.monotonic() + timeout
+        while active and not stop() and time.monotonic() < deadline:
+            for participation in list(active):
+                try:
+                    finished = participation.step()
+                except AggregatorError as exc:
+                    if exc.status >= 500:
+                        raise
+                    participation.conclude("dropped", exc.message)
+                    finished = True
+                except BmadError as exc:
+                    participation.conclude("dropped", exc.message)
+                    finished = True
+                if finished:
+                    active.remove(participation)
+                    assert participation.outcome is not None
+                    outcomes.append(participation.outcome)
+            if active:
+                time.sleep(poll_interval)
+    return outcomes
+
+
+def _enrol_all(
+    store: Store,
+    client: AggregatorClient,
+    settings: PrivacySettings,
+    member: membership.Membership,
+    repos: Sequence[str],
+    statistics: StatisticsSource,
+    outcomes: list[RoundOutcome],
+) -> list[RoundParticipation]:
+    handled = membership.handled_rounds(store)
+    active: list[RoundParticipation] = []
+    cache: dict[str, LocalStatistics] = {}
+    for state in client.rounds(member.federation, state="enrolling"):
+        round_id, learning_type = str(state["id"]), str(state["learning_type"])
+        if round_id in handled:
+            continue
+        consenting = [repo for repo in repos if consent.allowed(store, repo, learning_type)]
+        if not consenting:
+            continue  # no consent, nothing sent, and the round may be joined once consent comes
+        if int(state["parameters"]["k"]) < settings.k_min_participants:
+            outcome = RoundOutcome(round_id, learning_type, "skipped", "k below the local minimum")
+            membership.record_round(
+                store, round_id, member.federation, learning_type, outcome.outcome, outcome.detail
+            )
+            outcomes.append(outcome)
+            continue
+        for repo in consenting:
+            if repo not in cache:
+                cache[repo] = statistics(repo)
+        contribution = merged_contribution(learning_type, [cache[repo] for repo in consenting])
+        if contribution is None:
+            continue
+        try:
+            client.enrol(round_id)
+        except AggregatorError as exc:
+            if exc.status >= 500:
+                raise
+            logger.info("not enrolled in round %s: %s", round_id, exc.message)
+            continue
+        active.append(
+            RoundParticipation(
+                store, client, settings, member, round_id, learning_type, consenting, contribution
+            )
+        )
+    return active

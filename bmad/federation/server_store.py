@@ -1,0 +1,182 @@
+"""The aggregator's SQLite tables and the queries on them.
+
+It holds public keys and roles, federations and their governance, enrolment tokens (hashed),
+round state, released aggregates and insights, the seen-nonce window and its own hash-chained
+audit log. Masked vectors never reach this database: they live in the round engine's memory
+until their round closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bmad.daemon.store import Store, open_store
+from bmad.errors import BmadError
+from bmad.privacy.audit import GENESIS, entry_hash
+from bmad.privacy.db import timestamp, utc_now
+
+COMPONENT = "aggregator"
+ROLES: tuple[str, ...] = ("admin", "member", "observer")
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE agg_federations (
+        id TEXT PRIMARY KEY,
+        privacy_level TEXT NOT NULL,
+        governance TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE agg_tokens (
+        token_hash TEXT PRIMARY KEY,
+        federation TEXT NOT NULL REFERENCES agg_federations (id),
+        organisation TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE TABLE agg_participants (
+        federation TEXT NOT NULL REFERENCES agg_federations (id),
+        public_key TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        role TEXT NOT NULL,
+        joined_at TEXT NOT NULL,
+        PRIMARY KEY (federation, public_key)
+    );
+    CREATE TABLE agg_nonces (
+        nonce TEXT PRIMARY KEY,
+        seen_at REAL NOT NULL
+    );
+    CREATE INDEX agg_nonces_seen ON agg_nonces (seen_at);
+    CREATE TABLE agg_rounds (
+        id TEXT PRIMARY KEY,
+        federation TEXT NOT NULL REFERENCES agg_federations (id),
+        learning_type TEXT NOT NULL,
+        schema_version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        phase TEXT,
+        parameters TEXT NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        closed_at TEXT
+    );
+    CREATE TABLE agg_round_members (
+        round TEXT NOT NULL REFERENCES agg_rounds (id),
+        organisation TEXT NOT NULL,
+        public_key TEXT NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'enrolled',
+        PRIMARY KEY (round, organisation)
+    );
+    CREATE TABLE agg_releases (
+        round TEXT PRIMARY KEY REFERENCES agg_rounds (id),
+        federation TEXT NOT NULL,
+        learning_type TEXT NOT NULL,
+        schema_version INTEGER NOT NULL,
+        aggregate TEXT NOT NULL,
+        insights TEXT NOT NULL,
+        released_at TEXT NOT NULL
+    );
+    CREATE TABLE agg_audit (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
+]
+
+
+class ApiError(BmadError):
+    """A refused request, with the HTTP status the aggregator answers."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def open_aggregator_store(path: Path) -> Store:
+    return open_store(path, COMPONENT, MIGRATIONS)
+
+
+def parse_db_url(url: str) -> Path:
+    """``sqlite:///absolute/path`` or ``sqlite:///relative/path`` -> the database file."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise BmadError(f"--db must look like sqlite:///PATH, got {url!r}")
+    return Path(url[len(prefix) :])
+
+
+def now_text() -> str:
+    return timestamp(utc_now())
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(b"bmad enrolment token v1" + token.encode("utf-8")).hexdigest()
+
+
+def audit(connection: sqlite3.Connection, kind: str, detail: dict[str, Any]) -> None:
+    """Append to the aggregator's own hash-chained audit log (inside the caller's transaction)."""
+    head = connection.execute(
+        "SELECT seq, hash FROM agg_audit ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    seq, previous = (int(head[0]) + 1, str(head[1])) if head else (1, GENESIS)
+    at = now_text()
+    detail_json = json.dumps(detail, sort_keys=True, separators=(",", ":"))
+    digest = entry_hash(seq, at, kind, detail_json, previous)
+    connection.execute(
+        "INSERT INTO agg_audit (seq, at, kind, detail, prev_hash, hash) VALUES (?,?,?,?,?,?)",
+        (seq, at, kind, detail_json, previous, digest),
+    )
+
+
+def audit_chain_ok(store: Store) -> bool:
+    previous = GENESIS
+    for seq, at, kind, detail, prev_hash, digest in store.connection.execute(
+        "SELECT seq, at, kind, detail, prev_hash, hash FROM agg_audit ORDER BY seq"
+    ):
+        if prev_hash != previous or entry_hash(seq, at, kind, detail, prev_hash) != digest:
+            return False
+        previous = digest
+    return True
+
+
+def remember_nonce(store: Store, nonce: str, window: float, now: float | None = None) -> bool:
+    """Record a nonce; False if it was already seen inside the window (a replay)."""
+    current = time.time() if now is None else now
+    with store.transaction() as connection:
+        connection.execute("DELETE FROM agg_nonces WHERE seen_at < ?", (current - 2 * window,))
+        try:
+            connection.execute(
+                "INSERT INTO agg_nonces (nonce, seen_at) VALUES (?, ?)", (nonce, current)
+            )
+        except sqlite3.IntegrityError:
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    federation: str
+    public_key: str
+    organisation: str
+    role: str
+
+
+def member(store: Store, federation: str, public_key: str) -> Member | None:
+    row = store.connection.execute(
+        "SELECT organisation, role FROM agg_participants WHERE federation = ? AND public_key = ?",
+        (federation, public_key),
+    ).fetchone()
+    return None if row is None else Member(federation, public_key, str(row[0]), str(row[1]))
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)

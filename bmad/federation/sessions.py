@@ -1,0 +1,112 @@
+"""The secure-aggregation state machines (``bmad.federation.secagg``) bound to the round phases.
+
+The aggregator keeps one :class:`ServerGroupSession` per group of a round; a participant keeps
+one :class:`ClientDriver`. Both exchange the secagg messages' JSON text unchanged, so the HTTP
+layer carries opaque strings and the protocol's own checks (signatures, addressing, phase
+order, never both shares of one peer) stay in the secagg core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bmad.errors import BmadError
+from bmad.federation.secagg import (
+    AdvertiseKeys,
+    ClientSession,
+    ConsistencySignature,
+    EncryptedShares,
+    KeysBroadcast,
+    MaskedInput,
+    RoundConfig,
+    ServerRound,
+    SharesInbox,
+    Signer,
+    SurvivorList,
+    UnmaskRequest,
+    UnmaskShares,
+)
+from bmad.federation.secagg.messages import Message
+from bmad.federation.wire import PHASES
+
+_UPLOADS: dict[str, type[Message]] = {
+    "advertise_keys": AdvertiseKeys,
+    "share_keys": EncryptedShares,
+    "masked_input": MaskedInput,
+    "consistency_check": ConsistencySignature,
+    "unmasking": UnmaskShares,
+}
+
+
+class ServerGroupSession:
+    """The server side of one group: a ``ServerRound`` plus what each participant gets next."""
+
+    def __init__(self, config: RoundConfig) -> None:
+        self.round = ServerRound(config)
+        self._broadcast: str | None = None  # same text for everyone
+        self._personal: dict[int, str] = {}  # share_keys -> masked_input inboxes
+        self._result: list[int] | None = None
+
+    def inbox(self, phase: str, participant: int) -> str | None:
+        if phase == "masked_input":
+            return self._personal.get(participant)
+        return None if phase == PHASES[0] else self._broadcast
+
+    def receive(self, phase: str, participant: int, message: str) -> None:
+        parsed = _UPLOADS[phase].from_json(message)
+        if getattr(parsed, "sender", None) != participant:
+            raise BmadError("the message's sender is not the authenticated participant")
+        receive = {
+            "advertise_keys": self.round.receive_advertise,
+            "share_keys": self.round.receive_shares,
+            "masked_input": self.round.receive_masked_input,
+            "consistency_check": self.round.receive_consistency,
+            "unmasking": self.round.receive_unmask,
+        }[phase]
+        receive(parsed)  # type: ignore[operator]
+
+    def close(self, phase: str) -> None:
+        self._broadcast = None
+        self._personal = {}
+        if phase == "advertise_keys":
+            self._broadcast = self.round.close_advertise().to_json()
+        elif phase == "share_keys":
+            self._personal = {i: box.to_json() for i, box in self.round.close_shares().items()}
+        elif phase == "masked_input":
+            self._broadcast = self.round.close_masked_inputs().to_json()
+        elif phase == "consistency_check":
+            self._broadcast = self.round.close_consistency().to_json()
+        else:
+            self._result = [int(value) for value in self.round.close_unmask().signed()]
+
+    def result(self) -> list[int]:
+        if self._result is None:
+            raise BmadError("the group has no result")
+        return self._result
+
+
+class ClientDriver:
+    """A participant's ``ClientSession``, answering each phase's inbox with its message."""
+
+    def __init__(
+        self, config: RoundConfig, participant: int, signer: Signer, vector: Sequence[int]
+    ) -> None:
+        self.session = ClientSession(config, participant, signer)
+        self.vector = list(vector)
+
+    def answer(self, phase: str, inbox: str | None) -> str:
+        if phase == "advertise_keys":
+            return self.session.advertise_keys().to_json()
+        if inbox is None:
+            raise BmadError(f"the aggregator sent nothing to answer {phase} with")
+        if phase == "share_keys":
+            return self.session.share_keys(KeysBroadcast.from_json(inbox)).to_json()
+        if phase == "masked_input":
+            masked = self.session.mask_input(SharesInbox.from_json(inbox), self.vector)
+            self.vector = []  # the plain vector is not needed any more
+            return masked.to_json()
+        if phase == "consistency_check":
+            return self.session.sign_survivors(SurvivorList.from_json(inbox)).to_json()
+        if phase == "unmasking":
+            return self.session.unmask(UnmaskRequest.from_json(inbox)).to_json()
+        raise BmadError(f"unknown round phase {phase!r}")

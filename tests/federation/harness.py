@@ -1,0 +1,155 @@
+"""A real aggregator process on loopback and participants with their own data folders."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitrepo import git, write_files
+
+from bmad.daemon.store import Store
+from bmad.federation import membership
+from bmad.federation.client import AggregatorClient
+from bmad.federation.participant import open_participant_store
+from bmad.privacy import consent
+from bmad.privacy.identity import Identity, load_or_create_identity
+from bmad.privacy.sharing import PrivacySettings
+
+
+@dataclass
+class Aggregator:
+    url: str
+    db_path: Path
+    log_path: Path
+    process: subprocess.Popen[str]
+
+
+@contextmanager
+def running_aggregator(folder: Path, extra_args: tuple[str, ...] = ()) -> Iterator[Aggregator]:
+    folder.mkdir(parents=True, exist_ok=True)
+    db_path = folder / "aggregator.sqlite3"
+    log_path = folder / "aggregator.log"
+    env = {**os.environ, "BMAD_HOME": str(folder / "home")}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bmad",
+                "aggregator",
+                "serve",
+                "--port",
+                "0",
+                "--db",
+                f"sqlite:///{db_path}",
+                *extra_args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            if not line.startswith("listening on "):
+                raise RuntimeError(f"aggregator did not start: {log_path.read_text()}")
+            yield Aggregator(line.split()[-1], db_path, log_path, process)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def settings(organisation: str, k: int = 3) -> PrivacySettings:
+    from bmad import config
+
+    section = {**config.DEFAULTS["privacy"], "organisation": organisation, "k_min_participants": k}
+    section["budget"] = "epsilon=50.0,delta=1e-5"
+    section["organisation_budget"] = "epsilon=100.0,delta=1e-5"
+    return PrivacySettings.from_section(section)
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    git(root, "init", "-q", "-b", "main")
+    write_files(root, files)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial import")
+    return root
+
+
+def python_source(seed: int) -> dict[str, str]:
+    """A small Python project whose functions' complexity varies with ``seed``."""
+    body = []
+    for index in range(6 + seed % 4):
+        branches = "\n".join(
+            f"    if value > {level}:\n        value -= {level + 1}"
+            for level in range(index + seed % 3)
+        )
+        body.append(
+            f"def step_{index}(value, other):\n{branches or '    pass'}\n    return value\n"
+        )
+    return {
+        "pkg/core.py": "\n\n".join(body),
+        "tests/test_core.py": "def test_x():\n    assert True\n",
+    }
+
+
+@dataclass
+class Participant:
+    organisation: str
+    home: Path
+    repo: Path
+    store: Store
+    identity: Identity
+    settings: PrivacySettings
+    outcomes: list[object] = field(default_factory=list)
+
+    def client(self, url: str) -> AggregatorClient:
+        return AggregatorClient(url, self.identity)
+
+    def enable_sharing(self, *types: str) -> None:
+        consent.enable(self.store, str(self.repo), list(types))
+
+
+def make_participant(
+    base: Path, organisation: str, files: dict[str, str], k: int = 3
+) -> Participant:
+    home = base / organisation
+    repo = make_repo(base / f"{organisation}-repo", files)
+    store = open_participant_store(home / "data" / "bmad.sqlite3")
+    identity = load_or_create_identity(store, home / "data" / "keys" / "identity.json")
+    return Participant(
+        organisation, home, repo.resolve(), store, identity, settings(organisation, k)
+    )
+
+
+def join(participant: Participant, url: str, federation: str, token: str) -> None:
+    with participant.client(url) as client:
+        answer = client.join(federation, participant.organisation, token)
+    membership.remember(
+        participant.store, federation, url, participant.organisation, answer["role"]
+    )
+
+
+def in_threads(*targets: object) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def run(target: object) -> None:
+        try:
+            target()  # type: ignore[operator]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return errors

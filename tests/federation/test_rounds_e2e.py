@@ -1,0 +1,194 @@
+"""Whole rounds over HTTP: a real aggregator process and participants with their own stores."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bmad.federation import membership
+from bmad.federation.client import AggregatorClient
+from bmad.federation.participant import (
+    RoundParticipation,
+    merged_contribution,
+    open_participant_store,
+)
+from bmad.federation.wire import PHASES
+from bmad.privacy import audit
+from bmad.privacy.collect import collect_local_statistics
+from bmad.privacy.identity import load_or_create_identity
+from bmad.privacy.ledger import Reservation
+from bmad.privacy.noise import discrete_gaussian_noise
+from bmad.privacy.sharing import PreparedRelease, cached_global_insights
+from tests.federation.harness import (
+    Aggregator,
+    Participant,
+    in_threads,
+    join,
+    make_participant,
+    python_source,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def opendp_imported() -> None:
+    """Import OpenDP once up front (1-3 s), so it never eats into a phase deadline."""
+    discrete_gaussian_noise(1.0, 1)
+
+
+class RecordingParticipation(RoundParticipation):
+    """Keeps the noised vector it sent, so the test can add them up itself."""
+
+    sent: list[int] | None = None
+
+    def _reserve_and_noise(self, rho: float) -> tuple[PreparedRelease | None, list[Reservation]]:
+        release, extra = super()._reserve_and_noise(rho)
+        if release is not None:
+            self.sent = list(release.payload.vector)
+        return release, extra
+
+
+def federation(
+    tmp_path: Path, url: str, organisations: list[str], **governance: Any
+) -> tuple[str, AggregatorClient, dict[str, str]]:
+    store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
+    admin = AggregatorClient(url, load_or_create_identity(store, tmp_path / "admin" / "id.json"))
+    created = admin.create_federation("coordinator", organisations, "low", governance)
+    return created["federation"], admin, created["tokens"]
+
+
+def enrolled_participants(
+    tmp_path: Path,
+    aggregator: Aggregator,
+    count: int,
+    learning_type: str = "code_patterns",
+    **governance: Any,
+) -> tuple[str, AggregatorClient, list[Participant]]:
+    names = [f"org{index}" for index in range(count)]
+    federation_id, admin, tokens = federation(tmp_path, aggregator.url, names, **governance)
+    participants = []
+    for index, name in enumerate(names):
+        participant = make_participant(tmp_path / "participants", name, python_source(index))
+        join(participant, aggregator.url, federation_id, tokens[name])
+        participant.enable_sharing(learning_type)
+        participants.append(participant)
+    return federation_id, admin, participants
+
+
+def drive(
+    participant: Participant,
+    url: str,
+    round_id: str,
+    learning_type: str,
+    silent_after: str | None = None,
+) -> RecordingParticipation:
+    stats = collect_local_statistics(participant.repo).statistics
+    contribution = merged_contribution(learning_type, [stats])
+    assert contribution is not None
+    member = membership.current(participant.store)
+    assert member is not None
+    client = participant.client(url)
+    client.enrol(round_id)
+    runner = RecordingParticipation(
+        participant.store,
+        client,
+        participant.settings,
+        member,
+        round_id,
+        learning_type,
+        [str(participant.repo)],
+        contribution,
+    )
+    while not runner.step():
+        if silent_after is not None and silent_after in runner.answered:
+            return runner  # goes silent: a dropout after that phase
+        time.sleep(0.05)
+    return runner
+
+
+def run_round(
+    tmp_path: Path, aggregator: Aggregator, count: int, drops: dict[int, str], **governance: Any
+) -> tuple[dict[str, Any], list[RecordingParticipation], AggregatorClient, str]:
+    federation_id, admin, participants = enrolled_participants(
+        tmp_path, aggregator, count, **governance
+    )
+    opened = admin.open_round(federation_id, "code_patterns", enrol_timeout=60, phase_timeout=10)
+    runners: list[RecordingParticipation] = []
+
+    def target(index: int, participant: Participant) -> Any:
+        return lambda: runners.append(
+            drive(participant, aggregator.url, opened["id"], "code_patterns", drops.get(index))
+        )
+
+    errors = in_threads(*(target(i, p) for i, p in enumerate(participants)))
+    assert not errors, errors
+    deadline = time.monotonic() + 120
+    while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return state, runners, admin, federation_id
+
+
+def released_aggregate(aggregator: Aggregator, round_id: str) -> list[float]:
+    import json
+
+    with sqlite3.connect(aggregator.db_path) as connection:
+        row = connection.execute(
+            "SELECT aggregate FROM agg_releases WHERE round = ?", (round_id,)
+        ).fetchone()
+    return [float(v) for v in json.loads(row[0])]
+
+
+def test_five_participants_release_the_exact_sum_and_all_get_insights(
+    tmp_path: Path, aggregator: Aggregator
+) -> None:
+    state, runners, _admin, _federation_id = run_round(tmp_path, aggregator, 5, {})
+    assert state["state"] == "released", state["reason"]
+    sent = [runner.sent for runner in runners]
+    assert all(vector is not None for vector in sent)
+    expected = [sum(column) for column in zip(*sent, strict=True)]  # type: ignore[misc]
+    assert released_aggregate(aggregator, state["id"]) == [float(v) for v in expected]
+    for runner in runners:
+        assert runner.outcome is not None and runner.outcome.outcome == "released"
+        cached = cached_global_insights(runner.store)
+        assert [item["learning_type"] for item in cached] == ["code_patterns"]
+        assert cached[0]["insights"]["insights"]["organisations"] == 5
+        kinds = [entry.kind for entry in audit.entries(runner.store)]
+        assert "budget_reserved" in kinds and "payload_sent" in kinds
+        assert audit.verify(runner.store).ok
+
+
+@pytest.mark.parametrize("phase", PHASES[:4])
+def test_one_dropout_after_each_phase_still_releases(
+    tmp_path: Path, aggregator: Aggregator, phase: str
+) -> None:
+    # 6 organisations, k = 3: one group, threshold 4, so one silent participant is tolerated
+    state, runners, _, _ = run_round(tmp_path, aggregator, 6, {0: phase})
+    assert state["state"] == "released", state["reason"]
+    sent = [
+        r.sent
+        for r in runners
+        if r.sent is not None and r.outcome is not None and r.outcome.outcome == "released"
+    ]
+    if PHASES.index(phase) >= PHASES.index("masked_input"):
+        # the silent participant's masked input is in the sum: its vector counts
+        sent = [r.sent for r in runners if r.sent is not None]
+    expected = [sum(column) for column in zip(*sent, strict=True)]  # type: ignore[misc]
+    assert released_aggregate(aggregator, state["id"]) == [float(v) for v in expected]
+
+
+@pytest.mark.parametrize("phase", PHASES[:4])
+def test_too_many_dropouts_abort_with_the_reason_and_no_output(
+    tmp_path: Path, aggregator: Aggregator, phase: str
+) -> None:
+    state, _, admin, federation_id = run_round(
+        tmp_path, aggregator, 6, {0: phase, 1: phase, 2: phase}
+    )
+    assert state["state"] == "aborted"
+    assert state["reason"]
+    assert admin.insights(federation_id) == []
+    with sqlite3.connect(aggregator.db_path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM agg_releases").fetchone()[0] == 0
