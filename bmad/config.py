@@ -102,6 +102,14 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "use_daemon": True,  # ask the daemon for stored findings when it runs
         "daemon_socket": "",  # empty: the default socket
     },
+    "federation": {  # this machine's side of federated learning (bmad federation, daemon)
+        "aggregator": "http://127.0.0.1:8750",  # used when `federation join/create` get none
+        "request_timeout": 30.0,  # seconds per HTTP request to the aggregator
+        "poll_interval": 0.5,  # seconds between two polls of a round in progress
+        "round_timeout": 900.0,  # give up following a round after this many seconds
+        "participate_interval": 60.0,  # daemon: seconds between two looks for open rounds
+        "tls_verify": True,  # or the path of a CA bundle for a self-signed aggregator
+    },
     "analysis": {  # anomaly model (bmad.analysis.model) and path excludes
         "contamination": "auto",  # or a share in (0, 0.5]
         "random_state": 0,

@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from bmad.cli._common import echo_json, handle_errors, json_option
-from bmad.errors import BmadError
 
 
 def render_summary(summary: dict[str, Any]) -> None:
@@ -69,10 +68,10 @@ def patterns(
 ) -> None:
     """Distribution of each metric, smell prevalence, anomaly share and top findings of REPO."""
     if use_global:
-        raise BmadError(
-            "no federation is configured, so --global has nothing to compare with; "
-            "run without it for this repository's patterns"
-        )
+        from bmad.cli.federated_learn import global_patterns
+
+        global_patterns(repo, as_json, confidence_threshold, top)
+        return
     from bmad.analysis.store import analyse_repository
     from bmad.analysis.summary import pattern_summary
 

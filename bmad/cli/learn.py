@@ -15,10 +15,6 @@ from bmad.errors import BmadError
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
 
-NO_FEDERATION = (
-    "no federation is configured, so {flag} cannot be used; run without it for local detection"
-)
-
 
 def write_sarif(path: Path, document: dict[str, Any]) -> None:
     """Write through a temporary file so a failed write never leaves half a report."""
@@ -91,8 +87,11 @@ def anti_patterns(
 ) -> None:
     """Rank REPO's anomalous functions and named smells, with explanations."""
     if federated or consensus_threshold is not None:
-        flag = "--federated" if federated else "--consensus-threshold"
-        raise BmadError(NO_FEDERATION.format(flag=flag))
+        from bmad.cli.federated_learn import federated_anti_patterns
+
+        threshold = 0.7 if consensus_threshold is None else consensus_threshold
+        federated_anti_patterns(repo, threshold, as_json, top)
+        return
     from bmad.analysis.sarif import sarif_document
     from bmad.analysis.store import analyse_repository
 
@@ -103,3 +102,13 @@ def anti_patterns(
         echo_json({"repository": str(root), **report.to_dict(top)})
     else:
         render_report(report, top)
+
+
+def _register_federated() -> None:
+    from bmad.cli.federated_learn import patterns, success_factors
+
+    learn.add_command(patterns)
+    learn.add_command(success_factors)
+
+
+_register_federated()

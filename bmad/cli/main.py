@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "privacy": ("bmad.cli.privacy:privacy", "Privacy budget, audit log and identity keys."),
     "insights": ("bmad.cli.insights:insights", "Insights locally and from the federation; export."),
     "aggregator": ("bmad.cli.aggregator:aggregator", "Serve the federation aggregator."),
+    "federation": ("bmad.cli.federation:federation", "Create, join and inspect a federation."),
     "learn": ("bmad.cli.learn:learn", "Ranked anti-patterns: anomalies and named smells."),
     "lsp": ("bmad.cli.lsp:lsp", "Language server: findings and metrics in the editor."),
 }

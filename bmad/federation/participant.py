@@ -33,6 +33,7 @@ from bmad.federation import membership
 from bmad.federation.client import AggregatorClient, AggregatorError
 from bmad.federation.secagg import RoundConfig
 from bmad.federation.sessions import ClientDriver
+from bmad.federation.settings import FederationSettings, federation_settings
 from bmad.federation.signing import decode_key
 from bmad.federation.wire import round_contribution
 from bmad.privacy import consent
@@ -268,9 +269,8 @@ def participate_in_open_rounds(
     repos: Sequence[str],
     *,
     settings: PrivacySettings | None = None,
+    federation: FederationSettings | None = None,
     statistics: StatisticsSource = local_statistics,
-    poll_interval: float = 0.2,
-    timeout: float = 600.0,
     stop: Callable[[], bool] = lambda: False,
 ) -> list[RoundOutcome]:
     """Take part in every round now open for enrolment; return when each one is over.
@@ -287,11 +287,12 @@ def participate_in_open_rounds(
         from bmad.privacy.sharing import settings_for
 
         settings = settings_for()
+    federation = federation or federation_settings()
     settings = replace(settings, organisation=member.organisation)
     outcomes: list[RoundOutcome] = []
-    with AggregatorClient(member.aggregator, identity) as client:
+    with federation.client(member.aggregator, identity) as client:
         active = _enrol_all(store, client, settings, member, repos, statistics, outcomes)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + federation.round_timeout
         while active and not stop() and time.monotonic() < deadline:
             for participation in list(active):
                 try:
@@ -309,7 +310,7 @@ def participate_in_open_rounds(
                     assert participation.outcome is not None
                     outcomes.append(participation.outcome)
             if active:
-                time.sleep(poll_interval)
+                time.sleep(federation.poll_interval)
     return outcomes
 
 

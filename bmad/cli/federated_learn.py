@@ -1,0 +1,333 @@
+"""The federated side of ``bmad learn`` and ``bmad insights``.
+
+``learn patterns`` and ``learn success-factors`` are registered on the ``learn`` group;
+``learn anti-patterns --federated`` and ``insights patterns --global`` call the functions at the
+bottom. An admin's command opens a round and follows it (members' daemons take part); anyone
+else's shows the federation's latest insights.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.errors import BmadError
+
+NO_FEDERATION = "no federation is configured: run `bmad federation join` (or `federation create`)"
+PATTERN_TYPES = ("code_patterns", "workflow_patterns", "architecture_patterns", "technology_trends")
+
+
+def _learn(
+    learning_type: str,
+    budget_text: str | None,
+    min_participants: int | None,
+    wait: bool,
+    quiet: bool,
+    open_new: bool = True,
+) -> dict[str, Any]:
+    """Open a round (admin, ``open_new``) and follow it; return the type's latest insights."""
+    from bmad.federation import learning
+    from bmad.federation.membership import current
+    from bmad.federation.participant import open_participant_store
+    from bmad.federation.settings import federation_settings
+    from bmad.privacy.identity import load_or_create_identity
+    from bmad.privacy.ledger import Budget
+
+    settings = federation_settings()
+    budget = Budget.parse(budget_text) if budget_text else None
+    with open_participant_store() as store:
+        member = current(store)
+        if member is None:
+            raise BmadError(NO_FEDERATION)
+        identity = load_or_create_identity(store)
+        document: dict[str, Any] = {"learning_type": learning_type, "round": None}
+        with settings.client(member.aggregator, identity) as client:
+            if open_new and member.role == "admin":
+                opened = learning.open_round(
+                    client, member, learning_type, budget, min_participants
+                )
+                document["round"] = opened
+                if not wait:
+                    return document
+
+                def progress(state: dict[str, Any]) -> None:
+                    if not quiet:
+                        counts = ", ".join(f"{k} {v}" for k, v in state["organisations"].items())
+                        click.echo(
+                            f"round {state['id'][:8]}: {state['state']} {state['phase'] or ''} "
+                            f"({counts or 'no organisation yet'})",
+                            err=True,
+                        )
+
+                document["round"] = learning.follow_round(
+                    client,
+                    opened["id"],
+                    settings.poll_interval,
+                    settings.round_timeout,
+                    progress,
+                )
+            document["insights"] = learning.fetch_insights(store, client, member, learning_type)
+    return document
+
+
+def _exit_if_aborted(document: dict[str, Any]) -> None:
+    state = document.get("round")
+    if state is not None and state.get("state") == "aborted":
+        click.echo(f"bmad: round aborted, nothing released: {state['reason']}", err=True)
+        sys.exit(1)
+
+
+def render_insights(insights: dict[str, Any] | None, threshold: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from bmad.federation.learning import confident
+
+    console = Console()
+    if insights is None:
+        console.print("no global insights yet for this learning type")
+        return
+    shown = confident(insights, threshold)
+    console.print(
+        f"[bold]{insights['learning_type']}[/bold]: {insights['organisations']} organisations, "
+        f"{insights['groups']} group(s), epsilon {insights['privacy']['epsilon']:g}, "
+        f"noise std per bin {insights['noise_std']:.1f}; showing confidence >= {threshold:g}"
+    )
+    for metric, languages in shown.get("percentiles", {}).items():
+        table = Table(title=f"global {metric} percentiles (bins)")
+        for column in ("language", "p50", "p75", "p90", "p95", "organisations", "confidence"):
+            table.add_column(column)
+        for language, entry in languages.items():
+            p = entry["percentiles"]
+            table.add_row(
+                language,
+                p["p50"],
+                p["p75"],
+                p["p90"],
+                p["p95"],
+                str(entry["organisations"]),
+                f"{entry['confidence']:.2f}",
+            )
+        console.print(table)
+    for kind in ("consensus", "divergent"):
+        if shown[kind]:
+            table = Table(title=f"{kind} patterns")
+            for column in ("pattern", "share of organisations", "confidence"):
+                table.add_column(column)
+            for item in shown[kind]:
+                table.add_row(
+                    f"{item['block']}/{item['label']}",
+                    f"{item['share_of_organisations']:.0%} of {item['of']}",
+                    f"{item['confidence']:.2f}",
+                )
+            console.print(table)
+    if shown.get("success_factors"):
+        table = Table(title="success factors (lift, 95% interval)")
+        for column in ("practice", "outcome", "lift", "interval", "organisations", "confidence"):
+            table.add_column(column)
+        for item in shown["success_factors"]:
+            low, high = item["ci95"]
+            table.add_row(
+                item["practice"],
+                item["outcome"],
+                f"{item['lift']:.2f}",
+                f"{low:.2f}-{high:.2f}",
+                str(item["organisations"]),
+                f"{item['confidence']:.2f}",
+            )
+        console.print(table)
+    withheld = shown["withheld"]
+    if any(withheld.values()):
+        console.print(
+            "withheld below the confidence threshold: "
+            + ", ".join(f"{count} {kind}" for kind, count in withheld.items() if count)
+        )
+
+
+budget_option = click.option(
+    "--privacy-budget",
+    "budget_text",
+    help='Per-round budget, e.g. "epsilon=1.0,delta=1e-5" (default: governance).',
+)
+wait_option = click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Follow the round to its end (admin), or print the round id and return.",
+)
+
+
+@click.command("patterns")
+@click.option("--cross-project", is_flag=True, help="Required: learn across the federation.")
+@click.option(
+    "--learning-type", type=click.Choice(PATTERN_TYPES), default="code_patterns", show_default=True
+)
+@budget_option
+@click.option("--min-participants", type=click.IntRange(3))
+@click.option("--confidence-threshold", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@wait_option
+@json_option
+@handle_errors
+def patterns(
+    cross_project: bool,
+    learning_type: str,
+    budget_text: str | None,
+    min_participants: int | None,
+    confidence_threshold: float,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Learn code, workflow, architecture or technology patterns across the federation."""
+    if not cross_project:
+        raise BmadError(
+            "learn patterns is federated: pass --cross-project "
+            "(this repository's own patterns: bmad insights patterns)"
+        )
+    document = _learn(learning_type, budget_text, min_participants, wait, as_json)
+    if as_json:
+        echo_json(document)
+    elif wait or document["round"] is None:
+        render_insights(document.get("insights"), confidence_threshold)
+    else:
+        click.echo(document["round"]["id"])
+    _exit_if_aborted(document)
+
+
+@click.command("success-factors")
+@click.option("--anonymous", is_flag=True, help="Required: only noisy sums over k organisations.")
+@click.option("--min-participants", type=click.IntRange(3))
+@budget_option
+@click.option("--confidence-threshold", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@wait_option
+@json_option
+@handle_errors
+def success_factors(
+    anonymous: bool,
+    min_participants: int | None,
+    budget_text: str | None,
+    confidence_threshold: float,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Practices associated with good outcomes (lift with intervals) across organisations."""
+    if not anonymous:
+        raise BmadError("success factors are only learned anonymously: pass --anonymous")
+    document = _learn("success_patterns", budget_text, min_participants, wait, as_json)
+    if as_json:
+        echo_json(document)
+    elif wait or document["round"] is None:
+        render_insights(document.get("insights"), confidence_threshold)
+    else:
+        click.echo(document["round"]["id"])
+    _exit_if_aborted(document)
+
+
+def federated_anti_patterns(
+    repo: Path, consensus_threshold: float, as_json: bool, top: int
+) -> None:
+    """``learn anti-patterns --federated``: the local ranking next to the federation's smells."""
+    from bmad.analysis.store import analyse_repository
+
+    document = _learn("anti_patterns", None, None, True, as_json)
+    _analysis_input, report, root = analyse_repository(repo)
+    insights = document.get("insights")
+    smells: dict[str, Any] = {}
+    if insights is not None:
+        total = insights["organisations"]
+        for row in insights["blocks"]["smells"]["bins"]:
+            organisations = row["organisations"]
+            share = None if organisations is None else organisations / total
+            smells[row["label"]] = {
+                "share_of_findings": row["share"],
+                "share_of_organisations": share,
+                "consensus": share is not None and share >= consensus_threshold,
+            }
+    result = {
+        "repository": str(root),
+        "round": document["round"],
+        "consensus_threshold": consensus_threshold,
+        "global_smells": smells,
+        **report.to_dict(top),
+    }
+    if as_json:
+        echo_json(result)
+    else:
+        from bmad.cli.learn import render_report
+
+        render_report(report, top)
+        _render_smells(smells, consensus_threshold)
+    _exit_if_aborted(document)
+
+
+def _render_smells(smells: dict[str, Any], threshold: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not smells:
+        console.print("no global anti-pattern insights yet")
+        return
+    table = Table(title=f"Smells across the federation (consensus >= {threshold:.0%})")
+    for column in ("smell", "share of findings", "share of organisations", "consensus"):
+        table.add_column(column)
+    for name, row in smells.items():
+        share = row["share_of_findings"]
+        orgs = row["share_of_organisations"]
+        table.add_row(
+            name,
+            "suppressed (< k)" if share is None else f"{share:.1%}",
+            "-" if orgs is None else f"{orgs:.0%}",
+            "yes" if row["consensus"] else "",
+        )
+    console.print(table)
+
+
+def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top: int) -> None:
+    """``insights patterns --global``: this repository's patterns beside the global ones."""
+    from bmad.analysis.store import analyse_repository
+    from bmad.analysis.summary import pattern_summary
+    from bmad.federation.learning import compare_functions, confident
+
+    document = _learn("code_patterns", None, None, False, True, open_new=False)
+    insights = document.get("insights")
+    analysis_input, report, root = analyse_repository(repo)
+    summary = pattern_summary(analysis_input, report, top)
+    by_position = {
+        (record.path, record.metrics.start_line): record for record in analysis_input.functions
+    }
+    functions = []
+    for item in report.items[:top]:
+        record = by_position.get((item.path, item.start_line))
+        if record is not None:
+            functions.append(
+                (
+                    f"{item.path}:{item.start_line} {item.name or ''}".strip(),
+                    record.language,
+                    record.metrics.to_dict(),
+                )
+            )
+    comparison = [] if insights is None else compare_functions(insights, functions)
+    comparison = [
+        {**row, "global": [g for g in row["global"] if g["confidence"] >= confidence_threshold]}
+        for row in comparison
+    ]
+    result = {
+        "repository": str(root),
+        **summary,
+        "global": None if insights is None else confident(insights, confidence_threshold),
+        "global_comparison": [row for row in comparison if row["global"]],
+    }
+    if as_json:
+        echo_json(result)
+        return
+    from bmad.cli.insights_patterns import render_summary
+
+    render_summary({"repository": str(root), **summary})
+    render_insights(insights, confidence_threshold)
+    for row in result["global_comparison"]:
+        for entry in row["global"]:
+            click.echo(f"{row['function']}: {entry['text']} (confidence {entry['confidence']:.2f})")

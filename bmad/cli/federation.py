@@ -1,0 +1,288 @@
+"""``bmad federation create|join|invite|status|participate``: this machine in a federation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.errors import BmadError
+
+if TYPE_CHECKING:
+    from bmad.daemon.store import Store
+    from bmad.federation.membership import Membership
+    from bmad.federation.settings import FederationSettings
+    from bmad.privacy.identity import Identity
+
+
+def _split(values: str) -> list[str]:
+    return [part.strip() for part in values.split(",") if part.strip()]
+
+
+def _context() -> tuple[Store, Identity, FederationSettings]:
+    from bmad.federation.participant import open_participant_store
+    from bmad.federation.settings import federation_settings
+    from bmad.privacy.identity import load_or_create_identity
+
+    settings = federation_settings()
+    store = open_participant_store()
+    try:
+        identity = load_or_create_identity(store)
+    except BaseException:
+        store.close()
+        raise
+    return store, identity, settings
+
+
+def _membership(store: Store) -> Membership:
+    from bmad.federation import membership
+
+    found = membership.current(store)
+    if found is None:
+        raise BmadError(
+            "no federation is configured: run `bmad federation join` (or `federation create`)"
+        )
+    return found
+
+
+@click.group("federation")
+def federation() -> None:
+    """Create or join a federation, invite organisations, and see its state."""
+
+
+@federation.command("create")
+@click.option("--participants", required=True, help="Comma-separated organisation names.")
+@click.option(
+    "--privacy-level",
+    type=click.Choice(["high", "medium", "low"]),
+    default="high",
+    show_default=True,
+    help="Governance defaults (see the docs of bmad.federation.governance).",
+)
+@click.option(
+    "--organization",
+    "organisation",
+    default="coordinator",
+    show_default=True,
+    help="Your own organisation (you become the federation's admin).",
+)
+@click.option("--aggregator", "aggregator_url", help="Aggregator URL (default: [federation]).")
+@click.option("--k", "k_min_participants", type=click.IntRange(3), help="Override k.")
+@click.option("--epsilon-per-round", type=click.FloatRange(min=0, min_open=True))
+@click.option("--epsilon-per-period", type=click.FloatRange(min=0, min_open=True))
+@click.option("--consensus-threshold", type=click.FloatRange(0, 1, min_open=True))
+@click.option("--phase-timeout", type=click.FloatRange(0, 3600, min_open=True))
+@click.option("--enrol-timeout", type=click.FloatRange(0, 3600, min_open=True))
+@json_option
+@handle_errors
+def create(
+    participants: str,
+    privacy_level: str,
+    organisation: str,
+    aggregator_url: str | None,
+    as_json: bool,
+    **overrides: Any,
+) -> None:
+    """Create a federation; print one single-use enrolment token per organisation."""
+    from bmad.federation import membership
+
+    organisations = _split(participants)
+    if not organisations:
+        raise BmadError("--participants needs at least one organisation name")
+    store, identity, settings = _context()
+    with store:
+        url = aggregator_url or settings.aggregator
+        with settings.client(url, identity) as client:
+            created = client.create_federation(
+                organisation,
+                organisations,
+                privacy_level,
+                {name: value for name, value in overrides.items() if value is not None},
+            )
+        membership.remember(store, created["federation"], url, organisation, "admin")
+    if as_json:
+        echo_json({**created, "aggregator": url})
+        return
+    click.echo(f"federation {created['federation']} created on {url} ({privacy_level})")
+    governance = created["governance"]
+    click.echo(
+        f"k={governance['k_min_participants']}, epsilon {governance['epsilon_per_round']:g} per "
+        f"round and {governance['epsilon_per_period']:g} per period, consensus "
+        f"{governance['consensus_threshold']:g}"
+    )
+    click.echo("single-use enrolment tokens (hand each to its organisation only):")
+    for name, token in created["tokens"].items():
+        click.echo(f"  {name}: {token}")
+
+
+@federation.command("join")
+@click.option("--consortium-id", "federation_id", required=True, help="The federation's UUID.")
+@click.option("--organization", "organisation", required=True, help="Your organisation.")
+@click.option("--aggregator", "aggregator_url", help="Aggregator URL (default: [federation]).")
+@click.option(
+    "--token",
+    envvar="BMAD_FEDERATION_TOKEN",
+    help="Single-use enrolment token (or BMAD_FEDERATION_TOKEN; prompted when missing).",
+)
+@json_option
+@handle_errors
+def join(
+    federation_id: str,
+    organisation: str,
+    aggregator_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
+    """Register this machine's identity key for your organisation in a federation."""
+    from bmad.federation import membership
+
+    secret = token or click.prompt("enrolment token", hide_input=True, err=True)
+    store, identity, settings = _context()
+    with store:
+        url = aggregator_url or settings.aggregator
+        with settings.client(url, identity) as client:
+            answer = client.join(federation_id, organisation, secret)
+        membership.remember(store, federation_id, url, organisation, answer["role"])
+    document = {
+        "federation": federation_id,
+        "aggregator": url,
+        "organisation": organisation,
+        "role": answer["role"],
+        "fingerprint": identity.fingerprint,
+    }
+    if as_json:
+        echo_json(document)
+        return
+    click.echo(
+        f"joined {federation_id} as {organisation} ({answer['role']}); "
+        f"key fingerprint {identity.fingerprint}"
+    )
+
+
+@federation.command("invite")
+@click.option("--organization", "organisation", required=True)
+@click.option(
+    "--role", type=click.Choice(["member", "observer"]), default="member", show_default=True
+)
+@json_option
+@handle_errors
+def invite(organisation: str, role: str, as_json: bool) -> None:
+    """Admin: issue a single-use enrolment token (another machine or a new organisation)."""
+    store, identity, settings = _context()
+    with store:
+        member = _membership(store)
+        with settings.client(member.aggregator, identity) as client:
+            issued = client.issue_token(member.federation, organisation, role)
+    if as_json:
+        echo_json(issued)
+        return
+    click.echo(f"{organisation} ({role}): {issued['token']}")
+
+
+@federation.command("status")
+@click.option("--show-participants", is_flag=True, help="List the member organisations.")
+@click.option("--trust-levels", is_flag=True, help="Rounds completed and dropped per member.")
+@json_option
+@handle_errors
+def status(show_participants: bool, trust_levels: bool, as_json: bool) -> None:
+    """Members, roles, rounds and the last insights of this machine's federation."""
+    from bmad.federation import membership
+
+    store, identity, settings = _context()
+    with store:
+        member = _membership(store)
+        with settings.client(member.aggregator, identity) as client:
+            document = client.status(member.federation)
+        document["aggregator"] = member.aggregator
+        document["local_rounds"] = membership.round_log(store, 10)
+    if not (show_participants or trust_levels):
+        document.pop("participants", None)
+    elif not trust_levels:
+        for row in document.get("participants", []):
+            for key in ("rounds_completed", "rounds_dropped", "trust"):
+                row.pop(key, None)
+    if as_json:
+        echo_json(document)
+        return
+    _render_status(document)
+
+
+def _render_status(document: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    you, governance = document["you"], document["governance"]
+    console.print(
+        f"federation {document['federation']} at {document['aggregator']}: you are "
+        f"{you['organisation']} ({you['role']})"
+    )
+    console.print(
+        f"privacy level {governance['privacy_level']}: k={governance['k_min_participants']}, "
+        f"epsilon {governance['epsilon_per_round']:g}/round, "
+        f"{governance['epsilon_per_period']:g}/period, consensus "
+        f"{governance['consensus_threshold']:g}, types "
+        + ", ".join(governance["allowed_learning_types"])
+    )
+    rounds = ", ".join(f"{state} {count}" for state, count in document["rounds"].items())
+    console.print(f"rounds: {rounds or 'none yet'}")
+    for item in document["last_insights"]:
+        console.print(
+            f"insights: {item['learning_type']} from round {item['round']} ({item['released_at']})"
+        )
+    participants = document.get("participants")
+    if participants:
+        table = Table(title="Participants")
+        columns = [key for key in participants[0] if key != "trust"] + (
+            ["trust"] if "trust" in participants[0] else []
+        )
+        for column in columns:
+            table.add_column(column)
+        for row in participants:
+            table.add_row(
+                *(
+                    "-"
+                    if row[c] is None
+                    else f"{row[c]:.2f}"
+                    if isinstance(row[c], float)
+                    else str(row[c])
+                    for c in columns
+                )
+            )
+        console.print(table)
+
+
+@federation.command("participate")
+@click.option(
+    "--repo",
+    "repos",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Repositories to contribute from (default: every one with sharing enabled).",
+)
+@json_option
+@handle_errors
+def participate(repos: tuple[Path, ...], as_json: bool) -> None:
+    """Take part now in every open round (the daemon does this in the background)."""
+    from bmad.federation.participant import participate_in_open_rounds
+    from bmad.privacy import consent
+    from bmad.privacy.sharing import repository_key, settings_for
+
+    store, identity, settings = _context()
+    with store:
+        _membership(store)
+        keys = [repository_key(path) for path in repos] or [
+            record.repository for record in consent.all_consents(store) if record.enabled
+        ]
+        outcomes = participate_in_open_rounds(
+            store, identity, keys, settings=settings_for(), federation=settings
+        )
+    if as_json:
+        echo_json([outcome.to_dict() for outcome in outcomes])
+        return
+    if not outcomes:
+        click.echo("no open round to take part in (or no repository shares its learning type)")
+    for outcome in outcomes:
+        click.echo(f"{outcome.round} {outcome.learning_type}: {outcome.outcome} ({outcome.detail})")
