@@ -23,6 +23,7 @@ from bmad.lsp.context import RepositoryContext
 
 ANOMALY_RULE = "anomalous-function"
 CODE_DRIVER_PERCENTILE = 90.0  # as in detection: a code feature must drive the score
+SCORE_CACHE_LIMIT = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +95,23 @@ def _anomaly_finding(
 def _scores(
     records: Sequence[FunctionRecord], context: RepositoryContext | None, settings: AnalysisSettings
 ) -> list[AnomalyResult | None]:
-    results: list[AnomalyResult | None] = [None] * len(records)
     if context is None or not records:
-        return results
-    rows = feature_rows(AnalysisInput(functions=tuple(records)))
+        return [None] * len(records)
     model = context.model_for(records[0].language)
     if model is None:
-        return results
-    scored: list[AnomalyResult | None] = [*model.score(rows, settings.model.min_anomaly_score)]
-    return scored
+        return [None] * len(records)
+    rows = feature_rows(AnalysisInput(functions=tuple(records)))
+    min_score = settings.model.min_anomaly_score
+    keys = [(model.name, min_score, row.values) for row in rows]
+    cache = context.scores
+    missing = [index for index, key in enumerate(keys) if key not in cache]
+    if missing:
+        if len(cache) > SCORE_CACHE_LIMIT:
+            cache.clear()
+        scored = model.score([rows[index] for index in missing], min_score)
+        for index, result in zip(missing, scored, strict=True):
+            cache[keys[index]] = result
+    return [cache[key] for key in keys]
 
 
 def analyse_buffer(

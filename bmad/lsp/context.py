@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from bmad.daemon.store import Store, data_store_path
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
-    from bmad.analysis.model import FamilyModel
+    from bmad.analysis.model import AnomalyResult, FamilyModel
 
 POOLED = "pooled"
 
@@ -32,6 +32,9 @@ class RepositoryContext:
     references: dict[str, LocalReference]  # language family (or "pooled") -> distribution
     seconds: float
     notes: tuple[str, ...] = ()
+    # (model, min score, feature values) -> result: while typing, only the edited function
+    # changes, so only it is scored again. Touched by the analysis thread only.
+    scores: dict[tuple[str, float, tuple[float, ...]], AnomalyResult] = field(default_factory=dict)
 
     def model_for(self, language: str) -> FamilyModel | None:
         return self.models.get(family_of(language)) or self.models.get(POOLED)

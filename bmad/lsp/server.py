@@ -427,7 +427,9 @@ def resolve_code_lens(ls: BmadLanguageServer, lens: types.CodeLens) -> types.Cod
     types.TEXT_DOCUMENT_CODE_ACTION,
     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
 )
-def code_action(ls: BmadLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+def code_action(
+    ls: BmadLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction | types.Command]:
     uri = params.text_document.uri
     document = ls.workspace.get_text_document(uri)
     state = ls.documents.get(uri)
