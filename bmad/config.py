@@ -110,6 +110,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "participate_interval": 60.0,  # daemon: seconds between two looks for open rounds
         "tls_verify": True,  # or the path of a CA bundle for a self-signed aggregator
     },
+    "hooks": {  # git hooks (bmad hooks install, bmad hook pre-commit)
+        "strict": False,  # true: the pre-commit hook fails the commit when something got worse
+        "use_daemon": True,  # ask the running daemon to analyse (falls back to in-process)
+        "daemon_timeout": 2.0,  # seconds per daemon request before analysing in-process
+        "daemon_socket": "",  # empty: the default socket
+        "rename_similarity": 0.6,  # a removed and an added function this alike are one, renamed
+    },
     "analysis": {  # anomaly model (bmad.analysis.model) and path excludes
         "contamination": "auto",  # or a share in (0, 0.5]
         "random_state": 0,

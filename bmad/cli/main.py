@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "federation": ("bmad.cli.federation:federation", "Create, join and inspect a federation."),
     "learn": ("bmad.cli.learn:learn", "Ranked anti-patterns: anomalies and named smells."),
     "lsp": ("bmad.cli.lsp:lsp", "Language server: findings and metrics in the editor."),
+    "hooks": ("bmad.cli.hooks:hooks", "Install or uninstall bmad's git hooks."),
+    "hook": ("bmad.cli.hook:hook", "Git hook entry points: pre-commit check, post-commit notify."),
 }
 
 

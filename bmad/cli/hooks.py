@@ -1,0 +1,72 @@
+"""`bmad hooks install|uninstall`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bmad.cli._common import echo_json, handle_errors, json_option
+
+repo_argument = click.argument(
+    "repo", required=False, default=".", type=click.Path(path_type=Path, file_okay=False)
+)
+
+
+@click.group("hooks")
+def hooks() -> None:
+    """Install bmad's git hooks (pre-commit warnings, post-commit mining)."""
+
+
+def _hooks_directory(repo: Path) -> Path:
+    from bmad.errors import BmadError
+    from bmad.hooks.gitcli import hooks_directory
+
+    if not repo.is_dir():
+        raise BmadError(f"{repo}: no such directory")
+    return hooks_directory(repo)
+
+
+@hooks.command("install")
+@repo_argument
+@click.option(
+    "--strict", is_flag=True, help="The pre-commit hook blocks commits that make things worse."
+)
+@json_option
+@handle_errors
+def install(repo: Path, strict: bool, as_json: bool) -> None:
+    """Install the pre-commit, post-commit, post-merge and post-checkout hooks into the hooks
+    directory git uses for REPO (default: here); existing hooks are kept and run first."""
+    from bmad.hooks.install import install as install_hooks
+
+    directory = _hooks_directory(repo)
+    changes = install_hooks(directory, strict)
+    if as_json:
+        echo_json(
+            {
+                "hooks_directory": str(directory),
+                "strict": strict,
+                "hooks": [c.to_dict() for c in changes],
+            }
+        )
+        return
+    for change in changes:
+        note = " (the existing hook runs first)" if change.action == "chained" else ""
+        click.echo(f"{change.action:9} {change.path}{note}")
+
+
+@hooks.command("uninstall")
+@repo_argument
+@json_option
+@handle_errors
+def uninstall(repo: Path, as_json: bool) -> None:
+    """Remove bmad's hooks from REPO and put back the hooks they chained."""
+    from bmad.hooks.install import uninstall as uninstall_hooks
+
+    directory = _hooks_directory(repo)
+    changes = uninstall_hooks(directory)
+    if as_json:
+        echo_json({"hooks_directory": str(directory), "hooks": [c.to_dict() for c in changes]})
+        return
+    for change in changes:
+        click.echo(f"{change.action:12} {change.path}")

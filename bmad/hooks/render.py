@@ -1,0 +1,49 @@
+"""Human output of the pre-commit check: a few lines, only when something got worse."""
+
+from __future__ import annotations
+
+from bmad.hooks.precommit import CheckReport
+
+
+def report_lines(report: CheckReport, strict: bool) -> list[str]:
+    if not report.regressions:
+        return []
+    functions = len(report.regressions)
+    files = len({regression.path for regression in report.regressions})
+    noun = "function" if functions == 1 else "functions"
+    lines = [
+        f"bmad: {functions} {noun} got worse in {files} of {len(report.checked)} staged files"
+        + ("" if strict else " (a warning; --strict or [hooks] strict = true blocks the commit)")
+    ]
+    for regression in report.regressions:
+        line = f"  {regression.path}:{regression.start_line} {regression.summary()}"
+        if regression.renamed_from:
+            line += f" (was {regression.renamed_from})"
+        if regression.new_findings:
+            line += f" [{', '.join(finding.rule_id for finding in regression.new_findings)}]"
+        standings = [
+            regression.standing[scope]["text"]
+            for scope in ("repository", "global")
+            if scope in regression.standing
+        ]
+        if standings:
+            line += "; " + "; ".join(standings)
+        lines.append(line)
+    if report.baseline and "repository" not in report.regressions[0].standing:
+        lines.append(f"  ({report.baseline})")
+    if strict:
+        lines.append("commit blocked: fix these, or commit with BMAD_SKIP=1 or --no-verify")
+    return lines
+
+
+def print_report(report: CheckReport, strict: bool) -> None:
+    lines = report_lines(report, strict)
+    if not lines:
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"[bold yellow]{escape(lines[0])}[/]")
+    for line in lines[1:]:
+        console.print(escape(line))
