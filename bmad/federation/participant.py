@@ -281,8 +281,8 @@ def participate_in_open_rounds(
     schedule; the CLI calls it for ``bmad federation participate``.
     """
     member = membership.current(store)
-    if member is None:
-        return []
+    if member is None or not any(consent.get(store, repo).enabled for repo in repos):
+        return []  # nothing may be shared, so the aggregator is not even asked
     if settings is None:
         from bmad.privacy.sharing import settings_for
 

@@ -1,0 +1,210 @@
+"""Requests the aggregator must refuse: unsigned, tampered, stale, replayed, wrong role."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.governance import governance_for
+from bmad.federation.participant import open_participant_store
+from bmad.federation.signing import (
+    KEY_HEADER,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    encode_key,
+    sign_request,
+    signed_text,
+)
+from bmad.privacy.identity import Identity, load_or_create_identity
+from tests.federation.harness import Aggregator
+
+
+def identity(tmp_path: Path, name: str) -> Identity:
+    store = open_participant_store(tmp_path / name / "bmad.sqlite3")
+    return load_or_create_identity(store, tmp_path / name / "identity.json")
+
+
+@pytest.fixture
+def setup(tmp_path: Path, aggregator: Aggregator) -> dict[str, object]:
+    admin = AggregatorClient(aggregator.url, identity(tmp_path, "admin"))
+    created = admin.create_federation("coordinator", ["alpha", "beta", "gamma"], "high")
+    federation = created["federation"]
+    member = AggregatorClient(aggregator.url, identity(tmp_path, "alpha"))
+    member.join(federation, "alpha", created["tokens"]["alpha"])
+    observer = AggregatorClient(aggregator.url, identity(tmp_path, "watcher"))
+    token = admin.issue_token(federation, "watchers", "observer")["token"]
+    observer.join(federation, "watchers", token)
+    return {
+        "admin": admin,
+        "member": member,
+        "observer": observer,
+        "federation": federation,
+        "tokens": created["tokens"],
+    }
+
+
+def signed_headers(
+    client: AggregatorClient, method: str, target: str, body: bytes
+) -> dict[str, str]:
+    return sign_request(client.identity, client.public_key, method, target, body)
+
+
+def test_unsigned_request_is_rejected(aggregator: Aggregator, setup: dict[str, object]) -> None:
+    response = httpx.get(f"{aggregator.url}/v1/federations/{setup['federation']}")
+    assert response.status_code == 401
+    assert "unsigned" in response.json()["detail"]
+
+
+def test_tampered_body_is_rejected(aggregator: Aggregator, setup: dict[str, object]) -> None:
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    target = f"/v1/federations/{setup['federation']}/rounds"
+    signed_body = json.dumps({"learning_type": "code_patterns"}).encode()
+    headers = signed_headers(admin, "POST", target, signed_body)
+    tampered = json.dumps({"learning_type": "code_patterns", "epsilon": 0.5}).encode()
+    response = httpx.post(
+        aggregator.url + target,
+        content=tampered,
+        headers={**headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 401
+    assert "bad signature" in response.json()["detail"]
+
+
+def test_signature_for_another_path_is_rejected(
+    aggregator: Aggregator, setup: dict[str, object]
+) -> None:
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    headers = signed_headers(admin, "GET", "/v1/federations/other", b"")
+    response = httpx.get(f"{aggregator.url}/v1/federations/{setup['federation']}", headers=headers)
+    assert response.status_code == 401
+
+
+def test_replayed_request_is_rejected(aggregator: Aggregator, setup: dict[str, object]) -> None:
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    target = f"/v1/federations/{setup['federation']}"
+    headers = signed_headers(admin, "GET", target, b"")
+    assert httpx.get(aggregator.url + target, headers=headers).status_code == 200
+    replay = httpx.get(aggregator.url + target, headers=headers)
+    assert replay.status_code == 401
+    assert "replayed" in replay.json()["detail"]
+
+
+def test_stale_request_is_rejected(aggregator: Aggregator, setup: dict[str, object]) -> None:
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    target = f"/v1/federations/{setup['federation']}"
+    stamp, nonce = f"{time.time() - 3600:.3f}", "fresh-nonce-for-a-stale-request"
+    signature = admin.identity.sign(signed_text("GET", target, b"", stamp, nonce))
+    headers = {
+        KEY_HEADER: encode_key(admin.public_key),
+        TIMESTAMP_HEADER: stamp,
+        NONCE_HEADER: nonce,
+        SIGNATURE_HEADER: base64.urlsafe_b64encode(signature).decode(),
+    }
+    response = httpx.get(aggregator.url + target, headers=headers)
+    assert response.status_code == 401
+    assert "stale" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "header, value",
+    [
+        (KEY_HEADER, "not-base64!"),
+        (SIGNATURE_HEADER, "AAAA"),
+        (TIMESTAMP_HEADER, "soon"),
+        (NONCE_HEADER, "x" * 500),
+    ],
+)
+def test_malformed_signature_headers_are_rejected(
+    aggregator: Aggregator, setup: dict[str, object], header: str, value: str
+) -> None:
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    target = f"/v1/federations/{setup['federation']}"
+    headers = {**signed_headers(admin, "GET", target, b""), header: value}
+    assert httpx.get(aggregator.url + target, headers=headers).status_code == 401
+
+
+def test_roles_gate_actions(setup: dict[str, object]) -> None:
+    member, observer = setup["member"], setup["observer"]
+    federation = str(setup["federation"])
+    assert isinstance(member, AggregatorClient) and isinstance(observer, AggregatorClient)
+    with pytest.raises(AggregatorError) as refused:
+        member.open_round(federation, "code_patterns")
+    assert refused.value.status == 403
+    with pytest.raises(AggregatorError) as refused:
+        member.issue_token(federation, "intruder", "member")
+    assert refused.value.status == 403
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    opened = admin.open_round(federation, "code_patterns")
+    with pytest.raises(AggregatorError) as refused:
+        observer.enrol(opened["id"])
+    assert refused.value.status == 403
+    observer_view = observer.status(federation)
+    assert "participants" not in observer_view
+    assert observer.insights(federation) == []
+
+
+def test_strangers_and_bad_tokens_are_refused(tmp_path: Path, setup: dict[str, object]) -> None:
+    federation = str(setup["federation"])
+    tokens = setup["tokens"]
+    assert isinstance(tokens, dict)
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    stranger = AggregatorClient(admin.base_url, identity(tmp_path, "stranger"))
+    with pytest.raises(AggregatorError) as refused:
+        stranger.status(federation)
+    assert refused.value.status == 403
+    with pytest.raises(AggregatorError) as refused:  # alpha's token was used already
+        stranger.join(federation, "alpha", tokens["alpha"])
+    assert refused.value.status == 403
+    with pytest.raises(AggregatorError) as refused:  # a token is for its organisation only
+        stranger.join(federation, "mallory", tokens["beta"])
+    assert refused.value.status == 403
+    stranger.join(federation, "beta", tokens["beta"])
+    assert stranger.status(federation)["you"] == {"organisation": "beta", "role": "member"}
+
+
+def test_governance_limits_rounds(setup: dict[str, object]) -> None:
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    federation = str(setup["federation"])
+    with pytest.raises(AggregatorError) as refused:  # high: workflow patterns not allowed
+        admin.open_round(federation, "workflow_patterns")
+    assert refused.value.status == 400
+    with pytest.raises(AggregatorError) as refused:
+        admin.open_round(federation, "code_patterns", epsilon=5.0)
+    assert "exceeds" in str(refused.value)
+    with pytest.raises(AggregatorError) as refused:
+        admin.open_round(federation, "code_patterns", min_participants=3)
+    assert "below" in str(refused.value)
+    governance = governance_for("high")  # rho composes: n rounds cost n * rho_per_round
+    allowed = int(governance.rho_per_period / governance.rho_per_round * (1 + 1e-12))
+    for _ in range(allowed):
+        admin.open_round(federation, "code_patterns")
+    with pytest.raises(AggregatorError) as refused:
+        admin.open_round(federation, "code_patterns")
+    assert "budget" in str(refused.value)
+
+
+def test_bad_bodies_get_422_not_500(aggregator: Aggregator, setup: dict[str, object]) -> None:
+    admin = setup["admin"]
+    assert isinstance(admin, AggregatorClient)
+    for body in ({"learning_type": "nope"}, {"learning_type": "code_patterns", "epsilon": -1}):
+        with pytest.raises(AggregatorError) as refused:
+            admin.request("POST", f"/v1/federations/{setup['federation']}/rounds", body)
+        assert refused.value.status == 422
+    with pytest.raises(AggregatorError) as refused:
+        admin.request("GET", "/v1/federations/not-a-uuid")
+    assert refused.value.status == 422
