@@ -7,19 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.hooks.hookrepo import git, write
+from tests.hooks.hookrepo import make_repo
 
 
 @pytest.fixture
 def new_repo(tmp_path: Path) -> Callable[..., Path]:
     def factory(name: str = "repo", files: dict[str, str] | None = None) -> Path:
-        repo = tmp_path / name
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        if files:
-            write(repo, files)
-            git(repo, "add", "-A")
-            git(repo, "commit", "-q", "-m", "initial")
-        return repo
+        return make_repo(tmp_path / name, files)
 
     return factory

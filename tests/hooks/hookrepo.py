@@ -71,3 +71,14 @@ def write(repo: Path, files: dict[str, str | bytes]) -> None:
             target.write_bytes(content)
         else:
             target.write_text(content, encoding="utf-8")
+
+
+def make_repo(repo: Path, files: dict[str, str] | None = None) -> Path:
+    """A repository at ``repo``, with one commit of ``files`` when given."""
+    repo.mkdir(parents=True)
+    git(repo, "init", "-q", "-b", "main")
+    if files:
+        write(repo, dict(files))
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "initial")
+    return repo

@@ -1,0 +1,103 @@
+"""With a real daemon running: the pre-commit check asks it, and post-commit pokes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bmad.daemon.client import DaemonUnavailable, call
+from tests.hooks.hookrepo import BAD_FUNCTION, GOOD_FUNCTION, bmad, git, head, write
+
+DEADLINE = 60.0
+
+
+def wait_for(predicate: Callable[[], bool], what: str) -> None:
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]:
+    runtime = Path(tempfile.mkdtemp(prefix="bmad-", dir="/tmp"))  # AF_UNIX path limit
+    monkeypatch.setenv("BMAD_RUNTIME_DIR", str(runtime / "run"))
+    monkeypatch.setenv("BMAD_DAEMON__POLL_INTERVAL", "30")  # only notify wakes it up
+    errors = (tmp_path / "daemon.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bmad", "daemon", "start", "--foreground"],
+        env=dict(os.environ),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=errors,
+    )
+
+    def answers() -> bool:
+        assert process.poll() is None, (tmp_path / "daemon.log").read_text()
+        try:
+            call("status", timeout=2.0)
+        except DaemonUnavailable:
+            return False
+        return True
+
+    try:
+        wait_for(answers, "the daemon to answer")
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        errors.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_pre_commit_asks_the_daemon(
+    daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
+) -> None:
+    repo = new_repo(files={"app.py": GOOD_FUNCTION})
+    write(repo, {"app.py": BAD_FUNCTION})
+    git(repo, "add", "app.py")
+    document = json.loads(bmad(repo, "hook", "pre-commit", "--json").stdout)
+    assert document["engine"] == "daemon"
+    assert [item["function"] for item in document["regressions"]] == ["parse_args"]
+    without = json.loads(
+        bmad(repo, "hook", "pre-commit", "--json", BMAD_HOOKS__USE_DAEMON="false").stdout
+    )
+    assert without["engine"] == "in-process"
+    assert without["regressions"] == document["regressions"]
+
+
+def test_post_commit_notifies_a_registered_repository(
+    daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
+) -> None:
+    repo = new_repo(files={"app.py": GOOD_FUNCTION})
+    bmad(repo, "repo", "add", str(repo))
+    queued = json.loads(bmad(repo, "hook", "post-commit", "--json").stdout)
+    assert queued == {"hook": "post-commit", "queued": True}
+
+    bmad(repo, "hooks", "install")
+    write(repo, {"app.py": GOOD_FUNCTION + "\n\ndef more():\n    return 1\n"})
+    git(repo, "commit", "-q", "-am", "second")
+    commit = head(repo)
+
+    def mined() -> bool:
+        status = call("status", timeout=2.0)
+        rows = status.get("repositories", [])
+        return any(row.get("last_mined_commit") == commit for row in rows)
+
+    wait_for(mined, "the daemon to mine the new commit after the post-commit hook")
