@@ -45,6 +45,7 @@ from bmad.daemon.scheduler import Scheduler
 from bmad.daemon.server import RpcServer, ServerLimits
 from bmad.daemon.store import Store, cache_store_path
 from bmad.errors import BmadError
+from bmad.federation.background import BackgroundParticipation
 
 if TYPE_CHECKING:
     from bmad.scanning.cache import MetricsCache
@@ -131,6 +132,7 @@ class Daemon:
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
         self.server = RpcServer(socket_path, self.methods(), settings.limits)
+        self.federation = BackgroundParticipation(self.stop_event)
 
     # -- main loop -------------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ class Daemon:
 
     def run(self) -> None:
         self.server.bind()
+        self.federation.start()
         logger.info(
             "bmad daemon %s started (pid %d, steps: %s)",
             __version__,
@@ -209,6 +212,7 @@ class Daemon:
         logger.info("stopping")
         self.server.close()
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self.federation.join()
         self._collect_completions()
         with self._lock:
             if self._cache is not None:

@@ -1,0 +1,71 @@
+"""The daemon's background participation: every so often, take part in the open rounds.
+
+Only repositories whose owner enabled sharing take part, and only in a federation this machine
+joined; without either, nothing is sent (not even a request). Heavy modules (httpx, the
+secure-aggregation core, OpenDP) are imported only when there is something to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bmad.errors import BmadError
+
+logger = logging.getLogger(__name__)
+
+STARTUP_DELAY = 5.0  # let the daemon's first mining pass start before looking for rounds
+
+
+class BackgroundParticipation:
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="bmad-federation", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def _loop(self) -> None:
+        delay = STARTUP_DELAY
+        while not self.stop.wait(delay):
+            delay = self.run_once()
+
+    def run_once(self) -> float:
+        """One look for open rounds; returns the seconds to wait before the next one."""
+        from bmad.federation import membership
+        from bmad.federation.participant import open_participant_store
+        from bmad.federation.settings import federation_settings
+        from bmad.privacy import consent
+
+        try:
+            settings = federation_settings()
+            with open_participant_store() as store:
+                repositories = [c.repository for c in consent.all_consents(store) if c.enabled]
+                if membership.current(store) is None or not repositories:
+                    return settings.participate_interval
+                from bmad.federation.participant import participate_in_open_rounds
+                from bmad.privacy.identity import load_or_create_identity
+
+                outcomes = participate_in_open_rounds(
+                    store,
+                    load_or_create_identity(store),
+                    repositories,
+                    federation=settings,
+                    stop=self.stop.is_set,
+                )
+            for outcome in outcomes:
+                logger.info(
+                    "federated round %s (%s): %s",
+                    outcome.round,
+                    outcome.learning_type,
+                    outcome.outcome,
+                )
+            return settings.participate_interval
+        except BmadError as exc:
+            logger.warning("federated participation skipped: %s", exc.message)
+            return 60.0
