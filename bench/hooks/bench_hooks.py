@@ -187,6 +187,7 @@ def main() -> None:
                     [python, "-m", "bmad", "daemon", "status", "--json"],
                     env=env,
                     capture_output=True,
+                    check=False,
                 ).returncode
                 == 0
                 and (runtime / "run" / "daemon.sock").exists()
@@ -216,7 +217,7 @@ def main() -> None:
         time.sleep(3)  # and the detection child it spawns after recording the commit
         engine = json.loads(
             subprocess.run(
-                hook_cmd + ["--json"], cwd=repo, env=env, check=True, capture_output=True, text=True
+                [*hook_cmd, "--json"], cwd=repo, env=env, check=True, capture_output=True, text=True
             ).stdout
         )["engine"]
         assert engine == "daemon", engine
