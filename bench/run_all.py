@@ -1,4 +1,8 @@
-"""`make bench`: every benchmark whose anchors this machine has, one after another."""
+"""`make bench`: every benchmark that needs nothing but this checkout, one after another.
+
+The benchmarks whose corpora are fetched repositories (history mining, architecture,
+fix prediction) are listed with how to run them; see bench/README.md for each.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,32 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ["startup.py", "scan.py", "agreement.py"]
+SELF_CONTAINED = [
+    "startup.py",
+    "scan.py",
+    "agreement.py",
+    "daemon/bench_daemon.py",
+    "hooks/bench_hooks.py",
+    "lsp/bench_lsp.py",
+    "privacy/bench_privacy.py",
+    "secagg/bench_secagg.py",
+]
+NEEDS_A_FETCHED_REPOSITORY = [
+    "history/bench_history.py REPO [REPO ...] [--pydriller]",
+    "architecture/bench_architecture.py [--corpus PATH]",
+    "analysis/fix_prediction.py [--repo NAME=MIRROR@T ...]",
+]
 
 
 def main() -> int:
     failures = 0
-    for script in SCRIPTS:
+    for script in SELF_CONTAINED:
         print(f"\n######## {script}", flush=True)
-        failures += (
-            subprocess.run([sys.executable, str(BENCH / script)], check=False).returncode != 0
-        )
+        completed = subprocess.run([sys.executable, str(BENCH / script)], check=False)
+        failures += completed.returncode != 0
+    print("\nNot run (each needs a fetched repository; see bench/README.md):")
+    for usage in NEEDS_A_FETCHED_REPOSITORY:
+        print(f"  {sys.executable} bench/{usage}")
     return 1 if failures else 0
 
 
