@@ -26,6 +26,7 @@ from bmad.analysis.settings import AnalysisSettings
 from bmad.analysis.suppression import is_excluded, is_suppressed
 
 FunctionKey = tuple[str, int, str]
+ANOMALY_RULE = "anomalous-function"
 CODE_DRIVER_PERCENTILE = 90.0  # a code feature must stand out this far to make a finding
 
 
@@ -83,14 +84,15 @@ class _Sources:
         return [] if data is None else data.decode("utf-8", errors="replace").splitlines()
 
 
-def _anomaly_finding(
+def anomaly_finding(
     record: FunctionRecord, result: AnomalyResult, settings: AnalysisSettings
 ) -> Finding:
+    """The ``anomalous-function`` finding for a function the forest flagged."""
     metrics = record.metrics
     explanation = describe(result.effects)
     return Finding(
-        rule_id="anomalous-function",
-        severity=severity("anomalous-function", settings.rules),
+        rule_id=ANOMALY_RULE,
+        severity=severity(ANOMALY_RULE, settings.rules),
         path=record.path,
         start_line=metrics.start_line,
         end_line=metrics.end_line,
@@ -111,7 +113,7 @@ def _anomaly_finding(
     )
 
 
-def _code_driven(result: AnomalyResult) -> bool:
+def code_driven(result: AnomalyResult) -> bool:
     """Whether the function's own code drives its score (a code feature >= 90th percentile).
 
     Functions that stand out only through their file's history (revisions, churn, coupling,
@@ -221,7 +223,7 @@ class _Ranker:
                 priority=value,
                 anomaly_score=None if result is None else round(result.score, 4),
                 explanation=describe(result.effects)
-                if result is not None and any(f.rule_id == "anomalous-function" for f in kept)
+                if result is not None and any(f.rule_id == ANOMALY_RULE for f in kept)
                 else None,
                 findings=tuple(kept),
             )
@@ -255,14 +257,14 @@ def detect(
     results = model_report.results
 
     per_function = _code_findings(analysis_input, functions, settings, sources, notes)
-    anomaly_disabled = "anomalous-function" in settings.rules.disabled
+    anomaly_disabled = ANOMALY_RULE in settings.rules.disabled
     flagged = 0
     for record, result in zip(functions, results, strict=True):
-        if result is None or not result.flagged or not _code_driven(result):
+        if result is None or not result.flagged or not code_driven(result):
             continue
         flagged += 1
         if not anomaly_disabled:
-            per_function[_key(record)].insert(0, _anomaly_finding(record, result, settings))
+            per_function[_key(record)].insert(0, anomaly_finding(record, result, settings))
 
     history = analysis_input.history
     weights = hotspot_weights(history, file_complexity) if history is not None else {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from bmad.analysis.explain import FeatureEffect
@@ -21,6 +21,23 @@ class AnomalyResult:
     flagged: bool
     model: str  # the family whose model scored it, or "pooled"
     effects: tuple[FeatureEffect, ...]  # filled for flagged functions only
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "flagged": self.flagged,
+            "model": self.model,
+            "effects": [asdict(effect) for effect in self.effects],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnomalyResult:
+        return cls(
+            score=float(data["score"]),
+            flagged=bool(data["flagged"]),
+            model=str(data["model"]),
+            effects=tuple(FeatureEffect(**effect) for effect in data.get("effects") or ()),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bmad.analysis.buffer import FunctionReport
 from bmad.analysis.explain import ordinal
 from bmad.analysis.rules import RULES
-from bmad.lsp.buffer import FunctionReport
 
 METRIC_LABELS: dict[str, str] = {
     "nloc": "lines of code",

@@ -7,17 +7,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bmad.analysis.buffer import BufferReport, analyse_buffer
+from bmad.analysis.context import RepositoryContext, build_context, findings_from_store
 from bmad.analysis.findings import Finding
 from bmad.analysis.settings import AnalysisSettings
 from bmad.errors import BmadError
 from bmad.extractors.languages import LANGUAGE_NAMES, language_for_path
-from bmad.lsp.buffer import BufferReport, analyse_buffer
-from bmad.lsp.context import (
-    RepositoryContext,
-    build_context,
-    findings_from_daemon,
-    findings_from_store,
-)
+from bmad.lsp.remote import findings_from_daemon
 from bmad.lsp.settings import LspSettings
 
 # editor language ids -> bmad language names (others come from the file extension)

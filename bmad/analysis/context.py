@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bmad.analysis.features import CODE_FEATURES, family_of, feature_rows
 from bmad.analysis.findings import Finding
@@ -33,7 +33,7 @@ class RepositoryContext:
     seconds: float
     notes: tuple[str, ...] = ()
     # (model, min score, feature values) -> result: while typing, only the edited function
-    # changes, so only it is scored again. Touched by the analysis thread only.
+    # changes, so only it is scored again. Touched by one analysis thread at a time.
     scores: dict[tuple[str, float, tuple[float, ...]], AnomalyResult] = field(default_factory=dict)
 
     def model_for(self, language: str) -> FamilyModel | None:
@@ -58,8 +58,6 @@ def fit_context(
     Code features only: the history features are the file's, and the stored file-level
     findings (hotspot, coupling, ownership) report them.
     """
-    from bmad.analysis.model import FamilyModel
-
     by_family: dict[str, list[FunctionRecord]] = {}
     for record in records:
         by_family.setdefault(family_of(record.language), []).append(record)
@@ -73,6 +71,8 @@ def fit_context(
             f"fewer than the {settings.min_functions} a model needs"
         )
     else:
+        from bmad.analysis.model import FamilyModel
+
         rows = feature_rows(AnalysisInput(functions=tuple(records)))
         pooled_needed = False
         for family, group in sorted(by_family.items()):
@@ -89,8 +89,8 @@ def fit_context(
 def build_context(root: Path, settings: ModelSettings, max_file_size: int) -> RepositoryContext:
     """Scan the repository (the metrics cache makes repeated scans cheap) and fit its models.
 
-    One worker: the language server runs this on its analysis thread, and forking a pool
-    from a threaded process is not safe.
+    One worker: callers run this on an analysis thread, and forking a pool from a threaded
+    process is not safe.
     """
     from bmad.analysis.adapters import functions_of
     from bmad.scanning import ScanOptions, scan_repository
@@ -102,7 +102,7 @@ def build_context(root: Path, settings: ModelSettings, max_file_size: int) -> Re
 
 
 class ReadOnlyStore(Store):
-    """The data store opened read-only: the editor never writes it (nor migrates it)."""
+    """The data store opened read-only: readers never write it (nor migrate it)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -114,7 +114,8 @@ class ReadOnlyStore(Store):
             raise BmadError(f"cannot open the bmad store at {path}: {exc}") from exc
 
 
-def _file_level(findings: Sequence[Finding]) -> list[Finding]:
+def file_level(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings about a whole file (history, architecture), not about one function."""
     return [finding for finding in findings if finding.function is None]
 
 
@@ -127,19 +128,6 @@ def findings_from_store(root: Path, relative: str, path: Path | None = None) -> 
         return []
     with ReadOnlyStore(store_path) as store:
         try:
-            return _file_level(load_findings(store, root, relative))
+            return file_level(load_findings(store, root, relative))
         except sqlite3.OperationalError:  # no findings table: analysis never ran here
             return []
-
-
-def findings_from_daemon(file_path: Path, socket: Path | None) -> list[Finding] | None:
-    """File-level findings through the daemon; None when no daemon answers or it does not
-    know the file (not in a registered repository)."""
-    from bmad.daemon.client import DaemonClient, DaemonUnavailable, RpcError
-
-    try:
-        with DaemonClient(socket, timeout=2.0) as client:
-            report: dict[str, Any] = client.call("file_report", {"path": str(file_path)})
-    except (DaemonUnavailable, RpcError):
-        return None
-    return _file_level([Finding.from_dict(item) for item in report.get("findings") or ()])
