@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q -e '.[aggregator]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
@@ -21,6 +21,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/bmad scan . --top 15
 	$(BIN)/bmad learn anti-patterns . --top 10
 	$(BIN)/bmad insights patterns .
+	$(BIN)/python -m bmad.demo .
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

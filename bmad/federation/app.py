@@ -46,8 +46,8 @@ UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 class GovernanceOverrides(BaseModel):
     k_min_participants: int | None = Field(default=None, ge=3, le=10_000)
-    epsilon_per_round: float | None = Field(default=None, gt=0, le=100)
-    epsilon_per_period: float | None = Field(default=None, gt=0, le=1000)
+    epsilon_per_round: float | None = Field(default=None, gt=0, le=10_000)
+    epsilon_per_period: float | None = Field(default=None, gt=0, le=100_000)
     consensus_threshold: float | None = Field(default=None, gt=0, le=1)
     robust_combiner: str | None = Field(default=None, pattern="^(median|trimmed_mean)$")
     phase_timeout: float | None = Field(default=None, gt=0, le=3600)
@@ -73,7 +73,7 @@ class IssueToken(BaseModel):
 
 class OpenRound(BaseModel):
     learning_type: str = Field(pattern="^(" + "|".join(LEARNING_TYPES) + ")$")
-    epsilon: float | None = Field(default=None, gt=0, le=100)
+    epsilon: float | None = Field(default=None, gt=0, le=10_000)
     min_participants: int | None = Field(default=None, ge=3, le=10_000)
     phase_timeout: float | None = Field(default=None, gt=0, le=3600)
     enrol_timeout: float | None = Field(default=None, gt=0, le=3600)

@@ -21,7 +21,8 @@ each bin). Everything below is post-processing of that noisy sum, so it costs no
   insight carries the number of organisations behind it.
 
 The noise of one coordinate of the sum has standard deviation ``share_scale * sqrt(n)`` for
-n participants (each added a discrete Gaussian share of scale ``share_scale``).
+n participants (each added a discrete Gaussian share of scale ``share_scale``); on organisation
+counts it is that divided by ``PARTICIPATION_WEIGHT``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bmad.federation.wire import PARTICIPATION_WEIGHT
 from bmad.privacy.bounding import ContributionSchema
 from bmad.privacy.schemas import (
     CODE_METRICS,
@@ -62,6 +64,15 @@ class RoundFacts:
     def sum_std(self) -> float:
         return self.share_scale * math.sqrt(self.participants)
 
+    @property
+    def count_std(self) -> float:
+        return self.sum_std / PARTICIPATION_WEIGHT
+
+
+def _organisations(noisy_count: float, facts: RoundFacts) -> int:
+    """A noisy organisation count, rounded and clipped to what the round can hold."""
+    return min(facts.participants, max(0, round(noisy_count)))
+
 
 def _phi(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
@@ -83,7 +94,8 @@ def _split(
     for block in schema.blocks:
         width = len(block.labels)
         values[block.name] = list(aggregate[offset : offset + width])
-        counts[block.name] = list(aggregate[schema.dim + offset : schema.dim + offset + width])
+        weighted = aggregate[schema.dim + offset : schema.dim + offset + width]
+        counts[block.name] = [value / PARTICIPATION_WEIGHT for value in weighted]
         offset += width
     return values, counts
 
@@ -95,7 +107,7 @@ def _block_insight(
     mass = sum(clipped)
     bins = []
     for label, value, count in zip(labels, clipped, counts, strict=True):
-        organisations = max(0, round(count))
+        organisations = _organisations(count, facts)
         published = organisations >= facts.k
         bins.append(
             {
@@ -133,7 +145,9 @@ def _code_percentiles(
         per_language: dict[str, Any] = {}
         for index, language in enumerate(languages):
             chunk = [max(0.0, v) for v in values[metric][index * width : (index + 1) * width]]
-            organisations = max(0, round(max(counts[metric][index * width : (index + 1) * width])))
+            organisations = _organisations(
+                max(counts[metric][index * width : (index + 1) * width]), facts
+            )
             mass = sum(chunk)
             if organisations < facts.k or mass <= 0:
                 continue
@@ -164,12 +178,12 @@ def _patterns(
     divergent: list[dict[str, Any]] = []
     n = facts.participants
     threshold = facts.consensus_threshold
-    sigma = facts.sum_std
+    sigma = facts.count_std
     low = 1 - threshold
     for block in schema.blocks:
         for label, count in zip(block.labels, counts[block.name], strict=True):
             share = max(0.0, min(1.0, count / n))
-            organisations = max(0, round(count))
+            organisations = _organisations(count, facts)
             if organisations < facts.k:
                 continue
             item = {
@@ -217,7 +231,7 @@ def _success_factors(
     for practice in PRACTICES:
         for outcome in OUTCOMES:
             name = f"{practice}x{outcome}"
-            organisations = max(0, round(sum(max(0.0, c) for c in counts[name])))
+            organisations = _organisations(sum(counts[name]), facts)
             if organisations < facts.k:
                 continue
             factors.append(
@@ -248,6 +262,7 @@ def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str,
         "k": facts.k,
         "privacy": {"epsilon": facts.epsilon, "delta": facts.delta},
         "noise_std": facts.sum_std,
+        "count_noise_std": facts.count_std,
         "consensus_threshold": facts.consensus_threshold,
         "blocks": {
             block.name: _block_insight(block.labels, values[block.name], counts[block.name], facts)

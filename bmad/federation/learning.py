@@ -74,6 +74,12 @@ def follow_round(
         time.sleep(poll_interval)
 
 
+def cache_insights(store: Store, item: Mapping[str, Any]) -> None:
+    """Cache one released insights document with the round it came from."""
+    document = {**item["insights"], "round": item["round"], "released_at": item["released_at"]}
+    cache_global_insights(store, item["learning_type"], document["schema_version"], document)
+
+
 def fetch_insights(
     store: Store, client: AggregatorClient | None, member: Membership, learning_type: str
 ) -> dict[str, Any] | None:
@@ -81,9 +87,7 @@ def fetch_insights(
     if client is not None:
         try:
             for item in client.insights(member.federation, learning_type):
-                cache_global_insights(
-                    store, item["learning_type"], item["insights"]["schema_version"], item
-                )
+                cache_insights(store, item)
         except BmadError:
             pass  # unreachable or refused: the cache answers
     for cached in cached_global_insights(store):

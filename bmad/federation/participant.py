@@ -31,6 +31,7 @@ from bmad.daemon.store import Store, data_store_path
 from bmad.errors import BmadError
 from bmad.federation import membership
 from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.learning import cache_insights
 from bmad.federation.secagg import RoundConfig
 from bmad.federation.sessions import ClientDriver
 from bmad.federation.settings import FederationSettings, federation_settings
@@ -45,7 +46,6 @@ from bmad.privacy.schemas import BoundedContribution, bounded_contribution, sche
 from bmad.privacy.sharing import (
     PreparedRelease,
     PrivacySettings,
-    cache_global_insights,
     confirm_sent,
     prepare_release,
 )
@@ -251,9 +251,7 @@ class RoundParticipation:
             self.conclude("aborted", str(state.get("reason") or "aborted"))
             return
         for item in self.client.insights(self.member.federation, self.learning_type):
-            cache_global_insights(
-                self.store, item["learning_type"], item["insights"]["schema_version"], item
-            )
+            cache_insights(self.store, item)
         self.conclude("released", f"{state['organisations']}")
 
     def conclude(self, outcome: str, detail: str) -> None:

@@ -155,7 +155,7 @@ def test_five_participants_release_the_exact_sum_and_all_get_insights(
         assert runner.outcome is not None and runner.outcome.outcome == "released"
         cached = cached_global_insights(runner.store)
         assert [item["learning_type"] for item in cached] == ["code_patterns"]
-        assert cached[0]["insights"]["insights"]["organisations"] == 5
+        assert cached[0]["insights"]["organisations"] == 5
         kinds = [entry.kind for entry in audit.entries(runner.store)]
         assert "budget_reserved" in kinds and "payload_sent" in kinds
         assert audit.verify(runner.store).ok
