@@ -1,0 +1,201 @@
+"""Secure-aggregation rounds over the real HTTP aggregator: round time, CPU, memory.
+
+For n simulated participants (threads in this process, each with its own Ed25519 identity and
+``ClientDriver``, talking HTTP to an aggregator process on 127.0.0.1), one round on
+10,000-entry vectors mod 2^32, without dropouts and with one participant falling silent after
+each of the first four phases (4 dropouts; each costs one phase deadline of --phase-timeout
+seconds, reported separately). Prints the wall time from the close of enrolment to the
+release, the mean and max CPU seconds per participant (thread CPU time, JSON and HTTP
+included), the aggregator's CPU seconds and its peak resident memory (VmHWM).
+The released sum is checked against the sum of the inputs.
+
+Usage: bench_rounds.py [--sizes 10 50 100] [--phase-timeout 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from _bench_server import BENCH_TYPE  # noqa: E402
+
+from bmad.federation.client import AggregatorClient  # noqa: E402
+from bmad.federation.participant import open_participant_store  # noqa: E402
+from bmad.federation.secagg import RoundConfig  # noqa: E402
+from bmad.federation.sessions import ClientDriver  # noqa: E402
+from bmad.federation.signing import decode_key  # noqa: E402
+from bmad.federation.wire import PHASES  # noqa: E402
+from bmad.privacy.identity import load_or_create_identity  # noqa: E402
+
+LENGTH = 10_000
+POLL = 0.2
+
+
+def proc_status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Simulated:
+    def __init__(self, index: int, url: str, folder: Path) -> None:
+        store = open_participant_store(folder / f"p{index}.sqlite3")
+        self.identity = load_or_create_identity(store, folder / f"p{index}.json")
+        self.client = AggregatorClient(url, self.identity, timeout=600)
+        self.vector = [(index * 7919 + i) % 1000 for i in range(LENGTH)]
+        self.cpu = 0.0
+        self.sent = False
+
+    def take_part(self, round_id: str, silent_after: str | None) -> None:
+        started = time.thread_time()
+        self.client.enrol(round_id)
+        driver: ClientDriver | None = None
+        answered: set[str] = set()
+        while True:
+            state = self.client.round(round_id)
+            if state["state"] in ("released", "aborted"):
+                break
+            you = state.get("you")
+            if state["state"] == "running" and you and you["alive"] and not you["answered"]:
+                if driver is None:
+                    config = RoundConfig(
+                        you["session"],
+                        {int(p): decode_key(k) for p, k in you["roster"].items()},
+                        int(you["threshold"]),
+                        int(you["vector_length"]),
+                        int(you["modulus_bits"]),
+                        int(you["min_survivors"]),
+                    )
+                    driver = ClientDriver(
+                        config, int(you["participant"]), self.identity, self.vector
+                    )
+                phase = state["phase"]
+                self.client.submit(round_id, phase, driver.answer(phase, you.get("inbox")))
+                self.sent = self.sent or phase == "masked_input"
+                answered.add(phase)
+                if phase == silent_after:
+                    break
+            elif you is not None and not you["alive"]:
+                break
+            time.sleep(POLL)  # sleeping costs no thread CPU time
+        self.cpu = time.thread_time() - started
+
+
+def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int | str]:
+    folder = Path(tempfile.mkdtemp(prefix="bmad-bench-fed-"))
+    server = subprocess.Popen(
+        [sys.executable, str(BENCH / "_bench_server.py"), str(folder / "agg.sqlite3")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BMAD_HOME": str(folder / "h")},
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().split()[-1]
+        admin_store = open_participant_store(folder / "admin.sqlite3")
+        admin = AggregatorClient(
+            url, load_or_create_identity(admin_store, folder / "admin.json"), timeout=600
+        )
+        names = [f"org{i}" for i in range(n)]
+        k = n // 2 + 1  # one group (n < 2k): one secure aggregation over all n
+        created = admin.create_federation(
+            "coordinator",
+            names,
+            "low",
+            {"k_min_participants": k, "epsilon_per_round": 1.0, "epsilon_per_period": 100.0},
+        )
+        federation = created["federation"]
+        participants = [Simulated(i, url, folder) for i in range(n)]
+        for participant, name in zip(participants, names, strict=True):
+            participant.client.join(federation, name, created["tokens"][name])
+        opened = admin.open_round(
+            federation, BENCH_TYPE, enrol_timeout=600, phase_timeout=phase_timeout
+        )
+        silent = {index: phase for index, phase in enumerate(PHASES[:4])} if dropouts else {}
+        threads = [
+            threading.Thread(target=p.take_part, args=(opened["id"], silent.get(i)))
+            for i, p in enumerate(participants)
+        ]
+        cpu_before = proc_cpu(server.pid)
+        for thread in threads:
+            thread.start()
+        enrolled_at = None
+        while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
+            if enrolled_at is None and state["state"] == "running":
+                enrolled_at = time.perf_counter()
+            time.sleep(0.05)
+        finished = time.perf_counter()
+        for thread in threads:
+            thread.join()
+        server_cpu = proc_cpu(server.pid) - cpu_before
+        peak = proc_status(server.pid, "VmHWM")
+        ok = "aborted: " + str(state["reason"]) if state["state"] == "aborted" else "released"
+        if state["state"] == "released":
+            import json
+            import sqlite3
+
+            with sqlite3.connect(folder / "agg.sqlite3") as connection:
+                row = connection.execute("SELECT aggregate FROM agg_releases").fetchone()
+            released = json.loads(row[0])
+            expected = [
+                sum(column)
+                for column in zip(*(p.vector for p in participants if p.sent), strict=True)
+            ]
+            # the layout's first half is the bench schema; the sum is checked entry by entry
+            ok += ", sum exact" if released == [float(v) for v in expected] else ", SUM WRONG"
+        cpus = [p.cpu for p in participants]
+        waits = phase_timeout * len(silent)
+        return {
+            "n": n,
+            "dropouts": len(silent),
+            "state": ok,
+            "round_s": finished - (enrolled_at or finished),
+            "deadline_waits_s": waits,
+            "client_cpu_mean_s": sum(cpus) / n,
+            "client_cpu_max_s": max(cpus),
+            "server_cpu_s": server_cpu,
+            "server_peak_rss_mb": peak / 2**20,
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
+    parser.add_argument("--phase-timeout", type=float, default=10.0)
+    args = parser.parse_args()
+    print(
+        f"{'n':>4} {'drops':>5} {'round s':>8} {'of which waits':>14} {'client CPU mean/max s':>22}"
+        f" {'server CPU s':>12} {'server RSS MB':>13}  result"
+    )
+    for n in args.sizes:
+        for dropouts in (False, True):
+            r = run(n, dropouts, args.phase_timeout)
+            print(
+                f"{r['n']:>4} {r['dropouts']:>5} {r['round_s']:>8.1f}"
+                f" {r['deadline_waits_s']:>14.0f}"
+                f" {r['client_cpu_mean_s']:>11.2f} / {r['client_cpu_max_s']:<8.2f}"
+                f" {r['server_cpu_s']:>12.1f} {r['server_peak_rss_mb']:>13.0f}  {r['state']}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
