@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from bmad.extractors.architecture_resolve import (
 from bmad.extractors.manifests import Dependency, ManifestError, manifest_kind, parse_manifest
 
 if TYPE_CHECKING:
+    from bmad.extractors.architecture_cache import ArchitectureCache
     from bmad.scanning import ScanOptions
 
 JSON_VERSION = 1
@@ -210,11 +212,12 @@ def build_architecture(
     in_cycle = {member for members in found_cycles for member in members}
     limit = int(options["max_cycle_search"])
     smallest: dict[str, list[str]] = {}
+    ordered_graph = {module: sorted(targets) for module, targets in graph.items()}
     for members in found_cycles:
         if len(members) <= limit:
             component = set(members)
             for member in members:
-                cycle = smallest_cycle(graph, member, component)
+                cycle = smallest_cycle(ordered_graph, member, component)
                 if cycle is not None:
                     smallest[member] = cycle
     metrics: dict[str, Coupling] = coupling(graph)
@@ -320,16 +323,103 @@ def collect_project_files(root: Path) -> tuple[dict[str, bytes], list[tuple[str,
     return contents, problems
 
 
+def _content_id(location: Path, known_blob_id: str | None, max_size: int) -> str:
+    """What the scan will see of a file: git's vouched blob id, else the blob id of its bytes,
+    else why it cannot be read (which decides the scan's reason for skipping it)."""
+    from bmad import git
+
+    if known_blob_id is not None:
+        return known_blob_id
+    try:
+        size = location.stat().st_size
+        if size > max_size:
+            return f"larger:{size}"
+        return git.blob_id_of(location.read_bytes())
+    except OSError as exc:
+        return f"unreadable:{type(exc).__name__}:{exc.errno}"
+
+
+def _open_cache(options: ScanOptions) -> ArchitectureCache | None:
+    from bmad.daemon.store import cache_store_path
+    from bmad.errors import BmadError
+    from bmad.extractors.architecture_cache import ArchitectureCache
+
+    if not options.use_cache:
+        return None
+    try:
+        return ArchitectureCache.open(options.cache_path or cache_store_path())
+    except BmadError:
+        return None  # the analysis still runs, only uncached
+
+
 def analyse_repository(
     root: Path, settings: Mapping[str, Any] | None = None, scan_options: ScanOptions | None = None
 ) -> Architecture:
     """Scan (sharing the scan's parse cache: unchanged files are not parsed again) and
-    analyse the repository at ``root``."""
-    from bmad.scanning import scan_repository
+    analyse the repository at ``root``.
 
-    scan = scan_repository(root, scan_options)
+    The result is cached under a digest of every input (each file's path, language and blob
+    id, the project files, the settings, the analysis code): an unchanged tree is answered
+    from the cache without reading the scan's per-file metrics or resolving anything.
+    """
+    from bmad import git
+    from bmad.errors import BmadError
+    from bmad.extractors.architecture_cache import input_digest
+    from bmad.scanning import ScanOptions
+    from bmad.scanning.analyse import analyser_version
+    from bmad.scanning.discovery import discover
+
+    options = scan_options or ScanOptions()
+    repository = git.find_work_tree(root)
+    root = git.work_tree_root(repository) if repository is not None else root.resolve()
+    merged = _settings(settings)
+    contents, problems = collect_project_files(root)
+    cache = _open_cache(options)
+    if cache is None:
+        return _analyse(root, merged, options, contents, problems)[0]
+    try:
+        discovery = discover([root], options.languages)
+        digest = input_digest(
+            analyser_version=analyser_version(),
+            settings=merged,
+            max_file_size=options.max_file_size,
+            files=(
+                (
+                    c.path,
+                    c.language,
+                    _content_id(c.location, c.known_blob_id, options.max_file_size),
+                )
+                for c in discovery.candidates
+            ),
+            discovery_skipped=((s.path, s.reason) for s in discovery.skipped),
+            project_files=contents,
+            project_problems=problems,
+        )
+        cached = cache.load(root, digest)
+        if cached is not None:
+            return cached
+        architecture, seen = _analyse(root, merged, options, contents, problems)
+        expected = {c.path for c in discovery.candidates} | {s.path for s in discovery.skipped}
+        if seen == expected:  # the tree did not change under the scan
+            with suppress(BmadError):  # an unwritable cache only costs the next run its speed
+                cache.save(root, digest, architecture)
+        return architecture
+    finally:
+        cache.close()
+
+
+def _analyse(
+    root: Path,
+    settings: Mapping[str, Any],
+    options: ScanOptions,
+    contents: Mapping[str, bytes],
+    problems: list[tuple[str, str]],
+) -> tuple[Architecture, set[str]]:
+    """The analysis itself, and the paths the scan saw (analysed or skipped)."""
+    from bmad.scanning import scan_paths
+
+    scan = scan_paths([root], options)
     files = [SourceFile(f.path, f.language, f.metrics.imports) for f in scan.files]
-    contents, problems = collect_project_files(scan.root)
     architecture = build_architecture(files, contents, settings)
     syntax = [
         (f.path, "syntax errors (imports read where possible)")
@@ -339,4 +429,5 @@ def analyse_repository(
     architecture.skipped = sorted(
         {*architecture.skipped, *problems, *((s.path, s.reason) for s in scan.skipped), *syntax}
     )
-    return architecture
+    seen = {f.path for f in scan.files} | {s.path for s in scan.skipped}
+    return architecture, seen

@@ -118,7 +118,9 @@ def smallest_cycle(
 ) -> list[str] | None:
     """A shortest cycle through ``node`` (breadth-first), as [node, ..., last] where last
     imports node; None when node is in no cycle. ``within`` restricts the search (pass the
-    node's component to make it cheaper)."""
+    node's component to make it cheaper). Successors are tried in the order ``graph`` gives
+    them: give sorted sequences (not sets, whose order varies between runs with the string
+    hash seed) to get the same cycle every run when several are shortest."""
     allowed = within if within is None or isinstance(within, (set, frozenset)) else set(within)
     if node in graph[node]:
         return [node]
