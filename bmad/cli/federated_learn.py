@@ -187,7 +187,7 @@ def patterns(
             "learn patterns is federated: pass --cross-project "
             "(this repository's own patterns: bmad insights patterns)"
         )
-    document = _learn(learning_type, budget_text, min_participants, wait, as_json)
+    document = _learn(learning_type, budget_text, min_participants, wait, quiet=False)
     if as_json:
         echo_json(document)
     elif wait or document["round"] is None:
@@ -216,7 +216,7 @@ def success_factors(
     """Practices associated with good outcomes (lift with intervals) across organisations."""
     if not anonymous:
         raise BmadError("success factors are only learned anonymously: pass --anonymous")
-    document = _learn("success_patterns", budget_text, min_participants, wait, as_json)
+    document = _learn("success_patterns", budget_text, min_participants, wait, quiet=False)
     if as_json:
         echo_json(document)
     elif wait or document["round"] is None:
@@ -232,7 +232,7 @@ def federated_anti_patterns(
     """``learn anti-patterns --federated``: the local ranking next to the federation's smells."""
     from bmad.analysis.store import analyse_repository
 
-    document = _learn("anti_patterns", None, None, True, as_json)
+    document = _learn("anti_patterns", None, None, True, quiet=False)
     _analysis_input, report, root = analyse_repository(repo)
     insights = document.get("insights")
     smells: dict[str, Any] = {}

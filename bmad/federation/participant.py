@@ -72,6 +72,12 @@ def local_statistics(repository: str) -> LocalStatistics:
     return collect_local_statistics(Path(repository)).statistics
 
 
+def _load_noise_sampler() -> None:
+    """Import OpenDP now (1-3 s, much more on a busy machine or a niced daemon), while the
+    enrolment window is open, rather than inside a phase deadline."""
+    import opendp.prelude  # noqa: F401
+
+
 def merged_contribution(
     learning_type: str, statistics: Sequence[LocalStatistics]
 ) -> BoundedContribution | None:
@@ -351,6 +357,7 @@ def _enrol_all(
                 raise
             logger.info("not enrolled in round %s: %s", round_id, exc.message)
             continue
+        _load_noise_sampler()
         active.append(
             RoundParticipation(
                 store, client, settings, member, round_id, learning_type, consenting, contribution
