@@ -1,7 +1,14 @@
 """Cost of the privacy layer: exact samplers, a full release, the ledger.
 
 Anchor for the samplers: numpy's float normal / Laplace rounded to integers (what bmad refuses
-to use: not exact, not a CSPRNG); the ratio shows what exactness costs.
+to use: not exact, not a CSPRNG); the ratio shows what exactness costs. Sampler costs are CPU
+time of one thread (process time), which a loaded machine inflates less than wall time.
+Where a draw's cost goes:
+
+- ``opendp_call_overhead_us``: one measurement call on a 1-element vector (per-call cost);
+- ``opendp_gaussian_list_input_us_per_draw``: one call on a Python list of zeros (OpenDP type-checks
+  each element in Python), the form noise.py used before;
+- ``opendp_*_us_per_draw``: noise.py as it is (one call on an int64 array).
 
     .venv/bin/python bench/privacy/bench_privacy.py [--draws 200000]
 """
@@ -20,6 +27,25 @@ def _timed(function, *args):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     result = function(*args)
     return time.perf_counter() - start, result
+
+
+def _cpu(function, *args):  # type: ignore[no-untyped-def]
+    start = time.process_time()
+    function(*args)
+    return time.process_time() - start
+
+
+def _opendp_gaussian(scale):  # type: ignore[no-untyped-def]
+    import opendp.prelude as dp
+
+    dp.enable_features("contrib")
+    domain = dp.vector_domain(dp.atom_domain(T="i64"))
+    return dp.m.make_gaussian(domain, dp.l2_distance(T="i64"), scale=scale)
+
+
+def _call_overhead_us(scale, calls=2000):  # type: ignore[no-untyped-def]
+    measurement = _opendp_gaussian(scale)
+    return _cpu(lambda: [measurement([0]) for _ in range(calls)]) / calls * 1e6
 
 
 def _rounded(sample, scale, size):  # type: ignore[no-untyped-def]
@@ -47,12 +73,15 @@ def main() -> None:
     import_seconds, _ = _timed(noise.discrete_laplace_noise, 1.0, 1)
     report["opendp_first_call_seconds"] = round(import_seconds, 3)
     generator = np.random.default_rng()
-    for scale in (3.0, 2236.0):
-        gauss, _ = _timed(noise.discrete_gaussian_noise, scale, draws)
-        laplace, _ = _timed(noise.discrete_laplace_noise, scale, draws)
-        numpy_gauss, _ = _timed(_rounded, generator.normal, scale, draws)
-        numpy_laplace, _ = _timed(_rounded, generator.laplace, scale, draws)
+    report["opendp_call_overhead_us"] = round(_call_overhead_us(3.0), 1)
+    for scale in (1.0007216, 1.5000750, 3.0, 2236.0):
+        list_input = _cpu(_opendp_gaussian(scale), [0] * draws)
+        gauss = _cpu(noise.discrete_gaussian_noise, scale, draws)
+        laplace = _cpu(noise.discrete_laplace_noise, scale, draws)
+        numpy_gauss = _cpu(_rounded, generator.normal, scale, draws)
+        numpy_laplace = _cpu(_rounded, generator.laplace, scale, draws)
         report[f"scale_{scale:g}"] = {
+            "opendp_gaussian_list_input_us_per_draw": round(list_input / draws * 1e6, 2),
             "opendp_gaussian_us_per_draw": round(gauss / draws * 1e6, 2),
             "opendp_laplace_us_per_draw": round(laplace / draws * 1e6, 2),
             "numpy_gaussian_us_per_draw": round(numpy_gauss / draws * 1e6, 4),
