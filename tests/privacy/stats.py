@@ -126,4 +126,6 @@ def parallel_draws(
     with ThreadPoolExecutor(max_workers=2) as pool:
         first = pool.submit(sample, scale, half)
         second = pool.submit(sample, scale, size - half)
-        return np.array(first.result() + second.result(), dtype=np.int64)
+        return np.concatenate(
+            [np.array(first.result(), dtype=np.int64), np.array(second.result(), dtype=np.int64)]
+        )
