@@ -68,15 +68,24 @@ class AggregatorClient:
         target = path
         if query:
             target += "?" + str(httpx.QueryParams(query))
-        headers = sign_request(self.identity, self.public_key, method, target, content)
-        if body is not None:
-            headers["content-type"] = "application/json"
-        try:
-            response = self._http.request(method, target, content=content, headers=headers)
-        except httpx.HTTPError as exc:
-            raise BmadError(
-                f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
-            ) from None
+        for attempt in range(2):
+            headers = sign_request(self.identity, self.public_key, method, target, content)
+            if body is not None:
+                headers["content-type"] = "application/json"
+            try:
+                response = self._http.request(method, target, content=content, headers=headers)
+                break
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                # a kept-alive connection the server closed just then: one retry, freshly signed
+                # (a repeated phase message is refused by the server, never counted twice)
+                if attempt:
+                    raise BmadError(
+                        f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
+                    ) from None
+            except httpx.HTTPError as exc:
+                raise BmadError(
+                    f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
+                ) from None
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail", response.text)

@@ -47,6 +47,7 @@ def serve(
         ssl_certfile=None if certfile is None else str(certfile),
         ssl_keyfile=None if keyfile is None else str(keyfile),
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=30,  # participants poll every few seconds on one connection
     )
     server = uvicorn.Server(config)
     scheme = "https" if certfile is not None else "http"
