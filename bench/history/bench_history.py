@@ -4,11 +4,17 @@ Usage: .venv/bin/python bench/history/bench_history.py REPO [REPO ...] [--pydril
 
 For each repository (a local clone or bare mirror, >= 5,000 commits):
 - floor: `git log --numstat --no-renames` piped into a minimal parser (same totals checked);
-- bmad full mine, --no-renames and with renames, each into a fresh store, in a child process
-  whose peak memory (own + worker processes) is reported;
+- bmad full mine, --no-renames (default worker processes, and serial) and with renames, each
+  into a fresh store, in a child process whose peak memory (own + worker processes) is
+  reported;
 - incremental: a branch 10 commits behind is mined, moved to the tip, and mined again;
 - PyDriller (bench/_work/venv-pydriller) computing the same per-file revisions, churn and
   authors, when --pydriller is given.
+
+Every figure comes as wall time and CPU time (user + system of the process and the processes
+it waited for: git for the floor, the worker processes for bmad), because the machine is
+shared: CPU time is what the work costs, wall time what a user waits. Ratios are given for
+both. bmad's time includes reading the mined commits back from the store.
 """
 
 from __future__ import annotations
@@ -32,15 +38,22 @@ from pathlib import Path
 from bmad.daemon.history_store import open_history_store, update_history
 from bmad.extractors.history_git import MiningSettings
 repo, db, renames, rev = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] or None
-started = time.perf_counter()
+settings = MiningSettings(follow_renames=renames, jobs=int(sys.argv[5]))
+def cpu_now():
+    return sum(
+        u.ru_utime + u.ru_stime
+        for u in (resource.getrusage(resource.RUSAGE_SELF),
+                  resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
+started, cpu_started = time.perf_counter(), cpu_now()
 with open_history_store(Path(db)) as store:
-    result = update_history(store, Path(repo), rev, MiningSettings(follow_renames=renames))
+    result = update_history(store, Path(repo), rev, settings)
     commits = store.commits(result.source_id)
 seconds = time.perf_counter() - started
+cpu = cpu_now() - cpu_started
 self_usage = resource.getrusage(resource.RUSAGE_SELF)
 child_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 own, children = self_usage.ru_maxrss, child_usage.ru_maxrss
-cpu = sum(u.ru_utime + u.ru_stime for u in (self_usage, child_usage))
 print(json.dumps({
     "seconds": seconds, "update_seconds": result.seconds, "cpu_seconds": cpu,
     "new": result.new_commits, "commits": len(commits),
@@ -110,9 +123,18 @@ def git_log_floor(repo: Path) -> dict[str, float]:
     }
 
 
-def mine(repo: Path, db: Path, renames: bool, rev: str = "") -> dict[str, float]:
+def mine(repo: Path, db: Path, renames: bool, rev: str = "", jobs: int = 0) -> dict[str, float]:
     out = subprocess.run(
-        [str(PYTHON), "-c", MINE_CHILD, str(repo), str(db), "1" if renames else "0", rev],
+        [
+            str(PYTHON),
+            "-c",
+            MINE_CHILD,
+            str(repo),
+            str(db),
+            "1" if renames else "0",
+            rev,
+            str(jobs),
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -140,13 +162,16 @@ def pydriller(repo: Path, work: Path) -> dict[str, float]:
     # PyDriller (GitPython) needs a repository with a work-tree layout, not a bare mirror
     clone = work / "pydriller"
     subprocess.run(["git", "clone", "-q", "--no-checkout", str(repo), str(clone)], check=True)
+    cpu_started = _cpu()
     out = subprocess.run(
         [str(PYDRILLER_PYTHON), "-c", PYDRILLER_CHILD, str(clone)],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return dict(json.loads(out))
+    found = dict(json.loads(out))
+    found["cpu_seconds"] = _cpu() - cpu_started  # PyDriller and the git processes it waited for
+    return found
 
 
 def main() -> None:
@@ -159,19 +184,28 @@ def main() -> None:
             work = Path(scratch)
             floor = git_log_floor(repo)
             plain = mine(repo, work / "plain.sqlite3", renames=False)
+            serial = mine(repo, work / "serial.sqlite3", renames=False, jobs=1)
             renamed = mine(repo, work / "renames.sqlite3", renames=True)
             update = incremental(repo, work)
             row = {
                 "repo": repo.parent.name if repo.name == "repo" else repo.name,
                 "commits": plain["commits"],
                 "git_log_s": round(floor["seconds"], 2),
-                "bmad_no_renames_s": round(plain["seconds"], 2),
-                "ratio_to_floor": round(plain["seconds"] / floor["seconds"], 2),
                 "git_log_cpu_s": round(floor["cpu_seconds"], 2),
-                "bmad_cpu_s": round(plain["cpu_seconds"], 2),
+                "bmad_no_renames_s": round(plain["seconds"], 2),
+                "bmad_no_renames_cpu_s": round(plain["cpu_seconds"], 2),
+                "ratio_to_floor": round(plain["seconds"] / floor["seconds"], 2),
+                "cpu_ratio_to_floor": round(plain["cpu_seconds"] / floor["cpu_seconds"], 2),
+                "bmad_serial_s": round(serial["seconds"], 2),
+                "bmad_serial_cpu_s": round(serial["cpu_seconds"], 2),
+                "serial_ratio_to_floor": round(serial["seconds"] / floor["seconds"], 2),
+                "serial_cpu_ratio_to_floor": round(serial["cpu_seconds"] / floor["cpu_seconds"], 2),
                 "bmad_renames_s": round(renamed["seconds"], 2),
-                "churn_matches_floor": (plain["added"], plain["deleted"])
-                == (floor["added"], floor["deleted"]),
+                "bmad_renames_cpu_s": round(renamed["cpu_seconds"], 2),
+                "churn_matches_floor": all(
+                    (run["added"], run["deleted"]) == (floor["added"], floor["deleted"])
+                    for run in (plain, serial)
+                ),
                 "peak_mb": round(plain["peak_mb"], 1),
                 "peak_sum_mb": round(plain["peak_sum_mb"], 1),
                 "incremental_new": update["new"],
@@ -181,7 +215,11 @@ def main() -> None:
             if args.pydriller:
                 driller = pydriller(repo, work)
                 row["pydriller_s"] = round(driller["seconds"], 2)
+                row["pydriller_cpu_s"] = round(driller["cpu_seconds"], 2)
                 row["pydriller_over_bmad"] = round(driller["seconds"] / plain["seconds"], 1)
+                row["pydriller_over_bmad_cpu"] = round(
+                    driller["cpu_seconds"] / plain["cpu_seconds"], 1
+                )
             print(json.dumps(row), flush=True)
     sys.exit(0)
 
