@@ -4,8 +4,10 @@ For n simulated participants (threads in this process, each with its own Ed25519
 ``ClientDriver``, talking HTTP to an aggregator process on 127.0.0.1), one round on
 10,000-entry vectors mod 2^32, without dropouts and with one participant falling silent after
 each of the first four phases (4 dropouts; each costs one phase deadline of --phase-timeout
-seconds, reported separately). Prints the wall time from the close of enrolment to the
-release, the mean and max CPU seconds per participant (thread CPU time, JSON and HTTP
+seconds, reported separately). Anchor in the same run: the same round in one process without
+HTTP (``bmad.federation.secagg.simulate_round``, same n, threshold and dropouts). Prints the wall
+time from the close of enrolment to the release (and its ratio to the anchor, deadline waits
+excluded), the mean and max CPU seconds per participant (thread CPU time, JSON and HTTP
 included), the aggregator's CPU seconds and its peak resident memory (VmHWM).
 The released sum is checked against the sum of the inputs.
 
@@ -30,7 +32,7 @@ from _bench_server import BENCH_TYPE  # noqa: E402
 
 from bmad.federation.client import AggregatorClient  # noqa: E402
 from bmad.federation.participant import open_participant_store  # noqa: E402
-from bmad.federation.secagg import RoundConfig  # noqa: E402
+from bmad.federation.secagg import RoundConfig, simulate_round  # noqa: E402
 from bmad.federation.sessions import ClientDriver  # noqa: E402
 from bmad.federation.signing import decode_key  # noqa: E402
 from bmad.federation.wire import PHASES  # noqa: E402
@@ -160,12 +162,21 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
             ok += ", sum exact" if released == [float(v) for v in expected] else ", SUM WRONG"
         cpus = [p.cpu for p in participants]
         waits = phase_timeout * len(silent)
+        drop_after = {
+            round_number: {index + 1}
+            for index, round_number in ((i, PHASES.index(phase)) for i, phase in silent.items())
+        }
+        anchor_started = time.perf_counter()
+        anchor = simulate_round([p.vector for p in participants], k, drop_after)
+        anchor_s = time.perf_counter() - anchor_started
+        assert anchor.result is not None, anchor.abort_reason
         return {
             "n": n,
             "dropouts": len(silent),
             "state": ok,
             "round_s": finished - (enrolled_at or finished),
             "deadline_waits_s": waits,
+            "anchor_s": anchor_s,
             "client_cpu_mean_s": sum(cpus) / n,
             "client_cpu_max_s": max(cpus),
             "server_cpu_s": server_cpu,
@@ -183,7 +194,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'n':>4} {'drops':>5} {'round s':>8} {'of which waits':>14} {'client CPU mean/max s':>22}"
-        f" {'server CPU s':>12} {'server RSS MB':>13}  result"
+        f" {'server CPU s':>12} {'server RSS MB':>13} {'in-process s':>12} {'ratio':>6}  result"
     )
     for n in args.sizes:
         for dropouts in (False, True):
@@ -192,7 +203,9 @@ def main() -> None:
                 f"{r['n']:>4} {r['dropouts']:>5} {r['round_s']:>8.1f}"
                 f" {r['deadline_waits_s']:>14.0f}"
                 f" {r['client_cpu_mean_s']:>11.2f} / {r['client_cpu_max_s']:<8.2f}"
-                f" {r['server_cpu_s']:>12.1f} {r['server_peak_rss_mb']:>13.0f}  {r['state']}",
+                f" {r['server_cpu_s']:>12.1f} {r['server_peak_rss_mb']:>13.0f}"
+                f" {r['anchor_s']:>12.2f}"
+                f" {(r['round_s'] - r['deadline_waits_s']) / r['anchor_s']:>6.1f}  {r['state']}",
                 flush=True,
             )
 

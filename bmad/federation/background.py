@@ -1,4 +1,5 @@
-"""The daemon's background participation: every so often, take part in the open rounds.
+"""The daemon's background participation: every so often, take part in the open rounds and
+refresh the cached global insights.
 
 Only repositories whose owner enabled sharing take part, and only in a federation this machine
 joined; without either, nothing is sent (not even a request). Heavy modules (httpx, the
@@ -9,8 +10,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from bmad.errors import BmadError
+
+if TYPE_CHECKING:
+    from bmad.daemon.store import Store
+    from bmad.federation.settings import FederationSettings
+    from bmad.privacy.identity import Identity
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +58,11 @@ class BackgroundParticipation:
                 from bmad.federation.participant import participate_in_open_rounds
                 from bmad.privacy.identity import load_or_create_identity
 
+                identity = load_or_create_identity(store)
                 outcomes = participate_in_open_rounds(
-                    store,
-                    load_or_create_identity(store),
-                    repositories,
-                    federation=settings,
-                    stop=self.stop.is_set,
+                    store, identity, repositories, federation=settings, stop=self.stop.is_set
                 )
+                refresh_insights(store, identity, settings)
             for outcome in outcomes:
                 logger.info(
                     "federated round %s (%s): %s",
@@ -69,3 +74,18 @@ class BackgroundParticipation:
         except BmadError as exc:
             logger.warning("federated participation skipped: %s", exc.message)
             return 60.0
+
+
+def refresh_insights(store: Store, identity: Identity, settings: FederationSettings) -> int:
+    """Cache the federation's latest insights of every learning type; returns how many."""
+    from bmad.federation import membership
+    from bmad.federation.learning import cache_insights
+
+    member = membership.current(store)
+    if member is None:
+        return 0
+    with settings.client(member.aggregator, identity) as client:
+        items = client.insights(member.federation)
+    for item in items:
+        cache_insights(store, item)
+    return len(items)

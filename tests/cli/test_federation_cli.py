@@ -43,7 +43,9 @@ def bmad(home: Path, *args: str, code: int = 0) -> str:
     return result.stdout if code == 0 else result.stderr
 
 
-def create(tmp_path: Path, url: str, names: list[str]) -> tuple[Path, dict[str, object]]:
+def create(
+    tmp_path: Path, url: str, names: list[str], *extra: str
+) -> tuple[Path, dict[str, object]]:
     admin = tmp_path / "admin"
     created = json.loads(
         bmad(
@@ -59,6 +61,7 @@ def create(tmp_path: Path, url: str, names: list[str]) -> tuple[Path, dict[str, 
             "--phase-timeout",
             "20",
             "--json",
+            *extra,
         )
     )
     return admin, created
@@ -264,3 +267,49 @@ def test_a_round_from_the_command_line_with_a_daemon_taking_part(
     assert status["rounds"] == {"released": 1}
     completed = {row["organisation"]: row["rounds_completed"] for row in status["participants"]}
     assert completed == {"coordinator": 0, "acme": 1, "globex": 1, "initech": 1, "umbrella": 1}
+
+
+def test_federated_anti_patterns_shows_the_local_ranking_and_the_global_smells(
+    tmp_path: Path, aggregator: Aggregator
+) -> None:
+    admin, created = create(
+        tmp_path, aggregator.url, ["acme", "globex", "initech"], "--enrol-timeout", "1"
+    )
+    tokens = created["tokens"]
+    assert isinstance(tokens, dict)
+    acme = tmp_path / "acme"
+    bmad(
+        acme,
+        "federation",
+        "join",
+        "--consortium-id",
+        str(created["federation"]),
+        "--organization",
+        "acme",
+        "--aggregator",
+        aggregator.url,
+        "--token",
+        tokens["acme"],
+    )
+    repo = make_repo(tmp_path / "acme-repo", python_source(3))
+    report = json.loads(
+        bmad(
+            acme,
+            "learn",
+            "anti-patterns",
+            str(repo),
+            "--federated",
+            "--consensus-threshold",
+            "0.6",
+            "--json",
+        )
+    )
+    assert report["consensus_threshold"] == 0.6
+    assert report["global_smells"] == {}  # no anti-pattern round has been released yet
+    assert report["round"] is None  # a member does not open rounds
+    assert "functions" in report
+    human = bmad(acme, "learn", "anti-patterns", str(repo), "--federated")
+    assert "no global anti-pattern insights yet" in human
+    # the admin's command opens a round; with nobody taking part it aborts, exit 1
+    error = bmad(admin, "learn", "success-factors", "--anonymous", "--json", code=1)
+    assert "round aborted" in error
