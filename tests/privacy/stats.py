@@ -93,13 +93,15 @@ class ThresholdEvent:
         return int(np.count_nonzero(hits))
 
 
-def best_threshold_event(selection_in: np.ndarray, selection_out: np.ndarray) -> ThresholdEvent:
-    """Choose E = {y >= t} or {y <= t} maximising the empirical log ratio on the selection half.
+def best_threshold_event(
+    selection_in: np.ndarray, selection_out: np.ndarray, delta: float, alpha: float
+) -> ThresholdEvent:
+    """Choose E = {y >= t} or {y <= t} with the highest epsilon lower bound on the selection half.
 
-    Thresholds with fewer than 1% of the selection samples are ignored so that the ratio is
-    estimated on enough data.
+    Ranking events by the Clopper-Pearson bound rather than by the raw empirical ratio keeps
+    the choice away from thin tails, whose ratio is mostly sampling noise and whose evaluation
+    on the other half would give a loose bound.
     """
-    floor = max(1, len(selection_in) // 100)
     values = np.union1d(selection_in, selection_out)
     sorted_in, sorted_out = np.sort(selection_in), np.sort(selection_out)
     best = (-math.inf, ThresholdEvent(0, True))
@@ -111,10 +113,11 @@ def best_threshold_event(selection_in: np.ndarray, selection_out: np.ndarray) ->
             hits_in = np.searchsorted(sorted_in, values, side="right")
             hits_out = np.searchsorted(sorted_out, values, side="right")
         for value, n_in, n_out in zip(values, hits_in, hits_out, strict=True):
-            if n_in >= floor and n_out > 0:
-                ratio = math.log(n_in / len(sorted_in)) - math.log(n_out / len(sorted_out))
-                if ratio > best[0]:
-                    best = (ratio, ThresholdEvent(int(value), upper))
+            bound = epsilon_lower_bound(
+                int(n_in), len(sorted_in), int(n_out), len(sorted_out), delta, alpha
+            )
+            if bound > best[0]:
+                best = (bound, ThresholdEvent(int(value), upper))
     return best[1]
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from tests.privacy.stats import (
+    ThresholdEvent,
+    best_threshold_event,
     chi_square_pooled,
     clopper_pearson,
     discrete_gaussian_pmf,
@@ -43,3 +46,16 @@ def test_epsilon_lower_bound_is_below_the_true_ratio() -> None:
     # p_in = 0.2, p_out = 0.1 exactly observed on 1e6 trials: the bound sits just under ln 2
     bound = epsilon_lower_bound(200_000, 1_000_000, 100_000, 1_000_000, 0.0, 1e-6)
     assert 0.6 < bound < math.log(2)
+
+
+def test_event_selection_prefers_the_best_supported_event_over_a_thin_tail() -> None:
+    # Exact counts of a discrete Laplace (scale 1) and of it shifted by one: every {y >= t} with
+    # t >= 1 has the true ratio e, so only the amount of data behind an event can rank them.
+    pmf = discrete_laplace_pmf(1.0)
+    exact = np.array([k for k in range(-30, 31) for _ in range(round(100_000 * pmf(k)))])
+    event = best_threshold_event(exact + 1, exact, 0.0, 1e-6)
+    assert event == ThresholdEvent(1, True)
+    bound = epsilon_lower_bound(
+        event.count(exact + 1), len(exact), event.count(exact), len(exact), 0.0, 1e-6
+    )
+    assert 0.9 < bound < 1.0
