@@ -42,8 +42,14 @@ class AggregatorClient:
         self.base_url = base_url.rstrip("/")
         self.identity = identity
         self.public_key = identity.public.signing_public
+        if isinstance(verify, str):  # a CA bundle, e.g. a self-signed aggregator's certificate
+            import ssl
+
+            tls: bool | ssl.SSLContext = ssl.create_default_context(cafile=verify)
+        else:
+            tls = verify
         self._http = httpx.Client(
-            base_url=self.base_url, timeout=timeout, transport=transport, verify=verify
+            base_url=self.base_url, timeout=timeout, transport=transport, verify=tls
         )
 
     def close(self) -> None:

@@ -208,3 +208,30 @@ def test_bad_bodies_get_422_not_500(aggregator: Aggregator, setup: dict[str, obj
     with pytest.raises(AggregatorError) as refused:
         admin.request("GET", "/v1/federations/not-a-uuid")
     assert refused.value.status == 422
+
+
+def test_one_organisation_is_one_participant_per_round(
+    tmp_path: Path, setup: dict[str, object]
+) -> None:
+    admin, member = setup["admin"], setup["member"]
+    assert isinstance(admin, AggregatorClient) and isinstance(member, AggregatorClient)
+    federation = str(setup["federation"])
+    second_machine = AggregatorClient(admin.base_url, identity(tmp_path, "alpha-laptop"))
+    second_machine.join(
+        federation, "alpha", admin.issue_token(federation, "alpha", "member")["token"]
+    )
+    tokens = setup["tokens"]
+    assert isinstance(tokens, dict)  # a second organisation keeps enrolment open
+    AggregatorClient(admin.base_url, identity(tmp_path, "beta")).join(
+        federation, "beta", tokens["beta"]
+    )
+    opened = admin.open_round(federation, "code_patterns")
+    member.enrol(opened["id"])
+    member.enrol(opened["id"])  # the same machine again: still one enrolment
+    with pytest.raises(AggregatorError) as refused:
+        second_machine.enrol(opened["id"])
+    assert refused.value.status == 409
+    assert "another machine of this organisation" in str(refused.value)
+    status = admin.status(federation)
+    alpha = next(row for row in status["participants"] if row["organisation"] == "alpha")
+    assert alpha["machines"] == 2
