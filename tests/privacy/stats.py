@@ -121,6 +121,32 @@ def best_threshold_event(
     return best[1]
 
 
+def audit_epsilon(
+    outputs_in: np.ndarray, outputs_out: np.ndarray, delta: float, alpha: float
+) -> float:
+    """Lower bound on epsilon over both directions of a neighbouring pair of output samples.
+
+    In each direction the distinguishing event is chosen on the first half of each sample and
+    evaluated on the second half, so the bound holds with confidence 1 - 2 alpha per direction.
+    """
+    bounds = []
+    for first, second in ((outputs_in, outputs_out), (outputs_out, outputs_in)):
+        cut_first, cut_second = len(first) // 2, len(second) // 2
+        event = best_threshold_event(first[:cut_first], second[:cut_second], delta, alpha)
+        evaluation_first, evaluation_second = first[cut_first:], second[cut_second:]
+        bounds.append(
+            epsilon_lower_bound(
+                event.count(evaluation_first),
+                len(evaluation_first),
+                event.count(evaluation_second),
+                len(evaluation_second),
+                delta,
+                alpha,
+            )
+        )
+    return max(bounds)
+
+
 def parallel_draws(
     sample: Callable[[float, int], list[int]], scale: float, size: int
 ) -> np.ndarray:

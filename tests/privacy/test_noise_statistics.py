@@ -13,11 +13,10 @@ import pytest
 
 from bmad.privacy import accounting, noise
 from tests.privacy.stats import (
-    best_threshold_event,
+    audit_epsilon,
     chi_square_rejects,
     discrete_gaussian_pmf,
     discrete_laplace_pmf,
-    epsilon_lower_bound,
     parallel_draws,
 )
 
@@ -32,23 +31,33 @@ pytestmark = pytest.mark.slow
 Draws = tuple[noise.NoisePlan, np.ndarray]
 
 
-@pytest.fixture(scope="module")
-def laplace_audit() -> Draws:
-    """AUDIT_SAMPLES draws of a central discrete Laplace release with epsilon = 1."""
-    plan = noise.plan_laplace(epsilon=1.0, l1_sensitivity=1)
-    return plan, parallel_draws(noise.discrete_laplace_noise, plan.scale, AUDIT_SAMPLES)
+def laplace_audit_plan() -> noise.NoisePlan:
+    """A central discrete Laplace release with epsilon = 1."""
+    return noise.plan_laplace(epsilon=1.0, l1_sensitivity=1)
 
 
-@pytest.fixture(scope="module")
-def distributed_audit() -> Draws:
-    """Shares for AUDIT_SAMPLES sums of a distributed discrete Gaussian with two survivors.
+def distributed_audit_plan() -> noise.NoisePlan:
+    """Shares of a distributed discrete Gaussian with two survivors.
 
     Each participant holds a fixed-mass-1 histogram over two bins (L2 sensitivity sqrt 2 under
     replacement). rho = 2/9 sizes each share at scale 1.5: there OpenDP's sampler costs about
     three quarters of what it does at scale 1 (rho = 0.5), and the audit's lower bound is the same
     fraction (~0.32) of the claimed epsilon.
     """
-    plan = noise.plan_distributed_gaussian(rho=2 / 9, min_survivors=2, l2_sensitivity=2**0.5, dim=2)
+    return noise.plan_distributed_gaussian(rho=2 / 9, min_survivors=2, l2_sensitivity=2**0.5, dim=2)
+
+
+@pytest.fixture(scope="module")
+def laplace_audit() -> Draws:
+    """AUDIT_SAMPLES draws of the Laplace release."""
+    plan = laplace_audit_plan()
+    return plan, parallel_draws(noise.discrete_laplace_noise, plan.scale, AUDIT_SAMPLES)
+
+
+@pytest.fixture(scope="module")
+def distributed_audit() -> Draws:
+    """The shares of AUDIT_SAMPLES sums of the distributed Gaussian."""
+    plan = distributed_audit_plan()
     shares = AUDIT_SAMPLES * plan.participants
     return plan, parallel_draws(noise.discrete_gaussian_noise, plan.scale, shares)
 
@@ -81,32 +90,12 @@ def test_sum_of_distributed_shares_carries_the_full_gaussian_noise(
     assert chi_square_rejects(sums, discrete_gaussian_pmf(1.3 * full), ALPHA)
 
 
-def _audit(outputs_in: np.ndarray, outputs_out: np.ndarray, delta: float) -> float:
-    """Lower bound on epsilon (both directions); event chosen on one half, used on the other."""
-    bounds = []
-    for first, second in ((outputs_in, outputs_out), (outputs_out, outputs_in)):
-        cut_first, cut_second = len(first) // 2, len(second) // 2
-        event = best_threshold_event(first[:cut_first], second[:cut_second], delta, ALPHA)
-        evaluation_first, evaluation_second = first[cut_first:], second[cut_second:]
-        bounds.append(
-            epsilon_lower_bound(
-                event.count(evaluation_first),
-                len(evaluation_first),
-                event.count(evaluation_second),
-                len(evaluation_second),
-                delta,
-                ALPHA,
-            )
-        )
-    return max(bounds)
-
-
 def test_laplace_one_bin_plus_one_stays_within_its_epsilon(laplace_audit: Draws) -> None:
     plan, draws = laplace_audit
     assert len(draws) >= 1_000_000
     half = len(draws) // 2
     base, plus_one = draws[:half], draws[half:] + 1
-    lower = _audit(plus_one, base, delta=0.0)
+    lower = audit_epsilon(plus_one, base, delta=0.0, alpha=ALPHA)
     assert plan.epsilon is not None
     assert lower <= plan.epsilon
     assert lower > 0.9 * plan.epsilon  # the audit is sharp enough to notice 10% too little noise
@@ -118,7 +107,7 @@ def test_audit_catches_a_mechanism_with_too_little_noise(laplace_audit: Draws) -
     assert plan.epsilon == 1.0
     sample = draws[:GOF_SAMPLES]
     half = len(sample) // 2
-    assert _audit(sample[half:] + 1, sample[:half], delta=0.0) > claimed
+    assert audit_epsilon(sample[half:] + 1, sample[:half], delta=0.0, alpha=ALPHA) > claimed
 
 
 def test_distributed_gaussian_one_participant_removed_stays_within_its_epsilon(
@@ -132,5 +121,5 @@ def test_distributed_gaussian_one_participant_removed_stays_within_its_epsilon(
     assert len(sums) >= 1_000_000
     half = len(sums) // 2
     with_participant, without = sums[:half] + 1, sums[half:]
-    lower = _audit(with_participant, without, delta)
+    lower = audit_epsilon(with_participant, without, delta, ALPHA)
     assert 0 < lower <= claimed
