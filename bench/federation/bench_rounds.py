@@ -30,6 +30,7 @@ sys.path.insert(0, str(BENCH))
 
 from _bench_server import BENCH_TYPE  # noqa: E402
 
+from bmad.errors import BmadError  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
 from bmad.federation.participant import open_participant_store  # noqa: E402
 from bmad.federation.secagg import RoundConfig, simulate_round  # noqa: E402
@@ -62,8 +63,15 @@ class Simulated:
         self.vector = [(index * 7919 + i) % 1000 for i in range(LENGTH)]
         self.cpu = 0.0
         self.sent = False
+        self.error: str | None = None
 
     def take_part(self, round_id: str, silent_after: str | None) -> None:
+        try:
+            self._take_part(round_id, silent_after)
+        except BmadError as exc:  # e.g. a phase closed before this thread answered
+            self.error = exc.message
+
+    def _take_part(self, round_id: str, silent_after: str | None) -> None:
         started = time.thread_time()
         self.client.enrol(round_id)
         driver: ClientDriver | None = None
@@ -177,6 +185,9 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
             "round_s": finished - (enrolled_at or finished),
             "deadline_waits_s": waits,
             "anchor_s": anchor_s,
+            "anchor_client_cpu_s": sum(anchor.client_cpu.values()) / n,
+            "anchor_server_cpu_s": anchor.server_cpu,
+            "late": sum(1 for p in participants if p.error is not None),
             "client_cpu_mean_s": sum(cpus) / n,
             "client_cpu_max_s": max(cpus),
             "server_cpu_s": server_cpu,
@@ -194,7 +205,8 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'n':>4} {'drops':>5} {'round s':>8} {'of which waits':>14} {'client CPU mean/max s':>22}"
-        f" {'server CPU s':>12} {'server RSS MB':>13} {'in-process s':>12} {'ratio':>6}  result"
+        f" {'server CPU s':>12} {'server RSS MB':>13} {'in-process s':>12} {'ratio':>6}"
+        f" {'in-process client/server CPU s':>30} {'late':>4}  result"
     )
     for n in args.sizes:
         for dropouts in (False, True):
@@ -205,7 +217,9 @@ def main() -> None:
                 f" {r['client_cpu_mean_s']:>11.2f} / {r['client_cpu_max_s']:<8.2f}"
                 f" {r['server_cpu_s']:>12.1f} {r['server_peak_rss_mb']:>13.0f}"
                 f" {r['anchor_s']:>12.2f}"
-                f" {(r['round_s'] - r['deadline_waits_s']) / r['anchor_s']:>6.1f}  {r['state']}",
+                f" {(r['round_s'] - r['deadline_waits_s']) / r['anchor_s']:>6.1f}"
+                f" {r['anchor_client_cpu_s']:>14.3f} / {r['anchor_server_cpu_s']:<13.2f}"
+                f" {r['late']:>4}  {r['state']}",
                 flush=True,
             )
 

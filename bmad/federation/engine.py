@@ -29,11 +29,11 @@ from typing import Any, Protocol
 from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.federation import server_store
-from bmad.federation.server_store import ApiError
 from bmad.federation.governance import Governance, group_sizes, reconstruction_threshold
 from bmad.federation.insights import RoundFacts, compute_insights
 from bmad.federation.robust import combine_groups
 from bmad.federation.secagg.config import RoundConfig
+from bmad.federation.server_store import ApiError
 from bmad.federation.signing import decode_key, encode_key
 from bmad.federation.wire import PHASES, round_l2_sensitivity, round_vector_length
 from bmad.privacy.accounting import rho_budget
@@ -215,7 +215,8 @@ class RoundEngine:
             current = live.enrolled.get(organisation)
             if current is not None and current != public_key:
                 raise ApiError(
-                    "another machine of this organisation already takes part in this round", 409)
+                    "another machine of this organisation already takes part in this round", 409
+                )
             if current is None:
                 live.enrolled[organisation] = public_key
                 with self.store.transaction() as connection:
@@ -316,7 +317,8 @@ class RoundEngine:
             live = self._live(round_id)
             if live.state != "running" or live.phase != phase:
                 raise ApiError(
-                    f"the round is not collecting {phase} messages (now: {live.phase})", 409)
+                    f"the round is not collecting {phase} messages (now: {live.phase})", 409
+                )
             if live.enrolled.get(organisation) != public_key or organisation not in live.assignment:
                 raise ApiError("this machine does not take part in the round", 403)
             group_number, pid = live.assignment[organisation]
