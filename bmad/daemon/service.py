@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bmad import __version__
 from bmad.daemon import gitstate
+from bmad.daemon.buffers import BufferAnalyst, buffer_language, check_text
 from bmad.daemon.miner import (
     ANALYSIS_LOCK,
     MinerSettings,
@@ -43,7 +44,7 @@ from bmad.daemon.registry import (
 from bmad.daemon.rpc import Method, Params, RpcFailure, invalid_params, optional, require
 from bmad.daemon.scheduler import Scheduler
 from bmad.daemon.server import RpcServer, ServerLimits
-from bmad.daemon.store import Store, cache_store_path
+from bmad.daemon.store import Store, cache_store_path, data_store_path
 from bmad.errors import BmadError
 from bmad.federation.background import BackgroundParticipation
 
@@ -132,6 +133,7 @@ class Daemon:
         os.set_blocking(self._wake_read, False)
         os.set_blocking(self._wake_write, False)
         self.server = RpcServer(socket_path, self.methods(), settings.limits)
+        self.buffers = BufferAnalyst(data_store_path(), cache_store_path(), ANALYSIS_LOCK)
         self.federation = BackgroundParticipation(self.stop_event)
 
     # -- main loop -------------------------------------------------------------------------
@@ -220,6 +222,7 @@ class Daemon:
             if self._findings_store is not None:
                 self._findings_store.close()
             self.store.close()
+        self.buffers.close()
         os.close(self._wake_read)
         os.close(self._wake_write)
         logger.info("stopped")
@@ -362,23 +365,19 @@ class Daemon:
         return self._repository_rows()
 
     def api_analyze_buffer(self, params: Params) -> dict[str, Any]:
-        from bmad.extractors.languages import language_for_path
-        from bmad.scanning.analyse import analyse_source
-
+        """Metrics and findings of a buffer; an absolute path inside a registered repository
+        is analysed with that repository's context and stored findings."""
         path = require(params, "path", str)
         text = require(params, "text", str)
-        language = optional(params, "language", str) or language_for_path(path)
-        if language is None:
-            raise invalid_params(f"no supported language for {path!r}")
-        from bmad.extractors.languages import LANGUAGE_NAMES
-
-        if language not in LANGUAGE_NAMES:
-            raise invalid_params(f"unknown language {language!r}")
-        with ANALYSIS_LOCK:
-            metrics = analyse_source(
-                text.encode("utf-8", "surrogatepass"), language, path.lower().endswith(".h")
-            )
-        return {"path": path, "language": metrics.language, "metrics": metrics.to_dict()}
+        language = buffer_language(path, optional(params, "language", str))
+        rules = optional(params, "rules", dict)
+        check_text(text)
+        repository = None
+        target = Path(path).expanduser()
+        if target.is_absolute():
+            with self._lock, contextlib.suppress(RpcFailure):
+                repository = self._repository_containing(target)
+        return self.buffers.analyse(str(target), text, language, repository, rules)
 
     def _metrics_cache(self) -> MetricsCache:
         from bmad.scanning.analyse import analyser_version

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bmad.analysis.buffer import BufferReport, analyse_buffer
 from bmad.analysis.context import RepositoryContext, build_context, findings_from_store
@@ -13,7 +14,7 @@ from bmad.analysis.findings import Finding
 from bmad.analysis.settings import AnalysisSettings
 from bmad.errors import BmadError
 from bmad.extractors.languages import LANGUAGE_NAMES, language_for_path
-from bmad.lsp.remote import findings_from_daemon
+from bmad.lsp.remote import findings_from_daemon, report_from_daemon
 from bmad.lsp.settings import LspSettings
 
 # editor language ids -> bmad language names (others come from the file extension)
@@ -67,9 +68,10 @@ class Analyst:
     settings: LspSettings = field(default_factory=LspSettings)
     folders: tuple[Path, ...] = ()
     _contexts: dict[Path, RepositoryContext | None] = field(default_factory=dict)
-    _analysis: dict[Path | None, tuple[AnalysisSettings, tuple[str, ...]]] = field(
+    _analysis: dict[Path | None, tuple[AnalysisSettings, tuple[str, ...], dict[str, Any]]] = field(
         default_factory=dict
     )
+    _unregistered: set[Path] = field(default_factory=set)  # roots the daemon does not mine
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self, settings: LspSettings) -> None:
@@ -77,6 +79,7 @@ class Analyst:
             self.settings = settings
             self._contexts.clear()
             self._analysis.clear()
+            self._unregistered.clear()
 
     def root_for(self, path: Path) -> Path | None:
         from bmad import git
@@ -88,11 +91,19 @@ class Analyst:
         return max(containing, key=lambda folder: len(folder.parts), default=None)
 
     def analysis_settings(self, root: Path | None) -> tuple[AnalysisSettings, tuple[str, ...]]:
+        chosen, problems, _rules = self._settings_of(root)
+        return chosen, problems
+
+    def _settings_of(
+        self, root: Path | None
+    ) -> tuple[AnalysisSettings, tuple[str, ...], dict[str, Any]]:
+        """The analysis settings, the problems found in them, and the merged [rules] table."""
         from bmad import config
         from bmad.analysis.settings import analysis_settings
 
         if root not in self._analysis:
             problems: tuple[str, ...] = ()
+            rules: dict[str, Any] = {}
             try:
                 loaded = config.load(root)
                 rules = self.settings.rules.apply(loaded.section("rules"))
@@ -100,8 +111,20 @@ class Analyst:
             except BmadError as exc:
                 problems = (f"{exc.message}; using the default rule settings",)
                 chosen = analysis_settings({}, {})
-            self._analysis[root] = (chosen, problems)
+            self._analysis[root] = (chosen, problems, rules)
         return self._analysis[root]
+
+    def from_daemon(self, root: Path, path: Path, language: str, text: str) -> BufferReport | None:
+        """The daemon's analysis when it runs and mines ``root`` (and the settings are valid:
+        otherwise the defaults apply in-process); None to analyse in this process."""
+        _chosen, problems, rules = self._settings_of(root)
+        if not self.settings.use_daemon or problems or root in self._unregistered:
+            return None
+        socket = Path(self.settings.daemon_socket) if self.settings.daemon_socket else None
+        report, registered = report_from_daemon(path, language, text, rules, socket)
+        if not registered:
+            self._unregistered.add(root)
+        return report
 
     def context(
         self, root: Path, settings: AnalysisSettings, logs: list[str]
@@ -150,6 +173,10 @@ class Analyst:
         logs: list[str] = []
         root = self.root_for(path)
         settings, problems = self.analysis_settings(root)
+        if root is not None:
+            remote = self.from_daemon(root, path, language, text)
+            if remote is not None:
+                return Outcome(remote, None, root, tuple(logs), problems)
         context = None
         stored: list[Finding] = []
         relative = path.name
