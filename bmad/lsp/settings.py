@@ -3,9 +3,11 @@
 The client sends camelCase keys (VS Code style)::
 
     {"enabled": true, "codeLens": true, "debounceMs": 300, "maxFileBytes": 1048576,
-     "daemon": {"enabled": true, "socket": ""},
+     "daemon": {"enabled": true, "socket": "", "analyse": false},
      "rules": {"enabled": [], "disabled": [], "severity": {}, "thresholds": {}}}
 
+``daemon.analyse`` has buffers analysed by the daemon (for repositories it mines) instead of
+in this process: far less memory per editor, but slower while the daemon runs at low priority.
 Each invalid value is reported and replaced by its default; the others still apply.
 """
 
@@ -52,6 +54,7 @@ class LspSettings:
     max_file_bytes: int = int(LSP_DEFAULTS["max_file_bytes"])
     use_daemon: bool = bool(LSP_DEFAULTS["use_daemon"])
     daemon_socket: str = str(LSP_DEFAULTS["daemon_socket"])
+    daemon_analysis: bool = False
     rules: RuleOverrides = field(default_factory=RuleOverrides)
 
 
@@ -172,6 +175,7 @@ def parse_settings(
         daemon_socket=daemon.take(
             "socket", lambda v: v if isinstance(v, str) else None, "a path", defaults.daemon_socket
         ),
+        daemon_analysis=daemon.take("analyse", _bool, "true or false", defaults.daemon_analysis),
         rules=rules,
     )
     return settings, reader.problems + daemon.problems + problems

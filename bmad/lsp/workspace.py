@@ -118,7 +118,8 @@ class Analyst:
         """The daemon's analysis when it runs and mines ``root`` (and the settings are valid:
         otherwise the defaults apply in-process); None to analyse in this process."""
         _chosen, problems, rules = self._settings_of(root)
-        if not self.settings.use_daemon or problems or root in self._unregistered:
+        wanted = self.settings.use_daemon and self.settings.daemon_analysis
+        if not wanted or problems or root in self._unregistered:
             return None
         socket = Path(self.settings.daemon_socket) if self.settings.daemon_socket else None
         report, registered = report_from_daemon(path, language, text, rules, socket)

@@ -1,5 +1,6 @@
-"""With a daemon mining the project, the language server takes the buffer's analysis from
-the daemon's ``analyze_buffer`` instead of building a repository context itself."""
+"""With a daemon mining the project and ``daemon.analyse`` on, the language server takes the
+buffer's analysis from the daemon's ``analyze_buffer`` instead of building a repository
+context itself; with it off (the default) it analyses in-process."""
 
 from __future__ import annotations
 
@@ -63,15 +64,21 @@ def mined_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-@pytest.mark.parametrize("name", ["neovim", "visual-studio-code"])
-async def test_the_daemon_analyses_the_buffer(mined_project: Path, name: str) -> None:
-    client: LanguageClient = await start_client(name, mined_project)
+@pytest.mark.parametrize(
+    ("name", "analyse"), [("neovim", True), ("visual-studio-code", True), ("neovim", False)]
+)
+async def test_the_daemon_analyses_the_buffer_when_asked(
+    mined_project: Path, name: str, analyse: bool
+) -> None:
+    options = {"daemon": {"analyse": analyse}}
+    client: LanguageClient = await start_client(name, mined_project, options)
     try:
         uri = open_document(client, mined_project / "new.py", MONSTER)
         found = await diagnostics(client, uri, 1)
         assert {"anomalous-function", "complex-method"} <= codes(found)
         logged = " ".join(message.message for message in client.log_messages)
-        assert "repository context for" not in logged  # no in-process context was built
+        # an in-process context is built (and logged) only without the daemon's analysis
+        assert ("repository context for" in logged) is not analyse
     finally:
         await client.shutdown_session()
         await client.stop()
