@@ -311,3 +311,25 @@ def test_signature_with_empty_email_is_read_raw(tmp_path: Path) -> None:
         1618252420,
     )
     assert last.author == "nomail" and last.subject == "fixup comments"
+
+
+def test_gitattributes_marking_files_binary_is_honoured_like_git_log(tmp_path: Path) -> None:
+    # The miner diffs through a bare view unless .gitattributes sets diff/binary: this
+    # guards that choice. "-diff" files must count without lines, as in git log --numstat.
+    repo = RepoBuilder.create(tmp_path / "repo")
+    repo.write(".gitattributes", "*.dat -diff\n")
+    repo.lines("table.dat", 12)
+    repo.lines("code.py", 3)
+    repo.commit("alice", "add data and code")
+    repo.lines("table.dat", 20, tag="row")
+    repo.lines("code.py", 5)
+    repo.commit("bob", "grow both")
+
+    expected = numstat(repo.path, "--no-renames")
+    commits = mine(repo.path, MiningSettings(follow_renames=False))
+
+    for record in commits:
+        rows = sorted((c.path, c.added, c.deleted) for c in record.changes)
+        assert rows == sorted(expected[record.id]), record.subject
+    data_rows = [row for rows in expected.values() for row in rows if row[0] == "table.dat"]
+    assert data_rows == [("table.dat", 0, 0), ("table.dat", 0, 0)]
