@@ -40,7 +40,7 @@ class ImportRef:
 
     target: str  # as written: "os.path", "./util", "github.com/x/y/z", "crate::a::b", "foo.h"
     line: int
-    kind: str = "import"  # language-specific: import, from, require, include, include_system, use, mod
+    kind: str = "import"  # per language: import, from, require, include, use, mod, ...
     names: tuple[str, ...] = ()  # imported names (Python "from x import a, b"; JS named imports)
     level: int = 0  # Python relative-import dots
     dynamic: bool = False  # computed or conditional: never resolved, counted as unresolved
