@@ -41,6 +41,7 @@ from bmad.privacy.identity import load_or_create_identity  # noqa: E402
 
 LENGTH = 10_000
 POLL = 0.2
+LONG_POLL = 5.0  # as bmad.federation.participant: the aggregator answers on news
 
 
 def proc_status(pid: int, field: str) -> int:
@@ -76,8 +77,10 @@ class Simulated:
         self.client.enrol(round_id)
         driver: ClientDriver | None = None
         answered: set[str] = set()
+        seen: int | None = None
         while True:
-            state = self.client.round(round_id)
+            state = self.client.round(round_id, seen, LONG_POLL)
+            seen = int(state["changes"])
             if state["state"] in ("released", "aborted"):
                 break
             you = state.get("you")

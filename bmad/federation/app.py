@@ -10,10 +10,12 @@ present a one-time enrolment token issued for its organisation.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -40,6 +42,9 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 TICK_SECONDS = 0.1
+MAX_WAIT = 30.0
+ALL_ROLES = ("admin", "member", "observer")
+LONG_POLL_STEP = 0.05
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -329,7 +334,19 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
             return [aggregator.engine.describe(str(row[0])) for row in rows.fetchall()]
 
     @app.get("/v1/rounds/{round_id}")
-    async def round_status(round_id: str = _uuid_path(), who: Caller = signed) -> dict[str, Any]:
+    async def round_status(
+        round_id: str = _uuid_path(),
+        since: int | None = Query(default=None, ge=0, description="`changes` last seen"),
+        wait: float = Query(default=0.0, ge=0, le=MAX_WAIT, description="Long-poll seconds"),
+        who: Caller = signed,
+    ) -> dict[str, Any]:
+        """The round as the caller sees it; with ``since`` and ``wait``, answered once anything
+        changed on the aggregator (or after ``wait`` seconds), so participants need not poll."""
+        with aggregator.lock:  # refuse unknown rounds and strangers before holding the request
+            aggregator.require(aggregator.round_federation(round_id), who, ALL_ROLES)
+        deadline = time.monotonic() + wait
+        while since == aggregator.engine.changes and time.monotonic() < deadline:
+            await asyncio.sleep(LONG_POLL_STEP)
         with aggregator.lock:
             federation = aggregator.round_federation(round_id)
             you = aggregator.require(federation, who, ("admin", "member", "observer"))

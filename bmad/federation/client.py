@@ -156,8 +156,10 @@ class AggregatorClient:
         )
         return result
 
-    def round(self, round_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", f"/v1/rounds/{round_id}")
+    def round(self, round_id: str, since: int | None = None, wait: float = 0.0) -> dict[str, Any]:
+        """The round; with ``since`` (a ``changes`` value), wait up to ``wait`` s for news."""
+        query = {} if since is None else {"since": str(since), "wait": f"{wait:g}"}
+        result: dict[str, Any] = self.request("GET", f"/v1/rounds/{round_id}", query=query)
         return result
 
     def enrol(self, round_id: str) -> dict[str, Any]:

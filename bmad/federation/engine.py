@@ -101,6 +101,7 @@ class RoundEngine:
         self.session_factory = session_factory
         self.lock = threading.RLock()
         self.rounds: dict[str, LiveRound] = {}
+        self.changes = 0  # bumped on every enrolment, phase change and outcome (long polls)
         self._abort_interrupted_rounds()
 
     def _abort_interrupted_rounds(self) -> None:
@@ -219,6 +220,7 @@ class RoundEngine:
                 )
             if current is None:
                 live.enrolled[organisation] = public_key
+                self.changes += 1
                 with self.store.transaction() as connection:
                     connection.execute(
                         "INSERT INTO agg_round_members (round, organisation, public_key) "
@@ -272,6 +274,7 @@ class RoundEngine:
     # -- phases ----------------------------------------------------------------------------
 
     def _enter_phase(self, live: LiveRound, phase: str) -> None:
+        self.changes += 1
         live.phase = phase
         live.deadline = time.monotonic() + float(live.parameters["phase_timeout"])
         for group in live.groups:
@@ -449,6 +452,7 @@ class RoundEngine:
         reason: str | None,
         completed: set[str],
     ) -> None:
+        self.changes += 1
         live.state = state
         connection.execute(
             "UPDATE agg_rounds SET state = ?, reason = ?, closed_at = ? WHERE id = ?",
@@ -493,4 +497,5 @@ class RoundEngine:
             "created_at": row[8],
             "closed_at": row[9],
             "organisations": {str(outcome): int(count) for outcome, count in enrolled},
+            "changes": self.changes,
         }

@@ -20,6 +20,7 @@ from bmad.privacy.ledger import Budget
 from bmad.privacy.sharing import cache_global_insights, cached_global_insights
 
 FINISHED = ("released", "aborted")
+LONG_POLL = 5.0
 COMPARED_METRICS: tuple[str, ...] = ("cognitive", "ccn", "nloc", "max_nesting", "params")
 
 
@@ -58,11 +59,14 @@ def follow_round(
     timeout: float,
     progress: Callable[[dict[str, Any]], None] = lambda _state: None,
 ) -> dict[str, Any]:
-    """Poll until the round is released or aborted; ``progress`` sees every new state."""
+    """Follow the round (long polls) until it is released or aborted; ``progress`` sees every
+    new state."""
     deadline = time.monotonic() + timeout
     last: tuple[Any, ...] = ()
+    changes: int | None = None
     while True:
-        state = client.round(round_id)
+        state = client.round(round_id, changes, min(LONG_POLL, timeout))
+        changes = int(state["changes"])
         seen = (state["state"], state["phase"], tuple(sorted(state["organisations"].items())))
         if seen != last:
             progress(state)

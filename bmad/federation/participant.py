@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 StatisticsSource = Callable[[str], LocalStatistics]
 FINISHED = ("released", "aborted")
+LONG_POLL = 5.0  # seconds the aggregator may hold a look at the round until something changes
 
 
 def open_participant_store(path: Path | None = None) -> Store:
@@ -153,12 +154,14 @@ class RoundParticipation:
         self.answered: set[str] = set()
         self.outcome: RoundOutcome | None = None
         self.noise_participants = 0
+        self.seen: int | None = None  # the aggregator's change counter at the last look
 
     def step(self) -> bool:
         """Poll the round and answer its current phase; True once the round is over for us."""
         if self.outcome is not None:
             return True
-        state = self.client.round(self.round_id)
+        state = self.client.round(self.round_id, self.seen, LONG_POLL)
+        self.seen = int(state["changes"])
         if state["state"] in FINISHED:
             self._finish(state)
             return True

@@ -50,6 +50,8 @@ def test_fuzzing_the_openapi_finds_no_server_error(aggregator: Aggregator) -> No
             "1",
             "--workers",
             "1",
+            "--request-timeout",
+            "60",  # a long poll of a real round may be held up to 30 s
         ],
         env={
             **os.environ,

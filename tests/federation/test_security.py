@@ -235,3 +235,24 @@ def test_one_organisation_is_one_participant_per_round(
     status = admin.status(federation)
     alpha = next(row for row in status["participants"] if row["organisation"] == "alpha")
     assert alpha["machines"] == 2
+
+
+def test_a_long_poll_returns_when_the_round_changes(setup: dict[str, object]) -> None:
+    import threading
+
+    admin, member = setup["admin"], setup["member"]
+    assert isinstance(admin, AggregatorClient) and isinstance(member, AggregatorClient)
+    opened = admin.open_round(str(setup["federation"]), "code_patterns")
+    seen = admin.round(opened["id"])["changes"]
+    answers: list[dict[str, object]] = []
+    watcher = threading.Thread(
+        target=lambda: answers.append(admin.round(opened["id"], seen, 30.0)), daemon=True
+    )
+    watcher.start()
+    member.enrol(opened["id"])  # a change: the held request is answered
+    watcher.join(timeout=60)
+    assert answers and answers[0]["changes"] != seen
+    assert sum(answers[0]["organisations"].values()) == 1  # type: ignore[attr-defined]
+    with pytest.raises(AggregatorError) as refused:  # strangers are refused before any wait
+        admin.round("00000000-0000-0000-0000-000000000000", 0, 30.0)
+    assert refused.value.status == 404
