@@ -172,7 +172,7 @@ def _run(demo: Demo) -> None:
     print(
         f"== federation {federation}: {len(names)} organisations, k="
         f"{created['governance']['k_min_participants']}, epsilon {DEMO_EPSILON:g} per round "
-        "(demo setting; see below)"
+        "(a demo setting that protects nothing; see the noise figures at the end)"
     )
     for name, tree in trees.items():
         demo.bmad(
