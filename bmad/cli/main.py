@@ -13,11 +13,11 @@ from bmad.errors import BmadError
 
 # name -> ("module:attribute", one-line help shown by `bmad --help` without importing it)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "history": ("bmad.cli.history:history", "Workflow measures mined from git history."),
     "architecture": (
         "bmad.cli.architecture:architecture",
         "Import graph: cycles, coupling, hubs, layer violations, dependencies.",
     ),
+    "history": ("bmad.cli.history:history", "Workflow measures mined from git history."),
     "scan": ("bmad.cli.scan:scan", "Per-function and per-file code metrics with tree-sitter."),
     "repo": ("bmad.cli.repo:repo", "Register the repositories the daemon keeps analysed."),
     "daemon": ("bmad.cli.daemon:daemon", "Run the background daemon and query its status."),
