@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,14 @@ from bmad.federation.client import AggregatorClient
 from bmad.privacy.identity import Identity
 from tests.federation.harness import Aggregator
 
-CLI = os.environ.get("BMAD_SCHEMATHESIS") or shutil.which("schemathesis")
+BESIDE_PYTHON = (
+    Path(sys.executable).parent / "schemathesis"
+)  # `make test` does not put .venv/bin on PATH
+CLI = (
+    os.environ.get("BMAD_SCHEMATHESIS")
+    or shutil.which("schemathesis")
+    or (str(BESIDE_PYTHON) if BESIDE_PYTHON.exists() else None)
+)
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
