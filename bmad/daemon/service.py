@@ -145,6 +145,7 @@ class Daemon:
             "analyze_buffer": self.api_analyze_buffer,
             "file_report": self.api_file_report,
             "notify": self.api_notify,
+            "insights": self.api_insights,
         }
 
     def wake(self) -> None:
@@ -363,6 +364,18 @@ class Daemon:
 
     def api_repos(self, params: Params) -> list[dict[str, Any]]:
         return self._repository_rows()
+
+    def api_insights(self, params: Params) -> dict[str, Any]:
+        """The federation's global insights cached on this machine (none before a round)."""
+        from bmad.privacy.db import open_privacy_store
+        from bmad.privacy.sharing import cached_global_insights
+
+        learning_type = optional(params, "learning_type", str)
+        with open_privacy_store(data_store_path()) as store:
+            cached = cached_global_insights(store)
+        if learning_type is not None:
+            cached = [entry for entry in cached if entry["learning_type"] == learning_type]
+        return {"insights": cached}
 
     def api_analyze_buffer(self, params: Params) -> dict[str, Any]:
         """Metrics and findings of a buffer; an absolute path inside a registered repository

@@ -417,3 +417,22 @@ def test_repeated_errors_back_off_and_clear_once_fixed(
         "the fixed repository to be mined",
     )
     assert row["last_error"] is None and row["error_count"] == 0
+
+
+def test_insights_method_serves_the_cached_global_insights(
+    spawn: Callable[..., DaemonProcess],
+) -> None:
+    from bmad.privacy.db import open_privacy_store
+    from bmad.privacy.sharing import cache_global_insights
+
+    spawn()
+    assert call("insights") == {"insights": []}
+    document = {"percentiles": {"python": {"cognitive": [1, 3, 9]}}, "organisations": 6}
+    with open_privacy_store(data_store_path()) as store:
+        cache_global_insights(store, "code_patterns", 1, document)
+
+    answer = call("insights", {"learning_type": "code_patterns"})
+
+    (entry,) = answer["insights"]
+    assert (entry["learning_type"], entry["insights"]) == ("code_patterns", document)
+    assert call("insights", {"learning_type": "workflow_patterns"}) == {"insights": []}
