@@ -8,7 +8,8 @@ A commit touching 3 Python files of ~500 lines (one function made worse in each)
 - floors measured in the same run: `python -c pass`, `python -m bmad --version`, and
   `git diff --cached --raw`.
 
-Run: .venv/bin/python bench/hooks/bench_hooks.py [--runs 15]
+CPU is user + system time of the measured process (and the children it waits for; not the
+daemon's). Run: .venv/bin/python bench/hooks/bench_hooks.py [--runs 15]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -58,10 +60,17 @@ def module(index: int, worse: bool = False) -> str:
     return "".join(parts)
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system of the process and its waited-for children) in ms."""
+    cpu = children_cpu()
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
-    return (time.perf_counter() - start) * 1000
+    return (time.perf_counter() - start) * 1000, (children_cpu() - cpu) * 1000
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -77,14 +86,18 @@ def measure(
     label: str, cmd: list[str], cwd: Path, env: dict[str, str], runs: int, before: object = None
 ) -> dict[str, float]:
     samples = []
+    cpu = []
     for _ in range(runs):
         if callable(before):
             before()
-        samples.append(run(cmd, cwd, env))
+        wall, used = run(cmd, cwd, env)
+        samples.append(wall)
+        cpu.append(used)
     result = summary(samples)
+    result["cpu_p50_ms"] = round(statistics.median(cpu), 1)
     print(
         f"{label:58} p50 {result['p50_ms']:7.1f} ms  p90 {result['p90_ms']:7.1f}  "
-        f"min {result['min_ms']:7.1f}",
+        f"min {result['min_ms']:7.1f}  cpu p50 {result['cpu_p50_ms']:7.1f}",
         flush=True,
     )
     return result

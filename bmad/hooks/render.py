@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import TextIO
+
 from bmad.hooks.precommit import CheckReport
 
 
@@ -36,14 +40,19 @@ def report_lines(report: CheckReport, strict: bool) -> list[str]:
     return lines
 
 
+def _emphasised(line: str, stream: TextIO) -> str:
+    """Bold yellow on a colour terminal (NO_COLOR and TERM=dumb respected), else plain."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb" or not stream.isatty():
+        return line
+    return f"\x1b[1;33m{line}\x1b[0m"
+
+
 def print_report(report: CheckReport, strict: bool) -> None:
+    """Plain text, no rich: the hook runs on every commit and rich's import alone costs
+    more than the whole check with the daemon."""
     lines = report_lines(report, strict)
     if not lines:
         return
-    from rich.console import Console
-    from rich.markup import escape
-
-    console = Console(highlight=False, soft_wrap=True)
-    console.print(f"[bold yellow]{escape(lines[0])}[/]")
-    for line in lines[1:]:
-        console.print(escape(line))
+    stream = sys.stdout
+    stream.write("\n".join([_emphasised(lines[0], stream), *lines[1:]]) + "\n")
+    stream.flush()
