@@ -11,6 +11,7 @@ present a one-time enrolment token issued for its organisation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -44,7 +45,6 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 TICK_SECONDS = 0.1
 MAX_WAIT = 30.0
 ALL_ROLES = ("admin", "member", "observer")
-LONG_POLL_STEP = 0.05
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
@@ -101,6 +101,12 @@ class Aggregator:
         self.engine = RoundEngine(store, session_factory)
         self.lock = self.engine.lock
         self.max_skew = max_skew
+        self.changed = asyncio.Event()  # set (and replaced) on every round change
+
+    def wake(self) -> None:
+        """In the event loop: answer the held long polls."""
+        self.changed.set()
+        self.changed = asyncio.Event()
 
     def governance(self, federation: str) -> Governance:
         row = self.store.connection.execute(
@@ -142,6 +148,12 @@ def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float =
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+
+        def notify() -> None:  # called by the engine in any thread
+            loop.call_soon_threadsafe(aggregator.wake)
+
+        aggregator.engine.on_change = notify
         thread = threading.Thread(target=ticker, name="bmad-rounds", daemon=True)
         thread.start()
         try:
@@ -345,8 +357,13 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
         with aggregator.lock:  # refuse unknown rounds and strangers before holding the request
             aggregator.require(aggregator.round_federation(round_id), who, ALL_ROLES)
         deadline = time.monotonic() + wait
-        while since == aggregator.engine.changes and time.monotonic() < deadline:
-            await asyncio.sleep(LONG_POLL_STEP)
+        while True:
+            event = aggregator.changed  # taken before the check: a later change sets it
+            remaining = deadline - time.monotonic()
+            if since != aggregator.engine.changes or remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
         with aggregator.lock:
             federation = aggregator.round_federation(round_id)
             you = aggregator.require(federation, who, ("admin", "member", "observer"))

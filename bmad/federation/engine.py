@@ -102,7 +102,12 @@ class RoundEngine:
         self.lock = threading.RLock()
         self.rounds: dict[str, LiveRound] = {}
         self.changes = 0  # bumped on every enrolment, phase change and outcome (long polls)
+        self.on_change: Callable[[], None] = lambda: None  # the service wakes its long polls
         self._abort_interrupted_rounds()
+
+    def _changed(self) -> None:
+        self.changes += 1
+        self.on_change()
 
     def _abort_interrupted_rounds(self) -> None:
         with self.store.transaction() as connection:
@@ -220,7 +225,7 @@ class RoundEngine:
                 )
             if current is None:
                 live.enrolled[organisation] = public_key
-                self.changes += 1
+                self._changed()
                 with self.store.transaction() as connection:
                     connection.execute(
                         "INSERT INTO agg_round_members (round, organisation, public_key) "
@@ -274,7 +279,7 @@ class RoundEngine:
     # -- phases ----------------------------------------------------------------------------
 
     def _enter_phase(self, live: LiveRound, phase: str) -> None:
-        self.changes += 1
+        self._changed()
         live.phase = phase
         live.deadline = time.monotonic() + float(live.parameters["phase_timeout"])
         for group in live.groups:
@@ -452,7 +457,7 @@ class RoundEngine:
         reason: str | None,
         completed: set[str],
     ) -> None:
-        self.changes += 1
+        self._changed()
         live.state = state
         connection.execute(
             "UPDATE agg_rounds SET state = ?, reason = ?, closed_at = ? WHERE id = ?",
