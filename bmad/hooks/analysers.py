@@ -25,6 +25,7 @@ class Job:
 
 
 Outcome = FileMetrics | str  # metrics, or why the file could not be analysed
+WorstConditions = dict[int, tuple[int, int]]  # function index -> (boolean operators, line)
 
 
 class DaemonAnalyser:
@@ -32,6 +33,7 @@ class DaemonAnalyser:
 
     def __init__(self, client: DaemonClient) -> None:
         self.client = client
+        self.conditions: dict[str, WorstConditions] = {}  # blob id -> worst conditions, as sent
 
     @classmethod
     def connect(cls, socket_path: Path | None, timeout: float) -> DaemonAnalyser | None:
@@ -70,6 +72,13 @@ class DaemonAnalyser:
                 done[job.blob_id] = f"the daemon could not analyse it: {exc.rpc_message}"
                 continue
             done[job.blob_id] = FileMetrics.from_dict(result["metrics"])
+            sent = result.get("conditions")  # absent from daemons older than this hook
+            if isinstance(sent, list):
+                self.conditions[job.blob_id] = {
+                    index: (int(item[0]), int(item[1]))
+                    for index, item in enumerate(sent)
+                    if item is not None
+                }
         return done, left
 
 
@@ -113,7 +122,7 @@ def analyse_in_process(jobs: Sequence[Job]) -> dict[str, Outcome]:
 
 def conditions_of(
     data: bytes, language: str, functions: Sequence[FunctionMetrics]
-) -> dict[int, tuple[int, int]]:
+) -> WorstConditions:
     """Worst boolean-operator count per function (parses with tree-sitter in this process)."""
     from bmad.analysis.conditions import worst_condition_per_function
 

@@ -20,7 +20,14 @@ from bmad.analysis.suppression import is_excluded
 from bmad.extractors.languages import language_for_path
 from bmad.extractors.metrics import FileMetrics
 from bmad.hooks import gitcli
-from bmad.hooks.analysers import DaemonAnalyser, Job, Outcome, analyse_in_process, conditions_of
+from bmad.hooks.analysers import (
+    DaemonAnalyser,
+    Job,
+    Outcome,
+    WorstConditions,
+    analyse_in_process,
+    conditions_of,
+)
 from bmad.hooks.compare import Regression, Version, compare_file
 from bmad.hooks.settings import HookSettings
 
@@ -115,34 +122,49 @@ def _first_present(blobs: Mapping[str, str], paths: Sequence[str]) -> tuple[str,
     return ()
 
 
-def analyse_blobs(jobs: Sequence[Job], settings: HookSettings) -> tuple[dict[str, Outcome], str]:
-    """Metrics per blob id, and which engine produced them."""
+@dataclass(slots=True)
+class Analysis:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # blob id -> metrics or why not
+    conditions: dict[str, WorstConditions] = field(default_factory=dict)  # from the daemon
+    engine: str = "none"
+
+
+def analyse_blobs(jobs: Sequence[Job], settings: HookSettings) -> Analysis:
+    """Metrics per blob id, the daemon's worst conditions, and which engine produced them."""
+    analysis = Analysis()
     if not jobs:
-        return {}, "none"
+        return analysis
     engines: list[str] = []
-    outcomes: dict[str, Outcome] = {}
     left: Sequence[Job] = jobs
     if settings.use_daemon:
         daemon = DaemonAnalyser.connect(settings.socket_path, settings.daemon_timeout)
         if daemon is not None:
             try:
-                outcomes, left = daemon.analyse(jobs)
+                analysis.outcomes, left = daemon.analyse(jobs)
             finally:
                 daemon.close()
-            if outcomes:
+            analysis.conditions = daemon.conditions
+            if analysis.outcomes:
                 engines.append("daemon")
     if left:
-        outcomes.update(analyse_in_process(left))
+        analysis.outcomes.update(analyse_in_process(left))
         engines.append("in-process")
-    return outcomes, "+".join(engines) or "none"
+    analysis.engine = "+".join(engines) or "none"
+    return analysis
 
 
-def _version(metrics: FileMetrics, data: bytes) -> Version:
+def _version(metrics: FileMetrics, data: bytes, known: WorstConditions | None) -> Version:
+    """``known``: the worst conditions the daemon sent for exactly these functions; without
+    them they are computed here (a tree-sitter parse) when a rule needs them."""
     text = data.decode("utf-8", "replace")
     return Version(
         functions=metrics.functions,
         lines=tuple(text.splitlines()),
-        conditions=partial(conditions_of, data, metrics.language),
+        conditions=(
+            partial(conditions_of, data, metrics.language)
+            if known is None
+            else lambda functions: known
+        ),
     )
 
 
@@ -184,7 +206,8 @@ def check_staged(
     }
     blobs = gitcli.read_blobs(top, wanted, settings.max_file_size)
     jobs = _jobs(files, blobs, settings, report.skipped)
-    outcomes, report.engine = analyse_blobs(list(jobs.values()), settings)
+    analysis = analyse_blobs(list(jobs.values()), settings)
+    outcomes, report.engine = analysis.outcomes, analysis.engine
     for file in files:
         if file.path in report.skipped:
             continue
@@ -194,14 +217,14 @@ def check_staged(
             continue
         report.checked.append(file.path)
         parents = [
-            _version(parent, jobs[blob_id].data)
+            _version(parent, jobs[blob_id].data, analysis.conditions.get(blob_id))
             for blob_id in file.parent_blob_ids
             if isinstance(parent := outcomes.get(blob_id), FileMetrics)
         ]
         report.regressions += compare_file(
             file.path,
             outcome.language,
-            _version(outcome, jobs[file.blob_id].data),
+            _version(outcome, jobs[file.blob_id].data, analysis.conditions.get(file.blob_id)),
             parents,
             settings.rules,
             settings.rename_similarity,

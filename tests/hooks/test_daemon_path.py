@@ -101,3 +101,48 @@ def test_post_commit_notifies_a_registered_repository(
         return any(row.get("last_mined_commit") == commit for row in rows)
 
     wait_for(mined, "the daemon to mine the new commit after the post-commit hook")
+
+
+COMPLEX_CONDITION = """def parse_args(argv, a, b, c, d):
+    if argv:
+        return 2
+    return 0
+
+
+def route(a, b, c, d):
+    while a and b or c and d or a:
+        a -= 1
+    return a
+"""
+
+
+def test_the_daemon_sends_worst_conditions_so_the_hook_parses_nothing(
+    daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
+) -> None:
+    answer = call("analyze_buffer", {"path": "app.py", "text": COMPLEX_CONDITION}, timeout=30.0)
+    assert [f["qualified_name"] for f in answer["metrics"]["functions"]] == ["parse_args", "route"]
+    assert answer["conditions"] == [[0, 2], [4, 8]]
+
+    repo = new_repo(files={"app.py": GOOD_FUNCTION})
+    write(repo, {"app.py": COMPLEX_CONDITION})
+    git(repo, "add", "app.py")
+    script = (
+        "import sys\n"
+        "from bmad.cli.main import cli\n"
+        "try:\n"
+        "    cli.main(['hook', 'pre-commit', '--json'], standalone_mode=False)\n"
+        "finally:\n"
+        "    print('tree_sitter' in sys.modules, file=sys.stderr)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert completed.stderr.strip().splitlines()[-1] == "False"
+    document = json.loads(completed.stdout)
+    assert document["engine"] == "daemon"
+    (new,) = [item for item in document["regressions"] if item["function"] == "route"]
+    assert "complex-conditional" in [finding["rule_id"] for finding in new["new_findings"]]
+    without = json.loads(
+        bmad(repo, "hook", "pre-commit", "--json", BMAD_HOOKS__USE_DAEMON="false").stdout
+    )
+    assert without["regressions"] == document["regressions"]
