@@ -23,10 +23,20 @@ METRIC_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class GlobalStanding:
-    """Where a value stands across the federation (from cached global insights)."""
+    """Where a metric's value stands across the federation (from cached global insights)."""
 
-    percentile: float  # 0..100
-    participants: int
+    value: float
+    language: str
+    above_share: float  # share of the language's functions in lower bins, 0..1
+    organisations: int
+    confidence: float
+
+    def sentence(self, metric: str) -> str:
+        return (
+            f"{metric} {self.value:g} · above {self.above_share:.0%} of {self.language} "
+            f"functions across {self.organisations} organisations "
+            f"(confidence {self.confidence:.2f})"
+        )
 
 
 def standing(percentile: float) -> str:
@@ -42,8 +52,8 @@ def lens_title(report: FunctionReport, global_cognitive: GlobalStanding | None =
         parts.append(f"{standing(report.percentiles['cognitive'])} in repo")
     if global_cognitive is not None:
         parts.append(
-            f"{standing(global_cognitive.percentile)} across "
-            f"{global_cognitive.participants} projects"
+            f"{standing(100 * global_cognitive.above_share)} across "
+            f"{global_cognitive.organisations} orgs"
         )
     if report.findings:
         count = len(report.findings)
@@ -65,21 +75,15 @@ def hover_markdown(
     if report.percentiles:
         header += " in repo |"
         rule += "---:|"
-    if global_standings:
-        header += " federation |"
-        rule += "---:|"
     lines += [header, rule]
     for name, label in METRIC_LABELS.items():
         row = f"| {label} | {getattr(metrics, name)} |"
         if report.percentiles:
             row += f" {ordinal(min(int(report.percentiles[name]), 99))} pct |"
-        if global_standings:
-            found = global_standings.get(name)
-            row += f" {ordinal(min(int(found.percentile), 99))} pct |" if found else " - |"
         lines.append(row)
     if global_standings:
-        participants = max(item.participants for item in global_standings.values())
-        lines += ["", f"Federation: global insights from {participants} projects."]
+        lines += ["", "**Across the federation**"]
+        lines += [f"- {found.sentence(name)}" for name, found in global_standings.items()]
     if report.anomaly is not None:
         state = "flagged as anomalous" if report.anomaly.flagged else "not anomalous"
         lines += ["", f"**Anomaly score** {report.anomaly.score:.2f} ({state})"]

@@ -20,7 +20,7 @@ from bmad.analysis.buffer import BufferReport, FunctionReport
 from bmad.analysis.findings import Finding
 from bmad.analysis.rules import RULES
 from bmad.lsp.comments import TextEdit, suppress_file, suppress_function
-from bmad.lsp.render import hover_markdown, lens_title, rule_explanation
+from bmad.lsp.render import GlobalStanding, hover_markdown, lens_title, rule_explanation
 from bmad.lsp.settings import LspSettings, parse_settings
 from bmad.lsp.workspace import Analyst, Outcome
 
@@ -48,6 +48,12 @@ class DocumentState:
     @property
     def report(self) -> BufferReport | None:
         return self.outcome.report if self.outcome is not None else None
+
+    def global_standings(self, function: FunctionReport) -> dict[str, GlobalStanding]:
+        """Where ``function`` stands across the federation; empty without global insights."""
+        if self.outcome is None:
+            return {}
+        return self.outcome.global_standings.get(function.metrics.start_line, {})
 
 
 def line_range(lines: list[str], line: int, units: Callable[[str], int] = len) -> types.Range:
@@ -375,12 +381,11 @@ async def hover(ls: BmadLanguageServer, params: types.HoverParams) -> types.Hove
     if report is None:
         return None
     function = report.function_at(params.position.line + 1)
-    if function is None:
+    if state is None or function is None:
         return None
+    markdown = hover_markdown(function, state.global_standings(function))
     return types.Hover(
-        contents=types.MarkupContent(
-            kind=types.MarkupKind.Markdown, value=hover_markdown(function)
-        ),
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
         range=types.Range(
             types.Position(function.metrics.start_line - 1, 0),
             types.Position(function.metrics.end_line, 0),
@@ -407,18 +412,22 @@ async def code_lens(ls: BmadLanguageServer, params: types.CodeLensParams) -> lis
     ]
 
 
-def _function_for(ls: BmadLanguageServer, uri: str, line: int) -> FunctionReport | None:
+def _lens_for(ls: BmadLanguageServer, uri: str, line: int) -> tuple[FunctionReport, str] | None:
+    """The function starting at ``line`` and its code lens title."""
     state = ls.documents.get(uri)
     report = state.report if state is not None else None
-    return report.function_at(line) if report is not None else None
+    function = report.function_at(line) if report is not None else None
+    if state is None or function is None:
+        return None
+    return function, lens_title(function, state.global_standings(function).get("cognitive"))
 
 
 @server.feature(types.CODE_LENS_RESOLVE)
 def resolve_code_lens(ls: BmadLanguageServer, lens: types.CodeLens) -> types.CodeLens:
     data = lens.data if isinstance(lens.data, dict) else {}
     uri, line = str(data.get("uri", "")), int(data.get("line", 0))
-    function = _function_for(ls, uri, line)
-    title = lens_title(function) if function is not None else "bmad: analysing…"
+    found = _lens_for(ls, uri, line)
+    title = found[1] if found is not None else "bmad: analysing…"
     lens.command = types.Command(title=title, command=SHOW_FUNCTION, arguments=[uri, line])
     return lens
 
@@ -485,10 +494,11 @@ def explain_rule(ls: BmadLanguageServer, rule_id: str) -> str:
 
 @server.command(SHOW_FUNCTION)
 def show_function(ls: BmadLanguageServer, uri: str, line: int) -> str | None:
-    function = _function_for(ls, uri, int(line))
-    if function is None:
+    found = _lens_for(ls, uri, int(line))
+    if found is None:
         return None
-    text = f"{function.metrics.qualified_name}: {lens_title(function)}"
+    function, title = found
+    text = f"{function.metrics.qualified_name}: {title}"
     if function.explanation:
         text += f"; stands out through {function.explanation}"
     ls.show(text, types.MessageType.Info)

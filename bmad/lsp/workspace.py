@@ -4,7 +4,7 @@ that repository's settings and context, and its stored findings. Runs off the ev
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,9 @@ from bmad.analysis.findings import Finding
 from bmad.analysis.settings import AnalysisSettings
 from bmad.errors import BmadError
 from bmad.extractors.languages import LANGUAGE_NAMES, language_for_path
+from bmad.lsp.federation import GlobalInsights, function_standings
 from bmad.lsp.remote import findings_from_daemon, report_from_daemon
+from bmad.lsp.render import GlobalStanding
 from bmad.lsp.settings import LspSettings
 
 # editor language ids -> bmad language names (others come from the file extension)
@@ -43,6 +45,8 @@ class Outcome:
     root: Path | None = None  # the repository the document belongs to
     logs: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  # settings problems the user should see
+    # function start line -> metric -> standing across the federation (cached insights)
+    global_standings: dict[int, dict[str, GlobalStanding]] = field(default_factory=dict)
 
 
 def document_language(path: Path, language_id: str) -> str | None:
@@ -72,6 +76,7 @@ class Analyst:
         default_factory=dict
     )
     _unregistered: set[Path] = field(default_factory=set)  # roots the daemon does not mine
+    insights: GlobalInsights = field(default_factory=GlobalInsights)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self, settings: LspSettings) -> None:
@@ -80,6 +85,7 @@ class Analyst:
             self._contexts.clear()
             self._analysis.clear()
             self._unregistered.clear()
+            self.insights.invalidate()
 
     def root_for(self, path: Path) -> Path | None:
         from bmad import git
@@ -177,7 +183,7 @@ class Analyst:
         if root is not None:
             remote = self.from_daemon(root, path, language, text)
             if remote is not None:
-                return Outcome(remote, None, root, tuple(logs), problems)
+                return self._with_standings(Outcome(remote, None, root, tuple(logs), problems))
         context = None
         stored: list[Finding] = []
         relative = path.name
@@ -186,4 +192,13 @@ class Analyst:
             context = self.context(root, settings, logs)
             stored = self.stored_findings(root, path, relative, logs)
         report = analyse_buffer(text, relative, language, settings, context, stored)
-        return Outcome(report, None, root, tuple(logs), problems)
+        return self._with_standings(Outcome(report, None, root, tuple(logs), problems))
+
+    def _with_standings(self, outcome: Outcome) -> Outcome:
+        """The outcome with the federation standings of its functions, when insights exist."""
+        insights = self.insights.refresh()
+        logs = (*outcome.logs, *self.insights.take_logs())
+        if insights is None or outcome.report is None:
+            return replace(outcome, logs=logs)
+        standings = function_standings(insights, outcome.report)
+        return replace(outcome, logs=logs, global_standings=standings)
