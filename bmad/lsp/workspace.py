@@ -200,5 +200,9 @@ class Analyst:
         logs = (*outcome.logs, *self.insights.take_logs())
         if insights is None or outcome.report is None:
             return replace(outcome, logs=logs)
-        standings = function_standings(insights, outcome.report)
+        try:
+            standings = function_standings(insights, outcome.report)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # another document format
+            message = f"global insights not understood ({type(exc).__name__}: {exc})"
+            return replace(outcome, logs=(*logs, message))
         return replace(outcome, logs=logs, global_standings=standings)
