@@ -24,7 +24,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/python -m bmad.demo .
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_all.py
