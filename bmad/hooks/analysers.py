@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 
@@ -80,6 +80,18 @@ class DaemonAnalyser:
                     if item is not None
                 }
         return done, left
+
+    def cached_insights(self, learning_type: str) -> list[dict[str, Any]] | None:
+        """The federation insights cached on this machine, as the daemon serves them (it has
+        the privacy store open already); None when it cannot say (gone, or too old)."""
+        from bmad.daemon.client import DaemonUnavailable, RpcError
+
+        try:
+            answer = self.client.call("insights", {"learning_type": learning_type})
+        except (DaemonUnavailable, RpcError):
+            return None
+        entries = answer.get("insights") if isinstance(answer, dict) else None
+        return entries if isinstance(entries, list) else None
 
 
 def analyse_in_process(jobs: Sequence[Job]) -> dict[str, Outcome]:

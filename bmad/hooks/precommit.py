@@ -129,23 +129,18 @@ class Analysis:
     engine: str = "none"
 
 
-def analyse_blobs(jobs: Sequence[Job], settings: HookSettings) -> Analysis:
+def analyse_blobs(jobs: Sequence[Job], daemon: DaemonAnalyser | None) -> Analysis:
     """Metrics per blob id, the daemon's worst conditions, and which engine produced them."""
     analysis = Analysis()
     if not jobs:
         return analysis
     engines: list[str] = []
     left: Sequence[Job] = jobs
-    if settings.use_daemon:
-        daemon = DaemonAnalyser.connect(settings.socket_path, settings.daemon_timeout)
-        if daemon is not None:
-            try:
-                analysis.outcomes, left = daemon.analyse(jobs)
-            finally:
-                daemon.close()
-            analysis.conditions = daemon.conditions
-            if analysis.outcomes:
-                engines.append("daemon")
+    if daemon is not None:
+        analysis.outcomes, left = daemon.analyse(jobs)
+        analysis.conditions = daemon.conditions
+        if analysis.outcomes:
+            engines.append("daemon")
     if left:
         analysis.outcomes.update(analyse_in_process(left))
         engines.append("in-process")
@@ -206,7 +201,28 @@ def check_staged(
     }
     blobs = gitcli.read_blobs(top, wanted, settings.max_file_size)
     jobs = _jobs(files, blobs, settings, report.skipped)
-    analysis = analyse_blobs(list(jobs.values()), settings)
+    daemon = (
+        DaemonAnalyser.connect(settings.socket_path, settings.daemon_timeout)
+        if settings.use_daemon and jobs
+        else None
+    )
+    try:
+        _compare(top, files, jobs, daemon, settings, report)
+    finally:
+        if daemon is not None:
+            daemon.close()
+    return report
+
+
+def _compare(
+    top: Path,
+    files: Sequence[StagedFile],
+    jobs: Mapping[str, Job],
+    daemon: DaemonAnalyser | None,
+    settings: HookSettings,
+    report: CheckReport,
+) -> None:
+    analysis = analyse_blobs(list(jobs.values()), daemon)
     outcomes, report.engine = analysis.outcomes, analysis.engine
     for file in files:
         if file.path in report.skipped:
@@ -230,8 +246,7 @@ def check_staged(
             settings.rename_similarity,
         )
     if report.regressions:
-        add_standings(top, report, settings)
-    return report
+        add_standings(top, report, settings, daemon)
 
 
 def share_below(sorted_values: Sequence[float], value: float) -> float:
@@ -282,9 +297,11 @@ def repository_cognitive(top: Path, settings: HookSettings) -> tuple[list[int] |
     return values, f"{len(values)} functions in {len(found)} files at HEAD"
 
 
-def add_standings(top: Path, report: CheckReport, settings: HookSettings) -> None:
+def add_standings(
+    top: Path, report: CheckReport, settings: HookSettings, daemon: DaemonAnalyser | None = None
+) -> None:
     values, report.baseline = repository_cognitive(top, settings)
-    insights = _global_code_insights()
+    insights = _global_code_insights(daemon)
     report.global_insights = (
         "cached federation insights" if insights else "no cached federation insights"
     )
@@ -305,18 +322,26 @@ def add_standings(top: Path, report: CheckReport, settings: HookSettings) -> Non
                 regression.standing["global"] = found
 
 
-def _global_code_insights() -> dict[str, Any] | None:
-    """The latest code-pattern insights the federation returned, when this machine has any."""
+def _global_code_insights(daemon: DaemonAnalyser | None) -> dict[str, Any] | None:
+    """The latest code-pattern insights the federation returned, when this machine has any:
+    from the daemon when it answers (importing the privacy store costs more than the check)."""
+    entries = daemon.cached_insights("code_patterns") if daemon is not None else None
+    if entries is None:
+        entries = _stored_insights()
+    for entry in entries:
+        if entry["learning_type"] == "code_patterns":
+            document: dict[str, Any] = entry["insights"]
+            return document
+    return None
+
+
+def _stored_insights() -> list[dict[str, Any]]:
     from bmad.daemon.store import data_store_path
 
     if not data_store_path().exists():
-        return None
+        return []
     from bmad.privacy.db import open_privacy_store
     from bmad.privacy.sharing import cached_global_insights
 
     with open_privacy_store() as store:
-        for entry in cached_global_insights(store):
-            if entry["learning_type"] == "code_patterns":
-                document: dict[str, Any] = entry["insights"]
-                return document
-    return None
+        return cached_global_insights(store)

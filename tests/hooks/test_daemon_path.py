@@ -146,3 +146,42 @@ def test_the_daemon_sends_worst_conditions_so_the_hook_parses_nothing(
         bmad(repo, "hook", "pre-commit", "--json", BMAD_HOOKS__USE_DAEMON="false").stdout
     )
     assert without["regressions"] == document["regressions"]
+
+
+def test_global_standings_come_from_the_daemon_as_from_the_store(
+    daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
+) -> None:
+    from bmad.daemon.store import data_store_path
+    from bmad.privacy.db import open_privacy_store
+    from bmad.privacy.sharing import cache_global_insights
+
+    share_below = [round(0.1 * index, 1) for index in range(11)]
+    entry = {"share_below": share_below, "organisations": 7, "confidence": 0.9}
+    document = {"percentiles": {"cognitive": {"python": entry}}}
+    with open_privacy_store(data_store_path()) as store:
+        cache_global_insights(store, "code_patterns", 1, document)
+    repo = new_repo(files={"app.py": GOOD_FUNCTION})
+    write(repo, {"app.py": BAD_FUNCTION})
+    git(repo, "add", "app.py")
+    script = (
+        "import sys\n"
+        "from bmad.cli.main import cli\n"
+        "try:\n"
+        "    cli.main(['hook', 'pre-commit', '--json'], standalone_mode=False)\n"
+        "finally:\n"
+        "    print('bmad.privacy.sharing' in sys.modules, file=sys.stderr)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert completed.stderr.strip().splitlines()[-1] == "False"
+    document_daemon = json.loads(completed.stdout)
+    assert document_daemon["global_insights"] == "cached federation insights"
+    (regression,) = document_daemon["regressions"]
+    assert regression["standing"]["global"]["organisations"] == 7
+    assert "across 7 organisations" in regression["standing"]["global"]["text"]
+    without = json.loads(
+        bmad(repo, "hook", "pre-commit", "--json", BMAD_HOOKS__USE_DAEMON="false").stdout
+    )
+    assert without["engine"] == "in-process"
+    assert without["regressions"] == document_daemon["regressions"]
