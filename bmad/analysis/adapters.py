@@ -117,25 +117,11 @@ def _mine_history(
     root: Path, settings: Mapping[str, Any], cognitive: Mapping[str, int]
 ) -> HistoryReport | None:
     from bmad.daemon.history_store import open_history_store, update_history
-    from bmad.extractors.history_coupling import CouplingThresholds
     from bmad.extractors.history_git import MiningSettings
-    from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
+    from bmad.extractors.history_report import analyse_history, options_from_settings
 
-    options = HistoryOptions(
-        patterns=subject_patterns(settings["fix_patterns"], settings["revert_patterns"]),
-        coupling=CouplingThresholds(
-            min_revs=int(settings["min_revs"]),
-            min_shared_revs=int(settings["min_shared_revs"]),
-            min_coupling=int(settings["min_coupling"]),
-            max_coupling=int(settings["max_coupling"]),
-            max_changeset=int(settings["max_changeset"]),
-        ),
-        island_share=float(settings["island_share"]),
-        inactive_months=float(settings["inactive_months"]),
-    )
-    mining = MiningSettings(
-        max_files_per_commit=int(settings["max_files_per_commit"]), jobs=int(settings["jobs"])
-    )
+    options = options_from_settings(settings)
+    mining = MiningSettings.from_settings(settings)
     with open_history_store() as store:
         result = update_history(store, root, None, mining)
         if result.source_id is None:

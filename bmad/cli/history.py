@@ -65,14 +65,8 @@ def history(
     """Churn, coupling, ownership, knowledge and hotspots from REPO's git history."""
     from bmad import config
     from bmad.daemon.history_store import open_history_store, update_history
-    from bmad.extractors.history_coupling import CouplingThresholds
     from bmad.extractors.history_git import MiningSettings
-    from bmad.extractors.history_report import (
-        HistoryOptions,
-        analyse_history,
-        report_json,
-        subject_patterns,
-    )
+    from bmad.extractors.history_report import analyse_history, options_from_settings, report_json
 
     settings = config.load(repo if repo.is_dir() else None).section("history")
     chosen = {
@@ -83,27 +77,13 @@ def history(
         "top": top,
     }
     settings.update({key: value for key, value in chosen.items() if value is not None})
-    options = HistoryOptions(
-        patterns=subject_patterns(settings["fix_patterns"], settings["revert_patterns"]),
-        coupling=CouplingThresholds(
-            min_revs=int(settings["min_revs"]),
-            min_shared_revs=int(settings["min_shared_revs"]),
-            min_coupling=int(settings["min_coupling"]),
-            max_coupling=int(settings["max_coupling"]),
-            max_changeset=int(settings["max_changeset"]),
-        ),
+    options = options_from_settings(
+        settings,
         follow_renames=not no_renames,
         since=parse_date(since, end_of_day=False) if since else None,
         until=parse_date(until, end_of_day=True) if until else None,
-        island_share=float(settings["island_share"]),
-        inactive_months=float(settings["inactive_months"]),
-        top=int(settings["top"]),
     )
-    mining = MiningSettings(
-        follow_renames=not no_renames,
-        max_files_per_commit=int(settings["max_files_per_commit"]),
-        jobs=int(settings["jobs"]),
-    )
+    mining = MiningSettings.from_settings(settings, follow_renames=not no_renames)
     with open_history_store() as store:
         result = update_history(store, repo, rev, mining)
         commits = store.commits(result.source_id) if result.source_id is not None else []

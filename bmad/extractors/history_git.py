@@ -14,10 +14,10 @@ import contextlib
 import multiprocessing
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bmad.errors import BmadError
 from bmad.extractors.history import CommitRecord, FileChange
@@ -57,6 +57,17 @@ class MiningSettings:
     max_files_per_commit: int = 5_000  # beyond this, files count as revisions without lines
     jobs: int = 0  # worker processes; 0: one per CPU
     parallel_from: int = 400  # fewer commits are read in this process (a pool costs ~0.2 s)
+
+    @classmethod
+    def from_settings(
+        cls, history: Mapping[str, Any], follow_renames: bool = True
+    ) -> MiningSettings:
+        """From a ``[history]`` settings section."""
+        return cls(
+            follow_renames=follow_renames,
+            max_files_per_commit=int(history["max_files_per_commit"]),
+            jobs=int(history["jobs"]),
+        )
 
 
 def open_repository(path: Path) -> pygit2.Repository:

@@ -54,6 +54,25 @@ class HistoryOptions:
     top: int = 10
 
 
+def options_from_settings(history: Mapping[str, Any], **overrides: Any) -> HistoryOptions:
+    """HistoryOptions from a ``[history]`` settings section; ``overrides`` set the rest
+    (window, rename following)."""
+    return HistoryOptions(
+        patterns=subject_patterns(history["fix_patterns"], history["revert_patterns"]),
+        coupling=CouplingThresholds(
+            min_revs=int(history["min_revs"]),
+            min_shared_revs=int(history["min_shared_revs"]),
+            min_coupling=int(history["min_coupling"]),
+            max_coupling=int(history["max_coupling"]),
+            max_changeset=int(history["max_changeset"]),
+        ),
+        island_share=float(history["island_share"]),
+        inactive_months=float(history["inactive_months"]),
+        top=int(history["top"]),
+        **overrides,
+    )
+
+
 def subject_patterns(fix: Sequence[str], revert: Sequence[str]) -> SubjectPatterns:
     """Validated patterns: a broken regular expression is a configuration error."""
     for pattern in (*fix, *revert):

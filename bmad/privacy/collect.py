@@ -100,9 +100,7 @@ def _history_report(root: Path) -> HistoryReport | None:
     options = HistoryOptions(
         patterns=subject_patterns(settings["fix_patterns"], settings["revert_patterns"])
     )
-    mining = MiningSettings(
-        max_files_per_commit=int(settings["max_files_per_commit"]), jobs=int(settings["jobs"])
-    )
+    mining = MiningSettings.from_settings(settings)
     with open_history_store() as store:
         result = update_history(store, root, None, mining)
         if result.source_id is None:
