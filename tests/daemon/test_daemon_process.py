@@ -206,7 +206,7 @@ def test_bad_input_gets_errors_and_the_daemon_carries_on(
 ) -> None:
     spawn()
     assert raw_exchange(b"{oops\n")[0]["error"]["code"] == -32700
-    unknown = raw_exchange(b'{"jsonrpc":"2.0","id":1,"method":"insights"}\n')[0]
+    unknown = raw_exchange(b'{"jsonrpc":"2.0","id":1,"method":"no_such_method"}\n')[0]
     assert unknown["error"]["code"] == -32601 and unknown["id"] == 1
     for params in ('{"path":"a.py"}', '{"path":"a.py","text":5}', '{"path":"a.txt","text":""}'):
         request = f'{{"jsonrpc":"2.0","id":2,"method":"analyze_buffer","params":{params}}}\n'
