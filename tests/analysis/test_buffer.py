@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sample_buffers import MONSTER, TAMED
 
 from bmad.analysis.buffer import BufferReport, analyse_buffer
 from bmad.analysis.context import RepositoryContext, fit_context
@@ -14,34 +15,6 @@ from bmad.analysis.detect import ANOMALY_RULE, code_driven
 from bmad.analysis.findings import Finding
 from bmad.analysis.settings import AnalysisSettings, analysis_settings
 from tests.analysis.factories import ordinary_population
-
-MONSTER = """def ordinary(a):
-    return a + 1
-
-
-def monster(a, b, c, d, e, f, g, h):
-    total = 0
-    for i in range(a):
-        if i % 2 and b or c and d:
-            for j in range(b):
-                if j > c:
-                    while d:
-                        if e and f or g and h:
-                            total += 1
-                        else:
-                            d -= 1
-                elif j < e:
-                    total -= 1
-    return total
-"""
-
-TAMED = """def ordinary(a):
-    return a + 1
-
-
-def monster(a):
-    return a * 2
-"""
 
 
 @pytest.fixture(scope="module")

@@ -9,37 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_buffers import MONSTER
+from sample_buffers import TAMED as CLEAN
 
 from bmad.daemon.client import RpcError, call
 from tests.daemon.test_daemon_process import DaemonProcess, cli_ok, repository_row, wait_for
-
-MONSTER = """def ordinary(a):
-    return a + 1
-
-
-def monster(a, b, c, d, e, f, g, h):
-    total = 0
-    for i in range(a):
-        if i % 2 and b or c and d:
-            for j in range(b):
-                if j > c:
-                    while d:
-                        if e and f or g and h:
-                            total += 1
-                        else:
-                            d -= 1
-                elif j < e:
-                    total -= 1
-    return total
-"""
-
-CLEAN = """def ordinary(a):
-    return a + 1
-
-
-def monster(a):
-    return a * 2
-"""
 
 
 def small_functions(module: int, count: int) -> str:
