@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gitrepo import git
 from pytest_lsp import LanguageClient
 
 from tests.daemon.test_daemon_process import DaemonProcess, cli_ok, repository_row, wait_for
@@ -19,26 +19,6 @@ from tests.lsp.test_server import codes, diagnostics, open_document, start_clien
 from tests.lsp.workspace_files import MONSTER, build_project
 
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **GIT_ENV},
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture
@@ -53,7 +33,7 @@ def mined_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     daemon = DaemonProcess(dict(os.environ), tmp_path / "daemon-stderr.log").start()
     try:
         cli_ok("repo", "add", str(project))
-        head = git(project, "rev-parse", "HEAD")
+        head = git(project, "rev-parse", "HEAD").strip()
         wait_for(
             lambda: (row := repository_row("project")) and row["last_mined_commit"] == head,
             "the project to be mined",
