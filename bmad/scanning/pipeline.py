@@ -4,11 +4,12 @@ worker processes, and return results in path order whatever the completion order
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ from bmad.extractors.metrics import FileMetrics
 from bmad.scanning.analyse import Job, Outcome, analyse_batch, analyser_version
 from bmad.scanning.cache import MetricsCache
 from bmad.scanning.discovery import Candidate, Skipped, discover
+from bmad.scanning.freshness import FileStat, StatEntry, read_is_stable, vouches
+from bmad.scanning.stat_cache import StatCache
 
 if TYPE_CHECKING:
     import pygit2
@@ -27,6 +30,8 @@ BATCH_FILES = 128  # files read ahead of the workers (each at most max_file_size
 CHUNK_FILES = 16  # files per task sent to a worker
 BINARY_PROBE = 8000  # like git: a NUL in the first 8000 bytes means binary
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Non-blocking, so that opening a FIFO that happens to be named like source cannot hang.
+READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 
 ProgressCallback = Callable[[int, int], None]  # (files done, files in total)
 
@@ -38,6 +43,7 @@ class ScanOptions:
     languages: frozenset[str] | None = None
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     cache_path: Path | None = None  # None: the user's cache store
+    clock_ns: Callable[[], int] = time.time_ns  # wall clock stamped on stat-cache records
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +61,18 @@ class ScanResult:
     seconds: float = 0.0
     analysed: int = 0  # files parsed in this run
     cache_hits: int = 0
+    files_read: int = 0  # files whose bytes this run read (from disk or git's objects)
     warnings: list[str] = field(default_factory=list)
 
 
-Reader = Callable[[], bytes | str]  # the file's bytes, or the reason they cannot be had
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    data: bytes
+    stat: FileStat | None = None  # of the file on disk, when it held still while being read
+    read_started_ns: int = 0
+
+
+Reader = Callable[[], Fetched | str]  # the file's bytes, or the reason they cannot be had
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,7 @@ class Source:
     is_header: bool
     known_blob_id: str | None
     read: Reader
+    location: Path | None = None  # on disk (not a git object): its stat may vouch for its id
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,8 @@ class _Loaded:
     source: Source
     data: bytes  # UTF-8, ready to parse
     blob_id: str  # of the bytes as stored, before any transcoding
+    stat: FileStat | None  # of the file while it was read (files on disk only)
+    read_started_ns: int
 
 
 def effective_jobs(requested: int) -> int:
@@ -101,27 +118,51 @@ def check_bytes(raw: bytes, max_size: int) -> bytes | str:
     return raw
 
 
-def _file_reader(location: Path, max_size: int) -> Reader:
-    def read() -> bytes | str:
-        try:
-            size = location.stat().st_size
-            if size > max_size:
-                return f"larger than the size limit ({size} > {max_size} bytes)"
-            return location.read_bytes()
-        except FileNotFoundError:
-            return "missing from the work tree"
-        except IsADirectoryError:
-            return "is a directory"
-        except OSError as exc:
-            return f"unreadable: {exc.strerror or exc}"
+def read_file(location: Path, max_size: int, clock_ns: Callable[[], int]) -> Fetched | str:
+    """The file's bytes with its stat if it did not change while read, or why it cannot be read.
 
-    return read
+    The clock is read before the first stat, so that a write racing the read is never older
+    than the record by the racy margin (see ``bmad.scanning.freshness``).
+    """
+    started = clock_ns()
+    try:
+        with open(os.open(location, READ_FLAGS), "rb") as handle:
+            before = os.fstat(handle.fileno())
+            if stat.S_ISDIR(before.st_mode):
+                return "is a directory"
+            if not stat.S_ISREG(before.st_mode):
+                return "not a regular file"
+            if before.st_size > max_size:
+                return f"larger than the size limit ({before.st_size} > {max_size} bytes)"
+            data = handle.read()
+            after = os.fstat(handle.fileno())
+    except FileNotFoundError:
+        return "missing from the work tree"
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    seen, now = FileStat.of(before), FileStat.of(after)
+    return Fetched(data, seen if read_is_stable(seen, now) else None, started)
 
 
-def _candidate_source(candidate: Candidate, max_size: int) -> Source:
-    is_header = candidate.location.suffix.lower() == ".h"
-    reader = _file_reader(candidate.location, max_size)
-    return Source(candidate.path, candidate.language, is_header, candidate.known_blob_id, reader)
+def current_stat(location: Path) -> FileStat | None:
+    try:
+        return FileStat.of(os.stat(location))
+    except OSError:
+        return None
+
+
+def _candidate_source(candidate: Candidate, options: ScanOptions) -> Source:
+    location = candidate.location
+
+    def read() -> Fetched | str:
+        return read_file(location, options.max_file_size, options.clock_ns)
+
+    is_header = location.suffix.lower() == ".h"
+    return Source(
+        candidate.path, candidate.language, is_header, candidate.known_blob_id, read, location
+    )
 
 
 class _Workers:
@@ -172,6 +213,16 @@ def _open_cache(options: ScanOptions, result: ScanResult) -> MetricsCache | None
         return None
 
 
+def _open_stat_cache(metrics: MetricsCache | None, result: ScanResult) -> StatCache | None:
+    if metrics is None:
+        return None
+    try:
+        return StatCache(metrics.store)
+    except BmadError as exc:
+        result.warnings.append(f"stat cache disabled: {exc.message}")
+        return None
+
+
 class _Analysis:
     """One pass over a stream of sources: cache look-ups in batches, misses to the workers."""
 
@@ -186,6 +237,7 @@ class _Analysis:
         self.result = result
         self.progress = progress
         self.cache = _open_cache(options, result)
+        self.stats = _open_stat_cache(self.cache, result)
         self.workers = _Workers(effective_jobs(options.jobs))
         self.metrics_by_path: dict[str, FileMetrics] = {}
         self.waiting: dict[str, _Loaded] = {}
@@ -226,16 +278,63 @@ class _Analysis:
         self.result.cache_hits += 1
         self.advance(1)
 
+    def _vouched(self, batch: list[Source]) -> list[Source]:
+        """``batch`` with a blob id for each file on disk whose stat record vouches for it."""
+        unknown = [s.location for s in batch if s.location is not None and not s.known_blob_id]
+        if self.stats is None or not unknown:
+            return batch
+        try:
+            entries = self.stats.lookup(str(location) for location in unknown)
+        except BmadError as exc:
+            self.result.warnings.append(f"stat cache disabled: {exc.message}")
+            self.stats = None
+            return batch
+        return [self._vouched_source(source, entries) for source in batch]
+
+    def _vouched_source(self, source: Source, entries: dict[str, StatEntry]) -> Source:
+        if source.location is None or source.known_blob_id:
+            return source
+        entry = entries.get(str(source.location))
+        if entry is None:
+            return source
+        now = current_stat(source.location)
+        if now is None or now.size > self.max_file_size or not vouches(entry, now):
+            return source
+        return replace(source, known_blob_id=entry.blob_id)
+
+    def _record_stats(self, loaded: list[_Loaded]) -> None:
+        if self.stats is None:
+            return
+        entries = {
+            str(item.source.location): StatEntry(item.stat, item.blob_id, item.read_started_ns)
+            for item in loaded
+            if item.stat is not None and item.source.location and not item.source.known_blob_id
+        }
+        try:
+            self.stats.record(entries)
+        except BmadError as exc:
+            self.result.warnings.append(exc.message)
+
     def _load(self, source: Source) -> _Loaded | None:
-        raw = source.read()
-        checked = raw if isinstance(raw, str) else check_bytes(raw, self.max_file_size)
+        self.result.files_read += 1
+        fetched = source.read()
+        if isinstance(fetched, str):
+            self.skip(Skipped(source.path, fetched))
+            return None
+        checked = check_bytes(fetched.data, self.max_file_size)
         if isinstance(checked, str):
             self.skip(Skipped(source.path, checked))
             return None
-        assert isinstance(raw, bytes)
-        return _Loaded(source, checked, source.known_blob_id or git.blob_id_of(raw))
+        # Bytes from disk are hashed even when git or a stat record vouched for them: the file
+        # may have changed since, and its metrics must not be cached under the old id.
+        if source.location is None and source.known_blob_id:
+            blob_id = source.known_blob_id
+        else:
+            blob_id = git.blob_id_of(fetched.data)
+        return _Loaded(source, checked, blob_id, fetched.stat, fetched.read_started_ns)
 
     def flush(self, batch: list[Source]) -> None:
+        batch = self._vouched(batch)
         known = self._hits([(s.known_blob_id, s.language) for s in batch if s.known_blob_id])
         loaded: list[_Loaded] = []
         for source in batch:
@@ -244,11 +343,12 @@ class _Analysis:
                 self._use_cached(source.path, cached)
             elif (item := self._load(source)) is not None:
                 loaded.append(item)
+        self._record_stats(loaded)
         hashed = self._hits(
             [
                 (item.blob_id, item.source.language)
                 for item in loaded
-                if not item.source.known_blob_id
+                if item.blob_id != item.source.known_blob_id
             ]
         )
         jobs: list[Job] = []
@@ -307,7 +407,7 @@ def scan_paths(
     discovery = discover(paths, options.languages)
     result = ScanResult(root=discovery.root, skipped=list(discovery.skipped))
     sources: Iterator[Source | Skipped] = (
-        _candidate_source(candidate, options.max_file_size) for candidate in discovery.candidates
+        _candidate_source(candidate, options) for candidate in discovery.candidates
     )
     analyse_sources(sources, len(discovery.candidates), options, result, progress)
     result.seconds = time.perf_counter() - started
@@ -325,9 +425,9 @@ def _blob_source(repository: pygit2.Repository, tree_file: git.TreeFile, languag
     blob_id = tree_file.blob_id
     assert blob_id is not None
 
-    def read() -> bytes | str:
+    def read() -> Fetched | str:
         try:
-            return git.read_blob(repository, blob_id)
+            return Fetched(git.read_blob(repository, blob_id))
         except BmadError as exc:
             return exc.message
 
