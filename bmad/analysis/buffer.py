@@ -14,6 +14,7 @@ from typing import Any
 from bmad.analysis.conditions import may_hold_complex_condition, worst_condition_per_function
 from bmad.analysis.context import RepositoryContext
 from bmad.analysis.detect import ANOMALY_RULE, anomaly_finding, code_driven
+from bmad.analysis.excludes import is_excluded
 from bmad.analysis.explain import describe
 from bmad.analysis.features import CODE_FEATURES, feature_rows
 from bmad.analysis.findings import Finding
@@ -21,7 +22,7 @@ from bmad.analysis.inputs import AnalysisInput, FunctionRecord
 from bmad.analysis.model import AnomalyResult
 from bmad.analysis.rules import RULES, function_smells, severity
 from bmad.analysis.settings import AnalysisSettings
-from bmad.analysis.suppression import is_excluded, is_suppressed
+from bmad.analysis.suppression import is_suppressed
 from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 
 SCORE_CACHE_LIMIT = 100_000

@@ -9,13 +9,15 @@ in every supported grammar), plus Python's ``x if c else y`` and Go's ``for c {}
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 from bmad.extractors.metrics import FunctionMetrics
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Query
 
 BOOLEAN_OPERATORS = frozenset({"&&", "||", "and", "or"})
 GO_FOR_HEADERS = frozenset({"for_clause", "range_clause", "block"})
@@ -25,57 +27,78 @@ def may_hold_complex_condition(metrics: FunctionMetrics, threshold: int) -> bool
     return metrics.ccn >= 1 + threshold
 
 
-def _operators(condition: Node) -> int:
-    count = 0
-    stack = [condition]
-    while stack:
-        node = stack.pop()
-        if node.child_count == 0:
-            parent = node.parent
-            if (
-                node.type in BOOLEAN_OPERATORS
-                and parent is not None
-                and parent.type
-                in (
-                    "boolean_operator",
-                    "binary_expression",
-                    "binary",
-                )
-            ):
-                count += 1
-        else:
-            stack.extend(node.children)
-    return count
+OPERATOR_PARENTS = ("boolean_operator", "binary_expression", "binary")
 
 
-def _condition_of(node: Node, language: str) -> Node | None:
-    condition = node.child_by_field_name("condition")
-    if condition is not None:
-        return condition
-    if language == "python" and node.type == "conditional_expression":
-        named = node.named_children
+@cache
+def _query(language: str) -> Query:
+    """Conditions (any node's ``condition`` field), the nodes whose condition sits elsewhere
+    (Python ternaries, Go's ``for c {}``) and boolean operators of binary expressions, in one
+    query: tree-sitter matches in C what a Python tree walk would visit node by node."""
+    from tree_sitter import Query, QueryError
+
+    from bmad.extractors.languages import load_language
+
+    grammar = load_language(language)
+    parts = ["(_ condition: _ @condition)"]
+    if language == "python":
+        parts.append("(conditional_expression) @ternary")
+    if language == "go":
+        parts.append("(for_statement) @go_for")
+    for parent in OPERATOR_PARENTS:
+        for operator in sorted(BOOLEAN_OPERATORS):
+            candidate = f'({parent} "{operator}" @operator)'
+            if grammar.id_for_node_kind(parent, True) is None:
+                continue
+            if grammar.id_for_node_kind(operator, False) is None:
+                continue
+            try:
+                Query(grammar, candidate)
+            except QueryError:  # this grammar's expression never holds that operator
+                continue
+            parts.append(candidate)
+    return Query(grammar, "\n".join(parts))
+
+
+def _condition_elsewhere(node: Node, language: str) -> Node | None:
+    named = node.named_children
+    if language == "python":  # x if c else y
         return named[1] if len(named) == 3 else None
-    if language == "go" and node.type == "for_statement":
-        named = node.named_children
-        if named and named[0].type not in GO_FOR_HEADERS:
-            return named[0]
+    # Go's for_statement: a bare condition comes first, with no header clause
+    if named and named[0].type not in GO_FOR_HEADERS:
+        return named[0]
     return None
 
 
 def conditions(source: bytes, language: str) -> list[tuple[int, int]]:
     """(line, boolean operators) of every condition in the source, in order."""
+    from tree_sitter import QueryCursor
+
     from bmad.extractors.languages import new_parser
 
     tree = new_parser(language).parse(source)
-    found: list[tuple[int, int]] = []
-    stack = [tree.root_node]
-    while stack:
-        node = stack.pop()
-        condition = _condition_of(node, language)
-        if condition is not None:
-            found.append((condition.start_point[0] + 1, _operators(condition)))
-        stack.extend(node.children)
-    return sorted(found)
+    captured = QueryCursor(_query(language)).captures(tree.root_node)
+    # A field may hold several nodes (a C-style for's condition and its ";"): the first counts.
+    first: dict[int, Node] = {}
+    for node in captured.get("condition", []):
+        parent = node.parent
+        key = parent.id if parent is not None else node.id
+        if key not in first or node.start_byte < first[key].start_byte:
+            first[key] = node
+    found_nodes = list(first.values())
+    for capture in ("ternary", "go_for"):
+        for node in captured.get(capture, []):
+            condition = _condition_elsewhere(node, language)
+            if condition is not None:
+                found_nodes.append(condition)
+    operators = sorted(node.start_byte for node in captured.get("operator", []))
+    return sorted(
+        (
+            node.start_point[0] + 1,
+            bisect_left(operators, node.end_byte) - bisect_left(operators, node.start_byte),
+        )
+        for node in found_nodes
+    )
 
 
 def worst_condition_per_function(

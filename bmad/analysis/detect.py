@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bmad.analysis.conditions import may_hold_complex_condition, worst_condition_per_function
+from bmad.analysis.excludes import is_excluded
 from bmad.analysis.explain import describe, drivers
 from bmad.analysis.features import CODE_FEATURES, feature_names, feature_rows
 from bmad.analysis.findings import Finding, RankedItem
@@ -23,7 +24,7 @@ from bmad.analysis.rules import (
     severity,
 )
 from bmad.analysis.settings import AnalysisSettings
-from bmad.analysis.suppression import is_excluded, is_suppressed
+from bmad.analysis.suppression import is_suppressed
 
 FunctionKey = tuple[str, int, str]
 ANOMALY_RULE = "anomalous-function"

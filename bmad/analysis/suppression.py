@@ -1,10 +1,9 @@
-"""Suppressions: ``bmad: ignore[rule-id, ...]`` in a comment, and path excludes."""
+"""Suppressions: ``bmad: ignore[rule-id, ...]`` in a comment (path excludes: excludes.py)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from fnmatch import fnmatchcase
+from collections.abc import Sequence
 
 from bmad.analysis.findings import Finding
 
@@ -52,13 +51,3 @@ def is_suppressed(finding: Finding, lines: Sequence[str]) -> bool:
     if finding.function is None:
         rules |= leading_rules(lines)
     return finding.rule_id in rules or ALL_RULES in rules
-
-
-def is_excluded(path: str, patterns: Iterable[str]) -> bool:
-    """Glob match on the repository-relative path; ``dir/**`` also matches ``dir`` itself."""
-    for pattern in patterns:
-        if fnmatchcase(path, pattern):
-            return True
-        if pattern.endswith("/**") and (path + "/").startswith(pattern[:-2]):
-            return True
-    return False

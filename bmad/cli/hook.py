@@ -34,17 +34,17 @@ def pre_commit(filenames: tuple[str, ...], strict: bool, as_json: bool) -> None:
     from bmad.hooks.precommit import check_staged
     from bmad.hooks.settings import hook_settings
 
-    top = gitcli.repository_paths(Path.cwd()).top_level
-    settings = hook_settings(config.load(top))
+    paths = gitcli.repository_paths(Path.cwd())
+    settings = hook_settings(config.load(paths.top_level))
     strict = strict or settings.strict
-    report = check_staged(Path.cwd(), settings, filenames or None)
+    report = check_staged(paths, settings, filenames or None)
     if as_json:
-        echo_json({**report.to_dict(), "strict": strict})
+        echo_json({**report, "strict": strict})
     else:
         from bmad.hooks.render import print_report
 
         print_report(report, strict)
-    if strict and report.regressions:
+    if strict and report["regressions"]:
         sys.exit(1)
 
 

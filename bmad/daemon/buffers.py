@@ -83,7 +83,6 @@ class BufferAnalyst:
         """``rules`` (the editor's merged ``[rules]`` table) replaces the configured one."""
         from bmad import config
         from bmad.analysis.buffer import analyse_buffer
-        from bmad.analysis.conditions import worst_condition_per_function
         from bmad.analysis.settings import analysis_settings
 
         root = Path(repository.path) if repository is not None else None
@@ -100,16 +99,7 @@ class BufferAnalyst:
             context, stored = self._repository_view(repository, relative, settings, notes)
         with self.parse_lock:
             report = analyse_buffer(text, relative, language, settings, context, stored)
-            worst = worst_condition_per_function(
-                text.encode("utf-8", "surrogatepass"), report.language, report.metrics.functions
-            )
         answer = report.to_dict()
-        # Aligned with metrics.functions: [boolean operators, line] of each function's worst
-        # condition, null without a condition; so clients need no parser of their own.
-        answer["conditions"] = [
-            list(worst[index]) if index in worst else None
-            for index in range(len(report.metrics.functions))
-        ]
         answer["notes"] = [*notes, *answer["notes"]]
         answer["repository"] = repository.name if repository is not None else None
         return answer
@@ -152,8 +142,8 @@ class BufferAnalyst:
         import time
 
         from bmad.analysis.context import fit_context
+        from bmad.analysis.excludes import is_excluded
         from bmad.analysis.inputs import FunctionRecord
-        from bmad.analysis.suppression import is_excluded
 
         started = time.perf_counter()
         rows = store.connection.execute(

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from bmad import __version__
 from bmad.daemon import gitstate
 from bmad.daemon.buffers import BufferAnalyst, buffer_language, check_text
+from bmad.daemon.hookcheck import HookChecker
 from bmad.daemon.miner import (
     ANALYSIS_LOCK,
     MinerSettings,
@@ -134,6 +135,7 @@ class Daemon:
         os.set_blocking(self._wake_write, False)
         self.server = RpcServer(socket_path, self.methods(), settings.limits)
         self.buffers = BufferAnalyst(data_store_path(), cache_store_path(), ANALYSIS_LOCK)
+        self.hook_checker = HookChecker(cache_store_path(), ANALYSIS_LOCK, self._cached_insights)
         self.federation = BackgroundParticipation(self.stop_event)
 
     # -- main loop -------------------------------------------------------------------------
@@ -146,6 +148,7 @@ class Daemon:
             "file_report": self.api_file_report,
             "notify": self.api_notify,
             "insights": self.api_insights,
+            "check_staged": self.api_check_staged,
         }
 
     def wake(self) -> None:
@@ -224,6 +227,7 @@ class Daemon:
                 self._findings_store.close()
             self.store.close()
         self.buffers.close()
+        self.hook_checker.close()
         os.close(self._wake_read)
         os.close(self._wake_write)
         logger.info("stopped")
@@ -376,6 +380,13 @@ class Daemon:
         if learning_type is not None:
             cached = [entry for entry in cached if entry["learning_type"] == learning_type]
         return {"insights": cached}
+
+    def _cached_insights(self) -> list[dict[str, Any]]:
+        return list(self.api_insights({"learning_type": "code_patterns"})["insights"])
+
+    def api_check_staged(self, params: Params) -> dict[str, Any]:
+        """The pre-commit comparison of the blobs a hook sends (see :mod:`bmad.hooks.request`)."""
+        return self.hook_checker.check(params)
 
     def api_analyze_buffer(self, params: Params) -> dict[str, Any]:
         """Metrics and findings of a buffer; an absolute path inside a registered repository

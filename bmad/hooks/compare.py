@@ -43,6 +43,8 @@ RULE_METRIC: dict[str, str] = {
     "large-method": "nloc",
 }
 
+COMPLEX_CONDITIONAL = "complex-conditional"
+
 Conditions = Callable[[Sequence[FunctionMetrics]], dict[int, tuple[int, int]]]
 
 
@@ -185,7 +187,7 @@ def _needs_conditions(
     functions: Sequence[FunctionMetrics], indexes: Sequence[int], settings: RuleSettings
 ) -> bool:
     threshold = 1 + settings.complex_conditional_operators
-    return "complex-conditional" not in settings.disabled and any(
+    return COMPLEX_CONDITIONAL not in settings.disabled and any(
         functions[index].ccn >= threshold for index in indexes
     )
 
@@ -219,12 +221,20 @@ def compare_file(
         else {}
     )
     now = _findings(path, language, staged, candidates, settings, staged_conditions)
+    # A parent's conditions only matter where the staged function has a complex condition
+    # (parent findings serve to tell new findings from inherited ones): parse only then.
+    conditional = [
+        index
+        for index in candidates
+        if any(finding.rule_id == COMPLEX_CONDITIONAL for finding in now[index])
+    ]
     before: list[dict[int, list[Finding]]] = []
     for match, parent in zip(matches, parents, strict=True):
         matched = sorted({match[index][0] for index in candidates if index in match})
+        needed = sorted({match[index][0] for index in conditional if index in match})
         parent_conditions = (
             parent.conditions(parent.functions)
-            if _needs_conditions(parent.functions, matched, settings)
+            if _needs_conditions(parent.functions, needed, settings)
             else {}
         )
         before.append(_findings(path, language, parent, matched, settings, parent_conditions))

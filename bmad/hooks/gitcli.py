@@ -12,9 +12,8 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from bmad.errors import BmadError
 
@@ -23,8 +22,7 @@ SYMLINK_MODE = 0o120000
 READ_CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class StagedChange:
+class StagedChange(NamedTuple):
     status: str  # A, M, R, C, T or D (git's diff letters)
     path: str  # the path in the index (for D: the deleted path)
     old_path: str | None  # the path at HEAD (renames and copies: the source), None when added
@@ -33,15 +31,13 @@ class StagedChange:
     new_mode: int
 
 
-@dataclass(frozen=True, slots=True)
-class Blob:
+class Blob(NamedTuple):
     blob_id: str
     size: int
     data: bytes | None  # None when larger than the limit (never read into memory)
 
 
-@dataclass(frozen=True, slots=True)
-class RepositoryPaths:
+class RepositoryPaths(NamedTuple):
     top_level: Path
     git_dir: Path  # this work tree's own git dir (linked worktrees have their own)
 

@@ -4,37 +4,38 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
-
-from bmad.hooks.precommit import CheckReport
+from typing import Any, TextIO
 
 
-def report_lines(report: CheckReport, strict: bool) -> list[str]:
-    if not report.regressions:
+def report_lines(report: dict[str, Any], strict: bool) -> list[str]:
+    """From the report document (``--json`` prints the same), whichever engine made it."""
+    regressions = report["regressions"]
+    if not regressions:
         return []
-    functions = len(report.regressions)
-    files = len({regression.path for regression in report.regressions})
+    functions = len(regressions)
+    files = len({regression["path"] for regression in regressions})
     noun = "function" if functions == 1 else "functions"
     lines = [
-        f"bmad: {functions} {noun} got worse in {files} of {len(report.checked)} staged files"
+        f"bmad: {functions} {noun} got worse in {files} of {len(report['checked'])} staged files"
         + ("" if strict else " (a warning; --strict or [hooks] strict = true blocks the commit)")
     ]
-    for regression in report.regressions:
-        line = f"  {regression.path}:{regression.start_line} {regression.summary()}"
-        if regression.renamed_from:
-            line += f" (was {regression.renamed_from})"
-        if regression.new_findings:
-            line += f" [{', '.join(finding.rule_id for finding in regression.new_findings)}]"
+    for regression in regressions:
+        line = f"  {regression['path']}:{regression['line']} {regression['summary']}"
+        if regression["renamed_from"]:
+            line += f" (was {regression['renamed_from']})"
+        if regression["new_findings"]:
+            rule_ids = ", ".join(finding["rule_id"] for finding in regression["new_findings"])
+            line += f" [{rule_ids}]"
         standings = [
-            regression.standing[scope]["text"]
+            regression["standing"][scope]["text"]
             for scope in ("repository", "global")
-            if scope in regression.standing
+            if scope in regression["standing"]
         ]
         if standings:
             line += "; " + "; ".join(standings)
         lines.append(line)
-    if report.baseline and "repository" not in report.regressions[0].standing:
-        lines.append(f"  ({report.baseline})")
+    if report["baseline"] and "repository" not in regressions[0]["standing"]:
+        lines.append(f"  ({report['baseline']})")
     if strict:
         lines.append("commit blocked: fix these, or commit with BMAD_SKIP=1 or --no-verify")
     return lines
@@ -47,7 +48,7 @@ def _emphasised(line: str, stream: TextIO) -> str:
     return f"\x1b[1;33m{line}\x1b[0m"
 
 
-def print_report(report: CheckReport, strict: bool) -> None:
+def print_report(report: dict[str, Any], strict: bool) -> None:
     """Plain text, no rich: the hook runs on every commit and rich's import alone costs
     more than the whole check with the daemon."""
     lines = report_lines(report, strict)

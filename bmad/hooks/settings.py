@@ -1,29 +1,30 @@
-"""[tool.bmad.hooks] settings, validated, plus the rule and scan settings the hook reuses."""
+"""[tool.bmad.hooks] settings, validated, plus the rule and scan settings the hook reuses.
+
+The [rules] table stays raw here: whichever engine runs the comparison (the daemon, or this
+process without one) validates it, so the hook's fast path never imports the rule modules.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from bmad.analysis.settings import RuleSettings, rule_settings
 from bmad.config import DEFAULTS, Config
 from bmad.errors import BmadError
+from bmad.hooks.request import CheckOptions
 
 HOOK_DEFAULTS: dict[str, Any] = DEFAULTS["hooks"]
 
 
-@dataclass(frozen=True, slots=True)
-class HookSettings:
+class HookSettings(NamedTuple):
     strict: bool = False
     use_daemon: bool = True
     daemon_timeout: float = 2.0
     daemon_socket: str = ""
-    rename_similarity: float = 0.6
     max_file_size: int = 1024 * 1024
-    rules: RuleSettings = field(default_factory=RuleSettings)
-    exclude: tuple[str, ...] = ()
+    daemon_message_limit: int = 4 * 1024 * 1024  # the daemon's [daemon] max_message_bytes
+    check: CheckOptions = CheckOptions()
 
     @property
     def socket_path(self) -> Path | None:
@@ -42,6 +43,12 @@ def _number(table: Mapping[str, Any], key: str, low: float, high: float) -> floa
     if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
         raise BmadError(f"[hooks] {key} must be a number in ({low}, {high}], got {value!r}")
     return float(value)
+
+
+def _message_limit(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BmadError(f"[daemon] max_message_bytes must be a positive integer, got {value!r}")
+    return value
 
 
 def hook_settings(config: Config) -> HookSettings:
@@ -63,8 +70,11 @@ def hook_settings(config: Config) -> HookSettings:
         use_daemon=_flag(table, "use_daemon"),
         daemon_timeout=_number(table, "daemon_timeout", 0.0, 60.0),
         daemon_socket=socket,
-        rename_similarity=_number(table, "rename_similarity", 0.0, 1.0),
         max_file_size=max_file_size,
-        rules=rule_settings(config.section("rules")),
-        exclude=tuple(exclude),
+        daemon_message_limit=_message_limit(config.section("daemon").get("max_message_bytes")),
+        check=CheckOptions(
+            rules=config.section("rules"),
+            exclude=tuple(exclude),
+            rename_similarity=_number(table, "rename_similarity", 0.0, 1.0),
+        ),
     )

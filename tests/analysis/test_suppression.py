@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from bmad.analysis.excludes import is_excluded
 from bmad.analysis.findings import Finding
-from bmad.analysis.suppression import ignored_rules, is_excluded, is_suppressed
+from bmad.analysis.suppression import ignored_rules, is_suppressed
 
 
 def _finding(line: int, rule_id: str = "deep-nesting", function: str | None = "f") -> Finding:

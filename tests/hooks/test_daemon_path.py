@@ -116,13 +116,9 @@ def route(a, b, c, d):
 """
 
 
-def test_the_daemon_sends_worst_conditions_so_the_hook_parses_nothing(
+def test_the_daemon_runs_the_comparison_so_the_hook_parses_nothing(
     daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
 ) -> None:
-    answer = call("analyze_buffer", {"path": "app.py", "text": COMPLEX_CONDITION}, timeout=30.0)
-    assert [f["qualified_name"] for f in answer["metrics"]["functions"]] == ["parse_args", "route"]
-    assert answer["conditions"] == [[0, 2], [4, 8]]
-
     repo = new_repo(files={"app.py": GOOD_FUNCTION})
     write(repo, {"app.py": COMPLEX_CONDITION})
     git(repo, "add", "app.py")
@@ -132,12 +128,13 @@ def test_the_daemon_sends_worst_conditions_so_the_hook_parses_nothing(
         "try:\n"
         "    cli.main(['hook', 'pre-commit', '--json'], standalone_mode=False)\n"
         "finally:\n"
-        "    print('tree_sitter' in sys.modules, file=sys.stderr)\n"
+        "    heavy = ('tree_sitter', 'bmad.hooks.check', 'bmad.analysis.rules', 'sqlite3')\n"
+        "    print([name for name in heavy if name in sys.modules], file=sys.stderr)\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
     )
-    assert completed.stderr.strip().splitlines()[-1] == "False"
+    assert completed.stderr.strip().splitlines()[-1] == "[]"
     document = json.loads(completed.stdout)
     assert document["engine"] == "daemon"
     (new,) = [item for item in document["regressions"] if item["function"] == "route"]
@@ -145,7 +142,32 @@ def test_the_daemon_sends_worst_conditions_so_the_hook_parses_nothing(
     without = json.loads(
         bmad(repo, "hook", "pre-commit", "--json", BMAD_HOOKS__USE_DAEMON="false").stdout
     )
-    assert without["regressions"] == document["regressions"]
+    assert without["engine"] == "in-process"
+    assert without == {**document, "engine": "in-process"}
+
+
+def test_a_request_over_the_daemon_message_limit_is_checked_in_process(
+    daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
+) -> None:
+    repo = new_repo(files={"app.py": GOOD_FUNCTION})
+    write(repo, {"app.py": BAD_FUNCTION})
+    git(repo, "add", "app.py")
+    small = json.loads(
+        bmad(repo, "hook", "pre-commit", "--json", BMAD_DAEMON__MAX_MESSAGE_BYTES="2048").stdout
+    )
+    assert small["engine"] == "in-process"
+    assert [item["function"] for item in small["regressions"]] == ["parse_args"]
+
+
+def test_an_invalid_rules_table_is_the_same_clear_error_with_the_daemon(
+    daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
+) -> None:
+    repo = new_repo(files={"app.py": GOOD_FUNCTION})
+    write(repo, {"app.py": BAD_FUNCTION})
+    git(repo, "add", "app.py")
+    failed = bmad(repo, "hook", "pre-commit", check=False, BMAD_RULES__DEEP_NESTING="deep")
+    assert failed.returncode == 2
+    assert "deep_nesting" in failed.stderr
 
 
 def test_global_standings_come_from_the_daemon_as_from_the_store(

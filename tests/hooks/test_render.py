@@ -6,11 +6,12 @@ import io
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bmad.hooks import render
-from bmad.hooks.precommit import CheckReport
+from bmad.hooks.check import CheckReport
 from tests.hooks.hookrepo import BAD_FUNCTION, GOOD_FUNCTION, git, run, write
 
 
@@ -47,17 +48,18 @@ def test_the_hook_prints_plain_lines_without_importing_rich(
 
 
 def test_an_empty_report_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    render.print_report(CheckReport(), strict=True)
+    render.print_report(CheckReport().to_dict(), strict=True)
     assert capsys.readouterr().out == ""
 
 
-def _report(new_repo: Callable[..., Path]) -> CheckReport:
+def _report(new_repo: Callable[..., Path]) -> dict[str, Any]:
     from bmad import config
+    from bmad.hooks.gitcli import repository_paths
     from bmad.hooks.precommit import check_staged
     from bmad.hooks.settings import hook_settings
 
     repo = _bad_change(new_repo)
-    return check_staged(repo, hook_settings(config.load(repo)))
+    return check_staged(repository_paths(repo), hook_settings(config.load(repo)))
 
 
 def test_the_first_line_is_bold_yellow_on_a_terminal_only(
