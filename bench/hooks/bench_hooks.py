@@ -1,8 +1,9 @@
 """Whole-process time of the git hook entry points on a synthetic repository.
 
 A commit touching 3 Python files of ~500 lines (one function made worse in each):
-- `python -m bmad hook pre-commit` (what the installed hook execs) with the daemon running,
-  and without it (in-process tree-sitter; content cache cold and warm);
+- `python -m bmad hook pre-commit` (what the installed hook execs) with the daemon running
+  (the same staged blobs again, and fresh staged content before each run: what a new commit
+  costs, the target), and without it (in-process tree-sitter; content cache cold and warm);
 - the installed post-commit script (notification detached) and the notification process
   itself (`python -m bmad.hooks.notify post-commit`, daemon running, repository registered);
 - floors measured in the same run: `python -c pass`, `python -m bmad --version`, and
@@ -112,11 +113,32 @@ def main() -> None:
     env = {
         **os.environ,
         **GIT_ENV,
-        "BMAD_HOME": str(work / "home"),
-        "BMAD_RUNTIME_DIR": str(runtime / "run"),
+        # a user's set-up: directories from platformdirs (XDG), not bmad's own overrides
+        "XDG_CONFIG_HOME": str(work / "xdg" / "config"),
+        "XDG_CACHE_HOME": str(work / "xdg" / "cache"),
+        "XDG_DATA_HOME": str(work / "xdg" / "data"),
+        "XDG_STATE_HOME": str(work / "xdg" / "state"),
+        "XDG_RUNTIME_DIR": str(runtime / "run"),
         "BMAD_DAEMON__POLL_INTERVAL": "30",
     }
-    env.pop("BMAD_SKIP", None)
+    for name in ("BMAD_SKIP", "BMAD_HOME", "BMAD_CONFIG"):
+        env.pop(name, None)
+    for name in [name for name in env if name.endswith("_DIR") and name.startswith("BMAD_")]:
+        env.pop(name)
+    # As after `pip install`: bytecode cached. With PYTHONDONTWRITEBYTECODE set (as on the CI
+    # machines) every module changed since its .pyc was written compiles again on each run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            str(Path(__file__).resolve().parents[2] / "bmad"),
+        ],
+        env=env,
+        check=True,
+    )
     repo = work / "repo"
     repo.mkdir()
     python = sys.executable
@@ -167,7 +189,7 @@ def main() -> None:
     results["git_diff"] = measure(
         "floor: git diff --cached --raw", ["git", "diff", "--cached", "--raw"], repo, env, args.runs
     )
-    cache = work / "home" / "cache"
+    cache = work / "xdg" / "cache" / "bmad"
     results["pre_commit_no_daemon_warm"] = measure(
         "pre-commit, no daemon, warm content cache", hook_cmd, repo, env, args.runs
     )
@@ -203,7 +225,7 @@ def main() -> None:
                     check=False,
                 ).returncode
                 == 0
-                and (runtime / "run" / "daemon.sock").exists()
+                and (runtime / "run" / "bmad" / "daemon.sock").exists()
             ):
                 break
             time.sleep(0.1)
@@ -234,8 +256,25 @@ def main() -> None:
             ).stdout
         )["engine"]
         assert engine == "daemon", engine
+        results["pre_commit_daemon_repeat"] = measure(
+            "pre-commit, daemon running, same staged blobs", hook_cmd, repo, env, args.runs
+        )
+        edits = iter(range(1, 10_000))
+
+        def stage_fresh_content() -> None:
+            edit = next(edits)
+            for index in range(3):
+                path = repo / f"pkg/mod_{index}.py"
+                path.write_text(module(index, worse=True) + f"# edit {edit}\n")
+            git("add", "pkg")
+
         results["pre_commit_daemon"] = measure(
-            "pre-commit, daemon running", hook_cmd, repo, env, args.runs
+            "pre-commit, daemon running, fresh staged blobs (target)",
+            hook_cmd,
+            repo,
+            env,
+            args.runs,
+            before=stage_fresh_content,
         )
         subprocess.run(
             [python, "-m", "bmad", "hooks", "install", str(repo)],

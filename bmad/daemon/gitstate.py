@@ -89,6 +89,17 @@ def snapshot(work_tree: Path) -> Snapshot:
     return Snapshot(head, tuple(files[path] for path in sorted(files)))
 
 
+def head_commit(work_tree: Path) -> str | None:
+    """HEAD's commit id; None while HEAD is unborn or when the repository cannot be read."""
+    import pygit2
+
+    try:
+        repository = pygit2.Repository(str(work_tree))
+        return None if repository.head_is_unborn else str(repository.head.target)
+    except pygit2.GitError:
+        return None
+
+
 def read_blobs(work_tree: Path, blob_ids: list[str]) -> dict[str, bytes]:
     """The bytes of each blob that the object database holds."""
     import pygit2

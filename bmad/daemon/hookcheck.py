@@ -3,8 +3,7 @@ and privacy store are already open; the hook process only gathers blobs from git
 
 Requests are serialised under the analysis lock (tree-sitter parsers are shared). The
 repository baseline (every function's cognitive complexity at HEAD) is kept per repository
-for as long as HEAD's analysed blobs stay the same, so repeated commit attempts at one HEAD
-read the cache once.
+and HEAD commit, so checks retried at one HEAD read the cache once.
 """
 
 from __future__ import annotations
@@ -34,8 +33,8 @@ class HookChecker:
         self.analysis_lock = analysis_lock
         self._insights = insights
         self._cache: MetricsCache | None = None
-        # top level -> (HEAD's cache keys, the baseline they gave)
-        self._baselines: dict[str, tuple[list[tuple[str, str]], Baseline]] = {}
+        # top level -> ((HEAD's commit, *exclude patterns), the baseline they gave)
+        self._baselines: dict[str, tuple[tuple[str, ...], Baseline]] = {}
 
     def close(self) -> None:
         with self.analysis_lock:
@@ -81,22 +80,25 @@ class HookChecker:
         return self._cache
 
     def baseline(self, top_level: Path, exclude: Sequence[str]) -> Baseline:
+        from bmad.daemon.gitstate import head_commit
         from bmad.errors import BmadError
         from bmad.hooks.check import baseline_from, head_cache_keys
 
+        commit = head_commit(top_level)
+        remembered = self._baselines.get(str(top_level))
+        if commit is not None and remembered is not None and remembered[0] == (commit, *exclude):
+            return remembered[1]
         keys = head_cache_keys(top_level, exclude)
         if not keys:
             return baseline_from(keys, {})
-        remembered = self._baselines.get(str(top_level))
-        if remembered is not None and remembered[0] == keys:
-            return remembered[1]
         try:
             found = self.metrics_cache().lookup(keys)
         except BmadError as exc:
             return None, f"no repository baseline ({exc.message})"
         result = baseline_from(keys, found)
-        if result[0] is not None:  # a baseline missing files may fill up; look again next time
-            self._baselines[str(top_level)] = (keys, result)
+        # a baseline missing files may fill up as the daemon mines: look again next time
+        if commit is not None and result[0] is not None:
+            self._baselines[str(top_level)] = ((commit, *exclude), result)
         return result
 
     def insights(self) -> dict[str, Any] | None:

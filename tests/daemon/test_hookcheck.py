@@ -22,7 +22,7 @@ from bmad.hooks.gitcli import repository_paths
 from bmad.hooks.precommit import staged_request
 from bmad.hooks.request import CheckRequest
 from bmad.hooks.settings import hook_settings
-from tests.hooks.hookrepo import BAD_FUNCTION, GOOD_FUNCTION, git, make_repo, write
+from tests.hooks.hookrepo import BAD_FUNCTION, GOOD_FUNCTION, bmad, git, make_repo, write
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -117,3 +117,22 @@ def test_the_wire_form_round_trips(staged: CheckRequest) -> None:
     assert any(b"parse_args" in job.data for job in staged.jobs.values())
     encoded = {blob["data"] for blob in staged.to_params()["blobs"]}
     assert {base64.b64encode(job.data).decode() for job in staged.jobs.values()} == encoded
+
+
+def _functions(count: int) -> str:
+    return "".join(f"def f{index}(x):\n    return x + {index}\n\n\n" for index in range(count))
+
+
+def test_the_baseline_follows_head(tmp_path: Path, checker: HookChecker) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": _functions(40)})
+    bmad(repo, "scan", ".", "--json")
+    first = checker.baseline(repo, ())
+    assert first[1] == "40 functions in 1 files at HEAD"
+    assert checker.baseline(repo, ()) == first
+    write(repo, {"more.py": _functions(5)})
+    git(repo, "add", "more.py")
+    git(repo, "commit", "-q", "-m", "more")
+    bmad(repo, "scan", ".", "--json")
+    assert checker.baseline(repo, ())[1] == "45 functions in 2 files at HEAD"
+    assert checker.baseline(repo, ("more.py",))[1] == "40 functions in 1 files at HEAD"
+    checker.close()
