@@ -25,6 +25,7 @@ from bmad.hooks.settings import HookSettings
 
 BINARY_PROBE = 8000
 DAEMON_METHOD = "check_staged"
+REPORT_KEYS = frozenset({"regressions", "checked", "skipped", "engine", "baseline"})
 
 
 def _is_binary(data: bytes) -> bool:
@@ -155,6 +156,8 @@ def ask_daemon(request: CheckRequest, settings: HookSettings) -> dict[str, Any] 
     try:
         with DaemonClient(settings.socket_path, settings.daemon_timeout) as client:
             document = client.call(DAEMON_METHOD, params)
-    except (DaemonUnavailable, RpcError):
+    except (DaemonUnavailable, RpcError, ValueError, KeyError):  # ValueError: not JSON
         return None
-    return document if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not REPORT_KEYS <= document.keys():
+        return None
+    return document
