@@ -158,6 +158,6 @@ def ask_daemon(request: CheckRequest, settings: HookSettings) -> dict[str, Any] 
             document = client.call(DAEMON_METHOD, params)
     except (DaemonUnavailable, RpcError, ValueError, KeyError):  # ValueError: not JSON
         return None
-    if not isinstance(document, dict) or not REPORT_KEYS <= document.keys():
+    if not isinstance(document, dict) or not document.keys() >= REPORT_KEYS:
         return None
     return document
