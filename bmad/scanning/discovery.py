@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,27 +45,34 @@ class Discovery:
     skipped: list[Skipped]
 
 
-def _is_virtualenv(folder: Path) -> bool:
-    return (folder / "pyvenv.cfg").is_file()
+def _is_virtualenv(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
 
 
 def _display(location: Path, root: Path) -> str:
-    try:
-        return location.relative_to(root).as_posix()
-    except ValueError:
-        return location.as_posix()
+    # String slicing, not Path.relative_to: this runs once per file of every scan.
+    text, prefix = str(location), os.path.join(str(root), "")
+    if text.startswith(prefix):
+        return text[len(prefix) :].replace(os.sep, "/")
+    return location.as_posix()
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    for current, dirnames, filenames in os.walk(folder):
-        base = Path(current)
-        dirnames[:] = sorted(
-            name
-            for name in dirnames
-            if name not in SKIPPED_DIRS and not _is_virtualenv(base / name)
-        )
-        for name in sorted(filenames):
-            yield base / name
+def _walk(folder: Path) -> Iterator[tuple[Path, str, bool]]:
+    """(folder, name, is a symbolic link) of each non-folder entry below ``folder``, pruning
+    SKIPPED_DIRS and virtualenvs; unreadable folders are passed over, as os.walk does."""
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False):
+                yield current, entry.name, entry.is_symlink()
+            elif entry.name not in SKIPPED_DIRS and not _is_virtualenv(entry.path):
+                pending.append(current / entry.name)
 
 
 def _symlink_reason(location: Path) -> str:
@@ -109,12 +116,15 @@ def discover(paths: Sequence[Path], languages: frozenset[str] | None = None) -> 
             continue
         repository = git.find_work_tree(path)
         if repository is None:
-            for location in _walk(path):
-                language = language_for_path(location)
-                if not wanted(language) or location in candidates:
+            for folder, name, is_symlink in _walk(path):
+                language = language_for_path(name)
+                if not wanted(language):
                     continue
                 assert language is not None
-                if location.is_symlink():
+                location = folder / name
+                if location in candidates:
+                    continue
+                if is_symlink:
                     skipped.append(Skipped(_display(location, root), _symlink_reason(location)))
                     continue
                 candidates[location] = Candidate(_display(location, root), location, language)

@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -300,7 +300,14 @@ class _Analysis:
         now = current_stat(source.location)
         if now is None or now.size > self.max_file_size or not vouches(entry, now):
             return source
-        return replace(source, known_blob_id=entry.blob_id)
+        return Source(
+            source.path,
+            source.language,
+            source.is_header,
+            entry.blob_id,
+            source.read,
+            source.location,
+        )
 
     def _record_stats(self, loaded: list[_Loaded]) -> None:
         if self.stats is None:
