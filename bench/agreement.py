@@ -2,7 +2,10 @@
 
 Matches functions by (file, start line) and prints, per language, the matched count, the share
 with equal CCN, and cold single-process throughput of both tools (files/s, MB/s) with the
-ratio. Times are CPU seconds of each process (steadier than wall time on a shared machine).
+ratio. Next to them, the parse-only floor: tree-sitter's ``Parser.parse`` alone on the same
+bytes (already in memory), and lizard's time over it, the best ratio any tree-sitter-based
+extractor could reach. Times are CPU seconds of each process (steadier than wall time on a
+shared machine).
 Usage: see bench/README.md ("Agreement with lizard").
 """
 
@@ -19,7 +22,8 @@ from pathlib import Path
 from _anchors import WORK, run_lizard
 
 from bmad.extractors.code import extract
-from bmad.extractors.languages import language_for_path
+from bmad.extractors.languages import language_for_path, new_parser
+from bmad.scanning.analyse import analyse_source
 
 SKIP_DIRS = {".git", "node_modules", "vendor", "site-packages", "test_data", "testdata"}
 
@@ -53,6 +57,26 @@ def run_bmad(files: list[tuple[Path, str]]) -> tuple[float, dict[str, list[tuple
         metrics = extract(path.read_bytes(), language)
         result[str(path)] = [(f.start_line, f.qualified_name, f.ccn) for f in metrics.functions]
     return time.process_time() - started, result
+
+
+def run_scan_analysis(files: list[tuple[Path, str]]) -> float:
+    """CPU seconds of a scan worker's per-file work (one parse, code metrics and imports) over
+    the files' bytes, read beforehand."""
+    sources = [(path.read_bytes(), language, path.suffix == ".h") for path, language in files]
+    started = time.process_time()
+    for source, language, is_header in sources:
+        analyse_source(source, language, is_header)
+    return time.process_time() - started
+
+
+def run_parse_only(files: list[tuple[Path, str]]) -> float:
+    """CPU seconds of tree-sitter's parse alone over the files' bytes, read beforehand."""
+    sources = [(path.read_bytes(), language) for path, language in files]
+    parsers = {language: new_parser(language) for language in {lang for _, lang in files}}
+    started = time.process_time()
+    for source, language in sources:
+        parsers[language].parse(source)
+    return time.process_time() - started
 
 
 def compare(
@@ -116,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("no source files found")
     bmad_seconds_total = 0.0
     lizard_seconds_total = 0.0
+    parse_seconds_total = 0.0
+    scan_seconds_total = 0.0
     by_language: dict[str, list[tuple[Path, str]]] = defaultdict(list)
     for item in files:
         by_language[item[1]].append(item)
@@ -123,10 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     for language, group in sorted(by_language.items()):
         size = sum(path.stat().st_size for path, _ in group)
         bmad_seconds, ours = run_bmad(group)
+        scan_seconds = run_scan_analysis(group)
+        parse_seconds = run_parse_only(group)
         lizard = run_lizard([path for path, _ in group])
         lizard_seconds, theirs = lizard.cpu_seconds, lizard.functions
         bmad_seconds_total += bmad_seconds
         lizard_seconds_total += lizard_seconds
+        parse_seconds_total += parse_seconds
+        scan_seconds_total += scan_seconds
         counts = compare(group, ours, theirs, args.show)[language]
         matched = counts["matched"]
         report[language] = {
@@ -142,12 +172,22 @@ def main(argv: list[str] | None = None) -> int:
             "lizard_files_per_s": round(len(group) / lizard_seconds, 1),
             "lizard_mb_per_s": round(size / 1e6 / lizard_seconds, 2),
             "speed_ratio": round(lizard_seconds / bmad_seconds, 2),
+            "bmad_seconds": round(bmad_seconds, 3),
+            "scan_analysis_seconds": round(scan_seconds, 3),
+            "parse_only_seconds": round(parse_seconds, 3),
+            "lizard_seconds": round(lizard_seconds, 3),
+            "scan_analysis_ratio": round(lizard_seconds / scan_seconds, 2),
+            "parse_only_ratio": round(lizard_seconds / parse_seconds, 2),
         }
     report["total"] = {
         "files": len(files),
         "bmad_seconds": round(bmad_seconds_total, 2),
+        "scan_analysis_seconds": round(scan_seconds_total, 2),
+        "parse_only_seconds": round(parse_seconds_total, 2),
         "lizard_seconds": round(lizard_seconds_total, 2),
         "speed_ratio": round(lizard_seconds_total / bmad_seconds_total, 2),
+        "scan_analysis_ratio": round(lizard_seconds_total / scan_seconds_total, 2),
+        "parse_only_ratio": round(lizard_seconds_total / parse_seconds_total, 2),
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -155,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"{'language':<11}{'files':>6}{'MB':>7}{'matched':>9}{'eq CCN':>8}"
         f"{'bmad f/s':>10}{'MB/s':>7}{'lizard f/s':>11}{'MB/s':>7}{'ratio':>7}"
+        f"{'extract s':>10}{'scan s':>8}{'parse s':>8}{'lizard s':>9}{'scan x':>7}{'floor x':>8}"
     )
     print(header)
     for language, row in report.items():
@@ -166,11 +207,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{(f'{share:.1%}' if share is not None else '-'):>8}"
             f"{row['bmad_files_per_s']:>10}{row['bmad_mb_per_s']:>7}"
             f"{row['lizard_files_per_s']:>11}{row['lizard_mb_per_s']:>7}{row['speed_ratio']:>7}"
+            f"{row['bmad_seconds']:>10.2f}{row['scan_analysis_seconds']:>8.2f}"
+            f"{row['parse_only_seconds']:>8.2f}{row['lizard_seconds']:>9.2f}"
+            f"{row['scan_analysis_ratio']:>7}{row['parse_only_ratio']:>8}"
         )
     total = report["total"]
     print(
-        f"total: {total['files']} files, bmad {total['bmad_seconds']} s, "
-        f"lizard {total['lizard_seconds']} s, ratio {total['speed_ratio']}x"
+        f"total: {total['files']} files, CPU s: bmad extract {total['bmad_seconds']}, "
+        f"scan analysis {total['scan_analysis_seconds']}, parse only "
+        f"{total['parse_only_seconds']}, lizard {total['lizard_seconds']}; lizard / extract "
+        f"{total['speed_ratio']}x, lizard / scan analysis {total['scan_analysis_ratio']}x, "
+        f"floor (lizard / parse only) {total['parse_only_ratio']}x"
     )
     return 0
 
