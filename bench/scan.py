@@ -5,7 +5,7 @@ cores, and bmad warm (every file in the content cache; the median of --warm-repe
 Single-process comparisons are made on CPU time, which a loaded machine disturbs far less
 than wall time. CCN agreement is bench/agreement.py's job.
 
-Run:  .venv/bin/python bench/scan.py [CORPUS ...] [--jobs N] [--warm-repeat 5]
+Run:  .venv/bin/python bench/scan.py [CORPUS ...] [--jobs N] [--warm-repeat 9]
 Default corpus: this interpreter's standard library. Anchor: lizard (bench/_work/venv).
 Targets: cold 1-job >= 3x lizard's throughput; warm >= 20x faster than cold.
 """
@@ -82,7 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("corpora", nargs="*", type=Path, default=[STDLIB])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--warm-repeat", type=int, default=5)
+    parser.add_argument("--warm-repeat", type=int, default=9)
     args = parser.parse_args()
     for corpus in args.corpora:
         bench_corpus(corpus.resolve(), args.jobs, args.warm_repeat)
