@@ -178,7 +178,7 @@ def test_untracked_files_in_a_work_tree_are_vouched_for_by_their_stat(
     assert reads == {"tracked.py": 1, "untracked.py": 1}
 
 
-def test_a_file_grown_past_the_size_limit_is_not_served_from_the_cache(tmp_path: Path) -> None:
+def test_a_file_over_a_lowered_size_limit_is_not_served_from_the_cache(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     write_files(tree, {"a.py": ONE})
     scan_paths([tree], options(tmp_path))
