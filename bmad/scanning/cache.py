@@ -9,13 +9,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
 from bmad.daemon.store import Store, open_store
 from bmad.errors import BmadError
-from bmad.extractors.metrics import FileMetrics, FunctionMetrics, ImportRef
+from bmad.extractors.metrics import (
+    FileMetrics,
+    FunctionMetrics,
+    ImportRef,
+    function_row,
+    import_row,
+)
 
 COMPONENT = "metrics_cache"
 MIGRATIONS = [
@@ -48,8 +53,8 @@ def encode(metrics: FileMetrics) -> str:
             metrics.comment_lines,
             metrics.blank_lines,
             metrics.has_syntax_errors,
-            [astuple(function) for function in metrics.functions],
-            [astuple(ref) for ref in metrics.imports],
+            [function_row(function) for function in metrics.functions],
+            [import_row(ref) for ref in metrics.imports],
         ],
         separators=(",", ":"),
     )
