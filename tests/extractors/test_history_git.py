@@ -333,3 +333,91 @@ def test_gitattributes_marking_files_binary_is_honoured_like_git_log(tmp_path: P
         assert rows == sorted(expected[record.id]), record.subject
     data_rows = [row for rows in expected.values() for row in rows if row[0] == "table.dat"]
     assert data_rows == [("table.dat", 0, 0), ("table.dat", 0, 0)]
+
+
+def code_like(count: int, tag: str) -> str:
+    """Statements between blank lines and braces: edits share lines with their context."""
+    shapes = ["", "}", "    pass"]
+    return "".join(f"{tag} {i}\n" if i % 4 else f"{shapes[i % 3]}\n" for i in range(count))
+
+
+@pytest.fixture(scope="module")
+def edge_repo(tmp_path_factory: pytest.TempPathFactory) -> RepoBuilder:
+    """Edits at the start, middle and end, files without a final newline, CRLF, empty files,
+    a NUL byte after the first 8000 bytes (text) and before (binary), symlinks, a mode
+    change, a type change, a rename with edits, a deletion."""
+    repo = RepoBuilder.create(tmp_path_factory.mktemp("edge") / "repo")
+    body = code_like(300, "stmt")
+    repo.write("code.py", code_like(60, "code"))
+    repo.write("crlf.txt", b"a\r\nb\r\nc\r\nd\r\n")
+    repo.write("nonl.txt", "x\ny\nz")
+    repo.write("empty.txt", "")
+    repo.write("late_nul.txt", b"t\n" * 4500 + b"\0 tail\n")
+    repo.write("data.bin", b"\0\1\2" * 100)
+    repo.write("big.txt", body)
+    repo.commit("alice", "add everything")
+    repo.write("code.py", "import os\n\n" + code_like(60, "code"))
+    repo.write("nonl.txt", "x\nz")
+    repo.write("crlf.txt", b"a\r\nB\r\n\r\nd\r\n")
+    repo.write("empty.txt", "now one line\n")
+    repo.write("late_nul.txt", b"t\n" * 4500 + b"\0 tail\nmore\n")
+    repo.write("data.bin", b"\0\1\3" * 100)
+    repo.write("big.txt", body.replace("stmt 101\n\n}\n", "changed\n\n}\n\nagain\n"))
+    repo.commit("bob", "edit everything")
+    repo.write("code.py", "import os\n\n" + code_like(60, "code") + "last line")
+    repo.write("nonl.txt", "x\nz\n")
+    repo.write("big.txt", body.replace("stmt 201\n", "").replace("stmt 5\n", "stmt five\n\n"))
+    (repo.path / "link").symlink_to("code.py")
+    repo.commit("carol", "newlines, a symlink, more edits")
+    (repo.path / "link").unlink()
+    (repo.path / "link").symlink_to("big.txt")
+    (repo.path / "code.py").chmod(0o755)
+    git(repo.path, "mv", "big.txt", "big2.txt")
+    repo.write("big2.txt", body.replace("stmt 250\n", "stmt 250 renamed\n"))
+    (repo.path / "crlf.txt").unlink()
+    repo.commit("alice", "retarget, chmod, rename with an edit, delete")
+    (repo.path / "link").unlink()
+    repo.write("link", "now a file\n")
+    repo.write("late_nul.txt", b"\0 now binary\n")
+    repo.write("nonl.txt", "")
+    repo.commit("bob", "type change, text to binary, emptied")
+    return repo
+
+
+def test_edge_cases_count_like_git_log_numstat(edge_repo: RepoBuilder) -> None:
+    # libgit2 reports a type change (symlink to file) as a deletion plus an addition of the
+    # path where git prints one row: compared per path
+    expected = numstat(edge_repo.path, "--no-renames")
+    for record in mine(edge_repo.path, MiningSettings(follow_renames=False)):
+        per_path: dict[str, tuple[int, int]] = {}
+        for change in record.changes:
+            added, deleted = per_path.get(change.path, (0, 0))
+            per_path[change.path] = (added + change.added, deleted + change.deleted)
+        rows = sorted((path, *counts) for path, counts in per_path.items())
+        assert rows == sorted(expected[record.id]), record.subject
+
+
+@pytest.mark.parametrize("where", ["info", "config"])
+def test_attributes_outside_the_work_tree_mark_files_binary_like_git_log(
+    tmp_path: Path, where: str
+) -> None:
+    repo = RepoBuilder.create(tmp_path / "repo")
+    rules = "*.dat -diff\n"
+    if where == "info":
+        (repo.path / ".git" / "info").mkdir(exist_ok=True)
+        (repo.path / ".git" / "info" / "attributes").write_text(rules)
+    else:
+        (tmp_path / "attributes").write_text(rules)
+        git(repo.path, "config", "core.attributesFile", str(tmp_path / "attributes"))
+    repo.lines("table.dat", 12)
+    repo.lines("code.py", 3)
+    repo.commit("alice", "add data and code")
+    repo.lines("table.dat", 20, tag="row")
+    repo.lines("code.py", 5)
+    repo.commit("bob", "grow both")
+
+    expected = numstat(repo.path, "--no-renames")
+    for record in mine(repo.path, MiningSettings(follow_renames=False)):
+        rows = sorted((c.path, c.added, c.deleted) for c in record.changes)
+        assert rows == sorted(expected[record.id]), record.subject
+        assert {c.path for c in record.changes if c.binary} == {"table.dat"}
