@@ -1,4 +1,4 @@
-from bmad.cli.main import main
+from bmad.cli.entry import main
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ Otherwise the platform's user directories (platformdirs) are used.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 APP_NAME = "bmad"
@@ -24,7 +25,11 @@ def _resolve(env_name: str, home_subdir: str, platform_dir: str) -> Path:
         return Path(home) / home_subdir
     import platformdirs
 
-    return Path(getattr(platformdirs, platform_dir)(APP_NAME))
+    with warnings.catch_warnings():
+        # Without XDG_RUNTIME_DIR platformdirs warns on every call, then falls back to a
+        # checked per-user folder under /tmp, which bmad narrows to 0700 anyway.
+        warnings.simplefilter("ignore", getattr(platformdirs, "RuntimeDirWarning", Warning))
+        return Path(getattr(platformdirs, platform_dir)(APP_NAME))
 
 
 def cache_dir() -> Path:

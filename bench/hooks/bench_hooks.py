@@ -2,13 +2,16 @@
 
 A commit touching 3 Python files of ~500 lines (one function made worse in each):
 - `python -m bmad hook pre-commit` (what the installed hook execs) with the daemon running
-  (the same staged blobs again, and fresh staged content before each run: what a new commit
-  costs, the target), and without it (in-process tree-sitter; content cache cold and warm);
+  (fresh staged content before each run: what a new commit costs, the target; and the same
+  blobs checked again), and without it (`[hooks] use_daemon = false`: in-process tree-sitter,
+  content cache warm, and empty before each run);
 - the installed post-commit script (notification detached) and the notification process
   itself (`python -m bmad.hooks.notify post-commit`, daemon running, repository registered);
 - floors measured in the same run: `python -c pass`, `python -m bmad --version`, and
   `git diff --cached --raw`.
 
+All entry points are measured round-robin (run r of each before run r + 1 of any), so load
+from neighbours lands on all alike; each line also gives its p50 over `bmad --version`'s.
 CPU is user + system time of the measured process (and the children it waits for; not the
 daemon's). Run: .venv/bin/python bench/hooks/bench_hooks.py [--runs 15]
 """
@@ -26,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 GIT_ENV = {
@@ -83,25 +88,71 @@ def summary(samples: list[float]) -> dict[str, float]:
     }
 
 
-def measure(
-    label: str, cmd: list[str], cwd: Path, env: dict[str, str], runs: int, before: object = None
-) -> dict[str, float]:
-    samples = []
-    cpu = []
+@dataclass
+class EntryPoint:
+    label: str
+    cmd: list[str]
+    env: dict[str, str]
+    before: Callable[[], None] | None = None
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+
+def measure_interleaved(entry_points: list[EntryPoint], cwd: Path, runs: int) -> None:
+    """Round-robin: run r of every entry point before run r + 1 of any, so a neighbour's
+    burst of load lands on all of them alike (this machine's load swings 2x within minutes)."""
     for _ in range(runs):
-        if callable(before):
-            before()
-        wall, used = run(cmd, cwd, env)
-        samples.append(wall)
-        cpu.append(used)
-    result = summary(samples)
-    result["cpu_p50_ms"] = round(statistics.median(cpu), 1)
+        for entry in entry_points:
+            if entry.before is not None:
+                entry.before()
+            wall, used = run(entry.cmd, cwd, entry.env)
+            entry.wall.append(wall)
+            entry.cpu.append(used)
+
+
+def report(entry: EntryPoint, floor: EntryPoint) -> dict[str, float]:
+    result = summary(entry.wall)
+    result["cpu_p50_ms"] = round(statistics.median(entry.cpu), 1)
+    result["over_version_floor"] = round(result["p50_ms"] / statistics.median(floor.wall), 2)
     print(
-        f"{label:58} p50 {result['p50_ms']:7.1f} ms  p90 {result['p90_ms']:7.1f}  "
-        f"min {result['min_ms']:7.1f}  cpu p50 {result['cpu_p50_ms']:7.1f}",
+        f"{entry.label:58} p50 {result['p50_ms']:7.1f} ms  p90 {result['p90_ms']:7.1f}  "
+        f"min {result['min_ms']:7.1f}  cpu p50 {result['cpu_p50_ms']:7.1f}  "
+        f"x{result['over_version_floor']:.2f} --version",
         flush=True,
     )
     return result
+
+
+def wait_until_mined(python: str, repo: Path, env: dict[str, str], head: str) -> None:
+    """The daemon answers, has the repository registered and has mined HEAD (its first pass
+    holds the analysis lock), plus a few seconds for the detection child it spawns."""
+    for _ in range(200):
+        answered = subprocess.run(
+            [python, "-m", "bmad", "daemon", "status", "--json"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        if answered.returncode == 0:
+            break
+        time.sleep(0.1)
+    subprocess.run(
+        [python, "-m", "bmad", "repo", "add", str(repo)], env=env, check=True, capture_output=True
+    )
+    for _ in range(600):
+        status = json.loads(
+            subprocess.run(
+                [python, "-m", "bmad", "daemon", "status", "--json"],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        if any(row.get("last_mined_commit") == head for row in status["repositories"]):
+            break
+        time.sleep(0.2)
+    time.sleep(3)
 
 
 def main() -> None:
@@ -119,7 +170,8 @@ def main() -> None:
         "XDG_DATA_HOME": str(work / "xdg" / "data"),
         "XDG_STATE_HOME": str(work / "xdg" / "state"),
         "XDG_RUNTIME_DIR": str(runtime / "run"),
-        "BMAD_DAEMON__POLL_INTERVAL": "30",
+        # mining passes only when notified: the post-commit lines are measured last
+        "BMAD_DAEMON__POLL_INTERVAL": "600",
     }
     for name in ("BMAD_SKIP", "BMAD_HOME", "BMAD_CONFIG"):
         env.pop(name, None)
@@ -180,33 +232,6 @@ def main() -> None:
         "loadavg_start": os.getloadavg(),
     }
     hook_cmd = [python, "-m", "bmad", "hook", "pre-commit"]
-    results["python_pass"] = measure(
-        "floor: python -c pass", [python, "-c", "pass"], repo, env, args.runs
-    )
-    results["bmad_version"] = measure(
-        "floor: python -m bmad --version", [python, "-m", "bmad", "--version"], repo, env, args.runs
-    )
-    results["git_diff"] = measure(
-        "floor: git diff --cached --raw", ["git", "diff", "--cached", "--raw"], repo, env, args.runs
-    )
-    cache = work / "xdg" / "cache" / "bmad"
-    results["pre_commit_no_daemon_warm"] = measure(
-        "pre-commit, no daemon, warm content cache", hook_cmd, repo, env, args.runs
-    )
-    results["pre_commit_no_daemon_cold"] = measure(
-        "pre-commit, no daemon, content cache deleted each run",
-        hook_cmd,
-        repo,
-        env,
-        args.runs,
-        before=lambda: shutil.rmtree(cache, ignore_errors=True),
-    )
-    subprocess.run(
-        [python, "-m", "bmad", "scan", str(repo), "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     errors = (work / "daemon.log").open("wb")
     daemon = subprocess.Popen(
         [python, "-m", "bmad", "daemon", "start", "--foreground"],
@@ -216,50 +241,20 @@ def main() -> None:
         stderr=errors,
     )
     try:
-        for _ in range(200):
-            if (
-                subprocess.run(
-                    [python, "-m", "bmad", "daemon", "status", "--json"],
-                    env=env,
-                    capture_output=True,
-                    check=False,
-                ).returncode
-                == 0
-                and (runtime / "run" / "bmad" / "daemon.sock").exists()
-            ):
-                break
-            time.sleep(0.1)
-        subprocess.run(
-            [python, "-m", "bmad", "repo", "add", str(repo)],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        head = git("rev-parse", "HEAD").stdout.decode().strip()
-        for _ in range(600):  # let the first mining pass finish: it holds the analysis lock
-            status = json.loads(
-                subprocess.run(
-                    [python, "-m", "bmad", "daemon", "status", "--json"],
-                    env=env,
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-            )
-            if any(row.get("last_mined_commit") == head for row in status["repositories"]):
-                break
-            time.sleep(0.2)
-        time.sleep(3)  # and the detection child it spawns after recording the commit
+        wait_until_mined(python, repo, env, git("rev-parse", "HEAD").stdout.decode().strip())
         engine = json.loads(
             subprocess.run(
                 [*hook_cmd, "--json"], cwd=repo, env=env, check=True, capture_output=True, text=True
             ).stdout
         )["engine"]
         assert engine == "daemon", engine
-        results["pre_commit_daemon_repeat"] = measure(
-            "pre-commit, daemon running, same staged blobs", hook_cmd, repo, env, args.runs
+        subprocess.run(
+            [python, "-m", "bmad", "hooks", "install", str(repo)],
+            env=env,
+            check=True,
+            capture_output=True,
         )
-        edits = iter(range(1, 10_000))
+        edits = iter(range(1, 100_000))
 
         def stage_fresh_content() -> None:
             edit = next(edits)
@@ -268,38 +263,53 @@ def main() -> None:
                 path.write_text(module(index, worse=True) + f"# edit {edit}\n")
             git("add", "pkg")
 
-        results["pre_commit_daemon"] = measure(
-            "pre-commit, daemon running, fresh staged blobs (target)",
-            hook_cmd,
-            repo,
-            env,
-            args.runs,
-            before=stage_fresh_content,
+        no_daemon = {**env, "BMAD_HOOKS__USE_DAEMON": "false"}
+        cold_cache = work / "cold-cache"
+        cold = {**no_daemon, "BMAD_CACHE_DIR": str(cold_cache)}
+        version = EntryPoint(
+            "floor: python -m bmad --version", [python, "-m", "bmad", "--version"], env
         )
-        subprocess.run(
-            [python, "-m", "bmad", "hooks", "install", str(repo)],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        hook = repo / ".git" / "hooks" / "post-commit"
-        results["post_commit_script"] = measure(
-            "post-commit hook script (notify detached)", [str(hook)], repo, env, args.runs
-        )
-        results["notify_process"] = measure(
-            "notify process (python -m bmad.hooks.notify)",
-            [python, "-m", "bmad.hooks.notify", "post-commit"],
-            repo,
-            env,
-            args.runs,
-        )
-        results["post_commit_click"] = measure(
-            "bmad hook post-commit (through click)",
-            [python, "-m", "bmad", "hook", "post-commit"],
-            repo,
-            env,
-            args.runs,
-        )
+        entry_points = [
+            EntryPoint("floor: python -c pass", [python, "-c", "pass"], env),
+            version,
+            EntryPoint("floor: git diff --cached --raw", ["git", "diff", "--cached", "--raw"], env),
+            EntryPoint(
+                "pre-commit, daemon running, fresh staged blobs (target)",
+                hook_cmd,
+                env,
+                before=stage_fresh_content,
+            ),
+            EntryPoint("pre-commit, daemon running, same staged blobs again", hook_cmd, env),
+            EntryPoint("pre-commit, no daemon, warm content cache", hook_cmd, no_daemon),
+            EntryPoint(
+                "pre-commit, no daemon, empty content cache",
+                hook_cmd,
+                cold,
+                before=lambda: shutil.rmtree(cold_cache, ignore_errors=True),
+            ),
+        ]
+        measure_interleaved(entry_points, repo, args.runs)
+        # each notification starts a mining pass in the daemon: measured after the checks
+        notifications = [
+            EntryPoint(
+                "post-commit hook script (notify detached)",
+                [str(repo / ".git" / "hooks" / "post-commit")],
+                env,
+            ),
+            EntryPoint(
+                "notify process (python -m bmad.hooks.notify)",
+                [python, "-m", "bmad.hooks.notify", "post-commit"],
+                env,
+            ),
+            EntryPoint(
+                "bmad hook post-commit (through click)",
+                [python, "-m", "bmad", "hook", "post-commit"],
+                env,
+            ),
+        ]
+        measure_interleaved(notifications, repo, args.runs)
+        for entry in [*entry_points, *notifications]:
+            results[entry.label] = report(entry, version)
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)

@@ -3,13 +3,11 @@ run (the post-* scripts call :mod:`bmad.hooks.notify` directly, without click, t
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 import click
 
-from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli._common import echo_json, json_option
 
 
 @click.group("hook")
@@ -21,31 +19,14 @@ def hook() -> None:
 @click.argument("filenames", nargs=-1, type=click.Path(path_type=str))
 @click.option("--strict", is_flag=True, help="Exit 1 when something got worse.")
 @json_option
-@handle_errors
 def pre_commit(filenames: tuple[str, ...], strict: bool, as_json: bool) -> None:
     """Check the staged changes (of FILENAMES only, when given) against HEAD: new findings
     and functions that got worse. Warns and exits 0 unless strict. BMAD_SKIP=1 skips."""
-    if os.environ.get("BMAD_SKIP") == "1":
-        if as_json:
-            echo_json({"skipped": "BMAD_SKIP=1", "regressions": []})
-        return
-    from bmad import config
-    from bmad.hooks import gitcli
-    from bmad.hooks.precommit import check_staged
-    from bmad.hooks.settings import hook_settings
+    from bmad.hooks.run import pre_commit as run_pre_commit
 
-    paths = gitcli.repository_paths(Path.cwd())
-    settings = hook_settings(config.load(paths.top_level))
-    strict = strict or settings.strict
-    report = check_staged(paths, settings, filenames or None)
-    if as_json:
-        echo_json({**report, "strict": strict})
-    else:
-        from bmad.hooks.render import print_report
-
-        print_report(report, strict)
-    if strict and report["regressions"]:
-        sys.exit(1)
+    code = run_pre_commit(filenames, strict, as_json)
+    if code:
+        sys.exit(code)
 
 
 def _notify_command(name: str) -> click.Command:
