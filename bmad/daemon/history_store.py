@@ -5,6 +5,10 @@ up to. :func:`update_history` mines only the commits after that tip, or everythi
 the tip is no longer in the revision's history (force-push, rebase, amended commits).
 Commits are written in batches, one transaction each; a run that dies part-way leaves whole
 batches behind and the next run skips the commits already stored.
+
+Rows are keyed by each commit's position in the source (``seq``), so a batch lands at the end
+of the tables' B-trees and a read is one ordered scan of each; keyed by commit id (schema 1)
+every row went to a random place, which cost more than the rest of storing and reading.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from bmad.extractors.history_git import (
 
 COMPONENT = "history"
 BATCH_SIZE = 500
+_IDS_PER_QUERY = 500  # bound variables per statement: old SQLite builds allow 999
 
 MIGRATIONS: list[str] = [
     """
@@ -69,6 +74,47 @@ MIGRATIONS: list[str] = [
         is_binary INTEGER NOT NULL,
         PRIMARY KEY (source_id, commit_id, position)
     ) WITHOUT ROWID;
+    """,
+    """
+    CREATE TABLE history_commits_by_seq (
+        source_id INTEGER NOT NULL REFERENCES history_sources (id),
+        seq INTEGER NOT NULL,
+        commit_id TEXT NOT NULL,
+        parents TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        author_email TEXT NOT NULL,
+        author_time INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (source_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE history_changes_by_seq (
+        source_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        status TEXT NOT NULL,
+        added INTEGER NOT NULL,
+        deleted INTEGER NOT NULL,
+        old_path TEXT,
+        is_binary INTEGER NOT NULL,
+        PRIMARY KEY (source_id, seq, position)
+    ) WITHOUT ROWID;
+    INSERT INTO history_commits_by_seq
+        SELECT source_id, seq, commit_id, parents, author_name, author_email, author_time,
+               subject, note
+        FROM history_commits;
+    INSERT INTO history_changes_by_seq
+        SELECT changes.source_id, commits.seq, changes.position, changes.path, changes.status,
+               changes.added, changes.deleted, changes.old_path, changes.is_binary
+        FROM history_changes AS changes
+        JOIN history_commits AS commits
+          ON commits.source_id = changes.source_id AND commits.commit_id = changes.commit_id;
+    DROP TABLE history_changes;
+    DROP TABLE history_commits;
+    ALTER TABLE history_commits_by_seq RENAME TO history_commits;
+    ALTER TABLE history_changes_by_seq RENAME TO history_changes;
+    CREATE UNIQUE INDEX history_commits_id ON history_commits (source_id, commit_id);
     """,
 ]
 
@@ -143,21 +189,37 @@ class HistoryStore:
         return {row[0] for row in rows}
 
     def append(self, source_id: int, commits: Sequence[CommitRecord]) -> None:
-        """Store one batch of commits (after those already stored) in one transaction."""
+        """Store one batch of commits (after those already stored) in one transaction.
+        Commits already there (another process stored them meanwhile) are left as they are."""
+        if not commits:
+            return
         with self.store.transaction() as tx:
             (last,) = tx.execute(
                 "SELECT COALESCE(MAX(seq), -1) FROM history_commits WHERE source_id = ?",
                 (source_id,),
             ).fetchone()
+            ids = [commit.id for commit in commits]
+            known: set[str] = set()
+            for start in range(0, len(ids), _IDS_PER_QUERY):
+                chunk = ids[start : start + _IDS_PER_QUERY]
+                known.update(
+                    row[0]
+                    for row in tx.execute(
+                        "SELECT commit_id FROM history_commits WHERE source_id = ? "  # noqa: S608 - only placeholders are formatted in
+                        f"AND commit_id IN ({', '.join('?' * len(chunk))})",
+                        (source_id, *chunk),
+                    )
+                )
+            fresh = [commit for commit in commits if commit.id not in known]
             tx.executemany(
-                "INSERT OR IGNORE INTO history_commits (source_id, commit_id, seq, parents, "
+                "INSERT INTO history_commits (source_id, seq, commit_id, parents, "
                 "author_name, author_email, author_time, subject, note) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         source_id,
-                        commit.id,
                         last + 1 + offset,
+                        commit.id,
                         " ".join(commit.parents),
                         commit.author_name,
                         commit.author_email,
@@ -165,16 +227,16 @@ class HistoryStore:
                         commit.subject,
                         commit.note,
                     )
-                    for offset, commit in enumerate(commits)
+                    for offset, commit in enumerate(fresh)
                 ),
             )
             tx.executemany(
-                "INSERT OR IGNORE INTO history_changes (source_id, commit_id, position, path, "
-                "status, added, deleted, old_path, is_binary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO history_changes (source_id, seq, position, path, status, added, "
+                "deleted, old_path, is_binary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         source_id,
-                        commit.id,
+                        last + 1 + offset,
                         position,
                         change.path,
                         change.status,
@@ -183,7 +245,7 @@ class HistoryStore:
                         change.old_path,
                         int(change.binary),
                     )
-                    for commit in commits
+                    for offset, commit in enumerate(fresh)
                     for position, change in enumerate(commit.changes)
                 ),
             )
@@ -204,13 +266,13 @@ class HistoryStore:
     def commits(self, source_id: int) -> list[CommitRecord]:
         """Every stored commit of the source, oldest first (parents before children)."""
         connection = self.store.connection
-        changes: dict[str, list[FileChange]] = {}
-        for commit_id, path, status, added, deleted, old_path, binary in connection.execute(
-            "SELECT commit_id, path, status, added, deleted, old_path, is_binary "
-            "FROM history_changes WHERE source_id = ? ORDER BY commit_id, position",
+        changes: dict[int, list[FileChange]] = {}
+        for seq, path, status, added, deleted, old_path, binary in connection.execute(
+            "SELECT seq, path, status, added, deleted, old_path, is_binary "
+            "FROM history_changes WHERE source_id = ? ORDER BY seq, position",
             (source_id,),
         ):
-            changes.setdefault(commit_id, []).append(
+            changes.setdefault(seq, []).append(
                 FileChange(path, status, added, deleted, old_path, bool(binary))
             )
         return [
@@ -221,13 +283,15 @@ class HistoryStore:
                 author_email=email,
                 author_time=author_time,
                 subject=subject,
-                changes=tuple(changes.get(commit_id, ())),
+                changes=tuple(changes.get(seq, ())),
                 note=note,
             )
-            for commit_id, parents, name, email, author_time, subject, note in connection.execute(
-                "SELECT commit_id, parents, author_name, author_email, author_time, subject, note "
-                "FROM history_commits WHERE source_id = ? ORDER BY seq",
-                (source_id,),
+            for seq, commit_id, parents, name, email, author_time, subject, note in (
+                connection.execute(
+                    "SELECT seq, commit_id, parents, author_name, author_email, author_time, "
+                    "subject, note FROM history_commits WHERE source_id = ? ORDER BY seq",
+                    (source_id,),
+                )
             )
         ]
 

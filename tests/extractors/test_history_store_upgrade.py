@@ -1,0 +1,100 @@
+"""The history store's schema 2 (rows keyed by position in the source): a store written with
+schema 1 is carried over whole, and concurrent writers cannot store a commit twice.
+
+(Tests of bmad/daemon/history_store.py kept next to the other history tests.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from history_repos import RepoBuilder, build_team_repo
+
+from bmad.daemon.history_store import MIGRATIONS, open_history_store, update_history
+from bmad.daemon.store import open_store
+from bmad.extractors.history import CommitRecord
+
+SCHEMA_1_COMMIT = (
+    "INSERT INTO history_commits (source_id, commit_id, seq, parents, author_name, "
+    "author_email, author_time, subject, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+SCHEMA_1_CHANGE = (
+    "INSERT INTO history_changes (source_id, commit_id, position, path, status, added, "
+    "deleted, old_path, is_binary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def mined(repo: RepoBuilder, tmp_path: Path) -> tuple[list[CommitRecord], str]:
+    with open_history_store(tmp_path / "reference.sqlite3") as store:
+        result = update_history(store, repo.path)
+        assert result.source_id is not None and result.tip is not None
+        return store.commits(result.source_id), result.tip
+
+
+def write_schema_1(path: Path, git_dir: str, tip: str, commits: list[CommitRecord]) -> None:
+    with open_store(path, "history", MIGRATIONS[:1]) as store, store.transaction() as tx:
+        tx.execute(
+            "INSERT INTO history_sources (id, git_dir, rev, follow_renames, tip) "
+            "VALUES (1, ?, 'HEAD', 1, ?)",
+            (git_dir, tip),
+        )
+        for seq, commit in enumerate(commits):
+            tx.execute(
+                SCHEMA_1_COMMIT,
+                (
+                    1,
+                    commit.id,
+                    seq,
+                    " ".join(commit.parents),
+                    commit.author_name,
+                    commit.author_email,
+                    commit.author_time,
+                    commit.subject,
+                    commit.note,
+                ),
+            )
+            for position, change in enumerate(commit.changes):
+                tx.execute(
+                    SCHEMA_1_CHANGE,
+                    (
+                        1,
+                        commit.id,
+                        position,
+                        change.path,
+                        change.status,
+                        change.added,
+                        change.deleted,
+                        change.old_path,
+                        int(change.binary),
+                    ),
+                )
+
+
+def test_schema_1_store_is_carried_over_and_updates_from_its_tip(tmp_path: Path) -> None:
+    repo = build_team_repo(tmp_path / "repo")
+    commits, tip = mined(repo, tmp_path)
+    git_dir = str((repo.path / ".git").resolve())
+    path = tmp_path / "old.sqlite3"
+    write_schema_1(path, git_dir, tip, commits)
+
+    with open_history_store(path) as store:
+        assert store.store.schema_version("history") == len(MIGRATIONS) == 2
+        assert store.commits(1) == commits
+        assert store.stored_ids(1) == {commit.id for commit in commits}
+        assert update_history(store, repo.path).new_commits == 0
+        repo.lines("late.py", 4)
+        late = repo.commit("carol", "Late addition")
+        result = update_history(store, repo.path)
+        assert result.new_commits == 1
+        assert [commit.id for commit in store.commits(1)] == [*(c.id for c in commits), late]
+
+
+def test_a_commit_another_writer_stored_meanwhile_is_kept_once(tmp_path: Path) -> None:
+    repo = build_team_repo(tmp_path / "repo")
+    commits, _ = mined(repo, tmp_path)
+    path = tmp_path / "shared.sqlite3"
+    with open_history_store(path) as first, open_history_store(path) as second:
+        source = first.source("/some/repo.git", "HEAD", follow_renames=True)
+        first.append(source.id, commits[:10])
+        second.append(source.id, commits[5:])  # overlaps the first writer's batch
+        assert first.commits(source.id) == commits
+        assert second.commits(source.id) == commits
