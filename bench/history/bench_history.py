@@ -1,6 +1,7 @@
 """History mining benchmark: bmad's miner against the `git log --numstat` floor and PyDriller.
 
 Usage: .venv/bin/python bench/history/bench_history.py REPO [REPO ...] [--pydriller]
+           [--repeat N] [--baseline DIR]
 
 For each repository (a local clone or bare mirror, >= 5,000 commits):
 - floor: `git log --numstat --no-renames` piped into a minimal parser (same totals checked);
@@ -15,17 +16,25 @@ Every figure comes as wall time and CPU time (user + system of the process and t
 it waited for: git for the floor, the worker processes for bmad), because the machine is
 shared: CPU time is what the work costs, wall time what a user waits. Ratios are given for
 both. bmad's time includes reading the mined commits back from the store.
+
+--repeat N runs the floor and the bmad mines N times, in turn, and keeps each one's lowest
+wall and lowest CPU time (the run least disturbed by other work on the machine).
+--baseline DIR also runs the two --no-renames mines with the ``bmad`` package found in DIR
+(e.g. ``git archive <rev> bmad | tar -x -C DIR``), in turn with the current code, for a
+before/after comparison from the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,7 +132,12 @@ def git_log_floor(repo: Path) -> dict[str, float]:
     }
 
 
-def mine(repo: Path, db: Path, renames: bool, rev: str = "", jobs: int = 0) -> dict[str, float]:
+def mine(
+    repo: Path, db: Path, renames: bool, rev: str = "", jobs: int = 0, code: Path | None = None
+) -> dict[str, float]:
+    # run from the scratch folder: `python -c` puts the working folder first on sys.path, and
+    # from the checkout that would shadow a --baseline package given by PYTHONPATH
+    env = {**os.environ, "PYTHONPATH": str(code)} if code is not None else None
     out = subprocess.run(
         [
             str(PYTHON),
@@ -138,6 +152,8 @@ def mine(repo: Path, db: Path, renames: bool, rev: str = "", jobs: int = 0) -> d
         check=True,
         capture_output=True,
         text=True,
+        cwd=db.parent,
+        env=env,
     ).stdout
     return dict(json.loads(out))
 
@@ -174,18 +190,61 @@ def pydriller(repo: Path, work: Path) -> dict[str, float]:
     return found
 
 
+def lowest(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The first run's figures with the lowest wall and the lowest CPU time of all runs."""
+    best = dict(runs[0])
+    best["seconds"] = min(run["seconds"] for run in runs)
+    best["cpu_seconds"] = min(run["cpu_seconds"] for run in runs)
+    return best
+
+
+def fresh_db(work: Path, name: str, counter: list[int]) -> Path:
+    counter[0] += 1
+    return work / f"{name}-{counter[0]}.sqlite3"
+
+
+def measure(
+    repo: Path, work: Path, repeat: int, baseline: Path | None
+) -> dict[str, dict[str, float]]:
+    """Floor and bmad mines, each ``repeat`` times in turn; the lowest figures of each."""
+    kinds: dict[str, Callable[[Path], dict[str, float]]] = {
+        "floor": lambda db: git_log_floor(repo),
+        "plain": lambda db: mine(repo, db, renames=False),
+        "serial": lambda db: mine(repo, db, renames=False, jobs=1),
+    }
+    if baseline is not None:  # each right after its counterpart
+        kinds = {
+            "floor": kinds["floor"],
+            "plain": kinds["plain"],
+            "baseline_plain": lambda db: mine(repo, db, renames=False, code=baseline),
+            "serial": kinds["serial"],
+            "baseline_serial": lambda db: mine(repo, db, renames=False, jobs=1, code=baseline),
+        }
+    kinds["renamed"] = lambda db: mine(repo, db, renames=True)
+    runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
+    counter = [0]
+    for _ in range(repeat):
+        for kind, run in kinds.items():
+            runs[kind].append(run(fresh_db(work, kind, counter)))
+    return {kind: lowest(found) for kind, found in runs.items()}
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return round(numerator / denominator, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("repos", nargs="+", type=Path)
     parser.add_argument("--pydriller", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--baseline", type=Path)
     args = parser.parse_args()
     for repo in args.repos:
         with tempfile.TemporaryDirectory() as scratch:
             work = Path(scratch)
-            floor = git_log_floor(repo)
-            plain = mine(repo, work / "plain.sqlite3", renames=False)
-            serial = mine(repo, work / "serial.sqlite3", renames=False, jobs=1)
-            renamed = mine(repo, work / "renames.sqlite3", renames=True)
+            found = measure(repo, work, max(1, args.repeat), args.baseline)
+            floor, plain, serial = found["floor"], found["plain"], found["serial"]
             update = incremental(repo, work)
             row = {
                 "repo": repo.parent.name if repo.name == "repo" else repo.name,
@@ -194,14 +253,14 @@ def main() -> None:
                 "git_log_cpu_s": round(floor["cpu_seconds"], 2),
                 "bmad_no_renames_s": round(plain["seconds"], 2),
                 "bmad_no_renames_cpu_s": round(plain["cpu_seconds"], 2),
-                "ratio_to_floor": round(plain["seconds"] / floor["seconds"], 2),
-                "cpu_ratio_to_floor": round(plain["cpu_seconds"] / floor["cpu_seconds"], 2),
+                "ratio_to_floor": ratio(plain["seconds"], floor["seconds"]),
+                "cpu_ratio_to_floor": ratio(plain["cpu_seconds"], floor["cpu_seconds"]),
                 "bmad_serial_s": round(serial["seconds"], 2),
                 "bmad_serial_cpu_s": round(serial["cpu_seconds"], 2),
-                "serial_ratio_to_floor": round(serial["seconds"] / floor["seconds"], 2),
-                "serial_cpu_ratio_to_floor": round(serial["cpu_seconds"] / floor["cpu_seconds"], 2),
-                "bmad_renames_s": round(renamed["seconds"], 2),
-                "bmad_renames_cpu_s": round(renamed["cpu_seconds"], 2),
+                "serial_ratio_to_floor": ratio(serial["seconds"], floor["seconds"]),
+                "serial_cpu_ratio_to_floor": ratio(serial["cpu_seconds"], floor["cpu_seconds"]),
+                "bmad_renames_s": round(found["renamed"]["seconds"], 2),
+                "bmad_renames_cpu_s": round(found["renamed"]["cpu_seconds"], 2),
                 "churn_matches_floor": all(
                     (run["added"], run["deleted"]) == (floor["added"], floor["deleted"])
                     for run in (plain, serial)
@@ -212,14 +271,21 @@ def main() -> None:
                 "incremental_update_s": round(update["update_seconds"], 3),
                 "incremental_with_reload_s": round(update["seconds"], 3),
             }
+            if args.baseline is not None:
+                for kind in ("baseline_plain", "baseline_serial"):
+                    before = found[kind]
+                    row[f"{kind}_s"] = round(before["seconds"], 2)
+                    row[f"{kind}_cpu_s"] = round(before["cpu_seconds"], 2)
+                    row[f"{kind}_ratio_to_floor"] = ratio(before["seconds"], floor["seconds"])
+                    row[f"{kind}_cpu_ratio_to_floor"] = ratio(
+                        before["cpu_seconds"], floor["cpu_seconds"]
+                    )
             if args.pydriller:
                 driller = pydriller(repo, work)
                 row["pydriller_s"] = round(driller["seconds"], 2)
                 row["pydriller_cpu_s"] = round(driller["cpu_seconds"], 2)
-                row["pydriller_over_bmad"] = round(driller["seconds"] / plain["seconds"], 1)
-                row["pydriller_over_bmad_cpu"] = round(
-                    driller["cpu_seconds"] / plain["cpu_seconds"], 1
-                )
+                row["pydriller_over_bmad"] = ratio(driller["seconds"], plain["seconds"])
+                row["pydriller_over_bmad_cpu"] = ratio(driller["cpu_seconds"], plain["cpu_seconds"])
             print(json.dumps(row), flush=True)
     sys.exit(0)
 
