@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from bmad.errors import BmadError
 from bmad.extractors.history import CommitRecord
 from bmad.extractors.history_git import (
     MiningSettings,
+    _pool_context,
     commits_between,
     describe,
     grafted_commits,
@@ -421,3 +424,22 @@ def test_attributes_outside_the_work_tree_mark_files_binary_like_git_log(
         rows = sorted((c.path, c.added, c.deleted) for c in record.changes)
         assert rows == sorted(expected[record.id]), record.subject
         assert {c.path for c in record.changes if c.binary} == {"table.dat"}
+
+
+@pytest.mark.parametrize("other_thread", [False, True])
+def test_worker_processes_read_like_this_process(team: RepoBuilder, other_thread: bool) -> None:
+    # on Linux a process running no other thread forks its workers; any other spawns them
+    serial = mine(team.path, MiningSettings(jobs=1))
+    parallel_settings = MiningSettings(jobs=2, parallel_from=1)
+    release = threading.Event()
+    waiter = threading.Thread(target=release.wait)
+    if other_thread:
+        waiter.start()
+    try:
+        method = _pool_context().get_start_method()
+        assert method == ("fork" if sys.platform == "linux" and not other_thread else "spawn")
+        assert mine(team.path, parallel_settings) == serial
+    finally:
+        release.set()
+        if other_thread:
+            waiter.join()
