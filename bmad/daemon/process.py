@@ -21,6 +21,7 @@ from bmad.daemon.client import DaemonUnavailable, call
 from bmad.daemon.locks import FileLock, is_locked
 from bmad.daemon.paths import lock_path, log_path, pid_path, socket_path
 from bmad.errors import BmadError
+from bmad.priority import lower_process
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
@@ -81,8 +82,7 @@ def run_foreground(log_to_stderr: bool = True) -> None:
         socket_path().unlink(missing_ok=True)
         _write_private(pid_path(), f"{os.getpid()}\n")
         configure_logging(log_path(), settings.log_max_bytes, settings.log_backups, log_to_stderr)
-        if settings.nice > 0:
-            os.nice(settings.nice)
+        lower_process(settings.nice)
         daemon = Daemon(settings, socket_path())
         signal.signal(signal.SIGTERM, lambda *_: daemon.request_stop())
         signal.signal(signal.SIGINT, lambda *_: daemon.request_stop())

@@ -48,6 +48,7 @@ from bmad.daemon.server import RpcServer, ServerLimits
 from bmad.daemon.store import Store, cache_store_path, data_store_path
 from bmad.errors import BmadError
 from bmad.federation.background import BackgroundParticipation
+from bmad.priority import lower_current_thread
 
 if TYPE_CHECKING:
     from bmad.scanning.cache import MetricsCache
@@ -127,7 +128,12 @@ class Daemon:
         self._missing: set[int] = set()
         self._completions: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         self._worker_stores = threading.local()
-        self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="bmad-miner")
+        self._executor = ThreadPoolExecutor(
+            settings.workers,
+            thread_name_prefix="bmad-miner",
+            initializer=lower_current_thread,
+            initargs=(settings.nice,),
+        )
         self._cache: MetricsCache | None = None
         self._findings_store: Store | None = None
         self._wake_read, self._wake_write = os.pipe()
@@ -136,7 +142,7 @@ class Daemon:
         self.server = RpcServer(socket_path, self.methods(), settings.limits)
         self.buffers = BufferAnalyst(data_store_path(), cache_store_path(), ANALYSIS_LOCK)
         self.hook_checker = HookChecker(cache_store_path(), ANALYSIS_LOCK, self._cached_insights)
-        self.federation = BackgroundParticipation(self.stop_event)
+        self.federation = BackgroundParticipation(self.stop_event, settings.nice)
 
     # -- main loop -------------------------------------------------------------------------
 

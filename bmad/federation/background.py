@@ -25,8 +25,9 @@ STARTUP_DELAY = 5.0  # let the daemon's first mining pass start before looking f
 
 
 class BackgroundParticipation:
-    def __init__(self, stop: threading.Event) -> None:
+    def __init__(self, stop: threading.Event, nice: int = 0) -> None:
         self.stop = stop
+        self.nice = nice  # rounds are background work: below the daemon's answers
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -38,6 +39,9 @@ class BackgroundParticipation:
             self._thread.join()
 
     def _loop(self) -> None:
+        from bmad.priority import lower_current_thread
+
+        lower_current_thread(self.nice)
         delay = STARTUP_DELAY
         while not self.stop.wait(delay):
             delay = self.run_once()

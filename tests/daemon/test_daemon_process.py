@@ -436,3 +436,34 @@ def test_insights_method_serves_the_cached_global_insights(
     (entry,) = answer["insights"]
     assert (entry["learning_type"], entry["insights"]) == ("code_patterns", document)
     assert call("insights", {"learning_type": "workflow_patterns"}) == {"insights": []}
+
+
+def _thread_nice_values(pid: int) -> dict[int, int]:
+    """tid -> nice, from /proc (field 19 of stat, after the parenthesised command name)."""
+    values = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        values[int(task.name)] = int(fields[16])
+    return values
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_mining_runs_below_the_answering_threads(
+    spawn: Callable[..., DaemonProcess],
+    make_repo: Callable[..., Path],
+    run_git: Callable[..., str],
+    python_function: Callable[[int], str],
+) -> None:
+    repo = make_repo("niced", {"one.py": python_function(1)})
+    daemon = spawn(nice="7")
+    cli_ok("repo", "add", str(repo))
+    first = head_of(repo, run_git)
+    wait_for(
+        lambda: (row := repository_row("niced")) and row["last_mined_commit"] == first,
+        "the first pass",
+    )
+    assert daemon.process is not None
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    values = _thread_nice_values(daemon.process.pid)
+    assert values[daemon.process.pid] == base  # the main thread, which serves the socket
+    assert min(19, base + 7) in values.values()  # the miner thread (and federation)
