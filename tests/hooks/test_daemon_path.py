@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,27 @@ def wait_for(predicate: Callable[[], bool], what: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def pre_commit_with_imports(repo: Path, watched: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """`bmad hook pre-commit --json`'s document, and which of ``watched`` it imported."""
+    script = (
+        "import json, sys\n"
+        "from bmad.cli.entry import main\n"
+        "sys.argv = ['bmad', 'hook', 'pre-commit', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(json.dumps([name for name in {watched!r} if name in sys.modules]), "
+        "file=sys.stderr)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
+    )
+    document: dict[str, Any] = json.loads(completed.stdout)
+    imported: list[str] = json.loads(completed.stderr.strip().splitlines()[-1])
+    return document, imported
 
 
 @pytest.fixture
@@ -122,20 +144,9 @@ def test_the_daemon_runs_the_comparison_so_the_hook_parses_nothing(
     repo = new_repo(files={"app.py": GOOD_FUNCTION})
     write(repo, {"app.py": COMPLEX_CONDITION})
     git(repo, "add", "app.py")
-    script = (
-        "import sys\n"
-        "from bmad.cli.main import cli\n"
-        "try:\n"
-        "    cli.main(['hook', 'pre-commit', '--json'], standalone_mode=False)\n"
-        "finally:\n"
-        "    heavy = ('tree_sitter', 'bmad.hooks.check', 'bmad.analysis.rules', 'sqlite3')\n"
-        "    print([name for name in heavy if name in sys.modules], file=sys.stderr)\n"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
-    )
-    assert completed.stderr.strip().splitlines()[-1] == "[]"
-    document = json.loads(completed.stdout)
+    heavy = ["tree_sitter", "bmad.hooks.check", "bmad.analysis.rules", "sqlite3"]
+    document, imported = pre_commit_with_imports(repo, heavy)
+    assert imported == []
     assert document["engine"] == "daemon"
     (new,) = [item for item in document["regressions"] if item["function"] == "route"]
     assert "complex-conditional" in [finding["rule_id"] for finding in new["new_findings"]]
@@ -185,19 +196,8 @@ def test_global_standings_come_from_the_daemon_as_from_the_store(
     repo = new_repo(files={"app.py": GOOD_FUNCTION})
     write(repo, {"app.py": BAD_FUNCTION})
     git(repo, "add", "app.py")
-    script = (
-        "import sys\n"
-        "from bmad.cli.main import cli\n"
-        "try:\n"
-        "    cli.main(['hook', 'pre-commit', '--json'], standalone_mode=False)\n"
-        "finally:\n"
-        "    print('bmad.privacy.sharing' in sys.modules, file=sys.stderr)\n"
-    )
-    completed = subprocess.run(
-        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
-    )
-    assert completed.stderr.strip().splitlines()[-1] == "False"
-    document_daemon = json.loads(completed.stdout)
+    document_daemon, imported = pre_commit_with_imports(repo, ["bmad.privacy.sharing"])
+    assert imported == []
     assert document_daemon["global_insights"] == "cached federation insights"
     (regression,) = document_daemon["regressions"]
     assert regression["standing"]["global"]["organisations"] == 7
