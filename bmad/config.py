@@ -70,7 +70,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "daemon": {
         "poll_interval": 1.0,  # seconds between stat() polls of HEAD, refs and index
         "workers": 1,  # repositories mined at the same time
-        "nice": 10,
+        "nice": 10,  # added to the mining threads (Linux) or the whole daemon (elsewhere)
         "batch_size": 64,  # files per transaction when mining code metrics
         "throttle_ms": 0,  # pause between two units of work, to leave the CPU to the user
         "backoff_base": 5.0,  # seconds before the first retry after an error; doubles each time
