@@ -316,28 +316,6 @@ def test_signature_with_empty_email_is_read_raw(tmp_path: Path) -> None:
     assert last.author == "nomail" and last.subject == "fixup comments"
 
 
-def test_gitattributes_marking_files_binary_is_honoured_like_git_log(tmp_path: Path) -> None:
-    # The miner diffs through a bare view unless .gitattributes sets diff/binary: this
-    # guards that choice. "-diff" files must count without lines, as in git log --numstat.
-    repo = RepoBuilder.create(tmp_path / "repo")
-    repo.write(".gitattributes", "*.dat -diff\n")
-    repo.lines("table.dat", 12)
-    repo.lines("code.py", 3)
-    repo.commit("alice", "add data and code")
-    repo.lines("table.dat", 20, tag="row")
-    repo.lines("code.py", 5)
-    repo.commit("bob", "grow both")
-
-    expected = numstat(repo.path, "--no-renames")
-    commits = mine(repo.path, MiningSettings(follow_renames=False))
-
-    for record in commits:
-        rows = sorted((c.path, c.added, c.deleted) for c in record.changes)
-        assert rows == sorted(expected[record.id]), record.subject
-    data_rows = [row for rows in expected.values() for row in rows if row[0] == "table.dat"]
-    assert data_rows == [("table.dat", 0, 0), ("table.dat", 0, 0)]
-
-
 def code_like(count: int, tag: str) -> str:
     """Statements between blank lines and braces: edits share lines with their context."""
     shapes = ["", "}", "    pass"]
@@ -400,13 +378,17 @@ def test_edge_cases_count_like_git_log_numstat(edge_repo: RepoBuilder) -> None:
         assert rows == sorted(expected[record.id]), record.subject
 
 
-@pytest.mark.parametrize("where", ["info", "config"])
-def test_attributes_outside_the_work_tree_mark_files_binary_like_git_log(
+@pytest.mark.parametrize("where", ["work tree", "info", "config"])
+def test_attributes_marking_files_binary_are_honoured_like_git_log(
     tmp_path: Path, where: str
 ) -> None:
+    # The miner diffs through a bare view unless attributes set diff/binary: this guards
+    # that choice wherever the rule lives. "-diff" files count without lines, as in git log.
     repo = RepoBuilder.create(tmp_path / "repo")
     rules = "*.dat -diff\n"
-    if where == "info":
+    if where == "work tree":
+        repo.write(".gitattributes", rules)
+    elif where == "info":
         (repo.path / ".git" / "info").mkdir(exist_ok=True)
         (repo.path / ".git" / "info" / "attributes").write_text(rules)
     else:
@@ -424,6 +406,8 @@ def test_attributes_outside_the_work_tree_mark_files_binary_like_git_log(
         rows = sorted((c.path, c.added, c.deleted) for c in record.changes)
         assert rows == sorted(expected[record.id]), record.subject
         assert {c.path for c in record.changes if c.binary} == {"table.dat"}
+    data_rows = [row for rows in expected.values() for row in rows if row[0] == "table.dat"]
+    assert data_rows == [("table.dat", 0, 0), ("table.dat", 0, 0)]
 
 
 @pytest.mark.parametrize("other_thread", [False, True])
