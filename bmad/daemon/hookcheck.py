@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from bmad.daemon.rpc import invalid_params
 
 if TYPE_CHECKING:
-    from bmad.extractors.metrics import FunctionMetrics
-    from bmad.hooks.analysers import Outcome, WorstConditions
+    from bmad.hooks.analysers import Outcome
     from bmad.hooks.check import Baseline
     from bmad.hooks.request import Job
     from bmad.scanning.cache import MetricsCache
@@ -117,13 +116,6 @@ class _DaemonEngine:
         from bmad.hooks.analysers import analyse_jobs
 
         return analyse_jobs(jobs, self.checker.metrics_cache())
-
-    def conditions(
-        self, job: Job, language: str, functions: Sequence[FunctionMetrics]
-    ) -> WorstConditions:
-        from bmad.hooks.analysers import conditions_of
-
-        return conditions_of(job.data, language, functions)
 
     def baseline(self, top_level: Path, exclude: Sequence[str]) -> Baseline:
         return self.checker.baseline(top_level, exclude)

@@ -20,9 +20,9 @@ from bmad.analysis.excludes import is_excluded
 from bmad.analysis.settings import rule_settings
 from bmad.errors import BmadError
 from bmad.extractors.languages import language_for_path
-from bmad.extractors.metrics import FileMetrics, FunctionMetrics
+from bmad.extractors.metrics import FileMetrics
 from bmad.hooks import gitcli
-from bmad.hooks.analysers import Outcome, WorstConditions, analyse_in_process, conditions_of
+from bmad.hooks.analysers import Outcome, analyse_in_process, conditions_of
 from bmad.hooks.compare import Regression, Version, compare_file
 from bmad.hooks.request import CheckRequest, Job
 
@@ -36,10 +36,6 @@ class Engine(Protocol):
     name: str
 
     def analyse(self, jobs: Sequence[Job]) -> dict[str, Outcome]: ...
-
-    def conditions(
-        self, job: Job, language: str, functions: Sequence[FunctionMetrics]
-    ) -> WorstConditions: ...
 
     def baseline(self, top_level: Path, exclude: Sequence[str]) -> Baseline: ...
 
@@ -85,14 +81,14 @@ def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
             continue
         report.checked.append(file.path)
         parents = [
-            _version(engine, request.jobs[blob_id], parent)
+            _version(request.jobs[blob_id], parent)
             for blob_id in file.parent_blob_ids
             if isinstance(parent := outcomes.get(blob_id), FileMetrics)
         ]
         report.regressions += compare_file(
             file.path,
             outcome.language,
-            _version(engine, request.jobs[file.blob_id], outcome),
+            _version(request.jobs[file.blob_id], outcome),
             parents,
             rules,
             request.options.rename_similarity,
@@ -102,11 +98,12 @@ def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
     return report
 
 
-def _version(engine: Engine, job: Job, metrics: FileMetrics) -> Version:
+def _version(job: Job, metrics: FileMetrics) -> Version:
+    """Conditions are parsed in this process (the daemon's, or the hook's), only if asked."""
     return Version(
         functions=metrics.functions,
         lines=tuple(job.data.decode("utf-8", "replace").splitlines()),
-        conditions=partial(engine.conditions, job, metrics.language),
+        conditions=partial(conditions_of, job.data, metrics.language),
     )
 
 
@@ -193,11 +190,6 @@ class InProcessEngine:
 
     def analyse(self, jobs: Sequence[Job]) -> dict[str, Outcome]:
         return analyse_in_process(jobs)
-
-    def conditions(
-        self, job: Job, language: str, functions: Sequence[FunctionMetrics]
-    ) -> WorstConditions:
-        return conditions_of(job.data, language, functions)
 
     def baseline(self, top_level: Path, exclude: Sequence[str]) -> Baseline:
         from bmad.daemon.store import cache_store_path
