@@ -123,6 +123,18 @@ def report(entry: EntryPoint, floor: EntryPoint) -> dict[str, float]:
     return result
 
 
+def bmad(env: dict[str, str], *arguments: str, cwd: Path | None = None) -> str:
+    """``python -m bmad ARGUMENTS``' stdout; fails the bench when it fails."""
+    return subprocess.run(
+        [sys.executable, "-m", "bmad", *arguments],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
 def wait_until_mined(python: str, repo: Path, env: dict[str, str], head: str) -> None:
     """The daemon answers, has the repository registered and has mined HEAD (its first pass
     holds the analysis lock), plus a few seconds for the detection child it spawns."""
@@ -136,19 +148,9 @@ def wait_until_mined(python: str, repo: Path, env: dict[str, str], head: str) ->
         if answered.returncode == 0:
             break
         time.sleep(0.1)
-    subprocess.run(
-        [python, "-m", "bmad", "repo", "add", str(repo)], env=env, check=True, capture_output=True
-    )
+    bmad(env, "repo", "add", str(repo))
     for _ in range(600):
-        status = json.loads(
-            subprocess.run(
-                [python, "-m", "bmad", "daemon", "status", "--json"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        status = json.loads(bmad(env, "daemon", "status", "--json"))
         if any(row.get("last_mined_commit") == head for row in status["repositories"]):
             break
         time.sleep(0.2)
@@ -206,22 +208,8 @@ def main() -> None:
     git("add", "-A")
     lines = [len((repo / f"pkg/mod_{i}.py").read_text().splitlines()) for i in range(3)]
     # fill the content cache for HEAD (what a scan or the daemon leaves behind)
-    subprocess.run(
-        [python, "-m", "bmad", "scan", str(repo), "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    check = json.loads(
-        subprocess.run(
-            [python, "-m", "bmad", "hook", "pre-commit", "--json"],
-            cwd=repo,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    bmad(env, "scan", str(repo), "--json")
+    check = json.loads(bmad(env, "hook", "pre-commit", "--json", cwd=repo))
     print(
         f"repository: 40 files; staged: 3 files of {lines} lines; "
         f"{len(check['regressions'])} regressions reported; load {os.getloadavg()[0]:.1f}"
@@ -242,18 +230,9 @@ def main() -> None:
     )
     try:
         wait_until_mined(python, repo, env, git("rev-parse", "HEAD").stdout.decode().strip())
-        engine = json.loads(
-            subprocess.run(
-                [*hook_cmd, "--json"], cwd=repo, env=env, check=True, capture_output=True, text=True
-            ).stdout
-        )["engine"]
+        engine = json.loads(bmad(env, "hook", "pre-commit", "--json", cwd=repo))["engine"]
         assert engine == "daemon", engine
-        subprocess.run(
-            [python, "-m", "bmad", "hooks", "install", str(repo)],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        bmad(env, "hooks", "install", str(repo))
         edits = iter(range(1, 100_000))
 
         def stage_fresh_content() -> None:
