@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import TYPE_CHECKING
 
-from bmad.extractors.languages import load_language
+from bmad.extractors.languages import Captures, load_language
 from bmad.extractors.metrics import ImportRef
 
 if TYPE_CHECKING:
@@ -104,52 +104,53 @@ _CONDITIONAL_PARENTS: dict[str, frozenset[str]] = {
 }
 
 
-@cache
-def _query(language: str) -> Query | None:
-    from tree_sitter import Query
+def query_source(language: str, source: bytes) -> str:
+    """The import patterns for ``language`` that can match ``source`` ("" when none).
 
+    Patterns with a text predicate are left out unless ``source`` names one of their
+    words. Callers may append these patterns to another extractor's query and pass the
+    captures to :func:`extract_imports`: capture names here are this module's own.
+    """
     family = _QUERY_FAMILY.get(language, language)
-    source = _QUERIES.get(family)
-    if source is None:
-        return None
+    patterns = _QUERIES.get(family, "")
     if language in ("typescript", "tsx"):
-        source += _TS_EXTRA
-    return Query(load_language(language), source)
+        patterns += _TS_EXTRA
+    guarded = _GUARDED.get(family)
+    if guarded is not None and any(name in source for name in guarded[0]):
+        patterns += guarded[1]
+    return patterns
 
 
 @cache
-def _guarded_query(language: str) -> Query:
+def _query(language: str, patterns: str) -> Query:
     from tree_sitter import Query
 
-    _, source = _GUARDED[_QUERY_FAMILY.get(language, language)]
-    return Query(load_language(language), source)
+    return Query(load_language(language), patterns)
 
 
-def _queries(language: str, source: bytes) -> list[Query]:
-    static = _query(language)
-    guarded = _GUARDED.get(_QUERY_FAMILY.get(language, language))
-    queries = [] if static is None else [static]
-    if guarded is not None and any(name in source for name in guarded[0]):
-        queries.append(_guarded_query(language))
-    return queries
+def extract_imports(
+    tree: Tree, source: bytes, language: str, captures: Captures | None = None
+) -> tuple[ImportRef, ...]:
+    """Every import-like statement of a parsed file, in source order.
 
+    ``captures``: the tree's captures of a query holding :func:`query_source`'s patterns
+    for this source (other capture names are ignored); run here when not given.
+    """
+    if captures is None:
+        patterns = query_source(language, source)
+        if not patterns:
+            return ()
+        from tree_sitter import QueryCursor
 
-def extract_imports(tree: Tree, source: bytes, language: str) -> tuple[ImportRef, ...]:
-    """Every import-like statement of a parsed file, in source order."""
-    queries = _queries(language, source)
-    if not queries:
-        return ()
-    from tree_sitter import QueryCursor
-
+        captures = QueryCursor(_query(language, patterns)).captures(tree.root_node)
     handlers = _HANDLERS[_QUERY_FAMILY.get(language, language)]
     found: list[tuple[tuple[int, int], ImportRef]] = []
-    for query in queries:
-        for capture, nodes in QueryCursor(query).captures(tree.root_node).items():
-            handler = handlers.get(capture)
-            if handler is None:
-                continue
-            for node in nodes:
-                found.extend((node.start_point, ref) for ref in handler(node))
+    for capture, nodes in captures.items():
+        handler = handlers.get(capture)
+        if handler is None:
+            continue
+        for node in nodes:
+            found.extend((node.start_point, ref) for ref in handler(node))
     found.sort(key=lambda item: item[0])
     return tuple(dict.fromkeys(ref for _, ref in found))
 

@@ -2,7 +2,8 @@
 
 One tree-sitter query per file (built once per language from the node-type tables in
 code_rules.py) captures every node the metrics look at; the captures are swept once in
-document order. Measured on the stdlib this is ~2.5x faster than a TreeCursor walk over
+document order. A scan appends the import patterns to the same query
+(bmad/scanning/analyse.py), so one query cursor serves both. Measured on the stdlib this is ~2.5x faster than a TreeCursor walk over
 all nodes in Python.
 
 Functions
@@ -89,7 +90,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from bmad.extractors.code_rules import RULES, LanguageRules
-from bmad.extractors.languages import new_parser
+from bmad.extractors.languages import Captures, new_parser
 from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 
 if TYPE_CHECKING:
@@ -130,6 +131,7 @@ _CAPTURES = (
     "exit",
     "else_token",
 )
+_CAPTURE_KINDS = {name: kind for kind, name in enumerate(_CAPTURES)}
 # open-span kinds
 _POP_NEST, _POP_FUNC, _POP_SCOPE = range(3)
 
@@ -142,8 +144,13 @@ _PARAMETER_LISTS = frozenset({"parameter_list", "formal_parameters", "parameters
 _SPACES_KEEP_NEWLINES = bytes(10 if byte == 10 else 32 for byte in range(256))
 
 
-def _query_source(language: str) -> str:
-    """One query per language capturing every node the metrics look at."""
+def query_source(language: str) -> str:
+    """The patterns capturing every node the metrics look at in ``language``.
+
+    Other per-file extractors append their own patterns (with other capture names) so that
+    one query cursor serves all of them: the cursor's walk over every node of the tree costs
+    about as much as a query with a single pattern.
+    """
     from bmad.extractors.languages import load_language
 
     grammar = load_language(language)
@@ -205,7 +212,7 @@ def _query(language: str) -> Query:
 
     from bmad.extractors.languages import load_language
 
-    return Query(load_language(language), _query_source(language))
+    return Query(load_language(language), query_source(language))
 
 
 @cache
@@ -218,11 +225,20 @@ def extract(source: bytes, language: str) -> FileMetrics:
     return measure(_parser(language).parse(source), source, language)
 
 
-def measure(tree: Tree, source: bytes, language: str) -> FileMetrics:
-    """Metrics of one parsed file; pure (no I/O), deterministic for the same bytes."""
-    rules = RULES[language]
-    walk = _Walk(source, language, rules)
-    comments = walk.run(tree)
+def measure(
+    tree: Tree, source: bytes, language: str, captures: Captures | None = None
+) -> FileMetrics:
+    """Metrics of one parsed file; pure (no I/O), deterministic for the same bytes.
+
+    ``captures``: the tree's captures of a query holding :func:`query_source`'s patterns
+    (names this module does not know are ignored); run here when not given.
+    """
+    if captures is None:
+        from tree_sitter import QueryCursor
+
+        captures = QueryCursor(_query(language)).captures(tree.root_node)
+    walk = _Walk(source, language, RULES[language])
+    comments = walk.run(captures)
     loc, sloc, comment_lines, blank_lines, code_prefix = _line_counts(source, comments)
     functions = []
     for _, data in sorted(walk.functions, key=lambda item: item[0]):
@@ -272,18 +288,17 @@ class _Walk:
         self.rules = rules
         self.functions: list[tuple[int, _FunctionData]] = []
 
-    def run(self, tree: Tree) -> list[tuple[int, int, int, int]]:  # noqa: PLR0915
+    def run(self, captures: Captures) -> list[tuple[int, int, int, int]]:  # noqa: PLR0915
         """Walk the captured nodes in document order; return comment spans (bytes and rows)."""
-        from tree_sitter import QueryCursor
-
         rules = self.rules
         if_types = rules.if_types
         else_parents = rules.else_parents
         label_types = rules.label_types
-        captured = QueryCursor(_query(self.language)).captures(tree.root_node)
         events: list[tuple[int, int, int, Node]] = []
-        for capture, nodes in captured.items():
-            kind = _CAPTURES.index(capture)
+        for capture, nodes in captures.items():
+            kind = _CAPTURE_KINDS.get(capture)
+            if kind is None:
+                continue
             events.extend((node.start_byte, -node.end_byte, kind, node) for node in nodes)
         events.sort(key=_event_key)
         comments: list[tuple[int, int, int, int]] = []

@@ -7,12 +7,16 @@ so that importing this module stays cheap.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tree_sitter import Language, Parser
+    from tree_sitter import Language, Node, Parser
+
+# what QueryCursor.captures returns: capture name -> nodes
+Captures = Mapping[str, list["Node"]]
 
 # language name -> (grammar module, function returning the language pointer)
 GRAMMARS: dict[str, tuple[str, str]] = {
