@@ -1,27 +1,32 @@
 """``check_staged``: the pre-commit comparison run in the daemon, whose parsers, content cache
 and privacy store are already open; the hook process only gathers blobs from git.
 
-Requests are serialised under the analysis lock (tree-sitter parsers are shared). The
+A request is validated like any method's params (an invalid-params error names what is
+wrong), then served under the analysis lock (tree-sitter parsers are shared). The
 repository baseline (every function's cognitive complexity at HEAD) is kept per repository
 and HEAD commit, so checks retried at one HEAD read the cache once.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bmad.daemon.rpc import invalid_params
+from bmad.daemon.rpc import Params, invalid_params, require
+from bmad.hooks.request import CheckOptions, CheckRequest, Job, StagedFile
 
 if TYPE_CHECKING:
+    from bmad.extractors.metrics import FileMetrics
     from bmad.hooks.analysers import Outcome
-    from bmad.hooks.check import Baseline
-    from bmad.hooks.request import Job
+    from bmad.hooks.check import Baseline, CacheKey
     from bmad.scanning.cache import MetricsCache
 
 InsightsSource = Callable[[], list[dict[str, Any]]]
+HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 class HookChecker:
@@ -46,12 +51,8 @@ class HookChecker:
         from bmad.errors import BmadError
         from bmad.extractors.languages import LANGUAGE_NAMES
         from bmad.hooks.check import run_check
-        from bmad.hooks.request import CheckRequest, MalformedRequest
 
-        try:
-            request = CheckRequest.from_params(params)
-        except MalformedRequest as exc:
-            raise invalid_params(str(exc)) from None
+        request = request_from_params(params)
         unknown = {job.language for job in request.jobs.values()} - set(LANGUAGE_NAMES)
         if unknown:
             raise invalid_params(f"unknown language(s): {', '.join(sorted(unknown))}")
@@ -80,30 +81,82 @@ class HookChecker:
 
     def baseline(self, top_level: Path, exclude: Sequence[str]) -> Baseline:
         from bmad.daemon.gitstate import head_commit
-        from bmad.errors import BmadError
-        from bmad.hooks.check import baseline_from, head_cache_keys
+        from bmad.hooks.check import cached_baseline
 
         commit = head_commit(top_level)
         remembered = self._baselines.get(str(top_level))
         if commit is not None and remembered is not None and remembered[0] == (commit, *exclude):
             return remembered[1]
-        keys = head_cache_keys(top_level, exclude)
-        if not keys:
-            return baseline_from(keys, {})
-        try:
-            found = self.metrics_cache().lookup(keys)
-        except BmadError as exc:
-            return None, f"no repository baseline ({exc.message})"
-        result = baseline_from(keys, found)
+        result = cached_baseline(top_level, exclude, self._lookup)
         # a baseline missing files may fill up as the daemon mines: look again next time
         if commit is not None and result[0] is not None:
             self._baselines[str(top_level)] = ((commit, *exclude), result)
         return result
 
+    def _lookup(self, keys: Sequence[CacheKey]) -> dict[CacheKey, FileMetrics]:
+        return self.metrics_cache().lookup(keys)
+
     def insights(self) -> dict[str, Any] | None:
         from bmad.hooks.check import code_insights
 
         return code_insights(self._insights())
+
+
+def request_from_params(params: Params) -> CheckRequest:
+    """The request a client sent (:meth:`CheckRequest.to_params`); an invalid-params error
+    names what is wrong."""
+    top_level = require(params, "top_level", str)
+    if not top_level.startswith("/"):
+        raise invalid_params("'top_level' must be an absolute path")
+    jobs = {job.blob_id: job for job in map(_job, require(params, "blobs", list))}
+    files = tuple(_staged_file(item) for item in require(params, "files", list))
+    skipped = require(params, "skipped", dict)
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in skipped.items()):
+        raise invalid_params("'skipped' must map paths to reasons")
+    exclude = require(params, "exclude", list)
+    if not all(isinstance(pattern, str) for pattern in exclude):
+        raise invalid_params("'exclude' must be a list of strings")
+    similarity = params.get("rename_similarity")
+    if isinstance(similarity, bool) or not isinstance(similarity, int | float):
+        raise invalid_params("'rename_similarity' must be a number")
+    return CheckRequest(
+        top_level=top_level,
+        files=files,
+        jobs=jobs,
+        skipped=skipped,
+        merge=require(params, "merge", bool),
+        options=CheckOptions(require(params, "rules", dict), tuple(exclude), float(similarity)),
+    )
+
+
+def _blob_id(value: Any) -> str:
+    if not isinstance(value, str) or len(value) not in (40, 64) or not set(value) <= HEX_DIGITS:
+        raise invalid_params(f"not a git object id: {str(value)[:80]!r}")
+    return value
+
+
+def _job(item: Any) -> Job:
+    if not isinstance(item, dict):
+        raise invalid_params("each of 'blobs' must be an object")
+    try:
+        data = base64.b64decode(require(item, "data", str), validate=True)
+    except binascii.Error:
+        raise invalid_params("a blob's 'data' is not base64") from None
+    return Job(
+        _blob_id(item.get("id")), require(item, "path", str), require(item, "language", str), data
+    )
+
+
+def _staged_file(item: Any) -> StagedFile:
+    if not isinstance(item, dict):
+        raise invalid_params("each of 'files' must be an object")
+    parents = tuple(_blob_id(parent) for parent in require(item, "parents", list))
+    return StagedFile(
+        require(item, "path", str),
+        require(item, "language", str),
+        _blob_id(item.get("blob_id")),
+        parents,
+    )
 
 
 class _DaemonEngine:

@@ -10,7 +10,7 @@ stores, so a commit checked through it imports and opens none of them in the hoo
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -30,6 +30,8 @@ MIN_BASELINE_COVERAGE = 0.5  # share of the repository's files the cache must kn
 MIN_BASELINE_FUNCTIONS = 30  # fewer: a percentile says nothing (as the anomaly model's minimum)
 
 Baseline = tuple[list[int] | None, str]  # sorted cognitive values at HEAD, or None; and why
+CacheKey = tuple[str, str]  # (blob id, language), as the content cache is keyed
+CacheLookup = Callable[[Sequence[CacheKey]], Mapping[CacheKey, FileMetrics]]
 
 
 class Engine(Protocol):
@@ -114,7 +116,7 @@ def share_below(sorted_values: Sequence[float], value: float) -> float:
     return bisect.bisect_left(sorted_values, value) / len(sorted_values)
 
 
-def head_cache_keys(top_level: Path, exclude: Sequence[str]) -> list[tuple[str, str]] | None:
+def _head_cache_keys(top_level: Path, exclude: Sequence[str]) -> list[CacheKey] | None:
     """(blob id, language) of every analysed file at HEAD; None before the first commit."""
     try:
         tree = gitcli.tree_blobs(top_level, "HEAD")
@@ -127,8 +129,8 @@ def head_cache_keys(top_level: Path, exclude: Sequence[str]) -> list[tuple[str, 
     ]
 
 
-def baseline_from(
-    keys: Sequence[tuple[str, str]] | None, found: Mapping[tuple[str, str], FileMetrics]
+def _baseline_from(
+    keys: Sequence[CacheKey] | None, found: Mapping[CacheKey, FileMetrics]
 ) -> Baseline:
     """Cognitive complexity of every function at HEAD, from what the content cache knows of
     ``keys`` (never parsed: the hook must stay fast); None with the reason when too little."""
@@ -147,6 +149,19 @@ def baseline_from(
     if len(values) < MIN_BASELINE_FUNCTIONS:
         return None, f"no repository baseline: only {len(values)} functions at HEAD"
     return values, f"{len(values)} functions in {len(found)} files at HEAD"
+
+
+def cached_baseline(top_level: Path, exclude: Sequence[str], lookup: CacheLookup) -> Baseline:
+    """The baseline from what ``lookup`` finds in the content cache for HEAD's files; a cache
+    that cannot be read (:class:`BmadError`) leaves none, with the reason."""
+    keys = _head_cache_keys(top_level, exclude)
+    if not keys:
+        return _baseline_from(keys, {})
+    try:
+        found = lookup(keys)
+    except BmadError as exc:
+        return None, f"no repository baseline ({exc.message})"
+    return _baseline_from(keys, found)
 
 
 def _add_standings(
@@ -183,6 +198,18 @@ def code_insights(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
     return None
 
 
+def _lookup_once(keys: Sequence[CacheKey]) -> dict[CacheKey, FileMetrics]:
+    from bmad.daemon.store import cache_store_path
+    from bmad.scanning.analyse import analyser_version
+    from bmad.scanning.cache import MetricsCache
+
+    cache = MetricsCache.open(cache_store_path(), analyser_version())
+    try:
+        return cache.lookup(keys)
+    finally:
+        cache.close()
+
+
 class InProcessEngine:
     """tree-sitter and the stores opened in the hook process (no daemon answered)."""
 
@@ -192,22 +219,7 @@ class InProcessEngine:
         return analyse_in_process(jobs)
 
     def baseline(self, top_level: Path, exclude: Sequence[str]) -> Baseline:
-        from bmad.daemon.store import cache_store_path
-        from bmad.scanning.analyse import analyser_version
-        from bmad.scanning.cache import MetricsCache
-
-        keys = head_cache_keys(top_level, exclude)
-        if not keys:
-            return baseline_from(keys, {})
-        try:
-            cache = MetricsCache.open(cache_store_path(), analyser_version())
-            try:
-                found = cache.lookup(keys)
-            finally:
-                cache.close()
-        except BmadError as exc:
-            return None, f"no repository baseline ({exc.message})"
-        return baseline_from(keys, found)
+        return cached_baseline(top_level, exclude, _lookup_once)
 
     def insights(self) -> dict[str, Any] | None:
         from bmad.daemon.store import data_store_path

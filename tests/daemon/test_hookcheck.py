@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bmad import config
-from bmad.daemon.hookcheck import HookChecker
+from bmad.daemon.hookcheck import HookChecker, request_from_params
 from bmad.daemon.rpc import INVALID_PARAMS, RpcFailure
 from bmad.daemon.store import cache_store_path
 from bmad.hooks.check import InProcessEngine, run_check
@@ -22,7 +22,7 @@ from bmad.hooks.gitcli import repository_paths
 from bmad.hooks.precommit import staged_request
 from bmad.hooks.request import CheckRequest
 from bmad.hooks.settings import hook_settings
-from tests.hooks.hookrepo import BAD_FUNCTION, GOOD_FUNCTION, bmad, git, make_repo, write
+from tests.hooks.hookrepo import BAD_FUNCTION, GOOD_FUNCTION, bmad, functions, git, make_repo, write
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -75,6 +75,13 @@ def _file(key: str, value: Any) -> Mutation:
     return mutate
 
 
+def _drop(key: str) -> Mutation:
+    def mutate(params: dict[str, Any]) -> None:
+        del params[key]
+
+    return mutate
+
+
 def _drop_staged_blob(params: dict[str, Any]) -> None:
     staged_id = params["files"][0]["blob_id"]
     params["blobs"] = [blob for blob in params["blobs"] if blob["id"] != staged_id]
@@ -95,6 +102,13 @@ MALFORMED: dict[str, tuple[Mutation, str]] = {
     "similarity a string": (_set("rename_similarity", "high"), "rename_similarity"),
     "rules not a table": (_set("rules", []), "'rules'"),
     "invalid rule value": (_set("rules", {"deep_nesting": "deep"}), "deep_nesting"),
+    "merge absent": (_drop("merge"), "missing 'merge'"),
+    "merge not a boolean": (_set("merge", 1), "'merge' must be of type bool"),
+    "top level absent": (_drop("top_level"), "missing 'top_level'"),
+    "exclude not strings": (_set("exclude", ["*.py", 3]), "'exclude'"),
+    "blob path null": (_blob("path", None), "'path' must be of type str"),
+    "file language not a string": (_file("language", 3), "'language' must be of type str"),
+    "parent id not hex": (_file("parents", ["x" * 40]), "object id"),
 }
 
 
@@ -113,26 +127,30 @@ def test_a_malformed_request_is_an_invalid_params_error(
 
 
 def test_the_wire_form_round_trips(staged: CheckRequest) -> None:
-    assert CheckRequest.from_params(staged.to_params()) == staged
+    assert request_from_params(staged.to_params()) == staged
     assert any(b"parse_args" in job.data for job in staged.jobs.values())
     encoded = {blob["data"] for blob in staged.to_params()["blobs"]}
     assert {base64.b64encode(job.data).decode() for job in staged.jobs.values()} == encoded
 
 
-def _functions(count: int) -> str:
-    return "".join(f"def f{index}(x):\n    return x + {index}\n\n\n" for index in range(count))
-
-
 def test_the_baseline_follows_head(tmp_path: Path, checker: HookChecker) -> None:
-    repo = make_repo(tmp_path / "repo", {"app.py": _functions(40)})
+    repo = make_repo(tmp_path / "repo", {"app.py": functions(40)})
     bmad(repo, "scan", ".", "--json")
     first = checker.baseline(repo, ())
     assert first[1] == "40 functions in 1 files at HEAD"
     assert checker.baseline(repo, ()) == first
-    write(repo, {"more.py": _functions(5)})
+    write(repo, {"more.py": functions(5)})
     git(repo, "add", "more.py")
     git(repo, "commit", "-q", "-m", "more")
     bmad(repo, "scan", ".", "--json")
     assert checker.baseline(repo, ())[1] == "45 functions in 2 files at HEAD"
     assert checker.baseline(repo, ("more.py",))[1] == "40 functions in 1 files at HEAD"
+    checker.close()
+
+
+def test_a_missing_baseline_is_looked_up_again(tmp_path: Path, checker: HookChecker) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": functions(40)})
+    assert checker.baseline(repo, ())[0] is None  # nothing analysed yet
+    bmad(repo, "scan", ".", "--json")
+    assert checker.baseline(repo, ())[1] == "40 functions in 1 files at HEAD"
     checker.close()

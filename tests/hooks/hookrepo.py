@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gitrepo import GIT_ENV
+from gitrepo import GIT_ENV, write_files
 
 BAD_FUNCTION = """def parse_args(argv, a, b, c, d):
     for x in argv:
@@ -24,6 +24,13 @@ GOOD_FUNCTION = """def parse_args(argv):
         return 1
     return 0
 """
+
+
+def functions(count: int, prefix: str = "f") -> str:
+    """``count`` one-line Python functions (cognitive complexity 0 each)."""
+    return "".join(
+        f"def {prefix}{index}(x):\n    return x + {index}\n\n\n" for index in range(count)
+    )
 
 
 def hook_env(**extra: str) -> dict[str, str]:
@@ -63,14 +70,7 @@ def head(repo: Path) -> str | None:
     return completed.stdout.strip() or None
 
 
-def write(repo: Path, files: dict[str, str | bytes]) -> None:
-    for relative, content in files.items():
-        target = repo / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            target.write_text(content, encoding="utf-8")
+write = write_files  # the name the hook tests use
 
 
 def make_repo(repo: Path, files: dict[str, str] | None = None) -> Path:
