@@ -183,13 +183,16 @@ def _findings(
     return found
 
 
-def _needs_conditions(
-    functions: Sequence[FunctionMetrics], indexes: Sequence[int], settings: RuleSettings
-) -> bool:
+def _conditions_if_needed(
+    version: Version, indexes: Sequence[int], settings: RuleSettings
+) -> dict[int, tuple[int, int]]:
+    """The version's complex conditions, parsed only when one of the functions at ``indexes``
+    has enough branches to hold one and the rule is enabled."""
     threshold = 1 + settings.complex_conditional_operators
-    return COMPLEX_CONDITIONAL not in settings.disabled and any(
-        functions[index].ccn >= threshold for index in indexes
+    needed = COMPLEX_CONDITIONAL not in settings.disabled and any(
+        version.functions[index].ccn >= threshold for index in indexes
     )
+    return version.conditions(version.functions) if needed else {}
 
 
 def compare_file(
@@ -215,11 +218,7 @@ def compare_file(
     ]
     if not candidates:
         return []
-    staged_conditions = (
-        staged.conditions(staged.functions)
-        if _needs_conditions(staged.functions, candidates, settings)
-        else {}
-    )
+    staged_conditions = _conditions_if_needed(staged, candidates, settings)
     now = _findings(path, language, staged, candidates, settings, staged_conditions)
     # A parent's conditions only matter where the staged function has a complex condition
     # (parent findings serve to tell new findings from inherited ones): parse only then.
@@ -232,11 +231,7 @@ def compare_file(
     for match, parent in zip(matches, parents, strict=True):
         matched = sorted({match[index][0] for index in candidates if index in match})
         needed = sorted({match[index][0] for index in conditional if index in match})
-        parent_conditions = (
-            parent.conditions(parent.functions)
-            if _needs_conditions(parent.functions, needed, settings)
-            else {}
-        )
+        parent_conditions = _conditions_if_needed(parent, needed, settings)
         before.append(_findings(path, language, parent, matched, settings, parent_conditions))
     regressions: list[Regression] = []
     for index in candidates:
