@@ -43,6 +43,7 @@ class Discovery:
     root: Path
     candidates: list[Candidate]
     skipped: list[Skipped]
+    folders: list[Path]  # the PATH arguments that are folders, resolved
 
 
 def _is_virtualenv(folder: str) -> bool:
@@ -102,6 +103,7 @@ def discover(paths: Sequence[Path], languages: frozenset[str] | None = None) -> 
     root = _root_for(resolved)
     candidates: dict[Path, Candidate] = {}
     skipped: list[Skipped] = []
+    folders: list[Path] = []
 
     def wanted(language: str | None) -> bool:
         return language is not None and (languages is None or language in languages)
@@ -114,6 +116,8 @@ def discover(paths: Sequence[Path], languages: frozenset[str] | None = None) -> 
             elif wanted(language):
                 candidates[path] = Candidate(_display(path, root), path, language)
             continue
+        if path.is_dir():
+            folders.append(path)
         repository = git.find_work_tree(path)
         if repository is None:
             for folder, name, is_symlink in _walk(path):
@@ -146,4 +150,4 @@ def discover(paths: Sequence[Path], languages: frozenset[str] | None = None) -> 
             known = tree_file.blob_id if tree_file.matches_work_tree else None
             candidates[location] = Candidate(display, location, language, known)
     ordered = sorted(candidates.values(), key=lambda candidate: candidate.path)
-    return Discovery(root, ordered, sorted(skipped, key=lambda item: item.path))
+    return Discovery(root, ordered, sorted(skipped, key=lambda item: item.path), folders)

@@ -153,6 +153,25 @@ def current_stat(location: Path) -> FileStat | None:
         return None
 
 
+def is_regular_file(path: str) -> bool:
+    """Without following a symbolic link: a scan never records a link's path."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def vouched_blob_id(location: Path, entry: StatEntry | None, max_file_size: int) -> str | None:
+    """The blob id that the stat record ``entry`` vouches for, if the file still has its stat
+    (and a scan would read it: a file now over the size limit is not vouched for)."""
+    if entry is None:
+        return None
+    now = current_stat(location)
+    if now is None or now.size > max_file_size or not vouches(entry, now):
+        return None
+    return entry.blob_id
+
+
 def _candidate_source(candidate: Candidate, options: ScanOptions) -> Source:
     location = candidate.location
 
@@ -241,6 +260,7 @@ class _Analysis:
         self.workers = _Workers(effective_jobs(options.jobs))
         self.metrics_by_path: dict[str, FileMetrics] = {}
         self.waiting: dict[str, _Loaded] = {}
+        self.present: set[str] = set()  # files on disk this run found regular (git or a stat)
         self.max_file_size = options.max_file_size
         self.done = 0
 
@@ -295,18 +315,11 @@ class _Analysis:
         if source.location is None or source.known_blob_id:
             return source
         entry = entries.get(str(source.location))
-        if entry is None:
-            return source
-        now = current_stat(source.location)
-        if now is None or now.size > self.max_file_size or not vouches(entry, now):
+        blob_id = vouched_blob_id(source.location, entry, self.max_file_size)
+        if blob_id is None:
             return source
         return Source(
-            source.path,
-            source.language,
-            source.is_header,
-            entry.blob_id,
-            source.read,
-            source.location,
+            source.path, source.language, source.is_header, blob_id, source.read, source.location
         )
 
     def _record_stats(self, loaded: list[_Loaded]) -> None:
@@ -328,6 +341,8 @@ class _Analysis:
         if isinstance(fetched, str):
             self.skip(Skipped(source.path, fetched))
             return None
+        if source.location is not None:
+            self.present.add(str(source.location))
         checked = check_bytes(fetched.data, self.max_file_size)
         if isinstance(checked, str):
             self.skip(Skipped(source.path, checked))
@@ -342,6 +357,8 @@ class _Analysis:
 
     def flush(self, batch: list[Source]) -> None:
         batch = self._vouched(batch)
+        # git's index or a stat record vouched for these: each was a regular file just now.
+        self.present.update(str(s.location) for s in batch if s.location and s.known_blob_id)
         known = self._hits([(s.known_blob_id, s.language) for s in batch if s.known_blob_id])
         loaded: list[_Loaded] = []
         for source in batch:
@@ -382,6 +399,20 @@ class _Analysis:
         self.flush(batch)
         self.collect(self.workers.drain())
 
+    def prune(self, folders: Sequence[Path]) -> None:
+        """Forget the records under ``folders`` of files that are gone or no longer regular.
+
+        Only records this run did not find present cost a ``lstat``: files outside the run
+        (filtered out by language, excluded, ignored, scanned once by an explicit PATH) are
+        still there, and keep their records."""
+        if self.stats is None or not folders:
+            return
+        try:
+            recorded = self.stats.paths_under(folders)
+            self.stats.forget(path for path in recorded - self.present if not is_regular_file(path))
+        except BmadError as exc:
+            self.result.warnings.append(exc.message)
+
     def close(self) -> None:
         self.workers.close()
         if self.cache is not None:
@@ -394,11 +425,14 @@ def analyse_sources(
     options: ScanOptions,
     result: ScanResult,
     progress: ProgressCallback | None = None,
+    prune_under: Sequence[Path] = (),
 ) -> None:
-    """Fill ``result`` with metrics for every source (from the cache or freshly analysed)."""
+    """Fill ``result`` with metrics for every source (from the cache or freshly analysed),
+    then drop the stat records of files gone from the folders ``prune_under``."""
     analysis = _Analysis(total, options, result, progress)
     try:
         analysis.run(items)
+        analysis.prune(prune_under)
     finally:
         analysis.close()
     found = analysis.metrics_by_path
@@ -416,7 +450,9 @@ def scan_paths(
     sources: Iterator[Source | Skipped] = (
         _candidate_source(candidate, options) for candidate in discovery.candidates
     )
-    analyse_sources(sources, len(discovery.candidates), options, result, progress)
+    analyse_sources(
+        sources, len(discovery.candidates), options, result, progress, discovery.folders
+    )
     result.seconds = time.perf_counter() - started
     return result
 

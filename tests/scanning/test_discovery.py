@@ -71,6 +71,20 @@ def test_language_filter_and_explicit_files(tmp_path: Path) -> None:
     assert [(s.path, s.reason) for s in explicit.skipped] == [("c.txt", "unsupported language")]
 
 
+def test_folders_are_the_folder_arguments_resolved(tmp_path: Path) -> None:
+    write_files(tmp_path, {"one/a.py": "pass\n", "two/b.py": "pass\n", "three/c.py": "pass\n"})
+    repo = init_repo(tmp_path / "repo", {"pkg/d.py": "pass\n"})
+    (tmp_path / "link").symlink_to(tmp_path / "two")
+
+    result = discover([tmp_path / "one", tmp_path / "link", tmp_path / "three/c.py", repo / "pkg"])
+
+    assert result.folders == [
+        (tmp_path / "one").resolve(),
+        (tmp_path / "two").resolve(),
+        (repo / "pkg").resolve(),
+    ]
+
+
 def test_symbolic_links_are_reported_not_followed(tmp_path: Path) -> None:
     write_files(tmp_path, {"real.py": "pass\n"})
     os.symlink(tmp_path / "real.py", tmp_path / "alias.py")

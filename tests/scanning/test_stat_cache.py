@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gitrepo import init_repo, write_files
+from gitrepo import git, init_repo, write_files
 
 from bmad.daemon.store import open_store
 from bmad.scanning import ScanOptions, ScanResult, pipeline, scan_paths
@@ -17,15 +17,16 @@ from bmad.scanning.cache import COMPONENT as METRICS_COMPONENT
 from bmad.scanning.cache import MIGRATIONS as METRICS_MIGRATIONS
 from bmad.scanning.freshness import FileStat, StatEntry
 from bmad.scanning.stat_cache import COMPONENT, StatCache
+from tests.scanning.stat_files import (
+    count_reads,
+    later_clock,
+    recorded_paths,
+    replace_keeping_size_and_mtime,
+    rewrite_keeping_size_and_mtime,
+)
 
 ONE = "def one(a):\n    return a\n"
 TWO = "def two(b):\n    if b:\n        return 1\n    return 2\n"
-TEN_SECONDS = 10 * 1_000_000_000
-
-
-def later_clock() -> int:
-    """A scan that runs well after the files were last changed (outside the racy window)."""
-    return time.time_ns() + TEN_SECONDS
 
 
 def options(
@@ -42,32 +43,25 @@ def options(
 
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """How often the pipeline's reader opened each file (by name)."""
-    counts: Counter[str] = Counter()
-    real = pipeline.read_file
+    return count_reads(monkeypatch)
 
-    def counting(location: Path, max_size: int, clock_ns: Callable[[], int]) -> object:
-        counts[location.name] += 1
-        return real(location, max_size, clock_ns)
 
-    monkeypatch.setattr(pipeline, "read_file", counting)
-    return counts
+@pytest.fixture
+def lstats(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths whose records the scan's pruning had to check on disk."""
+    checked: list[str] = []
+    real = pipeline.is_regular_file
+
+    def counting(path: str) -> bool:
+        checked.append(path)
+        return real(path)
+
+    monkeypatch.setattr(pipeline, "is_regular_file", counting)
+    return checked
 
 
 def functions(result: ScanResult) -> dict[str, list[str]]:
     return {f.path: [function.name for function in f.metrics.functions] for f in result.files}
-
-
-def rewrite_keeping_size_and_mtime(path: Path, content: str) -> os.stat_result:
-    """Edit in place with the same size and force the old mtime back, as `cp -p` or a careless
-    tool would; returns the stat before the edit. Only the ctime can tell the edit apart."""
-    before = path.stat()
-    assert len(content.encode()) == before.st_size
-    path.write_text(content)
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    while path.stat().st_ctime_ns == before.st_ctime_ns:  # same clock tick: touch again
-        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    return before
 
 
 def test_unchanged_files_outside_git_are_not_read_on_a_warm_scan(
@@ -92,13 +86,7 @@ def test_same_size_edit_with_the_mtime_forced_back_is_reanalysed(
     write_files(tree, {"a.py": ONE, "b.py": TWO})
     scan_paths([tree], options(tmp_path))
 
-    before = rewrite_keeping_size_and_mtime(tree / "a.py", ONE.replace("one", "uno"))
-    after = (tree / "a.py").stat()
-    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
-        before.st_size,
-        before.st_mtime_ns,
-        before.st_ino,
-    )
+    rewrite_keeping_size_and_mtime(tree / "a.py", ONE.replace("one", "uno"))
     result = scan_paths([tree], options(tmp_path))
 
     assert functions(result) == {"a.py": ["uno"], "b.py": ["two"]}
@@ -110,13 +98,8 @@ def test_replaced_file_with_the_same_size_and_mtime_is_reanalysed(tmp_path: Path
     tree = tmp_path / "tree"
     write_files(tree, {"a.py": ONE})
     scan_paths([tree], options(tmp_path))
-    old = (tree / "a.py").stat()
 
-    replacement = tmp_path / "replacement.py"
-    replacement.write_text(ONE.replace("one", "ein"))
-    os.utime(replacement, ns=(old.st_atime_ns, old.st_mtime_ns))
-    os.replace(replacement, tree / "a.py")
-    assert (tree / "a.py").stat().st_ino != old.st_ino
+    replace_keeping_size_and_mtime(tree / "a.py", ONE.replace("one", "ein"))
     result = scan_paths([tree], options(tmp_path))
 
     assert functions(result) == {"a.py": ["ein"]}
@@ -235,3 +218,144 @@ def test_records_round_trip_and_a_later_read_replaces_the_earlier_record(tmp_pat
         store.close()
 
     assert found == {"/x/a.py": StatEntry(extremes, "d" * 40, 4)}
+
+
+def under(folder: Path, *names: str) -> set[str]:
+    return {str(folder.resolve() / name) for name in names}
+
+
+def test_a_deleted_files_record_is_pruned_and_records_the_scan_saw_cost_no_stat(
+    tmp_path: Path, lstats: list[str]
+) -> None:
+    tree = tmp_path / "tree"
+    write_files(tree, {"a.py": ONE, "b.py": TWO})
+    scan_paths([tree], options(tmp_path))
+    scan_paths([tree], options(tmp_path))
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(tree, "a.py", "b.py")
+    assert lstats == []
+
+    (tree / "b.py").unlink()
+    scan_paths([tree], options(tmp_path))
+
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(tree, "a.py")
+    assert lstats == [str(tree.resolve() / "b.py")]
+
+
+@pytest.mark.parametrize("replacement", ["folder", "symbolic link"])
+def test_a_record_whose_path_is_no_longer_a_regular_file_is_pruned(
+    tmp_path: Path, replacement: str
+) -> None:
+    tree = tmp_path / "tree"
+    write_files(tree, {"a.py": ONE, "b.py": TWO})
+    scan_paths([tree], options(tmp_path))
+
+    (tree / "b.py").unlink()
+    if replacement == "folder":
+        (tree / "b.py").mkdir()
+    else:
+        (tree / "b.py").symlink_to(tree / "a.py")
+    scan_paths([tree], options(tmp_path))
+
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(tree, "a.py")
+
+
+def test_a_scan_prunes_only_under_its_own_folders(tmp_path: Path) -> None:
+    # "one-b" sorts before "one/" and "one_b" after it: neither lies under "one".
+    folders = [tmp_path / name for name in ("one", "one-b", "one_b")]
+    for folder in folders:
+        write_files(folder, {"kept.py": ONE, "gone.py": TWO})
+        scan_paths([folder], options(tmp_path))
+        (folder / "gone.py").unlink()
+
+    scan_paths([folders[0]], options(tmp_path))
+
+    assert recorded_paths(tmp_path / "cache.sqlite3") == (
+        under(folders[0], "kept.py")
+        | under(folders[1], "kept.py", "gone.py")
+        | under(folders[2], "kept.py", "gone.py")
+    )
+
+
+def test_records_of_files_filtered_out_or_excluded_are_kept(
+    tmp_path: Path, lstats: list[str]
+) -> None:
+    tree = tmp_path / "tree"
+    write_files(tree, {"a.py": ONE, "c.js": "function c() {}\n", "node_modules/d.js": "d()\n"})
+    scan_paths([tree], options(tmp_path))
+    scan_paths([tree / "node_modules"], options(tmp_path))  # excluded from a walk of the tree
+    every = under(tree, "a.py", "c.js", "node_modules/d.js")
+    assert recorded_paths(tmp_path / "cache.sqlite3") == every
+
+    python_only = scan_paths([tree], options(tmp_path, languages=frozenset({"python"})))
+
+    assert [f.path for f in python_only.files] == ["a.py"]
+    assert recorded_paths(tmp_path / "cache.sqlite3") == every
+    assert sorted(lstats) == sorted(under(tree, "c.js", "node_modules/d.js"))
+
+
+def test_a_renamed_file_is_recorded_under_its_new_path_only(
+    tmp_path: Path, reads: Counter[str]
+) -> None:
+    tree = tmp_path / "tree"
+    write_files(tree, {"a.py": ONE, "b.py": TWO})
+    scan_paths([tree], options(tmp_path))
+
+    (tree / "b.py").rename(tree / "c.py")
+    scan_paths([tree], options(tmp_path))
+    warm = scan_paths([tree], options(tmp_path))
+
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(tree, "a.py", "c.py")
+    assert functions(warm) == {"a.py": ["one"], "c.py": ["two"]}
+    assert warm.files_read == 0
+    assert reads == {"a.py": 1, "b.py": 1, "c.py": 1}
+
+
+def test_a_scan_of_one_file_prunes_nothing_in_its_folder(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    write_files(tree, {"a.py": ONE, "b.py": TWO})
+    scan_paths([tree], options(tmp_path))
+    (tree / "b.py").unlink()
+
+    scan_paths([tree / "a.py"], options(tmp_path))
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(tree, "a.py", "b.py")
+
+    scan_paths([tree], options(tmp_path))
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(tree, "a.py")
+
+
+def test_a_deleted_untracked_files_record_is_pruned_in_a_work_tree(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo", {"tracked.py": ONE})
+    write_files(repo, {"untracked.py": TWO, "gone.py": TWO, "ignored.py": ONE})
+    scan_paths([repo / "ignored.py"], options(tmp_path))
+    (repo / ".gitignore").write_text("ignored.py\n")
+    git(repo, "add", ".gitignore")
+    scan_paths([repo], options(tmp_path))
+
+    (repo / "gone.py").unlink()
+    scan_paths([repo], options(tmp_path))
+
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(repo, "untracked.py", "ignored.py")
+
+
+def test_names_that_are_not_utf8_are_scanned_and_read_on_every_scan(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    odd_name = os.fsdecode(b"\xff.py")
+    odd_folder = tree / os.fsdecode(b"dir\xfe")
+    write_files(tree, {"a.py": ONE, odd_name: TWO, f"{odd_folder.name}/b.py": TWO})
+
+    scan_paths([tree], options(tmp_path))
+    warm = scan_paths([tree], options(tmp_path))
+    assert functions(warm) == {
+        "a.py": ["one"],
+        f"{odd_folder.name}/b.py": ["two"],
+        odd_name: ["two"],
+    }
+    assert (warm.files_read, warm.analysed, warm.cache_hits) == (2, 0, 3)
+    assert recorded_paths(tmp_path / "cache.sqlite3") == under(tree, "a.py")
+
+    (tree / odd_name).unlink()
+    assert functions(scan_paths([odd_folder], options(tmp_path))) == {"b.py": ["two"]}
+    assert list(functions(scan_paths([tree], options(tmp_path)))) == [
+        "a.py",
+        f"{odd_folder.name}/b.py",
+    ]
