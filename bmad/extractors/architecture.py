@@ -43,6 +43,7 @@ from bmad.extractors.manifests import Dependency, ManifestError, manifest_kind, 
 if TYPE_CHECKING:
     from bmad.extractors.architecture_cache import ArchitectureCache
     from bmad.scanning import ScanOptions
+    from bmad.scanning.stat_cache import StatCache
 
 JSON_VERSION = 1
 MAX_PROJECT_FILE_SIZE = 4 * 1024 * 1024
@@ -323,20 +324,15 @@ def collect_project_files(root: Path) -> tuple[dict[str, bytes], list[tuple[str,
     return contents, problems
 
 
-def _content_id(location: Path, known_blob_id: str | None, max_size: int) -> str:
-    """What the scan will see of a file: git's vouched blob id, else the blob id of its bytes,
-    else why it cannot be read (which decides the scan's reason for skipping it)."""
-    from bmad import git
+def _stat_cache(cache: ArchitectureCache) -> StatCache | None:
+    """The scan's stat records, kept in the same cache store."""
+    from bmad.errors import BmadError
+    from bmad.scanning.stat_cache import StatCache
 
-    if known_blob_id is not None:
-        return known_blob_id
     try:
-        size = location.stat().st_size
-        if size > max_size:
-            return f"larger:{size}"
-        return git.blob_id_of(location.read_bytes())
-    except OSError as exc:
-        return f"unreadable:{type(exc).__name__}:{exc.errno}"
+        return StatCache(cache.store)
+    except BmadError:
+        return None  # every file not vouched for by git is read and hashed
 
 
 def _open_cache(options: ScanOptions) -> ArchitectureCache | None:
@@ -360,7 +356,9 @@ def analyse_repository(
 
     The result is cached under a digest of every input (each file's path, language and blob
     id, the project files, the settings, the analysis code): an unchanged tree is answered
-    from the cache without reading the scan's per-file metrics or resolving anything.
+    from the cache without reading the scan's per-file metrics or resolving anything. Blob
+    ids come as the scan gets them (git's index, else the scan's stat records, else the
+    bytes), so an unchanged file is not read even outside git.
     """
     from bmad import git
     from bmad.errors import BmadError
@@ -368,6 +366,7 @@ def analyse_repository(
     from bmad.scanning import ScanOptions
     from bmad.scanning.analyse import analyser_version
     from bmad.scanning.discovery import discover
+    from bmad.scanning.pipeline import content_ids
 
     options = scan_options or ScanOptions()
     repository = git.find_work_tree(root)
@@ -379,17 +378,17 @@ def analyse_repository(
         return _analyse(root, merged, options, contents, problems)[0]
     try:
         discovery = discover([root], options.languages)
+        candidates = discovery.candidates
+        ids = content_ids(
+            [(c.location, c.known_blob_id) for c in candidates], options, _stat_cache(cache)
+        )
         digest = input_digest(
             analyser_version=analyser_version(),
             settings=merged,
             max_file_size=options.max_file_size,
             files=(
-                (
-                    c.path,
-                    c.language,
-                    _content_id(c.location, c.known_blob_id, options.max_file_size),
-                )
-                for c in discovery.candidates
+                (c.path, c.language, content_id)
+                for c, content_id in zip(candidates, ids, strict=True)
             ),
             discovery_skipped=((s.path, s.reason) for s in discovery.skipped),
             project_files=contents,

@@ -66,8 +66,8 @@ def input_digest(
     project_problems: Iterable[tuple[str, str]],
 ) -> str:
     """A digest over every input of :func:`analyse_repository`: ``files`` are (path, language,
-    content id) where the content id is the git blob id, or a marker for a file that cannot
-    be read (its size or error), which decides how the scan skips it."""
+    content id) where the content id is the file's blob id, or for a file the scan would not
+    read (over the size limit, unreadable, gone) the reason it would skip it."""
     digest = hashlib.sha256()
 
     def add(value: object) -> None:

@@ -9,6 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,6 +171,41 @@ def vouched_blob_id(location: Path, entry: StatEntry | None, max_file_size: int)
     if now is None or now.size > max_file_size or not vouches(entry, now):
         return None
     return entry.blob_id
+
+
+def content_ids(
+    files: Sequence[tuple[Path, str | None]], options: ScanOptions, stats: StatCache | None
+) -> list[str]:
+    """What a scan would take each (location, blob id git vouches for) to hold, reading as
+    little as the scan: git's blob id, else the one its stat record vouches for, else the blob
+    id of its bytes (read now, and recorded when the read held still), else the reason the
+    scan would skip it."""
+    unknown = [str(location) for location, known in files if known is None]
+    entries: dict[str, StatEntry] = {}
+    if stats is not None and unknown:
+        try:
+            entries = stats.lookup(unknown)
+        except BmadError:
+            stats = None
+    ids: list[str] = []
+    fresh: dict[str, StatEntry] = {}
+    for location, known in files:
+        blob_id = known or vouched_blob_id(
+            location, entries.get(str(location)), options.max_file_size
+        )
+        if blob_id is None:
+            fetched = read_file(location, options.max_file_size, options.clock_ns)
+            if isinstance(fetched, str):
+                ids.append(fetched)
+                continue
+            blob_id = git.blob_id_of(fetched.data)
+            if fetched.stat is not None:
+                fresh[str(location)] = StatEntry(fetched.stat, blob_id, fetched.read_started_ns)
+        ids.append(blob_id)
+    if stats is not None:
+        with suppress(BmadError):  # an unwritable record only costs the next run a read
+            stats.record(fresh)
+    return ids
 
 
 def _candidate_source(candidate: Candidate, options: ScanOptions) -> Source:

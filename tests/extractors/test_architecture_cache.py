@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,14 @@ from bmad.daemon.store import cache_store_path
 from bmad.extractors.architecture import Architecture, analyse_repository
 from bmad.extractors.architecture_cache import decode, encode
 from bmad.scanning import ScanOptions
+from bmad.scanning.stat_cache import COMPONENT as STAT_COMPONENT
 from tests.extractors.architecture_fixtures import analyse_tree, write_tree
+from tests.scanning.stat_files import (
+    files_opened,
+    later_clock,
+    replace_keeping_size_and_mtime,
+    rewrite_keeping_size_and_mtime,
+)
 
 TREE = {
     "pyproject.toml": '[project]\nname = "app"\ndependencies = ["requests"]\n',
@@ -170,3 +178,126 @@ def test_smallest_cycles_do_not_depend_on_the_hash_seed(repo: Path, tmp_path: Pa
         outputs.add(completed.stdout)
     assert len(outputs) == 1
     assert json.loads(outputs.pop())["app/a.py"] == ["app/a.py", "app/b.py", "app/d.py"]
+
+
+def later(**overrides: object) -> ScanOptions:
+    """Runs well after the tree was written, so that stat records may vouch for files."""
+    values: dict[str, object] = {"jobs": 1, "clock_ns": later_clock}
+    values.update(overrides)
+    return ScanOptions(**values)  # type: ignore[arg-type]
+
+
+PROJECT_FILES_READ = {"pyproject.toml": 1}  # on every run, inside git or not
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "tree", TREE)
+
+
+def test_a_warm_run_outside_git_opens_no_source_file(tree: Path) -> None:
+    first = analyse_repository(tree, None, later())
+
+    with files_opened(tree) as opened:
+        second = analyse_repository(tree, None, later())
+    mark_stored_result("from-the-cache")
+    third = analyse_repository(tree, None, later())
+
+    assert opened == PROJECT_FILES_READ
+    assert second == first
+    assert third.hubs == ["from-the-cache"]
+
+
+def test_a_warm_run_does_not_open_untracked_files(repo: Path) -> None:
+    (repo / "app/extra.py").write_text("from . import a\n")
+    first = analyse_repository(repo, None, later())
+
+    with files_opened(repo) as opened:
+        second = analyse_repository(repo, None, later())
+
+    assert second == first
+    assert opened == PROJECT_FILES_READ
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "same-size edit, mtime forced back",
+        "replaced by a file of the same size and mtime",
+        "add file",
+        "delete file",
+        "rename file",
+    ],
+)
+def test_a_changed_file_outside_git_is_a_miss_and_only_it_is_read(tree: Path, change: str) -> None:
+    analyse_repository(tree, None, later())
+    mark_stored_result("stale")
+    if change == "same-size edit, mtime forced back":
+        rewrite_keeping_size_and_mtime(tree / "app/d.py", "from . import c\n")
+    elif change == "replaced by a file of the same size and mtime":
+        replace_keeping_size_and_mtime(tree / "app/d.py", "from . import c\n")
+    elif change == "add file":
+        (tree / "app/e.py").write_text("from . import c\n")
+    elif change == "delete file":
+        (tree / "app/c.py").unlink()
+    else:
+        (tree / "app/d.py").rename(tree / "app/e.py")
+
+    with files_opened(tree) as opened:
+        result = analyse_repository(tree, None, later())
+
+    assert result.hubs != ["stale"]
+    assert result.to_json() == analyse_repository(tree, None, later(use_cache=False)).to_json()
+    sources = {path: count for path, count in opened.items() if path.endswith(".py")}
+    if change == "delete file":
+        assert sources == {}
+    elif change == "rename file":  # hashed; its bytes' metrics are in the parse cache
+        assert sources == {"app/e.py": 1}
+    else:  # read to hash it, then to parse it
+        changed = "app/e.py" if change == "add file" else "app/d.py"
+        assert sources == {changed: 2}
+        assert any(edge.path == changed for edge in result.edges)
+
+
+def test_files_recorded_within_the_racy_window_are_read_and_an_edit_there_is_seen(
+    tree: Path,
+) -> None:
+    now = ScanOptions(jobs=1, clock_ns=time.time_ns)
+    analyse_repository(tree, None, now)
+    with files_opened(tree) as opened:
+        analyse_repository(tree, None, now)
+    assert sorted(opened.elements()) == sorted(TREE)  # every file hashed again
+
+    rewrite_keeping_size_and_mtime(tree / "app/d.py", "from . import c\n")
+    result = analyse_repository(tree, None, now)
+
+    assert result.to_json() == analyse_repository(tree, None, later(use_cache=False)).to_json()
+    assert any(edge.path == "app/d.py" and edge.target == "app/c.py" for edge in result.edges)
+    assert not any(edge.path == "app/d.py" and edge.target == "app/a.py" for edge in result.edges)
+
+
+def test_a_lowered_size_limit_is_a_miss(tree: Path) -> None:
+    analyse_repository(tree, None, later())
+    mark_stored_result("stale")
+
+    result = analyse_repository(tree, None, later(max_file_size=10))
+
+    assert result.hubs != ["stale"]
+    assert ("app/a.py", "larger than the size limit (48 > 10 bytes)") in result.skipped
+    fresh = analyse_repository(tree, None, later(max_file_size=10, use_cache=False))
+    assert result.to_json() == fresh.to_json()
+
+
+def test_an_unusable_stat_cache_reads_every_file_and_still_answers(tree: Path) -> None:
+    first = analyse_repository(tree, None, later())
+    with sqlite3.connect(cache_store_path()) as connection:
+        connection.execute(
+            "UPDATE schema_versions SET version = 99 WHERE component = ?", (STAT_COMPONENT,)
+        )
+    connection.close()
+
+    with files_opened(tree) as opened:
+        second = analyse_repository(tree, None, later())
+
+    assert second == first
+    assert sorted(opened.elements()) == sorted(TREE)
