@@ -2,10 +2,11 @@
 
 Matches functions by (file, start line) and prints, per language, the matched count, the share
 with equal CCN, and cold single-process throughput of both tools (files/s, MB/s) with the
-ratio. Next to them, the parse-only floor: tree-sitter's ``Parser.parse`` alone on the same
-bytes (already in memory), and lizard's time over it, the best ratio any tree-sitter-based
-extractor could reach. Times are CPU seconds of each process (steadier than wall time on a
-shared machine).
+ratio. Next to them, two floors: tree-sitter's ``Parser.parse`` alone on the same bytes
+(already in memory), the best ratio any tree-sitter-based extractor could reach; and the parse
+plus one query cursor walking the tree with a single pattern that matches nothing
+(``(ERROR)``), the best any extractor that finds its nodes with a tree-sitter query could
+reach. Times are CPU seconds of each process (steadier than wall time on a shared machine).
 Usage: see bench/README.md ("Agreement with lizard").
 """
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from _anchors import WORK, run_lizard
 
 from bmad.extractors.code import extract
-from bmad.extractors.languages import language_for_path, new_parser
+from bmad.extractors.languages import language_for_path, load_language, new_parser
 from bmad.scanning.analyse import analyse_source
 
 SKIP_DIRS = {".git", "node_modules", "vendor", "site-packages", "test_data", "testdata"}
@@ -81,6 +82,22 @@ def run_parse_only(files: list[tuple[Path, str]]) -> float:
     return time.process_time() - started
 
 
+def run_parse_and_walk(files: list[tuple[Path, str]]) -> float:
+    """CPU seconds of the parse plus one query cursor over every node of each tree (the pattern
+    ``(ERROR)`` matches nothing in a file without syntax errors)."""
+    from tree_sitter import Query, QueryCursor
+
+    sources = [(path.read_bytes(), language) for path, language in files]
+    languages = {language for _, language in files}
+    parsers = {language: new_parser(language) for language in languages}
+    queries = {language: Query(load_language(language), "(ERROR) @error") for language in languages}
+    started = time.process_time()
+    for source, language in sources:
+        tree = parsers[language].parse(source)
+        QueryCursor(queries[language]).captures(tree.root_node)
+    return time.process_time() - started
+
+
 @dataclass
 class Timings:
     """Lowest CPU seconds seen per tool over the repeats."""
@@ -88,6 +105,7 @@ class Timings:
     extract: float = math.inf
     scan: float = math.inf
     parse: float = math.inf
+    walk: float = math.inf
     lizard: float = math.inf
 
 
@@ -108,6 +126,7 @@ def time_tools(
         timings.extract = min(timings.extract, seconds)
         timings.scan = min(timings.scan, run_scan_analysis(files))
         timings.parse = min(timings.parse, run_parse_only(files))
+        timings.walk = min(timings.walk, run_parse_and_walk(files))
         lizard = run_lizard([path for path, _ in files])
         timings.lizard = min(timings.lizard, lizard.cpu_seconds)
         theirs = lizard.functions
@@ -182,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     bmad_seconds_total = 0.0
     lizard_seconds_total = 0.0
     parse_seconds_total = 0.0
+    walk_seconds_total = 0.0
     scan_seconds_total = 0.0
     by_language: dict[str, list[tuple[Path, str]]] = defaultdict(list)
     for item in files:
@@ -195,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         bmad_seconds_total += bmad_seconds
         lizard_seconds_total += lizard_seconds
         parse_seconds_total += parse_seconds
+        walk_seconds_total += timings.walk
         scan_seconds_total += scan_seconds
         counts = compare(group, ours, theirs, args.show)[language]
         matched = counts["matched"]
@@ -214,19 +235,23 @@ def main(argv: list[str] | None = None) -> int:
             "bmad_seconds": round(bmad_seconds, 3),
             "scan_analysis_seconds": round(scan_seconds, 3),
             "parse_only_seconds": round(parse_seconds, 3),
+            "parse_and_walk_seconds": round(timings.walk, 3),
             "lizard_seconds": round(lizard_seconds, 3),
             "scan_analysis_ratio": round(lizard_seconds / scan_seconds, 2),
             "parse_only_ratio": round(lizard_seconds / parse_seconds, 2),
+            "parse_and_walk_ratio": round(lizard_seconds / timings.walk, 2),
         }
     report["total"] = {
         "files": len(files),
         "bmad_seconds": round(bmad_seconds_total, 2),
         "scan_analysis_seconds": round(scan_seconds_total, 2),
         "parse_only_seconds": round(parse_seconds_total, 2),
+        "parse_and_walk_seconds": round(walk_seconds_total, 2),
         "lizard_seconds": round(lizard_seconds_total, 2),
         "speed_ratio": round(lizard_seconds_total / bmad_seconds_total, 2),
         "scan_analysis_ratio": round(lizard_seconds_total / scan_seconds_total, 2),
         "parse_only_ratio": round(lizard_seconds_total / parse_seconds_total, 2),
+        "parse_and_walk_ratio": round(lizard_seconds_total / walk_seconds_total, 2),
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -234,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"{'language':<11}{'files':>6}{'MB':>7}{'matched':>9}{'eq CCN':>8}"
         f"{'bmad f/s':>10}{'MB/s':>7}{'lizard f/s':>11}{'MB/s':>7}{'ratio':>7}"
-        f"{'extract s':>10}{'scan s':>8}{'parse s':>8}{'lizard s':>9}{'scan x':>7}{'floor x':>8}"
+        f"{'extract s':>10}{'scan s':>8}{'parse s':>8}{'+walk s':>8}{'lizard s':>9}"
+        f"{'scan x':>7}{'floor x':>8}{'walk x':>7}"
     )
     print(header)
     for language, row in report.items():
@@ -247,8 +273,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{row['bmad_files_per_s']:>10}{row['bmad_mb_per_s']:>7}"
             f"{row['lizard_files_per_s']:>11}{row['lizard_mb_per_s']:>7}{row['speed_ratio']:>7}"
             f"{row['bmad_seconds']:>10.2f}{row['scan_analysis_seconds']:>8.2f}"
-            f"{row['parse_only_seconds']:>8.2f}{row['lizard_seconds']:>9.2f}"
+            f"{row['parse_only_seconds']:>8.2f}{row['parse_and_walk_seconds']:>8.2f}"
+            f"{row['lizard_seconds']:>9.2f}"
             f"{row['scan_analysis_ratio']:>7}{row['parse_only_ratio']:>8}"
+            f"{row['parse_and_walk_ratio']:>7}"
         )
     total = report["total"]
     print(
@@ -256,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         f"scan analysis {total['scan_analysis_seconds']}, parse only "
         f"{total['parse_only_seconds']}, lizard {total['lizard_seconds']}; lizard / extract "
         f"{total['speed_ratio']}x, lizard / scan analysis {total['scan_analysis_ratio']}x, "
-        f"floor (lizard / parse only) {total['parse_only_ratio']}x"
+        f"floor (lizard / parse only) {total['parse_only_ratio']}x, query floor (lizard / "
+        f"parse and one query walk) {total['parse_and_walk_ratio']}x"
     )
     return 0
 
