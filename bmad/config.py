@@ -144,6 +144,41 @@ class Config:
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.values.get(name, {}))
 
+    def integer(self, dotted_key: str, minimum: int) -> int:
+        """The setting as an integer >= ``minimum`` (a configuration error otherwise)."""
+        section, _, key = dotted_key.partition(".")
+        self.get(dotted_key)
+        return require_int(section, self.values[section], key, minimum)
+
+
+def require_int(section: str, table: Mapping[str, Any], key: str, minimum: int) -> int:
+    """``table[key]`` of ``[section]`` as an integer >= ``minimum``. A wrong type or range (a
+    config file or ``BMAD_*`` variable saying ``jobs = "many"``) is a configuration error that
+    names the setting, never a traceback."""
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise BmadError(f"[{section}] {key} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def require_number(
+    section: str, table: Mapping[str, Any], key: str, low: float, high: float
+) -> float:
+    """``table[key]`` of ``[section]`` as a number in [``low``, ``high``]."""
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise BmadError(f"[{section}] {key} must be a number in [{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def require_strings(section: str, table: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    """``table[key]`` of ``[section]`` as a list of strings (a bare string is refused: it would
+    be read as a list of its characters)."""
+    value = table[key]
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        raise BmadError(f"[{section}] {key} must be a list of strings, got {value!r}")
+    return tuple(value)
+
 
 def user_config_path() -> Path:
     explicit = os.environ.get("BMAD_CONFIG")

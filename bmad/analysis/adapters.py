@@ -142,12 +142,11 @@ def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:
 
     if not repo_path.exists():
         raise BmadError(f"{repo_path} does not exist")
-    scan_settings = settings.section("scan")
     scan = scan_repository(
         repo_path,
         ScanOptions(
-            jobs=int(scan_settings.get("jobs", 0)),
-            max_file_size=int(scan_settings.get("max_file_size", 1024 * 1024)),
+            jobs=settings.integer("scan.jobs", 0),
+            max_file_size=settings.integer("scan.max_file_size", 1),
         ),
     )
     root = scan.root

@@ -104,7 +104,8 @@ def architecture(repo: Path | None, as_json: bool, top: int, strict: bool) -> No
     root = _repository_root(repo or Path.cwd())
     settings = config.load(root)
     options = ScanOptions(
-        jobs=int(settings.get("scan.jobs")), max_file_size=int(settings.get("scan.max_file_size"))
+        jobs=settings.integer("scan.jobs", 0),
+        max_file_size=settings.integer("scan.max_file_size", 1),
     )
     try:
         result = analyse_repository(root, settings.section("architecture"), options)

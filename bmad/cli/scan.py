@@ -170,10 +170,14 @@ def scan(
     targets = list(paths) or [Path.cwd()]
     settings = config.load(_config_root(targets[0]))
     options = ScanOptions(
-        jobs=jobs if jobs is not None else int(settings.get("scan.jobs")),
+        jobs=jobs if jobs is not None else settings.integer("scan.jobs", 0),
         use_cache=not no_cache,
         languages=frozenset(name.lower() for name in languages) or None,
-        max_file_size=max_file_size or int(settings.get("scan.max_file_size")),
+        max_file_size=(
+            max_file_size
+            if max_file_size is not None
+            else settings.integer("scan.max_file_size", 1)
+        ),
     )
     with _progress_on_tty() as progress:
         result = scan_paths(targets, options, progress)

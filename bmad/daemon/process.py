@@ -71,7 +71,7 @@ def run_foreground(log_to_stderr: bool = True) -> None:
     os.umask(0o077)  # everything the daemon creates (logs, stores, socket) is owner-only
     settings_config = config.load()
     settings = DaemonSettings.from_config(
-        settings_config.section("daemon"), int(settings_config.get("scan.max_file_size"))
+        settings_config.section("daemon"), settings_config.integer("scan.max_file_size", 1)
     )
     dirs.ensure_private_dir(dirs.runtime_dir())
     daemon_lock = FileLock(lock_path())

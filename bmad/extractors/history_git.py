@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bmad.config import require_int
 from bmad.errors import BmadError
 from bmad.extractors.history import CommitRecord, FileChange
 
@@ -64,11 +65,12 @@ class MiningSettings:
     def from_settings(
         cls, history: Mapping[str, Any], follow_renames: bool = True
     ) -> MiningSettings:
-        """From a ``[history]`` settings section."""
+        """From a ``[history]`` settings section (wrong types or ranges are configuration
+        errors)."""
         return cls(
             follow_renames=follow_renames,
-            max_files_per_commit=int(history["max_files_per_commit"]),
-            jobs=int(history["jobs"]),
+            max_files_per_commit=require_int("history", history, "max_files_per_commit", 1),
+            jobs=require_int("history", history, "jobs", 0),
         )
 
 

@@ -7,12 +7,14 @@ hotspots; :func:`report_json` renders it without names or e-mails unless asked.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bmad.config import require_int, require_number, require_strings
 from bmad.errors import BmadError
 from bmad.extractors.history import (
     CommitRecord,
@@ -55,20 +57,23 @@ class HistoryOptions:
 
 
 def options_from_settings(history: Mapping[str, Any], **overrides: Any) -> HistoryOptions:
-    """HistoryOptions from a ``[history]`` settings section; ``overrides`` set the rest
-    (window, rename following)."""
+    """HistoryOptions from a ``[history]`` settings section (a value of the wrong type or range
+    is a configuration error); ``overrides`` set the rest (window, rename following)."""
     return HistoryOptions(
-        patterns=subject_patterns(history["fix_patterns"], history["revert_patterns"]),
-        coupling=CouplingThresholds(
-            min_revs=int(history["min_revs"]),
-            min_shared_revs=int(history["min_shared_revs"]),
-            min_coupling=int(history["min_coupling"]),
-            max_coupling=int(history["max_coupling"]),
-            max_changeset=int(history["max_changeset"]),
+        patterns=subject_patterns(
+            require_strings("history", history, "fix_patterns"),
+            require_strings("history", history, "revert_patterns"),
         ),
-        island_share=float(history["island_share"]),
-        inactive_months=float(history["inactive_months"]),
-        top=int(history["top"]),
+        coupling=CouplingThresholds(
+            min_revs=require_int("history", history, "min_revs", 0),
+            min_shared_revs=require_int("history", history, "min_shared_revs", 0),
+            min_coupling=require_int("history", history, "min_coupling", 0),
+            max_coupling=require_int("history", history, "max_coupling", 0),
+            max_changeset=require_int("history", history, "max_changeset", 1),
+        ),
+        island_share=require_number("history", history, "island_share", 0, 1),
+        inactive_months=require_number("history", history, "inactive_months", 0, math.inf),
+        top=require_int("history", history, "top", 0),
         **overrides,
     )
 

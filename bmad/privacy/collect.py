@@ -98,7 +98,10 @@ def _history_report(root: Path) -> HistoryReport | None:
 
     settings = config.load(root).section("history")
     options = HistoryOptions(
-        patterns=subject_patterns(settings["fix_patterns"], settings["revert_patterns"])
+        patterns=subject_patterns(
+            config.require_strings("history", settings, "fix_patterns"),
+            config.require_strings("history", settings, "revert_patterns"),
+        )
     )
     mining = MiningSettings.from_settings(settings)
     with open_history_store() as store:

@@ -123,6 +123,27 @@ def test_bad_date_and_revision_are_usage_errors(team: RepoBuilder) -> None:
     assert code == 2 and "does not name a commit" in err
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("BMAD_HISTORY__MIN_REVS", "abc", "[history] min_revs must be an integer >= 0"),
+        ("BMAD_HISTORY__FIX_PATTERNS", "fix", "[history] fix_patterns must be a list of strings"),
+        ("BMAD_HISTORY__ISLAND_SHARE", "2", "[history] island_share must be a number in [0, 1]"),
+        ("BMAD_HISTORY__JOBS", "-1", "[history] jobs must be an integer >= 0"),
+    ],
+)
+def test_history_settings_of_the_wrong_type_are_configuration_errors(
+    team: RepoBuilder, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    code, out, err = run(str(team.path), "--json")
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"bmad: error: {message}, got ")
+
+
 def test_empty_repository_reports_why(tmp_path: Path) -> None:
     RepoBuilder.create(tmp_path / "empty")
     code, out, _ = run(str(tmp_path / "empty"), "--json")

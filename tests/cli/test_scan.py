@@ -116,3 +116,13 @@ def test_version_and_help_do_not_import_heavy_modules() -> None:
         [sys.executable, "-m", "bmad", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.strip() == f"bmad, version {__version__}"
+
+
+def test_a_scan_setting_of_the_wrong_type_is_a_configuration_error(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo", {"mod.py": SOURCE})
+    write_files(repo, {".bmad.toml": '[scan]\njobs = "many"\n'})
+
+    outcome = CliRunner().invoke(cli, ["scan", str(repo)])
+
+    assert outcome.exit_code == 2
+    assert outcome.stderr == "bmad: error: [scan] jobs must be an integer >= 0, got 'many'\n"
