@@ -162,6 +162,16 @@ def is_regular_file(path: str) -> bool:
         return False
 
 
+def within_size_limit(location: Path, max_file_size: int) -> bool:
+    """Whether the file on disk is (still) no larger than the limit. Git's index vouches for a
+    file's bytes, not for this run's limit: the cached metrics of a blob may come from a run
+    with a higher one, and a scan must skip the files over its own."""
+    try:
+        return os.stat(location).st_size <= max_file_size
+    except OSError:
+        return False
+
+
 def vouched_blob_id(location: Path, entry: StatEntry | None, max_file_size: int) -> str | None:
     """The blob id that the stat record ``entry`` vouches for, if the file still has its stat
     (and a scan would read it: a file now over the size limit is not vouched for)."""
@@ -190,9 +200,10 @@ def content_ids(
     ids: list[str] = []
     fresh: dict[str, StatEntry] = {}
     for location, known in files:
-        blob_id = known or vouched_blob_id(
-            location, entries.get(str(location)), options.max_file_size
-        )
+        if known is not None and within_size_limit(location, options.max_file_size):
+            blob_id: str | None = known
+        else:
+            blob_id = vouched_blob_id(location, entries.get(str(location)), options.max_file_size)
         if blob_id is None:
             fetched = read_file(location, options.max_file_size, options.clock_ns)
             if isinstance(fetched, str):
@@ -335,7 +346,10 @@ class _Analysis:
         self.advance(1)
 
     def _vouched(self, batch: list[Source]) -> list[Source]:
-        """``batch`` with a blob id for each file on disk whose stat record vouches for it."""
+        """``batch`` with a blob id for each file on disk whose stat record vouches for it, and
+        none for a file git vouches for that is now over the size limit (it is read, so its
+        size is checked and it is skipped, whatever the cache holds for its blob)."""
+        batch = [self._within_limit(source) for source in batch]
         unknown = [s.location for s in batch if s.location is not None and not s.known_blob_id]
         if self.stats is None or not unknown:
             return batch
@@ -346,6 +360,17 @@ class _Analysis:
             self.stats = None
             return batch
         return [self._vouched_source(source, entries) for source in batch]
+
+    def _within_limit(self, source: Source) -> Source:
+        if (
+            source.location is None
+            or not source.known_blob_id
+            or within_size_limit(source.location, self.max_file_size)
+        ):
+            return source
+        return Source(
+            source.path, source.language, source.is_header, None, source.read, source.location
+        )
 
     def _vouched_source(self, source: Source, entries: dict[str, StatEntry]) -> Source:
         if source.location is None or source.known_blob_id:

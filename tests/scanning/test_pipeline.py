@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bmad.scanning import ScanOptions, cognitive_by_path, scan_commit, scan_paths
+from bmad.scanning.pipeline import content_ids
 
 SIMPLE = "def simple(a):\n    return a\n"
 NESTED = (
@@ -185,3 +186,32 @@ def test_uncommitted_edits_are_measured_from_the_work_tree(tmp_path: Path) -> No
 
     assert [f.name for f in result.files[0].metrics.functions] == ["nested"]
     assert result.analysed == 1
+
+
+def test_a_lower_size_limit_skips_tracked_files_the_cache_holds(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo", {"small.py": SIMPLE, "big.py": NESTED * 20})
+    scan_paths([repo], options(tmp_path))
+
+    limited = scan_paths([repo], options(tmp_path, max_file_size=100))
+
+    assert [f.path for f in limited.files] == ["small.py"]
+    assert limited.cache_hits == 1
+    size = len(NESTED * 20)
+    assert reasons(limited) == {"big.py": f"larger than the size limit ({size} > 100 bytes)"}
+
+
+def test_content_ids_of_a_tracked_file_over_the_limit_give_the_skip_reason(
+    tmp_path: Path,
+) -> None:
+    repo = init_repo(tmp_path / "repo", {"small.py": SIMPLE, "big.py": NESTED * 20})
+    tracked = {
+        line.split("\t")[1]: line.split()[2] for line in git(repo, "ls-files", "-s").splitlines()
+    }
+    files = [(repo / name, tracked[name]) for name in ("small.py", "big.py")]
+
+    ids = content_ids(files, options(tmp_path, max_file_size=100), None)
+
+    assert ids == [
+        tracked["small.py"],
+        f"larger than the size limit ({len(NESTED * 20)} > 100 bytes)",
+    ]
