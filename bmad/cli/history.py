@@ -68,6 +68,10 @@ def history(
     from bmad.extractors.history_git import MiningSettings
     from bmad.extractors.history_report import analyse_history, options_from_settings, report_json
 
+    window_start = parse_date(since, end_of_day=False) if since else None
+    window_end = parse_date(until, end_of_day=True) if until else None
+    if window_start is not None and window_end is not None and window_start > window_end:
+        raise BmadError(f"--since {since} is after --until {until}: the window holds no commit")
     settings = config.load(repo if repo.is_dir() else None).section("history")
     chosen = {
         "min_revs": min_revs,
@@ -80,8 +84,8 @@ def history(
     options = options_from_settings(
         settings,
         follow_renames=not no_renames,
-        since=parse_date(since, end_of_day=False) if since else None,
-        until=parse_date(until, end_of_day=True) if until else None,
+        since=window_start,
+        until=window_end,
     )
     mining = MiningSettings.from_settings(settings, follow_renames=not no_renames)
     with open_history_store() as store:

@@ -123,6 +123,15 @@ def test_bad_date_and_revision_are_usage_errors(team: RepoBuilder) -> None:
     assert code == 2 and "does not name a commit" in err
 
 
+def test_a_window_that_ends_before_it_starts_is_a_usage_error(team: RepoBuilder) -> None:
+    code, out, err = run(str(team.path), "--since", "2024-02-15", "--until", "2024-01-01")
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "bmad: error: --since 2024-02-15 is after --until 2024-01-01: the window holds no commit\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
