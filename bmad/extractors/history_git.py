@@ -131,7 +131,9 @@ def resolve_tip(repository: pygit2.Repository, rev: str | None) -> str | None:
         rev = "HEAD"
     try:
         commit = repository.revparse_single(rev).peel(pygit2.Commit)
-    except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
+    except KeyError as exc:  # its text is only the revision again
+        raise BmadError(f"{rev!r} does not name a commit in this repository") from exc
+    except (ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
         raise BmadError(f"{rev!r} does not name a commit in this repository: {exc}") from exc
     return str(commit.id)
 
