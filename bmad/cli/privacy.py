@@ -24,7 +24,12 @@ def privacy() -> None:
     "budget_text",
     help='Per-repository budget for the period, e.g. "epsilon=1.0,delta=1e-5".',
 )
-@click.option("--period", "period", help="A past period, e.g. 2026-10 (default: the current one).")
+@click.option(
+    "--period",
+    "period",
+    help="A past period: 2026-10 for monthly budgets, 2026-Q3 quarterly, 2026 yearly "
+    "([privacy] period; default: the current one).",
+)
 @json_option
 @handle_errors
 def budget(repo: Path | None, budget_text: str | None, period: str | None, as_json: bool) -> None:
@@ -41,7 +46,7 @@ def budget(repo: Path | None, budget_text: str | None, period: str | None, as_js
     with open_privacy_store() as store:
         ledger = settings.ledger(store)
         subjects = [repository_key(repo)] if repo is not None else ledger.subjects("repository")
-        period = period or ledger.current_period()
+        period = ledger.checked_period(period) if period else ledger.current_period()
         usages: list[Usage] = [ledger.usage("repository", s, period) for s in subjects]
         usages.append(ledger.usage("organisation", settings.organisation, period))
     if as_json:

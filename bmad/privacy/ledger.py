@@ -13,6 +13,7 @@ Budgets are (epsilon, delta) per period, converted once to a rho budget (CKS20, 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,24 @@ def period_key(period: str, moment: datetime) -> str:
     if period == "all":
         return "all"
     raise BmadError(f"unknown budget period {period!r} (known: {', '.join(PERIODS)})")
+
+
+# The key of each kind of period, as period_key writes it: (what to show, full match).
+PERIOD_KEY_FORMS: dict[str, tuple[str, str]] = {
+    "month": ("YYYY-MM, e.g. 2026-10", r"\d{4}-(0[1-9]|1[0-2])"),
+    "quarter": ("YYYY-Qn, e.g. 2026-Q3", r"\d{4}-Q[1-4]"),
+    "year": ("YYYY, e.g. 2026", r"\d{4}"),
+    "all": ("all", "all"),
+}
+
+
+def check_period_key(period: str, key: str) -> str:
+    """``key`` when it names one ``period`` (as :func:`period_key` spells it); a usage error
+    otherwise, so that a typo is not reported as an untouched budget."""
+    shown, pattern = PERIOD_KEY_FORMS[period]
+    if re.fullmatch(pattern, key) is None:
+        raise BmadError(f"budget periods are {period}s here: give one as {shown}, got {key!r}")
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +140,10 @@ class Ledger:
 
     def current_period(self) -> str:
         return period_key(self.period, self.clock())
+
+    def checked_period(self, key: str) -> str:
+        """``key`` when it names one of this ledger's periods (a usage error otherwise)."""
+        return check_period_key(self.period, key)
 
     def reserve(
         self, repository: str, organisation: str, learning_type: str, spend: Spend

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bmad.cli.main import cli
@@ -62,6 +63,24 @@ def test_budget_reports_total_spent_reserved_remaining(tmp_path: Path) -> None:
 def test_budget_refuses_a_malformed_budget() -> None:
     code, _, err = invoke("privacy", "budget", "--privacy-budget", "epsilon=lots")
     assert code == 2 and "privacy budget" in err
+
+
+def test_budget_refuses_a_period_that_is_not_one() -> None:
+    for typo in ("bogus", "2026-13", "2026-Q3", "26-10"):
+        code, out, err = invoke("privacy", "budget", "--period", typo, "--json")
+        assert (code, out) == (2, "")
+        assert err == (
+            "bmad: error: budget periods are months here: give one as YYYY-MM, e.g. 2026-10, "
+            f"got {typo!r}\n"
+        )
+
+
+def test_budget_takes_a_quarter_when_periods_are_quarters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BMAD_PRIVACY__PERIOD", '"quarter"')
+    code, out, _ = invoke("privacy", "budget", "--period", "2001-Q2", "--json")
+    assert code == 0 and json.loads(out)["period"] == "2001-Q2"
+    code, _, err = invoke("privacy", "budget", "--period", "2001-04")
+    assert code == 2 and "give one as YYYY-Qn" in err
 
 
 def test_budget_refuses_bad_settings(monkeypatch) -> None:  # type: ignore[no-untyped-def]
