@@ -24,6 +24,20 @@ class AggregatorError(BmadError):
         self.status = status
 
 
+def describe_refusal(detail: Any) -> str:
+    """The aggregator's reason, as text. A validation error (422) lists each refused field
+    with what was wrong, never the value sent: that value may be an enrolment token."""
+    if not isinstance(detail, list):
+        return str(detail)
+    problems = []
+    for item in detail:
+        if not isinstance(item, dict):
+            continue
+        where = [str(part) for part in item.get("loc", ()) if part not in ("body", "path", "query")]
+        problems.append(f"{'.'.join(where) or 'request'}: {item.get('msg', 'invalid')}")
+    return "; ".join(problems) or "invalid request"
+
+
 class AggregatorClient:
     def __init__(
         self,
@@ -94,7 +108,7 @@ class AggregatorClient:
                 ) from None
         if response.status_code >= 400:
             try:
-                detail = response.json().get("detail", response.text)
+                detail = describe_refusal(response.json().get("detail", response.text))
             except ValueError:
                 detail = response.text
             raise AggregatorError(
