@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,28 @@ def _context() -> tuple[Store, Identity, FederationSettings]:
         store.close()
         raise
     return store, identity, settings
+
+
+def _federation_id(text: str) -> str:
+    """The federation's UUID in the aggregator's spelling; checked here so that a typo is
+    named as one instead of coming back as a refused request."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise BmadError(
+            f"--consortium-id must be the federation's UUID (as `federation create` prints "
+            f"it), got {text!r}"
+        ) from None
+
+
+def _warn_if_fewer_than_k(organisations: set[str], k: int) -> None:
+    if len(organisations) < k:
+        click.echo(
+            f"bmad: warning: k={k} but the federation names {len(organisations)} "
+            f"organisations: no round releases anything until at least {k} take part "
+            "(invite more with `bmad federation invite`, or create it with a lower --k)",
+            err=True,
+        )
 
 
 def _membership(store: Store) -> Membership:
@@ -102,6 +125,9 @@ def create(
                 {name: value for name, value in overrides.items() if value is not None},
             )
         membership.remember(store, created["federation"], url, organisation, "admin")
+    _warn_if_fewer_than_k(
+        {*organisations, organisation}, created["governance"]["k_min_participants"]
+    )
     if as_json:
         echo_json({**created, "aggregator": url})
         return
@@ -138,6 +164,7 @@ def join(
     """Register this machine's identity key for your organisation in a federation."""
     from bmad.federation import membership
 
+    federation_id = _federation_id(federation_id)
     secret = token or click.prompt("enrolment token", hide_input=True, err=True)
     store, identity, settings = _context()
     with store:

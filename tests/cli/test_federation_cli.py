@@ -176,6 +176,43 @@ def test_commands_without_a_federation_or_with_bad_input(tmp_path: Path) -> None
     assert "sqlite:///" in error
 
 
+def test_join_refuses_a_consortium_id_that_is_not_a_uuid(tmp_path: Path) -> None:
+    error = bmad(
+        tmp_path / "acme",
+        "federation",
+        "join",
+        "--consortium-id",
+        "my-federation",
+        "--organization",
+        "acme",
+        "--token",
+        "a-secret-enrolment-token",
+        code=2,
+    )
+
+    assert error == (
+        "bmad: error: --consortium-id must be the federation's UUID (as `federation create` "
+        "prints it), got 'my-federation'\n"
+    )
+
+
+def test_create_warns_when_fewer_organisations_than_k(
+    tmp_path: Path, aggregator: Aggregator
+) -> None:
+    arguments = ["federation", "create", "--participants", "acme,globex,initech"]
+    arguments += ["--privacy-level", "high", "--aggregator", aggregator.url]
+    result = CliRunner().invoke(cli, arguments, env=home_env(tmp_path / "admin"))
+
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "bmad: warning: k=5 but the federation names 4 organisations: no round releases "
+        "anything until at least 5 take part (invite more with `bmad federation invite`, or "
+        "create it with a lower --k)\n"
+    )
+    quiet = CliRunner().invoke(cli, [*arguments, "--k", "4"], env=home_env(tmp_path / "other"))
+    assert (quiet.exit_code, quiet.stderr) == (0, "")
+
+
 def start_daemon(home: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "bmad", "daemon", "start", "--foreground"],
