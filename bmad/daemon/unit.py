@@ -1,4 +1,9 @@
-"""Service definitions that start the daemon at login: a systemd user unit or a launchd agent."""
+"""Service definitions that start the daemon at login: a systemd user unit or a launchd agent.
+
+Neither sets a nice value: the daemon lowers itself by ``[daemon] nice`` (on Linux only its
+mining and federation threads, so that editors and git hooks are answered at the user's
+priority); a service-wide Nice would lower those answers too, and add to the daemon's own.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +47,6 @@ def systemd_unit(python: str, environ: Mapping[str, str], home: Path) -> Service
         f"ExecStart={_systemd_quote(python)} -m bmad daemon start --foreground --no-stderr",
         "Restart=on-failure",
         "RestartSec=5",
-        "Nice=10",
     ]
     lines += [
         f"Environment={_systemd_quote(f'{name}={value}')}"
@@ -77,7 +81,6 @@ def launchd_agent(python: str, environ: Mapping[str, str], home: Path) -> Servic
         f"{environment}"
         "  <key>RunAtLoad</key><true/>\n"
         "  <key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>\n"
-        "  <key>Nice</key><integer>10</integer>\n"
         "  <key>ProcessType</key><string>Background</string>\n"
         "</dict>\n</plist>\n"
     )

@@ -71,3 +71,11 @@ def test_launchd_agent_is_a_valid_plist(tmp_path: Path) -> None:
     assert document["EnvironmentVariables"] == {"BMAD_HOME": "/a&b"}
     assert document["RunAtLoad"] is True
     assert agent.path == tmp_path / "Library" / "LaunchAgents" / "dev.bmad.daemon.plist"
+
+
+def test_service_definitions_leave_the_priority_to_the_daemon(tmp_path: Path) -> None:
+    unit = systemd_unit("/usr/bin/python3", {}, tmp_path)
+    agent = launchd_agent("/usr/bin/python3", {}, tmp_path)
+
+    assert not any(line.startswith("Nice=") for line in unit.text.splitlines())
+    assert "Nice" not in plistlib.loads(agent.text.encode())
