@@ -115,7 +115,7 @@ def start_background(timeout: float = START_TIMEOUT) -> int:
         code = process.poll()
         if code is not None:
             detail = errors_path.read_text(errors="replace").strip().splitlines()
-            reason = detail[-1] if detail else f"exit code {code}"
+            reason = detail[-1].removeprefix("bmad: error: ") if detail else f"exit code {code}"
             raise BmadError(f"the bmad daemon did not start: {reason}")
         try:
             status = call("status", timeout=1.0)

@@ -392,6 +392,23 @@ def test_detached_start_and_stop(daemon_env: dict[str, str]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def test_a_detached_start_that_fails_says_why_once(daemon_env: dict[str, str]) -> None:
+    started = subprocess.run(
+        [sys.executable, "-m", "bmad", "daemon", "start"],
+        check=False,
+        env={**daemon_env, "BMAD_SCAN__MAX_FILE_SIZE": '"big"'},
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+    assert started.returncode == 2
+    assert started.stderr == (
+        "bmad: error: the bmad daemon did not start: "
+        "[scan] max_file_size must be an integer >= 1, got 'big'\n"
+    )
+
+
 def test_repeated_errors_back_off_and_clear_once_fixed(
     spawn: Callable[..., DaemonProcess],
     make_repo: Callable[..., Path],
