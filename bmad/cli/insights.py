@@ -79,6 +79,8 @@ def export(
         echo_json({"output": str(output), "payloads": count, "skipped": result.document["skipped"]})
     else:
         click.echo(f"wrote {count} privacy-preserved payloads to {output}", err=True)
+        for item in result.document["skipped"]:
+            click.echo(f"not exported: {item['learning_type']} ({item['reason']})", err=True)
 
 
 def _register_patterns() -> None:

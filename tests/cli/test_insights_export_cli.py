@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bmad.cli.main import cli
@@ -66,6 +67,25 @@ def test_export_without_learning_outcomes_spends_nothing(tmp_path: Path) -> None
     assert json.loads(out)["learning_outcomes"] == []
     code, out, _ = invoke("privacy", "budget", str(repo), "--json")
     assert json.loads(out)["usage"][0]["spent_rho"] == 0
+
+
+def test_export_to_a_file_says_what_was_left_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = build_canary_repo(tmp_path / "project")
+    invoke("share", "enable", str(repo), "--types", "code_patterns")
+    monkeypatch.setenv("BMAD_PRIVACY__BUDGET", '"epsilon=0.01,delta=1e-5"')
+    target = tmp_path / "export.json"
+
+    code, out, err = invoke(
+        "insights", "export", "--learning-outcomes", "--privacy-preserved", "-o", str(target)
+    )
+
+    assert (code, out) == (0, "")
+    assert err == (
+        f"wrote 0 privacy-preserved payloads to {target}\n"
+        "not exported: code_patterns (budget exhausted)\n"
+    )
 
 
 def test_export_requires_privacy_preserved() -> None:
