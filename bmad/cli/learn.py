@@ -49,10 +49,11 @@ def render_report(report: DetectionReport, top: int) -> None:
             why,
         )
     console.print(table)
+    models = ", ".join(f"{name} ({count})" for name, count in report.models.items())
     console.print(
         f"{report.functions} functions in {report.files} files; "
         f"{report.flagged} anomalous; {report.suppressed} findings suppressed; "
-        f"models: {', '.join(f'{name} ({count})' for name, count in report.models.items())}"
+        f"models: {models or 'none'}"
     )
     for rule_id, reason in report.rules_without_data.items():
         console.print(f"[yellow]{rule_id}[/yellow] not evaluated: {escape(reason)}")
@@ -62,7 +63,8 @@ def render_report(report: DetectionReport, top: int) -> None:
 
 @click.group("learn")
 def learn() -> None:
-    """Learn what makes code hard to change, from this repository (and later a federation)."""
+    """Learn what makes code hard to change: from this repository (anti-patterns) or across a
+    federation (patterns, success-factors, anti-patterns --federated)."""
 
 
 @learn.command("anti-patterns")

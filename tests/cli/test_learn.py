@@ -51,6 +51,17 @@ def test_human_output_names_the_top_function(repo: Path) -> None:
     assert "layer-violation not evaluated" in out
 
 
+def test_human_output_says_when_no_model_was_fitted(tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    write_files(small, {"a.py": "def one():\n    return 1\n"})
+
+    code, out, _ = run("learn", "anti-patterns", str(small))
+
+    assert code == 0
+    assert "1 functions in 1 files; 0 anomalous; 0 findings suppressed; models: none\n" in out
+    assert "fewer than the 30 a model needs" in out
+
+
 @pytest.mark.parametrize(
     "flags", [["--federated"], ["--consensus-threshold", "0.7"], ["--federated", "--json"]]
 )
