@@ -22,10 +22,29 @@ def aggregator() -> None:
     help="sqlite:///PATH of the aggregator database (default: aggregator.sqlite3 in bmad's "
     "data folder).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8750, show_default=True)
-@click.option("--ssl-certfile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--ssl-keyfile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (127.0.0.1: this machine only).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8750,
+    show_default=True,
+    help="TCP port (0: any free port).",
+)
+@click.option(
+    "--ssl-certfile",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="TLS certificate chain (PEM), with --ssl-keyfile: serve HTTPS.",
+)
+@click.option(
+    "--ssl-keyfile",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="TLS private key (PEM) of --ssl-certfile.",
+)
 @click.option(
     "--max-clock-skew",
     type=click.FloatRange(1, 3600),

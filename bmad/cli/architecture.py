@@ -88,7 +88,13 @@ def render(document: dict[str, Any], top: int) -> None:
 @click.command()
 @click.argument("repo", required=False, type=click.Path(path_type=Path))
 @json_option
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Rows per list: cycles and their members, hubs, layer violations, dependencies.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when there are cycles or layer violations.")
 @handle_errors
 def architecture(repo: Path | None, as_json: bool, top: int, strict: bool) -> None:

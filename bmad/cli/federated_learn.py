@@ -18,6 +18,10 @@ from bmad.cli._common import echo_json, handle_errors, json_option
 from bmad.errors import BmadError
 
 NO_FEDERATION = "no federation is configured: run `bmad federation join` (or `federation create`)"
+MIN_PARTICIPANTS_HELP = (
+    "Organisations the round needs before it releases anything (admin; never below the "
+    "federation's k)."
+)
 PATTERN_TYPES = ("code_patterns", "workflow_patterns", "architecture_patterns", "technology_trends")
 
 
@@ -164,11 +168,21 @@ wait_option = click.option(
 @click.command("patterns")
 @click.option("--cross-project", is_flag=True, help="Required: learn across the federation.")
 @click.option(
-    "--learning-type", type=click.Choice(PATTERN_TYPES), default="code_patterns", show_default=True
+    "--learning-type",
+    type=click.Choice(PATTERN_TYPES),
+    default="code_patterns",
+    show_default=True,
+    help="What the round learns.",
 )
 @budget_option
-@click.option("--min-participants", type=click.IntRange(3))
-@click.option("--confidence-threshold", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--min-participants", type=click.IntRange(3), help=MIN_PARTICIPANTS_HELP)
+@click.option(
+    "--confidence-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Show only global insights at least this confident.",
+)
 @wait_option
 @json_option
 @handle_errors
@@ -199,9 +213,15 @@ def patterns(
 
 @click.command("success-factors")
 @click.option("--anonymous", is_flag=True, help="Required: only noisy sums over k organisations.")
-@click.option("--min-participants", type=click.IntRange(3))
+@click.option("--min-participants", type=click.IntRange(3), help=MIN_PARTICIPANTS_HELP)
 @budget_option
-@click.option("--confidence-threshold", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option(
+    "--confidence-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Show only global insights at least this confident.",
+)
 @wait_option
 @json_option
 @handle_errors

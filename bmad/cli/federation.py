@@ -82,7 +82,8 @@ def federation() -> None:
     type=click.Choice(["high", "medium", "low"]),
     default="high",
     show_default=True,
-    help="Governance defaults (see the docs of bmad.federation.governance).",
+    help="Governance defaults: high (k=5, epsilon 0.5 per round, delta 1e-6, four learning "
+    "types), medium (k=5, epsilon 1, delta 1e-5), low (k=3, epsilon 2, delta 1e-5).",
 )
 @click.option(
     "--organization",
@@ -92,12 +93,37 @@ def federation() -> None:
     help="Your own organisation (you become the federation's admin).",
 )
 @click.option("--aggregator", "aggregator_url", help="Aggregator URL (default: [federation]).")
-@click.option("--k", "k_min_participants", type=click.IntRange(3), help="Override k.")
-@click.option("--epsilon-per-round", type=click.FloatRange(min=0, min_open=True))
-@click.option("--epsilon-per-period", type=click.FloatRange(min=0, min_open=True))
-@click.option("--consensus-threshold", type=click.FloatRange(0, 1, min_open=True))
-@click.option("--phase-timeout", type=click.FloatRange(0, 3600, min_open=True))
-@click.option("--enrol-timeout", type=click.FloatRange(0, 3600, min_open=True))
+@click.option(
+    "--k",
+    "k_min_participants",
+    type=click.IntRange(3),
+    help="Override k: the fewest organisations any released result may hold.",
+)
+@click.option(
+    "--epsilon-per-round",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Override the level's epsilon of one round (sizes its noise).",
+)
+@click.option(
+    "--epsilon-per-period",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Override the level's epsilon the federation's rounds may spend per month.",
+)
+@click.option(
+    "--consensus-threshold",
+    type=click.FloatRange(0, 1, min_open=True),
+    help="Override the share of organisations a pattern needs to count as consensus.",
+)
+@click.option(
+    "--phase-timeout",
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds the aggregator waits for each phase of a round.",
+)
+@click.option(
+    "--enrol-timeout",
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds a round stays open for organisations to enrol.",
+)
 @json_option
 @handle_errors
 def create(
@@ -189,9 +215,18 @@ def join(
 
 
 @federation.command("invite")
-@click.option("--organization", "organisation", required=True)
 @click.option(
-    "--role", type=click.Choice(["member", "observer"]), default="member", show_default=True
+    "--organization",
+    "organisation",
+    required=True,
+    help="Organisation the token enrols (a new one, or another machine of a member).",
+)
+@click.option(
+    "--role",
+    type=click.Choice(["member", "observer"]),
+    default="member",
+    show_default=True,
+    help="member: takes part in rounds; observer: reads status and insights only.",
 )
 @json_option
 @handle_errors

@@ -61,7 +61,13 @@ def render_summary(summary: dict[str, Any]) -> None:
     show_default=True,
     help="With --global: only global patterns at least this confident.",
 )
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Top findings listed.",
+)
 @handle_errors
 def patterns(
     repo: Path, as_json: bool, use_global: bool, confidence_threshold: float, top: int

@@ -71,7 +71,13 @@ def learn() -> None:
 @click.argument("repo", default=".", type=click.Path(path_type=Path))
 @json_option
 @click.option("--sarif", "sarif_path", type=click.Path(path_type=Path), help="Write SARIF 2.1.0.")
-@click.option("--top", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Ranked items shown (--sarif gets them all).",
+)
 @click.option("--federated", is_flag=True, help="Blend in the federation's global statistics.")
 @click.option(
     "--consensus-threshold",

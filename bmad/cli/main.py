@@ -26,7 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "insights": ("bmad.cli.insights:insights", "Insights locally and from the federation; export."),
     "aggregator": ("bmad.cli.aggregator:aggregator", "Serve the federation aggregator."),
     "federation": ("bmad.cli.federation:federation", "Create, join and inspect a federation."),
-    "learn": ("bmad.cli.learn:learn", "Ranked anti-patterns: anomalies and named smells."),
+    "learn": (
+        "bmad.cli.learn:learn",
+        "Ranked anti-patterns of a repository; patterns across a federation.",
+    ),
     "lsp": ("bmad.cli.lsp:lsp", "Language server: findings and metrics in the editor."),
     "hooks": ("bmad.cli.hooks:hooks", "Install or uninstall bmad's git hooks."),
     "hook": ("bmad.cli.hook:hook", "Git hook entry points: pre-commit check, post-commit notify."),

@@ -22,7 +22,8 @@ def privacy() -> None:
 @click.option(
     "--privacy-budget",
     "budget_text",
-    help='Per-repository budget for the period, e.g. "epsilon=1.0,delta=1e-5".',
+    help='Show the usage against this per-repository budget, e.g. "epsilon=1.0,delta=1e-5", '
+    "instead of [privacy] budget (nothing is saved).",
 )
 @click.option(
     "--period",

@@ -148,7 +148,13 @@ def _config_root(path: Path) -> Path:
     type=click.Choice(LANGUAGE_NAMES, case_sensitive=False),
     help="Only these languages (repeatable).",
 )
-@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True)
+@click.option(
+    "--top",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Functions listed by cognitive complexity (--json lists them all).",
+)
 @click.option(
     "--max-file-size", type=click.IntRange(min=1), help="Bytes; larger files are skipped."
 )
