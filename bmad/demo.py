@@ -226,34 +226,47 @@ def _run(demo: Demo) -> None:
             "5",
         )
     )
-    _explain_noise(len(names))
+    _explain_noise(len(names), int(created["governance"]["k_min_participants"]))
 
 
-def _explain_noise(organisations: int) -> None:
-    from bmad.federation.governance import governance_for, reconstruction_threshold
+def released_noise_std(organisations: int, k: int, epsilon: float, delta: float) -> float:
+    """Std of the noise per bin of a code_patterns round's released sum, as its insights report
+    it: the organisations split into groups of at least k, and each participant's noise share is
+    sized for the smallest Shamir threshold among the groups."""
+    from bmad.federation.governance import group_sizes, reconstruction_threshold
     from bmad.federation.wire import round_schema
     from bmad.privacy.accounting import rho_budget
     from bmad.privacy.noise import plan_distributed_gaussian
     from bmad.privacy.schemas import schema_for
 
     layout = round_schema(schema_for("code_patterns"))
-    threshold = reconstruction_threshold(organisations, 3)
+    threshold = min(reconstruction_threshold(size, k) for size in group_sizes(organisations, k))
+    plan = plan_distributed_gaussian(
+        rho_budget(epsilon, delta), threshold, layout.l2_sensitivity, layout.dim
+    )
+    return float(plan.scale * organisations**0.5)
+
+
+def _explain_noise(organisations: int, demo_k: int) -> None:
+    from bmad.federation.governance import governance_for
+    from bmad.federation.wire import round_schema
+    from bmad.privacy.schemas import schema_for
+
+    layout = round_schema(schema_for("code_patterns"))
     print(
         f"noise per bin of the released sum ({organisations} organisations, "
         f"{layout.dim} bins, each organisation's histograms of mass 100 per metric):"
     )
-    for label, epsilon, delta in (
-        ("this demo", DEMO_EPSILON, 1e-5),
+    for label, k, epsilon, delta in (
+        ("this demo", demo_k, DEMO_EPSILON, 1e-5),
         *(
-            (f"level {lvl}", g.epsilon_per_round, g.delta)
+            (f"level {lvl}", g.k_min_participants, g.epsilon_per_round, g.delta)
             for lvl in ("low", "medium", "high")
             if (g := governance_for(lvl))
         ),
     ):
-        plan = plan_distributed_gaussian(
-            rho_budget(epsilon, delta), threshold, layout.l2_sensitivity, layout.dim
-        )
-        print(f"  {label:>13}: epsilon {epsilon:g} -> std {plan.scale * organisations**0.5:,.1f}")
+        std = released_noise_std(organisations, k, epsilon, delta)
+        print(f"  {label:>13}: epsilon {epsilon:g}, k={k} -> std {std:,.1f}")
 
 
 def main() -> None:
