@@ -175,8 +175,9 @@ def _render(
     console.print(overview)
 
     hot = Table(title="Hotspots (revisions x cognitive complexity)")
-    for column in ("file", "revisions", "cognitive", "score"):
-        hot.add_column(column, justify="left" if column == "file" else "right")
+    hot.add_column("file", overflow="fold")
+    for column in ("revisions", "cognitive", "score"):
+        hot.add_column(column, justify="right")
     for spot in report.hotspots:
         hot.add_row(
             report.path(spot.index), str(spot.revisions), str(spot.cognitive), str(spot.score)
@@ -184,10 +185,10 @@ def _render(
     console.print(hot)
 
     coupled = Table(title="Change coupling")
-    for column in ("file", "coupled with", "degree %", "shared", "avg revs"):
-        coupled.add_column(
-            column, justify="left" if "file" in column or "with" in column else "right"
-        )
+    for column in ("file", "coupled with"):
+        coupled.add_column(column, overflow="fold")
+    for column in ("degree %", "shared", "avg revs"):
+        coupled.add_column(column, justify="right")
     for pair in rows(report.coupling):
         coupled.add_row(
             report.path(pair.a),
@@ -200,7 +201,7 @@ def _render(
 
     islands = Table(title="Knowledge islands and files whose main developer left")
     for column in ("file", "kind", "share", "idle months", *(("author",) if show_authors else ())):
-        islands.add_column(column)
+        islands.add_column(column, overflow="fold" if column == "file" else "ellipsis")
     for kind, owned_files in (("island", report.islands), ("inactive owner", report.inactive)):
         for owned in rows(owned_files):
             who = (names.get(owned.author, (owned.author, ""))[0],) if show_authors else ()

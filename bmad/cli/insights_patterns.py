@@ -24,8 +24,9 @@ def render_summary(summary: dict[str, Any]) -> None:
         distributions.add_row(metric, *(f"{value:g}" for value in values.values()))
     console.print(distributions)
     prevalence = Table(title="Smell prevalence")
-    for column in ("rule", "count", "share"):
-        prevalence.add_column(column, justify="left" if column == "rule" else "right")
+    prevalence.add_column("rule", overflow="fold")
+    for column in ("count", "share"):
+        prevalence.add_column(column, justify="right")
     for rule_id, row in summary["smell_prevalence"].items():
         if row.get("status") == "no data":
             prevalence.add_row(rule_id, "no data", escape(row["reason"]))
@@ -36,8 +37,9 @@ def render_summary(summary: dict[str, Any]) -> None:
     console.print(prevalence)
     console.print(f"anomalous functions: {summary['anomaly_share']:.1%}")
     top = Table(title="Top findings")
-    for column in ("#", "where", "what", "rules"):
-        top.add_column(column)
+    top.add_column("#")
+    for column in ("where", "what", "rules"):
+        top.add_column(column, overflow="fold")
     for item in summary["top_findings"]:
         top.add_row(
             str(item["rank"]),

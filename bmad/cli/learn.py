@@ -36,7 +36,10 @@ def render_report(report: DetectionReport, top: int) -> None:
     shown = report.items[:top]
     table = Table(title=f"Top {len(shown)} of {len(report.items)} ranked anti-patterns")
     for column in ("#", "priority", "where", "what", "rules", "why"):
-        table.add_column(column, justify="right" if column in ("#", "priority") else "left")
+        if column in ("#", "priority"):
+            table.add_column(column, justify="right")
+        else:  # wrapped, never cut: paths, names and rule ids are what to look up
+            table.add_column(column, overflow="fold")
     for item in shown:
         rules = ", ".join(finding.rule_id for finding in item.findings)
         why = item.explanation or item.findings[0].message

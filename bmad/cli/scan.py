@@ -96,7 +96,10 @@ def render(document: dict[str, Any], top: int) -> None:
     functions.sort(key=lambda pair: (-pair[1]["cognitive"], -pair[1]["ccn"], pair[0]))
     table = Table(title=f"Top {min(top, len(functions))} functions by cognitive complexity")
     for column in ("function", "location", "cognitive", "ccn", "nesting", "nloc", "params"):
-        table.add_column(column, justify="left" if column in ("function", "location") else "right")
+        if column in ("function", "location"):  # wrapped, never cut: they say where to look
+            table.add_column(column, overflow="fold")
+        else:
+            table.add_column(column, justify="right")
     for path, function in functions[:top]:
         table.add_row(
             function["qualified_name"],

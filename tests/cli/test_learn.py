@@ -49,6 +49,7 @@ def test_human_output_names_the_top_function(repo: Path) -> None:
     assert code == 0
     assert "monster" in out
     assert "layer-violation not evaluated" in out
+    assert "…" not in out  # paths, names and rule ids wrap instead of being cut
 
 
 def test_human_output_says_when_no_model_was_fitted(tmp_path: Path) -> None:

@@ -126,3 +126,15 @@ def test_a_scan_setting_of_the_wrong_type_is_a_configuration_error(tmp_path: Pat
 
     assert outcome.exit_code == 2
     assert outcome.stderr == "bmad: error: [scan] jobs must be an integer >= 0, got 'many'\n"
+
+
+def test_human_output_wraps_long_locations_instead_of_cutting_them(tmp_path: Path) -> None:
+    deep = "package/subpackage/another_level/module_with_a_long_name.py"
+    repo = init_repo(tmp_path / "repo", {deep: SOURCE})
+
+    outcome = CliRunner().invoke(cli, ["scan", str(repo), "--jobs", "1"])
+
+    assert outcome.exit_code == 0, outcome.output
+    assert "…" not in outcome.stdout
+    location_cells = [line.split("│")[2].strip() for line in outcome.stdout.splitlines()[4:8]]
+    assert "".join(location_cells).startswith(f"{deep}:5")
