@@ -24,7 +24,10 @@ def _hooks_directory(repo: Path) -> Path:
 
     if not repo.is_dir():
         raise BmadError(f"{repo}: no such directory")
-    return hooks_directory(repo)
+    try:
+        return hooks_directory(repo)
+    except BmadError as exc:  # git's own message does not say which folder it looked at
+        raise BmadError(f"{repo}: {exc.message}") from None
 
 
 @hooks.command("install")
