@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from bmad.cli._common import echo_json, handle_errors, json_option
-from bmad.errors import EXIT_FINDINGS
+from bmad.errors import EXIT_FINDINGS, BmadError
 
 
 @click.group("privacy")
@@ -104,8 +104,28 @@ def audit_log(check: bool, as_json: bool) -> None:
         sys.exit(EXIT_FINDINGS)
 
 
+def _refuse_rotation_inside_a_federation() -> None:
+    """The aggregator knows a member by its signing key and takes no rotation certificate: a
+    rotated key would be refused from then on (a lone admin's federation would lose its admin)."""
+    from bmad.federation import membership
+
+    with membership.open_federation_store() as store:
+        member = membership.current(store)
+    if member is not None:
+        raise BmadError(
+            f"not rotated: this machine's key is registered as {member.organisation} "
+            f"({member.role}) in federation {member.federation} at {member.aggregator}, which "
+            "accepts no rotated key, so the new key would be locked out of it"
+        )
+
+
 @privacy.command("keys")
-@click.option("--rotate", is_flag=True, help="Replace the identity keys (certified by the old).")
+@click.option(
+    "--rotate",
+    is_flag=True,
+    help="Replace the identity keys (certified by the old); refused while this machine is "
+    "registered in a federation.",
+)
 @json_option
 @handle_errors
 def keys(rotate: bool, as_json: bool) -> None:
@@ -116,6 +136,7 @@ def keys(rotate: bool, as_json: bool) -> None:
     with open_privacy_store() as store:
         current = identity.load_or_create_identity(store)
         if rotate:
+            _refuse_rotation_inside_a_federation()
             current = identity.rotate_identity(store)
     public = current.public
     if as_json:

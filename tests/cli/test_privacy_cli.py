@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from bmad.cli.main import cli
 from bmad.daemon.store import data_store_path
+from bmad.federation import membership
 from bmad.privacy.accounting import Spend, rho_budget
 from bmad.privacy.db import open_privacy_store
 from bmad.privacy.ledger import Budget, Ledger
@@ -121,3 +122,20 @@ def test_keys_create_show_and_rotate() -> None:
     code, out, _ = invoke("privacy", "keys")
     assert rotated["fingerprint"] in out
     assert "signing_key" not in out and "PRIVATE" not in out
+
+
+def test_keys_are_not_rotated_while_registered_in_a_federation() -> None:
+    code, out, _ = invoke("privacy", "keys", "--json")
+    before = json.loads(out)["fingerprint"]
+    with membership.open_federation_store() as store:
+        membership.remember(store, "f00d", "http://127.0.0.1:9", "acme", "admin")
+
+    code, out, err = invoke("privacy", "keys", "--rotate")
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "bmad: error: not rotated: this machine's key is registered as acme (admin) in "
+        "federation f00d at http://127.0.0.1:9, which accepts no rotated key, so the new key "
+        "would be locked out of it\n"
+    )
+    assert json.loads(invoke("privacy", "keys", "--json")[1])["fingerprint"] == before
