@@ -254,7 +254,14 @@ def detect(
     scoped = AnalysisInput(functions=tuple(functions), history=analysis_input.history)
     names = feature_names(scoped)
     model_report = fit_and_score(names, feature_rows(scoped), settings.model, reference_source)
-    notes += model_report.notes
+    without_data = _missing_data(analysis_input)
+    if model_report.models:
+        notes += model_report.notes
+    else:  # too few functions: like a lens without data, not "0% anomalous"
+        without_data[ANOMALY_RULE] = (
+            f"no anomaly model: {len(functions)} functions, fewer than the "
+            f"{settings.model.min_functions} a model needs"
+        )
     results = model_report.results
 
     per_function = _code_findings(analysis_input, functions, settings, sources, notes)
@@ -313,7 +320,7 @@ def detect(
         suppressed=ranker.suppressed,
         models=model_report.models,
         features=tuple(names),
-        rules_without_data=_missing_data(analysis_input),
+        rules_without_data=without_data,
         notes=tuple(notes),
         function_priority=function_priority,
         file_priority=file_priority,

@@ -35,7 +35,8 @@ def render_summary(summary: dict[str, Any]) -> None:
                 rule_id, f"{row['count']} of {row['of']} {row['scope']}", f"{row['share']:.1%}"
             )
     console.print(prevalence)
-    console.print(f"anomalous functions: {summary['anomaly_share']:.1%}")
+    if summary["smell_prevalence"].get("anomalous-function", {}).get("status") != "no data":
+        console.print(f"anomalous functions: {summary['anomaly_share']:.1%}")
     top = Table(title="Top findings")
     top.add_column("#")
     for column in ("where", "what", "rules"):

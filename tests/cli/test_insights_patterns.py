@@ -48,3 +48,18 @@ def test_global_without_a_federation_exits_2(repo: Path) -> None:
     assert code == 2
     assert "no federation is configured" in err
     assert out == ""
+
+
+def test_a_repository_too_small_for_a_model_has_no_anomaly_share(tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "a.py").write_text("def one():\n    return 1\n", encoding="utf-8")
+
+    code, out, _ = run(patterns, str(small), "--json")
+
+    assert code == 0
+    assert json.loads(out)["smell_prevalence"]["anomalous-function"] == {
+        "status": "no data",
+        "reason": "no anomaly model: 1 functions, fewer than the 30 a model needs",
+    }
+    assert "anomalous functions:" not in run(patterns, str(small))[1]

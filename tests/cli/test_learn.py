@@ -60,7 +60,7 @@ def test_human_output_says_when_no_model_was_fitted(tmp_path: Path) -> None:
 
     assert code == 0
     assert "1 functions in 1 files; 0 anomalous; 0 findings suppressed; models: none\n" in out
-    assert "fewer than the 30 a model needs" in out
+    assert "anomalous-function not evaluated: no anomaly model: 1 functions" in out
 
 
 @pytest.mark.parametrize(
