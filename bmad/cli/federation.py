@@ -301,7 +301,7 @@ def _render_status(document: dict[str, Any]) -> None:
             ["trust"] if "trust" in participants[0] else []
         )
         for column in columns:
-            table.add_column(column)
+            table.add_column(column.replace("_", " "), overflow="fold")
         for row in participants:
             table.add_row(
                 *(

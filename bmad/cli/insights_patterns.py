@@ -25,8 +25,8 @@ def render_summary(summary: dict[str, Any]) -> None:
     console.print(distributions)
     prevalence = Table(title="Smell prevalence")
     prevalence.add_column("rule", overflow="fold")
-    for column in ("count", "share"):
-        prevalence.add_column(column, justify="right")
+    prevalence.add_column("count", justify="right")
+    prevalence.add_column("share", justify="right", overflow="fold")  # or why there is no data
     for rule_id, row in summary["smell_prevalence"].items():
         if row.get("status") == "no data":
             prevalence.add_row(rule_id, "no data", escape(row["reason"]))

@@ -143,7 +143,8 @@ def test_create_join_invite_status_and_roles(tmp_path: Path, aggregator: Aggrega
     assert "trust" in trusted["participants"][0]
     observed = json.loads(bmad(watcher, "federation", "status", "--show-participants", "--json"))
     assert "participants" not in observed
-    assert "Participants" in bmad(admin, "federation", "status", "--show-participants")
+    table = bmad(admin, "federation", "status", "--show-participants", "--trust-levels")
+    assert "Participants" in table and "…" not in table
     # roles: a member's learn command reads insights instead of opening a round
     assert "no global insights yet" in bmad(acme, "learn", "patterns", "--cross-project")
     error = bmad(acme, "federation", "invite", "--organization", "x", code=2)

@@ -41,6 +41,7 @@ def test_summary_human(repo: Path) -> None:
     assert code == 0
     assert "Smell prevalence" in out
     assert "monster" in out
+    assert "…" not in out  # rule ids, paths and reasons wrap instead of being cut
 
 
 def test_global_without_a_federation_exits_2(repo: Path) -> None:
