@@ -30,7 +30,8 @@ def render(document: dict[str, Any], top: int) -> None:
     console.print(
         f"{summary['modules']} modules, {summary['edges']} dependencies, "
         f"{summary['cycles']} cycles ({summary['modules_in_cycles']} modules in cycles); "
-        "imports: " + ", ".join(f"{count} {status}" for status, count in imports.items()),
+        "imports: "
+        + (", ".join(f"{count} {status}" for status, count in imports.items()) or "none"),
         highlight=False,
     )
     details = document["cycle_details"][:top]

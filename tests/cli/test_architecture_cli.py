@@ -72,6 +72,17 @@ def test_human_output_and_strict_exit_code(tmp_path: Path) -> None:
     assert CliRunner().invoke(cli, ["architecture", str(clean), "--strict"]).exit_code == 0
 
 
+def test_human_summary_of_a_folder_without_imports(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+
+    result = CliRunner().invoke(cli, ["architecture", str(tmp_path / "empty")])
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith(
+        "0 modules, 0 dependencies, 0 cycles (0 modules in cycles); imports: none\n"
+    )
+
+
 def test_invalid_layers_and_bad_paths_exit_2(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {**TREE, ".bmad.toml": "[architecture]\nlayers = 3\n"})
     result = CliRunner().invoke(cli, ["architecture", str(repo)])
