@@ -6,11 +6,29 @@ on stdout is ``listening on URL`` once the service accepts requests.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import sys
 from pathlib import Path
 
 from bmad.errors import BmadError
+
+
+def plaintext_warning(host: str, tls: bool) -> str | None:
+    """A warning for plain HTTP served beyond this machine: enrolment tokens would cross the
+    network in clear (requests are signed, but a token is a bearer secret)."""
+    if tls:
+        return None
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if loopback:
+        return None
+    return (
+        f"bmad: warning: serving plain HTTP on {host}: enrolment tokens cross the network in "
+        "clear; serve with --ssl-certfile and --ssl-keyfile"
+    )
 
 
 def serve(
@@ -40,6 +58,9 @@ def serve(
     except OSError as exc:
         raise BmadError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     bound_port = listener.getsockname()[1]
+    warning = plaintext_warning(host, certfile is not None)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
     config = uvicorn.Config(
         app,
         log_level="warning",
