@@ -247,13 +247,18 @@ def success_factors(
 
 
 def federated_anti_patterns(
-    repo: Path, consensus_threshold: float, as_json: bool, top: int
+    repo: Path, consensus_threshold: float, as_json: bool, top: int, sarif_path: Path | None
 ) -> None:
-    """``learn anti-patterns --federated``: the local ranking next to the federation's smells."""
+    """``learn anti-patterns --federated``: the local ranking next to the federation's smells
+    (``sarif_path``: the local findings as SARIF, as without --federated)."""
+    from bmad.analysis.sarif import sarif_document
     from bmad.analysis.store import analyse_repository
+    from bmad.cli.learn import write_sarif
 
     document = _learn("anti_patterns", None, None, True, quiet=False)
     _analysis_input, report, root = analyse_repository(repo)
+    if sarif_path is not None:
+        write_sarif(sarif_path, sarif_document(report.findings))
     insights = document.get("insights")
     smells: dict[str, Any] = {}
     if insights is not None:

@@ -101,7 +101,7 @@ def anti_patterns(
         from bmad.cli.federated_learn import federated_anti_patterns
 
         threshold = 0.7 if consensus_threshold is None else consensus_threshold
-        federated_anti_patterns(repo, threshold, as_json, top)
+        federated_anti_patterns(repo, threshold, as_json, top, sarif_path)
         return
     from bmad.analysis.sarif import sarif_document
     from bmad.analysis.store import analyse_repository

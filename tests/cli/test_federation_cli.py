@@ -348,6 +348,9 @@ def test_federated_anti_patterns_shows_the_local_ranking_and_the_global_smells(
     assert "functions" in report
     human = bmad(acme, "learn", "anti-patterns", str(repo), "--federated")
     assert "no global anti-pattern insights yet" in human
+    sarif = tmp_path / "federated.sarif"
+    bmad(acme, "learn", "anti-patterns", str(repo), "--federated", "--sarif", str(sarif))
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
     # the admin's command opens a round; with nobody taking part it aborts, exit 1
     error = bmad(admin, "learn", "success-factors", "--anonymous", "--json", code=1)
     assert "round aborted" in error
