@@ -97,7 +97,11 @@ def repository_key(path: Path) -> str:
     if not path.exists():
         raise BmadError(f"{path}: no such file or directory")
     repository = git.find_work_tree(path)
-    return str(git.work_tree_root(repository) if repository is not None else path.resolve())
+    if repository is not None:
+        return str(git.work_tree_root(repository))
+    if not path.is_dir():
+        raise BmadError(f"{path}: not a repository or folder")
+    return str(path.resolve())
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,10 @@ def test_enable_refuses_unknown_types_and_missing_paths(repo: Path, tmp_path: Pa
     assert code == 2 and "unknown learning type" in err
     code, _, err = invoke("share", "enable", str(tmp_path / "absent"))
     assert code == 2 and "no such file" in err
+    loose = tmp_path / "notes.txt"
+    loose.write_text("not a repository\n", encoding="utf-8")
+    code, _, err = invoke("share", "enable", str(loose))
+    assert (code, err) == (2, f"bmad: error: {loose}: not a repository or folder\n")
     code, out, _ = invoke("share", "status", "--json")
     assert json.loads(out)["repositories"] == []
 
