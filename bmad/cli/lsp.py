@@ -47,4 +47,10 @@ def lsp(stdio: bool, tcp: bool, port: int, verbose: int) -> None:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
             raise BmadError(f"cannot listen on 127.0.0.1:{port}: {reason}") from None
     else:
+        if sys.stdin.isatty():  # started by hand: an editor talks to it, not a person
+            click.echo(
+                "bmad lsp speaks the Language Server Protocol on stdin/stdout for an editor "
+                "(set-up: editors/README.md); Ctrl-D or Ctrl-C ends it",
+                err=True,
+            )
         server.start_io()
