@@ -7,16 +7,24 @@ import sys
 from typing import Any, TextIO
 
 
+def _functions(count: int) -> str:
+    return "function" if count == 1 else "functions"
+
+
 def report_lines(report: dict[str, Any], strict: bool) -> list[str]:
     """From the report document (``--json`` prints the same), whichever engine made it."""
     regressions = report["regressions"]
     if not regressions:
         return []
-    functions = len(regressions)
+    added = sum(1 for regression in regressions if regression["kind"] == "new")
+    worse = len(regressions) - added
     files = len({regression["path"] for regression in regressions})
-    noun = "function" if functions == 1 else "functions"
+    what = [
+        *([f"{worse} {_functions(worse)} got worse"] if worse else []),
+        *([f"{added} new {_functions(added)} with findings"] if added else []),
+    ]
     lines = [
-        f"bmad: {functions} {noun} got worse in {files} of {len(report['checked'])} staged files"
+        f"bmad: {' and '.join(what)} in {files} of {len(report['checked'])} staged files"
         + ("" if strict else " (a warning; --strict or [hooks] strict = true blocks the commit)")
     ]
     for regression in regressions:

@@ -79,3 +79,31 @@ def test_the_first_line_is_bold_yellow_on_a_terminal_only(
     monkeypatch.setattr(sys, "stdout", terminal)
     render.print_report(report, strict=True)
     assert terminal.getvalue().splitlines() == lines
+
+
+def _regression(path: str, kind: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "line": 1,
+        "kind": kind,
+        "summary": "f: cognitive 20",
+        "renamed_from": None,
+        "new_findings": [],
+        "standing": {},
+    }
+
+
+def test_the_headline_tells_new_functions_from_worse_ones() -> None:
+    def headline(*kinds: str) -> str:
+        report = {
+            **CheckReport().to_dict(),
+            "regressions": [_regression(f"m{i}.py", kind) for i, kind in enumerate(kinds)],
+            "checked": [f"m{i}.py" for i in range(len(kinds))],
+        }
+        return render.report_lines(report, strict=True)[0]
+
+    assert headline("new") == "bmad: 1 new function with findings in 1 of 1 staged files"
+    assert headline("changed", "renamed") == "bmad: 2 functions got worse in 2 of 2 staged files"
+    assert headline("changed", "new", "new") == (
+        "bmad: 1 function got worse and 2 new functions with findings in 3 of 3 staged files"
+    )
