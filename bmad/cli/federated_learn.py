@@ -157,6 +157,13 @@ budget_option = click.option(
     "budget_text",
     help='Per-round budget, e.g. "epsilon=1.0,delta=1e-5" (default: governance).',
 )
+confidence_option = click.option(
+    "--confidence-threshold",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Show only global insights at least this confident.",
+)
 wait_option = click.option(
     "--wait/--no-wait",
     default=True,
@@ -176,13 +183,7 @@ wait_option = click.option(
 )
 @budget_option
 @click.option("--min-participants", type=click.IntRange(3), help=MIN_PARTICIPANTS_HELP)
-@click.option(
-    "--confidence-threshold",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Show only global insights at least this confident.",
-)
+@confidence_option
 @wait_option
 @json_option
 @handle_errors
@@ -215,13 +216,7 @@ def patterns(
 @click.option("--anonymous", is_flag=True, help="Required: only noisy sums over k organisations.")
 @click.option("--min-participants", type=click.IntRange(3), help=MIN_PARTICIPANTS_HELP)
 @budget_option
-@click.option(
-    "--confidence-threshold",
-    type=click.FloatRange(0, 1),
-    default=0.0,
-    show_default=True,
-    help="Show only global insights at least this confident.",
-)
+@confidence_option
 @wait_option
 @json_option
 @handle_errors
