@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -368,9 +368,7 @@ class _Analysis:
             or within_size_limit(source.location, self.max_file_size)
         ):
             return source
-        return Source(
-            source.path, source.language, source.is_header, None, source.read, source.location
-        )
+        return replace(source, known_blob_id=None)
 
     def _vouched_source(self, source: Source, entries: dict[str, StatEntry]) -> Source:
         if source.location is None or source.known_blob_id:
@@ -379,9 +377,7 @@ class _Analysis:
         blob_id = vouched_blob_id(source.location, entry, self.max_file_size)
         if blob_id is None:
             return source
-        return Source(
-            source.path, source.language, source.is_header, blob_id, source.read, source.location
-        )
+        return replace(source, known_blob_id=blob_id)
 
     def _record_stats(self, loaded: list[_Loaded]) -> None:
         if self.stats is None:
