@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import queue
 import resource
@@ -15,13 +16,14 @@ import sqlite3
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bmad import __version__
+from bmad.config import require_int, require_number
 from bmad.daemon import gitstate
 from bmad.daemon.buffers import BufferAnalyst, buffer_language, check_text
 from bmad.daemon.hookcheck import HookChecker
@@ -71,29 +73,35 @@ class DaemonSettings:
     log_backups: int = 3
 
     @classmethod
-    def from_config(cls, section: dict[str, Any], max_file_size: int) -> DaemonSettings:
-        try:
-            return cls(
-                poll_interval=max(0.05, float(section["poll_interval"])),
-                workers=max(1, int(section["workers"])),
-                nice=int(section["nice"]),
-                miner=MinerSettings(
-                    batch_size=max(1, int(section["batch_size"])),
-                    throttle_seconds=max(0.0, float(section["throttle_ms"]) / 1000),
-                    max_file_size=max_file_size,
-                ),
-                backoff_base=max(0.1, float(section["backoff_base"])),
-                backoff_max=max(0.1, float(section["backoff_max"])),
-                limits=ServerLimits(
-                    max_message_bytes=max(1024, int(section["max_message_bytes"])),
-                    connection_timeout=max(0.1, float(section["connection_timeout"])),
-                    max_connections=max(1, int(section["max_connections"])),
-                ),
-                log_max_bytes=max(4096, int(section["log_max_bytes"])),
-                log_backups=max(0, int(section["log_backups"])),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BmadError(f"invalid [daemon] setting: {exc}") from exc
+    def from_config(cls, section: Mapping[str, Any], max_file_size: int) -> DaemonSettings:
+        """The ``[daemon]`` settings; a value of the wrong type or below its floor is a
+        configuration error naming the setting."""
+
+        def integer(key: str, minimum: int) -> int:
+            return require_int("daemon", section, key, minimum)
+
+        def number(key: str, minimum: float) -> float:
+            return require_number("daemon", section, key, minimum, math.inf)
+
+        return cls(
+            poll_interval=number("poll_interval", 0.05),
+            workers=integer("workers", 1),
+            nice=integer("nice", 0),
+            miner=MinerSettings(
+                batch_size=integer("batch_size", 1),
+                throttle_seconds=number("throttle_ms", 0) / 1000,
+                max_file_size=max_file_size,
+            ),
+            backoff_base=number("backoff_base", 0.1),
+            backoff_max=number("backoff_max", 0.1),
+            limits=ServerLimits(
+                max_message_bytes=integer("max_message_bytes", 1024),
+                connection_timeout=number("connection_timeout", 0.1),
+                max_connections=integer("max_connections", 1),
+            ),
+            log_max_bytes=integer("log_max_bytes", 4096),
+            log_backups=integer("log_backups", 0),
+        )
 
 
 def resident_bytes() -> int:
