@@ -26,25 +26,27 @@ class FederationSettings:
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> FederationSettings:
+        def seconds(name: str) -> float:
+            value = section[name]
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not (is_number and value > 0 and math.isfinite(value)):
+                raise BmadError(
+                    f"federation.{name} must be a positive number of seconds, got {value!r}"
+                )
+            return float(value)
+
         try:
+            tls_verify = section["tls_verify"]
             settings = cls(
                 aggregator=str(section["aggregator"]),
-                request_timeout=float(section["request_timeout"]),
-                poll_interval=float(section["poll_interval"]),
-                round_timeout=float(section["round_timeout"]),
-                participate_interval=float(section["participate_interval"]),
-                tls_verify=section["tls_verify"]
-                if isinstance(section["tls_verify"], bool)
-                else str(section["tls_verify"]),
+                request_timeout=seconds("request_timeout"),
+                poll_interval=seconds("poll_interval"),
+                round_timeout=seconds("round_timeout"),
+                participate_interval=seconds("participate_interval"),
+                tls_verify=tls_verify if isinstance(tls_verify, bool) else str(tls_verify),
             )
         except KeyError as exc:
             raise BmadError(f"missing federation setting {exc.args[0]!r}") from None
-        except (TypeError, ValueError) as exc:
-            raise BmadError(f"invalid federation setting: {exc}") from None
-        for name in ("request_timeout", "poll_interval", "round_timeout", "participate_interval"):
-            value = getattr(settings, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise BmadError(f"federation.{name} must be a positive number of seconds")
         if not settings.aggregator.startswith(("http://", "https://")):
             raise BmadError("federation.aggregator must be an http:// or https:// URL")
         if isinstance(settings.tls_verify, str) and not Path(settings.tls_verify).is_file():
