@@ -9,6 +9,7 @@ Keys are dotted paths, e.g. ``scan.max_file_size``; environment variables spell 
 from __future__ import annotations
 
 import copy
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -168,6 +169,15 @@ def require_number(
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise BmadError(f"[{section}] {key} must be a number in [{low:g}, {high:g}], got {value!r}")
+    return float(value)
+
+
+def require_positive(section: str, table: Mapping[str, Any], key: str) -> float:
+    """``table[key]`` of ``[section]`` as a finite number > 0."""
+    value = table[key]
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not (is_number and value > 0 and math.isfinite(value)):
+        raise BmadError(f"[{section}] {key} must be a positive number, got {value!r}")
     return float(value)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bmad.config import require_positive
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
@@ -26,23 +26,16 @@ class FederationSettings:
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> FederationSettings:
-        def seconds(name: str) -> float:
-            value = section[name]
-            is_number = isinstance(value, int | float) and not isinstance(value, bool)
-            if not (is_number and value > 0 and math.isfinite(value)):
-                raise BmadError(
-                    f"federation.{name} must be a positive number of seconds, got {value!r}"
-                )
-            return float(value)
-
         try:
             tls_verify = section["tls_verify"]
             settings = cls(
                 aggregator=str(section["aggregator"]),
-                request_timeout=seconds("request_timeout"),
-                poll_interval=seconds("poll_interval"),
-                round_timeout=seconds("round_timeout"),
-                participate_interval=seconds("participate_interval"),
+                request_timeout=require_positive("federation", section, "request_timeout"),
+                poll_interval=require_positive("federation", section, "poll_interval"),
+                round_timeout=require_positive("federation", section, "round_timeout"),
+                participate_interval=require_positive(
+                    "federation", section, "participate_interval"
+                ),
                 tls_verify=tls_verify if isinstance(tls_verify, bool) else str(tls_verify),
             )
         except KeyError as exc:

@@ -9,12 +9,12 @@ transaction) or, if nothing was sent, ``abandon`` (releases the reservation).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bmad.config import require_int, require_positive
 from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.privacy import consent
@@ -41,32 +41,30 @@ class PrivacySettings:
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> PrivacySettings:
+        def budget(key: str) -> Budget:
+            try:
+                return Budget.parse(str(section[key]))
+            except BmadError as exc:
+                raise BmadError(f"[privacy] {key}: {exc.message}") from None
+
         try:
             settings = cls(
-                repository_budget=Budget.parse(str(section["budget"])),
-                organisation_budget=Budget.parse(str(section["organisation_budget"])),
+                repository_budget=budget("budget"),
+                organisation_budget=budget("organisation_budget"),
                 period=str(section["period"]),
                 organisation=str(section["organisation"]),
                 mechanism=str(section["mechanism"]),
-                release_rho=float(section["release_rho"]),
-                release_epsilon=float(section["release_epsilon"]),
-                min_survivors=int(section["min_survivors"]),
-                k_min_participants=int(section["k_min_participants"]),
+                release_rho=require_positive("privacy", section, "release_rho"),
+                release_epsilon=require_positive("privacy", section, "release_epsilon"),
+                min_survivors=require_int("privacy", section, "min_survivors", 1),
+                k_min_participants=require_int("privacy", section, "k_min_participants", 1),
             )
         except KeyError as exc:
             raise BmadError(f"missing privacy setting {exc.args[0]!r}") from None
-        except (TypeError, ValueError) as exc:
-            raise BmadError(f"invalid privacy setting: {exc}") from None
         if settings.period not in PERIODS:
             raise BmadError(f"privacy.period must be one of {', '.join(PERIODS)}")
         if settings.mechanism not in {"gaussian", "laplace"}:
             raise BmadError("privacy.mechanism must be 'gaussian' or 'laplace'")
-        for name in ("release_rho", "release_epsilon"):
-            value = getattr(settings, name)
-            if not (value > 0 and math.isfinite(value)):
-                raise BmadError(f"privacy.{name} must be a positive number")
-        if settings.min_survivors < 1 or settings.k_min_participants < 1:
-            raise BmadError("privacy.min_survivors and privacy.k_min_participants must be >= 1")
         return settings
 
     def ledger(self, store: Store) -> Ledger:

@@ -36,9 +36,7 @@ def test_a_bad_number_names_its_setting(
     monkeypatch.setenv(f"BMAD_FEDERATION__{key.upper()}", value)
     with pytest.raises(BmadError) as raised:
         settings()
-    assert raised.value.message == (
-        f"federation.{key} must be a positive number of seconds, got {shown}"
-    )
+    assert raised.value.message == (f"[federation] {key} must be a positive number, got {shown}")
 
 
 def test_an_aggregator_that_is_not_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
