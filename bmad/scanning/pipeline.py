@@ -183,6 +183,17 @@ def vouched_blob_id(location: Path, entry: StatEntry | None, max_file_size: int)
     return entry.blob_id
 
 
+def unread_blob_id(
+    location: Path, git_blob_id: str | None, entry: StatEntry | None, max_file_size: int
+) -> str | None:
+    """The blob id a scan may take for the file at ``location`` without reading it: git's,
+    while the file is within the size limit, else the one its stat record ``entry`` vouches
+    for; None when the file must be read."""
+    if git_blob_id is not None:
+        return git_blob_id if within_size_limit(location, max_file_size) else None
+    return vouched_blob_id(location, entry, max_file_size)
+
+
 def content_ids(
     files: Sequence[tuple[Path, str | None]], options: ScanOptions, stats: StatCache | None
 ) -> list[str]:
@@ -200,10 +211,8 @@ def content_ids(
     ids: list[str] = []
     fresh: dict[str, StatEntry] = {}
     for location, known in files:
-        if known is not None and within_size_limit(location, options.max_file_size):
-            blob_id: str | None = known
-        else:
-            blob_id = vouched_blob_id(location, entries.get(str(location)), options.max_file_size)
+        entry = entries.get(str(location))
+        blob_id = unread_blob_id(location, known, entry, options.max_file_size)
         if blob_id is None:
             fetched = read_file(location, options.max_file_size, options.clock_ns)
             if isinstance(fetched, str):
@@ -346,38 +355,26 @@ class _Analysis:
         self.advance(1)
 
     def _vouched(self, batch: list[Source]) -> list[Source]:
-        """``batch`` with a blob id for each file on disk whose stat record vouches for it, and
-        none for a file git vouches for that is now over the size limit (it is read, so its
-        size is checked and it is skipped, whatever the cache holds for its blob)."""
-        batch = [self._within_limit(source) for source in batch]
+        """``batch`` with the blob id each file on disk may be taken to hold without reading:
+        git's while it is within the size limit (a file over it is read, so it is skipped
+        whatever the cache holds for its blob), else the one its stat record vouches for."""
         unknown = [s.location for s in batch if s.location is not None and not s.known_blob_id]
-        if self.stats is None or not unknown:
-            return batch
-        try:
-            entries = self.stats.lookup(str(location) for location in unknown)
-        except BmadError as exc:
-            self.result.warnings.append(f"stat cache disabled: {exc.message}")
-            self.stats = None
-            return batch
+        entries: dict[str, StatEntry] = {}
+        if self.stats is not None and unknown:
+            try:
+                entries = self.stats.lookup(str(location) for location in unknown)
+            except BmadError as exc:
+                self.result.warnings.append(f"stat cache disabled: {exc.message}")
+                self.stats = None
         return [self._vouched_source(source, entries) for source in batch]
 
-    def _within_limit(self, source: Source) -> Source:
-        if (
-            source.location is None
-            or not source.known_blob_id
-            or within_size_limit(source.location, self.max_file_size)
-        ):
-            return source
-        return replace(source, known_blob_id=None)
-
     def _vouched_source(self, source: Source, entries: dict[str, StatEntry]) -> Source:
-        if source.location is None or source.known_blob_id:
+        if source.location is None:
             return source
         entry = entries.get(str(source.location))
-        blob_id = vouched_blob_id(source.location, entry, self.max_file_size)
-        if blob_id is None:
-            return source
-        return replace(source, known_blob_id=blob_id)
+        known = source.known_blob_id or None
+        blob_id = unread_blob_id(source.location, known, entry, self.max_file_size)
+        return source if blob_id == known else replace(source, known_blob_id=blob_id)
 
     def _record_stats(self, loaded: list[_Loaded]) -> None:
         if self.stats is None:
