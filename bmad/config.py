@@ -162,12 +162,17 @@ def require_int(section: str, table: Mapping[str, Any], key: str, minimum: int) 
     return value
 
 
+def _is_number(value: object) -> bool:
+    """An int or float; TOML's true/false are bools, which Python counts as ints."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def require_number(
     section: str, table: Mapping[str, Any], key: str, low: float, high: float
 ) -> float:
     """``table[key]`` of ``[section]`` as a number in [``low``, ``high``]."""
     value = table[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+    if not (_is_number(value) and low <= value <= high):
         raise BmadError(f"[{section}] {key} must be a number in [{low:g}, {high:g}], got {value!r}")
     return float(value)
 
@@ -175,8 +180,7 @@ def require_number(
 def require_positive(section: str, table: Mapping[str, Any], key: str) -> float:
     """``table[key]`` of ``[section]`` as a finite number > 0."""
     value = table[key]
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if not (is_number and value > 0 and math.isfinite(value)):
+    if not (_is_number(value) and value > 0 and math.isfinite(value)):
         raise BmadError(f"[{section}] {key} must be a positive number, got {value!r}")
     return float(value)
 
