@@ -118,7 +118,8 @@ class ResolvedImport:
 
 @dataclass
 class ProjectFiles:
-    """What the resolver learns from go.mod, tsconfig/jsconfig and Cargo.toml files."""
+    """What the resolver learns from go.mod, tsconfig/jsconfig, Cargo.toml, pyproject.toml
+    and the other manifests."""
 
     go_modules: dict[str, str] = field(default_factory=dict)  # dir -> module path
     go_requires: list[str] = field(default_factory=list)
@@ -126,6 +127,7 @@ class ProjectFiles:
     crates: dict[str, str] = field(default_factory=dict)  # Cargo.toml dir -> crate name (_)
     maven_groups: list[str] = field(default_factory=list)
     nuget_packages: list[str] = field(default_factory=list)
+    python_projects: list[str] = field(default_factory=list)  # dirs holding a pyproject.toml
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
@@ -224,6 +226,8 @@ def read_project_files(contents: Mapping[str, bytes]) -> ProjectFiles:
                 crate = cargo_package_name(text)
                 if crate is not None:
                     project.crates[_dir(path)] = crate.replace("-", "_")
+            elif name == "pyproject.toml":
+                project.python_projects.append(_dir(path))
             elif name in ("tsconfig.json", "jsconfig.json"):
                 project.ts_configs[_dir(path)] = _ts_config(path, contents)
             elif name in ("pom.xml", "build.gradle", "build.gradle.kts"):
@@ -236,11 +240,70 @@ def read_project_files(contents: Mapping[str, bytes]) -> ProjectFiles:
     return project
 
 
+def _is_dotted_identifier(name: str) -> bool:
+    return all(part.isidentifier() for part in name.split("."))
+
+
+def _ancestors_within_project(
+    folder: PurePosixPath, project_roots: frozenset[str]
+) -> list[PurePosixPath]:
+    """``folder`` and the folders above it, up to (without) the nearest Python project root."""
+    ancestors: list[PurePosixPath] = []
+    for ancestor in (folder, *folder.parents):
+        if str(ancestor) == "." or str(ancestor) in project_roots:
+            break
+        ancestors.append(ancestor)
+    return ancestors
+
+
+def python_module_root(
+    ancestors: list[PurePosixPath], package_dirs: frozenset[str]
+) -> PurePosixPath | None:
+    """The folder a Python file's dotted name counts from (the rule is :class:`Resolver`'s),
+    or None for a script; ``ancestors`` come from :func:`_ancestors_within_project`."""
+    packages = [depth for depth, folder in enumerate(ancestors) if str(folder) in package_dirs]
+    above_packages = ancestors[packages[-1] + 1 :] if packages else ancestors
+    source_root = next((folder for folder in above_packages if folder.name == "src"), None)
+    if source_root is not None:
+        return source_root
+    return ancestors[packages[-1]].parent if packages else None
+
+
+def _dotted_name(file: PurePosixPath, root: PurePosixPath) -> str:
+    """``file``'s module name under ``root``, or "" when a part is no Python identifier (such a
+    folder cannot be imported as a namespace package)."""
+    parts = list(file.relative_to(root).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    name = ".".join(parts)
+    return name if name and _is_dotted_identifier(name) else ""
+
+
 # --- the resolver -----------------------------------------------------------------------------
 
 
 class Resolver:
-    """Indexes one repository's files once, then resolves each file's imports."""
+    """Indexes one repository's files once, then resolves each file's imports.
+
+    A Python file is named by its path from its module root, looked for between the file and
+    its project root (the nearest folder with a ``pyproject.toml`` or ``setup.py`` and no
+    ``__init__.py``, else the repository root, so that a project embedded as test data or in
+    a monorepo is named on its own), the first of:
+
+    - the nearest folder named ``src`` above the file's outermost regular package (the highest
+      folder with an ``__init__.py``), or above the file when it is in no regular package: a
+      src layout is what goes on ``sys.path``, so the folders beneath it are packages, regular
+      or implicit namespace ones (PEP 420): ``src/nspkg/sub/mod.py`` is ``nspkg.sub.mod``;
+    - the folder holding the outermost regular package, whose folders without ``__init__.py``
+      are namespace packages inside it: ``flask/sansio/app.py`` is ``flask.sansio.app``;
+    - none: a file in no regular package and under no ``src`` folder is a script named by its
+      stem (``tools/gen/build.py`` is ``build``), as Python sees it when run from its folder.
+
+    A folder whose name is not an identifier cannot be imported, so a file beneath one keeps
+    the name of its own chain of regular packages. Imports also resolve by the path from the
+    repository root (and from a top-level ``src`` or ``lib``), and by that own-chain name
+    unless the file sits in a namespace folder of a regular package.
+    """
 
     def __init__(self, files: Iterable[SourceFile], project: ProjectFiles) -> None:
         self.files = {file.path: file for file in files}
@@ -340,11 +403,19 @@ class Resolver:
     # -- python --
 
     def _index_python(self) -> None:
-        init_dirs = {
+        package_dirs = frozenset(
             _dir(path)
             for path in self.paths
             if PurePosixPath(path).name in ("__init__.py", "__init__.pyi")
-        }
+        )
+        project_roots = frozenset(
+            folder
+            for folder in {
+                *self.project.python_projects,
+                *(_dir(path) for path in self.paths if PurePosixPath(path).name == "setup.py"),
+            }
+            if folder not in package_dirs
+        )
         self.py_modules: dict[str, str] = {}
         self.py_name: dict[str, str] = {}
         python = sorted(
@@ -353,21 +424,31 @@ class Resolver:
         )
         for path in python:
             pure = PurePosixPath(path)
-            parts = [] if pure.stem == "__init__" else [pure.stem]
+            own = [] if pure.stem == "__init__" else [pure.stem]
             directory = pure.parent
-            while str(directory) != "." and str(directory) in init_dirs:
-                parts.insert(0, directory.name)
+            while str(directory) != "." and str(directory) in package_dirs:
+                own.insert(0, directory.name)
                 directory = directory.parent
-            package_name = ".".join(parts)
-            candidates = [package_name]
+            regular_chain_name = ".".join(own)
+            ancestors = _ancestors_within_project(pure.parent, project_roots)
+            root = python_module_root(ancestors, package_dirs)
+            dotted = _dotted_name(pure, root) if root is not None else ""
+            candidates = [dotted]
+            # Python never imports a file of a namespace folder inside a regular package by its
+            # bare stem; elsewhere the stem keeps sibling scripts resolvable, as it always did.
+            in_package_namespace = str(pure.parent) not in package_dirs and any(
+                str(folder) in package_dirs for folder in ancestors
+            )
+            if not (dotted and in_package_namespace):
+                candidates.append(regular_chain_name)
             relative = [*pure.parent.parts, *([] if pure.stem == "__init__" else [pure.stem])]
             candidates.append(".".join(relative))
             if relative[:1] in (["src"], ["lib"]):
                 candidates.append(".".join(relative[1:]))
-            for name in candidates:
-                if name and all(part.isidentifier() for part in name.split(".")):
-                    self.py_modules.setdefault(name, path)
-            self.py_name[path] = package_name or path
+            for candidate in candidates:
+                if candidate and _is_dotted_identifier(candidate):
+                    self.py_modules.setdefault(candidate, path)
+            self.py_name[path] = dotted or regular_chain_name or path
 
     def _py_file(self, parts: list[str]) -> str | None:
         base = "/".join(parts)
