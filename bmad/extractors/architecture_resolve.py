@@ -256,7 +256,7 @@ def _ancestors_within_project(
     return ancestors
 
 
-def python_module_root(
+def _python_module_root(
     ancestors: list[PurePosixPath], package_dirs: frozenset[str]
 ) -> PurePosixPath | None:
     """The folder a Python file's dotted name counts from (the rule is :class:`Resolver`'s),
@@ -431,7 +431,7 @@ class Resolver:
                 directory = directory.parent
             regular_chain_name = ".".join(own)
             ancestors = _ancestors_within_project(pure.parent, project_roots)
-            root = python_module_root(ancestors, package_dirs)
+            root = _python_module_root(ancestors, package_dirs)
             dotted = _dotted_name(pure, root) if root is not None else ""
             candidates = [dotted]
             # Python never imports a file of a namespace folder inside a regular package by its
