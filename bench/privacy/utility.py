@@ -1,0 +1,521 @@
+"""How accurate are released global insights, by number of organisations, level and unit?
+
+A simulated federation in this process runs the real privacy path of a round: each
+organisation's contribution is built and bounded by ``bmad.federation.participant`` and
+``bmad.privacy.schemas``, extended to the round layout (``bmad.federation.wire``), noised with
+its distributed discrete Gaussian share from OpenDP (``bmad.privacy.payloads.build_payload``,
+sized by ``plan_distributed_gaussian`` for its group's minimum survivors), summed by secure
+aggregation (``bmad.federation.secagg.simulate.simulate_round``) in groups formed by
+``bmad.federation.governance``, combined by ``bmad.federation.robust``, and turned into
+insights by ``bmad.federation.insights`` (release rules, post-processing, the standing lookup a
+user sees). Each released statistic is compared with the exact pooled value over every
+organisation's data without noise. See bench/README.md ("Utility of global insights").
+
+    .venv/bin/python bench/privacy/utility.py [--quick] [--json] [--sizes 5 10 20] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault(
+    "BMAD_HOME", str(Path(__file__).resolve().parent.parent / "_work" / "privacy-utility" / "home")
+)
+from _corpus import (
+    WORK,
+    Organisation,
+    federation,
+    load_real_organisations,
+    repository_statistics,
+    smell_counts,
+)
+
+from bmad.federation.governance import (
+    Governance,
+    governance_for,
+    group_sizes,
+    reconstruction_threshold,
+)
+from bmad.federation.insights import RoundFacts, compute_insights, standing
+from bmad.federation.participant import merged_contribution
+from bmad.federation.robust import combine_groups
+from bmad.federation.secagg.simulate import simulate_round
+from bmad.federation.wire import (
+    round_contribution,
+    round_l2_sensitivity,
+    round_vector_length,
+)
+from bmad.privacy.noise import plan_distributed_gaussian
+from bmad.privacy.payloads import build_payload
+from bmad.privacy.schemas import (
+    CODE_METRICS,
+    LOG2_EDGES,
+    SMELLS,
+    VOCABULARY,
+    BoundedContribution,
+    code_pattern_counts,
+    normalise_rule_id,
+    schema_for,
+)
+
+SIZES = (5, 10, 20, 50, 100, 1_000, 10_000)
+QUICK_SIZES = (5, 10, 20, 50, 100, 1_000)
+LEVELS = ("high", "medium", "low")
+LEARNING_TYPES = ("code_patterns", "technology_trends", "anti_patterns")
+QUICK_LEARNING_TYPES = ("code_patterns",)
+UNITS = ("organisation",)
+DEFAULT_UNIT = {"code_patterns": "organisation"}
+LOOKUP_QUANTILES = (0.5, 0.9, 0.99)
+TARGET_POINTS = 5.0
+SIMULATED_GROUPS = 4  # groups per round summed by the secure-aggregation simulator itself
+MODULUS_BITS = 32
+
+
+def rounds_for(size: int, quick: bool, requested: int | None) -> int:
+    """Repetitions per cell: many where rounds are cheap, few where noise draws dominate."""
+    if requested is not None:
+        return requested
+    table = {5: 20, 10: 20, 20: 16, 50: 10, 100: 8, 1_000: 3, 10_000: 2}
+    rounds = table.get(size, 3)
+    return max(2, rounds // 2) if quick else rounds
+
+
+# -- collection and bounding (the participant's side) -------------------------------------
+
+
+def _python_code_counts(metrics: np.ndarray) -> list[list[int]]:
+    """``code_pattern_counts`` for Python-only metric rows, with numpy (checked equal below)."""
+    width = len(LOG2_EDGES)
+    edges = np.asarray(LOG2_EDGES)
+    blocks = []
+    for column in range(len(CODE_METRICS)):
+        bins = np.searchsorted(edges, metrics[:, column], side="right") - 1
+        counts = np.bincount(np.clip(bins, 0, width - 1), minlength=width)
+        block = [0] * len(schema_for("code_patterns").blocks[0].labels)
+        block[:width] = counts.tolist()  # python is the first language of the layout
+        blocks.append(block)
+    return blocks
+
+
+def check_collection(organisations: Sequence[Organisation]) -> None:
+    """The numpy counting above equals the schema's own counting on every real repository."""
+    for organisation in organisations:
+        for repository in organisation.repositories:
+            expected = code_pattern_counts(repository_statistics(repository).files)
+            if _python_code_counts(repository.metrics) != expected:
+                raise SystemExit(f"numpy counts differ from the schema's for {repository.name}")
+
+
+def _repository_raw(learning_type: str, repository: Any) -> list[list[int]]:
+    if learning_type == "code_patterns":
+        return _python_code_counts(repository.metrics)
+    if learning_type == "technology_trends":
+        return [[1 if t.name in repository.technologies else 0 for t in VOCABULARY]]
+    smells = [0] * len(SMELLS)
+    for rule_id, count in smell_counts(repository.metrics).items():
+        smells[SMELLS.index(normalise_rule_id(rule_id))] += count
+    return [smells, [0] * len(schema_for("anti_patterns").blocks[1].labels)]
+
+
+def organisation_contribution(
+    learning_type: str, organisation: Organisation
+) -> BoundedContribution | None:
+    """``participant.merged_contribution`` over the organisation's repositories.
+
+    Each repository is bounded by the schema, then the bounded vectors are merged and bounded
+    again, exactly as ``merged_contribution`` does (it is called directly on the real
+    organisations; bootstrapped ones take the same steps on numpy counts).
+    """
+    schema = schema_for(learning_type)
+    vectors = [
+        schema.bound(_repository_raw(learning_type, repository))
+        for repository in organisation.repositories
+    ]
+    if not vectors:
+        return None
+    if len(vectors) == 1:
+        return BoundedContribution(schema, vectors[0])
+    summed = [sum(column) for column in zip(*vectors, strict=True)]
+    blocks, offset = [], 0
+    for block in schema.blocks:
+        blocks.append(summed[offset : offset + len(block.labels)])
+        offset += len(block.labels)
+    return BoundedContribution(schema, schema.bound(blocks))
+
+
+def check_merging(organisations: Sequence[Organisation], learning_type: str) -> None:
+    for organisation in organisations:
+        statistics = [repository_statistics(r) for r in organisation.repositories]
+        if merged_contribution(learning_type, statistics) != organisation_contribution(
+            learning_type, organisation
+        ):
+            raise SystemExit(
+                f"{learning_type}: merged contribution differs for {organisation.name}"
+            )
+
+
+# -- the round (secure sum, release) ------------------------------------------------------
+
+
+def secure_sum(vectors: list[tuple[int, ...]], threshold: int, simulate: bool) -> list[int]:
+    modulus = 1 << MODULUS_BITS
+    exact = [sum(column) for column in zip(*vectors, strict=True)]
+    wrapped = [((value + modulus // 2) % modulus) - modulus // 2 for value in exact]
+    if not simulate:
+        return wrapped
+    simulation = simulate_round(
+        vectors, threshold, modulus_bits=MODULUS_BITS, min_survivors=threshold
+    )
+    if simulation.result is None:
+        raise SystemExit(f"secure aggregation aborted: {simulation.abort_reason}")
+    summed = [int(value) for value in simulation.result.signed()]
+    if summed != wrapped:
+        raise SystemExit("the secure-aggregation simulator's sum differs from the exact sum")
+    return summed
+
+
+def release(
+    contributions: Sequence[BoundedContribution], learning_type: str, governance: Governance
+) -> dict[str, Any]:
+    """One round over ``contributions``, as the engine and the participants run it."""
+    schema = schema_for(learning_type)
+    k = governance.k_min_participants
+    rho = governance.rho_per_round
+    order = list(range(len(contributions)))
+    secrets.SystemRandom().shuffle(order)
+    sums, sizes, thresholds = [], [], []
+    start = 0
+    for number, size in enumerate(group_sizes(len(order), k)):
+        members = order[start : start + size]
+        start += size
+        threshold = reconstruction_threshold(size, k)
+        noisy = []
+        for index in members:
+            extended = round_contribution(contributions[index])
+            plan = plan_distributed_gaussian(
+                rho, threshold, extended.schema.l2_sensitivity, extended.schema.dim
+            )
+            noisy.append(build_payload(extended, plan).vector)
+        sums.append(secure_sum(noisy, threshold, simulate=number < SIMULATED_GROUPS))
+        sizes.append(size)
+        thresholds.append(threshold)
+    aggregate = combine_groups(sums, sizes, governance.robust_combiner, governance.trim_fraction)
+    plan = plan_distributed_gaussian(
+        rho, min(thresholds), round_l2_sensitivity(schema), round_vector_length(schema)
+    )
+    facts = RoundFacts(
+        learning_type=learning_type,
+        schema_version=schema.version,
+        participants=sum(sizes),
+        groups=len(sizes),
+        share_scale=plan.scale,
+        epsilon=governance.epsilon_per_round,
+        delta=governance.delta,
+        consensus_threshold=governance.consensus_threshold,
+        k=k,
+    )
+    return compute_insights(aggregate, facts)
+
+
+# -- truth and errors ---------------------------------------------------------------------
+
+
+@dataclass
+class Truth:
+    lookups: list[tuple[str, float, float, float]]  # (metric, quantile, value, share below)
+    adoption: dict[str, float]  # technology -> share of organisations using it
+    prevalence: dict[str, float]  # smell -> share of all findings
+
+
+def pooled_truth(organisations: Sequence[Organisation]) -> Truth:
+    pooled = np.concatenate([r.metrics for o in organisations for r in o.repositories])
+    lookups = []
+    for column, metric in enumerate(CODE_METRICS):
+        values = pooled[:, column]
+        for quantile in LOOKUP_QUANTILES:
+            value = float(np.quantile(values, quantile, method="lower"))
+            if value > values.min():  # at the minimum every design answers "above 0%"
+                lookups.append((metric, quantile, value, float((values < value).mean())))
+    adoption = {
+        t.name: float(
+            np.mean([any(t.name in r.technologies for r in o.repositories) for o in organisations])
+        )
+        for t in VOCABULARY
+    }
+    findings = {smell: 0 for smell in SMELLS}
+    for organisation in organisations:
+        for repository in organisation.repositories:
+            for rule_id, count in smell_counts(repository.metrics).items():
+                findings[normalise_rule_id(rule_id)] += count
+    total = sum(findings.values()) or 1
+    prevalence = {smell: count / total for smell, count in findings.items()}
+    return Truth(lookups, adoption, prevalence)
+
+
+def released_errors(
+    learning_type: str, insights: dict[str, Any], truth: Truth, organisations: int
+) -> dict[str, list[float]]:
+    """Absolute errors in points (0-100) of each released statistic; an unreleased one is 100."""
+    errors: dict[str, list[float]] = {}
+    if learning_type == "code_patterns":
+        for metric, quantile, value, below in truth.lookups:
+            found = standing(insights, metric, "python", value)
+            shown = None if found is None else float(found["above_share"])
+            error = 100.0 if shown is None else abs(shown - below) * 100
+            errors.setdefault(f"p{round(quantile * 100)}", []).append(error)
+    elif learning_type == "technology_trends":
+        bins = insights["blocks"]["dependencies"]["bins"]
+        for item in bins:
+            true_share = truth.adoption[item["label"]]
+            if true_share == 0:
+                continue
+            shown = item["organisations"]
+            error = 100.0 if shown is None else abs(shown / organisations - true_share) * 100
+            errors.setdefault("adoption", []).append(error)
+    else:
+        for item in insights["blocks"]["smells"]["bins"]:
+            true_share = truth.prevalence[item["label"]]
+            if true_share == 0:
+                continue
+            shown = item["share"]
+            error = 100.0 if shown is None else abs(shown - true_share) * 100
+            errors.setdefault("prevalence", []).append(error)
+    return errors
+
+
+# -- the sweep ----------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    learning_type: str
+    level: str
+    unit: str
+    size: int
+    rounds: int = 0
+    errors: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def quantile(self, kind: str, q: float) -> float | None:
+        values = self.errors.get(kind)
+        return float(np.quantile(values, q)) if values else None
+
+    def headline(self) -> list[str]:
+        if self.learning_type == "code_patterns":
+            return ["p50", "p90"]
+        return ["adoption"] if self.learning_type == "technology_trends" else ["prevalence"]
+
+    def meets_target(self) -> bool:
+        worst = [self.quantile(kind, 0.95) for kind in self.headline()]
+        return all(value is not None and value <= TARGET_POINTS for value in worst)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "learning_type": self.learning_type,
+            "level": self.level,
+            "unit": self.unit,
+            "organisations": self.size,
+            "rounds": self.rounds,
+            "seconds": round(self.seconds, 1),
+            "errors": {
+                kind: {
+                    "median": self.quantile(kind, 0.5),
+                    "p95": self.quantile(kind, 0.95),
+                    "samples": len(values),
+                }
+                for kind, values in sorted(self.errors.items())
+            },
+        }
+
+
+def sweep(
+    learning_types: Sequence[str],
+    sizes: Sequence[int],
+    quick: bool,
+    rounds: int | None,
+    seed: int,
+    progress: Callable[[str], None],
+) -> list[Cell]:
+    real = load_real_organisations()
+    check_collection(real)
+    generator = np.random.default_rng(seed)
+    cells = []
+    for size in sizes:
+        organisations = federation(real, size, generator)
+        truth = pooled_truth(organisations)
+        for learning_type in learning_types:
+            if size <= len(real):
+                check_merging(organisations, learning_type)
+            contributions = [
+                found
+                for organisation in organisations
+                if (found := organisation_contribution(learning_type, organisation)) is not None
+            ]
+            for level in LEVELS:
+                governance = governance_for(level)
+                if learning_type not in governance.allowed_learning_types:
+                    continue
+                for unit in UNITS:
+                    cell = Cell(learning_type, level, unit, size)
+                    started = time.monotonic()
+                    for _ in range(rounds_for(size, quick, rounds)):
+                        insights = release(contributions, learning_type, governance)
+                        for kind, values in released_errors(
+                            learning_type, insights, truth, len(contributions)
+                        ).items():
+                            cell.errors.setdefault(kind, []).extend(values)
+                        cell.rounds += 1
+                    cell.seconds = time.monotonic() - started
+                    cells.append(cell)
+                    p95 = {kind: cell.quantile(kind, 0.95) for kind in cell.headline()}
+                    progress(
+                        f"{learning_type} {level} {unit} N={size}: p95 "
+                        + ", ".join(f"{k} {v:.1f}" for k, v in p95.items() if v is not None)
+                        + f" ({cell.rounds} rounds, {cell.seconds:.0f} s)"
+                    )
+    return cells
+
+
+def summary(cells: Sequence[Cell]) -> list[dict[str, Any]]:
+    rows = []
+    keys = sorted({(c.learning_type, c.level, c.unit) for c in cells})
+    for learning_type, level, unit in keys:
+        ordered = sorted(
+            (
+                c
+                for c in cells
+                if (c.learning_type, c.level, c.unit) == (learning_type, level, unit)
+            ),
+            key=lambda c: c.size,
+        )
+        reached = next((c.size for c in ordered if c.meets_target()), None)
+        rows.append(
+            {
+                "learning_type": learning_type,
+                "level": level,
+                "unit": unit,
+                "default": DEFAULT_UNIT.get(learning_type, "organisation") == unit,
+                "n_for_5pp": reached,
+            }
+        )
+    return rows
+
+
+def markdown(cells: Sequence[Cell]) -> str:
+    lines = [
+        "| learning type | level | unit | N | rounds | statistic | median error (points) "
+        "| p95 error (points) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in cells:
+        for kind in sorted(cell.errors):
+            median, p95 = cell.quantile(kind, 0.5), cell.quantile(kind, 0.95)
+            lines.append(
+                f"| {cell.learning_type} | {cell.level} | {cell.unit} | {cell.size:,} | "
+                f"{cell.rounds} | {kind} | {median:.2f} | {p95:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def plot(cells: Sequence[Cell], path: Path) -> bool:
+    """Error against N, one line per learning type, level and unit (p95 of the headline)."""
+    plotlib = WORK.parent / "plotlib"
+    if plotlib.is_dir():
+        sys.path.append(str(plotlib))
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(
+            "no PNG: matplotlib is missing; install it with "
+            "`.venv/bin/pip install --target bench/_work/plotlib matplotlib`",
+            file=sys.stderr,
+        )
+        return False
+    figure, axis = plt.subplots(figsize=(9, 6))
+    keys = sorted({(c.learning_type, c.level, c.unit) for c in cells})
+    for key in keys:
+        line = sorted(
+            (c for c in cells if (c.learning_type, c.level, c.unit) == key), key=lambda c: c.size
+        )
+        points = [
+            (c.size, max(v for kind in c.headline() if (v := c.quantile(kind, 0.95)) is not None))
+            for c in line
+            if all(c.quantile(kind, 0.95) is not None for kind in c.headline())
+        ]
+        if points:
+            axis.plot(*zip(*points, strict=True), marker="o", label=" / ".join(key))
+    axis.axhline(TARGET_POINTS, color="grey", linestyle="--", label="target: 5 points")
+    axis.set_xscale("log")
+    axis.set_yscale("log")
+    axis.set_xlabel("organisations (N)")
+    axis.set_ylabel("95th percentile of absolute error (points)")
+    axis.set_title("Released global insights against the pooled truth")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="code_patterns, N up to 1,000")
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    parser.add_argument("--sizes", type=int, nargs="+", help="organisation counts to run")
+    parser.add_argument("--learning-types", nargs="+", choices=LEARNING_TYPES)
+    parser.add_argument("--rounds", type=int, help="rounds per cell (default: by N)")
+    parser.add_argument("--seed", type=int, default=16, help="seed of the bootstrap")
+    parser.add_argument("--out", type=Path, default=WORK, help="folder for the table and plot")
+    arguments = parser.parse_args()
+    sizes = arguments.sizes or (QUICK_SIZES if arguments.quick else SIZES)
+    learning_types = arguments.learning_types or (
+        QUICK_LEARNING_TYPES if arguments.quick else LEARNING_TYPES
+    )
+    started = time.monotonic()
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr if arguments.json else sys.stdout, flush=True)
+
+    cells = sweep(
+        learning_types, sizes, arguments.quick, arguments.rounds, arguments.seed, progress
+    )
+    arguments.out.mkdir(parents=True, exist_ok=True)
+    table = markdown(cells)
+    (arguments.out / "utility.md").write_text(table + "\n", encoding="utf-8")
+    plotted = plot(cells, arguments.out / "utility.png")
+    document = {
+        "quick": arguments.quick,
+        "seconds": round(time.monotonic() - started, 1),
+        "cells": [cell.to_dict() for cell in cells],
+        "summary": summary(cells),
+        "table": str(arguments.out / "utility.md"),
+        "plot": str(arguments.out / "utility.png") if plotted else None,
+    }
+    (arguments.out / "utility.json").write_text(json.dumps(document, indent=1), encoding="utf-8")
+    if arguments.json:
+        print(json.dumps(document, indent=1))
+    else:
+        print(table)
+        print("\nn_for_5pp:")
+        for row in document["summary"]:
+            print(f"  {row}")
+        print(f"\n{document['seconds']} s; table, plot and JSON in {arguments.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
