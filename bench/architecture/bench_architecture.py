@@ -77,7 +77,7 @@ def timed(run: Callable[[], T]) -> tuple[T, tuple[float, float]]:
 
 def forget_architecture_results() -> None:
     """Empty the architecture result cache, keeping the parse cache: the next run rebuilds."""
-    from bmad.daemon.store import cache_store_path
+    from bmad.store.connection import cache_store_path
 
     with sqlite3.connect(cache_store_path()) as connection:
         connection.execute("DELETE FROM architecture_results")
@@ -96,19 +96,16 @@ def main() -> None:
 
     home = tempfile.mkdtemp(prefix="bmad-bench-arch-")
     os.environ["BMAD_HOME"] = home
-    from bmad.extractors.architecture import (
-        analyse_repository,
-        build_architecture,
-        collect_project_files,
-    )
+    from bmad.extractors.architecture import build_architecture
     from bmad.extractors.architecture_resolve import SourceFile
     from bmad.scanning import ScanOptions, scan_repository
+    from bmad.scanning.architecture import analyse_architecture, collect_project_files
 
     options = ScanOptions(jobs=args.jobs)
-    cold, cold_times = timed(lambda: analyse_repository(corpus, None, options))
+    cold, cold_times = timed(lambda: analyse_architecture(corpus, None, options))
     forget_architecture_results()
-    rebuilt, rebuilt_times = timed(lambda: analyse_repository(corpus, None, options))
-    warm_runs = [timed(lambda: analyse_repository(corpus, None, options)) for _ in range(3)]
+    rebuilt, rebuilt_times = timed(lambda: analyse_architecture(corpus, None, options))
+    warm_runs = [timed(lambda: analyse_architecture(corpus, None, options)) for _ in range(3)]
     warm, warm_times = min(warm_runs, key=lambda run: run[1][0])
     scan = scan_repository(corpus, options)
     files = [SourceFile(f.path, f.language, f.metrics.imports) for f in scan.files]

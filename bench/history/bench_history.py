@@ -44,8 +44,9 @@ PYDRILLER_PYTHON = ROOT / "bench" / "_work" / "venv-pydriller" / "bin" / "python
 MINE_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from bmad.daemon.history_store import open_history_store, update_history
-from bmad.extractors.history_git import MiningSettings
+from bmad.scanning.history import update_history
+from bmad.store.history import open_history_store
+from bmad.scanning.history_git import MiningSettings
 repo, db, renames, rev = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] or None
 settings = MiningSettings(follow_renames=renames, jobs=int(sys.argv[5]))
 def cpu_now():

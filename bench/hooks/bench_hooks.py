@@ -6,7 +6,7 @@ A commit touching 3 Python files of ~500 lines (one function made worse in each)
   blobs checked again), and without it (`[hooks] use_daemon = false`: in-process tree-sitter,
   content cache warm, and empty before each run);
 - the installed post-commit script (notification detached) and the notification process
-  itself (`python -m bmad.hooks.notify post-commit`, daemon running, repository registered);
+  itself (`python -m bmad.daemon.notify post-commit`, daemon running, repository registered);
 - floors measured in the same run: `python -c pass`, `python -m bmad --version`, and
   `git diff --cached --raw`.
 
@@ -276,8 +276,8 @@ def main() -> None:
                 env,
             ),
             EntryPoint(
-                "notify process (python -m bmad.hooks.notify)",
-                [python, "-m", "bmad.hooks.notify", "post-commit"],
+                "notify process (python -m bmad.daemon.notify)",
+                [python, "-m", "bmad.daemon.notify", "post-commit"],
                 env,
             ),
             EntryPoint(

@@ -116,9 +116,10 @@ def architecture_facts(
 def _mine_history(
     root: Path, settings: Mapping[str, Any], cognitive: Mapping[str, int]
 ) -> HistoryReport | None:
-    from bmad.daemon.history_store import open_history_store, update_history
-    from bmad.extractors.history_git import MiningSettings
     from bmad.extractors.history_report import analyse_history, options_from_settings
+    from bmad.scanning.history import update_history
+    from bmad.scanning.history_git import MiningSettings
+    from bmad.store.history import open_history_store
 
     options = options_from_settings(settings)
     mining = MiningSettings.from_settings(settings)
@@ -136,9 +137,10 @@ def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:
     A lens that cannot run leaves its part empty and says why in ``notes``.
     """
     from bmad import git
-    from bmad.extractors.architecture import build_architecture, collect_project_files
+    from bmad.extractors.architecture import build_architecture
     from bmad.extractors.architecture_resolve import SourceFile
     from bmad.scanning import ScanOptions, scan_repository
+    from bmad.scanning.architecture import collect_project_files
 
     if not repo_path.exists():
         raise BmadError(f"{repo_path} does not exist")

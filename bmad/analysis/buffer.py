@@ -20,7 +20,8 @@ from bmad.analysis.features import CODE_FEATURES, feature_rows
 from bmad.analysis.findings import Finding
 from bmad.analysis.inputs import AnalysisInput, FunctionRecord
 from bmad.analysis.model import AnomalyResult
-from bmad.analysis.rules import RULES, function_smells, severity
+from bmad.analysis.rule_catalogue import RULES
+from bmad.analysis.rules import function_smells, severity
 from bmad.analysis.settings import AnalysisSettings
 from bmad.analysis.suppression import is_suppressed
 from bmad.extractors.metrics import FileMetrics, FunctionMetrics

@@ -15,8 +15,8 @@ from bmad.analysis.findings import Finding
 from bmad.analysis.inputs import AnalysisInput, FunctionRecord
 from bmad.analysis.reference import LocalOnly, LocalReference
 from bmad.analysis.settings import ModelSettings
-from bmad.daemon.store import Store, data_store_path
 from bmad.errors import BmadError
+from bmad.store.connection import Store, data_store_path
 
 if TYPE_CHECKING:
     from bmad.analysis.model import AnomalyResult, FamilyModel

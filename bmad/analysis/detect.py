@@ -15,8 +15,8 @@ from bmad.analysis.inputs import AnalysisInput, FunctionRecord
 from bmad.analysis.model import AnomalyResult, fit_and_score
 from bmad.analysis.ranking import Entity, order_key, percentile_ranks, priority
 from bmad.analysis.reference import ReferenceSource
+from bmad.analysis.rule_catalogue import RULES
 from bmad.analysis.rules import (
-    RULES,
     architecture_smells,
     function_smells,
     history_smells,

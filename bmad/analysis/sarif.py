@@ -7,7 +7,7 @@ from typing import Any
 
 from bmad import __version__
 from bmad.analysis.findings import Finding
-from bmad.analysis.rules import RULES
+from bmad.analysis.rule_catalogue import RULES
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/bmad/bmad"

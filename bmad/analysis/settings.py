@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bmad.analysis.findings import SEVERITIES
+from bmad.analysis.rule_catalogue import RULES
 from bmad.config import DEFAULTS
 from bmad.errors import BmadError
 
@@ -68,8 +69,6 @@ def _strings(table: Mapping[str, Any], section: str, key: str) -> tuple[str, ...
 
 
 def rule_settings(raw: Mapping[str, Any]) -> RuleSettings:
-    from bmad.analysis.rules import RULES
-
     table = {**RULE_DEFAULTS, **raw}
     unknown = sorted(set(table) - set(RULE_DEFAULTS))
     if unknown:

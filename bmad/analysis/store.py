@@ -11,7 +11,7 @@ from bmad.analysis.detect import DetectionReport
 from bmad.analysis.findings import Finding
 from bmad.analysis.inputs import AnalysisInput
 from bmad.analysis.reference import ReferenceSource
-from bmad.daemon.store import Store, data_store_path, open_store
+from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "findings"
 MIGRATIONS: list[str] = [

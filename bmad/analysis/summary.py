@@ -9,7 +9,7 @@ from bmad.analysis.detect import DetectionReport
 from bmad.analysis.features import CODE_FEATURES
 from bmad.analysis.inputs import AnalysisInput
 from bmad.analysis.reference import LocalReference
-from bmad.analysis.rules import RULES
+from bmad.analysis.rule_catalogue import RULES
 
 QUANTILES = (0.5, 0.75, 0.9, 0.95, 0.99)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
@@ -35,3 +37,14 @@ def echo_json(document: Any) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine output on stdout.")
+
+
+def write_sarif(path: Path, document: dict[str, Any]) -> None:
+    """Write through a temporary file so a failed write never leaves half a report."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise BmadError(f"cannot write the SARIF file {path}: {exc.strerror or exc}") from exc

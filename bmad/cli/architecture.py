@@ -105,8 +105,8 @@ def architecture(repo: Path | None, as_json: bool, top: int, strict: bool) -> No
     Layers come from `layers = [...]` (globs, highest layer first) under
     [tool.bmad.architecture] in pyproject.toml or [architecture] in .bmad.toml.
     """
-    from bmad.extractors.architecture import analyse_repository
     from bmad.scanning import ScanOptions
+    from bmad.scanning.architecture import analyse_architecture
 
     root = _repository_root(repo or Path.cwd())
     settings = config.load(root)
@@ -115,7 +115,7 @@ def architecture(repo: Path | None, as_json: bool, top: int, strict: bool) -> No
         max_file_size=settings.integer("scan.max_file_size", 1),
     )
     try:
-        result = analyse_repository(root, settings.section("architecture"), options)
+        result = analyse_architecture(root, settings.section("architecture"), options)
     except ValueError as exc:
         raise BmadError(f"invalid architecture settings: {exc}") from exc
     document = result.to_json()

@@ -51,7 +51,7 @@ def stop(as_json: bool) -> None:
 
 
 def _offline_status() -> dict[str, Any]:
-    from bmad.daemon.registry import list_repositories, open_registry, repository_status
+    from bmad.store.registry import list_repositories, open_registry, repository_status
 
     with open_registry() as store:
         rows = [repository_status(store, item).to_dict() for item in list_repositories(store)]

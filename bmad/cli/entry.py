@@ -29,7 +29,7 @@ def fast_pre_commit_arguments(arguments: Sequence[str]) -> tuple[list[str], bool
 def main() -> None:
     parsed = fast_pre_commit_arguments(sys.argv[1:])
     if parsed is not None:
-        from bmad.hooks.run import pre_commit
+        from bmad.cli.precommit import pre_commit
 
         sys.exit(pre_commit(*parsed))
     from bmad.cli.main import main as click_main

@@ -1,15 +1,15 @@
 """The federated side of ``bmad learn`` and ``bmad insights``.
 
 ``learn patterns`` and ``learn success-factors`` are registered on the ``learn`` group;
-``learn anti-patterns --federated`` and ``insights patterns --global`` call the functions at the
-bottom. An admin's command opens a round and follows it (members' daemons take part); anyone
-else's shows the federation's latest insights.
+``learn anti-patterns --federated`` (:mod:`bmad.cli.learn`) and ``insights patterns --global``
+(:mod:`bmad.cli.insights_patterns`) call :func:`learning_round`. An
+admin's command opens a round and follows it (members' daemons take part); anyone else's
+shows the federation's latest insights.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -25,7 +25,7 @@ MIN_PARTICIPANTS_HELP = (
 PATTERN_TYPES = ("code_patterns", "workflow_patterns", "architecture_patterns", "technology_trends")
 
 
-def _learn(
+def learning_round(
     learning_type: str,
     budget_text: str | None,
     min_participants: int | None,
@@ -78,7 +78,7 @@ def _learn(
     return document
 
 
-def _exit_if_aborted(document: dict[str, Any]) -> None:
+def exit_if_aborted(document: dict[str, Any]) -> None:
     state = document.get("round")
     if state is not None and state.get("state") == "aborted":
         click.echo(f"bmad: round aborted, nothing released: {state['reason']}", err=True)
@@ -202,14 +202,14 @@ def patterns(
             "learn patterns is federated: pass --cross-project "
             "(this repository's own patterns: bmad insights patterns)"
         )
-    document = _learn(learning_type, budget_text, min_participants, wait, quiet=False)
+    document = learning_round(learning_type, budget_text, min_participants, wait, quiet=False)
     if as_json:
         echo_json(document)
     elif wait or document["round"] is None:
         render_insights(document.get("insights"), confidence_threshold)
     else:
         click.echo(document["round"]["id"])
-    _exit_if_aborted(document)
+    exit_if_aborted(document)
 
 
 @click.command("success-factors")
@@ -231,123 +231,11 @@ def success_factors(
     """Practices associated with good outcomes (lift with intervals) across organisations."""
     if not anonymous:
         raise BmadError("success factors are only learned anonymously: pass --anonymous")
-    document = _learn("success_patterns", budget_text, min_participants, wait, quiet=False)
+    document = learning_round("success_patterns", budget_text, min_participants, wait, quiet=False)
     if as_json:
         echo_json(document)
     elif wait or document["round"] is None:
         render_insights(document.get("insights"), confidence_threshold)
     else:
         click.echo(document["round"]["id"])
-    _exit_if_aborted(document)
-
-
-def federated_anti_patterns(
-    repo: Path, consensus_threshold: float, as_json: bool, top: int, sarif_path: Path | None
-) -> None:
-    """``learn anti-patterns --federated``: the local ranking next to the federation's smells
-    (``sarif_path``: the local findings as SARIF, as without --federated)."""
-    from bmad.analysis.sarif import sarif_document
-    from bmad.analysis.store import analyse_repository
-    from bmad.cli.learn import write_sarif
-
-    document = _learn("anti_patterns", None, None, True, quiet=False)
-    _analysis_input, report, root = analyse_repository(repo)
-    if sarif_path is not None:
-        write_sarif(sarif_path, sarif_document(report.findings))
-    insights = document.get("insights")
-    smells: dict[str, Any] = {}
-    if insights is not None:
-        total = insights["organisations"]
-        for row in insights["blocks"]["smells"]["bins"]:
-            organisations = row["organisations"]
-            share = None if organisations is None else organisations / total
-            smells[row["label"]] = {
-                "share_of_findings": row["share"],
-                "share_of_organisations": share,
-                "consensus": share is not None and share >= consensus_threshold,
-            }
-    result = {
-        "repository": str(root),
-        "round": document["round"],
-        "consensus_threshold": consensus_threshold,
-        "global_smells": smells,
-        **report.to_dict(top),
-    }
-    if as_json:
-        echo_json(result)
-    else:
-        from bmad.cli.learn import render_report
-
-        render_report(report, top)
-        _render_smells(smells, consensus_threshold)
-    _exit_if_aborted(document)
-
-
-def _render_smells(smells: dict[str, Any], threshold: float) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not smells:
-        console.print("no global anti-pattern insights yet")
-        return
-    table = Table(title=f"Smells across the federation (consensus >= {threshold:.0%})")
-    for column in ("smell", "share of findings", "share of organisations", "consensus"):
-        table.add_column(column)
-    for name, row in smells.items():
-        share = row["share_of_findings"]
-        orgs = row["share_of_organisations"]
-        table.add_row(
-            name,
-            "suppressed (< k)" if share is None else f"{share:.1%}",
-            "-" if orgs is None else f"{orgs:.0%}",
-            "yes" if row["consensus"] else "",
-        )
-    console.print(table)
-
-
-def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top: int) -> None:
-    """``insights patterns --global``: this repository's patterns beside the global ones."""
-    from bmad.analysis.store import analyse_repository
-    from bmad.analysis.summary import pattern_summary
-    from bmad.federation.learning import compare_functions, confident
-
-    document = _learn("code_patterns", None, None, False, True, open_new=False)
-    insights = document.get("insights")
-    analysis_input, report, root = analyse_repository(repo)
-    summary = pattern_summary(analysis_input, report, top)
-    by_position = {
-        (record.path, record.metrics.start_line): record for record in analysis_input.functions
-    }
-    functions = []
-    for item in report.items[:top]:
-        record = by_position.get((item.path, item.start_line))
-        if record is not None:
-            functions.append(
-                (
-                    f"{item.path}:{item.start_line} {item.name or ''}".strip(),
-                    record.language,
-                    record.metrics.to_dict(),
-                )
-            )
-    comparison = [] if insights is None else compare_functions(insights, functions)
-    comparison = [
-        {**row, "global": [g for g in row["global"] if g["confidence"] >= confidence_threshold]}
-        for row in comparison
-    ]
-    result = {
-        "repository": str(root),
-        **summary,
-        "global": None if insights is None else confident(insights, confidence_threshold),
-        "global_comparison": [row for row in comparison if row["global"]],
-    }
-    if as_json:
-        echo_json(result)
-        return
-    from bmad.cli.insights_patterns import render_summary
-
-    render_summary({"repository": str(root), **summary})
-    render_insights(insights, confidence_threshold)
-    for row in result["global_comparison"]:
-        for entry in row["global"]:
-            click.echo(f"{row['function']}: {entry['text']} (confidence {entry['confidence']:.2f})")
+    exit_if_aborted(document)

@@ -12,10 +12,10 @@ from bmad.cli._common import echo_json, handle_errors, json_option
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
-    from bmad.daemon.store import Store
     from bmad.federation.membership import Membership
     from bmad.federation.settings import FederationSettings
     from bmad.privacy.identity import Identity
+    from bmad.store.connection import Store
 
 
 def _split(values: str) -> list[str]:

@@ -14,9 +14,9 @@ from bmad.cli._common import echo_json, handle_errors, json_option
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
-    from bmad.daemon.history_store import UpdateResult
     from bmad.extractors.history import CommitRecord
     from bmad.extractors.history_report import HistoryReport
+    from bmad.scanning.history import UpdateResult
 
 
 def parse_date(text: str, end_of_day: bool) -> int:
@@ -64,9 +64,10 @@ def history(
 ) -> None:
     """Churn, coupling, ownership, knowledge and hotspots from REPO's git history."""
     from bmad import config
-    from bmad.daemon.history_store import open_history_store, update_history
-    from bmad.extractors.history_git import MiningSettings
     from bmad.extractors.history_report import analyse_history, options_from_settings, report_json
+    from bmad.scanning.history import update_history
+    from bmad.scanning.history_git import MiningSettings
+    from bmad.store.history import open_history_store
 
     window_start = parse_date(since, end_of_day=False) if since else None
     window_end = parse_date(until, end_of_day=True) if until else None

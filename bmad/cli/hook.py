@@ -1,5 +1,5 @@
 """`bmad hook pre-commit|post-commit|post-merge|post-checkout`: what the installed git hooks
-run (the post-* scripts call :mod:`bmad.hooks.notify` directly, without click, to stay fast)."""
+run (the post-* scripts call :mod:`bmad.daemon.notify` directly, without click, to stay fast)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def hook() -> None:
 def pre_commit(filenames: tuple[str, ...], strict: bool, as_json: bool) -> None:
     """Check the staged changes (of FILENAMES only, when given) against HEAD: new findings
     and functions that got worse. Warns and exits 0 unless strict. BMAD_SKIP=1 skips."""
-    from bmad.hooks.run import pre_commit as run_pre_commit
+    from bmad.cli.precommit import pre_commit as run_pre_commit
 
     code = run_pre_commit(filenames, strict, as_json)
     if code:
@@ -34,7 +34,7 @@ def _notify_command(name: str) -> click.Command:
     @click.argument("git_arguments", nargs=-1, type=click.UNPROCESSED)
     @json_option
     def command(git_arguments: tuple[str, ...], as_json: bool) -> None:
-        from bmad.hooks.notify import notify, work_tree
+        from bmad.daemon.notify import notify, work_tree
 
         queued = notify(name, work_tree())
         if as_json:

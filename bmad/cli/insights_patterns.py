@@ -1,4 +1,5 @@
-"""``bmad insights patterns``: the repository's pattern summary."""
+"""``bmad insights patterns``: the repository's pattern summary, and with ``--global`` the
+federation's patterns beside it."""
 
 from __future__ import annotations
 
@@ -77,8 +78,6 @@ def patterns(
 ) -> None:
     """Distribution of each metric, smell prevalence, anomaly share and top findings of REPO."""
     if use_global:
-        from bmad.cli.federated_learn import global_patterns
-
         global_patterns(repo, as_json, confidence_threshold, top)
         return
     from bmad.analysis.store import analyse_repository
@@ -90,3 +89,49 @@ def patterns(
         echo_json(summary)
     else:
         render_summary(summary)
+
+
+def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top: int) -> None:
+    """``insights patterns --global``: this repository's patterns beside the global ones."""
+    from bmad.analysis.store import analyse_repository
+    from bmad.analysis.summary import pattern_summary
+    from bmad.cli.federated_learn import learning_round, render_insights
+    from bmad.federation.learning import compare_functions, confident
+
+    document = learning_round("code_patterns", None, None, False, True, open_new=False)
+    insights = document.get("insights")
+    analysis_input, report, root = analyse_repository(repo)
+    summary = pattern_summary(analysis_input, report, top)
+    by_position = {
+        (record.path, record.metrics.start_line): record for record in analysis_input.functions
+    }
+    functions = []
+    for item in report.items[:top]:
+        record = by_position.get((item.path, item.start_line))
+        if record is not None:
+            functions.append(
+                (
+                    f"{item.path}:{item.start_line} {item.name or ''}".strip(),
+                    record.language,
+                    record.metrics.to_dict(),
+                )
+            )
+    comparison = [] if insights is None else compare_functions(insights, functions)
+    comparison = [
+        {**row, "global": [g for g in row["global"] if g["confidence"] >= confidence_threshold]}
+        for row in comparison
+    ]
+    result = {
+        "repository": str(root),
+        **summary,
+        "global": None if insights is None else confident(insights, confidence_threshold),
+        "global_comparison": [row for row in comparison if row["global"]],
+    }
+    if as_json:
+        echo_json(result)
+        return
+    render_summary({"repository": str(root), **summary})
+    render_insights(insights, confidence_threshold)
+    for row in result["global_comparison"]:
+        for entry in row["global"]:
+            click.echo(f"{row['function']}: {entry['text']} (confidence {entry['confidence']:.2f})")

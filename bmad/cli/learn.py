@@ -1,30 +1,16 @@
-"""``bmad learn``: what the repository's code teaches (anti-patterns now; federated later)."""
+"""``bmad learn``: what the repository teaches: its anti-patterns, and across the federation."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from bmad.cli._common import echo_json, handle_errors, json_option
-from bmad.errors import BmadError
+from bmad.cli._common import echo_json, handle_errors, json_option, write_sarif
 
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
-
-
-def write_sarif(path: Path, document: dict[str, Any]) -> None:
-    """Write through a temporary file so a failed write never leaves half a report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(json.dumps(document, indent=2), encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise BmadError(f"cannot write the SARIF file {path}: {exc.strerror or exc}") from exc
 
 
 def render_report(report: DetectionReport, top: int) -> None:
@@ -98,8 +84,6 @@ def anti_patterns(
 ) -> None:
     """Rank REPO's anomalous functions and named smells, with explanations."""
     if federated or consensus_threshold is not None:
-        from bmad.cli.federated_learn import federated_anti_patterns
-
         threshold = 0.7 if consensus_threshold is None else consensus_threshold
         federated_anti_patterns(repo, threshold, as_json, top, sarif_path)
         return
@@ -113,6 +97,69 @@ def anti_patterns(
         echo_json({"repository": str(root), **report.to_dict(top)})
     else:
         render_report(report, top)
+
+
+def federated_anti_patterns(
+    repo: Path, consensus_threshold: float, as_json: bool, top: int, sarif_path: Path | None
+) -> None:
+    """``learn anti-patterns --federated``: the local ranking next to the federation's smells
+    (``sarif_path``: the local findings as SARIF, as without --federated)."""
+    from bmad.analysis.sarif import sarif_document
+    from bmad.analysis.store import analyse_repository
+    from bmad.cli.federated_learn import exit_if_aborted, learning_round
+
+    document = learning_round("anti_patterns", None, None, True, quiet=False)
+    _analysis_input, report, root = analyse_repository(repo)
+    if sarif_path is not None:
+        write_sarif(sarif_path, sarif_document(report.findings))
+    insights = document.get("insights")
+    smells: dict[str, Any] = {}
+    if insights is not None:
+        total = insights["organisations"]
+        for row in insights["blocks"]["smells"]["bins"]:
+            organisations = row["organisations"]
+            share = None if organisations is None else organisations / total
+            smells[row["label"]] = {
+                "share_of_findings": row["share"],
+                "share_of_organisations": share,
+                "consensus": share is not None and share >= consensus_threshold,
+            }
+    result = {
+        "repository": str(root),
+        "round": document["round"],
+        "consensus_threshold": consensus_threshold,
+        "global_smells": smells,
+        **report.to_dict(top),
+    }
+    if as_json:
+        echo_json(result)
+    else:
+        render_report(report, top)
+        _render_smells(smells, consensus_threshold)
+    exit_if_aborted(document)
+
+
+def _render_smells(smells: dict[str, Any], threshold: float) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not smells:
+        console.print("no global anti-pattern insights yet")
+        return
+    table = Table(title=f"Smells across the federation (consensus >= {threshold:.0%})")
+    for column in ("smell", "share of findings", "share of organisations", "consensus"):
+        table.add_column(column)
+    for name, row in smells.items():
+        share = row["share_of_findings"]
+        orgs = row["share_of_organisations"]
+        table.add_row(
+            name,
+            "suppressed (< k)" if share is None else f"{share:.1%}",
+            "-" if orgs is None else f"{orgs:.0%}",
+            "yes" if row["consensus"] else "",
+        )
+    console.print(table)
 
 
 def _register_federated() -> None:

@@ -32,7 +32,7 @@ def _notify_daemon(name: str, event: str) -> bool:
 @handle_errors
 def add(path: Path, name: str | None, as_json: bool) -> None:
     """Register the work tree at PATH (a clone, linked worktree or submodule checkout)."""
-    from bmad.daemon.registry import add_repository, open_registry
+    from bmad.store.registry import add_repository, open_registry
 
     with open_registry() as store:
         repository, created = add_repository(store, path, name)
@@ -59,7 +59,7 @@ def add(path: Path, name: str | None, as_json: bool) -> None:
 @handle_errors
 def remove(key: str, as_json: bool) -> None:
     """Unregister a repository and forget what was mined from it."""
-    from bmad.daemon.registry import open_registry, remove_repository
+    from bmad.store.registry import open_registry, remove_repository
 
     with open_registry() as store:
         repository = remove_repository(store, key)
@@ -75,7 +75,7 @@ def remove(key: str, as_json: bool) -> None:
 @handle_errors
 def list_(as_json: bool) -> None:
     """The registered repositories and what the daemon has mined from them."""
-    from bmad.daemon.registry import list_repositories, open_registry, repository_status
+    from bmad.store.registry import list_repositories, open_registry, repository_status
 
     with open_registry() as store:
         statuses = [repository_status(store, item) for item in list_repositories(store)]

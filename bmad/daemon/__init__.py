@@ -1,1 +1,5 @@
-"""The background daemon, its SQLite store and its local API."""
+"""The background daemon: miner loop, scheduler, JSON-RPC socket server and its client.
+
+Its state lives in :mod:`bmad.store`; it hosts the hook's staged-change check
+(:mod:`bmad.daemon.hookcheck`) with warm parsers and caches.
+"""

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from bmad.analysis.context import RepositoryContext
     from bmad.analysis.findings import Finding
     from bmad.analysis.settings import AnalysisSettings, ModelSettings
-    from bmad.daemon.registry import Repository
-    from bmad.daemon.store import Store
-    from bmad.scanning.cache import MetricsCache
+    from bmad.store.connection import Store
+    from bmad.store.metrics_cache import MetricsCache
+    from bmad.store.registry import Repository
 
 
 def buffer_language(path: str, language: str | None) -> str:
@@ -167,7 +167,7 @@ class BufferAnalyst:
         )
 
     def _data_store(self) -> Store:
-        from bmad.daemon.store import Store
+        from bmad.store.connection import Store
 
         if self._store is None:
             self._store = Store(self.data_store)
@@ -175,7 +175,7 @@ class BufferAnalyst:
 
     def _metrics_cache(self) -> MetricsCache:
         from bmad.scanning.analyse import analyser_version
-        from bmad.scanning.cache import MetricsCache
+        from bmad.store.metrics_cache import MetricsCache
 
         if self._cache is None:
             self._cache = MetricsCache.open(self.cache_store, analyser_version())

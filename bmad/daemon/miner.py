@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING
 from bmad.daemon import gitstate
 from bmad.daemon.locks import locked
 from bmad.daemon.paths import repository_lock_path
-from bmad.daemon.registry import Repository
-from bmad.daemon.store import Store, cache_store_path
 from bmad.errors import BmadError
+from bmad.store.connection import Store, cache_store_path
+from bmad.store.registry import Repository
 
 if TYPE_CHECKING:
     from bmad.extractors.metrics import FileMetrics
-    from bmad.scanning.cache import MetricsCache
+    from bmad.store.metrics_cache import MetricsCache
 
 
 # The analyser caches one tree-sitter parser per language, shared by all threads and not
@@ -110,7 +110,7 @@ class CodeMetricsStep:
 
     def __call__(self, context: MiningContext) -> StepReport:
         from bmad.scanning.analyse import analyser_version
-        from bmad.scanning.cache import MetricsCache
+        from bmad.store.metrics_cache import MetricsCache
 
         repository_id = context.repository.id
         desired = {item.path: item for item in context.snapshot.files}
@@ -219,14 +219,9 @@ class HistoryStep:
 
     def __call__(self, context: MiningContext) -> StepReport:
         from bmad import config
-        from bmad.daemon.history_store import (
-            BATCH_SIZE,
-            COMPONENT,
-            MIGRATIONS,
-            HistoryStore,
-            update_history,
-        )
-        from bmad.extractors.history_git import MiningSettings
+        from bmad.scanning.history import BATCH_SIZE, update_history
+        from bmad.scanning.history_git import MiningSettings
+        from bmad.store.history import COMPONENT, MIGRATIONS, HistoryStore
 
         if context.snapshot.head_commit is None:
             return StepReport(self.name, 0, 0)
@@ -252,10 +247,11 @@ class ArchitectureStep:
         import json
 
         from bmad import config
-        from bmad.extractors.architecture import build_architecture, collect_project_files
+        from bmad.extractors.architecture import build_architecture
         from bmad.extractors.architecture_resolve import SourceFile
         from bmad.scanning.analyse import analyser_version
-        from bmad.scanning.cache import MetricsCache
+        from bmad.scanning.architecture import collect_project_files
+        from bmad.store.metrics_cache import MetricsCache
 
         repository_id = context.repository.id
         rows = context.store.connection.execute(

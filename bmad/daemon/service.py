@@ -37,23 +37,23 @@ from bmad.daemon.miner import (
     mine_repository,
     record_failure,
 )
-from bmad.daemon.registry import (
+from bmad.daemon.rpc import Method, Params, RpcFailure, invalid_params, optional, require
+from bmad.daemon.scheduler import Scheduler
+from bmad.daemon.server import RpcServer, ServerLimits
+from bmad.errors import BmadError
+from bmad.federation.background import BackgroundParticipation
+from bmad.priority import lower_current_thread
+from bmad.store.connection import Store, cache_store_path, data_store_path
+from bmad.store.registry import (
     Repository,
     find_repository,
     list_repositories,
     open_registry,
     repository_status,
 )
-from bmad.daemon.rpc import Method, Params, RpcFailure, invalid_params, optional, require
-from bmad.daemon.scheduler import Scheduler
-from bmad.daemon.server import RpcServer, ServerLimits
-from bmad.daemon.store import Store, cache_store_path, data_store_path
-from bmad.errors import BmadError
-from bmad.federation.background import BackgroundParticipation
-from bmad.priority import lower_current_thread
 
 if TYPE_CHECKING:
-    from bmad.scanning.cache import MetricsCache
+    from bmad.store.metrics_cache import MetricsCache
 
 logger = logging.getLogger("bmad.daemon")
 NOT_FOUND = -32004
@@ -419,7 +419,7 @@ class Daemon:
 
     def _metrics_cache(self) -> MetricsCache:
         from bmad.scanning.analyse import analyser_version
-        from bmad.scanning.cache import MetricsCache
+        from bmad.store.metrics_cache import MetricsCache
 
         if self._cache is None:
             self._cache = MetricsCache.open(cache_store_path(), analyser_version())

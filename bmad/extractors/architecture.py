@@ -2,7 +2,7 @@
 
 :func:`build_architecture` is pure: files with their imports (as the scan extracted them
 from the shared parse) plus the contents of the project files -> :class:`Architecture`.
-:func:`collect_project_files` and :func:`analyse_repository` are the I/O edges.
+Reading a repository's files and caching the result is :mod:`bmad.scanning.architecture`.
 
 Public entry points for other components (the anti-pattern detector):
 ``Architecture.cycles`` / ``.closing_edges`` / ``.smallest_cycles``, ``.hubs``,
@@ -11,13 +11,10 @@ Public entry points for other components (the anti-pattern detector):
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from contextlib import suppress
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bmad.extractors.architecture_graph import (
     Coupling,
@@ -33,20 +30,13 @@ from bmad.extractors.architecture_graph import (
 from bmad.extractors.architecture_resolve import (
     EXTERNAL,
     INTERNAL,
-    PROJECT_FILE_NAMES,
     Resolver,
     SourceFile,
     read_project_files,
 )
 from bmad.extractors.manifests import Dependency, ManifestError, manifest_kind, parse_manifest
 
-if TYPE_CHECKING:
-    from bmad.extractors.architecture_cache import ArchitectureCache
-    from bmad.scanning import ScanOptions
-    from bmad.scanning.stat_cache import StatCache
-
 JSON_VERSION = 1
-MAX_PROJECT_FILE_SIZE = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +153,8 @@ class Architecture:
         return source
 
 
-def _settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+def merged_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``[architecture]`` defaults overlaid with ``settings``."""
     from bmad.config import DEFAULTS
 
     merged = dict(DEFAULTS["architecture"])
@@ -178,7 +169,7 @@ def build_architecture(
 ) -> Architecture:
     """The whole architecture analysis over already-extracted imports; raises ValueError on
     an invalid ``layers`` setting."""
-    options = _settings(settings)
+    options = merged_settings(settings)
     layers = parse_layers(options.get("layers"))
     project = read_project_files(project_files)
     resolver = Resolver(files, project)
@@ -273,160 +264,3 @@ def _dependencies(
         except ManifestError as exc:
             skipped.append((path, str(exc).splitlines()[0]))
     return sorted(found, key=lambda d: (d.ecosystem, d.name, d.source)), skipped
-
-
-def _is_project_file(name: str) -> bool:
-    return (
-        name in PROJECT_FILE_NAMES
-        or manifest_kind(name) is not None
-        or (name.startswith("tsconfig") and name.endswith(".json"))
-    )
-
-
-def _project_file_paths(root: Path) -> list[str]:
-    """Tracked and unignored project files inside git; a pruned walk outside git."""
-    from bmad import git
-    from bmad.scanning.discovery import SKIPPED_DIRS
-
-    repository = git.find_work_tree(root)
-    if repository is not None and git.work_tree_root(repository) == root.resolve():
-        return sorted(
-            tree_file.path
-            for tree_file in git.work_tree_files(repository)
-            if tree_file.mode != git.MODE_GITLINK and _is_project_file(Path(tree_file.path).name)
-        )
-    found: list[str] = []
-    for current, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(name for name in dirnames if name not in SKIPPED_DIRS)
-        base = Path(current)
-        found.extend(
-            (base / name).relative_to(root).as_posix()
-            for name in sorted(filenames)
-            if _is_project_file(name)
-        )
-    return found
-
-
-def collect_project_files(root: Path) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
-    """Read every manifest and resolver project file of the repository at ``root``;
-    unreadable or oversized ones come back as (path, reason)."""
-    contents: dict[str, bytes] = {}
-    problems: list[tuple[str, str]] = []
-    for relative in _project_file_paths(root):
-        location = root / relative
-        try:
-            if location.stat().st_size > MAX_PROJECT_FILE_SIZE:
-                problems.append((relative, "larger than 4 MiB"))
-                continue
-            contents[relative] = location.read_bytes()
-        except OSError as exc:
-            problems.append((relative, f"unreadable: {exc.strerror or type(exc).__name__}"))
-    return contents, problems
-
-
-def _stat_cache(cache: ArchitectureCache) -> StatCache | None:
-    """The scan's stat records, kept in the same cache store."""
-    from bmad.errors import BmadError
-    from bmad.scanning.stat_cache import StatCache
-
-    try:
-        return StatCache(cache.store)
-    except BmadError:
-        return None  # every file not vouched for by git is read and hashed
-
-
-def _open_cache(options: ScanOptions) -> ArchitectureCache | None:
-    from bmad.daemon.store import cache_store_path
-    from bmad.errors import BmadError
-    from bmad.extractors.architecture_cache import ArchitectureCache
-
-    if not options.use_cache:
-        return None
-    try:
-        return ArchitectureCache.open(options.cache_path or cache_store_path())
-    except BmadError:
-        return None  # the analysis still runs, only uncached
-
-
-def analyse_repository(
-    root: Path, settings: Mapping[str, Any] | None = None, scan_options: ScanOptions | None = None
-) -> Architecture:
-    """Scan (sharing the scan's parse cache: unchanged files are not parsed again) and
-    analyse the repository at ``root``.
-
-    The result is cached under a digest of every input (each file's path, language and blob
-    id, the project files, the settings, the analysis code): an unchanged tree is answered
-    from the cache without reading the scan's per-file metrics or resolving anything. Blob
-    ids come as the scan gets them (git's index, else the scan's stat records, else the
-    bytes), so an unchanged file is not read even outside git.
-    """
-    from bmad import git
-    from bmad.errors import BmadError
-    from bmad.extractors.architecture_cache import input_digest
-    from bmad.scanning import ScanOptions
-    from bmad.scanning.analyse import analyser_version
-    from bmad.scanning.discovery import discover
-    from bmad.scanning.pipeline import content_ids
-
-    options = scan_options or ScanOptions()
-    repository = git.find_work_tree(root)
-    root = git.work_tree_root(repository) if repository is not None else root.resolve()
-    merged = _settings(settings)
-    contents, problems = collect_project_files(root)
-    cache = _open_cache(options)
-    if cache is None:
-        return _analyse(root, merged, options, contents, problems)[0]
-    try:
-        discovery = discover([root], options.languages)
-        candidates = discovery.candidates
-        ids = content_ids(
-            [(c.location, c.known_blob_id) for c in candidates], options, _stat_cache(cache)
-        )
-        digest = input_digest(
-            analyser_version=analyser_version(),
-            settings=merged,
-            max_file_size=options.max_file_size,
-            files=(
-                (c.path, c.language, content_id)
-                for c, content_id in zip(candidates, ids, strict=True)
-            ),
-            discovery_skipped=((s.path, s.reason) for s in discovery.skipped),
-            project_files=contents,
-            project_problems=problems,
-        )
-        cached = cache.load(root, digest)
-        if cached is not None:
-            return cached
-        architecture, seen = _analyse(root, merged, options, contents, problems)
-        expected = {c.path for c in discovery.candidates} | {s.path for s in discovery.skipped}
-        if seen == expected:  # the tree did not change under the scan
-            with suppress(BmadError):  # an unwritable cache only costs the next run its speed
-                cache.save(root, digest, architecture)
-        return architecture
-    finally:
-        cache.close()
-
-
-def _analyse(
-    root: Path,
-    settings: Mapping[str, Any],
-    options: ScanOptions,
-    contents: Mapping[str, bytes],
-    problems: list[tuple[str, str]],
-) -> tuple[Architecture, set[str]]:
-    """The analysis itself, and the paths the scan saw (analysed or skipped)."""
-    from bmad.scanning import scan_paths
-
-    scan = scan_paths([root], options)
-    files = [SourceFile(f.path, f.language, f.metrics.imports) for f in scan.files]
-    architecture = build_architecture(files, contents, settings)
-    syntax = [
-        (f.path, "syntax errors (imports read where possible)")
-        for f in scan.files
-        if f.metrics.has_syntax_errors
-    ]
-    architecture.skipped = sorted(
-        {*architecture.skipped, *problems, *((s.path, s.reason) for s in scan.skipped), *syntax}
-    )
-    seen = {f.path for f in scan.files} | {s.path for s in scan.skipped}
-    return architecture, seen

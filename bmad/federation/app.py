@@ -29,7 +29,6 @@ from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.federation import server_store
 from bmad.federation.engine import RoundEngine, SessionFactory
@@ -38,6 +37,7 @@ from bmad.federation.server_store import ApiError, Member
 from bmad.federation.signing import RequestRejected, encode_key, verify_request
 from bmad.federation.wire import PHASES
 from bmad.privacy.schemas import LEARNING_TYPES
+from bmad.store.connection import Store
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
-    from bmad.daemon.store import Store
     from bmad.federation.settings import FederationSettings
     from bmad.privacy.identity import Identity
+    from bmad.store.connection import Store
 
 logger = logging.getLogger(__name__)
 

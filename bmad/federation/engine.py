@@ -26,7 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.federation import server_store
 from bmad.federation.governance import Governance, group_sizes, reconstruction_threshold
@@ -41,6 +40,7 @@ from bmad.privacy.db import utc_now
 from bmad.privacy.ledger import period_key
 from bmad.privacy.noise import plan_distributed_gaussian
 from bmad.privacy.schemas import schema_for
+from bmad.store.connection import Store
 
 logger = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.federation.client import AggregatorClient
 from bmad.federation.insights import standing
 from bmad.federation.membership import Membership
 from bmad.privacy.ledger import Budget
 from bmad.privacy.sharing import cache_global_insights, cached_global_insights
+from bmad.store.connection import Store
 
 FINISHED = ("released", "aborted")
 LONG_POLL = 5.0

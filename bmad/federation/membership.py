@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bmad.daemon.store import Store, data_store_path, open_store
 from bmad.privacy.db import timestamp, utc_now
+from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "federation"
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bmad.daemon.store import Store, data_store_path
 from bmad.errors import BmadError
 from bmad.federation import membership
 from bmad.federation.client import AggregatorClient, AggregatorError
@@ -50,6 +49,7 @@ from bmad.privacy.sharing import (
     prepare_release,
 )
 from bmad.privacy.summaries import LocalStatistics
+from bmad.store.connection import Store, data_store_path
 
 logger = logging.getLogger(__name__)
 

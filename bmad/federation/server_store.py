@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bmad.daemon.store import Store, open_store
 from bmad.errors import BmadError
 from bmad.privacy.audit import GENESIS, entry_hash
 from bmad.privacy.db import timestamp, utc_now
+from bmad.store.connection import Store, open_store
 
 COMPONENT = "aggregator"
 ROLES: tuple[str, ...] = ("admin", "member", "observer")

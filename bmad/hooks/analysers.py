@@ -11,7 +11,7 @@ from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 from bmad.hooks.request import Job
 
 if TYPE_CHECKING:
-    from bmad.scanning.cache import MetricsCache
+    from bmad.store.metrics_cache import MetricsCache
 
 Outcome = FileMetrics | str  # metrics, or why the file could not be analysed
 WorstConditions = dict[int, tuple[int, int]]  # function index -> (boolean operators, line)
@@ -47,10 +47,10 @@ def analyse_jobs(jobs: Sequence[Job], cache: MetricsCache | None) -> dict[str, O
 
 def analyse_in_process(jobs: Sequence[Job]) -> dict[str, Outcome]:
     """:func:`analyse_jobs` with the shared content cache opened for the call."""
-    from bmad.daemon.store import cache_store_path
     from bmad.errors import BmadError
     from bmad.scanning.analyse import analyser_version
-    from bmad.scanning.cache import MetricsCache
+    from bmad.store.connection import cache_store_path
+    from bmad.store.metrics_cache import MetricsCache
 
     try:
         cache: MetricsCache | None = MetricsCache.open(cache_store_path(), analyser_version())

@@ -199,9 +199,9 @@ def code_insights(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
 
 
 def _lookup_once(keys: Sequence[CacheKey]) -> dict[CacheKey, FileMetrics]:
-    from bmad.daemon.store import cache_store_path
     from bmad.scanning.analyse import analyser_version
-    from bmad.scanning.cache import MetricsCache
+    from bmad.store.connection import cache_store_path
+    from bmad.store.metrics_cache import MetricsCache
 
     cache = MetricsCache.open(cache_store_path(), analyser_version())
     try:
@@ -222,7 +222,7 @@ class InProcessEngine:
         return cached_baseline(top_level, exclude, _lookup_once)
 
     def insights(self) -> dict[str, Any] | None:
-        from bmad.daemon.store import data_store_path
+        from bmad.store.connection import data_store_path
 
         if not data_store_path().exists():
             return None

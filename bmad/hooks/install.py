@@ -48,7 +48,7 @@ if [ -x "$chained" ]; then
     status=$?
 fi
 if [ "${{BMAD_SKIP:-}}" != "1" ] && [ -x "$BMAD_PYTHON" ]; then
-    "$BMAD_PYTHON" -m bmad.hooks.notify {name} "$@" </dev/null >/dev/null 2>&1 &
+    "$BMAD_PYTHON" -m bmad.daemon.notify {name} "$@" </dev/null >/dev/null 2>&1 &
 fi
 exit $status
 """

@@ -6,14 +6,14 @@ MERGE_HEAD during a merge). Files: added, modified, renamed and copied ones in s
 languages; deleted files, submodules, symlinks, binary files (a NUL byte in the first 8000
 bytes, git's rule) and files over ``[scan] max_file_size`` are listed as skipped.
 
-The comparison runs in the daemon when one answers (this process then imports nothing but
-the git plumbing and a socket client), else here (:mod:`bmad.hooks.check`).
+The comparison runs in the daemon when one answers (:func:`bmad.daemon.hook_client.ask_daemon`,
+passed in by the command; this process then imports nothing but the git plumbing and a socket
+client), else here (:mod:`bmad.hooks.check`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,8 @@ from bmad.hooks.request import CheckRequest, Job, StagedFile
 from bmad.hooks.settings import HookSettings
 
 BINARY_PROBE = 8000
-DAEMON_METHOD = "check_staged"
-REPORT_KEYS = frozenset({"regressions", "checked", "skipped", "engine", "baseline"})
+# The daemon's report, or None when it cannot give one (then this process checks).
+DaemonCheck = Callable[[CheckRequest, HookSettings], dict[str, Any] | None]
 
 
 def _is_binary(data: bytes) -> bool:
@@ -125,39 +125,18 @@ def staged_request(
 
 
 def check_staged(
-    paths: gitcli.RepositoryPaths, settings: HookSettings, filenames: Iterable[str] | None = None
+    paths: gitcli.RepositoryPaths,
+    settings: HookSettings,
+    filenames: Iterable[str] | None = None,
+    daemon: DaemonCheck | None = None,
 ) -> dict[str, Any]:
-    """The check's report document (see :meth:`bmad.hooks.check.CheckReport.to_dict`)."""
+    """The check's report document (see :meth:`bmad.hooks.check.CheckReport.to_dict`): from
+    ``daemon`` when it gives one (and ``[hooks] use_daemon`` allows it), else checked here."""
     request = staged_request(paths, settings, filenames)
-    if request.jobs and settings.use_daemon:
-        document = ask_daemon(request, settings)
+    if request.jobs and settings.use_daemon and daemon is not None:
+        document = daemon(request, settings)
         if document is not None:
             return document
     from bmad.hooks.check import InProcessEngine, run_check
 
     return run_check(request, InProcessEngine()).to_dict()
-
-
-def ask_daemon(request: CheckRequest, settings: HookSettings) -> dict[str, Any] | None:
-    """The daemon's report, or None when it cannot give one (not running, gone mid-way, too
-    old to know the method, or the request exceeds its message limit): then this process
-    checks, and says so by its engine name."""
-    from bmad.daemon.client import DaemonClient, DaemonUnavailable, RpcError
-
-    params = request.to_params()
-    try:
-        json.dumps(params["rules"])
-    except (TypeError, ValueError):  # a [rules] value JSON cannot carry: rejected in-process
-        return None
-    # base64 dominates the message; files and paths ride well within the margin
-    size = sum(len(blob["data"]) + len(blob["path"]) + 128 for blob in params["blobs"])
-    if size + 64 * 1024 > settings.daemon_message_limit:
-        return None
-    try:
-        with DaemonClient(settings.socket_path, settings.daemon_timeout) as client:
-            document = client.call(DAEMON_METHOD, params)
-    except (DaemonUnavailable, RpcError, ValueError, KeyError):  # ValueError: not JSON
-        return None
-    if not isinstance(document, dict) or not document.keys() >= REPORT_KEYS:
-        return None
-    return document

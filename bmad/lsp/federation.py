@@ -81,14 +81,14 @@ def function_standings(
 class GlobalInsights:
     """The latest cached code-pattern insights; ``refresh`` keeps them current cheaply."""
 
-    path: Path | None = None  # the data store; None: bmad.daemon.store.data_store_path()
+    path: Path | None = None  # the data store; None: bmad.store.connection.data_store_path()
     document: dict[str, Any] | None = None
     received_at: str | None = None
     _loaded: bool = False
     logs: list[str] = field(default_factory=list)
 
     def _store_path(self) -> Path:
-        from bmad.daemon.store import data_store_path
+        from bmad.store.connection import data_store_path
 
         return self.path or data_store_path()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bmad.analysis.buffer import FunctionReport
 from bmad.analysis.explain import ordinal
-from bmad.analysis.rules import RULES
+from bmad.analysis.rule_catalogue import RULES
 
 METRIC_LABELS: dict[str, str] = {
     "nloc": "lines of code",

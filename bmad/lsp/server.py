@@ -18,7 +18,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from bmad import __version__
 from bmad.analysis.buffer import BufferReport, FunctionReport
 from bmad.analysis.findings import Finding
-from bmad.analysis.rules import RULES
+from bmad.analysis.rule_catalogue import RULES
 from bmad.lsp.comments import TextEdit, suppress_file, suppress_function
 from bmad.lsp.render import GlobalStanding, hover_markdown, lens_title, rule_explanation
 from bmad.lsp.settings import LspSettings, parse_settings

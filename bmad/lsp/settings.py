@@ -34,7 +34,7 @@ class RuleOverrides:
 
     def apply(self, rules: Mapping[str, Any]) -> dict[str, Any]:
         """The ``[rules]`` table with these overrides (still to be validated by analysis)."""
-        from bmad.analysis.rules import RULES
+        from bmad.analysis.rule_catalogue import RULES
 
         merged = dict(rules)
         merged.update(self.thresholds)
@@ -103,7 +103,7 @@ class _Reader:
 
 def _rule_overrides(raw: Mapping[str, Any], problems: list[str]) -> RuleOverrides:
     from bmad.analysis.findings import SEVERITIES
-    from bmad.analysis.rules import RULES
+    from bmad.analysis.rule_catalogue import RULES
 
     reader = _Reader(raw, "rules.")
     ids = "a list of rule ids"

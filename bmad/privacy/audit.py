@@ -16,8 +16,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from bmad.daemon.store import Store
 from bmad.privacy.db import timestamp, utc_now
+from bmad.store.connection import Store
 
 GENESIS = "0" * 64
 

@@ -92,9 +92,10 @@ class Collected:
 
 def _history_report(root: Path) -> HistoryReport | None:
     from bmad import config
-    from bmad.daemon.history_store import open_history_store, update_history
-    from bmad.extractors.history_git import MiningSettings
     from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
+    from bmad.scanning.history import update_history
+    from bmad.scanning.history_git import MiningSettings
+    from bmad.store.history import open_history_store
 
     settings = config.load(root).section("history")
     options = HistoryOptions(

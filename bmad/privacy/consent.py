@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.privacy import audit
 from bmad.privacy.db import timestamp, utc_now
 from bmad.privacy.schemas import LEARNING_TYPES
+from bmad.store.connection import Store
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bmad.daemon.store import Store, data_store_path, open_store
+from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "privacy"
 

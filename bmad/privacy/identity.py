@@ -33,10 +33,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bmad import dirs
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.privacy import audit
 from bmad.privacy.db import timestamp, utc_now
+from bmad.store.connection import Store
 
 FILE_FORMAT = 1
 _RAW = serialization.Encoding.Raw

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.privacy import accounting, audit
 from bmad.privacy.accounting import Spend
 from bmad.privacy.db import timestamp, utc_now
+from bmad.store.connection import Store
 
 Period = Literal["month", "quarter", "year", "all"]
 PERIODS: tuple[str, ...] = ("month", "quarter", "year", "all")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from bmad.config import require_int, require_positive
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.privacy import consent
 from bmad.privacy.accounting import Spend
@@ -25,6 +24,7 @@ from bmad.privacy.noise import NoisePlan, plan_distributed_gaussian, plan_gaussi
 from bmad.privacy.payloads import Payload, build_payload, digest, serialise
 from bmad.privacy.schemas import BoundedContribution, bounded_contribution, schema_for
 from bmad.privacy.summaries import LocalStatistics
+from bmad.store.connection import Store
 
 
 @dataclass(frozen=True, slots=True)

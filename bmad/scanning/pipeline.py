@@ -18,10 +18,10 @@ from bmad import git
 from bmad.errors import BmadError
 from bmad.extractors.metrics import FileMetrics
 from bmad.scanning.analyse import Job, Outcome, analyse_batch, analyser_version
-from bmad.scanning.cache import MetricsCache
 from bmad.scanning.discovery import Candidate, Skipped, discover
 from bmad.scanning.freshness import FileStat, StatEntry, read_is_stable, vouches
 from bmad.scanning.stat_cache import StatCache
+from bmad.store.metrics_cache import MetricsCache
 
 if TYPE_CHECKING:
     import pygit2
@@ -278,7 +278,7 @@ class _Workers:
 def _open_cache(options: ScanOptions, result: ScanResult) -> MetricsCache | None:
     if not options.use_cache:
         return None
-    from bmad.daemon.store import cache_store_path
+    from bmad.store.connection import cache_store_path
 
     path = options.cache_path or cache_store_path()
     try:

@@ -16,9 +16,9 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from bmad.daemon.store import Store
 from bmad.errors import BmadError
 from bmad.scanning.freshness import FileStat, StatEntry
+from bmad.store.connection import Store
 
 COMPONENT = "stat_cache"
 MIGRATIONS = [

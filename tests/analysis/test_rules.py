@@ -13,8 +13,8 @@ from bmad.analysis.inputs import (
     LayerBreach,
     ModuleFacts,
 )
+from bmad.analysis.rule_catalogue import RULES
 from bmad.analysis.rules import (
-    RULES,
     architecture_smells,
     function_smells,
     history_smells,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bmad.analysis.findings import Finding
-from bmad.analysis.rules import RULES
+from bmad.analysis.rule_catalogue import RULES
 from bmad.analysis.sarif import sarif_document
 
 SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")  # OASIS errata01, sarif-spec repo

@@ -5,7 +5,7 @@ import stat
 from pathlib import Path
 
 from bmad.analysis.store import detect_and_store, load_findings, open_findings_store
-from bmad.daemon.store import data_store_path
+from bmad.store.connection import data_store_path
 from tests.analysis.synthetic_repo import build
 
 

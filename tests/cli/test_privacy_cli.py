@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 from bmad.cli.main import cli
-from bmad.daemon.store import data_store_path
 from bmad.federation import membership
 from bmad.privacy.accounting import Spend, rho_budget
 from bmad.privacy.db import open_privacy_store
 from bmad.privacy.ledger import Budget, Ledger
+from bmad.store.connection import data_store_path
 
 
 def invoke(*args: str) -> tuple[int, str, str]:

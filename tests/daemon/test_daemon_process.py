@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from bmad.cli.main import cli
 from bmad.daemon.client import DaemonClient, DaemonUnavailable, RpcError, call
 from bmad.daemon.paths import lock_path, log_path, pid_path, socket_path
-from bmad.daemon.store import data_store_path
+from bmad.store.connection import data_store_path
 
 DEADLINE = 60.0  # generous: a deadline for an event, never a speed assertion
 
@@ -163,7 +163,7 @@ def test_a_new_commit_is_mined(
         "the new commit to be mined",
     )
     assert row["files"] == 2 and row["functions"] == 3 and row["pending"] == 0
-    from bmad.daemon.history_store import open_history_store
+    from bmad.store.history import open_history_store
 
     with open_history_store() as history:
         tips = history.store.connection.execute("SELECT tip FROM history_sources").fetchall()

@@ -16,12 +16,12 @@ import pytest
 from bmad import config
 from bmad.daemon.hookcheck import HookChecker, request_from_params
 from bmad.daemon.rpc import INVALID_PARAMS, RpcFailure
-from bmad.daemon.store import cache_store_path
 from bmad.hooks.check import InProcessEngine, run_check
 from bmad.hooks.gitcli import repository_paths
 from bmad.hooks.precommit import staged_request
 from bmad.hooks.request import CheckRequest
 from bmad.hooks.settings import hook_settings
+from bmad.store.connection import cache_store_path
 from tests.hooks.hookrepo import BAD_FUNCTION, GOOD_FUNCTION, bmad, functions, git, make_repo, write
 
 Mutation = Callable[[dict[str, Any]], None]

@@ -20,14 +20,14 @@ from bmad.daemon.miner import (
     record_failure,
 )
 from bmad.daemon.paths import repository_lock_path
-from bmad.daemon.registry import (
+from bmad.store.connection import Store
+from bmad.store.registry import (
     Repository,
     add_repository,
     open_registry,
     remove_repository,
     repository_status,
 )
-from bmad.daemon.store import Store
 
 Committer = Callable[..., str]
 
@@ -187,7 +187,7 @@ def test_unreadable_files_are_recorded_with_a_reason(
 def test_history_step_mines_only_new_commits(
     project: Path, commit: Committer, python_function: Callable[[int], str]
 ) -> None:
-    from bmad.daemon.history_store import open_history_store
+    from bmad.store.history import open_history_store
 
     with open_registry() as store:
         repository, _ = add_repository(store, project)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bmad.extractors.architecture import Architecture, build_architecture, collect_project_files
+from bmad.extractors.architecture import Architecture, build_architecture
 from bmad.extractors.architecture_imports import extract_imports
 from bmad.extractors.architecture_resolve import SourceFile
 from bmad.extractors.languages import language_for_path, new_parser
+from bmad.scanning.architecture import collect_project_files
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from gitrepo import git, write_files
 
-from bmad.daemon.store import Store
 from bmad.federation import membership
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store
 from bmad.privacy import consent
 from bmad.privacy.identity import Identity, load_or_create_identity
 from bmad.privacy.sharing import PrivacySettings
+from bmad.store.connection import Store
 
 
 @dataclass

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bmad.daemon.hookcheck import HookChecker
-from bmad.daemon.store import cache_store_path
 from bmad.hooks.check import Baseline, InProcessEngine
+from bmad.store.connection import cache_store_path
 from tests.hooks.hookrepo import bmad, functions, make_repo
 
 BaselineOf = Callable[[Path, Sequence[str]], Baseline]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bmad import config
+from bmad.daemon.hook_client import ask_daemon
 from bmad.hooks.gitcli import repository_paths
 from bmad.hooks.precommit import check_staged
 from bmad.hooks.settings import hook_settings
@@ -71,6 +72,8 @@ def test_a_bad_answer_falls_back_to_the_hook_process(
     repo = new_repo(files={"app.py": GOOD_FUNCTION})
     write(repo, {"app.py": BAD_FUNCTION})
     git(repo, "add", "app.py")
-    report = check_staged(repository_paths(repo), hook_settings(config.load(repo)))
+    report = check_staged(
+        repository_paths(repo), hook_settings(config.load(repo)), None, ask_daemon
+    )
     assert report["engine"] == "in-process"
     assert [item["function"] for item in report["regressions"]] == ["parse_args"]

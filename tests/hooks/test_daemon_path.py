@@ -184,9 +184,9 @@ def test_an_invalid_rules_table_is_the_same_clear_error_with_the_daemon(
 def test_global_standings_come_from_the_daemon_as_from_the_store(
     daemon: subprocess.Popen[bytes], new_repo: Callable[..., Path]
 ) -> None:
-    from bmad.daemon.store import data_store_path
     from bmad.privacy.db import open_privacy_store
     from bmad.privacy.sharing import cache_global_insights
+    from bmad.store.connection import data_store_path
 
     share_below = [round(0.1 * index, 1) for index in range(11)]
     entry = {"share_below": share_below, "organisations": 7, "confidence": 0.9}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from bmad.daemon.store import data_store_path
 from bmad.lsp.federation import GlobalInsights
 from bmad.lsp.workspace import Analyst
+from bmad.store.connection import data_store_path
 from tests.lsp.test_global_standing import cache_code_insights
 from tests.lsp.workspace_files import MONSTER
 

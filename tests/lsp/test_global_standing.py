@@ -50,9 +50,9 @@ def released_code_insights() -> dict[str, Any]:
 
 def cache_code_insights() -> dict[str, Any]:
     """Cache the released insights in this test's data store as a member's daemon does."""
-    from bmad.daemon.store import data_store_path
     from bmad.federation.learning import cache_insights
     from bmad.privacy.db import open_privacy_store
+    from bmad.store.connection import data_store_path
 
     insights = released_code_insights()
     with open_privacy_store(data_store_path()) as store:

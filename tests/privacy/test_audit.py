@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bmad.daemon.store import Store
 from bmad.privacy import audit
 from bmad.privacy.db import open_privacy_store
+from bmad.store.connection import Store
 
 
 @pytest.fixture

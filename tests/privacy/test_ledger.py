@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bmad.daemon.store import data_store_path
 from bmad.errors import BmadError
 from bmad.privacy import accounting, audit
 from bmad.privacy.accounting import Spend
 from bmad.privacy.db import open_privacy_store
 from bmad.privacy.ledger import Budget, BudgetExceeded, Ledger, period_key
+from bmad.store.connection import data_store_path
 
 REPO_BUDGET = Budget(1.0, 1e-5)
 ORG_BUDGET = Budget(2.0, 1e-5)

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from gitrepo import git, init_repo, write_files
 
-from bmad.daemon.store import open_store
 from bmad.scanning import ScanOptions, ScanResult, pipeline, scan_paths
-from bmad.scanning.cache import COMPONENT as METRICS_COMPONENT
-from bmad.scanning.cache import MIGRATIONS as METRICS_MIGRATIONS
 from bmad.scanning.freshness import FileStat, StatEntry
 from bmad.scanning.stat_cache import COMPONENT, StatCache
+from bmad.store.connection import open_store
+from bmad.store.metrics_cache import COMPONENT as METRICS_COMPONENT
+from bmad.store.metrics_cache import MIGRATIONS as METRICS_MIGRATIONS
 from tests.scanning.stat_files import (
     count_reads,
     later_clock,

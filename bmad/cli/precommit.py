@@ -30,6 +30,7 @@ def _pre_commit(filenames: Sequence[str], strict: bool, as_json: bool) -> int:
             _print_json({"skipped": f"{SKIP_VARIABLE}=1", "regressions": []})
         return 0
     from bmad import config
+    from bmad.daemon.hook_client import ask_daemon
     from bmad.hooks import gitcli
     from bmad.hooks.precommit import check_staged
     from bmad.hooks.settings import hook_settings
@@ -37,7 +38,7 @@ def _pre_commit(filenames: Sequence[str], strict: bool, as_json: bool) -> int:
     paths = gitcli.repository_paths(Path.cwd())
     settings = hook_settings(config.load(paths.top_level))
     strict = strict or settings.strict
-    report = check_staged(paths, settings, filenames or None)
+    report = check_staged(paths, settings, filenames or None, ask_daemon)
     if as_json:
         _print_json({**report, "strict": strict})
     else:

@@ -14,7 +14,9 @@ from history_repos import RepoBuilder, build_team_repo, git, numstat
 
 from bmad.errors import BmadError
 from bmad.extractors.history import CommitRecord
-from bmad.extractors.history_git import (
+from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
+from bmad.extractors.history_summary import percentile
+from bmad.scanning.history_git import (
     MiningSettings,
     _pool_context,
     commits_between,
@@ -24,8 +26,6 @@ from bmad.extractors.history_git import (
     read_commits,
     resolve_tip,
 )
-from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
-from bmad.extractors.history_summary import percentile
 
 PATTERNS = subject_patterns(
     [r"\bfix(?:e[sd]|ing)?\b", r"\bbugs?\b", r"\bhotfix\b", r"\bpatch(?:e[sd])?\b"],

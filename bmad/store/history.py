@@ -1,8 +1,7 @@
-"""Mined history in the bmad store, and the incremental miner the CLI and the daemon call.
+"""Mined history in the bmad store: commit records per *source*.
 
-One *source* is a (git directory, revision, rename mode); it remembers the tip it was mined
-up to. :func:`update_history` mines only the commits after that tip, or everything again when
-the tip is no longer in the revision's history (force-push, rebase, amended commits).
+One source is a (git directory, revision, rename mode); it remembers the tip it was mined
+up to. The incremental miner that fills it is :func:`bmad.scanning.history.update_history`.
 Commits are written in batches, one transaction each; a run that dies part-way leaves whole
 batches behind and the next run skips the commits already stored.
 
@@ -13,29 +12,15 @@ every row went to a random place, which cost more than the rest of storing and r
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bmad.daemon.store import Store, data_store_path, open_store
-from bmad.errors import BmadError
 from bmad.extractors.history import CommitRecord, FileChange
-from bmad.extractors.history_git import (
-    MiningSettings,
-    RepositoryInfo,
-    commits_between,
-    describe,
-    grafted_commits,
-    is_ancestor,
-    open_repository,
-    read_commits,
-    resolve_tip,
-)
+from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "history"
-BATCH_SIZE = 500
 _IDS_PER_QUERY = 500  # bound variables per statement: old SQLite builds allow 999
 
 MIGRATIONS: list[str] = [
@@ -123,24 +108,6 @@ MIGRATIONS: list[str] = [
 class Source:
     id: int
     tip: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateResult:
-    info: RepositoryInfo
-    source_id: int | None  # None when the repository has no commit to mine
-    tip: str | None
-    new_commits: int
-    rewritten: bool  # the previous tip had left the history: everything was mined again
-    seconds: float
-
-    def notes(self) -> list[str]:
-        found = self.info.notes()
-        if self.rewritten:
-            found.append(
-                "history was rewritten since the last run (previous tip unreachable): re-mined"
-            )
-        return found
 
 
 def open_history_store(path: Path | None = None) -> HistoryStore:
@@ -294,53 +261,3 @@ class HistoryStore:
                 )
             )
         ]
-
-
-def update_history(
-    store: HistoryStore,
-    repository_path: Path,
-    rev: str | None = None,
-    settings: MiningSettings | None = None,
-    batch_size: int = BATCH_SIZE,
-) -> UpdateResult:
-    """Bring the stored history of ``rev`` (default HEAD) up to date; mine only what is new."""
-    settings = settings or MiningSettings()
-    started = time.perf_counter()
-    repository = open_repository(repository_path)
-    info = describe(repository)
-    tip = resolve_tip(repository, rev)
-    if tip is None:
-        return UpdateResult(info, None, None, 0, False, time.perf_counter() - started)
-    source = store.source(info.git_dir, rev or "HEAD", settings.follow_renames)
-    rewritten = False
-    hide = source.tip
-    if source.tip is not None and not is_ancestor(repository, source.tip, tip):
-        store.reset(source.id)
-        rewritten, hide = True, None
-    new_commits = 0
-    if source.tip != tip:
-        ids = commits_between(repository, tip, hide)
-        known = store.stored_ids(source.id)
-        pending = [commit_id for commit_id in ids if commit_id not in known]
-        new_commits = len(pending)
-        try:
-            for batch in _batches(
-                read_commits(info.git_dir, pending, settings, grafted_commits(repository)),
-                batch_size,
-            ):
-                store.append(source.id, batch)
-        except sqlite3.Error as exc:
-            raise BmadError(f"cannot store the mined history: {exc}") from exc
-        store.set_tip(source.id, tip)
-    return UpdateResult(info, source.id, tip, new_commits, rewritten, time.perf_counter() - started)
-
-
-def _batches(commits: Iterable[CommitRecord], size: int) -> Iterable[list[CommitRecord]]:
-    batch: list[CommitRecord] = []
-    for commit in commits:
-        batch.append(commit)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

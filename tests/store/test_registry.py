@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bmad.daemon.registry import (
+from bmad.errors import BmadError
+from bmad.store.connection import data_store_path
+from bmad.store.registry import (
     add_repository,
     find_repository,
     list_repositories,
@@ -16,8 +18,6 @@ from bmad.daemon.registry import (
     remove_repository,
     repository_status,
 )
-from bmad.daemon.store import data_store_path
-from bmad.errors import BmadError
 
 GitRunner = Callable[..., str]
 

@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bmad.daemon.store import Store, data_store_path, open_store
 from bmad.errors import BmadError
+from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "daemon"
 MIGRATIONS = [

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from bmad.daemon.store import cache_store_path
-from bmad.extractors.architecture import Architecture, analyse_repository
-from bmad.extractors.architecture_cache import decode, encode
+from bmad.extractors.architecture import Architecture
 from bmad.scanning import ScanOptions
+from bmad.scanning.architecture import analyse_architecture
 from bmad.scanning.stat_cache import COMPONENT as STAT_COMPONENT
+from bmad.store.architecture_cache import decode, encode
+from bmad.store.connection import cache_store_path
 from tests.extractors.architecture_fixtures import analyse_tree, write_tree
 from tests.scanning.stat_files import (
     files_opened,
@@ -83,19 +84,19 @@ def test_codec_round_trip_is_exact(tmp_path: Path) -> None:
 
 
 def test_unchanged_tree_is_a_hit_with_the_same_result(repo: Path) -> None:
-    first = analyse_repository(repo, None, OPTIONS)
+    first = analyse_architecture(repo, None, OPTIONS)
     assert len(stored_rows()) == 1
-    second = analyse_repository(repo, None, OPTIONS)
+    second = analyse_architecture(repo, None, OPTIONS)
     assert second == first
     assert second.to_json() == first.to_json()
     mark_stored_result("from-the-cache")
-    assert analyse_repository(repo, None, OPTIONS).hubs == ["from-the-cache"]
+    assert analyse_architecture(repo, None, OPTIONS).hubs == ["from-the-cache"]
 
 
 def test_cached_result_equals_an_uncached_analysis(repo: Path) -> None:
-    analyse_repository(repo, None, OPTIONS)
-    cached = analyse_repository(repo, None, OPTIONS)
-    uncached = analyse_repository(repo, None, ScanOptions(jobs=1, use_cache=False))
+    analyse_architecture(repo, None, OPTIONS)
+    cached = analyse_architecture(repo, None, OPTIONS)
+    uncached = analyse_architecture(repo, None, ScanOptions(jobs=1, use_cache=False))
     assert cached.to_json() == uncached.to_json()
 
 
@@ -105,7 +106,7 @@ def test_cached_result_equals_an_uncached_analysis(repo: Path) -> None:
 )
 def test_a_changed_input_is_a_miss(repo: Path, change: str) -> None:
     (repo / "app/extra.py").write_text("from . import a\n")  # untracked, not ignored
-    analyse_repository(repo, None, OPTIONS)
+    analyse_architecture(repo, None, OPTIONS)
     mark_stored_result("stale")
     if change == "edit tracked file":
         (repo / "app/d.py").write_text("x = 1\n")
@@ -117,9 +118,9 @@ def test_a_changed_input_is_a_miss(repo: Path, change: str) -> None:
         (repo / "app/c.py").unlink()
     else:
         (repo / "pyproject.toml").write_text('[project]\nname = "app"\ndependencies = ["rich"]\n')
-    result = analyse_repository(repo, None, OPTIONS)
+    result = analyse_architecture(repo, None, OPTIONS)
     assert result.hubs != ["stale"]
-    fresh = analyse_repository(repo, None, ScanOptions(jobs=1, use_cache=False))
+    fresh = analyse_architecture(repo, None, ScanOptions(jobs=1, use_cache=False))
     assert result.to_json() == fresh.to_json()
     assert len(stored_rows()) == 1  # the new state replaced the old one
 
@@ -129,18 +130,18 @@ def test_a_changed_input_is_a_miss(repo: Path, change: str) -> None:
     [{"layers": ["app/ui/**", "app/core/**"]}, {"hub_min_ca": 1, "hub_min_ce": 1}],
 )
 def test_a_changed_setting_is_a_miss(repo: Path, settings: dict[str, object]) -> None:
-    analyse_repository(repo, None, OPTIONS)
+    analyse_architecture(repo, None, OPTIONS)
     mark_stored_result("stale")
-    result = analyse_repository(repo, settings, OPTIONS)
+    result = analyse_architecture(repo, settings, OPTIONS)
     assert result.hubs != ["stale"]
-    assert result == analyse_repository(repo, settings, ScanOptions(jobs=1, use_cache=False))
+    assert result == analyse_architecture(repo, settings, ScanOptions(jobs=1, use_cache=False))
 
 
 def test_a_damaged_row_is_a_miss_and_is_replaced(repo: Path) -> None:
-    first = analyse_repository(repo, None, OPTIONS)
+    first = analyse_architecture(repo, None, OPTIONS)
     with sqlite3.connect(cache_store_path()) as connection:
         connection.execute("UPDATE architecture_results SET payload = '[1, 2'")
-    assert analyse_repository(repo, None, OPTIONS) == first
+    assert analyse_architecture(repo, None, OPTIONS) == first
     [(_, _, payload)] = stored_rows()
     assert decode(payload) == first
 
@@ -148,7 +149,7 @@ def test_a_damaged_row_is_a_miss_and_is_replaced(repo: Path) -> None:
 def test_an_unopenable_cache_store_still_analyses(repo: Path, tmp_path: Path) -> None:
     folder = tmp_path / "not-a-file"
     folder.mkdir()
-    result = analyse_repository(repo, None, ScanOptions(jobs=1, cache_path=folder))
+    result = analyse_architecture(repo, None, ScanOptions(jobs=1, cache_path=folder))
     assert isinstance(result, Architecture)
     assert ["app/a.py", "app/b.py", "app/d.py"] in result.smallest_cycles.values()
 
@@ -156,9 +157,9 @@ def test_an_unopenable_cache_store_still_analyses(repo: Path, tmp_path: Path) ->
 SMALLEST_CYCLE_SCRIPT = """
 import json, sys
 from pathlib import Path
-from bmad.extractors.architecture import analyse_repository
+from bmad.scanning.architecture import analyse_architecture
 from bmad.scanning import ScanOptions
-result = analyse_repository(Path(sys.argv[1]), None, ScanOptions(jobs=1, use_cache=False))
+result = analyse_architecture(Path(sys.argv[1]), None, ScanOptions(jobs=1, use_cache=False))
 print(json.dumps(result.smallest_cycles, sort_keys=True))
 """
 
@@ -196,12 +197,12 @@ def tree(tmp_path: Path) -> Path:
 
 
 def test_a_warm_run_outside_git_opens_no_source_file(tree: Path) -> None:
-    first = analyse_repository(tree, None, later())
+    first = analyse_architecture(tree, None, later())
 
     with files_opened(tree) as opened:
-        second = analyse_repository(tree, None, later())
+        second = analyse_architecture(tree, None, later())
     mark_stored_result("from-the-cache")
-    third = analyse_repository(tree, None, later())
+    third = analyse_architecture(tree, None, later())
 
     assert opened == PROJECT_FILES_READ
     assert second == first
@@ -210,10 +211,10 @@ def test_a_warm_run_outside_git_opens_no_source_file(tree: Path) -> None:
 
 def test_a_warm_run_does_not_open_untracked_files(repo: Path) -> None:
     (repo / "app/extra.py").write_text("from . import a\n")
-    first = analyse_repository(repo, None, later())
+    first = analyse_architecture(repo, None, later())
 
     with files_opened(repo) as opened:
-        second = analyse_repository(repo, None, later())
+        second = analyse_architecture(repo, None, later())
 
     assert second == first
     assert opened == PROJECT_FILES_READ
@@ -230,7 +231,7 @@ def test_a_warm_run_does_not_open_untracked_files(repo: Path) -> None:
     ],
 )
 def test_a_changed_file_outside_git_is_a_miss_and_only_it_is_read(tree: Path, change: str) -> None:
-    analyse_repository(tree, None, later())
+    analyse_architecture(tree, None, later())
     mark_stored_result("stale")
     if change == "same-size edit, mtime forced back":
         rewrite_keeping_size_and_mtime(tree / "app/d.py", "from . import c\n")
@@ -244,10 +245,10 @@ def test_a_changed_file_outside_git_is_a_miss_and_only_it_is_read(tree: Path, ch
         (tree / "app/d.py").rename(tree / "app/e.py")
 
     with files_opened(tree) as opened:
-        result = analyse_repository(tree, None, later())
+        result = analyse_architecture(tree, None, later())
 
     assert result.hubs != ["stale"]
-    assert result.to_json() == analyse_repository(tree, None, later(use_cache=False)).to_json()
+    assert result.to_json() == analyse_architecture(tree, None, later(use_cache=False)).to_json()
     sources = {path: count for path, count in opened.items() if path.endswith(".py")}
     if change == "delete file":
         assert sources == {}
@@ -263,33 +264,33 @@ def test_files_recorded_within_the_racy_window_are_read_and_an_edit_there_is_see
     tree: Path,
 ) -> None:
     now = ScanOptions(jobs=1, clock_ns=time.time_ns)
-    analyse_repository(tree, None, now)
+    analyse_architecture(tree, None, now)
     with files_opened(tree) as opened:
-        analyse_repository(tree, None, now)
+        analyse_architecture(tree, None, now)
     assert sorted(opened.elements()) == sorted(TREE)  # every file hashed again
 
     rewrite_keeping_size_and_mtime(tree / "app/d.py", "from . import c\n")
-    result = analyse_repository(tree, None, now)
+    result = analyse_architecture(tree, None, now)
 
-    assert result.to_json() == analyse_repository(tree, None, later(use_cache=False)).to_json()
+    assert result.to_json() == analyse_architecture(tree, None, later(use_cache=False)).to_json()
     assert any(edge.path == "app/d.py" and edge.target == "app/c.py" for edge in result.edges)
     assert not any(edge.path == "app/d.py" and edge.target == "app/a.py" for edge in result.edges)
 
 
 def test_a_lowered_size_limit_is_a_miss(tree: Path) -> None:
-    analyse_repository(tree, None, later())
+    analyse_architecture(tree, None, later())
     mark_stored_result("stale")
 
-    result = analyse_repository(tree, None, later(max_file_size=10))
+    result = analyse_architecture(tree, None, later(max_file_size=10))
 
     assert result.hubs != ["stale"]
     assert ("app/a.py", "larger than the size limit (48 > 10 bytes)") in result.skipped
-    fresh = analyse_repository(tree, None, later(max_file_size=10, use_cache=False))
+    fresh = analyse_architecture(tree, None, later(max_file_size=10, use_cache=False))
     assert result.to_json() == fresh.to_json()
 
 
 def test_an_unusable_stat_cache_reads_every_file_and_still_answers(tree: Path) -> None:
-    first = analyse_repository(tree, None, later())
+    first = analyse_architecture(tree, None, later())
     with sqlite3.connect(cache_store_path()) as connection:
         connection.execute(
             "UPDATE schema_versions SET version = 99 WHERE component = ?", (STAT_COMPONENT,)
@@ -297,7 +298,7 @@ def test_an_unusable_stat_cache_reads_every_file_and_still_answers(tree: Path) -
     connection.close()
 
     with files_opened(tree) as opened:
-        second = analyse_repository(tree, None, later())
+        second = analyse_architecture(tree, None, later())
 
     assert second == first
     assert sorted(opened.elements()) == sorted(TREE)

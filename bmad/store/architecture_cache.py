@@ -7,21 +7,16 @@ small as the number of repositories analysed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-import sys
-from collections.abc import Iterable, Mapping
 from dataclasses import astuple
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-from bmad.daemon.store import Store, open_store
 from bmad.errors import BmadError
 from bmad.extractors.architecture import Architecture, Edge, Module, Unresolved
 from bmad.extractors.architecture_graph import LayerViolation
 from bmad.extractors.manifests import Dependency
+from bmad.store.connection import Store, open_store
 
 COMPONENT = "architecture_cache"
 MIGRATIONS = [
@@ -34,59 +29,6 @@ MIGRATIONS = [
     """,
 ]
 CODEC_VERSION = "rows-1"
-# The analysis is a function of these modules' code: their bytes are part of every key, so
-# editing the resolver or the graph code can never serve a stale result.
-ANALYSIS_MODULES = (
-    "architecture.py",
-    "architecture_graph.py",
-    "architecture_resolve.py",
-    "manifests.py",
-)
-
-
-@cache
-def analysis_version() -> str:
-    """Digest of the analysis code, the Python version (its stdlib module list decides what
-    counts as stdlib) and this codec."""
-    digest = hashlib.sha256(f"{CODEC_VERSION}\0{sys.version}".encode())
-    folder = Path(__file__).parent
-    for name in ANALYSIS_MODULES:
-        digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
-    return digest.hexdigest()
-
-
-def input_digest(
-    *,
-    analyser_version: str,
-    settings: Mapping[str, Any],
-    max_file_size: int,
-    files: Iterable[tuple[str, str, str]],
-    discovery_skipped: Iterable[tuple[str, str]],
-    project_files: Mapping[str, bytes],
-    project_problems: Iterable[tuple[str, str]],
-) -> str:
-    """A digest over every input of :func:`analyse_repository`: ``files`` are (path, language,
-    content id) where the content id is the file's blob id, or for a file the scan would not
-    read (over the size limit, unreadable, gone) the reason it would skip it."""
-    digest = hashlib.sha256()
-
-    def add(value: object) -> None:
-        digest.update(json.dumps(value, sort_keys=True, default=str).encode())
-        digest.update(b"\n")
-
-    add([analysis_version(), analyser_version, max_file_size])
-    add(dict(settings))
-    for file_entry in files:
-        add(file_entry)
-    add("skipped")
-    for skipped_entry in discovery_skipped:
-        add(skipped_entry)
-    add("project")
-    for path, data in sorted(project_files.items()):
-        add([path, hashlib.sha256(data).hexdigest()])
-    for problem in project_problems:
-        add(problem)
-    return digest.hexdigest()
 
 
 def encode(architecture: Architecture) -> str:

@@ -1,6 +1,6 @@
 """post-commit, post-merge and post-checkout: tell the daemon to mine the new state.
 
-Run as ``python -m bmad.hooks.notify <hook> [git's arguments]`` by the installed scripts (no
+Run as ``python -m bmad.daemon.notify <hook> [git's arguments]`` by the installed scripts (no
 click, nothing heavy: the standard library and the daemon's stdlib-only client). It never
 fails the git command: without a daemon, or for a repository the daemon does not know, it
 exits 0 silently.

@@ -10,15 +10,16 @@ from history_repos import RepoBuilder, build_team_repo, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bmad.daemon.history_store import HistoryStore, open_history_store, update_history
 from bmad.extractors.history import CommitRecord
-from bmad.extractors.history_git import MiningSettings
 from bmad.extractors.history_report import (
     HistoryOptions,
     analyse_history,
     report_json,
     subject_patterns,
 )
+from bmad.scanning.history import update_history
+from bmad.scanning.history_git import MiningSettings
+from bmad.store.history import HistoryStore, open_history_store
 
 SERIAL = MiningSettings(jobs=1)
 

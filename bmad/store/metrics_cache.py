@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bmad.daemon.store import Store, open_store
 from bmad.errors import BmadError
 from bmad.extractors.metrics import (
     FileMetrics,
@@ -21,6 +20,7 @@ from bmad.extractors.metrics import (
     function_row,
     import_row,
 )
+from bmad.store.connection import Store, open_store
 
 COMPONENT = "metrics_cache"
 MIGRATIONS = [

@@ -1,7 +1,7 @@
 """The history store's schema 2 (rows keyed by position in the source): a store written with
 schema 1 is carried over whole, and concurrent writers cannot store a commit twice.
 
-(Tests of bmad/daemon/history_store.py kept next to the other history tests.)"""
+(Tests of bmad/store/history.py kept next to the other history tests.)"""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 from history_repos import RepoBuilder, build_team_repo
 
-from bmad.daemon.history_store import MIGRATIONS, open_history_store, update_history
-from bmad.daemon.store import open_store
 from bmad.extractors.history import CommitRecord
+from bmad.scanning.history import update_history
+from bmad.store.connection import open_store
+from bmad.store.history import MIGRATIONS, open_history_store
 
 SCHEMA_1_COMMIT = (
     "INSERT INTO history_commits (source_id, commit_id, seq, parents, author_name, "

@@ -1,0 +1,150 @@
+"""The named smells' catalogue: id, name, descriptions, help, default severity and the data
+each needs (for SARIF, the editor, help texts and validating ``[rules]`` settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    short: str
+    full: str
+    help: str
+    severity: str
+    needs: str  # code | source | history | architecture
+
+
+def _rule(*fields: str) -> tuple[str, Rule]:
+    rule = Rule(*fields)
+    return rule.id, rule
+
+
+RULES: dict[str, Rule] = dict(
+    [
+        _rule(
+            "anomalous-function",
+            "Anomalous Function",
+            "Function is an outlier among this repository's functions.",
+            "An IsolationForest over size, complexity, nesting, parameters, exits, tokens and "
+            "the file's change history isolates this function much faster than ordinary ones.",
+            "Read the explanation: it names the features that make the function stand out. "
+            "Split the function along those lines.",
+            "warning",
+            "code",
+        ),
+        _rule(
+            "complex-method",
+            "Complex Method",
+            "Cyclomatic complexity at or above the threshold.",
+            "Many independent paths through one function make it hard to test and change.",
+            "Extract the branches into well-named functions or replace conditionals with data.",
+            "warning",
+            "code",
+        ),
+        _rule(
+            "high-cognitive-complexity",
+            "High Cognitive Complexity",
+            "Cognitive complexity above the threshold.",
+            "Nested and interrupted control flow makes the function hard to read "
+            "(SonarSource cognitive complexity).",
+            "Flatten with early returns, extract nested blocks, simplify boolean logic.",
+            "warning",
+            "code",
+        ),
+        _rule(
+            "deep-nesting",
+            "Deep Nesting",
+            "Control flow nested at or beyond the threshold.",
+            "Deeply nested blocks hide the main path and multiply the states a reader tracks.",
+            "Use guard clauses and extract the inner blocks.",
+            "warning",
+            "code",
+        ),
+        _rule(
+            "long-parameter-list",
+            "Long Parameter List",
+            "Function takes at least the threshold number of parameters.",
+            "Long parameter lists are hard to call correctly and often hide a missing type.",
+            "Group related parameters into an object or split the function.",
+            "note",
+            "code",
+        ),
+        _rule(
+            "large-method",
+            "Large Method",
+            "Function has at least the threshold lines of code.",
+            "Large functions do several things and are changed for several reasons.",
+            "Split the function into steps with their own names.",
+            "warning",
+            "code",
+        ),
+        _rule(
+            "complex-conditional",
+            "Complex Conditional",
+            "A condition combines at least the threshold number of boolean operators.",
+            "Conditions with many and/or operators are easy to get wrong and hard to test.",
+            "Name the parts of the condition (variables or small predicate functions).",
+            "note",
+            "source",
+        ),
+        _rule(
+            "hotspot",
+            "Hotspot",
+            "File is among the most changed and most complex files.",
+            "Revisions times cognitive complexity: complex code that keeps changing is where "
+            "defects and effort concentrate.",
+            "Prioritise refactoring and tests here; it pays back on every future change.",
+            "error",
+            "history",
+        ),
+        _rule(
+            "change-coupled-across-modules",
+            "Change-Coupled Across Modules",
+            "File changes together with a file in another folder.",
+            "A high change-coupling degree between folders reveals a hidden dependency.",
+            "Move the shared concept into one place or make the dependency explicit.",
+            "warning",
+            "history",
+        ),
+        _rule(
+            "knowledge-island",
+            "Knowledge Island",
+            "Nearly all of the file was written by one developer.",
+            "Knowledge held by one person is lost when they leave or are busy.",
+            "Pair on changes here and review them with someone new to the file.",
+            "note",
+            "history",
+        ),
+        _rule(
+            "cyclic-dependency",
+            "Cyclic Dependency",
+            "Module is part of an import cycle.",
+            "Modules in a cycle cannot be understood, tested or released separately.",
+            "Break the cycle by inverting one dependency or moving shared code out.",
+            "warning",
+            "architecture",
+        ),
+        _rule(
+            "hub-module",
+            "Hub Module",
+            "Module has both many importers and many imports.",
+            "A hub couples large parts of the code base: changes ripple through it both ways "
+            "(thresholds: [architecture] hub_min_ca, hub_min_ce, hub_percentile).",
+            "Split the module by responsibility so dependents import only what they use.",
+            "warning",
+            "architecture",
+        ),
+        _rule(
+            "layer-violation",
+            "Layer Violation",
+            "Import goes against the configured layer order.",
+            "A lower layer importing a higher one breaks the architecture's intended direction.",
+            "Invert the dependency (an interface in the lower layer) or move the code.",
+            "error",
+            "architecture",
+        ),
+    ]
+)
