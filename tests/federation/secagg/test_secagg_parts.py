@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bmad.errors import BmadError
+from bmad.federation import secagg
 from bmad.federation.secagg import (
     AdvertiseKeys,
     ConsistencySignature,
@@ -254,7 +257,9 @@ WIRE: list[tuple[Message, str]] = [
 
 
 def test_the_wire_pins_cover_every_kind_of_message() -> None:
-    assert {type(message) for message, _ in WIRE} == set(Message.__subclasses__())
+    exported = (getattr(secagg, name) for name in secagg.__all__)
+    kinds = {item for item in exported if isinstance(item, type) and issubclass(item, Message)}
+    assert {type(message) for message, _ in WIRE} == kinds - {Message}
 
 
 @pytest.mark.parametrize(("message", "wire"), WIRE, ids=[message.KIND for message, _ in WIRE])
@@ -305,3 +310,16 @@ def test_bad_field_values_are_rejected() -> None:
         KeysBroadcast.from_dict({**broadcast, "keys": {}})
     with pytest.raises(BmadError, match="not a advertise_keys"):
         KeysBroadcast.from_dict({**broadcast, "keys": [{"type": "x"}]})
+
+
+def test_a_field_type_without_a_json_form_is_refused_as_a_programming_error() -> None:
+    @dataclass(frozen=True)
+    class Timed(Message):
+        KIND: ClassVar[str] = "timed"
+        round_id: str
+        seconds: float
+
+    with pytest.raises(TypeError, match="cannot be of type <class 'float'>"):
+        Timed("r", 1.5).to_json()
+    with pytest.raises(TypeError, match="cannot be of type <class 'float'>"):
+        Timed.from_json('{"type": "timed", "round_id": "r", "seconds": 1.5}')
