@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, NoReturn
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bmad.errors import BmadError
-from bmad.federation.secagg import primitives, shamir, vectors
 from bmad.federation.secagg.config import RoundConfig, Signer
 from bmad.federation.secagg.messages import (
     AdvertiseKeys,
@@ -29,6 +28,23 @@ from bmad.federation.secagg.messages import (
     UnmaskRequest,
     UnmaskShares,
 )
+from bmad.federation.secagg.primitives import (
+    SEED_BYTES,
+    advertise_message,
+    consistency_message,
+    decrypt_shares,
+    encrypt_shares,
+    mask,
+    pairwise_mask_key,
+    private_bytes,
+    public_bytes,
+    self_mask_key,
+    share_associated_data,
+    share_key,
+    verify,
+)
+from bmad.federation.secagg.shamir import ELEMENT_BYTES, share_from_bytes, share_to_bytes, split
+from bmad.federation.secagg.vectors import encode_input, to_wire
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,7 +74,7 @@ class ClientSession:
         self.abort_reason: str | None = None
         self._encryption_key: X25519PrivateKey | None = X25519PrivateKey.generate()
         self._masking_key: X25519PrivateKey | None = X25519PrivateKey.generate()
-        self._self_seed: bytes | None = secrets.token_bytes(primitives.SEED_BYTES)
+        self._self_seed: bytes | None = secrets.token_bytes(SEED_BYTES)
         self._advertised: AdvertiseKeys | None = None
         self._peers: dict[int, AdvertiseKeys] = {}  # U1
         self._shares_held: dict[int, tuple[int, int]] = {}  # owner -> (share of b, share of s^SK)
@@ -98,9 +114,9 @@ class ClientSession:
         """Round 0: the encryption (c) and masking (s) public keys, signed."""
         self._enter(ClientPhase.ADVERTISE, self.config.round_id)
         encryption_key, masking_key, _ = self._keys()
-        encryption_public = primitives.public_bytes(encryption_key)
-        masking_public = primitives.public_bytes(masking_key)
-        message = primitives.advertise_message(
+        encryption_public = public_bytes(encryption_key)
+        masking_public = public_bytes(masking_key)
+        message = advertise_message(
             self.config.session_tag, self.participant, encryption_public, masking_public
         )
         self._advertised = AdvertiseKeys(
@@ -120,19 +136,19 @@ class ClientSession:
         self._check_keys(broadcast)
         holders = sorted(self._peers)
         threshold = self.config.threshold
-        seed_shares = shamir.split(int.from_bytes(self_seed, "big"), threshold, holders)
-        key_secret = int.from_bytes(primitives.private_bytes(masking_key), "big")
-        key_shares = shamir.split(key_secret, threshold, holders)
+        seed_shares = split(int.from_bytes(self_seed, "big"), threshold, holders)
+        key_secret = int.from_bytes(private_bytes(masking_key), "big")
+        key_shares = split(key_secret, threshold, holders)
         tag = self.config.session_tag
         ciphertexts = {}
         for peer in holders:
             if peer == self.participant:
                 self._shares_held[peer] = (seed_shares[peer], key_shares[peer])
                 continue
-            key = primitives.share_key(tag, encryption_key, self._peers[peer].encryption_public)
-            plaintext = shamir.to_bytes(seed_shares[peer]) + shamir.to_bytes(key_shares[peer])
-            ciphertexts[peer] = primitives.encrypt_shares(
-                key, plaintext, primitives.share_associated_data(tag, self.participant, peer)
+            key = share_key(tag, encryption_key, self._peers[peer].encryption_public)
+            plaintext = share_to_bytes(seed_shares[peer]) + share_to_bytes(key_shares[peer])
+            ciphertexts[peer] = encrypt_shares(
+                key, plaintext, share_associated_data(tag, self.participant, peer)
             )
         self._phase = ClientPhase.MASK
         return EncryptedShares(self.config.round_id, self.participant, ciphertexts)
@@ -144,10 +160,10 @@ class ClientSession:
                 self._abort("key list names an unknown or repeated participant")
             if keys.round_id != self.config.round_id:
                 self._abort(f"keys of participant {keys.sender} belong to another round")
-            message = primitives.advertise_message(
+            message = advertise_message(
                 self.config.session_tag, keys.sender, keys.encryption_public, keys.masking_public
             )
-            if not primitives.verify(self.config.roster[keys.sender], message, keys.signature):
+            if not verify(self.config.roster[keys.sender], message, keys.signature):
                 self._abort(f"invalid key signature of participant {keys.sender}")
             peers[keys.sender] = keys
         if peers.get(self.participant) != self._advertised:
@@ -167,7 +183,7 @@ class ClientSession:
         self, inbox: SharesInbox, values: Sequence[int] | NDArray[np.integer]
     ) -> MaskedInput:
         """Round 2: y_u = x_u + PRG(b_u) + sum_{v<u} PRG(s_uv) - sum_{v>u} PRG(s_uv) mod 2^k."""
-        encoded = vectors.encode_input(values, self.config.modulus_bits)
+        encoded = encode_input(values, self.config.modulus_bits)
         if encoded.shape != (self.config.vector_length,):
             raise BmadError(f"input vector must have {self.config.vector_length} entries")
         self._enter(ClientPhase.MASK, inbox.round_id)
@@ -192,28 +208,28 @@ class ClientSession:
             self.config.vector_length,
         )
         masked = encoded.copy()
-        masked += primitives.mask(primitives.self_mask_key(tag, self_seed), length, bits)
+        masked += mask(self_mask_key(tag, self_seed), length, bits)
         for peer in sorted(senders - {self.participant}):
-            key = primitives.pairwise_mask_key(tag, masking_key, self._peers[peer].masking_public)
+            key = pairwise_mask_key(tag, masking_key, self._peers[peer].masking_public)
             if peer < self.participant:
-                masked += primitives.mask(key, length, bits)
+                masked += mask(key, length, bits)
             else:
-                masked -= primitives.mask(key, length, bits)
+                masked -= mask(key, length, bits)
         self._phase = ClientPhase.CONSISTENCY
-        return MaskedInput(self.config.round_id, self.participant, vectors.to_wire(masked))
+        return MaskedInput(self.config.round_id, self.participant, to_wire(masked))
 
     def _open_inbox(self, inbox: SharesInbox, encryption_key: X25519PrivateKey) -> None:
         tag = self.config.session_tag
         for sender, ciphertext in inbox.ciphertexts.items():
-            key = primitives.share_key(tag, encryption_key, self._peers[sender].encryption_public)
-            associated = primitives.share_associated_data(tag, sender, self.participant)
+            key = share_key(tag, encryption_key, self._peers[sender].encryption_public)
+            associated = share_associated_data(tag, sender, self.participant)
             try:
-                plaintext = primitives.decrypt_shares(key, ciphertext, associated)
-                size = shamir.ELEMENT_BYTES
+                plaintext = decrypt_shares(key, ciphertext, associated)
+                size = ELEMENT_BYTES
                 if len(plaintext) != 2 * size:
                     raise BmadError("wrong plaintext length")
-                seed_share = shamir.from_bytes(plaintext[:size])
-                key_share = shamir.from_bytes(plaintext[size:])
+                seed_share = share_from_bytes(plaintext[:size])
+                key_share = share_from_bytes(plaintext[size:])
             except BmadError:
                 self._abort(f"shares from participant {sender} failed authentication")
             self._shares_held[sender] = (seed_share, key_share)
@@ -230,7 +246,7 @@ class ClientSession:
         if len(survivor_set) < needed:
             self._abort(f"only {len(survivor_set)} survivors, at least {needed} are required")
         self._survivors = tuple(sorted(survivor_set))
-        message = primitives.consistency_message(self.config.session_tag, self._survivors)
+        message = consistency_message(self.config.session_tag, self._survivors)
         self._phase = ClientPhase.UNMASK
         return ConsistencySignature(
             self.config.round_id, self.participant, self._signer.sign(message)
@@ -256,13 +272,13 @@ class ClientSession:
             self._abort(
                 f"only {len(signers)} consistency signatures, threshold is {self.config.threshold}"
             )
-        message = primitives.consistency_message(self.config.session_tag, self._survivors)
+        message = consistency_message(self.config.session_tag, self._survivors)
         for signer, signature in sorted(request.signatures.items()):
-            if not primitives.verify(self.config.roster[signer], message, signature):
+            if not verify(self.config.roster[signer], message, signature):
                 self._abort(f"invalid consistency signature of participant {signer}")
         held = self._shares_held
-        seed_shares = {peer: shamir.to_bytes(held[peer][0]) for peer in self._survivors}
-        key_shares = {peer: shamir.to_bytes(held[peer][1]) for peer in sorted(request.dropped)}
+        seed_shares = {peer: share_to_bytes(held[peer][0]) for peer in self._survivors}
+        key_shares = {peer: share_to_bytes(held[peer][1]) for peer in sorted(request.dropped)}
         self._phase = ClientPhase.DONE
         self._forget_secrets()
         return UnmaskShares(self.config.round_id, self.participant, seed_shares, key_shares)

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bmad.errors import BmadError
-from bmad.federation.secagg import primitives, shamir, vectors
 from bmad.federation.secagg.config import RoundConfig
 from bmad.federation.secagg.messages import (
     AdvertiseKeys,
@@ -32,6 +31,18 @@ from bmad.federation.secagg.messages import (
     UnmaskRequest,
     UnmaskShares,
 )
+from bmad.federation.secagg.primitives import (
+    SEED_BYTES,
+    advertise_message,
+    consistency_message,
+    mask,
+    pairwise_mask_key,
+    public_bytes,
+    self_mask_key,
+    verify,
+)
+from bmad.federation.secagg.shamir import combine, share_from_bytes
+from bmad.federation.secagg.vectors import decode_signed, from_wire
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,7 +70,7 @@ class AggregateResult:
 
     def signed(self) -> NDArray[np.int64]:
         """The centred lift (see ``bmad.federation.secagg.vectors``)."""
-        return vectors.decode_signed(self.modular_sum, self.modulus_bits)
+        return decode_signed(self.modular_sum, self.modulus_bits)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,13 +132,13 @@ class ServerRound:
         self._accept(ServerPhase.ADVERTISE, message.round_id, message.sender, self.config.roster)
         if message.sender in self._keys:
             raise BmadError(f"participant {message.sender} already advertised keys")
-        signed = primitives.advertise_message(
+        signed = advertise_message(
             self.config.session_tag,
             message.sender,
             message.encryption_public,
             message.masking_public,
         )
-        if not primitives.verify(self.config.roster[message.sender], signed, message.signature):
+        if not verify(self.config.roster[message.sender], signed, message.signature):
             raise BmadError(f"invalid key signature of participant {message.sender}")
         self._keys[message.sender] = message
 
@@ -167,9 +178,7 @@ class ServerRound:
         self._accept(ServerPhase.MASK, message.round_id, message.sender, self._shares)
         if message.sender in self._masked_senders:
             raise BmadError(f"participant {message.sender} already sent its masked input")
-        masked = vectors.from_wire(
-            message.masked, self.config.vector_length, self.config.modulus_bits
-        )
+        masked = from_wire(message.masked, self.config.vector_length, self.config.modulus_bits)
         if self._masked_sum is None:
             self._masked_sum = masked.copy()
         else:
@@ -190,10 +199,8 @@ class ServerRound:
         )
         if message.sender in self._signatures:
             raise BmadError(f"participant {message.sender} already signed the survivor list")
-        signed = primitives.consistency_message(
-            self.config.session_tag, tuple(self._masked_senders)
-        )
-        if not primitives.verify(self.config.roster[message.sender], signed, message.signature):
+        signed = consistency_message(self.config.session_tag, tuple(self._masked_senders))
+        if not verify(self.config.roster[message.sender], signed, message.signature):
             raise BmadError(f"invalid consistency signature of participant {message.sender}")
         self._signatures[message.sender] = message.signature
 
@@ -219,7 +226,7 @@ class ServerRound:
         if set(message.mask_key_shares) != set(self._shares) - self._masked_senders:
             raise BmadError("unmasking shares must cover exactly the dropped participants' keys")
         for share in (*message.self_mask_shares.values(), *message.mask_key_shares.values()):
-            shamir.from_bytes(share)
+            share_from_bytes(share)
         self._unmask[message.sender] = message
 
     def close_unmask(self) -> AggregateResult:
@@ -236,21 +243,19 @@ class ServerRound:
         )
         for survivor in sorted(self._masked_senders):
             seed = self._reconstruct(survivor, "self_mask_shares")
-            total -= primitives.mask(primitives.self_mask_key(tag, seed), length, bits)
+            total -= mask(self_mask_key(tag, seed), length, bits)
         for dropped in sorted(set(self._shares) - self._masked_senders):
             masking_key = X25519PrivateKey.from_private_bytes(
                 self._reconstruct(dropped, "mask_key_shares")
             )
-            if primitives.public_bytes(masking_key) != self._keys[dropped].masking_public:
+            if public_bytes(masking_key) != self._keys[dropped].masking_public:
                 self._abort(
                     f"reconstructed masking key of participant {dropped} "
                     "contradicts its advertised key"
                 )
             for survivor in sorted(self._masked_senders):
                 peer_public = self._keys[survivor].masking_public
-                pairwise = primitives.mask(
-                    primitives.pairwise_mask_key(tag, masking_key, peer_public), length, bits
-                )
+                pairwise = mask(pairwise_mask_key(tag, masking_key, peer_public), length, bits)
                 # The survivor added PRG(s) for lower-numbered peers and subtracted it for higher.
                 if dropped < survivor:
                     total -= pairwise
@@ -267,13 +272,13 @@ class ServerRound:
 
     def _reconstruct(self, owner: int, field: str) -> bytes:
         shares = {
-            sender: shamir.from_bytes(getattr(message, field)[owner])
+            sender: share_from_bytes(getattr(message, field)[owner])
             for sender, message in self._unmask.items()
         }
         try:
-            secret = shamir.combine(shares, self.config.threshold)
+            secret = combine(shares, self.config.threshold)
         except BmadError:
             self._abort(f"unmasking shares for participant {owner} contradict each other")
-        if secret >= 2 ** (8 * primitives.SEED_BYTES):
+        if secret >= 2 ** (8 * SEED_BYTES):
             self._abort(f"reconstructed secret of participant {owner} is out of range")
-        return secret.to_bytes(primitives.SEED_BYTES, "big")
+        return secret.to_bytes(SEED_BYTES, "big")

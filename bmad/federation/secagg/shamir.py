@@ -74,11 +74,11 @@ def combine(shares: Mapping[int, int], threshold: int) -> int:
     return sum(w * shares[x] for w, x in zip(weights, basis, strict=True)) % PRIME
 
 
-def to_bytes(element: int) -> bytes:
+def share_to_bytes(element: int) -> bytes:
     return element.to_bytes(ELEMENT_BYTES, "big")
 
 
-def from_bytes(data: bytes) -> int:
+def share_from_bytes(data: bytes) -> int:
     if len(data) != ELEMENT_BYTES:
         raise BmadError("Shamir share has the wrong length")
     element = int.from_bytes(data, "big")

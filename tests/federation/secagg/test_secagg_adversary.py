@@ -292,7 +292,9 @@ def test_contradictory_unmask_shares_abort_the_round() -> None:
     for i in (1, 2, 3):
         run.server.receive_unmask(run.clients[i].unmask(run.request))
     honest = run.clients[4].unmask(run.request)
-    wrong = shamir.to_bytes((shamir.from_bytes(honest.self_mask_shares[2]) + 1) % shamir.PRIME)
+    wrong = shamir.share_to_bytes(
+        (shamir.share_from_bytes(honest.self_mask_shares[2]) + 1) % shamir.PRIME
+    )
     run.server.receive_unmask(
         UnmaskShares(
             honest.round_id,
@@ -314,7 +316,9 @@ def test_reconstructed_masking_key_must_match_the_advertised_key() -> None:
     for i in (1, 2):
         run.server.receive_unmask(run.clients[i].unmask(run.request))
     honest = run.clients[3].unmask(run.request)
-    wrong = shamir.to_bytes((shamir.from_bytes(honest.mask_key_shares[5]) + 1) % shamir.PRIME)
+    wrong = shamir.share_to_bytes(
+        (shamir.share_from_bytes(honest.mask_key_shares[5]) + 1) % shamir.PRIME
+    )
     run.server.receive_unmask(replace(honest, mask_key_shares={5: wrong}))
     with pytest.raises(BmadError, match="participant 5"):
         run.server.close_unmask()

@@ -73,10 +73,10 @@ def test_shamir_rejects_bad_arguments() -> None:
     with pytest.raises(BmadError, match="not a field element"):
         shamir.combine({1: shamir.PRIME}, 1)
     with pytest.raises(BmadError, match="wrong length"):
-        shamir.from_bytes(b"\x01")
+        shamir.share_from_bytes(b"\x01")
     with pytest.raises(BmadError, match="not a field element"):
-        shamir.from_bytes(b"\xff" * shamir.ELEMENT_BYTES)
-    assert shamir.from_bytes(shamir.to_bytes(shamir.PRIME - 1)) == shamir.PRIME - 1
+        shamir.share_from_bytes(b"\xff" * shamir.ELEMENT_BYTES)
+    assert shamir.share_from_bytes(shamir.share_to_bytes(shamir.PRIME - 1)) == shamir.PRIME - 1
 
 
 # --- Vectors and masks ------------------------------------------------------------------------
