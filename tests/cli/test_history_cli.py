@@ -91,7 +91,6 @@ def test_human_output_has_the_tables(team: RepoBuilder) -> None:
 
 
 def test_hotspots_use_the_code_extractor(tmp_path: Path) -> None:
-    pytest.importorskip("bmad.extractors.code", reason="the code extractor is not in this tree yet")
     repo = RepoBuilder.create(tmp_path / "r")
     body = (
         "def f(x):\n    if x:\n        for i in x:\n            if i:\n                return i\n"
