@@ -1,0 +1,123 @@
+"""Risk features and labels of a snapshot, worked out by hand on small commit records."""
+
+from __future__ import annotations
+
+from bmad.analysis.risk_features import (
+    FILE_FEATURES,
+    FUNCTION_FEATURES,
+    ModulePosition,
+    Snapshot,
+    file_rows,
+    function_rows,
+    labels,
+    process_history,
+)
+from bmad.extractors.fixes import FixedCode, Outcome
+from bmad.extractors.history import SECONDS_PER_DAY, SECONDS_PER_MONTH, CommitRecord, FileChange
+from bmad.extractors.metrics import FileMetrics, FunctionMetrics
+
+DAY = SECONDS_PER_DAY
+
+
+def commit(
+    commit_id: str, day: int, author: str, *changes: FileChange, parents: tuple[str, ...] = ()
+) -> CommitRecord:
+    return CommitRecord(commit_id, parents, author, f"{author}@example.com", day * DAY, "", changes)
+
+
+COMMITS = (
+    commit("c1", 0, "alice", FileChange("a.py", "A", 10, 0), FileChange("b.py", "A", 5, 0)),
+    commit("c2", 100, "bob", FileChange("a.py", "M", 2, 1), parents=("c1",)),
+    commit("c3", 300, "alice", FileChange("c.py", "R", 0, 0, "a.py"), parents=("c2",)),
+    commit("m", 310, "carol", FileChange("b.py", "M", 0, 0), parents=("c3", "c2")),
+    commit("late", 400, "dave", FileChange("c.py", "M", 9, 9), parents=("m",)),
+)
+
+
+def test_history_up_to_the_snapshot_follows_renames_and_skips_merges() -> None:
+    files = process_history(COMMITS, 350 * DAY, fixes=["c2"])
+    assert sorted(files) == ["b.py", "c.py"]
+    moved = files["c.py"]
+    # c1, c2 and the rename c3; "late" is after the snapshot and the merge adds nothing.
+    assert (moved.revisions, moved.churn, moved.recent_revisions, moved.recent_churn) == (
+        3,
+        13,
+        1,
+        0,
+    )
+    assert (moved.authors, moved.ownership, moved.prior_fixes, moved.recent_fixes) == (
+        2,
+        2 / 3,
+        1,
+        0,
+    )
+    assert moved.partners == {"b.py"}
+    assert (files["b.py"].revisions, files["b.py"].partners) == (1, {"a.py"})
+
+
+def test_minor_contributors_made_under_five_percent_of_a_files_commits() -> None:
+    history = [commit(f"a{i}", i, "alice", FileChange("x.py", "M", 1, 0)) for i in range(25)]
+    history.append(commit("b", 30, "bob", FileChange("x.py", "M", 1, 0)))
+    history += [commit(f"c{i}", 40 + i, "carol", FileChange("x.py", "M", 1, 0)) for i in range(2)]
+    files = process_history(history, 100 * DAY, fixes=())
+    # bob: 1 of 28 commits (3.6%) is minor; carol: 2 of 28 (7.1%) is not.
+    assert files["x.py"].minor_contributors == 1
+
+
+def function(name: str, start: int, end: int, ccn: int) -> FunctionMetrics:
+    return FunctionMetrics(
+        name, name, start, end, end - start, end - start + 1, ccn, ccn, 2, 1, 1, 30
+    )
+
+
+CODE = {
+    "c.py": FileMetrics(
+        "python", 40, 30, 2, 8, False, (function("f", 1, 10, 4), function("g", 12, 30, 7))
+    ),
+    "b.py": FileMetrics("python", 5, 5, 0, 0, False, ()),
+}
+FIXES = (
+    FixedCode("c2", 100 * DAY, Outcome.FIX, {"a.py": frozenset({"f"})}),
+    FixedCode("later1", 500 * DAY, Outcome.FIX, {"c.py": frozenset({"g"})}),
+    FixedCode("later2", 800 * DAY, Outcome.REVERT, {"b.py": frozenset()}),
+)
+
+
+def test_file_rows_join_code_history_and_the_import_graph() -> None:
+    snapshot = Snapshot(350 * DAY, CODE, COMMITS, FIXES, {"c.py": ModulePosition(3, 1, True)})
+    rows = {
+        row.path: dict(zip(FILE_FEATURES, row.values, strict=True)) for row in file_rows(snapshot)
+    }
+    moved = rows["c.py"]
+    assert (moved["sloc"], moved["functions"], moved["max_ccn"], moved["sum_ccn"]) == (30, 2, 7, 11)
+    assert (moved["revisions"], moved["prior_fixes"], moved["coupled_files"]) == (3, 1, 1)
+    assert (moved["fan_in"], moved["fan_out"], moved["in_cycle"]) == (3, 1, 1)
+    assert moved["age_months"] == 350 * DAY / SECONDS_PER_MONTH
+    assert moved["months_since_change"] == 50 * DAY / SECONDS_PER_MONTH
+    assert (rows["b.py"]["fan_in"], rows["b.py"]["functions"]) == (0, 0)
+
+
+def test_function_rows_count_earlier_fixes_of_the_function_by_name() -> None:
+    snapshot = Snapshot(350 * DAY, CODE, COMMITS, FIXES)
+    rows = function_rows(snapshot)
+    assert [(row.path, row.function, row.start_line, row.lines) for row in rows] == [
+        ("c.py", "f", 1, 9),
+        ("c.py", "g", 12, 18),
+    ]
+    values = [dict(zip(FUNCTION_FEATURES, row.values, strict=True)) for row in rows]
+    # The fix c2 changed f while its file was called a.py: that name is gone, so no credit.
+    assert [v["function_prior_fixes"] for v in values] == [0, 0]
+    assert [v["ccn"] for v in values] == [4, 7]
+    after = Snapshot(600 * DAY, {"c.py": CODE["c.py"]}, COMMITS, FIXES)
+    assert [
+        r.values[FUNCTION_FEATURES.index("function_prior_fixes")] for r in function_rows(after)
+    ] == [0, 1]
+
+
+def test_labels_are_the_fixes_inside_the_window_after_the_snapshot() -> None:
+    snapshot = Snapshot(350 * DAY, CODE, COMMITS, FIXES)
+    files = file_rows(snapshot)
+    assert [row.path for row in files] == ["b.py", "c.py"]
+    assert labels(files, FIXES, 350 * DAY, 715 * DAY) == [False, True]
+    assert labels(files, FIXES, 715 * DAY, 1080 * DAY) == [True, False]
+    assert labels(function_rows(snapshot), FIXES, 350 * DAY, 715 * DAY) == [False, True]
