@@ -8,18 +8,22 @@ Keys are dotted paths, e.g. ``scan.max_file_size``; environment variables spell 
 
 from __future__ import annotations
 
-import copy
 import math
 import os
-import tomllib
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from bmad import dirs
 from bmad.errors import BmadError
 
 ENV_PREFIX = "BMAD_"
+# Environment values read without tomllib, exactly as TOML reads them. `bmad hook pre-commit`
+# loads the settings on every commit, and importing tomllib costs a third of the load: it is
+# imported only for a file or a value that needs it (dataclasses and copy are not at all).
+TOML_DECIMAL_INTEGER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
+TOML_BOOLEANS = {"true": True, "false": False}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "architecture": {
@@ -130,10 +134,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Config:
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    sources: tuple[str, ...] = ()
+class Config(NamedTuple):
+    """The merged settings and where they came from."""
+
+    values: dict[str, dict[str, Any]]
+    sources: tuple[str, ...]
 
     def get(self, dotted_key: str) -> Any:
         section, _, key = dotted_key.partition(".")
@@ -201,19 +206,31 @@ def user_config_path() -> Path:
     home = os.environ.get("BMAD_HOME")
     if home:
         return Path(home) / "config.toml"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("bmad")) / "config.toml"
+    return dirs.user_dir("user_config_dir") / "config.toml"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        data = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except OSError as exc:
         raise BmadError(f"cannot read configuration {path}: {exc}") from exc
+    import tomllib
+
+    try:
+        return tomllib.loads(data.decode())
+    except tomllib.TOMLDecodeError as exc:
+        raise BmadError(f"cannot read configuration {path}: {exc}") from exc
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a TOML value (tables and arrays are the only mutable ones)."""
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copied(item) for item in value]
+    return value
 
 
 def _merge(base: dict[str, dict[str, Any]], overlay: Mapping[str, Any], origin: str) -> None:
@@ -222,10 +239,17 @@ def _merge(base: dict[str, dict[str, Any]], overlay: Mapping[str, Any], origin: 
             raise BmadError(f"{origin}: [{section}] must be a table")
         merged = base.setdefault(section, {})
         for key, value in table.items():
-            merged[key] = copy.deepcopy(value)
+            merged[key] = _copied(value)
 
 
 def _parse_env_value(raw: str) -> Any:
+    """``raw`` as a TOML literal, or the string itself when it is none."""
+    if raw in TOML_BOOLEANS:
+        return TOML_BOOLEANS[raw]
+    if TOML_DECIMAL_INTEGER.fullmatch(raw):
+        return int(raw)
+    import tomllib
+
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -244,7 +268,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
 
 def load(root: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
     """Merge every source for a repository (or work tree) rooted at ``root``."""
-    values = copy.deepcopy(DEFAULTS)
+    values: dict[str, dict[str, Any]] = _copied(DEFAULTS)
     sources = ["defaults"]
     layers: list[tuple[str, Mapping[str, Any]]] = []
     user_path = user_config_path()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,41 @@ def test_require_strings_refuses_a_bare_string() -> None:
     for key in ("bare", "mixed"):
         with pytest.raises(BmadError, match=rf"\[history\] {key} must be a list of strings"):
             config.require_strings("history", table, key)
+
+
+ENVIRONMENT_LITERALS = [
+    "600", "0", "+0", "-0", "-17", "007", "1_000", "12345678901234567890123456789", " 5", "5 ",
+    "true", "false", "True", "TRUE", "1.5", "1e3", "0x1F", "inf", "nan", '"quoted"', "'x'",
+    "[1, 2]", "{ a = 1 }", "", "many", "1979-05-27", "-", "+", "٣",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("raw", ENVIRONMENT_LITERALS)
+def test_environment_values_read_as_toml_reads_them(raw: str) -> None:
+    try:
+        expected = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        expected = raw
+
+    value = config.load(None, environ={"BMAD_SCAN__JOBS": raw}).get("scan.jobs")
+
+    assert (type(value), repr(value)) == (type(expected), repr(expected))
+
+
+def test_a_configuration_file_that_is_not_toml_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.bmad\n", encoding="utf-8")
+
+    with pytest.raises(BmadError, match=r"cannot read configuration .*pyproject\.toml"):
+        config.load(tmp_path, environ={})
+
+
+def test_settings_from_files_are_copies(tmp_path: Path) -> None:
+    (tmp_path / ".bmad.toml").write_text('[analysis]\nexclude = ["a/*"]\n', encoding="utf-8")
+    first = config.load(tmp_path, environ={})
+    first.values["analysis"]["exclude"].append("b/*")
+    first.values["rules"]["disabled"].append("deep-nesting")
+
+    second = config.load(tmp_path, environ={})
+
+    assert second.get("analysis.exclude") == ["a/*"]
+    assert second.get("rules.disabled") == []
