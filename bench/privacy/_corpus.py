@@ -24,11 +24,21 @@ from pathlib import Path
 import numpy as np
 
 from bmad.extractors.metrics import FileMetrics, FunctionMetrics, ImportRef
-from bmad.privacy.schemas import CODE_METRICS, VOCABULARY, technologies_used
+from bmad.privacy.schemas import VOCABULARY, technologies_used
 from bmad.privacy.summaries import AntiPatternSummary, LocalStatistics
 
 WORK = Path(__file__).resolve().parent.parent / "_work" / "privacy-utility"
 CORPUS_FORMAT = 1
+# columns of the cached rows, fixed here so schema versions can release any subset of them
+COLUMNS: tuple[str, ...] = (
+    "nloc",
+    "ccn",
+    "cognitive",
+    "max_nesting",
+    "params",
+    "returns",
+    "tokens",
+)
 SITE = Path(sysconfig.get_paths()["purelib"])
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
@@ -53,7 +63,7 @@ REAL_ORGANISATIONS: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True, slots=True)
 class Repository:
     name: str
-    metrics: np.ndarray  # functions x CODE_METRICS, int64 (Python functions only)
+    metrics: np.ndarray  # functions x COLUMNS, int64 (Python functions only)
     technologies: frozenset[str]
 
 
@@ -84,7 +94,7 @@ def _scan(folder: Path) -> dict[str, object]:
     result = scan_paths([folder], ScanOptions(use_cache=False, languages=frozenset({"python"})))
     files = [scanned.metrics for scanned in result.files]
     rows = [
-        [getattr(function, metric) for metric in CODE_METRICS]
+        [getattr(function, metric) for metric in COLUMNS]
         for file in files
         for function in file.functions
     ]
@@ -130,7 +140,7 @@ def load_real_organisations(log: bool = True) -> list[Organisation]:
                 repositories.append(
                     Repository(
                         spec,
-                        np.asarray(rows, dtype=np.int64).reshape(-1, len(CODE_METRICS)),
+                        np.asarray(rows, dtype=np.int64).reshape(-1, len(COLUMNS)),
                         frozenset(technologies),
                     )
                 )
@@ -190,14 +200,14 @@ def repository_statistics(repository: Repository) -> LocalStatistics:
             "",
             1,
             1,
-            int(row[CODE_METRICS.index("nloc")]),
+            int(row[COLUMNS.index("nloc")]),
             1,
-            int(row[CODE_METRICS.index("ccn")]),
-            int(row[CODE_METRICS.index("cognitive")]),
-            int(row[CODE_METRICS.index("max_nesting")]),
-            int(row[CODE_METRICS.index("params")]),
-            int(row[CODE_METRICS.index("returns")]),
-            int(row[CODE_METRICS.index("tokens")]),
+            int(row[COLUMNS.index("ccn")]),
+            int(row[COLUMNS.index("cognitive")]),
+            int(row[COLUMNS.index("max_nesting")]),
+            int(row[COLUMNS.index("params")]),
+            int(row[COLUMNS.index("returns")]),
+            int(row[COLUMNS.index("tokens")]),
         )
         for row in repository.metrics.tolist()
     )
@@ -214,7 +224,7 @@ def smell_counts(metrics: np.ndarray) -> dict[str, int]:
     from bmad.analysis.settings import RuleSettings
 
     rules = RuleSettings()
-    column = {metric: metrics[:, CODE_METRICS.index(metric)] for metric in CODE_METRICS}
+    column = {metric: metrics[:, COLUMNS.index(metric)] for metric in COLUMNS}
     return {
         "complex-method": int((column["ccn"] >= rules.complex_method_ccn).sum()),
         "high-cognitive-complexity": int(

@@ -34,6 +34,7 @@ os.environ.setdefault(
     "BMAD_HOME", str(Path(__file__).resolve().parent.parent / "_work" / "privacy-utility" / "home")
 )
 from _corpus import (
+    COLUMNS,
     WORK,
     Organisation,
     federation,
@@ -49,7 +50,6 @@ from bmad.federation.governance import (
     reconstruction_threshold,
 )
 from bmad.federation.insights import RoundFacts, compute_insights, standing
-from bmad.federation.participant import merged_contribution
 from bmad.federation.robust import combine_groups
 from bmad.federation.secagg.simulate import simulate_round
 from bmad.federation.wire import (
@@ -60,8 +60,8 @@ from bmad.federation.wire import (
 from bmad.privacy.noise import plan_distributed_gaussian
 from bmad.privacy.payloads import build_payload
 from bmad.privacy.schemas import (
+    CODE_EDGES,
     CODE_METRICS,
-    LOG2_EDGES,
     SMELLS,
     VOCABULARY,
     BoundedContribution,
@@ -69,14 +69,22 @@ from bmad.privacy.schemas import (
     normalise_rule_id,
     schema_for,
 )
+from bmad.privacy.units import UNIT_CAPS, Unit, sample_units, unit_contribution, unit_for
 
 SIZES = (5, 10, 20, 50, 100, 1_000, 10_000)
 QUICK_SIZES = (5, 10, 20, 50, 100, 1_000)
 LEVELS = ("high", "medium", "low")
 LEARNING_TYPES = ("code_patterns", "technology_trends", "anti_patterns")
 QUICK_LEARNING_TYPES = ("code_patterns",)
-UNITS = ("organisation",)
-DEFAULT_UNIT = {"code_patterns": "organisation"}
+# units measured per learning type (technology adoption needs the per-bin organisation counts
+# only the organisation unit releases)
+MEASURED_UNITS = {
+    "code_patterns": tuple(UNIT_CAPS["code_patterns"]),
+    "technology_trends": ("organisation",),
+    "anti_patterns": tuple(UNIT_CAPS["anti_patterns"]),
+}
+QUICK_ALL_UNITS_UP_TO = 100  # --quick measures every unit up to here, then the default only
+SIMULATED_GROUP_LIMIT = 60  # larger groups are summed exactly without the simulator (slow)
 LOOKUP_QUANTILES = (0.5, 0.9, 0.99)
 TARGET_POINTS = 5.0
 SIMULATED_GROUPS = 4  # groups per round summed by the secure-aggregation simulator itself
@@ -97,15 +105,14 @@ def rounds_for(size: int, quick: bool, requested: int | None) -> int:
 
 def _python_code_counts(metrics: np.ndarray) -> list[list[int]]:
     """``code_pattern_counts`` for Python-only metric rows, with numpy (checked equal below)."""
-    width = len(LOG2_EDGES)
-    edges = np.asarray(LOG2_EDGES)
     blocks = []
-    for column in range(len(CODE_METRICS)):
-        bins = np.searchsorted(edges, metrics[:, column], side="right") - 1
-        counts = np.bincount(np.clip(bins, 0, width - 1), minlength=width)
-        block = [0] * len(schema_for("code_patterns").blocks[0].labels)
-        block[:width] = counts.tolist()  # python is the first language of the layout
-        blocks.append(block)
+    for block, metric in zip(schema_for("code_patterns").blocks, CODE_METRICS, strict=True):
+        edges = np.asarray(CODE_EDGES[metric])
+        values = metrics[:, COLUMNS.index(metric)]
+        bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 1)
+        counts = [0] * len(block.labels)
+        counts[: len(edges)] = np.bincount(bins, minlength=len(edges)).tolist()  # python first
+        blocks.append(counts)
     return blocks
 
 
@@ -130,46 +137,77 @@ def _repository_raw(learning_type: str, repository: Any) -> list[list[int]]:
 
 
 def organisation_contribution(
-    learning_type: str, organisation: Organisation
+    learning_type: str, unit: Unit, organisation: Organisation
 ) -> BoundedContribution | None:
-    """``participant.merged_contribution`` over the organisation's repositories.
+    """``bmad.privacy.units.unit_contribution`` over the organisation's repositories.
 
-    Each repository is bounded by the schema, then the bounded vectors are merged and bounded
-    again, exactly as ``merged_contribution`` does (it is called directly on the real
-    organisations; bootstrapped ones take the same steps on numpy counts).
+    The same steps on numpy counts (``unit_contribution`` itself builds one object per function,
+    too slow for 10,000 organisations): each repository bounded by the schema and merged
+    (organisation) or summed over at most the cap (repository, sampled by ``sample_units``), or
+    at most the cap of functions sampled by ``sample_units`` and counted (record).
+    ``check_units`` compares both on the real organisations.
     """
     schema = schema_for(learning_type)
+    if unit.name == "record":
+        rows = np.concatenate([repository.metrics for repository in organisation.repositories])
+        chosen = sample_units(range(len(rows)), unit.cap)
+        counts = _python_code_counts(rows[np.asarray(chosen, dtype=np.int64)])
+        return BoundedContribution(schema, tuple(value for block in counts for value in block))
     vectors = [
         schema.bound(_repository_raw(learning_type, repository))
         for repository in organisation.repositories
     ]
     if not vectors:
         return None
+    if unit.name == "repository":
+        chosen_vectors = sample_units(vectors, unit.cap)
+        summed = tuple(sum(column) for column in zip(*chosen_vectors, strict=True))
+        return BoundedContribution(schema, summed)
     if len(vectors) == 1:
         return BoundedContribution(schema, vectors[0])
-    summed = [sum(column) for column in zip(*vectors, strict=True)]
+    summed_list = [sum(column) for column in zip(*vectors, strict=True)]
     blocks, offset = [], 0
     for block in schema.blocks:
-        blocks.append(summed[offset : offset + len(block.labels)])
+        blocks.append(summed_list[offset : offset + len(block.labels)])
         offset += len(block.labels)
     return BoundedContribution(schema, schema.bound(blocks))
 
 
-def check_merging(organisations: Sequence[Organisation], learning_type: str) -> None:
-    for organisation in organisations:
-        statistics = [repository_statistics(r) for r in organisation.repositories]
-        if merged_contribution(learning_type, statistics) != organisation_contribution(
-            learning_type, organisation
-        ):
-            raise SystemExit(
-                f"{learning_type}: merged contribution differs for {organisation.name}"
-            )
+def build_contributions(
+    learning_type: str, unit: Unit, organisations: Sequence[Organisation]
+) -> list[BoundedContribution]:
+    return [
+        found
+        for organisation in organisations
+        if (found := organisation_contribution(learning_type, unit, organisation)) is not None
+    ]
+
+
+def check_units(organisations: Sequence[Organisation], learning_type: str) -> None:
+    """On real organisations, the bench's contributions equal ``unit_contribution``'s.
+
+    Records are compared with a cap above every organisation's function count (no sampling),
+    the sampling being ``sample_units`` in both."""
+    for name in MEASURED_UNITS[learning_type]:
+        unit = unit_for(learning_type, name)
+        if unit.name == "record":
+            unit = Unit(learning_type, "record", 10**9)
+        for organisation in organisations:
+            statistics = [repository_statistics(r) for r in organisation.repositories]
+            if unit_contribution(learning_type, unit, statistics) != organisation_contribution(
+                learning_type, unit, organisation
+            ):
+                raise SystemExit(
+                    f"{learning_type}/{name}: contribution differs for {organisation.name}"
+                )
 
 
 # -- the round (secure sum, release) ------------------------------------------------------
 
 
 def secure_sum(vectors: list[tuple[int, ...]], threshold: int, simulate: bool) -> list[int]:
+    """The group's sum mod 2^32, through the secure-aggregation simulator when ``simulate``
+    (checked equal to the exact sum), else the exact sum itself."""
     modulus = 1 << MODULUS_BITS
     exact = [sum(column) for column in zip(*vectors, strict=True)]
     wrapped = [((value + modulus // 2) % modulus) - modulus // 2 for value in exact]
@@ -187,7 +225,10 @@ def secure_sum(vectors: list[tuple[int, ...]], threshold: int, simulate: bool) -
 
 
 def release(
-    contributions: Sequence[BoundedContribution], learning_type: str, governance: Governance
+    contributions: Sequence[BoundedContribution],
+    learning_type: str,
+    governance: Governance,
+    unit: Unit,
 ) -> dict[str, Any]:
     """One round over ``contributions``, as the engine and the participants run it."""
     schema = schema_for(learning_type)
@@ -203,17 +244,18 @@ def release(
         threshold = reconstruction_threshold(size, k)
         noisy = []
         for index in members:
-            extended = round_contribution(contributions[index])
+            extended = round_contribution(contributions[index], unit)
             plan = plan_distributed_gaussian(
                 rho, threshold, extended.schema.l2_sensitivity, extended.schema.dim
             )
             noisy.append(build_payload(extended, plan).vector)
-        sums.append(secure_sum(noisy, threshold, simulate=number < SIMULATED_GROUPS))
+        simulate = number < SIMULATED_GROUPS and size <= SIMULATED_GROUP_LIMIT
+        sums.append(secure_sum(noisy, threshold, simulate))
         sizes.append(size)
         thresholds.append(threshold)
     aggregate = combine_groups(sums, sizes, governance.robust_combiner, governance.trim_fraction)
     plan = plan_distributed_gaussian(
-        rho, min(thresholds), round_l2_sensitivity(schema), round_vector_length(schema)
+        rho, min(thresholds), round_l2_sensitivity(schema, unit), round_vector_length(schema, unit)
     )
     facts = RoundFacts(
         learning_type=learning_type,
@@ -225,6 +267,7 @@ def release(
         delta=governance.delta,
         consensus_threshold=governance.consensus_threshold,
         k=k,
+        unit=unit.name,
     )
     return compute_insights(aggregate, facts)
 
@@ -242,8 +285,8 @@ class Truth:
 def pooled_truth(organisations: Sequence[Organisation]) -> Truth:
     pooled = np.concatenate([r.metrics for o in organisations for r in o.repositories])
     lookups = []
-    for column, metric in enumerate(CODE_METRICS):
-        values = pooled[:, column]
+    for metric in CODE_METRICS:
+        values = pooled[:, COLUMNS.index(metric)]
         for quantile in LOOKUP_QUANTILES:
             value = float(np.quantile(values, quantile, method="lower"))
             if value > values.min():  # at the minimum every design answers "above 0%"
@@ -304,6 +347,7 @@ class Cell:
     level: str
     unit: str
     size: int
+    default: bool = False
     rounds: int = 0
     errors: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -326,6 +370,7 @@ class Cell:
             "learning_type": self.learning_type,
             "level": self.level,
             "unit": self.unit,
+            "default": self.default,
             "organisations": self.size,
             "rounds": self.rounds,
             "seconds": round(self.seconds, 1),
@@ -357,23 +402,33 @@ def sweep(
         truth = pooled_truth(organisations)
         for learning_type in learning_types:
             if size <= len(real):
-                check_merging(organisations, learning_type)
-            contributions = [
-                found
-                for organisation in organisations
-                if (found := organisation_contribution(learning_type, organisation)) is not None
-            ]
-            for level in LEVELS:
-                governance = governance_for(level)
-                if learning_type not in governance.allowed_learning_types:
-                    continue
-                for unit in UNITS:
-                    cell = Cell(learning_type, level, unit, size)
+                check_units(organisations, learning_type)
+            for unit_name in MEASURED_UNITS[learning_type]:
+                unit = unit_for(learning_type, unit_name)
+
+                fixed = (
+                    None
+                    if unit.name == "record"
+                    else build_contributions(learning_type, unit, organisations)
+                )
+                for level in LEVELS:
+                    governance = governance_for(level)
+                    default = governance.unit(learning_type).name == unit.name
+                    if learning_type not in governance.allowed_learning_types or (
+                        quick and not default and size > QUICK_ALL_UNITS_UP_TO
+                    ):
+                        continue
+                    cell = Cell(learning_type, level, unit.name, size, default=default)
                     started = time.monotonic()
                     for _ in range(rounds_for(size, quick, rounds)):
-                        insights = release(contributions, learning_type, governance)
+                        members = (
+                            fixed
+                            if fixed is not None
+                            else build_contributions(learning_type, unit, organisations)
+                        )
+                        insights = release(members, learning_type, governance, unit)
                         for kind, values in released_errors(
-                            learning_type, insights, truth, len(contributions)
+                            learning_type, insights, truth, len(members)
                         ).items():
                             cell.errors.setdefault(kind, []).extend(values)
                         cell.rounds += 1
@@ -381,7 +436,7 @@ def sweep(
                     cells.append(cell)
                     p95 = {kind: cell.quantile(kind, 0.95) for kind in cell.headline()}
                     progress(
-                        f"{learning_type} {level} {unit} N={size}: p95 "
+                        f"{learning_type} {level} {unit.name} N={size}: p95 "
                         + ", ".join(f"{k} {v:.1f}" for k, v in p95.items() if v is not None)
                         + f" ({cell.rounds} rounds, {cell.seconds:.0f} s)"
                     )
@@ -406,7 +461,7 @@ def summary(cells: Sequence[Cell]) -> list[dict[str, Any]]:
                 "learning_type": learning_type,
                 "level": level,
                 "unit": unit,
-                "default": DEFAULT_UNIT.get(learning_type, "organisation") == unit,
+                "default": any(c.default for c in ordered),
                 "n_for_5pp": reached,
             }
         )

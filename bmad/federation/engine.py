@@ -40,6 +40,7 @@ from bmad.privacy.db import utc_now
 from bmad.privacy.ledger import period_key
 from bmad.privacy.noise import plan_distributed_gaussian
 from bmad.privacy.schemas import schema_for
+from bmad.privacy.units import unit_for
 from bmad.store.connection import Store
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class RoundEngine:
                 f"({governance.epsilon_per_round:g})"
             )
         rho = rho_budget(epsilon, governance.delta)
+        unit = governance.unit(learning_type)
         period = period_key("month", utc_now())
         with self.lock:
             spent = self._period_rho(federation, period)
@@ -163,7 +165,8 @@ class RoundEngine:
                 "k": k,
                 "period": period,
                 "schema_version": schema.version,
-                "vector_length": round_vector_length(schema),
+                "unit": unit.name,
+                "vector_length": round_vector_length(schema, unit),
                 "modulus_bits": MODULUS_BITS,
                 "phase_timeout": float(request.get("phase_timeout") or governance.phase_timeout),
                 "enrol_timeout": float(request.get("enrol_timeout") or governance.enrol_timeout),
@@ -399,10 +402,11 @@ class RoundEngine:
             sums, sizes, governance.robust_combiner, governance.trim_fraction
         )
         schema = schema_for(live.learning_type)
+        unit = unit_for(live.learning_type, str(live.parameters.get("unit", "organisation")))
         plan = plan_distributed_gaussian(
             float(live.parameters["rho"]),
             min(group.config.min_survivors for group in survivors),
-            round_l2_sensitivity(schema),
+            round_l2_sensitivity(schema, unit),
             int(live.parameters["vector_length"]),
         )
         facts = RoundFacts(
@@ -415,6 +419,7 @@ class RoundEngine:
             delta=float(live.parameters["delta"]),
             consensus_threshold=governance.consensus_threshold,
             k=k,
+            unit=unit.name,
         )
         insights = compute_insights(aggregate, facts)
         completed = {

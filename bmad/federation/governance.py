@@ -16,6 +16,10 @@ group) contains; the epsilon per round sizes the distributed noise of one round;
 period caps what the aggregator lets the federation's rounds spend in one period (each
 participant's own ledger enforces its own budget independently). Epsilons are converted to
 zCDP rho with the federation's delta (CKS20, ``bmad.privacy.accounting``).
+
+The unit of privacy is chosen per learning type (``units``; ``bmad.privacy.units``): every
+level's default protects one function for ``code_patterns`` (at most 2,000 per organisation)
+and the whole organisation for every other learning type.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import Any
 from bmad.errors import BmadError
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.schemas import LEARNING_TYPES
+from bmad.privacy.units import Guarantee, Unit, unit_for
 
 PRIVACY_LEVELS: tuple[str, ...] = ("high", "medium", "low")
 ROBUST_COMBINERS: tuple[str, ...] = ("median", "trimmed_mean")
@@ -46,6 +51,8 @@ class Governance:
     trim_fraction: float = 0.2  # per side, for trimmed_mean
     phase_timeout: float = 60.0  # seconds the aggregator waits for each phase's messages
     enrol_timeout: float = 60.0  # seconds a round stays open for enrolment
+    # (learning type, unit of privacy); a learning type not named uses the organisation
+    units: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.privacy_level not in PRIVACY_LEVELS:
@@ -75,6 +82,15 @@ class Governance:
             value = getattr(self, name)
             if not (0 < value <= 3600 and math.isfinite(value)):
                 raise BmadError(f"{name} must be in (0, 3600] seconds")
+        for learning_type, unit in self.units:
+            unit_for(learning_type, unit)  # raises for a unit the learning type lacks
+
+    def unit(self, learning_type: str) -> Unit:
+        """The unit of privacy this federation's rounds of ``learning_type`` protect."""
+        return unit_for(learning_type, dict(self.units).get(learning_type, "organisation"))
+
+    def guarantee(self, learning_type: str) -> Guarantee:
+        return Guarantee(self.unit(learning_type), self.rho_per_round, self.delta)
 
     @property
     def rho_per_round(self) -> float:
@@ -87,6 +103,7 @@ class Governance:
     def to_dict(self) -> dict[str, Any]:
         document = asdict(self)
         document["allowed_learning_types"] = list(self.allowed_learning_types)
+        document["units"] = dict(self.units)
         return document
 
     @classmethod
@@ -104,10 +121,18 @@ class Governance:
                 trim_fraction=float(data.get("trim_fraction", 0.2)),
                 phase_timeout=float(data.get("phase_timeout", 60.0)),
                 enrol_timeout=float(data.get("enrol_timeout", 60.0)),
+                units=tuple(
+                    sorted((str(t), str(u)) for t, u in dict(data.get("units", {})).items())
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BmadError(f"malformed governance settings: {exc.__class__.__name__}") from None
 
+
+# Chosen from bench/privacy/utility.py (README: "Units of privacy"): only code_patterns has a
+# record unit, and it is the only unit that makes its standings readable below hundreds of
+# organisations; every other learning type protects the whole organisation.
+DEFAULT_UNITS: tuple[tuple[str, str], ...] = (("code_patterns", "record"),)
 
 _DEFAULTS: dict[str, Governance] = {
     "high": Governance(
@@ -118,9 +143,10 @@ _DEFAULTS: dict[str, Governance] = {
         1e-6,
         ("code_patterns", "anti_patterns", "technology_trends", "success_patterns"),
         0.8,
+        units=DEFAULT_UNITS,
     ),
-    "medium": Governance("medium", 5, 1.0, 4.0, 1e-5, LEARNING_TYPES, 0.7),
-    "low": Governance("low", 3, 2.0, 8.0, 1e-5, LEARNING_TYPES, 0.6),
+    "medium": Governance("medium", 5, 1.0, 4.0, 1e-5, LEARNING_TYPES, 0.7, units=DEFAULT_UNITS),
+    "low": Governance("low", 3, 2.0, 8.0, 1e-5, LEARNING_TYPES, 0.6, units=DEFAULT_UNITS),
 }
 
 
@@ -138,14 +164,23 @@ def governance_for(level: str, **overrides: Any) -> Governance:
     return replace(base, **given)
 
 
-def group_sizes(participants: int, k: int) -> list[int]:
-    """Split ``participants`` into as many groups of at least ``k`` as possible, evenly.
+ROBUST_GROUPS = 3  # the median of three group sums tolerates one group of wild inputs
+MIN_ROBUST_GROUP = 50  # organisations per group before a round is split for robustness
 
-    Fewer than 2k participants make one group (no robust combination is possible then).
+
+def group_sizes(participants: int, k: int) -> list[int]:
+    """Split ``participants`` into secure-aggregation groups of at least k, evenly.
+
+    One group unless every one of ``ROBUST_GROUPS`` groups can hold ``MIN_ROBUST_GROUP``
+    organisations: each group's sum carries the full noise, and the robust median of G group
+    means is further from the pooled value than one sum (by the groups' differences, which
+    small groups make large). bench/privacy/utility.py measured today's earlier split into
+    groups of k: at 20 organisations its median alone cost more than the +-5 points aimed at.
     """
-    if participants < k:
-        return [participants] if participants else []
-    groups = max(1, participants // k)
+    if participants <= 0:
+        return []
+    smallest = max(k, MIN_ROBUST_GROUP)
+    groups = ROBUST_GROUPS if participants >= ROBUST_GROUPS * smallest else 1
     base, extra = divmod(participants, groups)
     return [base + (1 if index < extra else 0) for index in range(groups)]
 

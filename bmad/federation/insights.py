@@ -1,28 +1,37 @@
 """Global insights from a round's released noisy sum (pure functions, no I/O).
 
 The released aggregate follows the round layout (``bmad.federation.wire``): the summed bounded
-contributions, then the summed participation bits (the noisy number of organisations behind
-each bin). Everything below is post-processing of that noisy sum, so it costs no extra privacy.
+contributions, then (when the unit of privacy is the organisation) the summed participation
+bits, the noisy number of organisations behind each bin. Everything below is post-processing
+of that noisy sum, so it costs no extra privacy.
 
-- Per bin: the share of the block's mass and the noisy organisation count; a bin whose noisy
-  count is below k is suppressed (its share is not published).
-- ``code_patterns``: per metric and language, the distribution over the log2 bins, the bins
-  holding the 50th/75th/90th/95th percentiles, and the cumulative share below each bin (what a
-  local value is compared with).
+- Release rules: a round's sum holds at least k organisations (the engine's groups). With the
+  organisation unit, a bin whose noisy organisation count is below k is suppressed; with
+  smaller units (no per-bin organisation count, see ``bmad.privacy.units``) a distribution is
+  published when its noisy mass is at least ``MIN_MASS_IN_STDS`` noise deviations.
+- Post-processing: each histogram is the least-squares projection of the noisy counts onto the
+  non-negative histograms with the noisy total (Euclidean projection onto the scaled simplex),
+  so shares are non-negative and every cumulative distribution is monotone.
+- ``code_patterns``: per metric and language, the share of functions below each bin edge, the
+  bins holding the 50th-95th percentiles, and ``standing``: the share of functions below a
+  local value, interpolated within its bin.
+- Intervals: every released share carries a 95% interval from the known noise distribution
+  (the discrete Gaussian shares sum to a variance of ``share_scale^2`` per participant, per
+  coordinate), by the delta method on the ratio of the noisy prefix mass to the noisy total.
+  The projection moves estimates towards the feasible set; the coverage of these intervals on
+  post-processed values is measured by the tests and the utility benchmark.
+- Confidence, in [0, 1]: one minus the width of the widest 95% interval an insight holds (in
+  shares), so ``--confidence-threshold 0.9`` keeps what is known to within +-5 points. For a
+  lift, the probability that the association has the reported direction.
 - Consensus patterns: bins where the noisy share of organisations is >= the consensus
   threshold; divergent ones: shares strictly between 1 - threshold and threshold.
 - ``success_patterns``: for each practice x outcome table, the lift P(outcome | practice) /
-  P(outcome) with a 95% interval from the delta method on log lift, whose variance includes
-  both the counts (Poisson) and the DP noise variance of each cell.
-- Confidence, in [0, 1]: for a distribution, the share of its mass that is signal rather than
-  expected absolute noise (1 - E|noise|_1 / mass); for a consensus or divergent pattern, the
-  probability under the noise that the true share is on the reported side of the threshold;
-  for a lift, the probability that the true association has the reported direction. Each
-  insight carries the number of organisations behind it.
+  P(outcome) with a 95% interval from the delta method on log lift (counts and noise).
 
-The noise of one coordinate of the sum has standard deviation ``share_scale * sqrt(n)`` for
-n participants (each added a discrete Gaussian share of scale ``share_scale``); on organisation
-counts it is that divided by ``PARTICIPATION_WEIGHT``.
+The noise of one coordinate of a group's sum has standard deviation ``share_scale * sqrt(n)``
+for n participants; robust combination of three or more groups by their median multiplies it
+by about sqrt(pi / 2) (the median's efficiency). On organisation counts it is divided by
+``PARTICIPATION_WEIGHT``.
 """
 
 from __future__ import annotations
@@ -33,8 +42,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bmad.federation.wire import PARTICIPATION_WEIGHT
+from bmad.privacy.accounting import rho_budget
 from bmad.privacy.bounding import ContributionSchema
 from bmad.privacy.schemas import (
+    CODE_EDGES,
     CODE_METRICS,
     LOG2_EDGES,
     OUTCOMES,
@@ -42,10 +53,13 @@ from bmad.privacy.schemas import (
     bin_index,
     schema_for,
 )
+from bmad.privacy.units import Guarantee, unit_for
 
 PERCENTILES: tuple[float, ...] = (0.5, 0.75, 0.9, 0.95)
-_Z95 = 1.959963984540054
-INSIGHTS_FORMAT = 1
+Z95 = 1.959963984540054
+MIN_MASS_IN_STDS = 3.0
+MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
+INSIGHTS_FORMAT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +73,63 @@ class RoundFacts:
     delta: float
     consensus_threshold: float
     k: int
+    unit: str = "organisation"
 
     @property
     def sum_std(self) -> float:
-        return self.share_scale * math.sqrt(self.participants)
+        """Noise std of one coordinate of the released (combined) sum."""
+        single = self.share_scale * math.sqrt(self.participants)
+        return single * MEDIAN_EFFICIENCY if self.groups >= 3 else single
 
     @property
     def count_std(self) -> float:
         return self.sum_std / PARTICIPATION_WEIGHT
+
+    @property
+    def has_participation(self) -> bool:
+        return unit_for(self.learning_type, self.unit).has_participation
+
+    @property
+    def guarantee(self) -> Guarantee:
+        return Guarantee(
+            unit_for(self.learning_type, self.unit),
+            rho_budget(self.epsilon, self.delta),
+            self.delta,
+        )
+
+
+def project_to_simplex(values: Sequence[float], total: float) -> list[float]:
+    """The closest (least squares) non-negative vector summing to ``total`` (>= 0).
+
+    Euclidean projection onto the scaled simplex (Held, Wolfe and Crowder 1974; Duchi et al.
+    2008): subtract one common shift and clip at zero.
+    """
+    if total <= 0 or not values:
+        return [0.0] * len(values)
+    ordered = sorted(values, reverse=True)
+    running, shift = 0.0, 0.0
+    for index, value in enumerate(ordered, 1):
+        running += value
+        candidate = (running - total) / index
+        if value - candidate > 0:
+            shift = candidate
+    return [max(0.0, value - shift) for value in values]
+
+
+def share_interval(
+    share: float, prefix_bins: float, total_bins: int, mass: float, sigma: float
+) -> float:
+    """Half-width of the 95% interval of ``prefix / total`` (delta method).
+
+    ``prefix_bins`` is the (possibly fractional) number of noisy bins the numerator sums (a
+    fraction f of a bin contributes f in mean and f^2 in variance; approximated by f for both,
+    which is conservative), ``total_bins`` how many the denominator sums; every bin carries
+    independent noise of std ``sigma``.
+    """
+    if mass <= 0:
+        return 1.0
+    variance = sigma**2 * (prefix_bins - 2 * share * prefix_bins + share**2 * total_bins)
+    return min(1.0, Z95 * math.sqrt(max(0.0, variance)) / mass)
 
 
 def _organisations(noisy_count: float, facts: RoundFacts) -> int:
@@ -78,49 +141,55 @@ def _phi(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
-def _distribution_confidence(mass: float, bins: int, sigma: float) -> float:
-    if mass <= 0:
-        return 0.0
-    expected_noise = bins * sigma * math.sqrt(2 / math.pi)
-    return max(0.0, min(1.0, 1 - expected_noise / mass))
-
-
 def _split(
-    schema: ContributionSchema, aggregate: Sequence[float]
-) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    schema: ContributionSchema, aggregate: Sequence[float], facts: RoundFacts
+) -> tuple[dict[str, list[float]], dict[str, list[float]] | None]:
     values: dict[str, list[float]] = {}
     counts: dict[str, list[float]] = {}
     offset = 0
     for block in schema.blocks:
         width = len(block.labels)
         values[block.name] = list(aggregate[offset : offset + width])
-        weighted = aggregate[schema.dim + offset : schema.dim + offset + width]
-        counts[block.name] = [value / PARTICIPATION_WEIGHT for value in weighted]
+        if facts.has_participation:
+            weighted = aggregate[schema.dim + offset : schema.dim + offset + width]
+            counts[block.name] = [value / PARTICIPATION_WEIGHT for value in weighted]
         offset += width
-    return values, counts
+    return values, counts if facts.has_participation else None
+
+
+def _published_mass(mass: float, bins: int, facts: RoundFacts) -> bool:
+    return mass >= MIN_MASS_IN_STDS * facts.sum_std * math.sqrt(bins)
 
 
 def _block_insight(
-    labels: Sequence[str], values: Sequence[float], counts: Sequence[float], facts: RoundFacts
+    labels: Sequence[str],
+    values: Sequence[float],
+    counts: Sequence[float] | None,
+    facts: RoundFacts,
 ) -> dict[str, Any]:
-    clipped = [max(0.0, value) for value in values]
-    mass = sum(clipped)
+    mass = max(0.0, sum(values))
+    projected = project_to_simplex(values, mass)
+    sigma = facts.sum_std
+    visible = _published_mass(mass, len(labels), facts)
     bins = []
-    for label, value, count in zip(labels, clipped, counts, strict=True):
-        organisations = _organisations(count, facts)
-        published = organisations >= facts.k
+    widest = 1.0 if not visible else 0.0
+    for index, (label, value) in enumerate(zip(labels, projected, strict=True)):
+        organisations = None if counts is None else _organisations(counts[index], facts)
+        published = visible and (organisations is None or organisations >= facts.k)
+        share = value / mass if mass > 0 else 0.0
+        half = share_interval(share, 1, len(labels), mass, sigma)
+        if published:
+            widest = max(widest, 2 * half)
         bins.append(
             {
                 "label": label,
-                "share": (value / mass if mass > 0 else 0.0) if published else None,
+                "share": share if published else None,
+                "interval": [max(0.0, share - half), min(1.0, share + half)] if published else None,
                 "organisations": organisations if published else None,
                 "suppressed": not published,
             }
         )
-    return {
-        "bins": bins,
-        "confidence": _distribution_confidence(mass, len(labels), facts.sum_std),
-    }
+    return {"bins": bins, "confidence": max(0.0, 1 - widest)}
 
 
 def _percentile_label(cumulative: Sequence[float], labels: Sequence[str], p: float) -> str:
@@ -130,42 +199,74 @@ def _percentile_label(cumulative: Sequence[float], labels: Sequence[str], p: flo
     return labels[-1]
 
 
+def _distribution(
+    chunk: Sequence[float], edges: Sequence[int], organisations: int, facts: RoundFacts
+) -> dict[str, Any] | None:
+    mass = max(0.0, sum(chunk))
+    if organisations < facts.k or not _published_mass(mass, len(edges), facts):
+        return None
+    projected = project_to_simplex(chunk, mass)
+    shares = [value / mass for value in projected]
+    below, running = [], 0.0
+    for share in shares:
+        below.append(min(1.0, running))
+        running += share
+    cumulative = [*below[1:], 1.0]
+    labels = list(_edge_labels_of(edges))
+    sigma = facts.sum_std
+    halves = [
+        share_interval(value, index, len(edges), mass, sigma) for index, value in enumerate(below)
+    ]
+    return {
+        "edges": list(edges),
+        "bins": labels,
+        "shares": shares,
+        "share_below": below,
+        "share_below_plus_minus": halves,
+        "mass": mass,
+        "noise_std": sigma,
+        "percentiles": {
+            f"p{round(p * 100)}": _percentile_label(cumulative, labels, p) for p in PERCENTILES
+        },
+        "organisations": organisations,
+        "confidence": max(0.0, 1 - 2 * max(halves)),
+    }
+
+
+def _edge_labels_of(edges: Sequence[int]) -> list[str]:
+    labels = []
+    for index, low in enumerate(edges):
+        if index + 1 == len(edges):
+            labels.append(f">={low}")
+        elif edges[index + 1] - low == 1:
+            labels.append(f"{low}")
+        else:
+            labels.append(f"{low}-{edges[index + 1] - 1}")
+    return labels
+
+
 def _code_percentiles(
     schema: ContributionSchema,
     values: Mapping[str, list[float]],
-    counts: Mapping[str, list[float]],
+    counts: Mapping[str, list[float]] | None,
     facts: RoundFacts,
 ) -> dict[str, dict[str, Any]]:
-    width = len(LOG2_EDGES)
-    block_labels = schema.blocks[0].labels
-    languages = [block_labels[i].split(":", 1)[0] for i in range(0, len(block_labels), width)]
-    bin_labels = [label.split(":", 1)[1] for label in block_labels[:width]]
     result: dict[str, dict[str, Any]] = {}
-    for metric in CODE_METRICS:
+    for block, metric in zip(schema.blocks, CODE_METRICS, strict=True):
+        edges = CODE_EDGES[metric]
+        width = len(edges)
+        languages = [block.labels[i].split(":", 1)[0] for i in range(0, len(block.labels), width)]
         per_language: dict[str, Any] = {}
         for index, language in enumerate(languages):
-            chunk = [max(0.0, v) for v in values[metric][index * width : (index + 1) * width]]
-            organisations = _organisations(
-                max(counts[metric][index * width : (index + 1) * width]), facts
+            window = slice(index * width, (index + 1) * width)
+            organisations = (
+                facts.participants
+                if counts is None
+                else _organisations(max(counts[metric][window]), facts)
             )
-            mass = sum(chunk)
-            if organisations < facts.k or mass <= 0:
-                continue
-            cumulative, running = [], 0.0
-            for value in chunk:
-                running += value / mass
-                cumulative.append(running)
-            below = [0.0, *cumulative[:-1]]
-            per_language[language] = {
-                "bins": bin_labels,
-                "share_below": below,
-                "percentiles": {
-                    f"p{round(p * 100)}": _percentile_label(cumulative, bin_labels, p)
-                    for p in PERCENTILES
-                },
-                "organisations": organisations,
-                "confidence": _distribution_confidence(mass, width, facts.sum_std),
-            }
+            found = _distribution(values[metric][window], edges, organisations, facts)
+            if found is not None:
+                per_language[language] = found
         if per_language:
             result[metric] = per_language
     return result
@@ -178,7 +279,7 @@ def _patterns(
     divergent: list[dict[str, Any]] = []
     n = facts.participants
     threshold = facts.consensus_threshold
-    sigma = facts.count_std
+    half = min(1.0, Z95 * facts.count_std / n)
     low = 1 - threshold
     for block in schema.blocks:
         for label, count in zip(block.labels, counts[block.name], strict=True):
@@ -190,16 +291,14 @@ def _patterns(
                 "block": block.name,
                 "label": label,
                 "share_of_organisations": share,
+                "interval": [max(0.0, share - half), min(1.0, share + half)],
                 "organisations": organisations,
                 "of": n,
+                "confidence": max(0.0, 1 - 2 * half),
             }
             if share >= threshold:
-                item["confidence"] = _phi((count - threshold * n) / sigma)
                 consensus.append(item)
             elif low < share < threshold:
-                item["confidence"] = min(
-                    _phi((count - low * n) / sigma), _phi((threshold * n - count) / sigma)
-                )
                 divergent.append(item)
     return consensus, divergent
 
@@ -215,7 +314,7 @@ def _lift(cells: Sequence[float], sigma: float) -> dict[str, Any]:
         1 / total,
     )
     variance = sum(g * g * (x + sigma**2) for g, x in zip(gradient, (a, b, c, d), strict=True))
-    spread = _Z95 * math.sqrt(variance)
+    spread = Z95 * math.sqrt(variance)
     log_lift = math.log(lift)
     return {
         "lift": lift,
@@ -225,13 +324,15 @@ def _lift(cells: Sequence[float], sigma: float) -> dict[str, Any]:
 
 
 def _success_factors(
-    values: Mapping[str, list[float]], counts: Mapping[str, list[float]], facts: RoundFacts
+    values: Mapping[str, list[float]], counts: Mapping[str, list[float]] | None, facts: RoundFacts
 ) -> list[dict[str, Any]]:
     factors = []
     for practice in PRACTICES:
         for outcome in OUTCOMES:
             name = f"{practice}x{outcome}"
-            organisations = _organisations(sum(counts[name]), facts)
+            organisations = (
+                facts.participants if counts is None else _organisations(sum(counts[name]), facts)
+            )
             if organisations < facts.k:
                 continue
             factors.append(
@@ -245,14 +346,17 @@ def _success_factors(
     return factors
 
 
+def round_layout_length(schema: ContributionSchema, facts: RoundFacts) -> int:
+    return 2 * schema.dim if facts.has_participation else schema.dim
+
+
 def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str, Any]:
     schema = schema_for(facts.learning_type)
-    if len(aggregate) != 2 * schema.dim:
-        raise ValueError(
-            f"aggregate has {len(aggregate)} entries, the round layout {2 * schema.dim}"
-        )
-    values, counts = _split(schema, aggregate)
-    consensus, divergent = _patterns(schema, counts, facts)
+    expected = round_layout_length(schema, facts)
+    if len(aggregate) != expected:
+        raise ValueError(f"aggregate has {len(aggregate)} entries, the round layout {expected}")
+    values, counts = _split(schema, aggregate, facts)
+    consensus, divergent = _patterns(schema, counts, facts) if counts is not None else ([], [])
     document: dict[str, Any] = {
         "format": INSIGHTS_FORMAT,
         "learning_type": facts.learning_type,
@@ -260,12 +364,21 @@ def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str,
         "organisations": facts.participants,
         "groups": facts.groups,
         "k": facts.k,
-        "privacy": {"epsilon": facts.epsilon, "delta": facts.delta},
+        "privacy": {
+            "epsilon": facts.epsilon,
+            "delta": facts.delta,
+            **facts.guarantee.to_dict(),
+        },
         "noise_std": facts.sum_std,
-        "count_noise_std": facts.count_std,
+        "count_noise_std": facts.count_std if counts is not None else None,
         "consensus_threshold": facts.consensus_threshold,
         "blocks": {
-            block.name: _block_insight(block.labels, values[block.name], counts[block.name], facts)
+            block.name: _block_insight(
+                block.labels,
+                values[block.name],
+                None if counts is None else counts[block.name],
+                facts,
+            )
             for block in schema.blocks
         },
         "consensus": consensus,
@@ -283,20 +396,55 @@ def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str,
 def standing(
     insights: Mapping[str, Any], metric: str, language: str, value: float
 ) -> dict[str, Any] | None:
-    """Where a local function's metric stands globally: share of functions in lower bins."""
+    """Where a local function's metric stands globally: the share of functions below it.
+
+    Within its bin the share is interpolated linearly (values spread evenly over the bin);
+    the interval is the 95% interval of that share. Documents of format 1 (log2 bins, no
+    intervals) answer with the share below the value's bin.
+    """
     entry = insights.get("percentiles", {}).get(metric, {}).get(language)
     if entry is None:
         return None
-    below = float(entry["share_below"][bin_index(value, LOG2_EDGES)])
+    organisations = int(entry["organisations"])
+    if "edges" not in entry:
+        below = float(entry["share_below"][bin_index(value, LOG2_EDGES)])
+        half = None
+    else:
+        edges = entry["edges"]
+        index = bin_index(value, edges)
+        fraction = 0.0
+        if index + 1 < len(edges):
+            fraction = max(
+                0.0, min(1.0, (value - edges[index]) / (edges[index + 1] - edges[index]))
+            )
+        below = float(entry["share_below"][index]) + fraction * float(entry["shares"][index])
+        half = share_interval(
+            below, index + fraction, len(edges), float(entry["mass"]), float(entry["noise_std"])
+        )
     return {
         "metric": metric,
         "language": language,
         "value": value,
         "above_share": below,
-        "organisations": entry["organisations"],
-        "confidence": entry["confidence"],
-        "text": (
-            f"{metric} {value:g}: above {below:.0%} of {language} functions across "
-            f"{entry['organisations']} organisations"
-        ),
+        "plus_minus": half,
+        "interval": None if half is None else [max(0.0, below - half), min(1.0, below + half)],
+        "organisations": organisations,
+        "confidence": entry["confidence"] if half is None else max(0.0, 1 - 2 * half),
+        "text": standing_text(metric, value, language, below, half, organisations),
     }
+
+
+def standing_text(
+    metric: str, value: float, language: str, above: float, half: float | None, organisations: int
+) -> str:
+    """``cognitive 31: above 97% (+-2) of python functions across 41 organisations``."""
+    return (
+        f"{metric} {value:g}: above {above_text(above, half)} of {language} functions across "
+        f"{organisations} organisations"
+    )
+
+
+def above_text(above: float, half: float | None) -> str:
+    if half is None:
+        return f"{above:.0%}"
+    return f"{above:.0%} (+-{max(1, round(100 * half))})"

@@ -5,8 +5,10 @@ For every round open for enrolment in the federation this machine joined, a part
 1. skips it unless at least one of its repositories has sharing of the round's learning type
    enabled (``bmad share enable``): without consent nothing is sent, not even an enrolment;
 2. skips it if the round asks for fewer organisations than the local ``privacy.k_min_participants``;
-3. builds the bounded contribution (its consenting repositories merged into one organisation
-   histogram, each repository weighted equally) and enrols;
+3. builds the bounded contribution for the round's unit of privacy (``bmad.privacy.units``:
+   for the organisation, its consenting repositories merged into one histogram, each
+   repository weighted equally; for smaller units, each unit bounded on its own and at most
+   the unit's cap of them, sampled with ``secrets``) and enrols;
 4. answers the secure-aggregation phases; just before the masked input it reserves the budget
    through the privacy layer (refused atomically if exhausted: it then stays silent and the
    round counts it as a dropout), adds its distributed-noise share sized for its group's
@@ -41,7 +43,7 @@ from bmad.privacy.accounting import Spend
 from bmad.privacy.identity import Identity, sign_recorded
 from bmad.privacy.ledger import BudgetExceeded, Reservation
 from bmad.privacy.noise import plan_distributed_gaussian
-from bmad.privacy.schemas import BoundedContribution, bounded_contribution, schema_for
+from bmad.privacy.schemas import BoundedContribution
 from bmad.privacy.sharing import (
     PreparedRelease,
     PrivacySettings,
@@ -49,6 +51,7 @@ from bmad.privacy.sharing import (
     prepare_release,
 )
 from bmad.privacy.summaries import LocalStatistics
+from bmad.privacy.units import Unit, unit_contribution, unit_for
 from bmad.store.connection import Store, data_store_path
 
 logger = logging.getLogger(__name__)
@@ -80,25 +83,13 @@ def _load_noise_sampler() -> None:
 
 
 def merged_contribution(
-    learning_type: str, statistics: Sequence[LocalStatistics]
+    learning_type: str, statistics: Sequence[LocalStatistics], unit: Unit | None = None
 ) -> BoundedContribution | None:
-    """One organisation's bounded vector from several repositories (equal weight each)."""
-    schema = schema_for(learning_type)
-    vectors = [
-        found.vector
-        for stats in statistics
-        if (found := bounded_contribution(learning_type, stats)) is not None
-    ]
-    if not vectors:
-        return None
-    if len(vectors) == 1:
-        return BoundedContribution(schema, vectors[0])
-    summed = [sum(column) for column in zip(*vectors, strict=True)]
-    blocks, offset = [], 0
-    for block in schema.blocks:
-        blocks.append(summed[offset : offset + len(block.labels)])
-        offset += len(block.labels)
-    return BoundedContribution(schema, schema.bound(blocks))
+    """One organisation's bounded vector from several repositories, per unit of privacy
+    (``None``: the organisation, each repository weighted equally)."""
+    return unit_contribution(
+        learning_type, unit or unit_for(learning_type, "organisation"), statistics
+    )
 
 
 @dataclass
@@ -141,6 +132,7 @@ class RoundParticipation:
         learning_type: str,
         repositories: Sequence[str],
         contribution: BoundedContribution,
+        unit: Unit,
     ) -> None:
         self.store = store
         self.client = client
@@ -150,6 +142,7 @@ class RoundParticipation:
         self.learning_type = learning_type
         self.repositories = list(repositories)
         self.contribution = contribution
+        self.unit = unit
         self.driver: ClientDriver | None = None
         self.answered: set[str] = set()
         self.outcome: RoundOutcome | None = None
@@ -216,7 +209,7 @@ class RoundParticipation:
         self.answered.add(phase)
 
     def _reserve_and_noise(self, rho: float) -> tuple[PreparedRelease | None, list[Reservation]]:
-        extended = round_contribution(self.contribution)
+        extended = round_contribution(self.contribution, self.unit)
         plan = plan_distributed_gaussian(
             rho,
             self.noise_participants,
@@ -350,7 +343,14 @@ def _enrol_all(
         for repo in consenting:
             if repo not in cache:
                 cache[repo] = statistics(repo)
-        contribution = merged_contribution(learning_type, [cache[repo] for repo in consenting])
+        try:
+            unit = unit_for(learning_type, str(state["parameters"].get("unit", "organisation")))
+        except BmadError as exc:
+            logger.info("not taking part in round %s: %s", round_id, exc.message)
+            continue
+        contribution = merged_contribution(
+            learning_type, [cache[repo] for repo in consenting], unit
+        )
         if contribution is None:
             continue
         try:
@@ -363,7 +363,15 @@ def _enrol_all(
         _load_noise_sampler()
         active.append(
             RoundParticipation(
-                store, client, settings, member, round_id, learning_type, consenting, contribution
+                store,
+                client,
+                settings,
+                member,
+                round_id,
+                learning_type,
+                consenting,
+                contribution,
+                unit,
             )
         )
     return active

@@ -81,7 +81,7 @@ def test_schema_sensitivity_constants() -> None:
 
 def test_published_sensitivities() -> None:
     expected = {
-        "code_patterns": (1400, 7 * 2 * 100**2),
+        "code_patterns": (1000, 5 * 2 * 100**2),
         "anti_patterns": (400, 2 * 2 * 100**2),
         "workflow_patterns": (800, 4 * 2 * 100**2),
         "architecture_patterns": (800, 4 * 2 * 100**2),

@@ -35,8 +35,8 @@ def test_code_pattern_bins() -> None:
     assert contribution is not None
     labelled = dict(zip(schemas.CODE_PATTERNS.labels, contribution.vector, strict=True))
     assert labelled["ccn/python:1"] == 34
-    assert labelled["ccn/python:4-7"] == 33
-    assert labelled["ccn/go:>=256"] == 33
+    assert labelled["ccn/python:5"] == 33
+    assert labelled["ccn/go:>=60"] == 33
     assert sum(v for k, v in labelled.items() if k.startswith("ccn/")) == 100
     assert schemas.bin_index(0, schemas.LOG2_EDGES) == 0
     assert schemas.bin_index(3, schemas.LOG2_EDGES) == 2

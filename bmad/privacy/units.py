@@ -1,0 +1,224 @@
+"""The unit of privacy: whose data one round's differential-privacy guarantee protects.
+
+A federation's governance picks one unit per learning type (``bmad.federation.governance``);
+every participant then bounds its contribution per unit, and the noise is sized for one unit:
+
+- ``organisation``: the organisation's whole contribution (its repositories merged, each
+  weighted equally, every block normalised to the schema's mass). The guarantee covers the
+  organisation as a whole.
+- ``repository``: each repository bounded on its own (normalised to the schema's mass); an
+  organisation sends the sum over at most ``cap`` of them (a sample drawn with ``secrets`` when
+  it has more).
+- ``contributor``: everything one developer authored, bounded together; an organisation sends
+  at most ``cap`` contributors. No learning type supports it yet: the privacy layer's inputs
+  carry no authorship (``bmad.privacy.summaries`` keeps counts only), so a contributor's work
+  cannot be bounded together.
+- ``record``: one record (for ``code_patterns`` a function: one count per metric); an
+  organisation sends at most ``cap`` records, sampled without replacement with ``secrets``.
+
+Two guarantees are stated for every unit (``Guarantee``): the round's (epsilon, delta) for one
+unit, and what follows for a whole organisation of at most ``cap`` units. For zCDP, group
+privacy over c units multiplies rho by c^2 (Bun and Steinke 2016, Proposition 27). When that
+number means nothing (records, with caps in the thousands), the organisation's aggregate is
+protected by secure aggregation and the k-organisation rule instead: the aggregator and the
+other members only ever see sums over at least k organisations, never one organisation's
+vector, noisy or not; what the sum then reveals about one organisation is bounded by DP only
+at the unit level.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+from bmad.errors import BmadError
+from bmad.privacy.accounting import zcdp_to_epsilon
+from bmad.privacy.bounding import Block, ContributionSchema, FixedMass
+from bmad.privacy.schemas import (
+    BoundedContribution,
+    bounded_contribution,
+    code_record_counts,
+    code_records,
+    schema_for,
+)
+from bmad.privacy.summaries import LocalStatistics
+
+UNITS: tuple[str, ...] = ("organisation", "repository", "contributor", "record")
+
+# Units each learning type supports, with the most units one organisation may send per round.
+UNIT_CAPS: dict[str, dict[str, int]] = {
+    "code_patterns": {"organisation": 1, "repository": 16, "record": 2000},
+    "anti_patterns": {"organisation": 1, "repository": 16},
+    "workflow_patterns": {"organisation": 1, "repository": 16},
+    "architecture_patterns": {"organisation": 1, "repository": 16},
+    "technology_trends": {"organisation": 1, "repository": 16},
+    "success_patterns": {"organisation": 1, "repository": 16},
+}
+RECORD_NAMES: dict[str, str] = {"code_patterns": "function"}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    learning_type: str
+    name: str
+    cap: int  # units one organisation may contribute to a round
+
+    @property
+    def describes(self) -> str:
+        if self.name == "record":
+            return f"one {RECORD_NAMES.get(self.learning_type, 'record')}"
+        return f"one {self.name}"
+
+    @property
+    def has_participation(self) -> bool:
+        """Whether rounds count organisations per bin (the k-per-cell rule).
+
+        Only with the organisation unit: below it, one unit can flip an organisation's presence
+        in a bin, so a per-bin organisation count would need noise sized for that and would be
+        useless at small N. Rounds of smaller units rely on the k-organisation round rule and
+        on noisy-count thresholds instead.
+        """
+        return self.name == "organisation"
+
+
+def unit_for(learning_type: str, name: str) -> Unit:
+    caps = UNIT_CAPS.get(learning_type)
+    if caps is None:
+        raise BmadError(f"unknown learning type {learning_type!r}")
+    if name not in caps:
+        raise BmadError(
+            f"{learning_type} does not support the unit {name!r} (supported: {', '.join(caps)})"
+        )
+    return Unit(learning_type, name, caps[name])
+
+
+def unit_schema(schema: ContributionSchema, unit: Unit) -> ContributionSchema:
+    """The layout one unit is bounded to; its sensitivities are the noise's.
+
+    A record is one count per block (mass 1); every other unit keeps the schema's bounds.
+    """
+    if unit.name != "record":
+        return schema
+    return replace(
+        schema,
+        blocks=tuple(Block(block.name, block.labels, FixedMass(1)) for block in schema.blocks),
+        definitions=(
+            *schema.definitions,
+            ("unit", f"record: {unit.describes}, one count per block, at most {unit.cap}"),
+        ),
+    )
+
+
+def sample_units(units: Sequence[T], cap: int) -> list[T]:
+    """At most ``cap`` of ``units``, drawn without replacement from the OS CSPRNG."""
+    if len(units) <= cap:
+        return list(units)
+    return secrets.SystemRandom().sample(list(units), cap)
+
+
+@dataclass(frozen=True, slots=True)
+class Guarantee:
+    """Both guarantees of one round: for a unit, and for a whole organisation."""
+
+    unit: Unit
+    rho: float
+    delta: float
+
+    @property
+    def epsilon(self) -> float:
+        return zcdp_to_epsilon(self.rho, self.delta)
+
+    @property
+    def organisation_rho(self) -> float:
+        return self.unit.cap**2 * self.rho
+
+    @property
+    def organisation_epsilon(self) -> float:
+        return zcdp_to_epsilon(self.organisation_rho, self.delta)
+
+    @property
+    def organisation_note(self) -> str:
+        if self.unit.name == "organisation":
+            return "the guarantee covers the organisation's whole contribution"
+        group = self.organisation_epsilon
+        if group <= 10:
+            return (
+                f"group privacy over its at most {self.unit.cap} {self.unit.name} units: "
+                f"epsilon {group:.3g} at delta {self.delta:g}"
+            )
+        return (
+            f"group privacy over up to {self.unit.cap} units gives epsilon {_big(group)}, "
+            "no meaningful bound: an organisation's aggregate is protected by secure "
+            "aggregation and the k-organisation rule (only sums over at least k organisations "
+            "are ever unmasked), not by differential privacy"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unit": self.unit.name,
+            "protects": self.unit.describes,
+            "cap_per_organisation": self.unit.cap,
+            "per_unit": {"epsilon": self.epsilon, "delta": self.delta, "rho": self.rho},
+            "per_organisation": {
+                "epsilon": self.organisation_epsilon,
+                "delta": self.delta,
+                "rho": self.organisation_rho,
+                "note": self.organisation_note,
+            },
+        }
+
+    def text(self) -> str:
+        return (
+            f"unit of privacy: {self.unit.describes} (epsilon {self.epsilon:.3g}, delta "
+            f"{self.delta:g} per round); per organisation: {self.organisation_note}"
+        )
+
+
+def _big(value: float) -> str:
+    return f"{value:,.0f}" if math.isfinite(value) else "unbounded"
+
+
+def _merged(schema: ContributionSchema, vectors: Sequence[tuple[int, ...]]) -> tuple[int, ...]:
+    """Repositories merged into one organisation histogram, each weighted equally."""
+    if len(vectors) == 1:
+        return vectors[0]
+    summed = [sum(column) for column in zip(*vectors, strict=True)]
+    blocks, offset = [], 0
+    for block in schema.blocks:
+        blocks.append(summed[offset : offset + len(block.labels)])
+        offset += len(block.labels)
+    return schema.bound(blocks)
+
+
+def unit_contribution(
+    learning_type: str, unit: Unit, repositories: Sequence[LocalStatistics]
+) -> BoundedContribution | None:
+    """One organisation's bounded vector for a round whose unit of privacy is ``unit``.
+
+    ``repositories`` holds the statistics of each consenting repository. Every unit's share
+    is bounded on its own before anything is summed, so one unit moves the vector by at most
+    ``unit_schema(schema, unit)``'s sensitivity.
+    """
+    schema = schema_for(learning_type)
+    if unit.name == "record":
+        records = [record for stats in repositories for record in code_records(stats.files)]
+        if not records:
+            return None
+        counts = code_record_counts(sample_units(records, unit.cap))
+        return BoundedContribution(schema, tuple(value for block in counts for value in block))
+    vectors = [
+        found.vector
+        for stats in repositories
+        if (found := bounded_contribution(learning_type, stats)) is not None
+    ]
+    if not vectors:
+        return None
+    if unit.name == "organisation":
+        return BoundedContribution(schema, _merged(schema, vectors))
+    chosen = sample_units(vectors, unit.cap)
+    return BoundedContribution(schema, tuple(sum(column) for column in zip(*chosen, strict=True)))
