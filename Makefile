@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint format clean
+.PHONY: run test bench mutate lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run_all.py
+
+# Mutation testing of the pure core (bench/mutate.py lists the modules and their tests).
+mutate: $(VENV)/.installed-test
+	$(BIN)/python bench/mutate.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check bmad tests bench
