@@ -24,7 +24,15 @@ RECENT_DAYS = 182
 MINOR_SHARE = 0.05
 MAX_COUPLING_CHANGESET = 30  # code-maat's max-changeset: larger commits say nothing of coupling
 
-FILE_CODE_FEATURES = ("sloc", "functions", "max_ccn", "sum_ccn", "max_cognitive", "max_nesting")
+FILE_CODE_FEATURES = (
+    "sloc",
+    "functions",
+    "max_ccn",
+    "sum_ccn",
+    "max_cognitive",
+    "sum_cognitive",
+    "max_nesting",
+)
 PROCESS_FEATURES = (
     "revisions",
     "churn",
@@ -179,6 +187,7 @@ def file_rows(snapshot: Snapshot) -> list[RiskRow]:
             max((f.ccn for f in functions), default=0),
             sum(f.ccn for f in functions),
             max((f.cognitive for f in functions), default=0),
+            sum(f.cognitive for f in functions),
             max((f.max_nesting for f in functions), default=0),
         )
         position = snapshot.modules.get(path) if snapshot.modules is not None else None

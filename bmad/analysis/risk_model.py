@@ -32,6 +32,7 @@ FEATURE_LABELS = {
     "max_ccn": "highest cyclomatic complexity",
     "sum_ccn": "total cyclomatic complexity",
     "max_cognitive": "highest cognitive complexity",
+    "sum_cognitive": "total cognitive complexity",
     "max_nesting": "deepest nesting",
     "ccn": "cyclomatic complexity",
     "cognitive": "cognitive complexity",
@@ -82,6 +83,7 @@ class Contribution:
     feature: str
     value: float
     log_odds: float  # against an item with every feature at the training mean
+    high: bool  # whether the value is above the training mean
 
 
 def enough_history(training: TrainingSet) -> bool:
@@ -127,7 +129,12 @@ def train(training: TrainingSet) -> RiskModel | None:
 def contributions(model: RiskModel, values: Sequence[float]) -> list[Contribution]:
     """Each feature's share of the item's log-odds, largest push towards risk first."""
     found = [
-        Contribution(name, value, coefficient * (_transformed(value) - mean) / scale)
+        Contribution(
+            name,
+            value,
+            coefficient * (_transformed(value) - mean) / scale,
+            _transformed(value) > mean,
+        )
         for name, value, coefficient, mean, scale in zip(
             model.features, values, model.coefficients, model.mean, model.scale, strict=True
         )
@@ -164,14 +171,13 @@ def explain(model: RiskModel, values: Sequence[float], top: int = 2) -> str:
 
 
 def _describe(item: Contribution) -> str:
+    """ "6 minor contributors" for a high value; "few revisions (2)" for a low one that raises
+    the risk all the same."""
     label = FEATURE_LABELS.get(item.feature, item.feature.replace("_", " "))
     if item.feature == "in_cycle":
-        return label
+        return label if item.high else "not in an import cycle"
     if item.feature == "ownership":
-        return f"{label} {item.value:.0%}"
-    shown = (
-        f"{item.value:.0f}"
-        if item.value >= 10 or item.value == int(item.value)
-        else f"{item.value:.1f}"
-    )
-    return f"{shown} {label}"
+        return f"{'high' if item.high else 'low'} {label} ({item.value:.0%})"
+    whole = item.value >= 10 or item.value == int(item.value)
+    shown = f"{item.value:.0f}" if whole else f"{item.value:.1f}"
+    return f"{shown} {label}" if item.high else f"few {label} ({shown})"

@@ -90,6 +90,7 @@ def test_file_rows_join_code_history_and_the_import_graph() -> None:
     }
     moved = rows["c.py"]
     assert (moved["sloc"], moved["functions"], moved["max_ccn"], moved["sum_ccn"]) == (30, 2, 7, 11)
+    assert (moved["max_cognitive"], moved["sum_cognitive"]) == (7, 11)
     assert (moved["revisions"], moved["prior_fixes"], moved["coupled_files"]) == (3, 1, 1)
     assert (moved["fan_in"], moved["fan_out"], moved["in_cycle"]) == (3, 1, 1)
     assert moved["age_months"] == 350 * DAY / SECONDS_PER_MONTH

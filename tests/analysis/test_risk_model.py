@@ -131,3 +131,11 @@ def test_too_little_history_trains_no_model() -> None:
     one_snapshot = TrainingSet(("revisions",), rows, [i > 50 for i in range(100)], snapshots=1)
     few_positives = TrainingSet(("revisions",), rows, [i > 90 for i in range(100)], snapshots=3)
     assert train(one_snapshot) is None and train(few_positives) is None
+
+
+def test_a_low_value_that_raises_the_risk_reads_as_low() -> None:
+    rows = [[float(i % 10), float(i % 4)] for i in range(80)]
+    found = [row[0] <= 3 for row in rows]  # fewer revisions, more fixes
+    model = train(TrainingSet(("revisions", "ownership"), rows, found, snapshots=2))
+    assert model is not None
+    assert "driven by few revisions (0)" in explain(model, [0.0, 0.5], top=1)
