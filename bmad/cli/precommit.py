@@ -35,10 +35,12 @@ def _pre_commit(filenames: Sequence[str], strict: bool, as_json: bool) -> int:
     from bmad.hooks.precommit import check_staged
     from bmad.hooks.settings import hook_settings
 
-    paths = gitcli.repository_paths(Path.cwd())
-    settings = hook_settings(config.load(paths.top_level))
-    strict = strict or settings.strict
-    report = check_staged(paths, settings, filenames or None, ask_daemon)
+    here = Path.cwd()
+    with gitcli.StagedDiff(here) as diff:
+        paths = gitcli.repository_paths(here)
+        settings = hook_settings(config.load(paths.top_level))
+        strict = strict or settings.strict
+        report = check_staged(paths, settings, filenames or None, ask_daemon, diff.changes())
     if as_json:
         _print_json({**report, "strict": strict})
     else:

@@ -49,10 +49,14 @@ def run_git(cwd: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
         )
     except FileNotFoundError as exc:
         raise BmadError("git is not installed or not on PATH") from exc
-    if completed.returncode != 0:
-        message = completed.stderr.decode("utf-8", "replace").strip() or "failed"
-        raise BmadError(f"git {args[0]}: {message}")
-    return completed.stdout
+    return _output(args[0], completed.returncode, completed.stdout, completed.stderr)
+
+
+def _output(command: str, returncode: int, stdout: bytes, stderr: bytes) -> bytes:
+    if returncode != 0:
+        message = stderr.decode("utf-8", "replace").strip() or "failed"
+        raise BmadError(f"git {command}: {message}")
+    return stdout
 
 
 def repository_paths(cwd: Path) -> RepositoryPaths:
@@ -112,24 +116,55 @@ def parse_raw_diff(output: bytes) -> list[StagedChange]:
     return changes
 
 
-def staged_changes(top_level: Path) -> list[StagedChange]:
-    """What the commit being made changes against HEAD; every staged file on an unborn branch.
+# What the commit being made changes against HEAD; every staged file on an unborn branch.
+# Renames are detected by git on the staged diff (-M, its default 50% similarity). Paths are
+# the repository's whatever the directory git runs in (--no-relative: diff.relative ignored).
+STAGED_DIFF = (
+    "diff",
+    "--cached",
+    "--raw",
+    "-z",
+    "-M",
+    "--no-abbrev",
+    "--no-relative",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--ignore-submodules=all",
+)
 
-    Renames are detected by git on the staged diff (``-M``, its default 50% similarity).
-    """
-    output = run_git(
-        top_level,
-        "diff",
-        "--cached",
-        "--raw",
-        "-z",
-        "-M",
-        "--no-abbrev",
-        "--no-ext-diff",
-        "--no-textconv",
-        "--ignore-submodules=all",
-    )
-    return parse_raw_diff(output)
+
+def staged_changes(top_level: Path) -> list[StagedChange]:
+    return parse_raw_diff(run_git(top_level, *STAGED_DIFF))
+
+
+class StagedDiff:
+    """The staged diff started in the background, from any directory of the work tree, so
+    that git computes it while the caller asks where the repository is and reads settings.
+    A context manager: leaving it ends a diff nobody read."""
+
+    def __init__(self, cwd: Path) -> None:
+        try:
+            self._process = subprocess.Popen(
+                ["git", *STAGED_DIFF],
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except FileNotFoundError as exc:
+            raise BmadError("git is not installed or not on PATH") from exc
+
+    def changes(self) -> list[StagedChange]:
+        stdout, stderr = self._process.communicate()
+        return parse_raw_diff(_output("diff", self._process.returncode, stdout, stderr))
+
+    def __enter__(self) -> StagedDiff:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process.returncode is None:
+            self._process.kill()
+            self._process.communicate()
 
 
 def tree_blobs(top_level: Path, revision: str, paths: Sequence[str] = ()) -> dict[str, str]:

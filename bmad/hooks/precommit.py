@@ -109,13 +109,19 @@ def _jobs(
 
 
 def staged_request(
-    paths: gitcli.RepositoryPaths, settings: HookSettings, filenames: Iterable[str] | None = None
+    paths: gitcli.RepositoryPaths,
+    settings: HookSettings,
+    filenames: Iterable[str] | None = None,
+    changes: Sequence[gitcli.StagedChange] | None = None,
 ) -> CheckRequest:
-    """What the commit being made changes, with every blob the comparison reads."""
+    """What the commit being made changes (``changes``, the staged diff, when the caller has
+    it already), with every blob the comparison reads."""
     top = paths.top_level
     heads = gitcli.merge_heads(paths.git_dir)
     only = gitcli.relative_to_top(top, filenames) if filenames is not None else None
-    files, skipped = select_files(top, gitcli.staged_changes(top), heads, settings, only)
+    if changes is None:
+        changes = gitcli.staged_changes(top)
+    files, skipped = select_files(top, changes, heads, settings, only)
     wanted = {file.blob_id for file in files} | {
         blob for file in files for blob in file.parent_blob_ids
     }
@@ -129,10 +135,11 @@ def check_staged(
     settings: HookSettings,
     filenames: Iterable[str] | None = None,
     daemon: DaemonCheck | None = None,
+    changes: Sequence[gitcli.StagedChange] | None = None,
 ) -> dict[str, Any]:
     """The check's report document (see :meth:`bmad.hooks.check.CheckReport.to_dict`): from
     ``daemon`` when it gives one (and ``[hooks] use_daemon`` allows it), else checked here."""
-    request = staged_request(paths, settings, filenames)
+    request = staged_request(paths, settings, filenames, changes)
     if request.jobs and settings.use_daemon and daemon is not None:
         document = daemon(request, settings)
         if document is not None:

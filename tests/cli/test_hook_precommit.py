@@ -163,6 +163,18 @@ def test_filenames_limit_the_check_and_still_read_staged_blobs(
     assert document["checked"] == ["a.py"]
 
 
+def test_from_a_subfolder_the_whole_staged_change_is_checked(
+    new_repo: Callable[..., Path],
+) -> None:
+    repo = new_repo(files={"app.py": GOOD_FUNCTION, "lib/util.py": GOOD_FUNCTION})
+    git(repo, "config", "diff.relative", "true")  # would limit `git diff` to the subfolder
+    write(repo, {"app.py": BAD_FUNCTION, "lib/util.py": BAD_FUNCTION})
+    git(repo, "add", "-A")
+    document = check(repo / "lib")
+    assert sorted(item["path"] for item in document["regressions"]) == ["app.py", "lib/util.py"]
+    assert check(repo / "lib", "util.py")["checked"] == ["lib/util.py"]
+
+
 def test_suppression_comment_and_exclude_are_honoured(new_repo: Callable[..., Path]) -> None:
     repo = new_repo(
         files={
