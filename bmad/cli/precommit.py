@@ -36,11 +36,11 @@ def _pre_commit(filenames: Sequence[str], strict: bool, as_json: bool) -> int:
     from bmad.hooks.settings import hook_settings
 
     here = Path.cwd()
-    with gitcli.StagedDiff(here) as diff:
+    with gitcli.StagedReads(here) as reads:
         paths = gitcli.repository_paths(here)
         settings = hook_settings(config.load(paths.top_level))
         strict = strict or settings.strict
-        report = check_staged(paths, settings, filenames or None, ask_daemon, diff.changes())
+        report = check_staged(paths, settings, filenames or None, ask_daemon, reads)
     if as_json:
         _print_json({**report, "strict": strict})
     else:

@@ -133,40 +133,6 @@ STAGED_DIFF = (
 )
 
 
-def staged_changes(top_level: Path) -> list[StagedChange]:
-    return parse_raw_diff(run_git(top_level, *STAGED_DIFF))
-
-
-class StagedDiff:
-    """The staged diff started in the background, from any directory of the work tree, so
-    that git computes it while the caller asks where the repository is and reads settings.
-    A context manager: leaving it ends a diff nobody read."""
-
-    def __init__(self, cwd: Path) -> None:
-        try:
-            self._process = subprocess.Popen(
-                ["git", *STAGED_DIFF],
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-        except FileNotFoundError as exc:
-            raise BmadError("git is not installed or not on PATH") from exc
-
-    def changes(self) -> list[StagedChange]:
-        stdout, stderr = self._process.communicate()
-        return parse_raw_diff(_output("diff", self._process.returncode, stdout, stderr))
-
-    def __enter__(self) -> StagedDiff:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._process.returncode is None:
-            self._process.kill()
-            self._process.communicate()
-
-
 def tree_blobs(top_level: Path, revision: str, paths: Sequence[str] = ()) -> dict[str, str]:
     """path -> blob id in ``revision``'s tree (only ``paths`` when given)."""
     arguments = ["ls-tree", "-r", "-z", "--full-tree", revision]
@@ -183,50 +149,73 @@ def tree_blobs(top_level: Path, revision: str, paths: Sequence[str] = ()) -> dic
     return found
 
 
-def has_head(top_level: Path) -> bool:
-    completed = subprocess.run(
-        ["git", "rev-parse", "-q", "--verify", "HEAD^{commit}"],
-        cwd=top_level,
-        capture_output=True,
-        check=False,
-    )
-    return completed.returncode == 0
-
-
-def read_blobs(top_level: Path, blob_ids: Iterable[str], max_size: int) -> dict[str, Blob]:
-    """Blobs by id through one ``git cat-file --batch``; larger ones are skipped unread."""
-    wanted = list(dict.fromkeys(blob_ids))
-    if not wanted:
-        return {}
+def _start_git(
+    cwd: Path, arguments: Sequence[str], stdin: int, stderr: int
+) -> subprocess.Popen[bytes]:
     try:
-        process = subprocess.Popen(
-            ["git", "cat-file", "--batch"],
-            cwd=top_level,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+        return subprocess.Popen(
+            ["git", *arguments], cwd=cwd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr
         )
     except FileNotFoundError as exc:
         raise BmadError("git is not installed or not on PATH") from exc
-    assert process.stdin is not None and process.stdout is not None
-    requests = "".join(f"{blob_id}\n" for blob_id in wanted).encode("ascii")
-    # A feeding thread: git may block writing answers before it has read every request.
-    feeder = threading.Thread(target=_feed, args=(process.stdin, requests), daemon=True)
-    found: dict[str, Blob] = {}
-    with process:
-        feeder.start()
-        for blob_id in wanted:
-            header = process.stdout.readline().decode("ascii", "replace").split()
-            if len(header) != 3 or header[1] != "blob":
-                continue  # "<id> missing", or not a blob
-            size = int(header[2])
-            if size > max_size:
-                _skip(process.stdout, size + 1)
-                found[blob_id] = Blob(blob_id, size, None)
-            else:
-                found[blob_id] = Blob(blob_id, size, process.stdout.read(size + 1)[:size])
-        feeder.join()
-    return found
+
+
+class StagedReads:
+    """git's two reads for a pre-commit check, started together from any folder of the work
+    tree: the staged diff, and a ``cat-file --batch`` waiting for the blob ids the diff names.
+    Both start before the caller asks where the repository is and loads the settings, so git's
+    start-up runs beside that work. A context manager: leaving it ends what was not read."""
+
+    def __init__(self, cwd: Path) -> None:
+        self._diff = _start_git(cwd, STAGED_DIFF, subprocess.DEVNULL, subprocess.PIPE)
+        try:
+            self._cat_file = _start_git(
+                cwd, ("cat-file", "--batch"), subprocess.PIPE, subprocess.DEVNULL
+            )
+        except BmadError:
+            _end(self._diff)
+            raise
+
+    def __enter__(self) -> StagedReads:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _end(self._diff)
+        _end(self._cat_file)
+
+    def changes(self) -> list[StagedChange]:
+        stdout, stderr = self._diff.communicate()
+        return parse_raw_diff(_output("diff", self._diff.returncode, stdout, stderr))
+
+    def blobs(self, blob_ids: Iterable[str], max_size: int) -> dict[str, Blob]:
+        """Blobs by id (once per reader); larger ones are skipped unread."""
+        process = self._cat_file
+        assert process.stdin is not None and process.stdout is not None
+        wanted = list(dict.fromkeys(blob_ids))
+        requests = "".join(f"{blob_id}\n" for blob_id in wanted).encode("ascii")
+        # A feeding thread: git may block writing answers before it has read every request.
+        feeder = threading.Thread(target=_feed, args=(process.stdin, requests), daemon=True)
+        found: dict[str, Blob] = {}
+        with process:
+            feeder.start()
+            for blob_id in wanted:
+                header = process.stdout.readline().decode("ascii", "replace").split()
+                if len(header) != 3 or header[1] != "blob":
+                    continue  # "<id> missing", or not a blob
+                size = int(header[2])
+                if size > max_size:
+                    _skip(process.stdout, size + 1)
+                    found[blob_id] = Blob(blob_id, size, None)
+                else:
+                    found[blob_id] = Blob(blob_id, size, process.stdout.read(size + 1)[:size])
+            feeder.join()
+        return found
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    if process.returncode is None:  # not read to its end
+        process.kill()
+        process.communicate()
 
 
 def _feed(stdin: IO[bytes], data: bytes) -> None:

@@ -112,20 +112,21 @@ def staged_request(
     paths: gitcli.RepositoryPaths,
     settings: HookSettings,
     filenames: Iterable[str] | None = None,
-    changes: Sequence[gitcli.StagedChange] | None = None,
+    reads: gitcli.StagedReads | None = None,
 ) -> CheckRequest:
-    """What the commit being made changes (``changes``, the staged diff, when the caller has
-    it already), with every blob the comparison reads."""
+    """What the commit being made changes, with every blob the comparison reads (through
+    ``reads`` when the caller started them already)."""
+    if reads is None:
+        with gitcli.StagedReads(paths.top_level) as started:
+            return staged_request(paths, settings, filenames, started)
     top = paths.top_level
     heads = gitcli.merge_heads(paths.git_dir)
     only = gitcli.relative_to_top(top, filenames) if filenames is not None else None
-    if changes is None:
-        changes = gitcli.staged_changes(top)
-    files, skipped = select_files(top, changes, heads, settings, only)
+    files, skipped = select_files(top, reads.changes(), heads, settings, only)
     wanted = {file.blob_id for file in files} | {
         blob for file in files for blob in file.parent_blob_ids
     }
-    blobs = gitcli.read_blobs(top, wanted, settings.max_file_size)
+    blobs = reads.blobs(wanted, settings.max_file_size)
     jobs = _jobs(files, blobs, settings, skipped)
     return CheckRequest(str(top), tuple(files), jobs, skipped, bool(heads), settings.check)
 
@@ -135,11 +136,11 @@ def check_staged(
     settings: HookSettings,
     filenames: Iterable[str] | None = None,
     daemon: DaemonCheck | None = None,
-    changes: Sequence[gitcli.StagedChange] | None = None,
+    reads: gitcli.StagedReads | None = None,
 ) -> dict[str, Any]:
     """The check's report document (see :meth:`bmad.hooks.check.CheckReport.to_dict`): from
     ``daemon`` when it gives one (and ``[hooks] use_daemon`` allows it), else checked here."""
-    request = staged_request(paths, settings, filenames, changes)
+    request = staged_request(paths, settings, filenames, reads)
     if request.jobs and settings.use_daemon and daemon is not None:
         document = daemon(request, settings)
         if document is not None:
