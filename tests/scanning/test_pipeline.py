@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 import keyword
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-import pytest
 from gitrepo import git, init_repo, write_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -92,14 +94,35 @@ def test_tracked_path_replaced_by_a_folder_is_reported(tmp_path: Path) -> None:
     assert reasons(result) == {"odd.py": "is a directory"}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+SCAN_IN_CHILD = """
+import json, sys
+from pathlib import Path
+from bmad.scanning import ScanOptions, scan_paths
+result = scan_paths([Path(sys.argv[1])], ScanOptions(jobs=1, cache_path=Path(sys.argv[2])))
+print(json.dumps({
+    "skipped": {item.path: item.reason for item in result.skipped},
+    "scanned": [item.path for item in result.files],
+}))
+"""
+
+
 def test_unreadable_file_is_reported(tmp_path: Path) -> None:
-    write_files(tmp_path / "t", {"secret.py": SIMPLE})
+    write_files(tmp_path / "t", {"secret.py": SIMPLE, "open.py": NESTED})
     (tmp_path / "t" / "secret.py").chmod(0)
+    # Root reads a file whatever its mode, through CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH.
+    # Without them in its bounding set, a root process obeys the mode like anyone else.
+    drop = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+    command = [*(drop if os.geteuid() == 0 else []), sys.executable, "-c", SCAN_IN_CHILD]
+    child = subprocess.run(
+        [*command, str(tmp_path / "t"), str(tmp_path / "cache.sqlite3")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
-    result = scan_paths([tmp_path / "t"], options(tmp_path))
-
-    assert reasons(result)["secret.py"].startswith("unreadable")
+    outcome = json.loads(child.stdout)
+    assert outcome["skipped"]["secret.py"] == "unreadable: Permission denied"
+    assert outcome["scanned"] == ["open.py"]
 
 
 def test_warm_scan_parses_nothing_and_equals_the_cold_scan(tmp_path: Path) -> None:
