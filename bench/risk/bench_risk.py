@@ -71,7 +71,6 @@ DEFAULT_REPOS = (
     "fd=sharkdp+fd@2021-01-01",
     "hiredis=redis+hiredis@2019-01-01",
     "fmt=fmtlib+fmt@2019-01-01",
-    "newtonsoft=JamesNK+Newtonsoft.Json@2014-01-01",
 )
 YEAR = 365 * SECONDS_PER_DAY
 TOP = 20
