@@ -5,7 +5,8 @@ RELATED_TESTS below (the one place that maps modules to their tests); within tho
 for each mutant only the tests that called the mutated function. A module's run happens in its
 own folder under bench/_work/mutate/ (a copy of the repository's pyproject.toml with a
 [tool.mutmut] table added, and links to bmad/ and tests/), so the repository's own files are
-never touched and every run starts from scratch.
+never touched and every run starts from scratch. bench/mutate_plugin.py empties bmad's caches
+at the start of every test run, so that a cached function's callees run their mutants.
 
 Prints, per module, the mutation score (killed / (killed + survived + timeouts and other
 outcomes)) and every surviving mutant as file:line with its diff; writes the same as JSON to
@@ -121,9 +122,10 @@ def main() -> int:
     modules = args.modules or list(RELATED_TESTS)
 
     started = time.monotonic()
-    results = [mutate_module(module, args.jobs) for module in modules]
-    for result in results:
-        print_result(result, quiet=args.quiet)
+    results = []
+    for module in modules:
+        results.append(mutate_module(module, args.jobs))
+        print_result(results[-1], quiet=args.quiet)
     print_summary(results, time.monotonic() - started)
     WORK.mkdir(parents=True, exist_ok=True)
     report = [{**asdict(result), "score": round(result.score, 1)} for result in results]
@@ -168,11 +170,13 @@ def prepare_stage(module: str, tests: list[str]) -> Path:
     stage.mkdir(parents=True)
     (stage / "bmad").symlink_to(ROOT / "bmad")
     (stage / "tests").symlink_to(ROOT / "tests")
+    shutil.copy(ROOT / "bench" / "mutate_plugin.py", stage / "mutate_plugin.py")
     settings = {
         "source_paths": ["bmad"],
         "only_mutate": [module],
+        "also_copy": ["mutate_plugin.py"],
         "pytest_add_cli_args_test_selection": tests,
-        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "mutate_plugin"],
         "use_git_change_detection": False,
         "timeout_multiplier": 10.0,
     }

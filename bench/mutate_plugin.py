@@ -1,0 +1,22 @@
+"""pytest plugin that bench/mutate.py loads into every mutmut test run: bmad's caches start empty.
+
+mutmut forks each mutant's test run from a process that has already run the tests once, so a
+function behind ``functools.lru_cache`` (the tree-sitter query of each language, Lagrange
+weights) would answer from that run's cache and the mutants of what it calls would never run.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for name, module in list(sys.modules.items()):
+        if name != "bmad" and not name.startswith("bmad."):
+            continue
+        for value in list(vars(module).values()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
