@@ -42,6 +42,7 @@ SECAGG_TESTS = [
     "tests/federation/secagg/test_secagg_protocol.py",
     "tests/federation/secagg/test_secagg_adversary.py",
     "tests/federation/secagg/test_shamir_secrecy.py",
+    "tests/federation/secagg/test_secagg_masks.py",
 ]
 
 # Module in scope -> the test files that defend it. A test file that does not exist (yet) is
