@@ -99,33 +99,44 @@ def render_insights(insights: dict[str, Any] | None, threshold: float) -> None:
     console.print(
         f"[bold]{insights['learning_type']}[/bold]: {insights['organisations']} organisations, "
         f"{insights['groups']} group(s), epsilon {insights['privacy']['epsilon']:g}, "
-        f"noise std per bin {insights['noise_std']:.1f}; showing confidence >= {threshold:g}"
+        f"noise std per bin {insights['noise_std']:.1f}; showing confidence >= {threshold:g} "
+        "(confidence = 1 - width of the widest 95% interval)"
     )
+    privacy = insights["privacy"]
+    if "protects" in privacy:
+        console.print(
+            f"unit of privacy: {privacy['protects']} (epsilon {privacy['epsilon']:g}, delta "
+            f"{privacy['delta']:g} per round); per organisation: "
+            f"{privacy['per_organisation']['note']}"
+        )
     for metric, languages in shown.get("percentiles", {}).items():
         table = Table(title=f"global {metric} percentiles (bins)")
-        for column in ("language", "p50", "p75", "p90", "p95", "organisations", "confidence"):
+        for column in ("language", "p50", "p75", "p90", "p95", "+- points", "organisations"):
             table.add_column(column)
         for language, entry in languages.items():
             p = entry["percentiles"]
+            widest = max(entry.get("share_below_plus_minus", [(1 - entry["confidence"]) / 2]))
             table.add_row(
                 language,
                 p["p50"],
                 p["p75"],
                 p["p90"],
                 p["p95"],
+                f"{100 * widest:.0f}",
                 str(entry["organisations"]),
-                f"{entry['confidence']:.2f}",
             )
         console.print(table)
     for kind in ("consensus", "divergent"):
         if shown[kind]:
             table = Table(title=f"{kind} patterns")
-            for column in ("pattern", "share of organisations", "confidence"):
+            for column in ("pattern", "share of organisations", "95% interval", "confidence"):
                 table.add_column(column)
             for item in shown[kind]:
+                low, high = item.get("interval", (None, None))
                 table.add_row(
                     f"{item['block']}/{item['label']}",
                     f"{item['share_of_organisations']:.0%} of {item['of']}",
+                    "-" if low is None else f"{low:.0%}-{high:.0%}",
                     f"{item['confidence']:.2f}",
                 )
             console.print(table)

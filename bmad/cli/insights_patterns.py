@@ -116,11 +116,9 @@ def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top:
                     record.metrics.to_dict(),
                 )
             )
-    comparison = [] if insights is None else compare_functions(insights, functions)
-    comparison = [
-        {**row, "global": [g for g in row["global"] if g["confidence"] >= confidence_threshold]}
-        for row in comparison
-    ]
+    comparison = (
+        [] if insights is None else compare_functions(insights, functions, confidence_threshold)
+    )
     result = {
         "repository": str(root),
         **summary,

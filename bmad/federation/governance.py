@@ -18,7 +18,7 @@ participant's own ledger enforces its own budget independently). Epsilons are co
 zCDP rho with the federation's delta (CKS20, ``bmad.privacy.accounting``).
 
 The unit of privacy is chosen per learning type (``units``; ``bmad.privacy.units``): every
-level's default protects one function for ``code_patterns`` (at most 2,000 per organisation)
+level's default protects one function for ``code_patterns`` (at most 10,000 per organisation)
 and the whole organisation for every other learning type.
 """
 

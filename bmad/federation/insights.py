@@ -111,7 +111,7 @@ def project_to_simplex(values: Sequence[float], total: float) -> list[float]:
     for index, value in enumerate(ordered, 1):
         running += value
         candidate = (running - total) / index
-        if value - candidate > 0:
+        if index == 1 or value - candidate > 0:  # the largest value is always kept
             shift = candidate
     return [max(0.0, value - shift) for value in values]
 

@@ -102,7 +102,11 @@ def fetch_insights(
 
 
 def confident(insights: Mapping[str, Any], threshold: float) -> dict[str, Any]:
-    """The insights whose confidence is at least ``threshold`` (the rest is dropped)."""
+    """The insights whose confidence is at least ``threshold`` (the rest is dropped).
+
+    An insight's confidence is one minus the width of its widest 95% interval, in shares
+    (``bmad.federation.insights``): a threshold of 0.9 keeps what is known to within +-5 points.
+    """
 
     def keep(items: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         return [item for item in items if float(item.get("confidence", 0)) >= threshold]
@@ -140,9 +144,14 @@ def confident(insights: Mapping[str, Any], threshold: float) -> dict[str, Any]:
 
 
 def compare_functions(
-    insights: Mapping[str, Any], functions: Sequence[tuple[str, str, Mapping[str, float]]]
+    insights: Mapping[str, Any],
+    functions: Sequence[tuple[str, str, Mapping[str, float]]],
+    threshold: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """For (label, language, metrics) of local functions: where each metric stands globally."""
+    """For (label, language, metrics) of local functions: where each metric stands globally.
+
+    A standing whose confidence (one minus its 95% interval's width) is below ``threshold``
+    is left out."""
     rows = []
     for label, language, metrics in functions:
         comparisons = [
@@ -150,6 +159,7 @@ def compare_functions(
             for metric in COMPARED_METRICS
             if metric in metrics
             and (found := standing(insights, metric, language, float(metrics[metric]))) is not None
+            and float(found["confidence"]) >= threshold
         ]
         if comparisons:
             rows.append({"function": label, "language": language, "global": comparisons})

@@ -70,6 +70,7 @@ def function_standings(
                 above_share=float(item["above_share"]),
                 organisations=int(item["organisations"]),
                 confidence=float(item["confidence"]),
+                plus_minus=None if item.get("plus_minus") is None else float(item["plus_minus"]),
             )
             for item in row["global"]
         }

@@ -30,12 +30,18 @@ class GlobalStanding:
     above_share: float  # share of the language's functions in lower bins, 0..1
     organisations: int
     confidence: float
+    plus_minus: float | None = None  # half-width of the share's 95% interval, 0..1
+
+    @property
+    def interval_text(self) -> str:
+        if self.plus_minus is None:
+            return ""
+        return f" (+-{max(1, round(100 * self.plus_minus))})"
 
     def sentence(self, metric: str) -> str:
         return (
-            f"{metric} {self.value:g} · above {self.above_share:.0%} of {self.language} "
-            f"functions across {self.organisations} organisations "
-            f"(confidence {self.confidence:.2f})"
+            f"{metric} {self.value:g} · above {self.above_share:.0%}{self.interval_text} of "
+            f"{self.language} functions across {self.organisations} organisations"
         )
 
 
@@ -52,8 +58,8 @@ def lens_title(report: FunctionReport, global_cognitive: GlobalStanding | None =
         parts.append(f"{standing(report.percentiles['cognitive'])} in repo")
     if global_cognitive is not None:
         parts.append(
-            f"{standing(100 * global_cognitive.above_share)} across "
-            f"{global_cognitive.organisations} orgs"
+            f"{standing(100 * global_cognitive.above_share)}{global_cognitive.interval_text} "
+            f"across {global_cognitive.organisations} orgs"
         )
     if report.findings:
         count = len(report.findings)

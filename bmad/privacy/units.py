@@ -50,7 +50,7 @@ UNITS: tuple[str, ...] = ("organisation", "repository", "contributor", "record")
 
 # Units each learning type supports, with the most units one organisation may send per round.
 UNIT_CAPS: dict[str, dict[str, int]] = {
-    "code_patterns": {"organisation": 1, "repository": 16, "record": 2000},
+    "code_patterns": {"organisation": 1, "repository": 16, "record": 10_000},
     "anti_patterns": {"organisation": 1, "repository": 16},
     "workflow_patterns": {"organisation": 1, "repository": 16},
     "architecture_patterns": {"organisation": 1, "repository": 16},

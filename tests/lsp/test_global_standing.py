@@ -24,27 +24,27 @@ from tests.lsp.workspace_files import MONSTER, TAMED, build_project
 pytestmark = pytest.mark.filterwarnings("error::pytest_lsp.LspSpecificationWarning")
 
 ORGANISATIONS = 6
-# every organisation, for every metric: python functions per bin (0, 1, 2-3, 4-7, 8-15,
-# 16-31, 32-63, ...): 8 of 10 functions below 16, so a value in 16-31 is above 80% of them
-PER_ORGANISATION = {"python:2-3": 6, "python:4-7": 2, "python:16-31": 1, "python:32-63": 1}
+# every organisation, for every metric: python functions by value; 8 of 10 are below any value
+# from 6 up to the top bin's edge, so such a value stands above 80% of them
+PER_ORGANISATION = {2: 6, 5: 2, 10_000: 2}
 
 
 def released_code_insights() -> dict[str, Any]:
     """The insights document the aggregator releases for this sum (noise negligible)."""
     from bmad.federation.insights import RoundFacts, compute_insights
     from bmad.federation.wire import round_contribution
-    from bmad.privacy.schemas import BoundedContribution, schema_for
+    from bmad.privacy.schemas import CODE_EDGES, BoundedContribution, bin_index, schema_for
 
     schema = schema_for("code_patterns")
     blocks = []
     for block in schema.blocks:
         counts = [0] * len(block.labels)
-        for label, count in PER_ORGANISATION.items():
-            counts[block.labels.index(label)] = count
+        for value, count in PER_ORGANISATION.items():
+            counts[bin_index(value, CODE_EDGES[block.name])] += count  # python comes first
         blocks.append(counts)
     vector = round_contribution(BoundedContribution(schema, schema.bound(blocks))).vector
     released = [float(value * ORGANISATIONS) for value in vector]
-    facts = RoundFacts("code_patterns", 1, ORGANISATIONS, 1, 1e-9, 1.0, 1e-5, 0.7, 3)
+    facts = RoundFacts("code_patterns", schema.version, ORGANISATIONS, 1, 1e-9, 1.0, 1e-5, 0.7, 3)
     return compute_insights(released, facts)
 
 
@@ -108,16 +108,16 @@ async def test_hover_and_lens_show_the_federation_standing(client_name: str, pro
         await diagnostics(client, uri, 1)
         text = await hover_text(client, uri)
         assert "**Across the federation**" in text
-        assert (
-            "- cognitive 29 · above 80% of python functions across 6 organisations "
-            f"(confidence {confidence:.2f})"
-        ) in text
-        assert "- params 8 · above 80% of python functions" in text
+        assert confidence > 0.99
+        assert "- cognitive 29 · above 80% (+-1) of python functions across 6 organisations" in text
+        assert "- params 8 · above 80% (+-1) of python functions" in text
         assert "| cognitive complexity | 29 | 99th pct |" in text  # the repository still
         ordinary, monster = await lens_titles(client, uri)
-        assert monster == "cognitive 29 · top 1% in repo · top 20% across 6 orgs · 6 findings"
+        assert monster == (
+            "cognitive 29 · top 1% in repo · top 20% (+-1) across 6 orgs · 6 findings"
+        )
         # ordinary: cognitive 0, in the lowest bin, below every other python function
-        assert ordinary.endswith("below the median across 6 orgs")
+        assert ordinary.endswith("below the median (+-1) across 6 orgs")
         logged = " ".join(message.message for message in client.log_messages)
         assert "global code-pattern insights from 6 organisations" in logged
     finally:
@@ -142,7 +142,7 @@ async def test_nothing_global_without_insights_until_they_are_cached(project: Pa
         await diagnostics(client, uri, 2)
         replace_text(client, uri, 3, MONSTER)
         await diagnostics(client, uri, 3)
-        assert "above 80% of python functions" in await hover_text(client, uri)
+        assert "above 80% (+-1) of python functions" in await hover_text(client, uri)
     finally:
         await client.shutdown_session()
         await client.stop()
