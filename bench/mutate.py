@@ -57,7 +57,10 @@ RELATED_TESTS: dict[str, list[str]] = {
         "tests/extractors/test_architecture_graph.py",
         "tests/extractors/test_architecture_graph_rules.py",
     ],
-    "bmad/privacy/bounding.py": ["tests/privacy/test_bounding.py"],
+    "bmad/privacy/bounding.py": [
+        "tests/privacy/test_bounding.py",
+        "tests/privacy/test_bounding_exact.py",
+    ],
     "bmad/privacy/noise.py": ["tests/privacy/test_noise.py", "tests/privacy/test_noise_plan.py"],
     "bmad/privacy/accounting.py": [
         "tests/privacy/test_accounting.py",
