@@ -35,7 +35,11 @@ EXTRACTOR_CODE_TESTS = [
     "tests/extractors/test_code_properties.py",
     "tests/extractors/test_code_rules.py",
 ]
-HISTORY_TESTS = ["tests/extractors/test_history_pure.py", "tests/extractors/test_history_rules.py"]
+HISTORY_TESTS = [
+    "tests/extractors/test_history_pure.py",
+    "tests/extractors/test_history_rules.py",
+    "tests/extractors/test_history_summary_exact.py",
+]
 SECAGG_TESTS = [
     "tests/federation/secagg/test_secagg_parts.py",
     "tests/federation/secagg/test_secagg_privacy.py",
