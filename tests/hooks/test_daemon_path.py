@@ -55,7 +55,8 @@ def pre_commit_with_imports(repo: Path, watched: list[str]) -> tuple[dict[str, A
 @pytest.fixture
 def daemon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[subprocess.Popen[bytes]]:
     runtime = Path(tempfile.mkdtemp(prefix="bmad-", dir="/tmp"))  # AF_UNIX path limit
-    monkeypatch.setenv("BMAD_RUNTIME_DIR", str(runtime / "run"))
+    # the folder a user's XDG_RUNTIME_DIR=runtime names too (the daemon runs under BMAD_HOME)
+    monkeypatch.setenv("BMAD_RUNTIME_DIR", str(runtime / "bmad"))
     monkeypatch.setenv("BMAD_DAEMON__POLL_INTERVAL", "30")  # only notify wakes it up
     errors = (tmp_path / "daemon.log").open("wb")
     process = subprocess.Popen(
@@ -102,6 +103,34 @@ def test_pre_commit_asks_the_daemon(
     )
     assert without["engine"] == "in-process"
     assert without["regressions"] == document["regressions"]
+
+
+def test_a_users_hook_finds_its_folders_and_settings_without_heavy_imports(
+    daemon: subprocess.Popen[bytes],
+    new_repo: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No bmad variables but a [daemon] setting: XDG folders, as platformdirs names them."""
+    runtime = Path(os.environ["BMAD_RUNTIME_DIR"]).parent
+    repo = new_repo(files={"app.py": GOOD_FUNCTION})
+    write(repo, {"app.py": BAD_FUNCTION})
+    git(repo, "add", "app.py")
+    for name in ("BMAD_HOME", "BMAD_RUNTIME_DIR"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (tmp_path / "config" / "bmad").mkdir(parents=True)
+    (tmp_path / "config" / "bmad" / "config.toml").write_text("[hooks]\nstrict = true\n")
+    slow = ["platformdirs", "tomllib", "dataclasses", "copy", "click"]
+    document, imported = pre_commit_with_imports(repo, slow)
+    assert document["engine"] == "daemon"
+    assert document["strict"] is True
+    assert imported == ["tomllib"]  # for the user's config.toml only
+    (tmp_path / "config" / "bmad" / "config.toml").unlink()
+    document, imported = pre_commit_with_imports(repo, slow)
+    assert (document["engine"], document["strict"], imported) == ("daemon", False, [])
 
 
 def test_post_commit_notifies_a_registered_repository(
