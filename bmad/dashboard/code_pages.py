@@ -1,0 +1,271 @@
+"""Pages about the code as it is: the code map, one file's functions and findings, the ranked
+findings with their filters, and the metric distributions against the federation's."""
+
+from __future__ import annotations
+
+from collections import Counter
+from fnmatch import fnmatchcase
+from html import escape
+from typing import Any
+
+from bmad.analysis.findings import Finding, RankedItem
+from bmad.analysis.rule_catalogue import RULES
+from bmad.dashboard import charts
+from bmad.dashboard.layout import Links, empty, notes, page, table
+from bmad.dashboard.model import DashboardData, FileEntry
+from bmad.privacy.schemas import CODE_EDGES, CODE_METRICS, bin_index
+
+FINDING_ROWS = 500  # rows rendered on the findings page; the count says how many matched
+COLOURINGS = {"risk": "risk (detection priority)", "hotspot": "hotspot (revisions x complexity)"}
+
+
+def _tile_label(entry: FileEntry) -> str:
+    return (
+        f"{entry.path}: {entry.nloc} lines of code, risk {entry.priority:.2f}, "
+        f"hotspot {entry.hotspot}, {entry.findings} findings"
+    )
+
+
+def map_page(data: DashboardData, links: Links, colour: str) -> str:
+    colour = colour if colour in COLOURINGS else "risk"
+    tiles = [
+        charts.MapTile(
+            entry.path,
+            float(entry.nloc),
+            entry.priority if colour == "risk" else float(entry.hotspot),
+            _tile_label(entry),
+        )
+        for entry in data.files
+    ]
+    switch = " ".join(
+        f'<a class="{"chosen" if name == colour else "choice"}" id="colour-{name}" '
+        f'href="{escape(links.to("/", colour=name))}">{escape(text)}</a>'
+        for name, text in COLOURINGS.items()
+    )
+    report = data.report
+    summary = (
+        f'<p class="summary"><span id="file-count">{len(data.files)}</span> files, '
+        f"{report.functions} functions, {report.flagged} anomalous, "
+        f'<span id="finding-count">{len(report.findings)}</span> findings; '
+        f"analysed {escape(data.gathered_at)}. Area: lines of code. Colour by: {switch}</p>"
+    )
+    hottest = sorted(
+        data.files,
+        key=lambda e: (-(e.priority if colour == "risk" else e.hotspot), e.path),
+    )[:15]
+    top = table(
+        ["risk", "hotspot", "lines", "findings", "file"],
+        (
+            (
+                f"{entry.priority:.2f}",
+                str(entry.hotspot),
+                str(entry.nloc),
+                str(entry.findings),
+                f'<a href="{escape(links.to("/file", path=entry.path))}">{escape(entry.path)}</a>',
+            )
+            for entry in hottest
+        ),
+        "hottest",
+        numeric=4,
+    )
+    body = (
+        summary
+        + f'<div class="mapbox">{charts.code_map(tiles, lambda p: links.to("/file", path=p))}</div>'
+        + '<p class="legend">cool <span class="swatch heat0"></span>'
+        + "".join(f'<span class="swatch heat{i}"></span>' for i in range(1, charts.HEAT_STEPS))
+        + " hot</p><h2>Hottest files</h2>"
+        + top
+        + notes(data.notes)
+    )
+    return page("Code map", "/", body, links, str(data.repository))
+
+
+def _finding_text(finding: Finding) -> str:
+    rule = RULES.get(finding.rule_id)
+    why = f'<p class="why">{escape(rule.full)} <em>{escape(rule.help)}</em></p>' if rule else ""
+    return (
+        f'<div class="finding"><span class="rule sev-{escape(finding.severity)}">'
+        f"{escape(finding.rule_id)}</span> line {finding.start_line}: "
+        f"{escape(finding.message)}{why}</div>"
+    )
+
+
+def file_page(data: DashboardData, links: Links, path: str) -> str | None:
+    entry = data.file(path)
+    if entry is None:
+        return None
+    items = [item for item in data.items if item.path == path]
+    by_line: dict[int, list[RankedItem]] = {}
+    for item in items:
+        by_line.setdefault(item.start_line, []).append(item)
+    rows = []
+    for record in data.functions.get(path, ()):
+        metrics = record.metrics
+        found = [
+            finding
+            for item in by_line.get(metrics.start_line, [])
+            if item.kind == "function"
+            for finding in item.findings
+        ]
+        rows.append(
+            (
+                str(metrics.start_line),
+                str(metrics.nloc),
+                str(metrics.ccn),
+                str(metrics.cognitive),
+                str(metrics.max_nesting),
+                str(metrics.params),
+                f'<span class="fn">{escape(metrics.qualified_name)}</span>'
+                + "".join(_finding_text(finding) for finding in found),
+            )
+        )
+    file_findings = [finding for item in items if item.kind == "file" for finding in item.findings]
+    explanations = [item.explanation for item in items if item.explanation]
+    body = (
+        f'<p class="summary">{entry.nloc} lines of code in {escape(entry.language)}; risk '
+        f"{entry.priority:.2f}; hotspot score {entry.hotspot}; {entry.findings} findings.</p>"
+        + (
+            "<h2>File findings</h2>" + "".join(_finding_text(f) for f in file_findings)
+            if file_findings
+            else ""
+        )
+        + ("<h2>Why the model flags it</h2>" + notes(explanations) if explanations else "")
+        + "<h2>Functions</h2>"
+        + (
+            table(
+                ["line", "nloc", "ccn", "cognitive", "nesting", "params", "function"],
+                rows,
+                "functions",
+                numeric=6,
+            )
+            if rows
+            else empty("no functions in this file")
+        )
+    )
+    return page(path, "/file", body, links, str(data.repository))
+
+
+def matches(item: RankedItem, rule: str, path_filter: str) -> bool:
+    """Whether a ranked item passes the filters: a rule id, and a path glob or substring."""
+    if rule and all(finding.rule_id != rule for finding in item.findings):
+        return False
+    if not path_filter:
+        return True
+    if any(char in path_filter for char in "*?["):
+        return fnmatchcase(item.path, path_filter)
+    return path_filter in item.path
+
+
+def findings_page(data: DashboardData, links: Links, rule: str, path_filter: str) -> str:
+    counts = Counter(finding.rule_id for finding in data.report.findings)
+    options = '<option value="">every rule</option>' + "".join(
+        f'<option value="{escape(rule_id)}"{" selected" if rule_id == rule else ""}>'
+        f"{escape(rule_id)} ({count})</option>"
+        for rule_id, count in sorted(counts.items())
+    )
+    form = (
+        '<form id="filters" method="get" action="/findings">'
+        f'<input type="hidden" name="token" value="{escape(links.token)}">'
+        f'<label>rule <select name="rule" id="rule-filter">{options}</select></label> '
+        '<label>path <input type="text" name="path" id="path-filter" '
+        f'placeholder="substring or glob, e.g. src/*.py" value="{escape(path_filter)}"></label> '
+        '<button type="submit" id="apply-filters">Filter</button> '
+        f'<a href="{escape(links.to("/findings"))}">clear</a></form>'
+    )
+    chosen = [item for item in data.items if matches(item, rule, path_filter)]
+    rows = (
+        (
+            str(item.rank),
+            f"{item.priority:.2f}",
+            f'<a href="{escape(links.to("/file", path=item.path))}">'
+            f"{escape(item.path)}:{item.start_line}</a>",
+            escape(item.name or "(file)"),
+            " ".join(
+                f'<span class="rule sev-{escape(f.severity)}">{escape(f.rule_id)}</span>'
+                for f in item.findings
+            ),
+            escape(item.explanation or item.findings[0].message),
+        )
+        for item in chosen[:FINDING_ROWS]
+    )
+    shown = min(len(chosen), FINDING_ROWS)
+    body = (
+        form
+        + f'<p class="summary" id="match-count">{len(chosen)} of {len(data.items)} ranked items '
+        + f"match{'' if shown == len(chosen) else f'; the first {shown} are listed'}.</p>"
+        + (
+            table(["#", "priority", "where", "what", "rules", "why"], rows, "findings", numeric=2)
+            if chosen
+            else empty("no finding matches these filters")
+        )
+    )
+    return page("Findings", "/findings", body, links, str(data.repository))
+
+
+def distributions_page(data: DashboardData, links: Links) -> str:
+    insights = data.federation.code_patterns()
+    languages = Counter(
+        record.language for records in data.functions.values() for record in records
+    )
+    sections = []
+    for metric in CODE_METRICS:
+        edges = CODE_EDGES[metric]
+        labels = bin_labels(edges)
+        for language, total in languages.most_common():
+            counts = [0] * len(edges)
+            for records in data.functions.values():
+                for record in records:
+                    if record.language == language:
+                        counts[bin_index(getattr(record.metrics, metric), edges)] += 1
+            shares = [count / total for count in counts]
+            entry = None
+            if insights is not None:
+                entry = insights.get("percentiles", {}).get(metric, {}).get(language)
+            caption = f"{total} {language} functions here" + (
+                _global_caption(entry)
+                if entry
+                else "; no global distribution cached for this metric and language"
+            )
+            sections.append(
+                f'<figure class="dist" data-metric="{escape(metric)}" '
+                f'data-language="{escape(language)}"><figcaption><b>{escape(metric)}</b> · '
+                f"{escape(language)}: {escape(caption)}</figcaption>"
+                f"{charts.distribution_chart(labels, shares, entry)}</figure>"
+            )
+    legend = (
+        '<p class="legend"><span class="swatch bar"></span> this repository, share per bin '
+        '<span class="swatch localcdf"></span> this repository, share below '
+        + (
+            '<span class="swatch globaltick"></span> federation, share per bin '
+            '<span class="swatch band"></span> federation, share below with its 95% interval'
+            if insights is not None
+            else "· no global insights are cached yet (they arrive after a federation round)"
+        )
+        + "</p>"
+    )
+    body = legend + (
+        "".join(sections) if sections else empty("no functions were measured in this repository")
+    )
+    return page("Distributions", "/distributions", body, links, str(data.repository))
+
+
+def _global_caption(entry: dict[str, Any]) -> str:
+    percentiles = entry["percentiles"]
+    return (
+        f"; across {entry['organisations']} organisations: p50 in {percentiles['p50']}, "
+        f"p90 in {percentiles['p90']}, p95 in {percentiles['p95']} "
+        f"(confidence {float(entry['confidence']):.2f})"
+    )
+
+
+def bin_labels(edges: tuple[int, ...]) -> list[str]:
+    """Bin labels as the global insights name them (``0``, ``8-9``, ``>=60``)."""
+    labels = []
+    for index, low in enumerate(edges):
+        if index + 1 == len(edges):
+            labels.append(f">={low}")
+        elif edges[index + 1] - low == 1:
+            labels.append(str(low))
+        else:
+            labels.append(f"{low}-{edges[index + 1] - 1}")
+    return labels
