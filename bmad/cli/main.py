@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lsp": ("bmad.cli.lsp:lsp", "Language server: findings and metrics in the editor."),
     "hooks": ("bmad.cli.hooks:hooks", "Install or uninstall bmad's git hooks."),
     "hook": ("bmad.cli.hook:hook", "Git hook entry points: pre-commit check, post-commit notify."),
+    "dashboard": ("bmad.cli.dashboard:dashboard", "Local insights dashboard in the browser."),
 }
 
 
