@@ -250,6 +250,7 @@ def invite(organisation: str, role: str, as_json: bool) -> None:
 @handle_errors
 def status(show_participants: bool, trust_levels: bool, as_json: bool) -> None:
     """Members, roles, rounds and the last insights of this machine's federation."""
+    from bmad.cli.guarantees import governance_guarantees
     from bmad.federation import membership
 
     store, identity, settings = _context()
@@ -259,6 +260,7 @@ def status(show_participants: bool, trust_levels: bool, as_json: bool) -> None:
             document = client.status(member.federation)
         document["aggregator"] = member.aggregator
         document["local_rounds"] = membership.round_log(store, 10)
+    document["privacy_units"] = governance_guarantees(document["governance"])
     if not (show_participants or trust_levels):
         document.pop("participants", None)
     elif not trust_levels:
@@ -275,6 +277,8 @@ def _render_status(document: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from bmad.cli.guarantees import guarantee_lines
+
     console = Console()
     you, governance = document["you"], document["governance"]
     console.print(
@@ -288,6 +292,9 @@ def _render_status(document: dict[str, Any]) -> None:
         f"{governance['consensus_threshold']:g}, types "
         + ", ".join(governance["allowed_learning_types"])
     )
+    console.print("unit of privacy per learning type (both guarantees):")
+    for line in guarantee_lines(document["privacy_units"]):
+        console.print(line, highlight=False)
     rounds = ", ".join(f"{state} {count}" for state, count in document["rounds"].items())
     console.print(f"rounds: {rounds or 'none yet'}")
     for item in document["last_insights"]:

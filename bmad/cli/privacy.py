@@ -37,6 +37,7 @@ def budget(repo: Path | None, budget_text: str | None, period: str | None, as_js
     """Total, spent, reserved and remaining budget, per learning type, for this period."""
     from dataclasses import replace
 
+    from bmad.cli.guarantees import federation_guarantees, guarantee_lines
     from bmad.privacy.db import open_privacy_store
     from bmad.privacy.ledger import Budget, Usage
     from bmad.privacy.sharing import repository_key, settings_for
@@ -50,10 +51,17 @@ def budget(repo: Path | None, budget_text: str | None, period: str | None, as_js
         period = ledger.checked_period(period) if period else ledger.current_period()
         usages: list[Usage] = [ledger.usage("repository", s, period) for s in subjects]
         usages.append(ledger.usage("organisation", settings.organisation, period))
+    units = federation_guarantees()
     if as_json:
-        echo_json({"period": period, "usage": [u.to_dict() for u in usages]})
+        echo_json(
+            {"period": period, "usage": [u.to_dict() for u in usages], "privacy_units": units}
+        )
         return
     click.echo(f"privacy budget, period {period}")
+    if units is not None:
+        click.echo("each round's spend protects, per learning type:")
+        for line in guarantee_lines(units):
+            click.echo(line)
     for usage in usages:
         limits = usage.budget
         used = "" if usage.spent is None else f"; used so far: epsilon {usage.spent.epsilon:.4g}"

@@ -103,6 +103,7 @@ def status(as_json: bool) -> None:
 @handle_errors
 def preview(repo: Path, learning_type: str | None, all_bins: bool, as_json: bool) -> None:
     """Show, bin by bin, what REPO would send: before and after noise. Spends no budget."""
+    from bmad.cli.guarantees import federation_guarantees, guarantee_lines
     from bmad.privacy.collect import collect_local_statistics
     from bmad.privacy.schemas import LEARNING_TYPES, schema_for
     from bmad.privacy.sharing import preview, settings_for
@@ -113,10 +114,25 @@ def preview(repo: Path, learning_type: str | None, all_bins: bool, as_json: bool
     collected = collect_local_statistics(repo)
     types = [learning_type] if learning_type else list(LEARNING_TYPES)
     previews = [preview(t, collected.statistics, settings) for t in types]
+    units = federation_guarantees()
     if as_json:
-        echo_json({"previews": [p.to_dict() for p in previews], "notes": collected.notes})
+        echo_json(
+            {
+                "previews": [p.to_dict() for p in previews],
+                "privacy_units": units,
+                "notes": collected.notes,
+            }
+        )
         return
     _render_previews(previews, all_bins)
+    click.echo(
+        "unit of privacy here: the repository's whole contribution, bounded and noised as "
+        "`insights export` releases it"
+    )
+    if units is not None:
+        click.echo("in the federation's rounds the noise protects, per learning type:")
+        for line in guarantee_lines(units):
+            click.echo(line)
     for note in collected.notes:
         click.echo(f"note: {note}", err=True)
 

@@ -132,6 +132,9 @@ def test_create_join_invite_status_and_roles(tmp_path: Path, aggregator: Aggrega
     )
     plain = json.loads(bmad(admin, "federation", "status", "--json"))
     assert "participants" not in plain and plain["you"]["role"] == "admin"
+    units = {row["learning_type"]: row for row in plain["privacy_units"]}
+    assert units["code_patterns"]["protects"] == "one function"
+    assert units["success_patterns"]["unit"] == "organisation"
     listed = json.loads(bmad(admin, "federation", "status", "--show-participants", "--json"))
     assert {row["organisation"] for row in listed["participants"]} == {
         "coordinator",
@@ -299,6 +302,7 @@ def test_a_round_from_the_command_line_with_a_daemon_taking_part(
     )
     assert report["global"]["organisations"] == 4
     assert report["global"]["confidence_threshold"] == 0
+    assert report["global"]["privacy"]["unit"] == "record"
     human = bmad(homes["acme"], "learn", "patterns", "--cross-project")
     assert "code_patterns: 4 organisations" in human
     status = json.loads(bmad(admin, "federation", "status", "--trust-levels", "--json"))
