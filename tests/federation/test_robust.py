@@ -38,6 +38,8 @@ def test_trimmed_mean_drops_the_fraction_at_each_end() -> None:
     # means 0, 1, 2, 3, 100: trim 0.2 of 5 = 1 at each end -> mean of 1, 2, 3 = 2, times 5.
     sums = [[0], [1], [2], [3], [100]]
     assert combine_groups(sums, [1] * 5, "trimmed_mean", 0.2) == [10.0]
+    # The default trim is 0.2.
+    assert combine_groups(sums, [1] * 5, "trimmed_mean") == [10.0]
     # trim 0.19 of 5 = 0.95, rounded down to 0: the plain mean 106 / 5, times 5 = 106.
     assert combine_groups(sums, [1] * 5, "trimmed_mean", 0.19) == [106.0]
 
