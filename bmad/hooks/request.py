@@ -9,7 +9,7 @@ dataclasses (a sixth of the cost to create): the hook's fast path loads this mod
 
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -62,7 +62,8 @@ class CheckRequest(NamedTuple):
                     "id": job.blob_id,
                     "path": job.path,
                     "language": job.language,
-                    "data": base64.b64encode(job.data).decode("ascii"),
+                    # base64.b64encode's output; the base64 module costs the hook 1 ms to import
+                    "data": binascii.b2a_base64(job.data, newline=False).decode("ascii"),
                 }
                 for job in self.jobs.values()
             ],
