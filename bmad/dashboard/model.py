@@ -41,7 +41,7 @@ class FileEntry:
     path: str
     language: str
     nloc: int  # lines holding code, from the scan
-    priority: float  # detection's priority of the file (its own findings, anomaly, hotspot)
+    priority: float  # the highest of detection's priorities for the file and its functions
     hotspot: int  # revisions x total cognitive complexity (0 without history)
     findings: int
 
@@ -155,13 +155,16 @@ def gather(repo: Path, progress: Callable[[str], None] = lambda _step: None) -> 
 
         hotspots = hotspot_weights(analysis_input.history, analysis_input.file_complexity)
     findings = Counter(finding.path for finding in report.findings)
+    risk = dict(report.file_priority)
+    for (path, _line, _name), value in report.function_priority.items():
+        risk[path] = max(value, risk.get(path, 0.0))
     files = sorted(
         (
             FileEntry(
                 scanned.path,
                 scanned.language,
                 scanned.metrics.sloc,
-                report.file_priority.get(scanned.path, 0.0),
+                risk.get(scanned.path, 0.0),
                 hotspots.get(scanned.path, 0),
                 findings[scanned.path],
             )

@@ -126,7 +126,9 @@ class DashboardHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        logger.info("%s %s %s", self.command, urlsplit(self.path).path, code)
+        # A request refused while its first line is parsed has no method or path yet.
+        path = urlsplit(getattr(self, "path", "")).path or "-"
+        logger.info("%s %s %s", self.command or "-", path, code)
 
     def log_message(self, format: str, *args: object) -> None:
         # Errors may quote the request line, which holds the token.
