@@ -39,6 +39,7 @@ HISTORY_TESTS = [
     "tests/extractors/test_history_pure.py",
     "tests/extractors/test_history_rules.py",
     "tests/extractors/test_history_summary_exact.py",
+    "tests/extractors/test_history_knowledge_rules.py",
 ]
 SECAGG_TESTS = [
     "tests/federation/secagg/test_secagg_parts.py",
