@@ -1,0 +1,202 @@
+"""Insight arithmetic worked by hand: the simplex projection, interval half-widths, noise
+deviations, publication thresholds, bin labels, lifts and a local function's standing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from bmad.federation import insights
+from bmad.federation.insights import RoundFacts
+from bmad.federation.wire import PARTICIPATION_WEIGHT
+from bmad.privacy.schemas import schema_for
+
+
+def facts(
+    participants: int = 9, groups: int = 1, share_scale: float = 2.0, k: int = 3
+) -> RoundFacts:
+    return RoundFacts(
+        learning_type="code_patterns",
+        schema_version=2,
+        participants=participants,
+        groups=groups,
+        share_scale=share_scale,
+        epsilon=1.0,
+        delta=1e-5,
+        consensus_threshold=0.7,
+        k=k,
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "total", "projected"),
+    [
+        # sorted 3, 1, -1: shifts 0 (first), (4 - 3) / 2 = 0.5 (1 - 0.5 > 0), then -1 drops out.
+        ([3.0, 1.0, -1.0], 3.0, [2.5, 0.5, 0.0]),
+        ([1.0, 2.0], 3.0, [1.0, 2.0]),
+        # one value: shifted to the total
+        ([7.0], 2.0, [2.0]),
+        # a shift that removes all but the largest
+        ([10.0, 1.0, 0.0], 5.0, [5.0, 0.0, 0.0]),
+        ([1.0, 2.0], 0.0, [0.0, 0.0]),
+        ([1.0, 2.0], -1.0, [0.0, 0.0]),
+        ([], 3.0, []),
+    ],
+)
+def test_projection_onto_the_scaled_simplex(
+    values: list[float], total: float, projected: list[float]
+) -> None:
+    assert insights.project_to_simplex(values, total) == pytest.approx(projected, abs=1e-12)
+
+
+def test_a_value_exactly_at_the_shift_is_dropped() -> None:
+    # sorted 4, 2, 2 with total 4: index 2 gives candidate (6 - 4) / 2 = 1 (2 - 1 > 0, kept);
+    # index 3 gives (8 - 4) / 3 = 4/3 (2 - 4/3 > 0, kept): shift 4/3.
+    assert insights.project_to_simplex([4.0, 2.0, 2.0], 4.0) == pytest.approx([8 / 3, 2 / 3, 2 / 3])
+    # sorted 3, 1 with total 2: candidate at index 2 is (4 - 2) / 2 = 1 and 1 - 1 = 0 is not > 0,
+    # so the shift stays 1 (from index 1): [2, 0].
+    assert insights.project_to_simplex([3.0, 1.0], 2.0) == [2.0, 0.0]
+
+
+def test_share_interval_is_the_delta_method() -> None:
+    # share 0.5 over 1 of 2 bins, mass 100, sigma 10: variance 100 (1 - 1 + 0.25 * 2) = 50.
+    half = insights.share_interval(0.5, 1, 2, 100.0, 10.0)
+    assert half == pytest.approx(insights.Z95 * math.sqrt(50) / 100, rel=1e-12)
+    assert insights.share_interval(0.5, 1, 2, 0.0, 10.0) == 1.0
+    assert insights.share_interval(0.5, 1, 2, -1.0, 10.0) == 1.0
+    # capped at 1
+    assert insights.share_interval(0.5, 1, 2, 1.0, 10.0) == 1.0
+    # a negative variance (prefix 2, share 1, total 1: 2 - 4 + 1) is read as 0
+    assert insights.share_interval(1.0, 2, 1, 10.0, 1.0) == 0.0
+
+
+def test_noise_deviation_of_the_combined_sum() -> None:
+    two_groups = facts(participants=9, groups=2, share_scale=2.0)
+    assert two_groups.sum_std == 6.0
+    three_groups = facts(participants=9, groups=3, share_scale=2.0)
+    assert three_groups.sum_std == pytest.approx(6.0 * math.sqrt(math.pi / 2), rel=1e-12)
+    assert three_groups.count_std == three_groups.sum_std / PARTICIPATION_WEIGHT
+
+
+def test_a_distribution_is_published_from_three_noise_deviations_of_mass() -> None:
+    round_facts = facts(participants=4, groups=1, share_scale=1.0)  # sum_std 2
+    # threshold 3 * 2 * sqrt(4 bins) = 12
+    assert insights._published_mass(12.0, 4, round_facts)
+    assert not insights._published_mass(math.nextafter(12.0, 0), 4, round_facts)
+
+
+@pytest.mark.parametrize(("noisy", "count"), [(-3.2, 0), (0.4, 0), (2.6, 3), (8.5, 8), (40.0, 9)])
+def test_noisy_organisation_counts_are_rounded_and_clipped(noisy: float, count: int) -> None:
+    assert insights._organisations(noisy, facts(participants=9)) == count
+
+
+def test_percentile_labels_take_the_first_bin_reaching_the_share() -> None:
+    labels = ["a", "b", "c"]
+    assert insights._percentile_label([0.5, 0.9, 1.0], labels, 0.5) == "a"
+    assert insights._percentile_label([0.49, 0.9, 1.0], labels, 0.5) == "b"
+    assert insights._percentile_label([0.1, 0.2, 0.3], labels, 0.5) == "c"
+
+
+def test_edge_labels() -> None:
+    assert insights._edge_labels_of([0, 1, 3, 10]) == ["0", "1-2", "3-9", ">=10"]
+    assert insights._edge_labels_of([5]) == [">=5"]
+
+
+def test_lift_and_its_interval_by_the_delta_method_on_log_lift() -> None:
+    # a=10 (practice and outcome), b=10, c=10, d=30: P(outcome | practice) = 0.5,
+    # P(outcome) = 20 / 60, lift 1.5.
+    found = insights._lift([10.0, 10.0, 10.0, 30.0], 0.0)
+    assert found["lift"] == pytest.approx(1.5, rel=1e-12)
+    gradient = (1 / 10 - 1 / 20 - 1 / 20 + 1 / 60, -1 / 20 + 1 / 60, -1 / 20 + 1 / 60, 1 / 60)
+    variance = sum(g * g * x for g, x in zip(gradient, (10, 10, 10, 30), strict=True))
+    spread = insights.Z95 * math.sqrt(variance)
+    assert found["ci95"] == pytest.approx(
+        [1.5 * math.exp(-spread), 1.5 * math.exp(spread)], rel=1e-12
+    )
+    assert found["confidence"] == pytest.approx(
+        0.5 * (1 + math.erf(math.log(1.5) / math.sqrt(variance) / math.sqrt(2))), rel=1e-12
+    )
+    # Noise widens the interval; counts below 0.5 are read as 0.5.
+    assert insights._lift([10.0, 10.0, 10.0, 30.0], 3.0)["ci95"][1] > found["ci95"][1]
+    assert insights._lift([-4.0, 0.5, 0.5, 0.5], 0.0)["lift"] == pytest.approx(1.0)
+
+
+def entry() -> dict[str, object]:
+    # edges 0, 10, 20: half the functions below 10, 30% in [10, 20), 20% at 20 or more.
+    return {
+        "edges": [0, 10, 20],
+        "shares": [0.5, 0.3, 0.2],
+        "share_below": [0.0, 0.5, 0.8],
+        "mass": 100.0,
+        "noise_std": 1.0,
+        "organisations": 7,
+        "confidence": 0.9,
+    }
+
+
+def test_standing_interpolates_within_the_bin() -> None:
+    document = {"percentiles": {"cognitive": {"python": entry()}}}
+    found = insights.standing(document, "cognitive", "python", 15)
+    assert found is not None
+    # 15 is halfway through [10, 20): 0.5 + 0.5 * 0.3
+    assert found["above_share"] == pytest.approx(0.65)
+    half = insights.share_interval(0.65, 1.5, 3, 100.0, 1.0)
+    assert found["plus_minus"] == pytest.approx(half)
+    assert found["interval"] == pytest.approx([0.65 - half, 0.65 + half])
+    assert found["confidence"] == pytest.approx(1 - 2 * half)
+    assert found["organisations"] == 7
+    assert found["text"] == insights.standing_text(
+        "cognitive", 15, "python", found["above_share"], half, 7
+    )
+    # The last bin is open: no interpolation inside it.
+    last = insights.standing(document, "cognitive", "python", 45)
+    assert last is not None and last["above_share"] == pytest.approx(0.8)
+    # Exactly at an edge: the bin's own share below.
+    at_edge = insights.standing(document, "cognitive", "python", 10)
+    assert at_edge is not None and at_edge["above_share"] == pytest.approx(0.5)
+    assert insights.standing(document, "cognitive", "go", 15) is None
+    assert insights.standing(document, "nloc", "python", 15) is None
+    assert insights.standing({}, "cognitive", "python", 15) is None
+
+
+def test_standing_in_a_format_1_document_is_the_share_below_the_bin() -> None:
+    below = [i / 10 for i in range(10)]
+    document = {
+        "percentiles": {
+            "ccn": {"python": {"share_below": below, "organisations": 5, "confidence": 0.8}}
+        }
+    }
+    found = insights.standing(document, "ccn", "python", 9)  # log2 bin [8, 16): index 4
+    assert found is not None
+    assert (found["above_share"], found["plus_minus"], found["interval"]) == (0.4, None, None)
+    assert found["confidence"] == 0.8
+    assert found["text"] == "ccn 9: above 40% of python functions across 5 organisations"
+
+
+@pytest.mark.parametrize(
+    ("above", "half", "text"),
+    [
+        (0.97, None, "97%"),
+        (0.97, 0.004, "97% (+-1)"),
+        (0.5, 0.026, "50% (+-3)"),
+        (0.0, 0.0, "0% (+-1)"),
+    ],
+)
+def test_above_text(above: float, half: float | None, text: str) -> None:
+    assert insights.above_text(above, half) == text
+
+
+def test_standing_text() -> None:
+    assert (
+        insights.standing_text("cognitive", 31.0, "python", 0.97, 0.02, 41)
+        == "cognitive 31: above 97% (+-2) of python functions across 41 organisations"
+    )
+
+
+def test_an_aggregate_of_the_wrong_length_is_refused() -> None:
+    round_facts = facts()
+    expected = insights.round_layout_length(schema_for("code_patterns"), round_facts)
+    with pytest.raises(ValueError) as raised:
+        insights.compute_insights([0.0] * (expected - 1), round_facts)
+    assert str(raised.value) == f"aggregate has {expected - 1} entries, the round layout {expected}"
