@@ -22,6 +22,7 @@ run: $(VENV)/.installed-run
 	$(BIN)/bmad learn anti-patterns . --top 10
 	$(BIN)/bmad insights patterns .
 	$(BIN)/python -m bmad.demo .
+	@echo "Open this repository's dashboard: $(BIN)/bmad dashboard .  (prints a 127.0.0.1 address with its token; --no-open keeps the browser closed)"
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q --durations=15

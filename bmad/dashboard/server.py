@@ -33,6 +33,12 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
 }
+ANALYSING = (
+    b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+    b'<meta http-equiv="refresh" content="2"><title>analysing \xc2\xb7 bmad</title></head>'
+    b"<body><p>bmad is still analysing this repository; this page reloads by itself.</p>"
+    b"</body></html>"
+)
 logger = logging.getLogger(__name__)
 
 Query = Mapping[str, str]
@@ -67,8 +73,8 @@ def static_asset(name: str) -> bytes | None:
 class DashboardServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, data: DashboardData, token: str, port: int = 0) -> None:
-        self.data = data
+    def __init__(self, data: DashboardData | None, token: str, port: int = 0) -> None:
+        self.data = data  # None until gathered: pages answer 503 meanwhile
         self.token = token
         self.links = Links(token)
         super().__init__((LOOPBACK, port), DashboardHandler)
@@ -109,8 +115,12 @@ class DashboardHandler(BaseHTTPRequestHandler):
             else:
                 self._send(HTTPStatus.OK, asset, STATIC_TYPES["." + name.rpartition(".")[2]])
             return
+        data = self.server.data
+        if data is None:
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, ANALYSING, "text/html; charset=utf-8")
+            return
         render = PAGES.get(parts.path)
-        html = None if render is None else render(self.server.data, self.server.links, query)
+        html = None if render is None else render(data, self.server.links, query)
         if html is None:
             self._send(HTTPStatus.NOT_FOUND, b"404: no such page\n", "text/plain")
             return
