@@ -23,11 +23,11 @@ def aggregator(tmp_path: Path) -> Iterator[Aggregator]:
 def test_released_noise_std_is_what_a_round_of_six_at_level_low_reports(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
-    low = governance_for("low")  # the level the round harness creates: k=3, two groups of 3
+    # the level the round harness creates: k=3, one group of 6, its default unit
+    assert governance_for("low").k_min_participants == 3
 
     state, runners, _admin, _federation = run_round(tmp_path, aggregator, 6, {})
 
     assert state["state"] == "released", state["reason"]
     insights = cached_global_insights(runners[0].store)[0]["insights"]
-    expected = released_noise_std(6, low.k_min_participants, low.epsilon_per_round, low.delta)
-    assert insights["noise_std"] == pytest.approx(expected, rel=1e-12)
+    assert insights["noise_std"] == pytest.approx(released_noise_std(6, "low"), rel=1e-12)

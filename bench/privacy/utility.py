@@ -83,7 +83,7 @@ MEASURED_UNITS = {
     "technology_trends": ("organisation",),
     "anti_patterns": tuple(UNIT_CAPS["anti_patterns"]),
 }
-QUICK_ALL_UNITS_UP_TO = 100  # --quick measures every unit up to here, then the default only
+QUICK_ALL_UNITS_UP_TO = 20  # --quick measures every unit up to here, then the default only
 SIMULATED_GROUP_LIMIT = 60  # larger groups are summed exactly without the simulator (slow)
 LOOKUP_QUANTILES = (0.5, 0.9, 0.99)
 TARGET_POINTS = 5.0
@@ -97,7 +97,7 @@ def rounds_for(size: int, quick: bool, requested: int | None) -> int:
         return requested
     table = {5: 20, 10: 20, 20: 16, 50: 10, 100: 8, 1_000: 3, 10_000: 2}
     rounds = table.get(size, 3)
-    return max(2, rounds // 2) if quick else rounds
+    return max(1, rounds // 3) if quick else rounds
 
 
 # -- collection and bounding (the participant's side) -------------------------------------

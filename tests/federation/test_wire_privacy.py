@@ -101,8 +101,9 @@ def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_ve
         assert len(sent) == 1 and sent[0].detail["destination"].startswith(proxy.url)
         assert [o.outcome for o in participant.outcomes] == ["released"]  # type: ignore[attr-defined]
 
-    # aggregator database: no blob, and the only vector-sized array is the released sum
-    dimension = 2 * schema_for("code_patterns").dim
+    # aggregator database: no blob, and the only vector-sized array is the released sum (the
+    # record unit's round layout is the schema alone, without participation bits)
+    dimension = schema_for("code_patterns").dim
     vectors = []
     with sqlite3.connect(aggregator.db_path) as connection:
         tables = [
