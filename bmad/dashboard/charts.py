@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
-from pathlib import PurePosixPath
 from typing import Any
 
 from bmad.dashboard.treemap import Rect, squarify
 from bmad.extractors.architecture_graph import strongly_connected_components
 
 HEAT_STEPS = 7  # classes heat0 (cool) .. heat6 (hot)
-MAP_FOLDER_DEPTH = 2  # the code map groups files by their folder, this many levels deep
 TILE_LABEL_WIDTH = 70.0  # px a file's tile needs before it shows the file's name
 GROUP_HEADER = 14.0  # px above a folder's files on the code map, when it has room for a name
 
@@ -36,21 +34,20 @@ def _n(value: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MapTile:
-    path: str
-    size: float  # area weight (nloc)
+    name: str  # written on the tile when it has room
+    size: float  # area weight (lines of code)
     value: float  # colour weight (risk or hotspot)
     label: str  # tooltip
+    link: str
+    group: str = ""  # tiles of one group are laid out together, framed and named
 
 
-def code_map(
-    tiles: Sequence[MapTile], link: Callable[[str], str], width: float = 1200, height: float = 680
-) -> str:
-    """A two-level squarified treemap: top-level folders, then their files."""
+def code_map(tiles: Sequence[MapTile], width: float = 1200, height: float = 680) -> str:
+    """A two-level squarified treemap: the groups, then the tiles inside each."""
     groups: dict[str, list[MapTile]] = {}
     for tile in tiles:
         if tile.size > 0:
-            folder = PurePosixPath(tile.path).parts[:-1][:MAP_FOLDER_DEPTH]
-            groups.setdefault("/".join(folder), []).append(tile)
+            groups.setdefault(tile.group, []).append(tile)
     ordered = sorted(groups.items(), key=lambda item: -sum(t.size for t in item[1]))
     highest = max((tile.value for tile in tiles), default=0.0)
     out = [
@@ -64,22 +61,23 @@ def code_map(
         if name and area.height > 3 * GROUP_HEADER and area.width > 60:
             out.append(
                 f'<text class="group" x="{_n(area.x + 3)}" y="{_n(area.y + 11)}">'
-                f"{escape(name)}/</text>"
+                f"{escape(name)}</text>"
             )
             inner = Rect(area.x, area.y + GROUP_HEADER, area.width, area.height - GROUP_HEADER)
-        out.append(
-            f'<rect class="groupframe" x="{_n(area.x)}" y="{_n(area.y)}" '
-            f'width="{_n(area.width)}" height="{_n(area.height)}"/>'
-        )
+        if name:
+            out.append(
+                f'<rect class="groupframe" x="{_n(area.x)}" y="{_n(area.y)}" '
+                f'width="{_n(area.width)}" height="{_n(area.height)}"/>'
+            )
         for tile, rect in zip(members, squarify([t.size for t in members], inner), strict=True):
             out.append(
-                f'<a href="{escape(link(tile.path))}"><rect class="tile '
+                f'<a href="{escape(tile.link)}"><rect class="tile '
                 f'{heat_class(tile.value, highest)}" x="{_n(rect.x)}" y="{_n(rect.y)}" '
                 f'width="{_n(rect.width)}" height="{_n(rect.height)}">'
                 f"<title>{escape(tile.label)}</title></rect>"
                 + (
                     f'<text class="tilename" x="{_n(rect.x + 3)}" y="{_n(rect.y + 11)}">'
-                    f"{escape(PurePosixPath(tile.path).name)}</text>"
+                    f"{escape(tile.name)}</text>"
                     if rect.width >= TILE_LABEL_WIDTH and rect.height >= 16
                     else ""
                 )
@@ -235,9 +233,9 @@ class GraphView:
     levels: dict[str, int]  # row of each node: 0 imports nothing, higher rows import lower
 
 
-def _folder(path: Any, depth: int) -> str:
-    parts = PurePosixPath(str(path)).parts[:-1]
-    return "/".join(parts[:depth]) + "/" if parts else "(root)"
+def _folder(parts: Sequence[str], depth: int) -> str:
+    """The folder ``depth`` levels deep of a path split at its slashes (its file name last)."""
+    return "/".join(parts[:-1][:depth]) + "/" if len(parts) > 1 else "(root)"
 
 
 def graph_view(document: Mapping[str, Any], max_nodes: int = 80) -> GraphView:
@@ -257,12 +255,11 @@ def graph_view(document: Mapping[str, Any], max_nodes: int = 80) -> GraphView:
     grouped = len(modules) > max_nodes
     group: dict[str, str] = {name: name for name in modules}
     if grouped:
+        parts = {name: str(module["path"]).split("/") for name, module in modules.items()}
         depth = 1
-        while depth < 8 and (
-            len({_folder(module["path"], depth + 1) for module in modules.values()}) <= max_nodes
-        ):
+        while depth < 8 and len({_folder(p, depth + 1) for p in parts.values()}) <= max_nodes:
             depth += 1
-        group = {name: _folder(module["path"], depth) for name, module in modules.items()}
+        group = {name: _folder(found, depth) for name, found in parts.items()}
 
     def name_of(module: str) -> str:
         return group.get(module, module)
@@ -304,9 +301,10 @@ def layers_of(nodes: Sequence[str], edges: frozenset[tuple[str, str]]) -> dict[s
 def import_graph(view: GraphView) -> str:
     """Importers above what they import; cycle edges and layer violations highlighted."""
     level = view.levels
+    used = {value: rank for rank, value in enumerate(sorted(set(level.values())))}
     rows: dict[int, list[str]] = {}
-    for node in view.nodes:
-        rows.setdefault(level.get(node, 0), []).append(node)
+    for node in view.nodes:  # consecutive rows: levels that hold no node take no room
+        rows.setdefault(used.get(level.get(node, 0), 0), []).append(node)
     row_height, node_h, node_w = 64.0, 20.0, 128.0
     width = max(1200.0, node_w * (1 + max((len(m) for m in rows.values()), default=0)))
     depth = max(rows, default=0)

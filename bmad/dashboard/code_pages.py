@@ -3,9 +3,12 @@ findings with their filters, and the metric distributions against the federation
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from html import escape
+from pathlib import PurePosixPath
 from typing import Any
 
 from bmad.analysis.findings import Finding, RankedItem
@@ -13,8 +16,9 @@ from bmad.analysis.rule_catalogue import RULES
 from bmad.dashboard import charts
 from bmad.dashboard.layout import Links, empty, notes, page, table
 from bmad.dashboard.model import DashboardData, FileEntry
-from bmad.privacy.schemas import CODE_EDGES, CODE_METRICS, bin_index
+from bmad.privacy.schemas import CODE_EDGES, CODE_METRICS
 
+MAP_MAX_FILES = 2000  # more files under a folder: the map shows its subfolders instead
 FINDING_ROWS = 500  # rows rendered on the findings page; the count says how many matched
 COLOURINGS = {"risk": "risk (detection priority)", "hotspot": "hotspot (revisions x complexity)"}
 
@@ -26,20 +30,83 @@ def _tile_label(entry: FileEntry) -> str:
     )
 
 
-def map_page(data: DashboardData, links: Links, colour: str) -> str:
-    colour = colour if colour in COLOURINGS else "risk"
-    tiles = [
-        charts.MapTile(
-            entry.path,
+def _colour_value(entry: FileEntry, colour: str) -> float:
+    return entry.priority if colour == "risk" else float(entry.hotspot)
+
+
+def map_tiles(
+    files: Sequence[FileEntry], folder: str, colour: str, links: Links
+) -> tuple[list[charts.MapTile], str]:
+    """The tiles of the code map under ``folder`` and the folder actually shown (a folder
+    holding only one folder opens that one). Up to ``MAP_MAX_FILES`` files are drawn one by
+    one, grouped by their next folder; beyond, each subfolder is one tile that opens it."""
+    prefix = folder.strip("/") + "/" if folder.strip("/") else ""
+    inside = [entry for entry in files if entry.path.startswith(prefix)]
+    while True:
+        below = {entry.path[len(prefix) :].partition("/") for entry in inside}
+        children = {head for head, slash, _rest in below if slash}
+        if len(children) != 1 or any(not slash for _head, slash, _rest in below):
+            break
+        prefix += children.pop() + "/"
+
+    def child(entry: FileEntry) -> str:
+        head, slash, _rest = entry.path[len(prefix) :].partition("/")
+        return head + "/" if slash else ""
+
+    def file_tile(entry: FileEntry, group: str) -> charts.MapTile:
+        return charts.MapTile(
+            PurePosixPath(entry.path).name,
             float(entry.nloc),
-            entry.priority if colour == "risk" else float(entry.hotspot),
+            _colour_value(entry, colour),
             _tile_label(entry),
+            links.to("/file", path=entry.path),
+            group,
         )
-        for entry in data.files
-    ]
+
+    if len(inside) <= MAP_MAX_FILES:
+        return [file_tile(entry, child(entry)) for entry in inside], prefix
+    folders: dict[str, list[FileEntry]] = {}
+    tiles = []
+    for entry in inside:
+        name = child(entry)
+        if name:
+            folders.setdefault(name, []).append(entry)
+        else:
+            tiles.append(file_tile(entry, ""))
+    for name, members in folders.items():
+        hottest = max(members, key=lambda entry: _colour_value(entry, colour))
+        tiles.append(
+            charts.MapTile(
+                name,
+                float(sum(entry.nloc for entry in members)),
+                _colour_value(hottest, colour),
+                f"{prefix}{name}: {len(members)} files, "
+                f"{sum(entry.nloc for entry in members)} lines of code, "
+                f"{sum(entry.findings for entry in members)} findings; "
+                f"hottest {hottest.path}",
+                links.to("/", folder=prefix + name, colour=colour),
+            )
+        )
+    return tiles, prefix
+
+
+def _breadcrumb(prefix: str, colour: str, links: Links) -> str:
+    crumbs = [f'<a href="{escape(links.to("/", colour=colour))}">(all)</a>']
+    walked = ""
+    for part in prefix.strip("/").split("/") if prefix else []:
+        walked += part + "/"
+        crumbs.append(
+            f'<a href="{escape(links.to("/", folder=walked, colour=colour))}">{escape(part)}/</a>'
+        )
+    return '<p class="crumbs" id="crumbs">' + " ".join(crumbs) + "</p>"
+
+
+def map_page(data: DashboardData, links: Links, colour: str, folder: str) -> str:
+    colour = colour if colour in COLOURINGS else "risk"
+    tiles, prefix = map_tiles(data.files, folder, colour, links)
     switch = " ".join(
         f'<a class="{"chosen" if name == colour else "choice"}" id="colour-{name}" '
-        f'href="{escape(links.to("/", colour=name))}">{escape(text)}</a>'
+        f'href="{escape(links.to("/", colour=name, folder=prefix))}">{escape(text)}</a>'
         for name, text in COLOURINGS.items()
     )
     report = data.report
@@ -50,8 +117,8 @@ def map_page(data: DashboardData, links: Links, colour: str) -> str:
         f"analysed {escape(data.gathered_at)}. Area: lines of code. Colour by: {switch}</p>"
     )
     hottest = sorted(
-        data.files,
-        key=lambda e: (-(e.priority if colour == "risk" else e.hotspot), e.path),
+        (entry for entry in data.files if entry.path.startswith(prefix)),
+        key=lambda entry: (-_colour_value(entry, colour), entry.path),
     )[:15]
     top = table(
         ["risk", "hotspot", "lines", "findings", "file"],
@@ -70,7 +137,8 @@ def map_page(data: DashboardData, links: Links, colour: str) -> str:
     )
     body = (
         summary
-        + f'<div class="mapbox">{charts.code_map(tiles, lambda p: links.to("/file", path=p))}</div>'
+        + _breadcrumb(prefix, colour, links)
+        + f'<div class="mapbox">{charts.code_map(tiles)}</div>'
         + '<p class="legend">cool <span class="swatch heat0"></span>'
         + "".join(f'<span class="swatch heat{i}"></span>' for i in range(1, charts.HEAT_STEPS))
         + " hot</p><h2>Hottest files</h2>"
@@ -208,15 +276,17 @@ def distributions_page(data: DashboardData, links: Links) -> str:
         record.language for records in data.functions.values() for record in records
     )
     sections = []
+    records = [record for found in data.functions.values() for record in found]
     for metric in CODE_METRICS:
         edges = CODE_EDGES[metric]
         labels = bin_labels(edges)
+        counts_by_language = {language: [0] * len(edges) for language in languages}
+        for record in records:
+            # the bin [edges[i], edges[i+1]) holding the value; values below edges[0] go to 0
+            index = max(0, bisect_right(edges, getattr(record.metrics, metric)) - 1)
+            counts_by_language[record.language][index] += 1
         for language, total in languages.most_common():
-            counts = [0] * len(edges)
-            for records in data.functions.values():
-                for record in records:
-                    if record.language == language:
-                        counts[bin_index(getattr(record.metrics, metric), edges)] += 1
+            counts = counts_by_language[language]
             shares = [count / total for count in counts]
             entry = None
             if insights is not None:

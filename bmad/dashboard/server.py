@@ -45,7 +45,9 @@ Query = Mapping[str, str]
 Page = Callable[[DashboardData, Links, Query], "str | None"]  # None: not found
 
 PAGES: dict[str, Page] = {
-    "/": lambda data, links, query: map_page(data, links, query.get("colour", "risk")),
+    "/": lambda data, links, query: map_page(
+        data, links, query.get("colour", "risk"), query.get("folder", "")
+    ),
     "/file": lambda data, links, query: file_page(data, links, query.get("path", "")),
     "/findings": lambda data, links, query: findings_page(
         data, links, query.get("rule", ""), query.get("path", "")
