@@ -19,6 +19,7 @@ from bmad.dashboard.model import DashboardData, FileEntry
 from bmad.privacy.schemas import CODE_EDGES, CODE_METRICS
 
 MAP_MAX_FILES = 2000  # more files under a folder: the map shows its subfolders instead
+MAP_GROUP_DEPTH = 2  # files drawn one by one are grouped by their folder this deep
 FINDING_ROWS = 500  # rows rendered on the findings page; the count says how many matched
 COLOURINGS = {"risk": "risk (detection priority)", "hotspot": "hotspot (revisions x complexity)"}
 
@@ -39,7 +40,8 @@ def map_tiles(
 ) -> tuple[list[charts.MapTile], str]:
     """The tiles of the code map under ``folder`` and the folder actually shown (a folder
     holding only one folder opens that one). Up to ``MAP_MAX_FILES`` files are drawn one by
-    one, grouped by their next folder; beyond, each subfolder is one tile that opens it."""
+    one, grouped by their folder (two levels below it); beyond, each subfolder is one tile that
+    opens it."""
     prefix = folder.strip("/") + "/" if folder.strip("/") else ""
     inside = [entry for entry in files if entry.path.startswith(prefix)]
     while True:
@@ -53,6 +55,10 @@ def map_tiles(
         head, slash, _rest = entry.path[len(prefix) :].partition("/")
         return head + "/" if slash else ""
 
+    def folder_of(entry: FileEntry) -> str:
+        folders = entry.path[len(prefix) :].split("/")[:-1][:MAP_GROUP_DEPTH]
+        return "/".join(folders) + "/" if folders else ""
+
     def file_tile(entry: FileEntry, group: str) -> charts.MapTile:
         return charts.MapTile(
             PurePosixPath(entry.path).name,
@@ -64,7 +70,7 @@ def map_tiles(
         )
 
     if len(inside) <= MAP_MAX_FILES:
-        return [file_tile(entry, child(entry)) for entry in inside], prefix
+        return [file_tile(entry, folder_of(entry)) for entry in inside], prefix
     folders: dict[str, list[FileEntry]] = {}
     tiles = []
     for entry in inside:

@@ -19,14 +19,20 @@ def query(link: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(link).query).items()}
 
 
-def test_a_small_tree_is_drawn_file_by_file_grouped_by_the_next_folder() -> None:
-    files = [entry("src/app/core/a.py"), entry("src/app/cli/b.py"), entry("src/app/c.py")]
+def test_a_small_tree_is_drawn_file_by_file_grouped_by_folder_two_levels_deep() -> None:
+    files = [
+        entry("src/app/core/a.py"),
+        entry("src/app/cli/b.py"),
+        entry("src/app/c.py"),
+        entry("src/app/core/deep/er/d.py"),
+    ]
     tiles, shown = map_tiles(files, "", "risk", LINKS)
     assert shown == "src/app/"  # folders holding a single folder are opened
     assert sorted((tile.group, tile.name) for tile in tiles) == [
         ("", "c.py"),
         ("cli/", "b.py"),
         ("core/", "a.py"),
+        ("core/deep/", "d.py"),
     ]
     assert query(tiles[0].link) == {"token": "t0ken", "path": "src/app/core/a.py"}
 
@@ -45,3 +51,4 @@ def test_a_large_tree_shows_its_folders_each_coloured_by_its_hottest_file() -> N
     inside, shown = map_tiles(files, "pkg_1/", "risk", LINKS)
     assert shown == "pkg_1/" and len(inside) == 668
     assert {tile.group for tile in inside} == {"", "deep/"}
+    assert map_tiles(files, "pkg_1/deep/", "hotspot", LINKS)[0][0].name == "hot.py"
