@@ -128,7 +128,9 @@ def _mine_history(
         if result.source_id is None:
             return None
         commits = store.commits(result.source_id)
-    return analyse_history(commits, options, int(time.time()), cognitive, result.notes())
+    return analyse_history(
+        commits, result.tip_tree, options, int(time.time()), cognitive, result.notes()
+    )
 
 
 def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:

@@ -39,6 +39,11 @@ def parse_date(text: str, end_of_day: bool) -> int:
 @click.option("--until", help="Only commits authored on or before this date (inclusive).")
 @click.option("--rev", help="Revision whose history is mined (default HEAD).")
 @click.option("--no-renames", is_flag=True, help="Do not follow renames.")
+@click.option(
+    "--include-deleted",
+    is_flag=True,
+    help="Also list files that are not in the revision's tree (marked deleted).",
+)
 @click.option("--min-revs", type=click.IntRange(min=0), help="Coupling: minimum mean revisions.")
 @click.option("--min-shared-revs", type=click.IntRange(min=0), help="Coupling: shared revisions.")
 @click.option("--min-coupling", type=click.IntRange(0, 100), help="Coupling: minimum degree (%).")
@@ -55,6 +60,7 @@ def history(
     until: str | None,
     rev: str | None,
     no_renames: bool,
+    include_deleted: bool,
     min_revs: int | None,
     min_shared_revs: int | None,
     min_coupling: int | None,
@@ -85,6 +91,7 @@ def history(
     options = options_from_settings(
         settings,
         follow_renames=not no_renames,
+        include_deleted=include_deleted,
         since=window_start,
         until=window_end,
     )
@@ -94,7 +101,7 @@ def history(
         commits = store.commits(result.source_id) if result.source_id is not None else []
     notes = result.notes()
     cognitive = _cognitive_at_window_end(repo, commits, options.until, notes)
-    report = analyse_history(commits, options, int(time.time()), cognitive, notes)
+    report = analyse_history(commits, result.tip_tree, options, int(time.time()), cognitive, notes)
     repository = _repository_json(result, rev)
     if as_json:
         echo_json(report_json(report, repository, show_authors, options.top))
@@ -190,10 +197,14 @@ def _render(
         coupled.add_column(column, overflow="fold")
     for column in ("degree %", "shared", "avg revs"):
         coupled.add_column(column, justify="right")
+
+    def named(index: int) -> str:
+        return report.path(index) + ("" if report.files[index].alive else " (deleted)")
+
     for pair in rows(report.coupling):
         coupled.add_row(
-            report.path(pair.a),
-            report.path(pair.b),
+            named(pair.a),
+            named(pair.b),
             str(pair.degree),
             str(pair.shared),
             str(pair.average_revs),

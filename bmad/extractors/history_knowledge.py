@@ -93,9 +93,10 @@ def _covered(authorship: Sequence[set[str]]) -> int:
 def main_developers(
     histories: Sequence[FileHistory], last_seen: Mapping[str, int], reference_time: int
 ) -> list[OwnedFile]:
+    """Each file's main developer (deleted files too: the caller chooses what to show)."""
     owned: list[OwnedFile] = []
     for index, history in enumerate(histories):
-        main = history.main_developer() if history.alive else None
+        main = history.main_developer()
         if main is None:
             continue
         author, share = main

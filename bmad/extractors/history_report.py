@@ -1,8 +1,9 @@
 """One call from mined commits to every history measure, and its JSON shape.
 
 This is the API other components read: :func:`analyse_history` over the commits (from the
-store or the miner) gives per-file metrics, coupling, knowledge, the repository summary and
-hotspots; :func:`report_json` renders it without names or e-mails unless asked.
+store or the miner) and the tip's tree gives per-file metrics, coupling, knowledge, the
+repository summary and hotspots; :func:`report_json` renders it without names or e-mails
+unless asked.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from bmad.extractors.history import (
     CommitRecord,
     FileHistory,
     SubjectPatterns,
+    TipTree,
+    ancestry,
     author_names,
     file_timeline,
     in_window,
@@ -49,6 +52,7 @@ class HistoryOptions:
     patterns: SubjectPatterns
     coupling: CouplingThresholds = field(default_factory=CouplingThresholds)
     follow_renames: bool = True
+    include_deleted: bool = False  # also report files that are not in the tip's tree
     since: int | None = None
     until: int | None = None
     island_share: float = 0.95
@@ -102,7 +106,7 @@ class Hotspot:
 @dataclass(frozen=True, slots=True)
 class HistoryReport:
     commits: tuple[CommitRecord, ...]  # the window
-    files: tuple[FileHistory, ...]  # every file identity touched in the window
+    files: tuple[FileHistory, ...]  # changed in the window: at the tip, then deleted if asked
     reference_time: int  # "now" for ages: the end of the window
     summary: RepositorySummary
     coupling: tuple[CouplingPair, ...]
@@ -117,6 +121,9 @@ class HistoryReport:
 
     def live_files(self) -> list[tuple[int, FileHistory]]:
         return [(index, history) for index, history in enumerate(self.files) if history.alive]
+
+    def deleted_files(self) -> list[tuple[int, FileHistory]]:
+        return [(index, history) for index, history in enumerate(self.files) if not history.alive]
 
     def path(self, index: int) -> str:
         return self.files[index].path
@@ -135,17 +142,27 @@ def hotspots(files: Sequence[FileHistory], cognitive: Mapping[str, int], top: in
 
 def analyse_history(
     commits: Sequence[CommitRecord],
+    tip: TipTree,
     options: HistoryOptions,
     now: int,
     cognitive: Mapping[str, int] | None = None,
     notes: Sequence[str] = (),
 ) -> HistoryReport:
-    """Every measure over the commits in the options' window (commits oldest first)."""
-    window = in_window(commits, options.since, options.until)
+    """Every measure over the commits reachable from ``tip`` in the options' window.
+
+    Deleted files are counted in commit sizes (coupling's change sets) but reported only
+    with ``options.include_deleted``."""
+    reachable = {commit.id for commit in ancestry(commits, tip.commit)}
+    history = [commit for commit in commits if commit.id in reachable]
+    window = in_window(history, options.since, options.until)
     reference = options.until if options.until is not None else now
-    timeline = file_timeline(window, options.follow_renames)
-    files = timeline.files
-    owned = main_developers(files, last_activity(commits), reference)
+    timeline = file_timeline(
+        history, tip, options.follow_renames, since=options.since, until=options.until
+    )
+    shown = len(timeline.files) if options.include_deleted else timeline.live
+    files = timeline.files[:shown]
+    owned = main_developers(files, last_activity(history), reference)
+    live_owned = [item for item in owned if files[item.index].alive]
     known_complexity = cognitive or {}
     partial = [f"{commit.id[:12]}: {commit.note}" for commit in window if commit.note]
     return HistoryReport(
@@ -153,11 +170,21 @@ def analyse_history(
         files=files,
         reference_time=reference,
         summary=summarise(window, options.patterns),
-        coupling=tuple(coupling_pairs(timeline.change_sets, options.coupling)),
-        sum_of_coupling=sum_of_coupling(timeline.change_sets, options.coupling.min_revs),
+        coupling=tuple(
+            pair
+            for pair in coupling_pairs(timeline.change_sets, options.coupling)
+            if pair.b < shown
+        ),
+        sum_of_coupling={
+            index: total
+            for index, total in sum_of_coupling(
+                timeline.change_sets, options.coupling.min_revs
+            ).items()
+            if index < shown
+        },
         owned=tuple(owned),
-        islands=tuple(knowledge_islands(owned, options.island_share, options.inactive_months)),
-        inactive=tuple(inactive_owners(owned, options.inactive_months)),
+        islands=tuple(knowledge_islands(live_owned, options.island_share, options.inactive_months)),
+        inactive=tuple(inactive_owners(live_owned, options.inactive_months)),
         truck_factor=truck_factor(files),
         hotspots=tuple(hotspots(files, known_complexity, options.top)),
         cognitive=known_complexity,
@@ -180,7 +207,9 @@ def report_json(
     """The ``bmad history --json`` document (version 1).
 
     Author names and e-mails appear only with ``show_authors``; ``top`` > 0 limits coupling,
-    islands and orphaned files (the per-file list is always complete).
+    islands and orphaned files (the per-file list is always complete: the files at the tip,
+    then the deleted ones, marked ``"deleted_file": true``, when the report includes them;
+    ``deleted`` is the count of deleted lines, as for every file).
     """
     names = author_names(report.commits) if show_authors else {}
 
@@ -197,7 +226,8 @@ def report_json(
     main = {owned.index: owned for owned in report.owned}
     files = []
     live = sorted(report.live_files(), key=lambda item: (-item[1].revisions, item[1].path))
-    for index, history in live:
+    deleted = sorted(report.deleted_files(), key=lambda item: (-item[1].revisions, item[1].path))
+    for index, history in (*live, *deleted):
         owner = main.get(index)
         files.append(
             {
@@ -214,6 +244,7 @@ def report_json(
                 "sum_of_coupling": report.sum_of_coupling.get(index, 0),
                 "cognitive": report.cognitive.get(history.path),
                 **({"main_dev": who(owner.author)} if owner and show_authors else {}),
+                **({} if history.alive else {"deleted_file": True}),
             }
         )
     return {

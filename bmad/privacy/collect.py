@@ -110,7 +110,7 @@ def _history_report(root: Path) -> HistoryReport | None:
         if result.source_id is None:
             return None
         commits = store.commits(result.source_id)
-    return analyse_history(commits, options, int(time.time()))
+    return analyse_history(commits, result.tip_tree, options, int(time.time()))
 
 
 def collect_local_statistics(path: Path) -> Collected:

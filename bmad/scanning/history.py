@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bmad.errors import BmadError
-from bmad.extractors.history import CommitRecord
+from bmad.extractors.history import CommitRecord, TipTree
 from bmad.scanning.history_git import (
     MiningSettings,
     RepositoryInfo,
@@ -25,6 +25,7 @@ from bmad.scanning.history_git import (
     open_repository,
     read_commits,
     resolve_tip,
+    tree_paths,
 )
 from bmad.store.history import HistoryStore
 
@@ -39,6 +40,12 @@ class UpdateResult:
     new_commits: int
     rewritten: bool  # the previous tip had left the history: everything was mined again
     seconds: float
+    tip_paths: frozenset[str] = frozenset()  # every path in the tip's tree
+
+    @property
+    def tip_tree(self) -> TipTree:
+        """The analysed revision (no commit and no path when there is none)."""
+        return TipTree(self.tip or "", self.tip_paths)
 
     def notes(self) -> list[str]:
         found = self.info.notes()
@@ -85,7 +92,9 @@ def update_history(
         except sqlite3.Error as exc:
             raise BmadError(f"cannot store the mined history: {exc}") from exc
         store.set_tip(source.id, tip)
-    return UpdateResult(info, source.id, tip, new_commits, rewritten, time.perf_counter() - started)
+    paths = tree_paths(repository, tip)
+    seconds = time.perf_counter() - started
+    return UpdateResult(info, source.id, tip, new_commits, rewritten, seconds, paths)
 
 
 def _batches(commits: Iterable[CommitRecord], size: int) -> Iterable[list[CommitRecord]]:

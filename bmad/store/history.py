@@ -8,6 +8,8 @@ batches behind and the next run skips the commits already stored.
 Rows are keyed by each commit's position in the source (``seq``), so a batch lands at the end
 of the tables' B-trees and a read is one ordered scan of each; keyed by commit id (schema 1)
 every row went to a random place, which cost more than the rest of storing and reading.
+Schema 3 adds a merge's renames against each parent; the rename-following sources stored
+before it lack them, so it empties those sources (they are mined again on their next update).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bmad.extractors.history import CommitRecord, FileChange
+from bmad.extractors.history import CommitRecord, FileChange, MergeRename
 from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "history"
@@ -100,6 +102,22 @@ MIGRATIONS: list[str] = [
     ALTER TABLE history_commits_by_seq RENAME TO history_commits;
     ALTER TABLE history_changes_by_seq RENAME TO history_changes;
     CREATE UNIQUE INDEX history_commits_id ON history_commits (source_id, commit_id);
+    """,
+    """
+    CREATE TABLE history_merge_renames (
+        source_id INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        parent INTEGER NOT NULL,
+        old_path TEXT NOT NULL,
+        new_path TEXT NOT NULL,
+        PRIMARY KEY (source_id, seq, position)
+    ) WITHOUT ROWID;
+    DELETE FROM history_changes
+        WHERE source_id IN (SELECT id FROM history_sources WHERE follow_renames = 1);
+    DELETE FROM history_commits
+        WHERE source_id IN (SELECT id FROM history_sources WHERE follow_renames = 1);
+    UPDATE history_sources SET tip = NULL WHERE follow_renames = 1;
     """,
 ]
 
@@ -216,6 +234,22 @@ class HistoryStore:
                     for position, change in enumerate(commit.changes)
                 ),
             )
+            tx.executemany(
+                "INSERT INTO history_merge_renames (source_id, seq, position, parent, old_path, "
+                "new_path) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        source_id,
+                        last + 1 + offset,
+                        position,
+                        rename.parent,
+                        rename.old_path,
+                        rename.new_path,
+                    )
+                    for offset, commit in enumerate(fresh)
+                    for position, rename in enumerate(commit.merge_renames)
+                ),
+            )
 
     def set_tip(self, source_id: int, tip: str) -> None:
         with self.store.transaction() as tx:
@@ -227,6 +261,7 @@ class HistoryStore:
     def reset(self, source_id: int) -> None:
         with self.store.transaction() as tx:
             tx.execute("DELETE FROM history_changes WHERE source_id = ?", (source_id,))
+            tx.execute("DELETE FROM history_merge_renames WHERE source_id = ?", (source_id,))
             tx.execute("DELETE FROM history_commits WHERE source_id = ?", (source_id,))
             tx.execute("UPDATE history_sources SET tip = NULL WHERE id = ?", (source_id,))
 
@@ -242,6 +277,13 @@ class HistoryStore:
             changes.setdefault(seq, []).append(
                 FileChange(path, status, added, deleted, old_path, bool(binary))
             )
+        renames: dict[int, list[MergeRename]] = {}
+        for seq, parent, old_path, new_path in connection.execute(
+            "SELECT seq, parent, old_path, new_path FROM history_merge_renames "
+            "WHERE source_id = ? ORDER BY seq, position",
+            (source_id,),
+        ):
+            renames.setdefault(seq, []).append(MergeRename(parent, old_path, new_path))
         return [
             CommitRecord(
                 id=commit_id,
@@ -252,6 +294,7 @@ class HistoryStore:
                 subject=subject,
                 changes=tuple(changes.get(seq, ())),
                 note=note,
+                merge_renames=tuple(renames.get(seq, ())),
             )
             for seq, commit_id, parents, name, email, author_time, subject, note in (
                 connection.execute(

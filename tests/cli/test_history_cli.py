@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from history_repos import RepoBuilder, build_team_repo, git
+from history_repos import RepoBuilder, build_branchy_repo, build_team_repo, git
 
 from bmad.cli.main import cli
 
@@ -186,3 +186,21 @@ def test_second_run_is_incremental_and_rewrite_is_reported(
     git(clone, "reset", "-q", "--hard", "HEAD~1")
     third = json.loads(run(str(clone), "--json")[1])
     assert third["repository"]["rewritten"] and third["commits"] == 16
+
+
+def test_files_are_the_tree_of_the_revision_and_deleted_ones_come_only_when_asked(
+    tmp_path: Path,
+) -> None:
+    repo = build_branchy_repo(tmp_path / "branchy")
+    tree = set(git(repo.path, "ls-tree", "-r", "--name-only", "HEAD").split())
+    for renames in ((), ("--no-renames",)):
+        code, out, err = run(str(repo.path), "--json", *renames)
+        assert code == 0, err
+        assert {entry["path"] for entry in json.loads(out)["files"]} == tree
+    code, out, _ = run(str(repo.path), "--json", "--include-deleted")
+    files = json.loads(out)["files"]
+    assert [(e["path"], e.get("deleted_file", False)) for e in files][-1] == ("gone.txt", True)
+    assert {e["path"] for e in files if not e.get("deleted_file")} == tree
+    code, out, _ = run(str(repo.path), "--json", "--rev", repo.ids["drop_old"])
+    older = {entry["path"] for entry in json.loads(out)["files"]}
+    assert older == {"app.txt", "gone.txt", "notes.txt"}

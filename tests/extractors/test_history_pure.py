@@ -12,7 +12,9 @@ from bmad.errors import BmadError
 from bmad.extractors.history import (
     CommitRecord,
     FileChange,
+    FileTimeline,
     SubjectPatterns,
+    TipTree,
     classify_subject,
     file_timeline,
     in_window,
@@ -39,17 +41,29 @@ def commit(
     author: str,
     *changes: FileChange,
     subject: str = "change",
-    parents: int = 1,
+    parents: tuple[int, ...] | None = None,
 ) -> CommitRecord:
+    """Commit ``number`` authored on day ``number``; its parent is the one before it unless
+    ``parents`` names others."""
+    chosen = parents if parents is not None else ((number - 1,) if number > 1 else ())
     return CommitRecord(
         id=f"{number:040x}",
-        parents=tuple(f"p{number}-{i}" for i in range(parents)),
+        parents=tuple(f"{parent:040x}" for parent in chosen),
         author_name=author.title(),
         author_email=f"{author}@example.com",
         author_time=number * DAY,
         subject=subject,
         changes=changes,
     )
+
+
+def tip_of(commits: list[CommitRecord], *paths: str) -> TipTree:
+    return TipTree(commits[-1].id, frozenset(paths))
+
+
+def timeline(commits: list[CommitRecord], *paths: str, follow_renames: bool = True) -> FileTimeline:
+    """The timeline at the last commit, whose tree holds ``paths``."""
+    return file_timeline(commits, tip_of(commits, *paths), follow_renames)
 
 
 def test_subjects_are_classified_and_a_revert_is_not_a_fix() -> None:
@@ -74,8 +88,9 @@ def test_renames_carry_history_and_deletes_end_it() -> None:
         commit(4, "ann", FileChange("gone.py", "A", 3)),
         commit(5, "ann", FileChange("gone.py", "D", 0, 3)),
     ]
-    files = {f.path: f for f in file_timeline(commits).files}
-    assert set(files) == {"b.py", "gone.py"}
+    found = timeline(commits, "b.py")
+    files = {f.path: f for f in found.files}
+    assert set(files) == {"b.py", "gone.py"} and found.live == 1
     moved = files["b.py"]
     assert (moved.revisions, moved.added, moved.deleted, moved.authors) == (3, 16, 3, 2)
     assert moved.creator == "ann@example.com"
@@ -83,7 +98,7 @@ def test_renames_carry_history_and_deletes_end_it() -> None:
     assert math.isclose(moved.fragmentation(), 1 - (10 / 16) ** 2 - (6 / 16) ** 2)
     assert (moved.first_change, moved.last_change) == (DAY, 3 * DAY)
     assert not files["gone.py"].alive
-    unfollowed = {f.path: f for f in file_timeline(commits, follow_renames=False).files}
+    unfollowed = {f.path: f for f in timeline(commits, "b.py", follow_renames=False).files}
     assert unfollowed["a.py"].revisions == 2
     assert unfollowed["b.py"].revisions == 1
 
@@ -94,7 +109,7 @@ def test_binary_files_fall_back_to_commit_ownership() -> None:
         commit(2, "bob", FileChange("logo.png", "M", binary=True)),
         commit(3, "bob", FileChange("logo.png", "M", binary=True)),
     ]
-    (logo,) = file_timeline(commits).files
+    (logo,) = timeline(commits, "logo.png").files
     assert logo.main_developer() == ("bob@example.com", 2 / 3)
 
 
@@ -135,7 +150,7 @@ def test_degree_of_authorship_matches_the_paper() -> None:
     commits = [commit(1, "ann", FileChange("f", "A", 5))] + [
         commit(i, "bob", FileChange("f", "M", 1)) for i in range(2, 6)
     ]
-    (history,) = file_timeline(commits).files
+    (history,) = timeline(commits, "f").files
     assert math.isclose(
         degree_of_authorship(history, "ann@example.com"),
         3.293 + 1.098 + 0.164 - 0.321 * math.log(1 + 4),
@@ -153,7 +168,7 @@ def test_truck_factor_greedy_removal() -> None:
         commit(2, "bob", FileChange("d", "A", 1)),
         commit(3, "eve", FileChange("e", "A", 1)),
     ]
-    result = truck_factor(file_timeline(commits).files)
+    result = truck_factor(timeline(commits, "a", "b", "c", "d", "e").files)
     # removing ann orphans 3 of 5 files (more than half)
     assert (result.value, result.removed, result.files) == (1, ("ann@example.com",), 5)
     assert truck_factor(()).value == 0
@@ -166,7 +181,7 @@ def test_window_and_hotspots() -> None:
         commit(3, "bob", FileChange("b.py", "A", 5)),
     ]
     assert [c.author_time for c in in_window(commits, 2 * DAY, 3 * DAY)] == [2 * DAY, 3 * DAY]
-    files = file_timeline(commits).files
+    files = timeline(commits, "a.py", "b.py").files
     spots = hotspots(files, {"a.py": 3, "b.py": 5, "c.py": 100}, top=1)
     assert [(files[s.index].path, s.score) for s in spots] == [("a.py", 6)]
     both = hotspots(files, {"a.py": 3, "b.py": 5}, top=0)
@@ -185,10 +200,12 @@ def test_report_ratios_and_merges_without_churn() -> None:
     commits = [
         commit(1, "ann", FileChange("a.py", "A", 5), subject="Add a"),
         commit(2, "bob", FileChange("a.py", "M", 1, 1), subject="Fix a"),
-        commit(3, "ann", FileChange("a.py", "M"), subject="Merge branch x", parents=2),
+        commit(3, "ann", FileChange("a.py", "M"), subject="Merge branch x", parents=(2, 1)),
         commit(4, "bob", FileChange("a.py", "M", 1, 1), subject='Revert "Fix a"'),
     ]
-    report = analyse_history(commits, HistoryOptions(patterns=PATTERNS), now=10 * DAY)
+    report = analyse_history(
+        commits, tip_of(commits, "a.py"), HistoryOptions(patterns=PATTERNS), now=10 * DAY
+    )
     summary = report.summary
     assert (summary.commits, summary.merges, summary.fixes, summary.reverts) == (4, 1, 1, 1)
     assert summary.files_per_commit.maximum == 1

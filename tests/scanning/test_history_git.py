@@ -13,7 +13,7 @@ import pytest
 from history_repos import RepoBuilder, build_team_repo, git, numstat
 
 from bmad.errors import BmadError
-from bmad.extractors.history import CommitRecord
+from bmad.extractors.history import CommitRecord, TipTree
 from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
 from bmad.extractors.history_summary import percentile
 from bmad.scanning.history_git import (
@@ -25,6 +25,7 @@ from bmad.scanning.history_git import (
     open_repository,
     read_commits,
     resolve_tip,
+    tree_paths,
 )
 
 PATTERNS = subject_patterns(
@@ -50,6 +51,13 @@ def mine(
     )
 
 
+def tip_tree(path: Path, rev: str | None = None) -> TipTree:
+    repository = open_repository(path)
+    tip = resolve_tip(repository, rev)
+    assert tip is not None
+    return TipTree(tip, tree_paths(repository, tip))
+
+
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> RepoBuilder:
     return build_team_repo(tmp_path_factory.mktemp("team") / "repo")
@@ -58,7 +66,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> RepoBuilder:
 def test_team_history_by_hand(team: RepoBuilder) -> None:
     commits = mine(team.path)
     now = team.time_of(team.day + 30)
-    report = analyse_history(commits, HistoryOptions(patterns=PATTERNS), now=now)
+    report = analyse_history(commits, tip_tree(team.path), HistoryOptions(patterns=PATTERNS), now)
     files = {history.path: history for _, history in report.live_files()}
     assert set(files) == {".mailmap", "core.py", "legacy.c", "helpers.py", "solo.py", "logo.png"}
 
@@ -98,7 +106,8 @@ def test_churn_agrees_with_git_log_numstat(team: RepoBuilder) -> None:
         mine_rows = sorted((c.path, c.added, c.deleted) for c in record.changes)
         assert mine_rows == sorted(expected[record.id]), record.subject
     sizes = sorted(sum(a + d for _, a, d in rows) for rows in expected.values() if rows)
-    report = analyse_history(commits, HistoryOptions(patterns=PATTERNS, follow_renames=False), 0)
+    options = HistoryOptions(patterns=PATTERNS, follow_renames=False)
+    report = analyse_history(commits, tip_tree(team.path), options, 0)
     assert report.summary.lines_per_commit.maximum == sizes[-1]
     assert report.summary.lines_per_commit.percentiles[90] == round(percentile(sizes, 90), 2)
 
@@ -108,7 +117,9 @@ def test_renamed_file_matches_git_log_follow(team: RepoBuilder) -> None:
     added = sum(a for rows in follow.values() for _, a, _ in rows)
     (helpers,) = [
         f
-        for f in analyse_history(mine(team.path), HistoryOptions(patterns=PATTERNS), 0).files
+        for f in analyse_history(
+            mine(team.path), tip_tree(team.path), HistoryOptions(patterns=PATTERNS), 0
+        ).files
         if f.path == "helpers.py"
     ]
     assert helpers.added == added
@@ -270,11 +281,12 @@ def test_window_selects_by_author_date(team: RepoBuilder) -> None:
     since = team.time_of(403)
     until = team.time_of(408)
     report = analyse_history(
-        commits, HistoryOptions(patterns=PATTERNS, since=since, until=until), now=0
+        commits, tip_tree(team.path), HistoryOptions(patterns=PATTERNS, since=since, until=until), 0
     )
     assert report.summary.commits == 6  # the six paired commits
     assert report.reference_time == until
-    assert {f.path for f in report.files} == {"core.py", "util.py"}
+    # util.py was renamed to helpers.py after the window: the file is named as at the tip
+    assert {f.path for f in report.files} == {"core.py", "helpers.py"}
     assert all(f.revisions == 6 for f in report.files)
     assert (report.summary.first_commit, report.summary.last_commit) == (since, until)
 

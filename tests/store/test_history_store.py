@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from history_repos import RepoBuilder, build_team_repo, git
+from history_repos import RepoBuilder, build_branchy_repo, build_team_repo, git
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -165,9 +165,31 @@ def test_incremental_equals_full_mine_at_any_split(
                 repo.lines(f"f{file_number}.txt", size, f"v{number}")
                 repo.commit(author, f"edit {number}")
         incremental = stored(store, repo.path)
-    full = full_mine(repo.path, root / "b.sqlite3")
+    assert_same_answer(incremental, repo.path, root / "b.sqlite3")
+
+
+def assert_same_answer(incremental: list[CommitRecord], path: Path, db: Path) -> None:
+    """The commits stored incrementally are those a full mine stores, and give the same
+    report, with and without deleted files."""
+    with open_history_store(db) as fresh:
+        result = update_history(fresh, path, settings=SERIAL)
+        assert result.source_id is not None
+        full = fresh.commits(result.source_id)
     assert sorted(incremental, key=lambda c: c.id) == sorted(full, key=lambda c: c.id)
-    options = HistoryOptions(patterns=subject_patterns([r"\bfix"], [r"^revert"]))
-    assert report_json(analyse_history(incremental, options, 0), {}) == report_json(
-        analyse_history(full, options, 0), {}
-    )
+    for include_deleted in (False, True):
+        options = HistoryOptions(
+            patterns=subject_patterns([r"\bfix"], [r"^revert"]), include_deleted=include_deleted
+        )
+        assert report_json(analyse_history(incremental, result.tip_tree, options, 0), {}) == (
+            report_json(analyse_history(full, result.tip_tree, options, 0), {})
+        )
+
+
+def test_incremental_mining_through_branches_that_delete_re_create_and_rename_equals_a_full_mine(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "repo"
+    with open_history_store(tmp_path / "a.sqlite3") as store:
+        build_branchy_repo(path, on_step=lambda: update_history(store, path, settings=SERIAL))
+        incremental = stored(store, path)
+    assert_same_answer(incremental, path, tmp_path / "b.sqlite3")

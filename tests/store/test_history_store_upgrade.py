@@ -1,5 +1,7 @@
-"""The history store's schema 2 (rows keyed by position in the source): a store written with
-schema 1 is carried over whole, and concurrent writers cannot store a commit twice.
+"""The history store's upgrades: schema 2 keys rows by position in the source, schema 3 adds
+the merges' renames. A store written with schema 1 is carried over whole, except that its
+rename-following sources are emptied and mined again (their merges lack the renames); and
+concurrent writers cannot store a commit twice.
 
 (Tests of bmad/store/history.py kept next to the other history tests.)"""
 
@@ -11,6 +13,7 @@ from history_repos import RepoBuilder, build_team_repo
 
 from bmad.extractors.history import CommitRecord
 from bmad.scanning.history import update_history
+from bmad.scanning.history_git import MiningSettings
 from bmad.store.connection import open_store
 from bmad.store.history import MIGRATIONS, open_history_store
 
@@ -24,19 +27,23 @@ SCHEMA_1_CHANGE = (
 )
 
 
-def mined(repo: RepoBuilder, tmp_path: Path) -> tuple[list[CommitRecord], str]:
+def mined(
+    repo: RepoBuilder, tmp_path: Path, follow_renames: bool = True
+) -> tuple[list[CommitRecord], str]:
     with open_history_store(tmp_path / "reference.sqlite3") as store:
-        result = update_history(store, repo.path)
+        result = update_history(store, repo.path, None, MiningSettings(follow_renames))
         assert result.source_id is not None and result.tip is not None
         return store.commits(result.source_id), result.tip
 
 
-def write_schema_1(path: Path, git_dir: str, tip: str, commits: list[CommitRecord]) -> None:
+def write_schema_1(
+    path: Path, git_dir: str, tip: str, commits: list[CommitRecord], follow_renames: bool
+) -> None:
     with open_store(path, "history", MIGRATIONS[:1]) as store, store.transaction() as tx:
         tx.execute(
             "INSERT INTO history_sources (id, git_dir, rev, follow_renames, tip) "
-            "VALUES (1, ?, 'HEAD', 1, ?)",
-            (git_dir, tip),
+            "VALUES (1, ?, 'HEAD', ?, ?)",
+            (git_dir, int(follow_renames), tip),
         )
         for seq, commit in enumerate(commits):
             tx.execute(
@@ -72,21 +79,36 @@ def write_schema_1(path: Path, git_dir: str, tip: str, commits: list[CommitRecor
 
 def test_schema_1_store_is_carried_over_and_updates_from_its_tip(tmp_path: Path) -> None:
     repo = build_team_repo(tmp_path / "repo")
+    commits, tip = mined(repo, tmp_path, follow_renames=False)
+    git_dir = str((repo.path / ".git").resolve())
+    path = tmp_path / "old.sqlite3"
+    write_schema_1(path, git_dir, tip, commits, follow_renames=False)
+
+    with open_history_store(path) as store:
+        assert store.store.schema_version("history") == len(MIGRATIONS) == 3
+        assert store.commits(1) == commits
+        assert store.stored_ids(1) == {commit.id for commit in commits}
+        plain = MiningSettings(follow_renames=False)
+        assert update_history(store, repo.path, None, plain).new_commits == 0
+        repo.lines("late.py", 4)
+        late = repo.commit("carol", "Late addition")
+        result = update_history(store, repo.path, None, plain)
+        assert result.new_commits == 1
+        assert [commit.id for commit in store.commits(1)] == [*(c.id for c in commits), late]
+
+
+def test_a_rename_following_source_of_schema_1_is_mined_again(tmp_path: Path) -> None:
+    repo = build_team_repo(tmp_path / "repo")
     commits, tip = mined(repo, tmp_path)
     git_dir = str((repo.path / ".git").resolve())
     path = tmp_path / "old.sqlite3"
-    write_schema_1(path, git_dir, tip, commits)
+    write_schema_1(path, git_dir, tip, commits, follow_renames=True)
 
     with open_history_store(path) as store:
-        assert store.store.schema_version("history") == len(MIGRATIONS) == 2
+        assert store.commits(1) == []
+        assert store.source(git_dir, "HEAD", follow_renames=True).tip is None
+        assert update_history(store, repo.path).new_commits == len(commits)
         assert store.commits(1) == commits
-        assert store.stored_ids(1) == {commit.id for commit in commits}
-        assert update_history(store, repo.path).new_commits == 0
-        repo.lines("late.py", 4)
-        late = repo.commit("carol", "Late addition")
-        result = update_history(store, repo.path)
-        assert result.new_commits == 1
-        assert [commit.id for commit in store.commits(1)] == [*(c.id for c in commits), late]
 
 
 def test_a_commit_another_writer_stored_meanwhile_is_kept_once(tmp_path: Path) -> None:
