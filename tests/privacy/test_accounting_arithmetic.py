@@ -36,7 +36,8 @@ def cks_epsilon(rho: float, delta: float) -> float:
     return max(0.0, min(float(found.fun), rho + 2 * math.sqrt(rho * math.log(1 / delta))))
 
 
-@pytest.mark.parametrize("rho", [1e-4, 0.0306, 0.5, 2.0, 50.0])
+# rho 1e-6 at delta 1e-10 puts the optimum order near alpha = 4,800, beyond a fixed bracket.
+@pytest.mark.parametrize("rho", [1e-6, 1e-4, 0.0306, 0.5, 2.0, 50.0])
 @pytest.mark.parametrize("delta", [1e-10, 1e-5, 0.1])
 def test_conversion_is_the_cks20_infimum(rho: float, delta: float) -> None:
     epsilon = accounting.zcdp_to_epsilon(rho, delta)
@@ -135,6 +136,7 @@ def test_budget_text_is_parsed_in_any_order_and_case() -> None:
         ("epsilon=1,rho=2", "privacy budget must look like"),
         ("epsilon 1,delta=1e-5", "privacy budget must look like"),
         ("epsilon=one,delta=1e-5", "privacy budget value 'one' is not a number"),
+        ("epsilon=1=2,delta=1e-5", "privacy budget value '1=2' is not a number"),
         ("epsilon=0,delta=1e-5", "epsilon must be a positive finite number, got 0.0"),
         ("epsilon=inf,delta=1e-5", "epsilon must be a positive finite number, got inf"),
         ("epsilon=1,delta=1", "delta must be in (0, 1), got 1.0"),
