@@ -40,13 +40,28 @@ os.environ.setdefault("BMAD_HOME", str(WORK / "home"))
 
 from measures import popt, precision_at, recall_at_effort, roc_auc  # noqa: E402
 
-from bmad.analysis.risk_features import FILE_FEATURES, FUNCTION_FEATURES, RiskRow  # noqa: E402
-from bmad.analysis.risk_model import probabilities, train  # noqa: E402
+from bmad.analysis.risk_features import RiskRow  # noqa: E402
+from bmad.analysis.risk_model import (  # noqa: E402
+    CHOICES,
+    LabelledSnapshot,
+    ModelChoice,
+    Selection,
+    TrainingSet,
+    probabilities,
+    train,
+)
 from bmad.analysis.risk_training import (  # noqa: E402
+    SNAPSHOTS,
+    VALIDATION_WINDOWS,
+    LocalModel,
     RepositoryPast,
+    default_detection,
+    features_of,
+    fit_local_model,
+    labelled,
     load_snapshot,
+    past_snapshots,
     rows_of,
-    training_set,
 )
 from bmad.config import DEFAULTS  # noqa: E402
 from bmad.extractors.fixes import (  # noqa: E402
@@ -75,7 +90,16 @@ DEFAULT_REPOS = (
 YEAR = 365 * SECONDS_PER_DAY
 TOP = 20
 BASELINES = ("nloc", "max CCN", "revisions", "hotspot")
-RANKERS = (*BASELINES, "today's ranking", "local model", "blend")
+RANKERS = (
+    *BASELINES,
+    "today's ranking",
+    "model v1",
+    "local model",
+    "combined",
+    "combined per line",
+)
+FIRST_PASS = ModelChoice("logistic", "log", 1.0, detection=False)
+HISTORY_CHOICES = tuple(choice for choice in CHOICES if not choice.detection)
 
 
 def git(repo: Path, *args: str) -> str:
@@ -146,20 +170,6 @@ def ranks(scores: Sequence[float]) -> list[float]:
     return result
 
 
-def today_ranking(
-    clone: Path, revision: str
-) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
-    """`bmad learn anti-patterns` priorities on a checkout at T (by file; by path and name)."""
-    from bmad.analysis.store import analyse_repository
-
-    git(clone, "checkout", "-q", "--detach", revision)
-    _input, report, _root = analyse_repository(clone)
-    functions: dict[tuple[str, str], float] = {}
-    for (path, _line, name), value in report.function_priority.items():
-        functions[(path, name)] = max(functions.get((path, name), 0.0), value)
-    return dict(report.file_priority), functions
-
-
 def evaluate(name: str, mirror: Path, when: datetime) -> dict[str, Any]:
     started = time.perf_counter()
     clone, tip = clone_of(name, mirror)
@@ -171,67 +181,96 @@ def evaluate(name: str, mirror: Path, when: datetime) -> dict[str, Any]:
         )
     )
     options = ScanOptions(cache_path=WORK / "cache.sqlite")
-    labelled = [c for c in commits if c.author_time <= at + YEAR]
+    labelled_commits = [c for c in commits if c.author_time <= at + YEAR]
     fixes = cached(
         WORK / name / f"fixes-{tip[:12]}-{when.date()}.pickle",
-        lambda: fix_labels(clone, labelled, settings, options),
+        lambda: fix_labels(clone, labelled_commits, settings, options),
     )
     past = RepositoryPast(clone, tip, commits, fixes)
     revision = revision_at(clone, tip, at)
     assert revision is not None, f"{name}: no commit before {when.date()}"
-    snapshot = load_snapshot(past, at, options)
-    assert snapshot is not None
+    detection = default_detection()
+    snapshot = load_snapshot(past, at, options, detection=detection)
+    assert snapshot is not None and snapshot.marks is not None
+    count = SNAPSHOTS + VALIDATION_WINDOWS + 1
+    history = past_snapshots(past, at, count, options, detection=detection)
     year_fixes = [f for f in fixes if at < f.time <= at + YEAR]
-
-    try:
-        today_files, today_functions = today_ranking(clone, revision)
-        today_note = ""
-    except Exception as exc:
-        today_files, today_functions, today_note = {}, {}, f"{type(exc).__name__}: {exc}"
 
     result: dict[str, Any] = {
         "repo": name,
         "T": str(when.date()),
         "revision": revision,
         "fixes_in_year": len(year_fixes),
-        "today_note": today_note,
+        "snapshots": [str(datetime.fromtimestamp(s.time, UTC).date()) for s in history],
     }
-    for level, features in (("file", FILE_FEATURES), ("function", FUNCTION_FEATURES)):
-        rows = rows_of(snapshot, level)
-        if today_files:
-            rows = [r for r in rows if _today_score(r, today_files, today_functions) is not None]
-        training = training_set(past, at, level, options)
-        model = train(training)
-        items = _items(rows, features, year_fixes, at, model, today_files, today_functions)
+    for level in ("file", "function"):
+        features = features_of(level)
+        rows = [r for r in rows_of(snapshot, level) if (r.path, r.function) in snapshot.marks]
+        past_rows = [labelled(s, level, fixes) for s in history]
+        combined = fit_local_model(past_rows, level)
+        models = {
+            "model v1": _fixed_model(features, past_rows, FIRST_PASS),
+            "local model": _without_detection(features, past_rows, combined.selection),
+            "combined": combined,
+        }
+        items = _items(rows, features, year_fixes, at, models)
         result[level] = {
             "items": len(items.keys),
             "positives": sum(items.labels),
             "training": {
-                "snapshots": training.snapshots,
-                "rows": len(training.labels),
-                "positives": sum(training.labels),
+                "snapshots": min(len(past_rows), SNAPSHOTS),
+                "rows": sum(len(s.labels) for s in past_rows[:SNAPSHOTS]),
+                "positives": sum(sum(s.labels) for s in past_rows[:SNAPSHOTS]),
+            },
+            "models": {
+                ranker: _model_summary(local, items.scores.get(ranker), items.labels)
+                for ranker, local in models.items()
             },
             "measures": measure(items),
         }
-        if model is not None:
-            predicted = items.scores["local model"]
-            brier = sum((p - y) ** 2 for p, y in zip(predicted, items.labels, strict=True))
-            result[level]["brier"] = brier / len(predicted)
-            result[level]["mean_predicted"] = sum(predicted) / len(predicted)
-            result[level]["observed_rate"] = sum(items.labels) / len(items.labels)
     result["szz"] = _szz(clone, commits, settings, at)
     result["seconds"] = time.perf_counter() - started
     return result
 
 
-def _today_score(
-    row: RiskRow,
-    files: Mapping[str, float],
-    functions: Mapping[tuple[str, str], float],
-) -> float | None:
-    if row.function is None:
-        return files.get(row.path)
-    return functions.get((row.path, row.function))
+def _fixed_model(
+    features: tuple[str, ...], snapshots: Sequence[LabelledSnapshot], choice: ModelChoice
+) -> LocalModel:
+    """The first pass's form, trained without any selection."""
+    model = train(TrainingSet(features, snapshots[:SNAPSHOTS]), choice)
+    return LocalModel(model, Selection(choice, {}, 0))
+
+
+def _without_detection(
+    features: tuple[str, ...], snapshots: Sequence[LabelledSnapshot], selection: Selection
+) -> LocalModel:
+    """The best candidate on the same validation windows among those that do not read bmad's
+    detection marks: the risk model alone."""
+    scores = selection.validation_auc
+    choice = (
+        max(HISTORY_CHOICES, key=lambda c: (scores[c], -HISTORY_CHOICES.index(c)))
+        if scores
+        else HISTORY_CHOICES[0]
+    )
+    model = train(TrainingSet(features, snapshots[:SNAPSHOTS]), choice)
+    return LocalModel(model, Selection(choice, scores, selection.windows))
+
+
+def _model_summary(
+    local: LocalModel, predicted: Sequence[float] | None, observed: Sequence[bool]
+) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "choice": local.selection.choice.describe(),
+        "validation_windows": local.selection.windows,
+        "validation_auc": local.selection.validation_auc.get(local.selection.choice),
+        "trained": local.model is not None,
+    }
+    if local.model is not None and predicted is not None:
+        brier = sum((p - y) ** 2 for p, y in zip(predicted, observed, strict=True))
+        summary["brier"] = brier / len(predicted)
+        summary["mean_predicted"] = sum(predicted) / len(predicted)
+        summary["observed_rate"] = sum(observed) / len(observed)
+    return summary
 
 
 def _items(
@@ -239,9 +278,7 @@ def _items(
     features: Sequence[str],
     year_fixes: Sequence[Any],
     at: int,
-    model: Any,
-    today_files: Mapping[str, float],
-    today_functions: Mapping[tuple[str, str], float],
+    models: Mapping[str, LocalModel],
 ) -> Items:
     from bmad.analysis.risk_features import labels
 
@@ -252,24 +289,24 @@ def _items(
         raise KeyError(names)
 
     found = labels(rows, year_fixes, at, at + YEAR)
+    today = [value(r, "priority") for r in rows]
     scores: dict[str, list[float]] = {
         "nloc": [value(r, "sloc", "nloc") for r in rows],
         "max CCN": [value(r, "max_ccn", "ccn") for r in rows],
         "revisions": [value(r, "revisions") for r in rows],
         "hotspot": [value(r, "revisions") * value(r, "sum_cognitive", "cognitive") for r in rows],
+        "today's ranking": today,
     }
-    if today_files:
-        scores["today's ranking"] = [
-            _today_score(r, today_files, today_functions) or 0.0 for r in rows
-        ]
-    if model is not None:
-        scores["local model"] = probabilities(model, [r.values for r in rows])
-        if "today's ranking" in scores:
-            model_ranks = ranks(scores["local model"])
-            today_ranks = ranks(scores["today's ranking"])
-            scores["blend"] = [(a + b) / 2 for a, b in zip(model_ranks, today_ranks, strict=True)]
+    for ranker, local in models.items():
+        if local.model is not None:
+            scores[ranker] = probabilities(local.model, [r.values for r in rows])
+    # Without enough history bmad has only its ranking: that is the combined priority then.
+    combined = scores.get("combined", today)
+    scores["combined"] = combined
+    lines = [max(r.lines, 1) for r in rows]
+    scores["combined per line"] = [risk / n for risk, n in zip(combined, lines, strict=True)]
     keys = [f"{r.path}:{r.start_line}:{r.function or ''}" for r in rows]
-    return Items(keys, found, [max(r.lines, 1) for r in rows], scores)
+    return Items(keys, found, lines, scores)
 
 
 def _szz(
@@ -298,10 +335,9 @@ def print_result(result: Mapping[str, Any]) -> None:
         f"\n{result['repo']} at {result['T']} ({result['revision'][:10]}): "
         f"{result['fixes_in_year']} fix commits in the next year; SZZ traced "
         f"{result['szz']['traced']}/{result['szz']['fixes']} "
-        f"({result['szz']['traced_fraction']:.0%}); {result['seconds']:.0f} s"
+        f"({result['szz']['traced_fraction']:.0%}); past snapshots "
+        f"{', '.join(result['snapshots'])}; {result['seconds']:.0f} s"
     )
-    if result["today_note"]:
-        print(f"  today's ranking failed: {result['today_note']}")
     for level in ("file", "function"):
         data = result[level]
         training = data["training"]
@@ -309,46 +345,63 @@ def print_result(result: Mapping[str, Any]) -> None:
             f"  {level}s: {data['items']} items, {data['positives']} fixed; training "
             f"{training['rows']} rows over {training['snapshots']} snapshots, "
             f"{training['positives']} fixed"
-            + (
-                f"; model Brier {data['brier']:.3f}, mean predicted "
-                f"{data['mean_predicted']:.3f} vs observed {data['observed_rate']:.3f}"
-                if "brier" in data
-                else "; no model (too little history)"
-            )
         )
-        print(f"    {'ranking':<16} {'AUC':>6} {'P@20':>6} {'R@20%':>6} {'Popt':>6}")
+        for ranker, summary in data["models"].items():
+            if not summary["trained"]:
+                print(f"    {ranker}: no model (too little history)")
+                continue
+            chosen = (
+                f"chosen on {summary['validation_windows']} validation windows "
+                f"(AUC {summary['validation_auc']:.3f})"
+                if summary["validation_windows"]
+                else "no validation window"
+            )
+            print(
+                f"    {ranker}: {summary['choice']}, {chosen}; Brier {summary['brier']:.3f}, "
+                f"mean predicted {summary['mean_predicted']:.3f} vs observed "
+                f"{summary['observed_rate']:.3f}"
+            )
+        print(f"    {'ranking':<18} {'AUC':>6} {'P@20':>6} {'R@20%':>6} {'Popt':>6}")
         for name in RANKERS:
             found = data["measures"].get(name)
             if found is None:
                 continue
             print(
-                f"    {name:<16} {_fmt(found['auc'])} {_fmt(found['p@20'])} "
+                f"    {name:<18} {_fmt(found['auc'])} {_fmt(found['p@20'])} "
                 f"{_fmt(found['r@20%'])} {_fmt(found['popt'])}"
             )
 
 
 def print_summary(results: Sequence[Mapping[str, Any]]) -> None:
     for level in ("file", "function"):
-        print(f"\nROC AUC, {level} level (best single metric: the best of {', '.join(BASELINES)})")
-        header = (
-            f"  {'repo':<11}" + "".join(f"{n[:13]:>14}" for n in RANKERS) + f"{'best single':>14}"
-        )
-        print(header)
-        wins = 0
-        margins = []
-        for result in results:
-            measures = result[level]["measures"]
-            best = max(measures[n]["auc"] for n in BASELINES)
-            cells = "".join(_fmt(measures.get(n, {}).get("auc")).rjust(14) for n in RANKERS)
-            print(f"  {result['repo']:<11}{cells}{_fmt(best).rjust(14)}")
-            if "local model" in measures:
-                margins.append(measures["local model"]["auc"] - best)
-                wins += measures["local model"]["auc"] > best
-        if margins:
+        for measure_name in ("auc", "p@20", "popt"):
             print(
-                f"  local model beats the best single metric on {wins} of {len(margins)}; "
-                f"mean margin {sum(margins) / len(margins):+.3f}"
+                f"\n{measure_name}, {level} level (best single: the best of "
+                f"{', '.join(BASELINES)} by this measure)"
             )
+            print(
+                f"  {'repo':<10}"
+                + "".join(f"{n[:11]:>12}" for n in RANKERS)
+                + f"{'best single':>12}"
+            )
+            margins: dict[str, list[float]] = {n: [] for n in RANKERS[len(BASELINES) :]}
+            for result in results:
+                measures = result[level]["measures"]
+                best = max(measures[n][measure_name] for n in BASELINES)
+                cells = "".join(
+                    _fmt(measures.get(n, {}).get(measure_name)).rjust(12) for n in RANKERS
+                )
+                print(f"  {result['repo']:<10}{cells}{_fmt(best).rjust(12)}")
+                for name, found in margins.items():
+                    if name in measures and not math.isnan(measures[name][measure_name]):
+                        found.append(measures[name][measure_name] - best)
+            for name, found in margins.items():
+                if found:
+                    wins = sum(1 for margin in found if margin > 0)
+                    print(
+                        f"  {name}: above the best single metric on {wins} of {len(found)}; "
+                        f"mean margin {sum(found) / len(found):+.3f}"
+                    )
 
 
 def main(argv: list[str] | None = None) -> None:

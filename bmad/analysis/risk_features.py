@@ -9,6 +9,14 @@ Ball 2005), recent churn, authors, minor contributors and ownership (Bird et al.
 contributor made under 5% of a file's commits), age, prior fixes (Rahman and Devanbu 2013),
 and change coupling (the files a file changed together with). Merge commits are skipped: their
 lines were counted on the branch. A rename carries a file's history to its new path.
+
+Totals grow with a repository's age, so a model trained on younger snapshots meets values at T
+outside its training range. Three rates keep their meaning as the repository ages (revisions
+per month of the file's life, lines changed per line of code, the file's age as a share of the
+repository's); the model can also read every feature relative to its snapshot
+(:mod:`bmad.analysis.risk_model`). What bmad's detection said at the snapshot (the ranking's
+priority, smell weights, anomaly flags) joins the features when it is given, so that one model
+weighs the anomaly score, the smells and the history together.
 """
 
 from __future__ import annotations
@@ -48,13 +56,23 @@ PROCESS_FEATURES = (
     "coupled_files",
 )
 ARCHITECTURE_FEATURES = ("fan_in", "fan_out", "in_cycle")
-FILE_FEATURES = FILE_CODE_FEATURES + PROCESS_FEATURES + ARCHITECTURE_FEATURES
+RATE_FEATURES = ("revisions_per_month", "churn_per_line", "age_share")
+DETECTION_FEATURES = ("priority", "smells", "anomalous")
+FILE_FEATURES = (
+    FILE_CODE_FEATURES
+    + PROCESS_FEATURES
+    + ARCHITECTURE_FEATURES
+    + RATE_FEATURES
+    + DETECTION_FEATURES
+)
 FUNCTION_CODE_FEATURES = ("nloc", "ccn", "cognitive", "nesting", "params", "tokens")
 FUNCTION_FEATURES = (
     *FUNCTION_CODE_FEATURES,
     "function_prior_fixes",
     "file_sloc",
     *PROCESS_FEATURES,
+    *RATE_FEATURES,
+    *DETECTION_FEATURES,
 )
 
 
@@ -95,6 +113,18 @@ class ModulePosition:
 
 
 @dataclass(frozen=True, slots=True)
+class Marks:
+    """What bmad's detection said of one file or function at the snapshot."""
+
+    priority: float  # its place in the ranking (smells + anomaly + hotspot)
+    smells: float  # severity weights of its smell findings (a file's: its functions' too)
+    anomalous: int  # functions the anomaly model flagged (a function: 0 or 1)
+
+
+NO_MARKS = Marks(0.0, 0.0, 0)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything known at time ``time``."""
 
@@ -103,6 +133,8 @@ class Snapshot:
     commits: Sequence[CommitRecord]  # those reachable from the revision; later ones are ignored
     fixes: Sequence[FixedCode]  # fixes labelled so far; later ones are ignored
     modules: Mapping[str, ModulePosition] | None = None  # by path; None: no import graph
+    # By (path, None) for a file, (path, qualified name) for a function; None: not detected.
+    marks: Mapping[tuple[str, str | None], Marks] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,9 +206,35 @@ def _process_values(history: FileProcess | None, time: int) -> tuple[float, ...]
     )
 
 
+def _rates(history: FileProcess | None, time: int, sloc: int, born: int) -> tuple[float, ...]:
+    if history is None:
+        return (0.0, 0.0, 0.0)
+    age = max(0.0, (time - history.first_change) / SECONDS_PER_MONTH)
+    repository_age = max(0.0, (time - born) / SECONDS_PER_MONTH)
+    return (
+        history.revisions / max(age, 1.0),
+        history.churn / max(sloc, 1),
+        age / repository_age if repository_age > 0 else 1.0,
+    )
+
+
+def _marks(snapshot: Snapshot, path: str, function: str | None) -> tuple[float, ...]:
+    found = NO_MARKS if snapshot.marks is None else snapshot.marks.get((path, function), NO_MARKS)
+    return (found.priority, found.smells, float(found.anomalous))
+
+
+def _born(snapshot: Snapshot) -> int:
+    """When the repository's first commit up to the snapshot was authored."""
+    return min(
+        (c.author_time for c in snapshot.commits if c.author_time <= snapshot.time),
+        default=snapshot.time,
+    )
+
+
 def file_rows(snapshot: Snapshot) -> list[RiskRow]:
     """One row per file of the snapshot, values in :data:`FILE_FEATURES` order."""
     processes = _processes(snapshot)
+    born = _born(snapshot)
     rows = []
     for path in sorted(snapshot.code):
         metrics = snapshot.code[path]
@@ -196,7 +254,14 @@ def file_rows(snapshot: Snapshot) -> list[RiskRow]:
             if position is not None
             else (0, 0, 0.0)
         )
-        values = code + _process_values(processes.get(path), snapshot.time) + architecture
+        history = processes.get(path)
+        values = (
+            code
+            + _process_values(history, snapshot.time)
+            + architecture
+            + _rates(history, snapshot.time, metrics.sloc, born)
+            + _marks(snapshot, path, None)
+        )
         rows.append(RiskRow(path, None, 1, metrics.sloc, tuple(float(v) for v in values)))
     return rows
 
@@ -204,6 +269,7 @@ def file_rows(snapshot: Snapshot) -> list[RiskRow]:
 def function_rows(snapshot: Snapshot) -> list[RiskRow]:
     """One row per function of the snapshot, values in :data:`FUNCTION_FEATURES` order."""
     processes = _processes(snapshot)
+    born = _born(snapshot)
     fixed: dict[tuple[str, str], int] = {}
     for fix in snapshot.fixes:
         if fix.time <= snapshot.time:
@@ -213,11 +279,14 @@ def function_rows(snapshot: Snapshot) -> list[RiskRow]:
     rows = []
     for path in sorted(snapshot.code):
         metrics = snapshot.code[path]
-        process = _process_values(processes.get(path), snapshot.time)
+        history = processes.get(path)
+        process = _process_values(history, snapshot.time)
+        process += _rates(history, snapshot.time, metrics.sloc, born)
         for f in metrics.functions:
             code = (f.nloc, f.ccn, f.cognitive, f.max_nesting, f.params, f.tokens)
             own = (fixed.get((path, f.qualified_name), 0), metrics.sloc)
-            values = tuple(float(v) for v in code + own + process)
+            marks = _marks(snapshot, path, f.qualified_name)
+            values = tuple(float(v) for v in code + own + process + marks)
             rows.append(RiskRow(path, f.qualified_name, f.start_line, f.nloc, values))
     return rows
 

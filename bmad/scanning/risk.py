@@ -3,7 +3,7 @@ metrics and import graph (from git's objects, through the caches), and every fix
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -56,6 +56,25 @@ def fix_labels(
     repository = git.open_repository(repository_path)
     diffs = read_fix_diffs(repository, fixing_commits(commits, settings))
     return fixed_code(diffs, function_spans(repository_path, diffs, options))
+
+
+def revision_files(
+    repository_path: Path, revision: str
+) -> tuple[frozenset[str], Callable[[str], bytes | None]]:
+    """Every path in a revision's tree, and a reader of its files' bytes (None: not a file of
+    the revision)."""
+    repository = git.open_repository(repository_path)
+    blobs = {
+        tree_file.path: tree_file.blob_id
+        for tree_file in git.commit_tree_files(repository, revision)
+        if tree_file.blob_id is not None and tree_file.mode != git.MODE_GITLINK
+    }
+
+    def read(path: str) -> bytes | None:
+        blob_id = blobs.get(path)
+        return None if blob_id is None else git.read_blob(repository, blob_id)
+
+    return frozenset(blobs), read
 
 
 def revision_architecture(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bmad.analysis.risk_features import (
     FILE_FEATURES,
     FUNCTION_FEATURES,
+    Marks,
     ModulePosition,
     Snapshot,
     file_rows,
@@ -122,3 +123,26 @@ def test_labels_are_the_fixes_inside_the_window_after_the_snapshot() -> None:
     assert labels(files, FIXES, 350 * DAY, 715 * DAY) == [False, True]
     assert labels(files, FIXES, 715 * DAY, 1080 * DAY) == [True, False]
     assert labels(function_rows(snapshot), FIXES, 350 * DAY, 715 * DAY) == [False, True]
+
+
+def test_rates_keep_their_meaning_as_the_repository_ages() -> None:
+    snapshot = Snapshot(350 * DAY, CODE, COMMITS, FIXES)
+    moved = dict(zip(FILE_FEATURES, file_rows(snapshot)[1].values, strict=True))
+    # c.py (was a.py): 3 revisions since day 0, 13 lines changed, 30 lines of code.
+    assert moved["revisions_per_month"] == 3 / (350 * DAY / SECONDS_PER_MONTH)
+    assert moved["churn_per_line"] == 13 / 30
+    assert moved["age_share"] == 1.0
+    b_file = dict(zip(FILE_FEATURES, file_rows(snapshot)[0].values, strict=True))
+    # b.py: created on day 0, one revision (the merge adds nothing), 5 lines changed of 5.
+    assert b_file["revisions_per_month"] == 1 / (350 * DAY / SECONDS_PER_MONTH)
+    assert b_file["churn_per_line"] == 1.0
+
+
+def test_detection_marks_join_the_rows_of_their_file_and_function() -> None:
+    marks = {("c.py", None): Marks(5.0, 2.0, 1), ("c.py", "g"): Marks(4.0, 1.0, 1)}
+    snapshot = Snapshot(350 * DAY, CODE, COMMITS, FIXES, marks=marks)
+    files = {row.path: row.values[-3:] for row in file_rows(snapshot)}
+    assert files == {"b.py": (0.0, 0.0, 0.0), "c.py": (5.0, 2.0, 1.0)}
+    functions = {row.function: row.values[-3:] for row in function_rows(snapshot)}
+    assert functions == {"f": (0.0, 0.0, 0.0), "g": (4.0, 1.0, 1.0)}
+    assert FILE_FEATURES[-3:] == FUNCTION_FEATURES[-3:] == ("priority", "smells", "anomalous")
