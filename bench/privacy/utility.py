@@ -338,6 +338,67 @@ def released_errors(
     return errors
 
 
+# -- synthetic population fidelity -------------------------------------------------------
+
+FIDELITY_REPOSITORY = "rich"  # the "local" repository whose functions the anomaly model scores
+
+
+def ks_distance(left: np.ndarray, right: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov distance (largest gap between the empirical CDFs)."""
+    values = np.union1d(left, right)
+    left_cdf = np.searchsorted(np.sort(left), values, side="right") / len(left)
+    right_cdf = np.searchsorted(np.sort(right), values, side="right") / len(right)
+    return float(np.max(np.abs(left_cdf - right_cdf)))
+
+
+def _forest_scores(train: np.ndarray, scored: np.ndarray) -> np.ndarray:
+    """Anomaly scores (higher: more anomalous) of ``scored`` against a forest fit on ``train``,
+    with the anomaly model's settings (bmad.analysis.model)."""
+    from sklearn.ensemble import IsolationForest
+
+    from bmad.analysis.settings import ModelSettings
+
+    settings = ModelSettings()
+    forest = IsolationForest(
+        n_estimators=settings.n_estimators,
+        contamination=settings.contamination,
+        random_state=settings.random_state,
+    ).fit(train)
+    return np.asarray(-forest.score_samples(scored))
+
+
+def fidelity(
+    insights: dict[str, Any], organisations: Sequence[Organisation], local: Organisation
+) -> dict[str, Any]:
+    """KS distance of each synthetic metric to the pooled truth, and how far the anomaly scores
+    of a real repository's functions move when the forest learns the global population from
+    the synthetic one instead of a sample of the pooled truth (same size, same metrics)."""
+    from bmad.federation.synthetic import synthetic_population
+
+    pooled = np.concatenate([r.metrics for o in organisations for r in o.repositories])
+    population = synthetic_population(insights, "python", 5_000)
+    ks = {
+        metric: ks_distance(np.asarray(values), pooled[:, COLUMNS.index(metric)])
+        for metric, values in population.items()
+    }
+    repository = next(r for r in local.repositories if r.name == FIDELITY_REPOSITORY)
+    metrics = list(population)
+    if not metrics:
+        return {"ks": ks, "anomaly_mean_abs_diff": None, "anomaly_spearman": None}
+    columns = [COLUMNS.index(metric) for metric in metrics]
+    synthetic = np.column_stack([population[metric] for metric in metrics])
+    sample = np.random.default_rng(0).choice(len(pooled), size=len(synthetic), replace=False)
+    scored = repository.metrics[:, columns].astype(float)
+    synthetic_scores = _forest_scores(synthetic, scored)
+    true_scores = _forest_scores(pooled[sample][:, columns].astype(float), scored)
+    ranks = [np.argsort(np.argsort(scores)) for scores in (synthetic_scores, true_scores)]
+    return {
+        "ks": ks,
+        "anomaly_mean_abs_diff": float(np.mean(np.abs(synthetic_scores - true_scores))),
+        "anomaly_spearman": float(np.corrcoef(*ranks)[0, 1]),
+    }
+
+
 # -- the sweep ----------------------------------------------------------------------------
 
 
@@ -348,6 +409,7 @@ class Cell:
     unit: str
     size: int
     default: bool = False
+    fidelity: dict[str, Any] | None = None
     rounds: int = 0
     errors: dict[str, list[float]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -374,6 +436,7 @@ class Cell:
             "organisations": self.size,
             "rounds": self.rounds,
             "seconds": round(self.seconds, 1),
+            "synthetic_fidelity": self.fidelity,
             "errors": {
                 kind: {
                     "median": self.quantile(kind, 0.5),
@@ -395,6 +458,9 @@ def sweep(
 ) -> list[Cell]:
     real = load_real_organisations()
     check_collection(real)
+    real_with_local = next(
+        o for o in real if any(r.name == FIDELITY_REPOSITORY for r in o.repositories)
+    )
     generator = np.random.default_rng(seed)
     cells = []
     for size in sizes:
@@ -427,6 +493,12 @@ def sweep(
                             else build_contributions(learning_type, unit, organisations)
                         )
                         insights = release(members, learning_type, governance, unit)
+                        if (
+                            cell.fidelity is None
+                            and learning_type == "code_patterns"
+                            and insights["percentiles"]
+                        ):
+                            cell.fidelity = fidelity(insights, organisations, real_with_local)
                         for kind, values in released_errors(
                             learning_type, insights, truth, len(members)
                         ).items():
@@ -481,6 +553,26 @@ def markdown(cells: Sequence[Cell]) -> str:
                 f"| {cell.learning_type} | {cell.level} | {cell.unit} | {cell.size:,} | "
                 f"{cell.rounds} | {kind} | {median:.2f} | {p95:.2f} |"
             )
+    lines += [
+        "",
+        "Synthetic population (first round of each cell): KS distance to the pooled truth per "
+        "metric, and anomaly scores of one real repository against it vs the pooled truth",
+        "",
+        "| level | unit | N | "
+        + " | ".join(f"KS {m}" for m in CODE_METRICS)
+        + " | mean abs score diff | score rank correlation |",
+        "|---|---|---|" + "---|" * (len(CODE_METRICS) + 2),
+    ]
+    for cell in cells:
+        if cell.fidelity is None or cell.fidelity["anomaly_spearman"] is None:
+            continue
+        ks = cell.fidelity["ks"]
+        lines.append(
+            f"| {cell.level} | {cell.unit} | {cell.size:,} | "
+            + " | ".join(f"{ks[m]:.3f}" if m in ks else "-" for m in CODE_METRICS)
+            + f" | {cell.fidelity['anomaly_mean_abs_diff']:.4f} | "
+            f"{cell.fidelity['anomaly_spearman']:.3f} |"
+        )
     return "\n".join(lines)
 
 

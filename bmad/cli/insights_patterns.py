@@ -97,10 +97,14 @@ def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top:
     from bmad.analysis.summary import pattern_summary
     from bmad.cli.federated_learn import learning_round, render_insights
     from bmad.federation.learning import compare_functions, confident
+    from bmad.federation.synthetic import SyntheticSource
 
     document = learning_round("code_patterns", None, None, False, True, open_new=False)
     insights = document.get("insights")
-    analysis_input, report, root = analyse_repository(repo)
+    # with global insights, the anomaly model scales and ranks against the federation's
+    # synthetic population (bmad.federation.synthetic) instead of this repository alone
+    source = None if insights is None else SyntheticSource(insights)
+    analysis_input, report, root = analyse_repository(repo, source)
     summary = pattern_summary(analysis_input, report, top)
     by_position = {
         (record.path, record.metrics.start_line): record for record in analysis_input.functions
