@@ -66,6 +66,7 @@ def test_both_ends_of_a_pair_derive_the_same_mask_key_and_nobody_else_does() -> 
     assert shared != primitives.pairwise_mask_key(b"session-tag-0002", a, pb)
     # The share-encryption key of the same pair is another key.
     assert primitives.share_key(TAG, a, pb) == primitives.share_key(TAG, b, pa) != shared
+    assert primitives.share_key(TAG, a, pb) != primitives.share_key(b"session-tag-0002", a, pb)
 
 
 def test_a_mask_is_the_keystream_read_as_little_endian_words() -> None:
