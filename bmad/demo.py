@@ -161,6 +161,10 @@ def _run(demo: Demo) -> None:
             ",".join(names),
             "--privacy-level",
             DEMO_LEVEL,
+            # this repository's first collection (scan, history, analysis) can take minutes
+            # on a loaded machine; the round waits for it instead of leaving it out
+            "--enrol-timeout",
+            "300",
             "--aggregator",
             url,
             "--json",

@@ -59,6 +59,20 @@ def _warn_if_fewer_than_k(organisations: set[str], k: int) -> None:
         )
 
 
+def _units(given: tuple[str, ...]) -> dict[str, str] | None:
+    """``("code_patterns=organisation", ...)`` as a mapping, each unit checked locally first."""
+    from bmad.privacy.units import unit_for
+
+    units: dict[str, str] = {}
+    for item in given:
+        learning_type, sep, unit = item.partition("=")
+        if not sep:
+            raise BmadError(f"--privacy-unit must look like TYPE=UNIT, got {item!r}")
+        unit_for(learning_type.strip(), unit.strip())
+        units[learning_type.strip()] = unit.strip()
+    return units or None
+
+
 def _membership(store: Store) -> Membership:
     from bmad.federation import membership
 
@@ -124,6 +138,13 @@ def federation() -> None:
     type=click.FloatRange(0, 3600, min_open=True),
     help="Seconds a round stays open for organisations to enrol.",
 )
+@click.option(
+    "--privacy-unit",
+    "units",
+    multiple=True,
+    metavar="TYPE=UNIT",
+    help="Override the unit of privacy of a learning type (organisation, repository, record).",
+)
 @json_option
 @handle_errors
 def create(
@@ -140,6 +161,7 @@ def create(
     organisations = _split(participants)
     if not organisations:
         raise BmadError("--participants needs at least one organisation name")
+    overrides["units"] = _units(overrides.pop("units"))
     store, identity, settings = _context()
     with store:
         url = aggregator_url or settings.aggregator

@@ -57,6 +57,7 @@ class GovernanceOverrides(BaseModel):
     robust_combiner: str | None = Field(default=None, pattern="^(median|trimmed_mean)$")
     phase_timeout: float | None = Field(default=None, gt=0, le=3600)
     enrol_timeout: float | None = Field(default=None, gt=0, le=3600)
+    units: dict[str, str] | None = Field(default=None, max_length=16)
 
 
 class CreateFederation(BaseModel):

@@ -161,6 +161,8 @@ def governance_for(level: str, **overrides: Any) -> Governance:
     given = {name: value for name, value in overrides.items() if value is not None}
     if "allowed_learning_types" in given:
         given["allowed_learning_types"] = tuple(given["allowed_learning_types"])
+    if "units" in given:  # a mapping of the learning types to override
+        given["units"] = tuple(sorted({**dict(base.units), **dict(given["units"])}.items()))
     return replace(base, **given)
 
 

@@ -68,7 +68,13 @@ def create(
 
 
 def test_create_join_invite_status_and_roles(tmp_path: Path, aggregator: Aggregator) -> None:
-    admin, created = create(tmp_path, aggregator.url, ["acme", "globex", "initech"])
+    admin, created = create(
+        tmp_path,
+        aggregator.url,
+        ["acme", "globex", "initech"],
+        "--privacy-unit",
+        "technology_trends=repository",
+    )
     federation, tokens = str(created["federation"]), created["tokens"]
     assert isinstance(tokens, dict) and set(tokens) == {"acme", "globex", "initech"}
     acme = tmp_path / "acme"
@@ -135,6 +141,7 @@ def test_create_join_invite_status_and_roles(tmp_path: Path, aggregator: Aggrega
     units = {row["learning_type"]: row for row in plain["privacy_units"]}
     assert units["code_patterns"]["protects"] == "one function"
     assert units["success_patterns"]["unit"] == "organisation"
+    assert units["technology_trends"]["unit"] == "repository"
     listed = json.loads(bmad(admin, "federation", "status", "--show-participants", "--json"))
     assert {row["organisation"] for row in listed["participants"]} == {
         "coordinator",
@@ -165,6 +172,9 @@ def test_commands_without_a_federation_or_with_bad_input(tmp_path: Path) -> None
     assert "at least one organisation" in bmad(
         lonely, "federation", "create", "--participants", " , ", code=2
     )
+    unit = ["federation", "create", "--participants", "a,b,c", "--privacy-unit"]
+    assert "does not support the unit" in bmad(lonely, *unit, "workflow_patterns=record", code=2)
+    assert "TYPE=UNIT" in bmad(lonely, *unit, "record", code=2)
     error = bmad(
         lonely,
         "federation",
