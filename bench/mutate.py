@@ -34,6 +34,7 @@ EXTRACTOR_CODE_TESTS = [
     "tests/extractors/test_code_golden.py",
     "tests/extractors/test_code_properties.py",
     "tests/extractors/test_code_rules.py",
+    "tests/extractors/test_code_names.py",
 ]
 HISTORY_TESTS = [
     "tests/extractors/test_history_pure.py",
