@@ -2,8 +2,9 @@
 
 A commit touching 3 Python files of ~500 lines (one function made worse in each):
 - `python -m bmad hook pre-commit` (what the installed hook execs) with the daemon running
-  (fresh staged content before each run: what a new commit costs, the target; and the same
-  blobs checked again), and without it (`[hooks] use_daemon = false`: in-process tree-sitter,
+  (fresh staged content before each run: what a new commit costs, the target; the same with
+  a user config file to read, as a repository's pyproject.toml would be; and the same blobs
+  checked again), and without it (`[hooks] use_daemon = false`: in-process tree-sitter,
   content cache warm, and empty before each run);
 - the installed post-commit script (notification detached) and the notification process
   itself (`python -m bmad.daemon.notify post-commit`, daemon running, repository registered);
@@ -11,7 +12,8 @@ A commit touching 3 Python files of ~500 lines (one function made worse in each)
   `git diff --cached --raw`.
 
 All entry points are measured round-robin (run r of each before run r + 1 of any), so load
-from neighbours lands on all alike; each line also gives its p50 over `bmad --version`'s.
+from neighbours lands on all alike; each line also gives its p50 over `bmad --version`'s and
+over `python -c pass`'s.
 CPU is user + system time of the measured process (and the children it waits for; not the
 daemon's). Run: .venv/bin/python bench/hooks/bench_hooks.py [--runs 15]
 """
@@ -110,14 +112,15 @@ def measure_interleaved(entry_points: list[EntryPoint], cwd: Path, runs: int) ->
             entry.cpu.append(used)
 
 
-def report(entry: EntryPoint, floor: EntryPoint) -> dict[str, float]:
+def report(entry: EntryPoint, version: EntryPoint, interpreter: EntryPoint) -> dict[str, float]:
     result = summary(entry.wall)
     result["cpu_p50_ms"] = round(statistics.median(entry.cpu), 1)
-    result["over_version_floor"] = round(result["p50_ms"] / statistics.median(floor.wall), 2)
+    result["over_version_floor"] = round(result["p50_ms"] / statistics.median(version.wall), 2)
+    result["over_python_floor"] = round(result["p50_ms"] / statistics.median(interpreter.wall), 2)
     print(
         f"{entry.label:58} p50 {result['p50_ms']:7.1f} ms  p90 {result['p90_ms']:7.1f}  "
         f"min {result['min_ms']:7.1f}  cpu p50 {result['cpu_p50_ms']:7.1f}  "
-        f"x{result['over_version_floor']:.2f} --version",
+        f"x{result['over_version_floor']:.2f} --version  x{result['over_python_floor']:.2f} pass",
         flush=True,
     )
     return result
@@ -196,7 +199,12 @@ def main() -> None:
     repo = work / "repo"
     repo.mkdir()
     python = sys.executable
-    git = lambda *a: subprocess.run(["git", *a], cwd=repo, env=env, check=True, capture_output=True)  # noqa: E731
+
+    def git(*arguments: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            ["git", *arguments], cwd=repo, env=env, check=True, capture_output=True
+        )
+
     git("init", "-q", "-b", "main")
     for index in range(40):
         (repo / f"pkg/mod_{index}.py").parent.mkdir(exist_ok=True)
@@ -243,19 +251,30 @@ def main() -> None:
             git("add", "pkg")
 
         no_daemon = {**env, "BMAD_HOOKS__USE_DAEMON": "false"}
+        # a settings file to read (as a pyproject.toml with [tool.bmad] would be): tomllib
+        user_config = work / "config.toml"
+        user_config.write_text("[hooks]\nstrict = false\n")
+        with_file = {**env, "BMAD_CONFIG": str(user_config)}
         cold_cache = work / "cold-cache"
         cold = {**no_daemon, "BMAD_CACHE_DIR": str(cold_cache)}
         version = EntryPoint(
             "floor: python -m bmad --version", [python, "-m", "bmad", "--version"], env
         )
+        interpreter = EntryPoint("floor: python -c pass", [python, "-c", "pass"], env)
         entry_points = [
-            EntryPoint("floor: python -c pass", [python, "-c", "pass"], env),
+            interpreter,
             version,
             EntryPoint("floor: git diff --cached --raw", ["git", "diff", "--cached", "--raw"], env),
             EntryPoint(
                 "pre-commit, daemon running, fresh staged blobs (target)",
                 hook_cmd,
                 env,
+                before=stage_fresh_content,
+            ),
+            EntryPoint(
+                "pre-commit, daemon, fresh staged blobs, a config file",
+                hook_cmd,
+                with_file,
                 before=stage_fresh_content,
             ),
             EntryPoint("pre-commit, daemon running, same staged blobs again", hook_cmd, env),
@@ -288,7 +307,7 @@ def main() -> None:
         ]
         measure_interleaved(notifications, repo, args.runs)
         for entry in [*entry_points, *notifications]:
-            results[entry.label] = report(entry, version)
+            results[entry.label] = report(entry, version, interpreter)
     finally:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
