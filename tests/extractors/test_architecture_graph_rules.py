@@ -187,3 +187,24 @@ def test_imports_from_a_lower_layer_to_a_higher_one_are_violations() -> None:
     assert layer_violations(edges, layers) == [
         LayerViolation("app/core/a.py", "app/cli/main.py", 3, "core", "cli")
     ]
+
+
+def test_each_floor_uses_its_own_coupling() -> None:
+    # Fan-in 1..10 with fan-out 10 everywhere: only the fan-in floor (9) selects.
+    by_fan_in = metrics(*[(value, 10) for value in range(1, 11)])
+    assert hubs(by_fan_in, 0, 0, 0.9) == ["m9", "m8"]
+    by_fan_out = metrics(*[(10, value) for value in range(1, 11)])
+    assert hubs(by_fan_out, 0, 0, 0.9) == ["m9", "m8"]
+
+
+def test_nearest_rank_rounds_up_in_hundredths() -> None:
+    # 101 modules, 10th percentile: rank ceil(0.1 * 101) = 11, the floor is the 11th value.
+    modules = metrics(*[(value, value) for value in range(1, 102)])
+    assert len(hubs(modules, 0, 0, 0.1)) == 101 - 10
+
+
+def test_a_successor_outside_the_component_does_not_end_the_search() -> None:
+    graph = {"a": ["0-outside", "b"], "b": ["a"], "0-outside": []}
+    assert closing_edges(graph, ["a", "b"]) == [("b", "a")]
+    # likewise for the shortest cycle: a successor outside ``within`` is skipped, not a stop
+    assert smallest_cycle(graph, "a", within={"a", "b"}) == ["a", "b"]
