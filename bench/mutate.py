@@ -191,7 +191,8 @@ def prepare_stage(module: str, tests: list[str]) -> Path:
         "pytest_add_cli_args_test_selection": tests,
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "-p", "mutate_plugin"],
         "use_git_change_detection": False,
-        "timeout_multiplier": 10.0,
+        # CPU seconds, so a loaded machine does not turn slow mutants into timeouts.
+        "timeout_multiplier": 3.0,
     }
     table = "\n".join(f"{key} = {json.dumps(value)}" for key, value in settings.items())
     pyproject = (ROOT / "pyproject.toml").read_text()
