@@ -448,3 +448,65 @@ def above_text(above: float, half: float | None) -> str:
     if half is None:
         return f"{above:.0%}"
     return f"{above:.0%} (+-{max(1, round(100 * half))})"
+
+
+PREVIOUS_RELEASE_WEIGHT = 0.5  # an earlier release counts half as much as the next one
+
+
+def combine_releases(previous: Mapping[str, Any], latest: Mapping[str, Any]) -> dict[str, Any]:
+    """The latest code-pattern insights, each distribution averaged with the previous one.
+
+    Assumption: the federation's population changes slowly, so successive releases measure the
+    same distribution with independent noise. Each share becomes the inverse-variance weighted
+    average of both releases, the previous one's weight multiplied by
+    ``PREVIOUS_RELEASE_WEIGHT`` (applied again at every release, so an old release fades out
+    and a real change shows within a few releases instead of being averaged away). Intervals
+    use the exact variance of that average. Pure post-processing: no privacy cost.
+    """
+    combined = {**latest, "percentiles": {}}
+    for metric, languages in latest.get("percentiles", {}).items():
+        combined["percentiles"][metric] = {}
+        for language, entry in languages.items():
+            before = previous.get("percentiles", {}).get(metric, {}).get(language)
+            usable = before is not None and before.get("edges") == entry.get("edges")
+            combined["percentiles"][metric][language] = (
+                _combined_entry(before, entry) if usable and "edges" in entry else entry
+            )
+    combined["releases_combined"] = int(previous.get("releases_combined", 1)) + 1
+    return combined
+
+
+def _combined_entry(before: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    # Every share of an entry has a variance proportional to (noise std / mass)^2 with the same
+    # factor, so that ratio carries each release's precision.
+    old = float(before["noise_std"]) / float(before["mass"])
+    new = float(entry["noise_std"]) / float(entry["mass"])
+    alpha, beta = PREVIOUS_RELEASE_WEIGHT / old**2, 1 / new**2
+    ratio = math.sqrt(alpha**2 * old**2 + beta**2 * new**2) / (alpha + beta)
+    shares = [
+        (alpha * a + beta * b) / (alpha + beta)
+        for a, b in zip(before["shares"], entry["shares"], strict=True)
+    ]
+    mass = float(entry["mass"])
+    sigma = ratio * mass
+    below, running = [], 0.0
+    for share in shares:
+        below.append(min(1.0, running))
+        running += share
+    edges = entry["edges"]
+    halves = [
+        share_interval(value, index, len(edges), mass, sigma) for index, value in enumerate(below)
+    ]
+    labels = list(entry["bins"])
+    cumulative = [*below[1:], 1.0]
+    return {
+        **entry,
+        "shares": shares,
+        "share_below": below,
+        "share_below_plus_minus": halves,
+        "noise_std": sigma,
+        "percentiles": {
+            f"p{round(p * 100)}": _percentile_label(cumulative, labels, p) for p in PERCENTILES
+        },
+        "confidence": max(0.0, 1 - 2 * max(halves)),
+    }

@@ -13,7 +13,7 @@ from typing import Any
 
 from bmad.errors import BmadError
 from bmad.federation.client import AggregatorClient
-from bmad.federation.insights import standing
+from bmad.federation.insights import combine_releases, standing
 from bmad.federation.membership import Membership
 from bmad.privacy.ledger import Budget
 from bmad.privacy.sharing import cache_global_insights, cached_global_insights
@@ -79,9 +79,34 @@ def follow_round(
 
 
 def cache_insights(store: Store, item: Mapping[str, Any]) -> None:
-    """Cache one released insights document with the round it came from."""
+    """Cache one released insights document with the round it came from.
+
+    Code-pattern distributions are combined with the cached release of the same schema and
+    unit (``insights.combine_releases``: an average that favours the newer release)."""
     document = {**item["insights"], "round": item["round"], "released_at": item["released_at"]}
-    cache_global_insights(store, item["learning_type"], document["schema_version"], document)
+    learning_type = item["learning_type"]
+    previous = next(
+        (
+            cached["insights"]
+            for cached in cached_global_insights(store)
+            if cached["learning_type"] == learning_type
+        ),
+        None,
+    )
+    if previous is not None and (
+        previous.get("round") == document["round"]
+        or previous.get("released_at", "") > document["released_at"]
+    ):
+        return  # already cached (maybe combined), or older than the cached release
+    if (
+        learning_type == "code_patterns"
+        and previous is not None
+        and previous.get("schema_version") == document["schema_version"]
+        and previous.get("privacy", {}).get("unit") == document.get("privacy", {}).get("unit")
+        and previous.get("released_at", "") < document["released_at"]
+    ):
+        document = combine_releases(previous, document)
+    cache_global_insights(store, learning_type, document["schema_version"], document)
 
 
 def fetch_insights(

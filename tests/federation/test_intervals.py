@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bmad.federation.insights import RoundFacts, compute_insights, project_to_simplex, standing
+from bmad.federation.insights import (
+    RoundFacts,
+    combine_releases,
+    compute_insights,
+    project_to_simplex,
+    standing,
+)
 from bmad.federation.learning import compare_functions, confident
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.schemas import CODE_EDGES, schema_for
@@ -113,3 +121,25 @@ def test_released_documents_state_the_unit_and_both_guarantees() -> None:
     assert privacy["unit"] == "record" and privacy["protects"] == "one function"
     assert privacy["per_unit"]["epsilon"] == pytest.approx(1.0, rel=1e-6)
     assert "k-organisation rule" in privacy["per_organisation"]["note"]
+
+
+def test_successive_releases_combine_into_a_narrower_interval(tmp_path: Path) -> None:
+    from bmad.federation.learning import cache_insights
+    from bmad.privacy.db import open_privacy_store
+    from bmad.privacy.sharing import cached_global_insights
+
+    first = compute_insights(_exact_aggregate(), _record_facts(scale=6.0))
+    second = compute_insights(_exact_aggregate(), _record_facts(scale=6.0))
+    combined = combine_releases(first, second)
+    entry = combined["percentiles"]["cognitive"]["python"]
+    single = second["percentiles"]["cognitive"]["python"]
+    assert entry["shares"] == pytest.approx(single["shares"])  # same data, no noise drawn
+    assert max(entry["share_below_plus_minus"]) < max(single["share_below_plus_minus"])
+    assert combined["releases_combined"] == 2
+
+    with open_privacy_store(tmp_path / "data.sqlite3") as store:
+        for round_id, released_at in (("r1", "2026-11-01"), ("r2", "2026-12-01"), ("r2", "x")):
+            item = {"learning_type": "code_patterns", "round": round_id}
+            cache_insights(store, {**item, "released_at": released_at, "insights": first})
+        cached = cached_global_insights(store)[0]["insights"]
+    assert cached["round"] == "r2" and cached["releases_combined"] == 2  # r2 counted once
