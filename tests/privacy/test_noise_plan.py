@@ -166,3 +166,33 @@ def test_no_draws_for_an_empty_vector_and_none_for_a_negative_size() -> None:
         noise.discrete_gaussian_noise(1.0, -1)
     with pytest.raises(BmadError, match=r"^scale must be a positive finite number, got 0.0$"):
         noise.discrete_gaussian_noise(0.0, 3)
+
+
+def sample_variance(draws: list[int]) -> float:
+    mean = sum(draws) / len(draws)
+    return sum((draw - mean) ** 2 for draw in draws) / (len(draws) - 1)
+
+
+def test_each_plan_draws_from_its_own_sampler() -> None:
+    # Scale 10: the discrete Gaussian's variance is 100, the discrete Laplace's
+    # 2 e^-0.1 / (1 - e^-0.1)^2 = 199.7. Over 4,000 draws the variance estimates have relative
+    # standard errors of about 2% and 4%, so the cut at 150 sits more than 10 of them from both.
+    gaussian = noise.sample_noise(noise.plan_gaussian(0.005, 1.0), 4_000)  # scale 10
+    laplace = noise.sample_noise(noise.plan_laplace(0.1, 1.0), 4_000)  # scale 10
+    assert all(isinstance(draw, int) for draw in gaussian + laplace)
+    assert 70 < sample_variance(gaussian) < 150 < sample_variance(laplace) < 280
+
+
+def test_noise_is_added_entry_by_entry() -> None:
+    vector = list(range(0, 3_000, 3))
+    noisy = noise.add_noise(vector, noise.plan_laplace(0.5, 1.0))  # scale 2
+    assert len(noisy) == len(vector)
+    differences = [after - before for after, before in zip(noisy, vector, strict=True)]
+    # Discrete Laplace of scale 2: variance 2 e^-0.5 / (1 - e^-0.5)^2 = 7.83, mean 0.
+    assert abs(sum(differences) / len(differences)) < 6 * (7.83 / len(differences)) ** 0.5
+    assert 4 < sample_variance(differences) < 12
+
+
+def test_one_draw_is_one_draw() -> None:
+    assert len(noise.discrete_gaussian_noise(1.0, 1)) == 1
+    assert len(noise.discrete_laplace_noise(1.0, 1)) == 1
