@@ -73,7 +73,9 @@ def static_asset(name: str) -> bytes | None:
 
 
 class DashboardServer(ThreadingHTTPServer):
-    daemon_threads = True
+    # Not daemon threads: server_close() joins every connection's thread, so a stopped
+    # dashboard leaves none behind (each ends within the handler's idle timeout).
+    daemon_threads = False
 
     def __init__(self, data: DashboardData | None, token: str, port: int = 0) -> None:
         self.data = data  # None until gathered: pages answer 503 meanwhile
@@ -98,6 +100,7 @@ class DashboardHandler(BaseHTTPRequestHandler):
     server_version = "bmad-dashboard"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    timeout = 5  # seconds a kept-alive connection may stay idle before its thread ends
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
