@@ -10,6 +10,7 @@ import pytest
 from bmad.federation import insights
 from bmad.federation.insights import RoundFacts
 from bmad.federation.wire import PARTICIPATION_WEIGHT
+from bmad.privacy.bounding import BinCap, Block, ContributionSchema
 from bmad.privacy.schemas import schema_for
 
 
@@ -200,3 +201,56 @@ def test_an_aggregate_of_the_wrong_length_is_refused() -> None:
     with pytest.raises(ValueError) as raised:
         insights.compute_insights([0.0] * (expected - 1), round_facts)
     assert str(raised.value) == f"aggregate has {expected - 1} entries, the round layout {expected}"
+
+
+def small_schema() -> ContributionSchema:
+    return ContributionSchema("demo", 1, (Block("flags", ("a", "b", "c", "d", "e"), BinCap(1)),))
+
+
+def test_consensus_and_divergence_at_their_thresholds() -> None:
+    # 8 organisations, threshold 0.75: consensus from 6 of 8, divergent strictly between 2 and 6.
+    round_facts = RoundFacts("code_patterns", 2, 8, 1, 0.5, 1.0, 1e-5, 0.75, k=2)
+    counts = {"flags": [6.0, 2.0, 3.0, 1.0, 5.9]}
+    consensus, divergent = insights._patterns(small_schema(), counts, round_facts)
+    half = min(1.0, insights.Z95 * round_facts.count_std / 8)
+    assert [(item["label"], item["share_of_organisations"]) for item in consensus] == [("a", 0.75)]
+    assert [(item["label"], item["organisations"]) for item in divergent] == [("c", 3), ("e", 6)]
+    (first,) = consensus
+    assert first["interval"] == pytest.approx([0.75 - half, 0.75 + half])
+    assert first["confidence"] == pytest.approx(1 - 2 * half)
+    assert (first["block"], first["of"]) == ("flags", 8)
+
+
+def test_a_block_publishes_bins_held_by_k_organisations() -> None:
+    round_facts = facts(participants=4, groups=1, share_scale=0.01, k=2)  # sum_std 0.02
+    labels = ["x", "y", "z"]
+    found = insights._block_insight(labels, [6.0, 3.0, 1.0], [4.0, 2.0, 1.0], round_facts)
+    shares = [bin_["share"] for bin_ in found["bins"]]
+    assert shares[:2] == pytest.approx([0.6, 0.3])
+    assert [bin_["suppressed"] for bin_ in found["bins"]] == [False, False, True]
+    assert found["bins"][2]["share"] is None and found["bins"][2]["interval"] is None
+    assert [bin_["organisations"] for bin_ in found["bins"]] == [4, 2, None]
+    widest = 2 * max(insights.share_interval(share, 1, 3, 10.0, 0.02) for share in (0.6, 0.3))
+    assert found["confidence"] == pytest.approx(1 - widest)
+    # Too little mass for its noise: nothing is published and the confidence is 0.
+    faint = insights._block_insight(labels, [0.1, 0.0, 0.0], [4.0, 4.0, 4.0], round_facts)
+    assert all(bin_["suppressed"] for bin_ in faint["bins"]) and faint["confidence"] == 0.0
+
+
+def test_a_distribution_by_hand() -> None:
+    round_facts = facts(participants=4, groups=1, share_scale=0.01, k=2)
+    found = insights._distribution([5.0, 3.0, 2.0], [0, 10, 20], 4, round_facts)
+    assert found is not None
+    assert found["bins"] == ["0-9", "10-19", ">=20"]
+    assert found["shares"] == pytest.approx([0.5, 0.3, 0.2])
+    assert found["share_below"] == pytest.approx([0.0, 0.5, 0.8])
+    assert found["percentiles"] == {"p50": "0-9", "p75": "10-19", "p90": ">=20", "p95": ">=20"}
+    assert (found["mass"], found["organisations"]) == (10.0, 4)
+    halves = [
+        insights.share_interval(below, i, 3, 10.0, 0.02) for i, below in enumerate([0, 0.5, 0.8])
+    ]
+    assert found["share_below_plus_minus"] == pytest.approx(halves)
+    assert found["confidence"] == pytest.approx(1 - 2 * max(halves))
+    # Fewer than k organisations, or too little mass: not released.
+    assert insights._distribution([5.0, 3.0, 2.0], [0, 10, 20], 1, round_facts) is None
+    assert insights._distribution([0.01, 0.0, 0.0], [0, 10, 20], 4, round_facts) is None
