@@ -1,19 +1,23 @@
-"""Does the local defect-risk model find the code that later needs fixing, better than one metric?
+"""Does bmad find the code that later needs fixing, better than one metric?
 
 Per repository, frozen at a date T: every file and function of the revision at T (first-parent
 line of the default branch) is labelled by whether a fix or revert commit authored in the year
 after T changed it (bmad.extractors.fixes: subject patterns from [history], sweeps of > 50
 files left out; functions by the fix's hunks on its parent revision's spans). Rankings compared
 on the same items: nloc, max CCN, revisions, hotspot (revisions x cognitive complexity),
-today's ranking (`bmad learn anti-patterns` priority on a checkout at T), the local risk model
-(bmad.analysis.risk_training: logistic regression trained on snapshots at T-1y, T-1.5y, T-2y,
-T-2.5y labelled by the year after each, so no label comes from after T) and the blend (mean
-of the model's and today's ranks). Measures: ROC AUC, precision@20, recall within the first
-20% of lines, Popt; plus the model's Brier score and the SZZ traced fraction of the year's
-fixes.
+today's ranking (bmad's detect() on the revision at T as of T: smells + anomaly + hotspot),
+model v1 (the first pass: logistic regression on log features, C = 1, no selection), the local
+risk model (its form chosen on validation windows before T, without detection marks), the
+combined ranking (the same selection with bmad's detection marks among the candidates' inputs;
+without enough history, today's ranking) and the combined risk per line (effort-aware).
+Training snapshots: T-1y, T-1.5y, T-2y, T-2.5y, each labelled by the year after it; the
+validation windows are the snapshots at T-1y and T-1.5y with models trained on the snapshots
+whose labels end by then. Nothing from after T decides anything. Measures: ROC AUC,
+precision@20, recall within the first 20% of lines, Popt; the models' Brier scores and the
+SZZ traced fraction of the year's fixes.
 
 Mirrors come from the `fetch` tool (/work/.mirror/OWNER+NAME/repo); clones, mined commits,
-labels and the metrics cache live in bench/_work/risk, so reruns are quick.
+labels and the metrics cache live in bench/_work/risk, so reruns are quicker.
 
     .venv/bin/python bench/risk/bench_risk.py [--repo NAME=MIRROR@YYYY-MM-DD ...] [--json FILE]
 """
@@ -97,6 +101,7 @@ RANKERS = (
     "local model",
     "combined",
     "combined per line",
+    "revisions per line",
 )
 FIRST_PASS = ModelChoice("logistic", "log", 1.0, detection=False)
 HISTORY_CHOICES = tuple(choice for choice in CHOICES if not choice.detection)
@@ -153,21 +158,6 @@ def measure(items: Items) -> dict[str, dict[str, float]]:
             "popt": popt(items.keys, scores, items.labels, items.lines),
         }
     return found
-
-
-def ranks(scores: Sequence[float]) -> list[float]:
-    """Mid-ranks scaled to 0..1 (ties share their mean rank)."""
-    order = sorted(range(len(scores)), key=lambda i: scores[i])
-    result = [0.0] * len(scores)
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and scores[order[end + 1]] == scores[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            result[order[position]] = (start + end) / 2 / max(len(scores) - 1, 1)
-        start = end + 1
-    return result
 
 
 def evaluate(name: str, mirror: Path, when: datetime) -> dict[str, Any]:
@@ -305,6 +295,10 @@ def _items(
     scores["combined"] = combined
     lines = [max(r.lines, 1) for r in rows]
     scores["combined per line"] = [risk / n for risk, n in zip(combined, lines, strict=True)]
+    # The effort-aware anchor: the per-line form of the strongest single metric on average.
+    scores["revisions per line"] = [
+        value(r, "revisions") / n for r, n in zip(rows, lines, strict=True)
+    ]
     keys = [f"{r.path}:{r.start_line}:{r.function or ''}" for r in rows]
     return Items(keys, found, lines, scores)
 
