@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bmad.errors import BmadError
-from bmad.privacy import accounting
+from bmad.privacy import accounting, audit
 from bmad.privacy.accounting import Spend
 from bmad.privacy.db import open_privacy_store
 from bmad.privacy.ledger import (
@@ -166,3 +166,59 @@ def test_budget_text_and_rho() -> None:
     budget = Budget.parse("epsilon=1.0,delta=1e-5")
     assert budget == Budget(1.0, 1e-5)
     assert budget.rho == accounting.rho_budget(1.0, 1e-5)
+
+
+def test_every_step_is_audited_with_what_it_did() -> None:
+    book = ledger()
+    first = book.reserve("/r", "org", "code_patterns", Spend(0.001, 0.04))
+    second = book.reserve("/r", "org", "anti_patterns", Spend(0.002))
+    book.commit(first.id, {"digest": "abc", "to": "aggregator"})
+    book.release(second.id)
+    book.commit(book.reserve("/r", "org", "t", Spend(0.0)).id)
+    logged = [(entry.kind, entry.detail) for entry in audit.entries(book.store)]
+    assert logged[:5] == [
+        (
+            "budget_reserved",
+            {
+                "reservation": first.id,
+                "repository": "/r",
+                "organisation": "org",
+                "period": "2026-05",
+                "learning_type": "code_patterns",
+                "rho": 0.001,
+                "epsilon": 0.04,
+            },
+        ),
+        (
+            "budget_reserved",
+            {
+                "reservation": second.id,
+                "repository": "/r",
+                "organisation": "org",
+                "period": "2026-05",
+                "learning_type": "anti_patterns",
+                "rho": 0.002,
+                "epsilon": None,
+            },
+        ),
+        ("budget_committed", {"reservation": first.id}),
+        ("payload_sent", {"digest": "abc", "to": "aggregator", "reservation": first.id}),
+        ("budget_released", {"reservation": second.id}),
+    ]
+    # A commit without a payload record audits the commit only.
+    assert [kind for kind, _ in logged[5:]] == ["budget_reserved", "budget_committed"]
+
+
+def test_reservations_are_unique_and_finish_once() -> None:
+    book = ledger()
+    ids = {book.reserve("/r", "org", "t", Spend(0.0)).id for _ in range(20)}
+    assert len(ids) == 20 and all(len(value) == 32 for value in ids)
+    reservation = book.reserve("/r", "org", "t", Spend(0.001))
+    assert (reservation.repository, reservation.organisation) == ("/r", "org")
+    assert (reservation.period, reservation.learning_type) == ("2026-05", "t")
+    book.commit(reservation.id)
+    with pytest.raises(BmadError) as raised:
+        book.commit(reservation.id)
+    assert str(raised.value) == f"no open reservation {reservation.id}"
+    # the committed spend stays on both subjects
+    assert book.usage("organisation", "org").spent_rho == 0.001
