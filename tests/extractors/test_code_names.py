@@ -126,3 +126,20 @@ def test_rust_methods_in_impl_blocks() -> None:
     assert ("add", "add", 2) in names
     # a closure is named after the function that holds it
     assert ("(anonymous)", "add.(anonymous)", 1) in names
+
+
+def test_a_function_starts_on_its_names_line_and_ends_on_its_last() -> None:
+    python = "@decorated\ndef spread(\n    a,\n):\n    return a\n"
+    ((start, end),) = [
+        (f.start_line, f.end_line) for f in extract(python.encode(), "python").functions
+    ]
+    assert (start, end) == (2, 5)
+    javascript = "const later =\n  function () {\n    return 1;\n  };\n"
+    (function,) = extract(javascript.encode(), "javascript").functions
+    assert (function.name, function.start_line, function.end_line) == ("later", 2, 4)
+
+
+def test_cpp_out_of_class_definitions_and_c_prototypes() -> None:
+    source = "int proto(int a);\nint Outer::Inner::size(int a) const { return a; }\n"
+    assert rows("cpp", source) == [("Outer::Inner::size", "Outer.Inner.size", 1)]
+    assert rows("c", "int proto(int a);\nint real(void) { return 0; }\n") == [("real", "real", 0)]
