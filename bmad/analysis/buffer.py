@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bmad.analysis.conditions import may_hold_complex_condition, worst_condition_per_function
 from bmad.analysis.context import RepositoryContext
 from bmad.analysis.detect import ANOMALY_RULE, anomaly_finding, code_driven
 from bmad.analysis.excludes import is_excluded
@@ -138,23 +137,6 @@ def _scores(
     return [cache[key] for key in keys]
 
 
-def _worst_conditions(
-    source: bytes, language: str, records: Sequence[FunctionRecord], settings: AnalysisSettings
-) -> dict[int, tuple[int, int]]:
-    threshold = settings.rules.complex_conditional_operators
-    candidates = [
-        index
-        for index, record in enumerate(records)
-        if may_hold_complex_condition(record.metrics, threshold)
-    ]
-    if not candidates:
-        return {}
-    found = worst_condition_per_function(
-        source, language, [records[index].metrics for index in candidates]
-    )
-    return {candidates[local]: value for local, value in found.items()}
-
-
 def _file_findings(
     stored: Sequence[Finding], settings: AnalysisSettings, lines: list[str]
 ) -> tuple[list[Finding], int]:
@@ -201,14 +183,13 @@ def analyse_buffer(
     if is_excluded(path, settings.exclude):
         return BufferReport(path, language, metrics, (), (), 0, ("excluded by [analysis]",))
     records = [FunctionRecord(path, language, function) for function in metrics.functions]
-    worst = _worst_conditions(source, language, records, settings)
     results = _scores(records, context, settings)
     reference = context.reference_for(language) if context is not None else None
     anomaly_enabled = ANOMALY_RULE not in settings.rules.disabled
     suppressed = 0
     reports: list[FunctionReport] = []
-    for index, (record, result) in enumerate(zip(records, results, strict=True)):
-        found = function_smells(record, settings.rules, worst.get(index))
+    for record, result in zip(records, results, strict=True):
+        found = function_smells(record, settings.rules)
         if result is not None and result.flagged and code_driven(result) and anomaly_enabled:
             found.insert(0, anomaly_finding(record, result, settings))
         kept = [finding for finding in found if not is_suppressed(finding, lines)]

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bmad.analysis.conditions import may_hold_complex_condition, worst_condition_per_function
 from bmad.analysis.excludes import is_excluded
 from bmad.analysis.explain import describe, drivers
 from bmad.analysis.features import CODE_FEATURES, feature_names, feature_rows
@@ -73,16 +72,15 @@ class _Sources:
 
     def __init__(self, read: Callable[[str], bytes | None]) -> None:
         self.read = read
-        self.cache: dict[str, bytes | None] = {}
-
-    def data(self, path: str) -> bytes | None:
-        if path not in self.cache:
-            self.cache[path] = self.read(path)
-        return self.cache[path]
+        self.cache: dict[str, list[str]] = {}
 
     def lines(self, path: str) -> list[str]:
-        data = self.data(path)
-        return [] if data is None else data.decode("utf-8", errors="replace").splitlines()
+        if path not in self.cache:
+            data = self.read(path)
+            self.cache[path] = (
+                [] if data is None else data.decode("utf-8", errors="replace").splitlines()
+            )
+        return self.cache[path]
 
 
 def anomaly_finding(
@@ -126,38 +124,6 @@ def code_driven(result: AnomalyResult) -> bool:
         effect.feature in CODE_FEATURES and effect.percentile >= CODE_DRIVER_PERCENTILE
         for effect in drivers(result.effects)
     )
-
-
-def _code_findings(
-    analysis_input: AnalysisInput,
-    functions: list[FunctionRecord],
-    settings: AnalysisSettings,
-    sources: _Sources,
-    notes: list[str],
-) -> dict[FunctionKey, list[Finding]]:
-    threshold = settings.rules.complex_conditional_operators
-    by_file: dict[str, list[int]] = {}
-    for index, record in enumerate(functions):
-        if may_hold_complex_condition(record.metrics, threshold):
-            by_file.setdefault(record.path, []).append(index)
-    worst: dict[int, tuple[int, int]] = {}
-    unreadable = 0
-    for path in sorted(by_file):
-        data = sources.data(path)
-        if data is None:
-            unreadable += 1
-            continue
-        indexes = by_file[path]
-        found = worst_condition_per_function(
-            data, functions[indexes[0]].language, [functions[i].metrics for i in indexes]
-        )
-        worst.update({indexes[local]: value for local, value in found.items()})
-    if unreadable:
-        notes.append(f"complex-conditional: {unreadable} file(s) could not be read")
-    return {
-        _key(record): function_smells(record, settings.rules, worst.get(index))
-        for index, record in enumerate(functions)
-    }
 
 
 def _missing_data(analysis_input: AnalysisInput) -> dict[str, str]:
@@ -264,7 +230,7 @@ def detect(
         )
     results = model_report.results
 
-    per_function = _code_findings(analysis_input, functions, settings, sources, notes)
+    per_function = {_key(record): function_smells(record, settings.rules) for record in functions}
     anomaly_disabled = ANOMALY_RULE in settings.rules.disabled
     flagged = 0
     for record, result in zip(functions, results, strict=True):

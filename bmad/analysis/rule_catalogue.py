@@ -14,7 +14,7 @@ class Rule:
     full: str
     help: str
     severity: str
-    needs: str  # code | source | history | architecture
+    needs: str  # code | history | architecture
 
 
 def _rule(*fields: str) -> tuple[str, Rule]:
@@ -88,7 +88,7 @@ RULES: dict[str, Rule] = dict(
             "Conditions with many and/or operators are easy to get wrong and hard to test.",
             "Name the parts of the condition (variables or small predicate functions).",
             "note",
-            "source",
+            "code",
         ),
         _rule(
             "hotspot",

@@ -35,10 +35,8 @@ def _function_finding(
     )
 
 
-def function_smells(
-    record: FunctionRecord, settings: RuleSettings, condition: tuple[int, int] | None
-) -> list[Finding]:
-    """Code smells of one function; ``condition`` is (most boolean operators, its line)."""
+def function_smells(record: FunctionRecord, settings: RuleSettings) -> list[Finding]:
+    """Code smells of one function, from its metrics alone."""
     metrics = record.metrics
     name = metrics.qualified_name
     checks: list[tuple[str, bool, str, dict[str, object]]] = [
@@ -75,22 +73,19 @@ def function_smells(
             f"{name} has {metrics.nloc} lines of code (threshold {settings.large_method_nloc})",
             {"nloc": metrics.nloc, "threshold": settings.large_method_nloc},
         ),
+        (
+            "complex-conditional",
+            metrics.condition_operators >= settings.complex_conditional_operators,
+            f"{name} has a condition with {metrics.condition_operators} boolean operators "
+            f"on line {metrics.condition_line} "
+            f"(threshold {settings.complex_conditional_operators})",
+            {
+                "operators": metrics.condition_operators,
+                "line": metrics.condition_line,
+                "threshold": settings.complex_conditional_operators,
+            },
+        ),
     ]
-    if condition is not None:
-        operators, line = condition
-        checks.append(
-            (
-                "complex-conditional",
-                operators >= settings.complex_conditional_operators,
-                f"{name} has a condition with {operators} boolean operators on line {line} "
-                f"(threshold {settings.complex_conditional_operators})",
-                {
-                    "operators": operators,
-                    "line": line,
-                    "threshold": settings.complex_conditional_operators,
-                },
-            )
-        )
     return [
         _function_finding(rule_id, record, settings, message, evidence)
         for rule_id, fires, message, evidence in checks

@@ -43,7 +43,7 @@ def pattern_summary(
             reason = report.rules_without_data[rule_id]
             prevalence[rule_id] = {"status": "no data", "reason": reason}
             continue
-        scope = "functions" if rule.needs in ("code", "source") else "files"
+        scope = "functions" if rule.needs == "code" else "files"
         count = functions_with[rule_id] if scope == "functions" else files_with[rule_id]
         total = report.functions if scope == "functions" else report.files
         prevalence[rule_id] = {

@@ -76,6 +76,14 @@ is the same operator (`a && b && c` +1, `a && b || c` +2).
 returns (exit points): `return` and `throw` tokens; Python `return`/`raise`; Go, C, Rust,
 Ruby `return` only (Ruby's `raise` is a method call in its grammar, panic() likewise in Go).
 
+Largest condition (condition_operators, condition_line: the Complex Conditional smell's input,
+kept out of `bmad scan --json`): a condition is any node's `condition` field (if, elif, while,
+for, ternary, ... in every grammar: code_rules.py lists the node types; the first node when the
+field holds several), Python's `x if c else y` and Go's `for c {}`. Its size is the number of
+`&&` `||` `and` `or` binary operators within its span (those of a lambda inside it included).
+A function's conditions are those of its own body; the largest has the most operators, the
+first line on a tie; 0 and 0 without a condition.
+
 File lines: loc = physical lines; a line is code when it holds a character outside comments;
 comment_lines = lines touched by a comment; blank = neither. Python docstrings (any statement
 that is only a string literal) are comments for these counts and for nloc (lizard also drops
@@ -85,6 +93,7 @@ has_syntax_errors: the tree holds ERROR or MISSING nodes; functions are still re
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from functools import cache
 from itertools import accumulate
 from typing import TYPE_CHECKING
@@ -96,10 +105,14 @@ from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query, Tree
 
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 
-# capture kinds, in the order they are applied to nodes sharing a span
+# capture kinds, in the order they are applied to nodes sharing a span (a condition that is
+# itself a lambda belongs to the function around it)
 (
+    _CONDITION,
+    _CONDITION_HOLDER,
+    _CONDITION_OPERATOR,
     _FUNC,
     _SCOPE,
     _DOC,
@@ -114,8 +127,11 @@ EXTRACTOR_VERSION = 1
     _BOOL,
     _EXIT,
     _ELSE_TOKEN,
-) = range(14)
+) = range(17)
 _CAPTURES = (
+    "condition",
+    "condition_holder",
+    "condition_operator",
     "func",
     "scope",
     "doc",
@@ -137,6 +153,10 @@ _POP_NEST, _POP_FUNC, _POP_SCOPE = range(3)
 
 _ANONYMOUS = "(anonymous)"
 _BOOL_PARENTS = frozenset({"binary_expression", "boolean_operator", "binary"})
+# What a condition's size counts, in every grammar that has them as binary operators (C++ and
+# C# also spell them "and"/"or", which CCN does not count)
+_CONDITION_OPERATORS = frozenset({"&&", "||", "and", "or"})
+_GO_FOR_HEADERS = frozenset({"for_clause", "range_clause", "block"})
 _NOT_PARAMETERS = frozenset(
     {"keyword_separator", "positional_separator", "comment", "line_comment", "block_comment"}
 )
@@ -203,6 +223,20 @@ def query_source(language: str) -> str:
                 parts.append(candidate)
     if language == "python":
         parts.append("(expression_statement . [(string) (concatenated_string)] .) @doc\n")
+    parts += [
+        f"({parent} condition: _ @condition)\n"
+        for parent in sorted(rules.condition_types)
+        if known(parent, True)
+    ]
+    if language == "python":  # x if c else y
+        parts.append("(conditional_expression) @condition_holder\n")
+    if language == "go":  # for c {}
+        parts.append("(for_statement) @condition_holder\n")
+    for parent in sorted(_BOOL_PARENTS):
+        for operator in sorted(_CONDITION_OPERATORS):
+            candidate = f'({parent} "{operator}" @condition_operator)\n'
+            if known(parent, True) and known(operator, False) and possible(candidate):
+                parts.append(candidate)
     return "".join(parts)
 
 
@@ -242,7 +276,19 @@ def measure(
     loc, sloc, comment_lines, blank_lines, code_prefix = _line_counts(source, comments)
     functions = []
     for _, data in sorted(walk.functions, key=lambda item: item[0]):
-        name, qualified, start, end, params, ccn, cognitive, nesting, returns, tokens = data
+        (
+            name,
+            qualified,
+            start,
+            end,
+            params,
+            ccn,
+            cognitive,
+            nesting,
+            returns,
+            tokens,
+            (condition_operators, condition_line),
+        ) = data
         functions.append(
             FunctionMetrics(
                 name=name,
@@ -257,6 +303,8 @@ def measure(
                 params=params,
                 returns=returns,
                 tokens=tokens,
+                condition_operators=condition_operators,
+                condition_line=condition_line,
             )
         )
     return FileMetrics(
@@ -275,8 +323,9 @@ def _event_key(event: tuple[int, int, int, Node]) -> tuple[int, int, int]:
 
 
 _FunctionInfo = tuple[str, str, int, int, int, int]
-_Saved = tuple[bool, int, int, int, int, int, int]
-_FunctionData = tuple[str, str, int, int, int, int, int, int, int, int]
+_Condition = tuple[int, int, int]  # start byte, end byte, line
+_Saved = tuple[bool, int, int, int, int, int, int, list[_Condition]]
+_FunctionData = tuple[str, str, int, int, int, int, int, int, int, int, tuple[int, int]]
 
 
 class _Walk:
@@ -307,6 +356,9 @@ class _Walk:
         scopes: list[str] = []
         in_function = False
         ccn = cognitive = nesting = max_nesting = returns = inner_nodes = 0
+        conditions: list[_Condition] = []  # of the open function's own body
+        condition_fields: set[int] = set()  # nodes whose condition field was seen
+        operators: list[int] = []  # start bytes of boolean operators, in document order
         for start_byte, negative_end, kind, node in events:
             while open_spans and open_spans[-1][0] <= start_byte:
                 span_kind = open_spans.pop()[1]
@@ -319,8 +371,20 @@ class _Walk:
                     scopes.pop()
                     size = function_node.descendant_count
                     tokens = size - 1 - inner_nodes
-                    self._finish(function_info, ccn, cognitive, max_nesting, returns, tokens)
-                    in_function, ccn, cognitive, nesting, max_nesting, returns, inner_nodes = saved
+                    largest = _largest_condition(conditions, operators)
+                    self._finish(
+                        function_info, ccn, cognitive, max_nesting, returns, tokens, largest
+                    )
+                    (
+                        in_function,
+                        ccn,
+                        cognitive,
+                        nesting,
+                        max_nesting,
+                        returns,
+                        inner_nodes,
+                        conditions,
+                    ) = saved
                     inner_nodes += size
             end_byte = -negative_end
             if kind == _FUNC:
@@ -334,12 +398,14 @@ class _Walk:
                         max_nesting,
                         returns,
                         inner_nodes,
+                        conditions,
                     )
                     open_spans.append((end_byte, _POP_FUNC))
                     frames.append((saved, info, node))
                     scopes.append(info[0])
                     in_function = True
                     ccn, cognitive, nesting, max_nesting, returns, inner_nodes = 1, 0, 0, 0, 0, 0
+                    conditions = []
             elif kind == _SCOPE:
                 name_node = node.child_by_field_name(rules.scope_types[node.type])
                 scopes.append(_scope_name(name_node, self.source))
@@ -385,15 +451,53 @@ class _Walk:
                 arms = sum(1 for child in node.named_children if child.type == "match_arm")
                 if arms > 1:
                     ccn += arms - 1
+            elif kind == _CONDITION_OPERATOR:
+                operators.append(start_byte)
+            elif kind == _CONDITION:
+                # a field may hold several nodes (a C-style for's condition and its ";")
+                parent = node.parent
+                field_owner = node.id if parent is None else parent.id
+                if field_owner not in condition_fields:
+                    condition_fields.add(field_owner)
+                    conditions.append((start_byte, end_byte, node.start_point[0] + 1))
+            elif kind == _CONDITION_HOLDER:
+                held = self._held_condition(node)
+                if held is not None:
+                    conditions.append((held.start_byte, held.end_byte, held.start_point[0] + 1))
         while frames:
             saved, function_info, function_node = frames.pop()
             size = function_node.descendant_count
             self._finish(
-                function_info, ccn, cognitive, max_nesting, returns, size - 1 - inner_nodes
+                function_info,
+                ccn,
+                cognitive,
+                max_nesting,
+                returns,
+                size - 1 - inner_nodes,
+                _largest_condition(conditions, operators),
             )
-            in_function, ccn, cognitive, nesting, max_nesting, returns, inner_nodes = saved
+            (
+                in_function,
+                ccn,
+                cognitive,
+                nesting,
+                max_nesting,
+                returns,
+                inner_nodes,
+                conditions,
+            ) = saved
             inner_nodes += size
         return comments
+
+    def _held_condition(self, node: Node) -> Node | None:
+        """The condition of a node that holds it in no field: Python's ``x if c else y``, or
+        Go's ``for c {}`` (a bare condition comes first, with no header clause)."""
+        named = node.named_children
+        if self.language == "python":
+            return named[1] if len(named) == 3 else None
+        if named and named[0].type not in _GO_FOR_HEADERS:
+            return named[0]
+        return None
 
     def _finish(
         self,
@@ -403,9 +507,22 @@ class _Walk:
         max_nesting: int,
         returns: int,
         tokens: int,
+        largest_condition: tuple[int, int],
     ) -> None:
         name, qualified, start, end, params, start_byte = info
-        data = (name, qualified, start, end, params, ccn, cognitive, max_nesting, returns, tokens)
+        data = (
+            name,
+            qualified,
+            start,
+            end,
+            params,
+            ccn,
+            cognitive,
+            max_nesting,
+            returns,
+            tokens,
+            largest_condition,
+        )
         self.functions.append((start_byte, data))
 
     def _function_info(
@@ -450,6 +567,18 @@ class _Walk:
         qualified = ".".join([*path, name.replace("::", ".")])
         params = _count_parameters(params_node, language)
         return name, qualified, start, max(start, end), params, node.start_byte
+
+
+def _largest_condition(conditions: list[_Condition], operators: list[int]) -> tuple[int, int]:
+    """(boolean operators, line) of the condition with the most operators within its span (a
+    lambda's inside it included), the first line on a tie; (0, 0) without conditions."""
+    if not conditions:
+        return 0, 0
+    count, negative_line = max(
+        (bisect_left(operators, end) - bisect_left(operators, start), -line)
+        for start, end, line in conditions
+    )
+    return count, -negative_line
 
 
 def _text(node: Node, source: bytes) -> str:

@@ -18,6 +18,10 @@ class LanguageRules:
     ccn_tokens: frozenset[str]
     # function-like node types reported as their own entries
     function_types: frozenset[str]
+    # every node type the grammar lets carry a `condition` field: compiling `(T condition: _)`
+    # for each named type finds them (preprocessor and error-recovery rules put some in odd
+    # places); listing them captures what `(_ condition: _)` would at a fraction of its cost
+    condition_types: frozenset[str]
     # function types that are anonymous by construction: lambdas, closures, literals
     anonymous_types: frozenset[str] = frozenset()
     # function types that may be body-less declarations (last child ";"): not reported
@@ -76,10 +80,16 @@ _JS_SCOPES = {
 }
 
 
-def _js_like(*, typed: bool) -> LanguageRules:
+_JS_CONDITIONS = frozenset(
+    {"do_statement", "for_statement", "if_statement", "ternary_expression", "while_statement"}
+)
+
+
+def _js_like(*, typed: bool, condition_types: frozenset[str]) -> LanguageRules:
     return LanguageRules(
         ccn_tokens=CLIKE_CCN | {"??"},
         function_types=_JS_FUNCTIONS,
+        condition_types=condition_types,
         anonymous_types=frozenset({"function_expression", "generator_function", "arrow_function"}),
         scope_types=_JS_SCOPES,
         # TypeScript also uses "?" for optional parameters and members
@@ -106,6 +116,9 @@ RULES: dict[str, LanguageRules] = {
             {"if", "elif", "for", "while", "except", "finally", "and", "or", "case"}
         ),
         function_types=frozenset({"function_definition", "lambda"}),
+        condition_types=frozenset(
+            {"elif_clause", "for_in_clause", "if_statement", "while_statement"}
+        ),
         anonymous_types=frozenset({"lambda"}),
         scope_types={"class_definition": "name"},
         exit_tokens=frozenset({"return", "raise"}),
@@ -124,12 +137,15 @@ RULES: dict[str, LanguageRules] = {
         flat_types=frozenset({"elif_clause"}),
         jump_types=frozenset(),
     ),
-    "javascript": _js_like(typed=False),
-    "typescript": _js_like(typed=True),
-    "tsx": _js_like(typed=True),
+    "javascript": _js_like(typed=False, condition_types=_JS_CONDITIONS),
+    "typescript": _js_like(
+        typed=True, condition_types=_JS_CONDITIONS | {"class_body", "method_definition"}
+    ),
+    "tsx": _js_like(typed=True, condition_types=_JS_CONDITIONS | {"class_body"}),
     "go": LanguageRules(
         ccn_tokens=CLIKE_CCN,
         function_types=frozenset({"function_declaration", "method_declaration", "func_literal"}),
+        condition_types=frozenset({"for_clause", "if_statement"}),
         anonymous_types=frozenset({"func_literal"}),
         exit_tokens=frozenset({"return"}),
         nesting_types=frozenset(
@@ -153,6 +169,16 @@ RULES: dict[str, LanguageRules] = {
                 "constructor_declaration",
                 "compact_constructor_declaration",
                 "lambda_expression",
+            }
+        ),
+        condition_types=frozenset(
+            {
+                "do_statement",
+                "for_statement",
+                "if_statement",
+                "switch_expression",
+                "ternary_expression",
+                "while_statement",
             }
         ),
         anonymous_types=frozenset({"lambda_expression"}),
@@ -184,6 +210,22 @@ RULES: dict[str, LanguageRules] = {
     "c": LanguageRules(
         ccn_tokens=CLIKE_CCN | {"#if"},
         function_types=frozenset({"function_definition"}),
+        condition_types=frozenset(
+            {
+                "conditional_expression",
+                "declaration",
+                "do_statement",
+                "for_statement",
+                "function_definition",
+                "if_statement",
+                "preproc_elif",
+                "preproc_if",
+                "sized_type_specifier",
+                "switch_statement",
+                "type_definition",
+                "while_statement",
+            }
+        ),
         exit_tokens=frozenset({"return"}),
         nesting_types=_C_NESTING,
         flat_types=frozenset({"goto_statement"}),
@@ -191,6 +233,31 @@ RULES: dict[str, LanguageRules] = {
     "cpp": LanguageRules(
         ccn_tokens=CLIKE_CCN | {"#if"},
         function_types=frozenset({"function_definition", "lambda_expression"}),
+        condition_types=frozenset(
+            {
+                "abstract_function_declarator",
+                "base_class_clause",
+                "binary_expression",
+                "compound_statement",
+                "conditional_expression",
+                "declaration",
+                "do_statement",
+                "field_declaration",
+                "for_range_loop",
+                "for_statement",
+                "function_declarator",
+                "function_definition",
+                "if_statement",
+                "preproc_elif",
+                "preproc_if",
+                "sized_type_specifier",
+                "static_assert_declaration",
+                "switch_statement",
+                "template_argument_list",
+                "type_definition",
+                "while_statement",
+            }
+        ),
         anonymous_types=frozenset({"lambda_expression"}),
         scope_types={"class_specifier": "name", "struct_specifier": "name"},
         nesting_types=_C_NESTING | {"for_range_loop", "catch_clause"},
@@ -208,6 +275,25 @@ RULES: dict[str, LanguageRules] = {
                 "local_function_statement",
                 "lambda_expression",
                 "anonymous_method_expression",
+            }
+        ),
+        condition_types=frozenset(
+            {
+                "binary_expression",
+                "conditional_access_expression",
+                "conditional_expression",
+                "do_statement",
+                "element_access_expression",
+                "for_statement",
+                "if_statement",
+                "implicit_parameter",
+                "invocation_expression",
+                "lambda_expression",
+                "preproc_elif",
+                "preproc_if",
+                "preproc_if_in_attribute_list",
+                "query_expression",
+                "while_statement",
             }
         ),
         anonymous_types=frozenset({"lambda_expression", "anonymous_method_expression"}),
@@ -237,6 +323,15 @@ RULES: dict[str, LanguageRules] = {
     "rust": LanguageRules(
         ccn_tokens=frozenset({"if", "for", "while", "where", "&&", "||", "?", "else"}),
         function_types=frozenset({"function_item", "closure_expression"}),
+        condition_types=frozenset(
+            {
+                "array_expression",
+                "if_expression",
+                "match_pattern",
+                "token_tree",
+                "while_expression",
+            }
+        ),
         anonymous_types=frozenset({"closure_expression"}),
         scope_types={"impl_item": "type", "trait_item": "name"},
         # lizard counts `let ... else`, not the else of an if
@@ -277,6 +372,29 @@ RULES: dict[str, LanguageRules] = {
             }
         ),
         function_types=frozenset({"method", "singleton_method", "lambda"}),
+        condition_types=frozenset(
+            {
+                "array_pattern",
+                "begin",
+                "binary",
+                "conditional",
+                "element_reference",
+                "elsif",
+                "find_pattern",
+                "if",
+                "if_guard",
+                "if_modifier",
+                "singleton_method",
+                "unary",
+                "unless",
+                "unless_guard",
+                "unless_modifier",
+                "until",
+                "until_modifier",
+                "while",
+                "while_modifier",
+            }
+        ),
         anonymous_types=frozenset({"lambda"}),
         scope_types={"class": "name", "module": "name"},
         exit_tokens=frozenset({"return"}),

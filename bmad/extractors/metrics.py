@@ -26,9 +26,15 @@ class FunctionMetrics:
     params: int
     returns: int  # exit points: return/throw/raise/exit statements
     tokens: int
+    # The largest condition of the function's own body (the Complex Conditional smell's input):
+    # its boolean operators, and the line it starts on (the first such line on a tie); 0 and 0
+    # for a function without conditions.
+    condition_operators: int = 0
+    condition_line: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(zip(FUNCTION_FIELDS, function_row(self), strict=True))
+        """The metrics ``bmad scan --json`` documents (README), without the largest condition."""
+        return dict(zip(REPORTED_FUNCTION_FIELDS, reported_function_row(self), strict=True))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FunctionMetrics:
@@ -57,8 +63,12 @@ class ImportRef:
 # Field values in declaration order, read in C: dataclasses.astuple/asdict deep-copy every
 # value through Python recursion, ~20x slower, and a scan serialises ~60k functions.
 FUNCTION_FIELDS = tuple(item.name for item in fields(FunctionMetrics))
+REPORTED_FUNCTION_FIELDS = tuple(
+    name for name in FUNCTION_FIELDS if name not in ("condition_operators", "condition_line")
+)
 IMPORT_FIELDS = tuple(item.name for item in fields(ImportRef))
 function_row = attrgetter(*FUNCTION_FIELDS)
+reported_function_row = attrgetter(*REPORTED_FUNCTION_FIELDS)
 import_row = attrgetter(*IMPORT_FIELDS)
 
 
@@ -74,6 +84,8 @@ class FileMetrics:
     imports: tuple[ImportRef, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
+        """Everything, functions' largest conditions included: :meth:`from_dict` rebuilds an
+        equal value (the daemon's API answers with it)."""
         return {
             "language": self.language,
             "loc": self.loc,
@@ -81,7 +93,10 @@ class FileMetrics:
             "comment_lines": self.comment_lines,
             "blank_lines": self.blank_lines,
             "has_syntax_errors": self.has_syntax_errors,
-            "functions": [function.to_dict() for function in self.functions],
+            "functions": [
+                dict(zip(FUNCTION_FIELDS, function_row(function), strict=True))
+                for function in self.functions
+            ],
             "imports": [ref.to_dict() for ref in self.imports],
         }
 

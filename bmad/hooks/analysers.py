@@ -1,5 +1,5 @@
-"""Metrics of blobs with tree-sitter through the content cache keyed by blob id, and the worst
-conditions of their functions; used by whichever process runs the check."""
+"""Metrics of blobs with tree-sitter through the content cache keyed by blob id; used by
+whichever process runs the check."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bmad.extractors.metrics import FileMetrics, FunctionMetrics
+from bmad.extractors.metrics import FileMetrics
 from bmad.hooks.request import Job
 
 if TYPE_CHECKING:
     from bmad.store.metrics_cache import MetricsCache
 
 Outcome = FileMetrics | str  # metrics, or why the file could not be analysed
-WorstConditions = dict[int, tuple[int, int]]  # function index -> (boolean operators, line)
 
 
 def analyse_jobs(jobs: Sequence[Job], cache: MetricsCache | None) -> dict[str, Outcome]:
@@ -61,12 +60,3 @@ def analyse_in_process(jobs: Sequence[Job]) -> dict[str, Outcome]:
     finally:
         if cache is not None:
             cache.close()
-
-
-def conditions_of(
-    data: bytes, language: str, functions: Sequence[FunctionMetrics]
-) -> WorstConditions:
-    """Worst boolean-operator count per function (parses with tree-sitter in this process)."""
-    from bmad.analysis.conditions import worst_condition_per_function
-
-    return worst_condition_per_function(data, language, functions)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +21,7 @@ from bmad.errors import BmadError
 from bmad.extractors.languages import language_for_path
 from bmad.extractors.metrics import FileMetrics
 from bmad.hooks import gitcli
-from bmad.hooks.analysers import Outcome, analyse_in_process, conditions_of
+from bmad.hooks.analysers import Outcome, analyse_in_process
 from bmad.hooks.compare import Regression, Version, compare_file
 from bmad.hooks.request import CheckRequest, Job
 
@@ -101,11 +100,9 @@ def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
 
 
 def _version(job: Job, metrics: FileMetrics) -> Version:
-    """Conditions are parsed in this process (the daemon's, or the hook's), only if asked."""
     return Version(
         functions=metrics.functions,
         lines=tuple(job.data.decode("utf-8", "replace").splitlines()),
-        conditions=partial(conditions_of, job.data, metrics.language),
     )
 
 

@@ -14,7 +14,7 @@ every parent's value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -43,18 +43,13 @@ RULE_METRIC: dict[str, str] = {
     "large-method": "nloc",
 }
 
-COMPLEX_CONDITIONAL = "complex-conditional"
-
-Conditions = Callable[[Sequence[FunctionMetrics]], dict[int, tuple[int, int]]]
-
 
 @dataclass(frozen=True, slots=True)
 class Version:
-    """One version of a file: its functions, its source lines, and its complex conditions."""
+    """One version of a file: its functions and its source lines."""
 
     functions: tuple[FunctionMetrics, ...]
     lines: tuple[str, ...]
-    conditions: Conditions  # (index -> (boolean operators, line)) for the given functions
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,29 +165,16 @@ def _findings(
     version: Version,
     indexes: Sequence[int],
     settings: RuleSettings,
-    conditions: dict[int, tuple[int, int]],
 ) -> dict[int, list[Finding]]:
     found: dict[int, list[Finding]] = {}
     for index in indexes:
         record = FunctionRecord(path, language, version.functions[index])
         found[index] = [
             finding
-            for finding in function_smells(record, settings, conditions.get(index))
+            for finding in function_smells(record, settings)
             if not is_suppressed(finding, version.lines)
         ]
     return found
-
-
-def _conditions_if_needed(
-    version: Version, indexes: Sequence[int], settings: RuleSettings
-) -> dict[int, tuple[int, int]]:
-    """The version's complex conditions, parsed only when one of the functions at ``indexes``
-    has enough branches to hold one and the rule is enabled."""
-    threshold = 1 + settings.complex_conditional_operators
-    needed = COMPLEX_CONDITIONAL not in settings.disabled and any(
-        version.functions[index].ccn >= threshold for index in indexes
-    )
-    return version.conditions(version.functions) if needed else {}
 
 
 def compare_file(
@@ -218,21 +200,11 @@ def compare_file(
     ]
     if not candidates:
         return []
-    staged_conditions = _conditions_if_needed(staged, candidates, settings)
-    now = _findings(path, language, staged, candidates, settings, staged_conditions)
-    # A parent's conditions only matter where the staged function has a complex condition
-    # (parent findings serve to tell new findings from inherited ones): parse only then.
-    conditional = [
-        index
-        for index in candidates
-        if any(finding.rule_id == COMPLEX_CONDITIONAL for finding in now[index])
-    ]
+    now = _findings(path, language, staged, candidates, settings)
     before: list[dict[int, list[Finding]]] = []
     for match, parent in zip(matches, parents, strict=True):
         matched = sorted({match[index][0] for index in candidates if index in match})
-        needed = sorted({match[index][0] for index in conditional if index in match})
-        parent_conditions = _conditions_if_needed(parent, needed, settings)
-        before.append(_findings(path, language, parent, matched, settings, parent_conditions))
+        before.append(_findings(path, language, parent, matched, settings))
     regressions: list[Regression] = []
     for index in candidates:
         regression = _regression(

@@ -25,8 +25,8 @@ from tests.analysis.factories import metrics
 BASE = metrics(nloc=10, ccn=1, cognitive=0, max_nesting=0, params=0)
 
 
-def rule_ids(record: FunctionRecord, condition: tuple[int, int] | None = None) -> set[str]:
-    return {finding.rule_id for finding in function_smells(record, RuleSettings(), condition)}
+def rule_ids(record: FunctionRecord) -> set[str]:
+    return {finding.rule_id for finding in function_smells(record, RuleSettings())}
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,7 @@ def rule_ids(record: FunctionRecord, condition: tuple[int, int] | None = None) -
         ("deep-nesting", "max_nesting", 4, 3),
         ("long-parameter-list", "params", 5, 4),
         ("large-method", "nloc", 70, 69),
+        ("complex-conditional", "condition_operators", 3, 2),
     ],
 )
 def test_function_rule_fires_at_threshold_not_below(
@@ -48,15 +49,17 @@ def test_function_rule_fires_at_threshold_not_below(
     assert rule_id not in rule_ids(quiet)
 
 
-def test_complex_conditional_fires_at_three_operators() -> None:
-    record = FunctionRecord("a.py", "python", BASE)
-    assert "complex-conditional" in rule_ids(record, (3, 4))
-    assert "complex-conditional" not in rule_ids(record, (2, 4))
+def test_complex_conditional_names_the_condition_line() -> None:
+    largest = dataclasses.replace(BASE, condition_operators=4, condition_line=7)
+    (finding,) = function_smells(FunctionRecord("a.py", "python", largest), RuleSettings())
+    assert finding.rule_id == "complex-conditional"
+    assert finding.message == "f has a condition with 4 boolean operators on line 7 (threshold 3)"
+    assert finding.evidence == {"operators": 4, "line": 7, "threshold": 3}
 
 
 def test_finding_carries_location_and_evidence() -> None:
     record = FunctionRecord("src/a.py", "python", metrics(name="big", start_line=5, ccn=12))
-    (finding,) = function_smells(record, RuleSettings(), None)
+    (finding,) = function_smells(record, RuleSettings())
     assert (finding.rule_id, finding.path, finding.start_line, finding.end_line) == (
         "complex-method",
         "src/a.py",
@@ -70,14 +73,14 @@ def test_finding_carries_location_and_evidence() -> None:
 def test_thresholds_and_severity_are_configurable() -> None:
     settings = RuleSettings(complex_method_ccn=20, severity={"deep-nesting": "error"})
     record = FunctionRecord("a.py", "python", metrics(ccn=12, max_nesting=5))
-    found = {f.rule_id: f.severity for f in function_smells(record, settings, None)}
+    found = {f.rule_id: f.severity for f in function_smells(record, settings)}
     assert found == {"deep-nesting": "error"}
 
 
 def test_disabled_rule_never_fires() -> None:
     settings = RuleSettings(disabled=frozenset({"complex-method"}))
     record = FunctionRecord("a.py", "python", metrics(ccn=30))
-    assert function_smells(record, settings, None) == []
+    assert function_smells(record, settings) == []
 
 
 def _history(revisions: dict[str, int], couplings: tuple[CouplingLink, ...] = ()) -> HistoryFacts:
