@@ -1,8 +1,8 @@
 """Everything that makes a contribution safe to leave the machine.
 
-Bounded contribution vectors (``schemas``, ``bounding``), discrete DP noise from OpenDP's exact
-samplers (``noise``), zCDP accounting and the persisted budget ledger (``accounting``,
-``ledger``), anonymity checks for released tables (``anonymity``), identity keys and encrypted
-envelopes (``identity``, ``envelope``), consent (``consent``) and the hash-chained audit log
-(``audit``).
+Bounded contribution vectors (``schemas``, ``bounding``) per unit of privacy (``units``),
+discrete DP noise from OpenDP's exact samplers (``noise``), zCDP accounting and the persisted
+budget ledger (``accounting``, ``ledger``), anonymity checks for released tables
+(``anonymity``), identity keys and encrypted envelopes (``identity``, ``envelope``), consent
+(``consent``) and the hash-chained audit log (``audit``).
 """
