@@ -43,6 +43,7 @@ WORK = Path(__file__).resolve().parents[1] / "_work" / "risk"
 os.environ.setdefault("BMAD_HOME", str(WORK / "home"))
 
 from measures import popt, precision_at, recall_at_effort, roc_auc  # noqa: E402
+from prepared import Level, Prepared  # noqa: E402
 
 from bmad.analysis.risk_features import RiskRow  # noqa: E402
 from bmad.analysis.risk_model import (  # noqa: E402
@@ -160,9 +161,33 @@ def measure(items: Items) -> dict[str, dict[str, float]]:
     return found
 
 
-def evaluate(name: str, mirror: Path, when: datetime) -> dict[str, Any]:
-    started = time.perf_counter()
+def _source_digest() -> str:
+    """What the prepared data depends on besides the repository: the risk modules' source."""
+    import hashlib
+
+    from bmad.analysis import risk_features, risk_training
+    from bmad.extractors import fixes
+    from bmad.scanning import risk
+
+    digest = hashlib.sha256()
+    for module in (risk_features, risk_training, risk, fixes):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def prepare(name: str, mirror: Path, when: datetime, fresh: bool = False) -> Prepared:
+    """The repository's items at T with their features and labels, and its labelled past,
+    cached by tip, T and the risk modules' source (``fresh``: rebuilt all the same)."""
     clone, tip = clone_of(name, mirror)
+    path = WORK / name / f"prepared-{tip[:12]}-{when.date()}-{_source_digest()}.pickle"
+    if fresh and path.exists():
+        path.unlink()
+    prepared: Prepared = cached(path, lambda: _prepare(name, clone, tip, when))
+    return prepared
+
+
+def _prepare(name: str, clone: Path, tip: str, when: datetime) -> Prepared:
+    started = time.perf_counter()
     at = int(when.timestamp())
     commits = cached(WORK / name / f"commits-{tip[:12]}.pickle", lambda: mine(clone, tip))
     settings = LabelSettings(
@@ -184,26 +209,46 @@ def evaluate(name: str, mirror: Path, when: datetime) -> dict[str, Any]:
     assert snapshot is not None and snapshot.marks is not None
     count = SNAPSHOTS + VALIDATION_WINDOWS + 1
     history = past_snapshots(past, at, count, options, detection=detection)
-    year_fixes = [f for f in fixes if at < f.time <= at + YEAR]
+    levels = {}
+    for level in ("file", "function"):
+        rows = [r for r in rows_of(snapshot, level) if (r.path, r.function) in snapshot.marks]
+        levels[level] = Level(
+            features_of(level), rows, [labelled(s, level, fixes) for s in history]
+        )
+    return Prepared(
+        name=name,
+        when=when,
+        at=at,
+        revision=revision,
+        year_fixes=[f for f in fixes if at < f.time <= at + YEAR],
+        snapshots=[str(datetime.fromtimestamp(s.time, UTC).date()) for s in history],
+        levels=levels,
+        szz=_szz(clone, commits, settings, at),
+        seconds=time.perf_counter() - started,
+    )
 
+
+def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
+    """Every ranking of ``prepared`` at T; ``others`` (the other repositories) train the
+    pooled models."""
+    started = time.perf_counter()
     result: dict[str, Any] = {
-        "repo": name,
-        "T": str(when.date()),
-        "revision": revision,
-        "fixes_in_year": len(year_fixes),
-        "snapshots": [str(datetime.fromtimestamp(s.time, UTC).date()) for s in history],
+        "repo": prepared.name,
+        "T": str(prepared.when.date()),
+        "revision": prepared.revision,
+        "fixes_in_year": len(prepared.year_fixes),
+        "snapshots": prepared.snapshots,
     }
     for level in ("file", "function"):
-        features = features_of(level)
-        rows = [r for r in rows_of(snapshot, level) if (r.path, r.function) in snapshot.marks]
-        past_rows = [labelled(s, level, fixes) for s in history]
+        data = prepared.levels[level]
+        features, past_rows = data.features, data.past
         combined = fit_local_model(past_rows, level)
         models = {
             "model v1": _fixed_model(features, past_rows, FIRST_PASS),
             "local model": _without_detection(features, past_rows, combined.selection),
             "combined": combined,
         }
-        items = _items(rows, features, year_fixes, at, models)
+        items = _items(data.rows, features, prepared.year_fixes, prepared.at, models)
         result[level] = {
             "items": len(items.keys),
             "positives": sum(items.labels),
@@ -218,8 +263,8 @@ def evaluate(name: str, mirror: Path, when: datetime) -> dict[str, Any]:
             },
             "measures": measure(items),
         }
-    result["szz"] = _szz(clone, commits, settings, at)
-    result["seconds"] = time.perf_counter() - started
+    result["szz"] = prepared.szz
+    result["seconds"] = prepared.seconds + time.perf_counter() - started
     return result
 
 
@@ -402,14 +447,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repo", action="append", help="NAME=MIRROR@YYYY-MM-DD")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument(
+        "--fresh", action="store_true", help="rebuild each repository's prepared items"
+    )
     args = parser.parse_args(argv)
-    results = []
+    prepared = []
     for spec in args.repo or DEFAULT_REPOS:
         name, _, rest = spec.partition("=")
         mirror, _, date = rest.rpartition("@")
         location = Path(mirror) if "/" in mirror else MIRRORS / mirror / "repo"
         when = datetime.fromisoformat(date).replace(tzinfo=UTC)
-        result = evaluate(name, location, when)
+        prepared.append(prepare(name, location, when, args.fresh))
+    results = []
+    for held_out in prepared:
+        result = evaluate(held_out, [p for p in prepared if p is not held_out])
         print_result(result)
         results.append(result)
         sys.stdout.flush()
