@@ -10,7 +10,15 @@ For each repository (a local clone or bare mirror, >= 5,000 commits):
   reported;
 - incremental: a branch 10 commits behind is mined, moved to the tip, and mined again;
 - PyDriller (bench/_work/venv-pydriller) computing the same per-file revisions, churn and
-  authors, when --pydriller is given.
+  authors, when --pydriller is given;
+- agreement with git per file of HEAD's tree (one more mine of each rename mode, then three
+  `git log` per file): without renames, the share of files whose revisions equal
+  `git log --no-renames -- PATH` (merges included), the share with at least that count's
+  non-merge commits, and the share equal to git's full history of the path (the non-merge
+  commits of `git log --full-history` plus the merges whose PATH differs from every parent);
+  with renames, the share whose non-merge revisions equal `git log --follow -- PATH`, the
+  rest split by why (git's walk follows a copy; the path was deleted or made again, where
+  git's --follow runs on into the older file; git lists fewer; bmad lists fewer).
 
 Every figure comes as wall time and CPU time (user + system of the process and the processes
 it waited for: git for the floor, the worker processes for bmad), because the machine is
@@ -19,9 +27,13 @@ both. bmad's time includes reading the mined commits back from the store.
 
 --repeat N runs the floor and the bmad mines N times, in turn, and keeps each one's lowest
 wall and lowest CPU time (the run least disturbed by other work on the machine).
---baseline DIR also runs the two --no-renames mines with the ``bmad`` package found in DIR
+--baseline DIR also runs the three mines with the ``bmad`` package found in DIR
 (e.g. ``git archive <rev> bmad | tar -x -C DIR``), in turn with the current code, for a
 before/after comparison from the same run.
+
+REPO may be the bare mirror the ``fetch`` tool brings (``/work/.mirror/<owner>+<name>/repo``)
+or a clone of it (``git clone --bare /work/.mirror/... /tmp/name``); the benchmark only reads
+it (its incremental step clones it into a scratch folder).
 """
 
 from __future__ import annotations
@@ -71,6 +83,34 @@ print(json.dumps({
     "added": sum(c.insertions for c in commits), "deleted": sum(c.deletions for c in commits),
     "peak_mb": max(own, children) / 1024, "peak_sum_mb": (own + children) / 1024,
 }))
+"""
+
+AGREEMENT_CHILD = """
+import dataclasses, json, sys
+from pathlib import Path
+from bmad.extractors.history import file_timeline
+from bmad.scanning.history import update_history
+from bmad.scanning.history_git import MiningSettings
+from bmad.store.history import open_history_store
+repo, work = Path(sys.argv[1]), Path(sys.argv[2])
+found = {}
+for renames in (False, True):
+    with open_history_store(work / f"agreement-{int(renames)}.sqlite3") as store:
+        result = update_history(store, repo, None, MiningSettings(follow_renames=renames))
+        commits = store.commits(result.source_id)
+    tip = result.tip_tree
+    kinds = {"all": commits}
+    if renames:  # merges keep their renames, not their changes: revisions without merges
+        kinds["no_merges"] = [dataclasses.replace(c, changes=()) if c.is_merge else c
+                              for c in commits]
+    for kind, records in kinds.items():
+        timeline = file_timeline(records, tip, renames)
+        found[f"{'renames' if renames else 'plain'}_{kind}"] = {
+            history.path: history.revisions for history in timeline.files[: timeline.live]
+        }
+found["tip"] = result.tip
+found["paths"] = sorted(tip.paths)
+print(json.dumps(found))
 """
 
 PYDRILLER_CHILD = """
@@ -191,6 +231,115 @@ def pydriller(repo: Path, work: Path) -> dict[str, float]:
     return found
 
 
+def git_ids(repo: Path, *args: str) -> list[str]:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.split()
+
+
+def merges_changing(repo: Path, tip: str, paths: list[str]) -> dict[str, int]:
+    """Per path, the merges reachable from ``tip`` whose entry differs from every parent's."""
+    import pygit2
+
+    repository = pygit2.Repository(str(repo))
+    counts = dict.fromkeys(paths, 0)
+    for commit in repository.walk(tip):
+        if len(commit.parents) < 2:
+            continue
+        trees = [commit.tree, *(parent.tree for parent in commit.parents)]
+        for path in paths:
+            entries: list[tuple[object, int] | None] = []
+            for tree in trees:
+                try:
+                    entries.append((tree[path].id, tree[path].filemode))
+                except KeyError:
+                    entries.append(None)
+            if all(entries[0] != other for other in entries[1:]):
+                counts[path] += 1
+    return counts
+
+
+def follow_walk(repo: Path, tip: str, path: str) -> tuple[int, str]:
+    """Commits ``git log --follow`` lists for ``path``, and what its walk passed: "copy"
+    when it followed a copy, "reused" when the name was deleted or made again on the way."""
+    out = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "log",
+            "--follow",
+            "--name-status",
+            "--format=@%H",
+            tip,
+            "--",
+            path,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    statuses = [line.split("\t")[0][0] for line in out.splitlines() if "\t" in line]
+    if "C" in statuses:
+        return out.count("@"), "copy"
+    if "D" in statuses or statuses.count("A") > 1:
+        return out.count("@"), "reused"
+    return out.count("@"), ""
+
+
+def agreement(repo: Path, work: Path) -> dict[str, float]:
+    """How bmad's revisions per file of HEAD's tree compare with git's per-path logs."""
+    out = subprocess.run(
+        [str(PYTHON), "-c", AGREEMENT_CHILD, str(repo), str(work)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=work,
+    ).stdout
+    found = json.loads(out)
+    paths: list[str] = found["paths"]
+    merges = set(git_ids(repo, "rev-list", "--merges", found["tip"]))
+    merge_counts = merges_changing(repo, found["tip"], paths)
+    plain, renamed = found["plain_all"], found["renames_no_merges"]
+    tally = dict.fromkeys(
+        ("equal", "at_least", "full_history", "follow_equal", "copy", "reused", "git_fewer"),
+        0,
+    )
+    tally["bmad_fewer"] = 0
+    for path in paths:
+        listed = git_ids(repo, "log", "--no-renames", "--format=%H", found["tip"], "--", path)
+        tally["equal"] += plain.get(path, 0) == len(listed)
+        tally["at_least"] += plain.get(path, 0) >= len(set(listed) - merges)
+        full = git_ids(
+            repo,
+            "log",
+            "--full-history",
+            "--no-merges",
+            "--no-renames",
+            "--format=%H",
+            found["tip"],
+            "--",
+            path,
+        )
+        tally["full_history"] += plain.get(path, 0) == len(full) + merge_counts[path]
+        followed, passed = follow_walk(repo, found["tip"], path)
+        mine = renamed.get(path, 0)
+        if mine == followed:
+            tally["follow_equal"] += 1
+        elif passed:
+            tally[passed] += 1
+        else:
+            tally["git_fewer" if mine > followed else "bmad_fewer"] += 1
+    files = len(paths)
+    shares: dict[str, float] = {"files": files}
+    shares["listed_is_tree"] = float(
+        set(plain) == set(paths) and set(found["renames_all"]) == set(paths)
+    )
+    for key, count in tally.items():
+        shares[key] = round(count / files, 4) if files else 0.0
+    return shares
+
+
 def lowest(runs: list[dict[str, float]]) -> dict[str, float]:
     """The first run's figures with the lowest wall and the lowest CPU time of all runs."""
     best = dict(runs[0])
@@ -222,6 +371,8 @@ def measure(
             "baseline_serial": lambda db: mine(repo, db, renames=False, jobs=1, code=baseline),
         }
     kinds["renamed"] = lambda db: mine(repo, db, renames=True)
+    if baseline is not None:
+        kinds["baseline_renamed"] = lambda db: mine(repo, db, renames=True, code=baseline)
     runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in kinds}
     counter = [0]
     for _ in range(repeat):
@@ -262,6 +413,7 @@ def main() -> None:
                 "serial_cpu_ratio_to_floor": ratio(serial["cpu_seconds"], floor["cpu_seconds"]),
                 "bmad_renames_s": round(found["renamed"]["seconds"], 2),
                 "bmad_renames_cpu_s": round(found["renamed"]["cpu_seconds"], 2),
+                "renames_ratio_to_floor": ratio(found["renamed"]["seconds"], floor["seconds"]),
                 "churn_matches_floor": all(
                     (run["added"], run["deleted"]) == (floor["added"], floor["deleted"])
                     for run in (plain, serial)
@@ -273,7 +425,7 @@ def main() -> None:
                 "incremental_with_reload_s": round(update["seconds"], 3),
             }
             if args.baseline is not None:
-                for kind in ("baseline_plain", "baseline_serial"):
+                for kind in ("baseline_plain", "baseline_serial", "baseline_renamed"):
                     before = found[kind]
                     row[f"{kind}_s"] = round(before["seconds"], 2)
                     row[f"{kind}_cpu_s"] = round(before["cpu_seconds"], 2)
@@ -281,6 +433,9 @@ def main() -> None:
                     row[f"{kind}_cpu_ratio_to_floor"] = ratio(
                         before["cpu_seconds"], floor["cpu_seconds"]
                     )
+            shares = agreement(repo, work)
+            row["files_at_head"] = shares.pop("files")
+            row.update({f"share_{key}": value for key, value in shares.items()})
             if args.pydriller:
                 driller = pydriller(repo, work)
                 row["pydriller_s"] = round(driller["seconds"], 2)
