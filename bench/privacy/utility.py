@@ -84,6 +84,7 @@ MEASURED_UNITS = {
     "anti_patterns": tuple(UNIT_CAPS["anti_patterns"]),
 }
 QUICK_ALL_UNITS_UP_TO = 20  # --quick measures every unit up to here, then the default only
+QUICK_ALL_LEVELS_UP_TO = 100  # and every level up to here, then "medium" (the target's) only
 SIMULATED_GROUP_LIMIT = 60  # larger groups are summed exactly without the simulator (slow)
 LOOKUP_QUANTILES = (0.5, 0.9, 0.99)
 TARGET_POINTS = 5.0
@@ -481,8 +482,10 @@ def sweep(
                 for level in LEVELS:
                     governance = governance_for(level)
                     default = governance.unit(learning_type).name == unit.name
-                    if learning_type not in governance.allowed_learning_types or (
-                        not default and size > all_units_up_to
+                    if (
+                        learning_type not in governance.allowed_learning_types
+                        or (not default and size > all_units_up_to)
+                        or (quick and size > QUICK_ALL_LEVELS_UP_TO and level != "medium")
                     ):
                         continue
                     cell = Cell(learning_type, level, unit.name, size, default=default)
@@ -621,7 +624,11 @@ def plot(cells: Sequence[Cell], path: Path) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="code_patterns, N up to 1,000")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="code_patterns, N up to 1,000 (every unit up to 20, every level up to 100)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--sizes", type=int, nargs="+", help="organisation counts to run")
     parser.add_argument("--learning-types", nargs="+", choices=LEARNING_TYPES)
