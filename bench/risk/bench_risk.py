@@ -50,12 +50,20 @@ from bmad.analysis.risk_model import (  # noqa: E402
     CHOICES,
     LabelledSnapshot,
     ModelChoice,
+    RiskModel,
     Selection,
     TrainingSet,
     probabilities,
     train,
 )
+from bmad.analysis.risk_pooled import (  # noqa: E402
+    blend_weight,
+    blended,
+    local_validation,
+    select_pooled,
+)
 from bmad.analysis.risk_training import (  # noqa: E402
+    HORIZON_DAYS,
     SNAPSHOTS,
     VALIDATION_WINDOWS,
     LocalModel,
@@ -101,6 +109,8 @@ RANKERS = (
     "model v1",
     "local model",
     "combined",
+    "pooled",
+    "blend",
     "combined per line",
     "revisions per line",
 )
@@ -249,6 +259,14 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
             "combined": combined,
         }
         items = _items(data.rows, features, prepared.year_fixes, prepared.at, models)
+        pooling = _pooled(level, data, combined, others)
+        rows = [r.values for r in data.rows]
+        items.scores["pooled"] = probabilities(pooling.model, rows)
+        items.scores["blend"] = (
+            items.scores["pooled"]
+            if pooling.weight is None
+            else blended(items.scores["combined"], items.scores["pooled"], pooling.weight)
+        )
         result[level] = {
             "items": len(items.keys),
             "positives": sum(items.labels),
@@ -261,11 +279,59 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
                 ranker: _model_summary(local, items.scores.get(ranker), items.labels)
                 for ranker, local in models.items()
             },
+            "pooled": pooling.summary(),
             "measures": measure(items),
         }
     result["szz"] = prepared.szz
     result["seconds"] = prepared.seconds + time.perf_counter() - started
     return result
+
+
+@dataclass
+class Pooling:
+    """The pooled model serving one repository and the blend's weight on the local model."""
+
+    model: RiskModel
+    choice: ModelChoice
+    validation_auc: float | None
+    weight: float | None  # None: no validation window, the pooled model serves alone
+    sources: int
+    rows: int
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "choice": self.choice.describe(),
+            "validation_auc": self.validation_auc,
+            "blend_local_weight": self.weight,
+            "repositories": self.sources,
+            "rows": self.rows,
+        }
+
+
+def _pooled(level: str, data: Level, local: LocalModel, others: Sequence[Prepared]) -> Pooling:
+    """Trained on the other repositories' past snapshots (labels ending by their own T; no
+    repository's year after T), its form and the blend chosen on this repository's
+    validation windows."""
+    sources = [TrainingSet(data.features, other.levels[level].past) for other in others]
+    pooled = select_pooled(sources, data.past[:VALIDATION_WINDOWS])
+    windows = []
+    if local.model is not None:
+        windows = local_validation(
+            data.features,
+            data.past,
+            local.selection.choice,
+            HORIZON_DAYS * SECONDS_PER_DAY,
+            SNAPSHOTS,
+            VALIDATION_WINDOWS,
+        )
+    return Pooling(
+        model=pooled.model,
+        choice=pooled.model.choice,
+        validation_auc=pooled.validation_auc.get(pooled.model.choice),
+        weight=blend_weight(windows, pooled.model),
+        sources=len(sources),
+        rows=sum(len(s.labels) for source in sources for s in source.snapshots),
+    )
 
 
 def _fixed_model(
@@ -400,6 +466,18 @@ def print_result(result: Mapping[str, Any]) -> None:
                 f"mean predicted {summary['mean_predicted']:.3f} vs observed "
                 f"{summary['observed_rate']:.3f}"
             )
+        pooled = data["pooled"]
+        validated = (
+            "no validation window"
+            if pooled["validation_auc"] is None
+            else f"validation AUC {pooled['validation_auc']:.3f}"
+        )
+        weight = pooled["blend_local_weight"]
+        print(
+            f"    pooled: {pooled['choice']} on {pooled['rows']} rows of "
+            f"{pooled['repositories']} other repositories, {validated}; blend: "
+            + ("the pooled model alone" if weight is None else f"{weight:g} x local log-odds")
+        )
         print(f"    {'ranking':<18} {'AUC':>6} {'P@20':>6} {'R@20%':>6} {'Popt':>6}")
         for name in RANKERS:
             found = data["measures"].get(name)

@@ -210,6 +210,14 @@ def train(training: TrainingSet, choice: ModelChoice = DEFAULT_CHOICE) -> RiskMo
     """The fitted model, or None when the history is too short (see the module's docstring)."""
     if not enough_history(training):
         return None
+    return fit(training, choice)
+
+
+def fit(
+    training: TrainingSet, choice: ModelChoice, weights: Sequence[float] | None = None
+) -> RiskModel:
+    """The model fitted on ``training`` whatever its size; ``weights``: one per snapshot, given
+    to each of its rows (default: every row weighs 1)."""
     import numpy as np
 
     columns = _columns(training.features, choice)
@@ -221,6 +229,15 @@ def train(training: TrainingSet, choice: ModelChoice = DEFAULT_CHOICE) -> RiskMo
     scale[scale == 0] = 1.0
     standard = (matrix - mean) / scale
     target = np.asarray(training.labels, dtype=bool)
+    row_weights = None
+    if weights is not None:
+        row_weights = np.concatenate(
+            [
+                np.full(len(s.labels), weight)
+                for s, weight in zip(training.snapshots, weights, strict=True)
+            ]
+        )
+        row_weights *= len(row_weights) / row_weights.sum()
     coefficients: tuple[float, ...] = ()
     intercept = 0.0
     boosted = None
@@ -229,7 +246,7 @@ def train(training: TrainingSet, choice: ModelChoice = DEFAULT_CHOICE) -> RiskMo
 
         with _one_thread():
             fitted = LogisticRegression(C=choice.regularisation, max_iter=2000).fit(
-                standard, target
+                standard, target, sample_weight=row_weights
             )
         coefficients = tuple(float(v) for v in fitted.coef_[0])
         intercept = float(fitted.intercept_[0])
@@ -244,7 +261,7 @@ def train(training: TrainingSet, choice: ModelChoice = DEFAULT_CHOICE) -> RiskMo
                 min_samples_leaf=20,
                 l2_regularization=choice.regularisation,
                 early_stopping=False,
-            ).fit(standard, target)
+            ).fit(standard, target, sample_weight=row_weights)
     else:
         raise ValueError(f"unknown model family {choice.family!r}; expected one of {FAMILIES}")
     return RiskModel(
@@ -355,7 +372,7 @@ def _describe(item: Contribution) -> str:
     return f"{shown} {label}" if item.high else f"few {label} ({shown})"
 
 
-def _auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
+def auc(scores: Sequence[float], labels: Sequence[bool]) -> float | None:
     """ROC AUC (ties count half); None without both classes."""
     import numpy as np
 
@@ -390,14 +407,14 @@ def select(
         training = TrainingSet(features, earlier)
         if (
             not enough_history(training)
-            or _auc([0.0] * len(validated.labels), validated.labels) is None
+            or auc([0.0] * len(validated.labels), validated.labels) is None
         ):
             continue
         windows += 1
         for choice in choices:
             model = train(training, choice)
             assert model is not None  # enough_history holds
-            score = _auc(probabilities(model, validated.rows), validated.labels)
+            score = auc(probabilities(model, validated.rows), validated.labels)
             totals[choice] += score if score is not None else 0.5
     if not windows:
         return Selection(DEFAULT_CHOICE, {}, 0)
