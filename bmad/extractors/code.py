@@ -8,9 +8,9 @@ nodes in Python. A scan appends the import patterns to the same query
 
 Functions
 ---------
-Reported as their own entry (metrics of a function EXCLUDE the bodies of functions nested in
-it; this deliberately deviates from Sonar, which attributes lambdas and nested functions to the
-enclosing method, and matches lizard for nested named functions):
+Reported as their own entry. A function's CCN, nesting, exits and tokens EXCLUDE the bodies of
+functions nested in it (lizard's rows); its cognitive complexity INCLUDES them, as Sonar's
+white paper attributes lambdas and nested functions to the enclosing method (see below):
 
 | language   | node types                                                     | anonymous   |
 |------------|----------------------------------------------------------------|-------------|
@@ -63,13 +63,27 @@ Cognitive complexity (SonarSource white paper) within the function's own body:
 | +1 + nesting, nests (B1-3)| if (not an else-if), ternary/conditional expression, switch/ |
 |                           | match/select/case, loops (for, for-in/of/range, while, do,   |
 |                           | loop), catch/except/rescue, Ruby modifiers (x if c, x while c)|
-| +1 flat (B1)              | else if / elif / elsif, else (of an if only), goto, labelled |
-|                           | break/continue, each sequence of like boolean operators      |
-| not counted               | recursion, comprehensions, try/finally, loop-else            |
+| +1 flat (B1)              | else if / elif / elsif, else (of an if; in Python also of a  |
+|                           | for/while loop), goto, labelled break/continue, each        |
+|                           | sequence of like boolean operators, each recursive call      |
+| not counted               | comprehensions, try/finally, a try's else                    |
 
 Nesting: a nesting structure raises the nesting level of its whole subtree (its condition
-included); else-if chains stay at the level of their first if. A nested function starts its
-own count at level 0. max_nesting: the deepest nesting level reached (0 = no structure).
+included); else-if chains stay at the level of their first if. max_nesting: the deepest
+nesting level reached in the function's own body (0 = no structure).
+
+Conventions, the same in every language unless said otherwise:
+
+- Nested functions and lambdas (B3): each has its own row, counted from level 0; the
+  enclosing function's score also includes it one level deeper, i.e. its own score plus
+  (level at which it is defined + 1) for each of its structures that took nesting. Python
+  decorators are exempt: a function whose body only defines a function and returns it (after
+  an optional docstring; the inner one may be decorated, e.g. functools.wraps) adds no level.
+- Recursion (B1): +1 for each call, in the function's own body, of the function by its own
+  name, bare or through its own object (self, cls, this, Self::, this->); calls made inside a
+  nested function or lambda are that function's. Mutual recursion is not detected (it would
+  need a call graph across functions and files).
+- A loop's else (Python's for/while ... else) is +1 like an if's else (SonarPython).
 Boolean sequences are read off the syntax tree: an operator adds +1 unless its operand parent
 is the same operator (`a && b && c` +1, `a && b || c` +2).
 
@@ -105,7 +119,7 @@ from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query, Tree
 
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 
 # capture kinds, in the order they are applied to nodes sharing a span (a condition that is
 # itself a lambda belongs to the function around it)
@@ -127,7 +141,8 @@ EXTRACTOR_VERSION = 2
     _BOOL,
     _EXIT,
     _ELSE_TOKEN,
-) = range(17)
+    _CALL,
+) = range(18)
 _CAPTURES = (
     "condition",
     "condition_holder",
@@ -146,6 +161,7 @@ _CAPTURES = (
     "bool",
     "exit",
     "else_token",
+    "call",
 )
 _CAPTURE_KINDS = {name: kind for kind, name in enumerate(_CAPTURES)}
 # open-span kinds
@@ -161,6 +177,18 @@ _NOT_PARAMETERS = frozenset(
     {"keyword_separator", "positional_separator", "comment", "line_comment", "block_comment"}
 )
 _PARAMETER_LISTS = frozenset({"parameter_list", "formal_parameters", "parameters"})
+# Calls, for recursion: the callee expression (the whole call where the grammar has no
+# callee field)
+_CALL_PATTERNS = {
+    "python": "(call function: _ @call)\n",
+    "java": "(method_invocation) @call\n",
+    "csharp": "(invocation_expression function: _ @call)\n",
+    "ruby": "(call) @call\n",
+    **{
+        language: "(call_expression function: _ @call)\n"
+        for language in ("javascript", "typescript", "tsx", "go", "c", "cpp", "rust")
+    },
+}
 _SPACES_KEEP_NEWLINES = bytes(10 if byte == 10 else 32 for byte in range(256))
 
 
@@ -221,6 +249,9 @@ def query_source(language: str) -> str:
             candidate = f'({parent} "else" @else_token)\n'
             if known(parent, True) and possible(candidate):
                 parts.append(candidate)
+    call = _CALL_PATTERNS.get(language)
+    if call is not None:
+        parts.append(call)
     if language == "python":
         parts.append("(expression_statement . [(string) (concatenated_string)] .) @doc\n")
     parts += [
@@ -324,7 +355,7 @@ def _event_key(event: tuple[int, int, int, Node]) -> tuple[int, int, int]:
 
 _FunctionInfo = tuple[str, str, int, int, int, int]
 _Condition = tuple[int, int, int]  # start byte, end byte, line
-_Saved = tuple[bool, int, int, int, int, int, int, list[_Condition]]
+_Saved = tuple[bool, int, int, int, int, int, int, list[_Condition], int]
 _FunctionData = tuple[str, str, int, int, int, int, int, int, int, int, tuple[int, int]]
 
 
@@ -352,10 +383,12 @@ class _Walk:
         events.sort(key=_event_key)
         comments: list[tuple[int, int, int, int]] = []
         open_spans: list[tuple[int, int]] = []  # (end byte, kind)
-        frames: list[tuple[_Saved, _FunctionInfo, Node]] = []  # one per open function
+        # one per open function: the enclosing state, the function, its node, and the extra
+        # nesting its structures get in the enclosing function's count
+        frames: list[tuple[_Saved, _FunctionInfo, Node, int]] = []
         scopes: list[str] = []
         in_function = False
-        ccn = cognitive = nesting = max_nesting = returns = inner_nodes = 0
+        ccn = cognitive = nesting = max_nesting = returns = inner_nodes = structures = 0
         conditions: list[_Condition] = []  # of the open function's own body
         condition_fields: set[int] = set()  # nodes whose condition field was seen
         operators: list[int] = []  # start bytes of boolean operators, in document order
@@ -367,7 +400,7 @@ class _Walk:
                 elif span_kind == _POP_SCOPE:
                     scopes.pop()
                 else:
-                    saved, function_info, function_node = frames.pop()
+                    saved, function_info, function_node, bump = frames.pop()
                     scopes.pop()
                     size = function_node.descendant_count
                     tokens = size - 1 - inner_nodes
@@ -375,6 +408,7 @@ class _Walk:
                     self._finish(
                         function_info, ccn, cognitive, max_nesting, returns, tokens, largest
                     )
+                    inner_cognitive, inner_structures = cognitive, structures
                     (
                         in_function,
                         ccn,
@@ -384,8 +418,13 @@ class _Walk:
                         returns,
                         inner_nodes,
                         conditions,
+                        structures,
                     ) = saved
                     inner_nodes += size
+                    # the nested function's structures count here too, one level deeper
+                    # (none deeper for the function a Python decorator returns)
+                    cognitive += inner_cognitive + (nesting + bump) * inner_structures
+                    structures += inner_structures
             end_byte = -negative_end
             if kind == _FUNC:
                 info = self._function_info(node, scopes)
@@ -399,12 +438,15 @@ class _Walk:
                         returns,
                         inner_nodes,
                         conditions,
+                        structures,
                     )
+                    bump = 0 if frames and self._returns_only(frames[-1][2], node) else 1
                     open_spans.append((end_byte, _POP_FUNC))
-                    frames.append((saved, info, node))
+                    frames.append((saved, info, node, bump))
                     scopes.append(info[0])
                     in_function = True
                     ccn, cognitive, nesting, max_nesting, returns, inner_nodes = 1, 0, 0, 0, 0, 0
+                    structures = 0
                     conditions = []
             elif kind == _SCOPE:
                 name_node = node.child_by_field_name(rules.scope_types[node.type])
@@ -425,6 +467,7 @@ class _Walk:
                     cognitive += 1
                 else:
                     cognitive += 1 + nesting
+                    structures += 1
                     nesting += 1
                     max_nesting = max(max_nesting, nesting)
                     open_spans.append((end_byte, _POP_NEST))
@@ -464,8 +507,10 @@ class _Walk:
                 held = self._held_condition(node)
                 if held is not None:
                     conditions.append((held.start_byte, held.end_byte, held.start_point[0] + 1))
+            elif kind == _CALL and _called_name(node, self.source) == _own_name(frames[-1][1][0]):
+                cognitive += 1  # recursion
         while frames:
-            saved, function_info, function_node = frames.pop()
+            saved, function_info, function_node, bump = frames.pop()
             size = function_node.descendant_count
             self._finish(
                 function_info,
@@ -476,6 +521,7 @@ class _Walk:
                 size - 1 - inner_nodes,
                 _largest_condition(conditions, operators),
             )
+            inner_cognitive, inner_structures = cognitive, structures
             (
                 in_function,
                 ccn,
@@ -485,9 +531,32 @@ class _Walk:
                 returns,
                 inner_nodes,
                 conditions,
+                structures,
             ) = saved
             inner_nodes += size
+            cognitive += inner_cognitive + (nesting + bump) * inner_structures
+            structures += inner_structures
         return comments
+
+    def _returns_only(self, enclosing: Node, nested: Node) -> bool:
+        """Whether ``enclosing`` is a Python decorator-style function: its body only defines
+        ``nested`` (decorated or not, after an optional docstring) and returns."""
+        if self.language != "python":
+            return False
+        body = enclosing.child_by_field_name("body")
+        if body is None or nested.parent is None:
+            return False
+        statements = [
+            child
+            for child in body.named_children
+            if child.type != "comment" and not _is_docstring(child)
+        ]
+        definition = nested.parent if nested.parent.type == "decorated_definition" else nested
+        return (
+            len(statements) == 2
+            and statements[0] == definition
+            and statements[1].type == "return_statement"
+        )
 
     def _held_condition(self, node: Node) -> Node | None:
         """The condition of a node that holds it in no field: Python's ``x if c else y``, or
@@ -601,6 +670,52 @@ def _is_else_if(node: Node) -> bool:
     return previous is not None and previous.type == "else"
 
 
+def _is_docstring(statement: Node) -> bool:
+    named = statement.named_children
+    return (
+        statement.type == "expression_statement"
+        and len(named) == 1
+        and named[0].type in ("string", "concatenated_string")
+    )
+
+
+# How a call names the function it calls on its own object: the field holding the object and
+# the field holding the name, per node type; the object must be one of _SELF_OBJECTS.
+_MEMBER_CALLEES = {
+    "attribute": ("object", "attribute"),  # python self.f
+    "member_expression": ("object", "property"),  # js/ts this.f
+    "field_expression": ("value", "field"),  # rust self.f
+    "member_access_expression": ("expression", "name"),  # c# this.F
+    "method_invocation": ("object", "name"),  # java [this.]f(...)
+    "call": ("receiver", "method"),  # ruby [self.]f(...)
+    "scoped_identifier": ("path", "name"),  # rust Self::f
+}
+_SELF_OBJECTS = frozenset({"self", "cls", "this", "Self"})
+_PLAIN_CALLEES = frozenset({"identifier", "field_identifier"})
+
+
+def _called_name(callee: Node, source: bytes) -> str | None:
+    """The name of the function a call calls by its bare name or on its own object (self,
+    this); None for any other call."""
+    if callee.type in _PLAIN_CALLEES:
+        return _text(callee, source)
+    fields = _MEMBER_CALLEES.get(callee.type)
+    if fields is None:
+        return None
+    owner = callee.child_by_field_name(fields[0])
+    if callee.type == "field_expression" and owner is None:  # C++ this->f
+        owner = callee.child_by_field_name("argument")
+    name = callee.child_by_field_name(fields[1])
+    if name is None or (owner is not None and _text(owner, source) not in _SELF_OBJECTS):
+        return None
+    return _text(name, source)
+
+
+def _own_name(name: str) -> str:
+    """A function's name as its body calls it (C++ ``A::f`` is called ``f``)."""
+    return name.rpartition("::")[2]
+
+
 def _starts_boolean_sequence(operator: Node, operator_type: str) -> bool:
     """True unless the operator's expression is an operand of the same operator."""
     expression = operator.parent
@@ -664,6 +779,11 @@ def _count_parameters(params: Node | None, language: str) -> int:
         return 1 if params.type in ("identifier", "implicit_parameter") else 0
     if params.type in ("identifier", "implicit_parameter"):
         return 1
+    if language == "csharp":
+        # `params int[] rest` is a keyword, a type and a name side by side, not a parameter node
+        named = params.named_children
+        arrays = sum(1 for child in params.children if child.type == "params")
+        return sum(1 for child in named if child.type == "parameter") + arrays
     count = 0
     for child in params.named_children:
         child_type = child.type

@@ -135,6 +135,8 @@ RULES: dict[str, LanguageRules] = {
             }
         ),
         flat_types=frozenset({"elif_clause"}),
+        # a loop's else is a branch too (SonarPython counts it like an if's else)
+        else_parents=frozenset({"if_statement", "for_statement", "while_statement"}),
         jump_types=frozenset(),
     ),
     "javascript": _js_like(typed=False, condition_types=_JS_CONDITIONS),

@@ -102,8 +102,12 @@ def test_cpp_methods_templates_and_lambdas() -> None:
 def test_java_and_csharp_methods_are_qualified_by_their_class() -> None:
     java = "class Outer<T> {\n  class Inner {\n    void run(int a, String... rest) {}\n  }\n}\n"
     assert rows("java", java) == [("run", "Outer.Inner.run", 2)]
-    csharp = "class Shop\n{\n    int Price(int a, int[] rest) { return a; }\n}\n"
+    csharp = "class Shop\n{\n    int Price(int a, params int[] rest) { return a; }\n}\n"
     assert rows("csharp", csharp) == [("Price", "Shop.Price", 2)]
+    lambdas = (
+        "class K\n{\n    void M()\n    {\n        Func<int, int, int> f = (a, b) => a;\n    }\n}\n"
+    )
+    assert rows("csharp", lambdas) == [("M", "K.M", 0), ("(anonymous)", "K.M.(anonymous)", 2)]
 
 
 def test_python_and_ruby_methods() -> None:

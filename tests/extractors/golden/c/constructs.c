@@ -57,3 +57,12 @@ int route(int command) {
       return command > 9 ? 3 : 4;
   }
 }
+
+/* expect: name=fib ccn=2 cognitive=3 max_nesting=1 params=1 nloc=6
+   ccn 1 + if = 2; cognitive: if 1, two recursive calls 1 + 1 = 3 */
+int fib(int n) {
+  if (n < 2) {
+    return n;
+  }
+  return fib(n - 1) + fib(n - 2);
+}

@@ -45,3 +45,15 @@ int load(int path) {
     return 0;
   }
 }
+
+struct Node {
+  Node* left;
+  // expect: name=depth ccn=2 cognitive=3 max_nesting=1 params=0 nloc=6
+  // ccn 1 + if = 2; cognitive: if 1, recursive calls (through this-> and bare) 1 + 1 = 3
+  int depth() const {
+    if (left == nullptr) {
+      return 1;
+    }
+    return this->depth() + depth();
+  }
+};

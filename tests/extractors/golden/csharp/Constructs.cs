@@ -61,6 +61,17 @@ class Constructs
         }
     }
 
+    // expect: name=Fib ccn=2 cognitive=3 max_nesting=1 params=1 nloc=8
+    // ccn 1 + if = 2; cognitive: if 1, recursive calls (bare and through this) 1 + 1 = 3
+    int Fib(int n)
+    {
+        if (n < 2)
+        {
+            return n;
+        }
+        return Fib(n - 1) + this.Fib(n - 2);
+    }
+
     string Read(string path) { return path; }
 
     void Close(string path) { }

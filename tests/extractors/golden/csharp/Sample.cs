@@ -1,8 +1,9 @@
 class Sample
 {
-    // expect: name=Pick ccn=6 cognitive=6 max_nesting=2 params=2 nloc=23
+    // expect: name=Pick ccn=6 cognitive=8 max_nesting=2 params=2 nloc=23
     // ccn 1 + if, &&, else-if's if, ??, case = 6 (foreach and default are not lizard
-    // condition tokens); cognitive: if 1, && 1, else if 1, foreach 1, switch 1+1 = 6
+    // condition tokens); cognitive: if 1, && 1, else if 1, foreach 1, switch 1+1 = 6, plus
+    // the lambda's ternary one level deeper (the lambda nests): 1+1 = 8
     int Pick(int a, string b)
     {
         if (a > 0 && b != null)

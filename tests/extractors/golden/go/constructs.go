@@ -60,3 +60,26 @@ func route(command string) int {
 		return 4
 	}
 }
+
+// expect: name=fib ccn=2 cognitive=3 max_nesting=1 params=1 nloc=6
+// ccn 1 + if = 2; cognitive: if 1, two recursive calls 1 + 1 = 3
+func fib(n int) int {
+	if n < 2 {
+		return n
+	}
+	return fib(n-1) + fib(n-2)
+}
+
+// expect: name=counter ccn=1 cognitive=2 max_nesting=0 params=0 nloc=9
+// cognitive: the function literal's if one level deeper, 1 + 1 = 2
+// expect: name=(anonymous) ccn=2 cognitive=1 max_nesting=1 params=0 nloc=6
+// the literal on its own: if 1
+func counter() func() int {
+	count := 0
+	return func() int {
+		if count < 10 {
+			count++
+		}
+		return count
+	}
+}

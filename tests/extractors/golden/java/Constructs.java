@@ -66,6 +66,23 @@ class Constructs {
         }
     }
 
+    // expect: name=fib ccn=2 cognitive=3 max_nesting=1 params=1 nloc=6
+    // ccn 1 + if = 2; cognitive: if 1, recursive calls (bare and through this) 1 + 1 = 3
+    int fib(int n) {
+        if (n < 2) {
+            return n;
+        }
+        return fib(n - 1) + this.fib(n - 2);
+    }
+
+    // expect: name=sorter ccn=1 cognitive=2 max_nesting=0 params=0 nloc=3
+    // cognitive: the lambda's ternary one level deeper, 1 + 1 = 2
+    // expect: name=(anonymous) ccn=2 cognitive=1 max_nesting=1 params=2 nloc=1
+    // the lambda on its own: ternary 1
+    java.util.Comparator<Integer> sorter() {
+        return (a, b) -> a < b ? -1 : 1;
+    }
+
     String read(String path) { return path; }
 
     void close(String path) { }

@@ -86,3 +86,17 @@ function route(command) {
       return 4;
   }
 }
+
+// expect: name=walk ccn=2 cognitive=5 max_nesting=1 params=1 nloc=7
+// ccn 1 + if = 2 (the arrow's ? is its own)
+// cognitive: if 1, the arrow's ternary one level deeper 1 + 1, recursive calls (bare and
+// through this) 1 + 1 = 5
+// expect: name=size ccn=2 cognitive=1 max_nesting=1 params=1 nloc=1
+// the arrow on its own: ternary 1
+function walk(node) {
+  if (!node) {
+    return 0;
+  }
+  const size = (child) => (child ? child.size : 0);
+  return walk(node.left) + this.walk(node.right) + size(node);
+}

@@ -20,10 +20,11 @@ def classify(value, limit):
     return "ok"
 
 
-# expect: name=outer ccn=5 cognitive=3 max_nesting=2 params=1 nloc=7
+# expect: name=outer ccn=5 cognitive=7 max_nesting=2 params=1 nloc=7
 # ccn 1 + while, ternary if, comprehension for, comprehension if (inner's and/or and the
 # lambda's if belong to them); cognitive while 1, ternary 1+1 (nested in while);
-# comprehensions add nothing to cognitive
+# comprehensions add nothing; the nested functions count here one level deeper: inner's
+# and/or 2 (flat), the lambda's ternary 1+1 = 7
 def outer(items):
     while items:
         size = 1 if items else 0

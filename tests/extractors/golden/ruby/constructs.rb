@@ -36,3 +36,10 @@ def grade(score)
     :some
   end
 end
+
+# expect: name=fib ccn=2 cognitive=3 max_nesting=1 params=1 nloc=4
+# ccn 1 + if = 2; cognitive: if 1, recursive calls (bare and through self) 1 + 1 = 3
+def fib(n)
+  return n if n < 2
+  fib(n - 1) + self.fib(n - 2)
+end

@@ -29,3 +29,29 @@ fn drain(mut items: Vec<i32>) -> i32 {
     }
     total
 }
+
+struct Counter;
+
+impl Counter {
+    // expect: name=fib ccn=2 cognitive=3 max_nesting=1 params=1 nloc=6
+    // ccn 1 + if = 2; cognitive: if 1, recursive calls through Self:: 1 + 1 = 3
+    fn fib(n: u32) -> u32 {
+        if n < 2 {
+            return n;
+        }
+        Self::fib(n - 1) + Self::fib(n - 2)
+    }
+
+    // expect: name=count ccn=2 cognitive=3 max_nesting=1 params=2 nloc=7
+    // ccn 1 + if = 2 (the closure's && is its own); cognitive: if 1, the closure's && 1 (a
+    // boolean sequence is flat, so one level deeper adds nothing), the call self.count 1 = 3
+    // expect: name=(anonymous) ccn=2 cognitive=1 max_nesting=0 params=1 nloc=1
+    // the closure on its own: && 1
+    fn count(&self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        let small = |x: u32| x > 0 && x < 10;
+        self.count(n - 1) + small(n) as u32
+    }
+}

@@ -9,3 +9,17 @@ function Badge({ count, urgent }: { count: number; urgent: boolean }) {
   }
   return <span className={urgent ? "red" : "grey"}>{count > 99 ? "99+" : count}</span>;
 }
+
+// expect: name=Tree ccn=2 cognitive=3 max_nesting=1 params=1 nloc=8
+// ccn 1 + if = 2 (the arrow's && is its own)
+// cognitive: if 1, the arrow's && 1 (flat: one level deeper adds nothing), the recursive
+// call Tree(...) 1 = 3
+// expect: name=(anonymous) ccn=2 cognitive=1 max_nesting=0 params=1 nloc=1
+function Tree({ node }: { node: { children: unknown[] } | null }) {
+  if (!node) {
+    return null;
+  }
+  const visible = node.children.filter((child) => child !== null && child !== undefined);
+  Tree({ node: null });
+  return <ul>{visible.length}</ul>;
+}

@@ -23,3 +23,12 @@ function pick(items?: string[], limit?: number): number {
   }
   return items?.length ?? 0;
 }
+
+// expect: name=fib ccn=2 cognitive=3 max_nesting=1 params=1 nloc=6
+// ccn 1 + if = 2; cognitive: if 1, two recursive calls 1 + 1 = 3
+function fib(n: number): number {
+  if (n < 2) {
+    return n;
+  }
+  return fib(n - 1) + fib(n - 2);
+}
