@@ -222,3 +222,36 @@ def test_reservations_are_unique_and_finish_once() -> None:
     assert str(raised.value) == f"no open reservation {reservation.id}"
     # the committed spend stays on both subjects
     assert book.usage("organisation", "org").spent_rho == 0.001
+
+
+def test_usage_as_a_document() -> None:
+    book = ledger()
+    book.commit(book.reserve("/r", "org", "code_patterns", Spend(0.001, 0.04)).id)
+    usage = book.usage("repository", "/r")
+    assert usage.spent is not None
+    assert usage.to_dict() == {
+        "scope": "repository",
+        "subject": "/r",
+        "period": "2026-05",
+        "budget": {"epsilon": 1.0, "delta": 1e-5},
+        "total_rho": REPOSITORY.rho,
+        "spent_rho": 0.001,
+        "reserved_rho": 0.0,
+        "remaining_rho": REPOSITORY.rho - 0.001,
+        "used_epsilon": usage.spent.epsilon,
+        "used_pure_epsilon": 0.04,
+        "by_learning_type": {"code_patterns": {"spent_rho": 0.001, "reserved_rho": 0.0}},
+    }
+
+
+def test_the_slack_admits_exactly_the_budget_times_one_plus_1e_12() -> None:
+    book = ledger()
+    spend = Spend(REPOSITORY.rho * (1 + 1e-12))
+    reservation = book.reserve("/r", "org", "t", spend)
+    assert reservation.spend == spend
+
+
+def test_a_ledger_checks_period_keys_against_its_own_period() -> None:
+    assert ledger(period="quarter").checked_period("2026-Q2") == "2026-Q2"
+    with pytest.raises(BmadError, match=r"^budget periods are quarters here"):
+        ledger(period="quarter").checked_period("2026-05")
