@@ -126,3 +126,11 @@ def test_islands_and_inactive_owners_at_their_thresholds() -> None:
     )
     # longest idle first, then larger share, then file order
     assert [f.index for f in ordered] == [2, 1, 0]
+
+
+def test_truck_factor_removes_the_author_of_most_files_not_the_first_name() -> None:
+    files = [history(None, zed=1)] * 3 + [history(None, amy=1)] * 2 + [history(None, bob=1)]
+    # zed authors 3 of 6: removing zed leaves 3 of 6 covered (half: go on), removing amy
+    # leaves 1 of 6. By name order it would take amy, bob and zed.
+    factor = truck_factor(files)
+    assert (factor.value, factor.removed) == (2, ("zed", "amy"))

@@ -3,6 +3,7 @@ sizes over non-merge commits only, ratios, weekly rate and active authors per mo
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import numpy as np
@@ -120,3 +121,30 @@ def test_an_empty_history_has_zero_rates() -> None:
     assert (summary.merge_ratio, summary.fix_ratio, summary.revert_ratio) == (0.0, 0.0, 0.0)
     assert summary.commits_per_week == 0.0
     assert summary.active_authors_per_month == {}
+
+
+def test_every_merge_and_revert_is_counted() -> None:
+    commits = [
+        record(1_000_000, "ann", subject='Revert "a"'),
+        record(1_000_000 + DAY, "ann", subject="Merge a", parents=2),
+        record(1_000_000 + 2 * DAY, "ann", subject='Revert "b"'),
+        record(1_000_000 + 3 * DAY, "ann", subject="Merge b", parents=2),
+        record(1_000_000 + 4 * DAY, "ann", subject="change"),
+    ]
+    summary = summarise(commits, PATTERNS)
+    assert (summary.merges, summary.reverts, summary.fixes) == (2, 2, 0)
+
+
+def test_months_are_utc_months_whatever_the_local_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 2026-01-31 23:30 UTC is already February in Tokyo.
+    late = int(datetime(2026, 1, 31, 23, 30, tzinfo=UTC).timestamp())
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        summary = summarise([record(late, "ann")], PATTERNS)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert summary.active_authors_per_month == {"2026-01": 1}
