@@ -163,3 +163,11 @@ def test_wire_form_is_little_endian_and_length_checked() -> None:
         vectors.encode_input(np.zeros(2, dtype=np.float64), 32)
     with pytest.raises(BmadError, match=r"^input vector must hold integers$"):
         vectors.encode_input([1, True], 32)
+
+
+def test_encoded_vectors_have_the_modulus_width_whatever_came_in() -> None:
+    assert vectors.encode_input([], 32).dtype == np.dtype("<u4")
+    assert vectors.encode_input(np.array([5], dtype=np.uint16), 32).dtype == np.dtype("<u4")
+    assert vectors.encode_input(np.array([-5], dtype=np.int8), 64).tolist() == [2**64 - 5]
+    # Python ints beyond int64 take the slow path; its range is half-open like the fast one.
+    assert vectors.encode_input([-(2**63), 2**64 - 1], 64).tolist() == [2**63, 2**64 - 1]
