@@ -148,11 +148,11 @@ class Guarantee:
         group = self.organisation_epsilon
         if group <= 10:
             return (
-                f"group privacy over its at most {self.unit.cap} {self.unit.name} units: "
+                f"group privacy over its at most {self.unit.cap:,} {self.unit.name} units: "
                 f"epsilon {group:.3g} at delta {self.delta:g}"
             )
         return (
-            f"group privacy over up to {self.unit.cap} units gives epsilon {_big(group)}, "
+            f"group privacy over up to {self.unit.cap:,} units gives epsilon {_big(group)}, "
             "no meaningful bound: an organisation's aggregate is protected by secure "
             "aggregation and the k-organisation rule (only sums over at least k organisations "
             "are ever unmasked), not by differential privacy"
