@@ -115,6 +115,9 @@ class LabelledSnapshot:
     time: int
     rows: Sequence[Sequence[float]]
     labels: Sequence[bool]
+    # Per row, what it is ("path" or "path:qualified name"): one file or function across
+    # snapshots, the record a federated round bounds. Empty: not known.
+    keys: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)

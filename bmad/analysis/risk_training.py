@@ -184,7 +184,8 @@ def labelled(
     """The snapshot's rows, labelled by the fixes in the horizon after it."""
     rows = rows_of(snapshot, level)
     found = labels(rows, fixes, snapshot.time, snapshot.time + horizon_days * SECONDS_PER_DAY)
-    return LabelledSnapshot(snapshot.time, [row.values for row in rows], found)
+    keys = [row.path if row.function is None else f"{row.path}:{row.function}" for row in rows]
+    return LabelledSnapshot(snapshot.time, [row.values for row in rows], found, keys)
 
 
 def past_snapshots(

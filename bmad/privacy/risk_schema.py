@@ -1,0 +1,184 @@
+"""The ``risk_model`` learning type: one organisation's bounded vector for one training step.
+
+Organisations train the defect-risk model together by gradient steps on the logistic loss
+(``bmad.federation.risk_rounds``). In each step an organisation sends, summed over its records,
+each record's gradient at the current global model, clipped and in fixed point:
+
+- A record is one file (file level) or one function (function level) with all its rows in
+  the organisation's training snapshots: a row is the record at one snapshot, read as the
+  percentile of each feature within its snapshot minus 1/2 (so every value lies in (-1/2, 1/2)
+  whatever the repository's size or age), with a leading 1 for the intercept, and labelled by
+  whether a fix changed it in the year after the snapshot. Rows of the same path (and
+  qualified name) are one record; a file renamed between snapshots counts as two.
+- Block ``rows``: the record's number of rows, at most :data:`MAX_ROWS` (snapshots beyond it are
+  not sent), times :data:`ROWS_WEIGHT`. Summed, it tells the server how many rows the step's
+  gradient covers (its step size needs that).
+- Block ``gradient``: sum over the record's rows of (label - predicted risk) x row, scaled to
+  L2 norm at most :data:`CLIP` when longer, then times :data:`FIXED_POINT` and truncated towards
+  zero (so truncation never lengthens it): L2 norm <= ``FIXED_POINT * CLIP`` in integers.
+
+Sensitivity, for replacing one record by any other (which covers adding or removing one):
+the rows block moves by at most ``ROWS_WEIGHT * MAX_ROWS`` and the gradient block by at most
+``2 * FIXED_POINT * CLIP`` in L2, so the step's L2 sensitivity is the root of their squares'
+sum (:attr:`RiskSchema.l2_sensitivity`) and its L1 sensitivity at most that times the root of
+the dimension. The unit of privacy is the record (:data:`RECORD_UNIT`): an organisation sends
+at most ``RECORD_UNIT.cap`` records per step, drawn with ``secrets`` when it has more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bmad.errors import BmadError
+from bmad.privacy.units import Unit, sample_units
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+LEARNING_TYPE = "risk_model"
+VERSION = 1
+FIXED_POINT = 1000  # integer units per 1.0 of gradient
+CLIP = 2.0  # L2 bound of one record's gradient; above the 99th percentile of one row's
+MAX_ROWS = 7  # rows (snapshots) of one record that count; the local model's past holds 7
+ROWS_WEIGHT = 250  # so that the rows block's bound is under half the gradient block's
+RECORD_UNIT = Unit(LEARNING_TYPE, "record", 20_000)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One file or function: its rows (centred percentiles, intercept first) and labels."""
+
+    rows: Sequence[Sequence[float]]
+    labels: Sequence[bool]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskSchema:
+    """The vector layout of one training step over ``features`` (read as percentiles)."""
+
+    features: tuple[str, ...]
+    learning_type: str = LEARNING_TYPE
+    version: int = VERSION
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return ("rows/rows", "gradient/intercept", *(f"gradient/{f}" for f in self.features))
+
+    @property
+    def dim(self) -> int:
+        return len(self.labels)
+
+    @property
+    def record_bound(self) -> int:
+        """The largest L2 norm of one record's gradient block, in integers."""
+        return round(FIXED_POINT * CLIP)
+
+    @property
+    def l2_squared_sensitivity(self) -> int:
+        return (ROWS_WEIGHT * MAX_ROWS) ** 2 + (2 * self.record_bound) ** 2
+
+    @property
+    def l2_sensitivity(self) -> float:
+        return math.sqrt(self.l2_squared_sensitivity)
+
+    @property
+    def l1_sensitivity(self) -> float:
+        """An upper bound: the L2 sensitivity times the root of the dimension."""
+        return self.l2_sensitivity * math.sqrt(self.dim)
+
+    @property
+    def definitions(self) -> tuple[tuple[str, str], ...]:
+        return (
+            ("record", "one file or function with all its rows in the training snapshots"),
+            ("row", "each feature's percentile within its snapshot minus 1/2, intercept 1"),
+            ("rows", f"the record's rows, at most {MAX_ROWS}, times {ROWS_WEIGHT}"),
+            (
+                "gradient",
+                f"sum of (label - risk) x row over the record's rows, clipped to L2 {CLIP:g}, "
+                f"times {FIXED_POINT}, truncated towards zero",
+            ),
+            ("unit", f"record: one file or function, at most {RECORD_UNIT.cap} per organisation"),
+        )
+
+
+def record_vectors(
+    schema: RiskSchema, records: Sequence[Record], weights: Sequence[float]
+) -> NDArray[np.int64]:
+    """Each record's bounded vector at the model ``weights`` (see the module's docstring), one
+    row per record."""
+    import numpy as np
+
+    width = schema.dim - 1
+    if len(weights) != width:
+        raise BmadError(f"the model has {len(weights)} weights; the schema needs {width}")
+    kept = [min(len(record.labels), MAX_ROWS) for record in records]
+    pairs = list(zip(records, kept, strict=True))
+    rows = [row for record, count in pairs for row in record.rows[:count]]
+    matrix = np.asarray(rows, dtype=float).reshape(len(rows), width)
+    if rows and (not np.all(matrix[:, 0] == 1.0) or np.abs(matrix[:, 1:]).max(initial=0.0) > 0.5):
+        raise BmadError("rows must hold 1 then centred percentiles in [-1/2, 1/2]")
+    labels = np.asarray(
+        [label for record, count in pairs for label in record.labels[:count]],
+        dtype=float,
+    )
+    log_odds = np.clip(matrix @ np.asarray(weights, dtype=float), -500.0, 500.0)
+    residuals = labels - 1.0 / (1.0 + np.exp(-log_odds))
+    owners = np.repeat(np.arange(len(records)), kept)
+    gradients = np.zeros((len(records), width))
+    np.add.at(gradients, owners, residuals[:, None] * matrix)
+    norms = np.linalg.norm(gradients, axis=1)
+    # A hair under CLIP, so that float rounding cannot carry a clipped norm above it; truncation
+    # towards zero then keeps every |entry| <= its exact value.
+    limit = CLIP * (1 - 1e-9)
+    shrink = np.where(norms > limit, limit / np.maximum(norms, limit), 1.0)
+    fixed = np.trunc(gradients * shrink[:, None] * FIXED_POINT).astype(np.int64)
+    counts = ROWS_WEIGHT * np.asarray(kept, dtype=np.int64).reshape(-1, 1)
+    vectors: NDArray[np.int64] = np.hstack([counts, fixed])
+    return vectors
+
+
+def organisation_vector(
+    schema: RiskSchema, records: Sequence[Record], weights: Sequence[float]
+) -> tuple[int, ...]:
+    """The organisation's vector for one step: its records' bounded vectors summed (at most
+    the unit's cap of them, drawn with ``secrets`` when it has more)."""
+    chosen = sample_units(records, RECORD_UNIT.cap)
+    if not chosen:
+        return (0,) * schema.dim
+    return tuple(int(value) for value in record_vectors(schema, chosen, weights).sum(axis=0))
+
+
+@dataclass(frozen=True, slots=True)
+class StepSum:
+    """What the server reads from one step's unmasked, noisy sum."""
+
+    rows: float  # noisy number of rows the gradient covers
+    gradient: tuple[float, ...]  # intercept first
+
+
+def read_sum(schema: RiskSchema, summed: Sequence[int]) -> StepSum:
+    if len(summed) != schema.dim:
+        raise BmadError(f"a {schema.learning_type} sum has {schema.dim} entries, got {len(summed)}")
+    return StepSum(
+        rows=summed[0] / ROWS_WEIGHT,
+        gradient=tuple(value / FIXED_POINT for value in summed[1:]),
+    )
+
+
+def records_of(
+    snapshots: Sequence[tuple[Sequence[str], Sequence[Sequence[float]], Sequence[bool]]],
+) -> list[Record]:
+    """Records from snapshots given as (keys, centred rows, labels), newest first: the rows of
+    one key form one record, newest first (a name held twice in one snapshot, such as an
+    overloaded function, is one record)."""
+    rows: dict[str, list[Sequence[float]]] = {}
+    labels: dict[str, list[bool]] = {}
+    for keys, values, found in snapshots:
+        for key, row, label in zip(keys, values, found, strict=True):
+            rows.setdefault(key, []).append(row)
+            labels.setdefault(key, []).append(label)
+    return [Record(rows[key], labels[key]) for key in sorted(rows)]
