@@ -8,9 +8,13 @@ Keys are dotted paths, e.g. ``scan.max_file_size``; environment variables spell 
 
 from __future__ import annotations
 
+import binascii
+import contextlib
+import json
 import math
 import os
 import re
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,9 +25,12 @@ from bmad.errors import BmadError
 ENV_PREFIX = "BMAD_"
 # Environment values read without tomllib, exactly as TOML reads them. `bmad hook pre-commit`
 # loads the settings on every commit, and importing tomllib costs a third of the load: it is
-# imported only for a file or a value that needs it (dataclasses and copy are not at all).
+# imported only for a value or a changed file that needs it (dataclasses and copy not at all).
 TOML_DECIMAL_INTEGER = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 TOML_BOOLEANS = {"true": True, "false": False}
+# Files' readings by tomllib, kept as JSON beside the exact text they were read from, so that a
+# config file or pyproject.toml that has not changed costs neither tomllib's import nor a parse.
+PARSED_TOML_FOLDER = "parsed-toml"
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "architecture": {
@@ -216,12 +223,50 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise BmadError(f"cannot read configuration {path}: {exc}") from exc
+    text = data.decode()
+    remembered = _remembered_toml(path, text)
+    if remembered is not None:
+        return remembered
     import tomllib
 
     try:
-        return tomllib.loads(data.decode())
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BmadError(f"cannot read configuration {path}: {exc}") from exc
+    _remember_toml(path, text, parsed)
+    return parsed
+
+
+def _parsed_toml_entry(path: Path) -> Path:
+    name = f"{binascii.crc32(str(path).encode('utf-8', 'surrogateescape')):08x}.json"
+    return dirs.cache_dir() / PARSED_TOML_FOLDER / name
+
+
+def _remembered_toml(path: Path, text: str) -> dict[str, Any] | None:
+    """What tomllib read from ``path`` last time, if the file still holds exactly that text."""
+    try:
+        entry = json.loads(_parsed_toml_entry(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # none yet, or a torn or foreign file: parse again
+        return None
+    if not isinstance(entry, dict) or entry.get("path") != str(path) or entry.get("text") != text:
+        return None
+    parsed = entry.get("parsed")
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _remember_toml(path: Path, text: str, parsed: dict[str, Any]) -> None:
+    """Keep tomllib's reading for the next process; a document JSON cannot hold as TOML read
+    it (dates and times) or a cache that cannot be written just costs a parse next time."""
+    try:
+        document = json.dumps({"path": str(path), "text": text, "parsed": parsed})
+    except (TypeError, ValueError):
+        return
+    entry = _parsed_toml_entry(path)
+    partial = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}")
+    with contextlib.suppress(OSError):
+        dirs.ensure_private_dir(entry.parent)
+        partial.write_text(document, encoding="utf-8")
+        os.replace(partial, entry)
 
 
 def _copied(value: Any) -> Any:

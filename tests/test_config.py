@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import os
+import subprocess
+import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bmad import config
+from bmad import config, dirs
 from bmad.errors import BmadError
 
 
@@ -95,3 +100,46 @@ def test_settings_from_files_are_copies(tmp_path: Path) -> None:
 
     assert second.get("analysis.exclude") == ["a/*"]
     assert second.get("rules.disabled") == []
+
+
+def test_a_file_read_before_is_not_parsed_again_until_its_text_changes(tmp_path: Path) -> None:
+    dotfile = tmp_path / ".bmad.toml"
+    dotfile.write_text("[scan]\njobs = 3\n", encoding="utf-8")
+    script = (
+        "import sys; from pathlib import Path; from bmad import config; "
+        f"jobs = config.load(Path({str(tmp_path)!r}), environ={{}}).get('scan.jobs'); "
+        "print(jobs, 'tomllib' in sys.modules)"
+    )
+
+    def load_in_a_new_process() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", script], check=True, capture_output=True, text=True
+        ).stdout.strip()
+
+    assert load_in_a_new_process() == "3 True"
+    assert load_in_a_new_process() == "3 False"
+    stat = dotfile.stat()
+    dotfile.write_text("[scan]\njobs = 4\n", encoding="utf-8")  # same size, same times
+    os.utime(dotfile, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_in_a_new_process() == "4 True"
+    assert load_in_a_new_process() == "4 False"
+
+
+def test_values_json_cannot_hold_are_read_by_tomllib_each_time(tmp_path: Path) -> None:
+    (tmp_path / ".bmad.toml").write_text(
+        "[scan]\nsince = 1979-05-27T07:32:00Z\nlimit = inf\n", encoding="utf-8"
+    )
+
+    for _ in range(2):
+        scan = config.load(tmp_path, environ={}).section("scan")
+        assert scan["since"] == datetime(1979, 5, 27, 7, 32, tzinfo=UTC)
+        assert scan["limit"] == math.inf
+
+
+def test_a_damaged_cache_entry_is_read_again_from_the_file(tmp_path: Path) -> None:
+    (tmp_path / ".bmad.toml").write_text('[analysis]\nexclude = ["a/*"]\n', encoding="utf-8")
+    assert config.load(tmp_path, environ={}).get("analysis.exclude") == ["a/*"]
+    (entry,) = (dirs.cache_dir() / config.PARSED_TOML_FOLDER).iterdir()
+    for damage in ('{"path": "elsewhere"', "[1, 2]", '{"parsed": []}'):
+        entry.write_text(damage, encoding="utf-8")
+        assert config.load(tmp_path, environ={}).get("analysis.exclude") == ["a/*"]

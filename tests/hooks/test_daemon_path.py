@@ -120,14 +120,22 @@ def test_a_users_hook_finds_its_folders_and_settings_without_heavy_imports(
         monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    for name, folder in [
+        ("CONFIG", "config"),
+        ("CACHE", "cache"),
+        ("DATA", "data"),
+        ("STATE", "state"),
+    ]:
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(tmp_path / folder))
     (tmp_path / "config" / "bmad").mkdir(parents=True)
     (tmp_path / "config" / "bmad" / "config.toml").write_text("[hooks]\nstrict = true\n")
     slow = ["platformdirs", "tomllib", "dataclasses", "copy", "click"]
     document, imported = pre_commit_with_imports(repo, slow)
     assert document["engine"] == "daemon"
     assert document["strict"] is True
-    assert imported == ["tomllib"]  # for the user's config.toml only
+    assert imported == ["tomllib"]  # to read the user's config.toml the first time
+    document, imported = pre_commit_with_imports(repo, slow)
+    assert (document["engine"], document["strict"], imported) == ("daemon", True, [])
     (tmp_path / "config" / "bmad" / "config.toml").unlink()
     document, imported = pre_commit_with_imports(repo, slow)
     assert (document["engine"], document["strict"], imported) == ("daemon", False, [])
