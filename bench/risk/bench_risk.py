@@ -45,7 +45,7 @@ os.environ.setdefault("BMAD_HOME", str(WORK / "home"))
 from measures import popt, precision_at, recall_at_effort, roc_auc  # noqa: E402
 from prepared import Level, Prepared  # noqa: E402
 
-from bmad.analysis.risk_features import RiskRow  # noqa: E402
+from bmad.analysis.risk_features import DETECTION_FEATURES, RiskRow  # noqa: E402
 from bmad.analysis.risk_model import (  # noqa: E402
     CHOICES,
     LabelledSnapshot,
@@ -84,6 +84,14 @@ from bmad.extractors.fixes import (  # noqa: E402
 )
 from bmad.extractors.history import SECONDS_PER_DAY, CommitRecord  # noqa: E402
 from bmad.extractors.history_report import subject_patterns  # noqa: E402
+from bmad.federation.governance import governance_for  # noqa: E402
+from bmad.federation.risk_rounds import (  # noqa: E402
+    STEPS,
+    as_risk_model,
+    organisation_records,
+    train_federated,
+)
+from bmad.privacy.risk_schema import FIXED_POINT, RiskSchema  # noqa: E402
 from bmad.scanning.pipeline import ScanOptions  # noqa: E402
 from bmad.scanning.risk import fix_labels, revision_at  # noqa: E402
 from bmad.scanning.szz import read_fix_diffs, trace_fixes  # noqa: E402
@@ -111,6 +119,9 @@ RANKERS = (
     "combined",
     "pooled",
     "blend",
+    "federated",
+    "fed. exact",
+    "fed. blend",
     "combined per line",
     "revisions per line",
 )
@@ -267,6 +278,18 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
             if pooling.weight is None
             else blended(items.scores["combined"], items.scores["pooled"], pooling.weight)
         )
+        federation = _federated(level, data, others)
+        for ranker, model in (
+            ("federated", federation.private),
+            ("fed. exact", federation.exact),
+        ):
+            items.scores[ranker] = probabilities(model, rows)
+        weight = blend_weight(pooling.windows, federation.private)
+        items.scores["fed. blend"] = (
+            items.scores["federated"]
+            if weight is None
+            else blended(items.scores["combined"], items.scores["federated"], weight)
+        )
         result[level] = {
             "items": len(items.keys),
             "positives": sum(items.labels),
@@ -280,6 +303,7 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
                 for ranker, local in models.items()
             },
             "pooled": pooling.summary(),
+            "federated": {**federation.summary, "blend_local_weight": weight},
             "measures": measure(items),
         }
     result["szz"] = prepared.szz
@@ -297,6 +321,7 @@ class Pooling:
     weight: float | None  # None: no validation window, the pooled model serves alone
     sources: int
     rows: int
+    windows: list[tuple[LabelledSnapshot, list[float]]]  # the local model's validation risks
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -331,7 +356,55 @@ def _pooled(level: str, data: Level, local: LocalModel, others: Sequence[Prepare
         weight=blend_weight(windows, pooled.model),
         sources=len(sources),
         rows=sum(len(s.labels) for source in sources for s in source.snapshots),
+        windows=windows,
     )
+
+
+@dataclass
+class Federation:
+    """The federated model serving one repository: through noise and secure aggregation at
+    the medium level, and the same steps over exact sums (what privacy costs)."""
+
+    private: RiskModel
+    exact: RiskModel
+    summary: dict[str, Any]
+
+
+def _federated(level: str, data: Level, others: Sequence[Prepared]) -> Federation:
+    """Trained leave-one-repository-out: each other repository is one organisation sending its
+    past snapshots' records (labels ending by its own T)."""
+    columns = [i for i, name in enumerate(data.features) if name not in DETECTION_FEATURES]
+    schema = RiskSchema(tuple(data.features[i] for i in columns))
+    organisations = [organisation_records(o.levels[level].past, columns) for o in others]
+    medium = governance_for("medium")
+    started = time.perf_counter()
+    private = train_federated(schema, organisations, medium)
+    seconds = time.perf_counter() - started
+    exact = train_federated(
+        schema, organisations, medium, secure_sum=_plain_sum, noise=lambda v, _plan: list(v)
+    )
+    plan = private.plans[0]
+    return Federation(
+        private=as_risk_model(private, data.features, columns),
+        exact=as_risk_model(exact, data.features, columns),
+        summary={
+            "organisations": private.organisations,
+            "records": sum(len(records) for records in organisations),
+            "rows": sum(len(s.labels) for o in others for s in o.levels[level].past),
+            "noisy_rows": private.rows,
+            "steps": STEPS,
+            "share_scale": plan.scale,
+            "noise_participants": plan.participants,
+            "sum_noise_sd": plan.scale * math.sqrt(private.organisations) / FIXED_POINT,
+            "l2_sensitivity": schema.l2_sensitivity,
+            "guarantee": private.guarantee.text(),
+            "seconds": seconds,
+        },
+    )
+
+
+def _plain_sum(vectors: Sequence[Sequence[int]], _threshold: int) -> list[int]:
+    return [sum(column) for column in zip(*vectors, strict=True)]
 
 
 def _fixed_model(
@@ -477,6 +550,16 @@ def print_result(result: Mapping[str, Any]) -> None:
             f"    pooled: {pooled['choice']} on {pooled['rows']} rows of "
             f"{pooled['repositories']} other repositories, {validated}; blend: "
             + ("the pooled model alone" if weight is None else f"{weight:g} x local log-odds")
+        )
+        federated = data["federated"]
+        weight = federated["blend_local_weight"]
+        print(
+            f"    federated: {federated['organisations']} organisations, "
+            f"{federated['records']} records, {federated['rows']} rows (noisy "
+            f"{federated['noisy_rows']:.0f}), {federated['steps']} steps, noise sd of a sum "
+            f"{federated['sum_noise_sd']:.1f} per gradient entry; {federated['guarantee']}; "
+            f"{federated['seconds']:.1f} s; blend: "
+            + ("the federated model alone" if weight is None else f"{weight:g} x local log-odds")
         )
         print(f"    {'ranking':<18} {'AUC':>6} {'P@20':>6} {'R@20%':>6} {'Popt':>6}")
         for name in RANKERS:
