@@ -88,7 +88,6 @@ RELATED_TESTS: dict[str, list[str]] = {
     "bmad/federation/insights.py": [
         "tests/federation/test_pure.py",
         "tests/federation/test_insights_rules.py",
-        "tests/federation/test_intervals.py",
     ],
     # The largest (969 mutants), last, so that the others report first.
     "bmad/extractors/code.py": EXTRACTOR_CODE_TESTS,

@@ -254,3 +254,50 @@ def test_a_distribution_by_hand() -> None:
     # Fewer than k organisations, or too little mass: not released.
     assert insights._distribution([5.0, 3.0, 2.0], [0, 10, 20], 1, round_facts) is None
     assert insights._distribution([0.01, 0.0, 0.0], [0, 10, 20], 4, round_facts) is None
+
+
+def release(shares: list[float], mass: float, noise_std: float) -> dict[str, object]:
+    below = [sum(shares[:i]) for i in range(len(shares))]
+    return {
+        "edges": [0, 10, 20],
+        "bins": ["0-9", "10-19", ">=20"],
+        "shares": shares,
+        "share_below": below,
+        "mass": mass,
+        "noise_std": noise_std,
+        "organisations": 7,
+    }
+
+
+def test_successive_releases_average_by_precision_with_the_older_halved() -> None:
+    # Both releases: noise std / mass = 0.1, so precisions 1 / 0.01 = 100 each; the previous
+    # one weighs 0.5 * 100 = 50 against 100: shares (50 a + 100 b) / 150.
+    before = release([0.6, 0.3, 0.1], 100.0, 10.0)
+    latest = release([0.3, 0.3, 0.4], 200.0, 20.0)
+    combined = insights.combine_releases(
+        {"percentiles": {"cognitive": {"python": before}}, "releases_combined": 2},
+        {"percentiles": {"cognitive": {"python": latest}}, "format": 2},
+    )
+    entry = combined["percentiles"]["cognitive"]["python"]
+    assert entry["shares"] == pytest.approx([0.4, 0.3, 0.3])
+    assert entry["share_below"] == pytest.approx([0.0, 0.4, 0.7])
+    # variance ratio: sqrt(50^2 0.01 + 100^2 0.01) / 150 = sqrt(125) / 150
+    sigma = math.sqrt(125) / 150 * 200.0
+    assert entry["noise_std"] == pytest.approx(sigma)
+    halves = [insights.share_interval(b, i, 3, 200.0, sigma) for i, b in enumerate([0, 0.4, 0.7])]
+    assert entry["share_below_plus_minus"] == pytest.approx(halves)
+    assert entry["confidence"] == pytest.approx(1 - 2 * max(halves))
+    assert entry["percentiles"] == {"p50": "10-19", "p75": ">=20", "p90": ">=20", "p95": ">=20"}
+    assert (entry["mass"], entry["organisations"]) == (200.0, 7)
+    assert combined["releases_combined"] == 3 and combined["format"] == 2
+
+
+def test_a_release_without_a_comparable_predecessor_is_kept_as_it_is() -> None:
+    latest = release([0.3, 0.3, 0.4], 200.0, 20.0)
+    other_edges = {**release([1.0, 0.0, 0.0], 100.0, 10.0), "edges": [0, 5, 20]}
+    for previous in ({}, {"percentiles": {"cognitive": {"python": other_edges}}}):
+        combined = insights.combine_releases(
+            previous, {"percentiles": {"cognitive": {"python": latest}}}
+        )
+        assert combined["percentiles"]["cognitive"]["python"] == latest
+    assert insights.combine_releases({}, {})["releases_combined"] == 2
