@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -213,6 +214,11 @@ def join(
     from bmad.federation import membership
 
     federation_id = _federation_id(federation_id)
+    if not token and not sys.stdin.isatty():
+        raise click.UsageError(
+            "no enrolment token: pass --token TOKEN or set BMAD_FEDERATION_TOKEN "
+            "(there is no terminal to ask for it)"
+        )
     secret = token or click.prompt("enrolment token", hide_input=True, err=True)
     store, identity, settings = _context()
     with store:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -208,6 +209,32 @@ def test_join_refuses_a_consortium_id_that_is_not_a_uuid(tmp_path: Path) -> None
         "bmad: error: --consortium-id must be the federation's UUID (as `federation create` "
         "prints it), got 'my-federation'\n"
     )
+
+
+def test_join_without_a_token_or_a_terminal_is_a_usage_error(tmp_path: Path) -> None:
+    arguments = [
+        "federation",
+        "join",
+        "--consortium-id",
+        str(uuid.uuid4()),
+        "--organization",
+        "acme",
+    ]
+    env = {**os.environ, **home_env(tmp_path / "acme")}
+    env.pop("BMAD_FEDERATION_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "bmad", *arguments],
+        check=False,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "pass --token TOKEN or set BMAD_FEDERATION_TOKEN" in result.stderr
+    assert "Warning" not in result.stderr and "Aborted" not in result.stderr
 
 
 def test_create_warns_when_fewer_organisations_than_k(
