@@ -9,7 +9,11 @@ today's ranking (bmad's detect() on the revision at T as of T: smells + anomaly 
 model v1 (the first pass: logistic regression on log features, C = 1, no selection), the local
 risk model (its form chosen on validation windows before T, without detection marks), the
 combined ranking (the same selection with bmad's detection marks among the candidates' inputs;
-without enough history, today's ranking) and the combined risk per line (effort-aware).
+without enough history, today's ranking), the combined risk per line (effort-aware), and,
+leave one repository out, the pooled model (logistic regression on the other repositories'
+past snapshots), the federated model (the same other repositories as organisations, trained
+through OpenDP noise and in-process secure-aggregation rounds at the medium privacy level;
+also over exact sums) and the blends of each with the combined ranking.
 Training snapshots: T-1y, T-1.5y, T-2y, T-2.5y, each labelled by the year after it; the
 validation windows are the snapshots at T-1y and T-1.5y with models trained on the snapshots
 whose labels end by then. Nothing from after T decides anything. Measures: ROC AUC,
@@ -20,6 +24,7 @@ Mirrors come from the `fetch` tool (/work/.mirror/OWNER+NAME/repo); clones, mine
 labels and the metrics cache live in bench/_work/risk, so reruns are quicker.
 
     .venv/bin/python bench/risk/bench_risk.py [--repo NAME=MIRROR@YYYY-MM-DD ...] [--json FILE]
+        [--fresh] [--repeats N]
 """
 
 from __future__ import annotations
@@ -249,9 +254,9 @@ def _prepare(name: str, clone: Path, tip: str, when: datetime) -> Prepared:
     )
 
 
-def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
+def evaluate(prepared: Prepared, others: Sequence[Prepared], repeats: int) -> dict[str, Any]:
     """Every ranking of ``prepared`` at T; ``others`` (the other repositories) train the
-    pooled models."""
+    pooled and federated models (the federated one ``repeats`` more times with fresh noise)."""
     started = time.perf_counter()
     result: dict[str, Any] = {
         "repo": prepared.name,
@@ -278,7 +283,7 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
             if pooling.weight is None
             else blended(items.scores["combined"], items.scores["pooled"], pooling.weight)
         )
-        federation = _federated(level, data, others)
+        federation = _federated(level, data, others, repeats)
         for ranker, model in (
             ("federated", federation.private),
             ("fed. exact", federation.exact),
@@ -303,7 +308,14 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared]) -> dict[str, Any]:
                 for ranker, local in models.items()
             },
             "pooled": pooling.summary(),
-            "federated": {**federation.summary, "blend_local_weight": weight},
+            "federated": {
+                **federation.summary,
+                "blend_local_weight": weight,
+                "repeated_auc": [
+                    roc_auc(probabilities(model, rows), items.labels)
+                    for model in federation.repeats
+                ],
+            },
             "measures": measure(items),
         }
     result["szz"] = prepared.szz
@@ -367,10 +379,11 @@ class Federation:
 
     private: RiskModel
     exact: RiskModel
+    repeats: list[RiskModel]  # further trainings with fresh noise: how much the draw matters
     summary: dict[str, Any]
 
 
-def _federated(level: str, data: Level, others: Sequence[Prepared]) -> Federation:
+def _federated(level: str, data: Level, others: Sequence[Prepared], repeats: int) -> Federation:
     """Trained leave-one-repository-out: each other repository is one organisation sending its
     past snapshots' records (labels ending by its own T)."""
     columns = [i for i, name in enumerate(data.features) if name not in DETECTION_FEATURES]
@@ -387,6 +400,10 @@ def _federated(level: str, data: Level, others: Sequence[Prepared]) -> Federatio
     return Federation(
         private=as_risk_model(private, data.features, columns),
         exact=as_risk_model(exact, data.features, columns),
+        repeats=[
+            as_risk_model(train_federated(schema, organisations, medium), data.features, columns)
+            for _repeat in range(repeats)
+        ],
         summary={
             "organisations": private.organisations,
             "records": sum(len(records) for records in organisations),
@@ -561,6 +578,11 @@ def print_result(result: Mapping[str, Any]) -> None:
             f"{federated['seconds']:.1f} s; blend: "
             + ("the federated model alone" if weight is None else f"{weight:g} x local log-odds")
         )
+        if federated["repeated_auc"]:
+            print(
+                "    federated again with fresh noise: AUC "
+                + ", ".join(f"{auc:.3f}" for auc in federated["repeated_auc"])
+            )
         print(f"    {'ranking':<18} {'AUC':>6} {'P@20':>6} {'R@20%':>6} {'Popt':>6}")
         for name in RANKERS:
             found = data["measures"].get(name)
@@ -611,6 +633,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--fresh", action="store_true", help="rebuild each repository's prepared items"
     )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=4,
+        help="further federated trainings with fresh noise, for the spread of its AUC",
+    )
     args = parser.parse_args(argv)
     prepared = []
     for spec in args.repo or DEFAULT_REPOS:
@@ -621,7 +649,7 @@ def main(argv: list[str] | None = None) -> None:
         prepared.append(prepare(name, location, when, args.fresh))
     results = []
     for held_out in prepared:
-        result = evaluate(held_out, [p for p in prepared if p is not held_out])
+        result = evaluate(held_out, [p for p in prepared if p is not held_out], args.repeats)
         print_result(result)
         results.append(result)
         sys.stdout.flush()
