@@ -102,6 +102,11 @@ class AggregatorClient:
                     raise BmadError(
                         f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
                     ) from None
+            except httpx.ConnectError:
+                raise BmadError(
+                    f"cannot reach the aggregator at {self.base_url}: nothing answers there. "
+                    "Start one with `bmad aggregator serve`, or name another with --aggregator URL"
+                ) from None
             except httpx.HTTPError as exc:
                 raise BmadError(
                     f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"

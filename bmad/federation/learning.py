@@ -44,7 +44,9 @@ def open_round(
     if budget is not None:
         if budget.delta > float(governance["delta"]):
             raise BmadError(
-                f"delta {budget.delta:g} is weaker than the federation's {governance['delta']:g}"
+                f"delta {budget.delta:g} is weaker than the federation's {governance['delta']:g}: "
+                f"use a delta of at most {governance['delta']:g}, e.g. --privacy-budget "
+                f'"epsilon={budget.epsilon:g},delta={governance["delta"]:g}"'
             )
         options["epsilon"] = budget.epsilon
     if min_participants is not None:

@@ -186,7 +186,8 @@ def test_commands_without_a_federation_or_with_bad_input(tmp_path: Path) -> None
         "http://127.0.0.1:9",
         code=2,
     )
-    assert "cannot reach the aggregator" in error
+    assert "cannot reach the aggregator at http://127.0.0.1:9" in error
+    assert "`bmad aggregator serve`" in error and "--aggregator URL" in error
     error = bmad(lonely, "aggregator", "serve", "--db", "postgres://x", code=2)
     assert "sqlite:///" in error
 
@@ -209,6 +210,18 @@ def test_join_refuses_a_consortium_id_that_is_not_a_uuid(tmp_path: Path) -> None
         "bmad: error: --consortium-id must be the federation's UUID (as `federation create` "
         "prints it), got 'my-federation'\n"
     )
+
+
+def test_a_weaker_delta_than_the_federations_names_the_one_it_would_accept(
+    tmp_path: Path, aggregator: Aggregator
+) -> None:
+    names = ["acme", "globex", "initech", "umbrella", "hooli"]
+    admin, _ = create(tmp_path, aggregator.url, names, "--privacy-level", "high")
+    budget = ["--privacy-budget", "epsilon=1.0,delta=1e-5"]
+    error = bmad(admin, "learn", "patterns", "--cross-project", *budget, code=2)
+
+    assert "delta 1e-05 is weaker than the federation's 1e-06" in error
+    assert 'use a delta of at most 1e-06, e.g. --privacy-budget "epsilon=1,delta=1e-06"' in error
 
 
 def test_join_without_a_token_or_a_terminal_is_a_usage_error(tmp_path: Path) -> None:
