@@ -88,6 +88,7 @@ QUICK_ALL_LEVELS_UP_TO = 100  # and every level up to here, then "medium" (the t
 SIMULATED_GROUP_LIMIT = 60  # larger groups are summed exactly without the simulator (slow)
 LOOKUP_QUANTILES = (0.5, 0.9, 0.99)
 TARGET_POINTS = 5.0
+LINE_STYLES = {"high": ":", "medium": "-", "low": "--"}  # plot: colour per type and unit
 SIMULATED_GROUPS = 4  # groups per round summed by the secure-aggregation simulator itself
 MODULUS_BITS = 32
 
@@ -597,7 +598,7 @@ def plot(cells: Sequence[Cell], path: Path) -> bool:
             file=sys.stderr,
         )
         return False
-    figure, axis = plt.subplots(figsize=(9, 6))
+    figure, axis = plt.subplots(figsize=(12, 6))
     keys = sorted({(c.learning_type, c.level, c.unit) for c in cells})
     for key in keys:
         line = sorted(
@@ -609,14 +610,21 @@ def plot(cells: Sequence[Cell], path: Path) -> bool:
             if all(c.quantile(kind, 0.95) is not None for kind in c.headline())
         ]
         if points:
-            axis.plot(*zip(*points, strict=True), marker="o", label=" / ".join(key))
+            series = sorted({(c.learning_type, c.unit) for c in cells})
+            axis.plot(
+                *zip(*points, strict=True),
+                marker="o",
+                linestyle=LINE_STYLES[key[1]],
+                color=f"C{series.index((key[0], key[2])) % 10}",
+                label=" / ".join(key),
+            )
     axis.axhline(TARGET_POINTS, color="grey", linestyle="--", label="target: 5 points")
     axis.set_xscale("log")
     axis.set_yscale("log")
     axis.set_xlabel("organisations (N)")
     axis.set_ylabel("95th percentile of absolute error (points)")
     axis.set_title("Released global insights against the pooled truth")
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     return True
