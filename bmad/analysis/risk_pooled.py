@@ -63,13 +63,14 @@ def select_pooled(
     """The pooled candidate with the best mean ROC AUC on ``validation`` (the served
     repository's windows; ties and no usable window: the earlier candidate)."""
     usable = [s for s in validation if auc([0.0] * len(s.labels), s.labels) is not None]
+    if not usable:
+        return PooledModel(train_pooled(sources, choices[0]), {})
     models = {choice: train_pooled(sources, choice) for choice in choices}
     means: dict[ModelChoice, float] = {}
-    if usable:
-        for choice, model in models.items():
-            found = [auc(probabilities(model, s.rows), s.labels) for s in usable]
-            means[choice] = sum(v for v in found if v is not None) / len(usable)
-    best = max(choices, key=lambda c: (means.get(c, 0.0), -choices.index(c)))
+    for choice, model in models.items():
+        found = [auc(probabilities(model, s.rows), s.labels) for s in usable]
+        means[choice] = sum(v for v in found if v is not None) / len(usable)
+    best = max(choices, key=lambda c: (means[c], -choices.index(c)))
     return PooledModel(models[best], means)
 
 
