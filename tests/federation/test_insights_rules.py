@@ -301,3 +301,70 @@ def test_a_release_without_a_comparable_predecessor_is_kept_as_it_is() -> None:
         )
         assert combined["percentiles"]["cognitive"]["python"] == latest
     assert insights.combine_releases({}, {})["releases_combined"] == 2
+
+
+def test_a_released_document_states_its_round() -> None:
+    # Unit "repository": no per-bin organisation counts, so no consensus and no count noise.
+    round_facts = RoundFacts("anti_patterns", 3, 6, 2, 0.25, 1.0, 1e-5, 0.7, k=3, unit="repository")
+    schema = schema_for("anti_patterns")
+    assert insights.round_layout_length(schema, round_facts) == schema.dim
+    document = insights.compute_insights([0.0] * schema.dim, round_facts)
+    assert {key: document[key] for key in ("format", "learning_type", "schema_version")} == {
+        "format": insights.INSIGHTS_FORMAT,
+        "learning_type": "anti_patterns",
+        "schema_version": 3,
+    }
+    assert (document["organisations"], document["groups"], document["k"]) == (6, 2, 3)
+    assert (document["privacy"]["epsilon"], document["privacy"]["delta"]) == (1.0, 1e-5)
+    assert document["noise_std"] == round_facts.sum_std == 0.25 * math.sqrt(6)
+    assert document["count_noise_std"] is None
+    assert document["consensus_threshold"] == 0.7
+    assert (document["consensus"], document["divergent"]) == ([], [])
+    assert document["smell_prevalence"] == document["blocks"]["smells"]
+
+
+def test_published_bins_carry_their_clipped_interval() -> None:
+    round_facts = facts(participants=4, groups=1, share_scale=0.01, k=2)
+    found = insights._block_insight(["x", "y"], [0.5, 0.25], None, round_facts)
+    # mass 0.75 (below 1): shares 2/3 and 1/3, no organisation counts (not a participation unit)
+    shares = [bin_["share"] for bin_ in found["bins"]]
+    assert shares == pytest.approx([2 / 3, 1 / 3])
+    for bin_, share in zip(found["bins"], (2 / 3, 1 / 3), strict=True):
+        half = insights.share_interval(share, 1, 2, 0.75, 0.02)
+        assert bin_["interval"] == pytest.approx([share - half, share + half])
+        assert bin_["organisations"] is None
+    wide = insights._block_insight(["x", "y"], [1.0, 0.0], None, facts(share_scale=0.01))
+    assert wide["bins"][0]["interval"][1] == 1.0 and wide["bins"][1]["interval"][0] == 0.0
+    # A block with no mass publishes nothing (and divides by nothing).
+    empty = insights._block_insight(["x", "y"], [0.0, 0.0], None, round_facts)
+    assert all(bin_["suppressed"] for bin_ in empty["bins"])
+
+
+def test_small_totals_and_masses_are_still_projected_and_measured() -> None:
+    assert insights.project_to_simplex([3.0, 1.0], 0.5) == pytest.approx([0.5, 0.0])
+    half = insights.share_interval(0.5, 1, 2, 0.5, 0.01)
+    assert half == pytest.approx(insights.Z95 * math.sqrt(0.0001 * 0.5) / 0.5)
+
+
+def test_lift_uses_each_cell_and_the_half_count_floor() -> None:
+    # a=2, b=3, c=5, d=10: P(outcome | practice) = 2/5, P(outcome) = 7/20, lift 8/7.
+    found = insights._lift([2.0, 3.0, 5.0, 10.0], 0.0)
+    assert found["lift"] == pytest.approx(8 / 7)
+    gradient = (1 / 2 - 1 / 5 - 1 / 7 + 1 / 20, -1 / 5 + 1 / 20, -1 / 7 + 1 / 20, 1 / 20)
+    variance = sum(g * g * x for g, x in zip(gradient, (2, 3, 5, 10), strict=True))
+    spread = insights.Z95 * math.sqrt(variance)
+    assert found["ci95"] == pytest.approx([8 / 7 * math.exp(-spread), 8 / 7 * math.exp(spread)])
+    # cells of 1 stay 1 (only counts below 0.5 are raised): lift (1/2) / (2/6) = 1.5
+    assert insights._lift([1.0, 1.0, 1.0, 3.0], 0.0)["lift"] == pytest.approx(1.5)
+
+
+def test_exactly_k_organisations_are_enough() -> None:
+    round_facts = RoundFacts("code_patterns", 2, 8, 1, 0.5, 1.0, 1e-5, 0.75, k=3)
+    counts = {"flags": [3.0, 9.0, 0.0, 0.0, 0.0]}
+    consensus, divergent = insights._patterns(small_schema(), counts, round_facts)
+    assert [item["organisations"] for item in divergent] == [3]
+    # a noisy count above the round's size reads as every organisation
+    (everyone,) = consensus
+    assert everyone["share_of_organisations"] == 1.0 and everyone["interval"][1] == 1.0
+    distribution_facts = facts(participants=4, groups=1, share_scale=0.01, k=4)
+    assert insights._distribution([5.0, 3.0, 2.0], [0, 10, 20], 4, distribution_facts) is not None
