@@ -255,3 +255,12 @@ def test_a_ledger_checks_period_keys_against_its_own_period() -> None:
     assert ledger(period="quarter").checked_period("2026-Q2") == "2026-Q2"
     with pytest.raises(BmadError, match=r"^budget periods are quarters here"):
         ledger(period="quarter").checked_period("2026-05")
+
+
+def test_spends_of_one_learning_type_add_up() -> None:
+    book = ledger()
+    for rho in (0.001, 0.002):
+        book.commit(book.reserve("/r", "org", "code_patterns", Spend(rho)).id)
+    usage = book.usage("repository", "/r")
+    assert usage.spent_rho == pytest.approx(0.003)
+    assert usage.by_type["code_patterns"]["spent_rho"] == pytest.approx(0.003)
