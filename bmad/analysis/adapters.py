@@ -1,10 +1,11 @@
 """The one place that knows the extractors' output shapes: scan, history and architecture
-results become :mod:`bmad.analysis.inputs` data. Also gathers them for a repository."""
+results become :mod:`bmad.analysis.inputs` data. Also gathers them for a repository, from a
+scan of its work tree or from what the daemon mined."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -24,17 +25,28 @@ if TYPE_CHECKING:
     from bmad.config import Config
     from bmad.extractors.architecture import Architecture
     from bmad.extractors.history_report import HistoryReport
+    from bmad.extractors.metrics import FileMetrics
     from bmad.scanning import ScanResult
+    from bmad.scanning.history_git import MiningSettings
+
+MeasuredFile = tuple[str, "FileMetrics"]  # path, its metrics
 
 
 def functions_of(scan: ScanResult) -> tuple[tuple[FunctionRecord, ...], dict[str, int]]:
+    """Every function of a scan, and each file's total cognitive complexity."""
+    return measured_functions((scanned.path, scanned.metrics) for scanned in scan.files)
+
+
+def measured_functions(
+    files: Iterable[MeasuredFile],
+) -> tuple[tuple[FunctionRecord, ...], dict[str, int]]:
     """Every function, and each file's total cognitive complexity (the hotspot measure)."""
     records: list[FunctionRecord] = []
     complexity: dict[str, int] = {}
-    for scanned in scan.files:
-        functions = scanned.metrics.functions
-        complexity[scanned.path] = sum(function.cognitive for function in functions)
-        records += [FunctionRecord(scanned.path, scanned.language, f) for f in functions]
+    for path, metrics in files:
+        functions = metrics.functions
+        complexity[path] = sum(function.cognitive for function in functions)
+        records += [FunctionRecord(path, metrics.language, f) for f in functions]
     return tuple(records), complexity
 
 
@@ -114,7 +126,11 @@ def architecture_facts(
 
 
 def _mine_history(
-    root: Path, settings: Mapping[str, Any], cognitive: Mapping[str, int]
+    root: Path,
+    settings: Mapping[str, Any],
+    cognitive: Mapping[str, int],
+    store_path: Path | None,
+    mining: MiningSettings | None,
 ) -> HistoryReport | None:
     from bmad.extractors.history_report import analyse_history, options_from_settings
     from bmad.scanning.history import update_history
@@ -122,9 +138,8 @@ def _mine_history(
     from bmad.store.history import open_history_store
 
     options = options_from_settings(settings)
-    mining = MiningSettings.from_settings(settings)
-    with open_history_store() as store:
-        result = update_history(store, root, None, mining)
+    with open_history_store(store_path) as store:
+        result = update_history(store, root, None, mining or MiningSettings.from_settings(settings))
         if result.source_id is None:
             return None
         commits = store.commits(result.source_id)
@@ -133,12 +148,58 @@ def _mine_history(
     )
 
 
-def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:
-    """Scan the work tree, mine its history and build its import graph.
-
-    A lens that cannot run leaves its part empty and says why in ``notes``.
-    """
+def assemble(
+    root: Path,
+    settings: Config,
+    files: Sequence[MeasuredFile],
+    architecture: Architecture | str,
+    read_source: Callable[[str], bytes | None],
+    notes: Sequence[str] = (),
+    history_store: Path | None = None,
+    mining: MiningSettings | None = None,
+) -> AnalysisInput:
+    """Every lens over the measured ``files`` of the repository at ``root``: their functions,
+    the history of HEAD (brought up to date in ``history_store``, the data store by default,
+    with ``mining`` or the configured settings) and the import graph ``architecture`` (or why
+    there is none). A lens that cannot run leaves its part empty and says why in ``notes``."""
     from bmad import git
+
+    functions, complexity = measured_functions(files)
+    found: list[str] = list(notes)
+    history: HistoryFacts | None = None
+    if git.find_work_tree(root) is None:
+        found.append("history: not a git work tree")
+    else:
+        try:
+            report = _mine_history(
+                root, settings.section("history"), complexity, history_store, mining
+            )
+        except BmadError as exc:
+            found.append(f"history: {exc.message}")
+        else:
+            if report is None:
+                found.append("history: the repository has no commits yet")
+            else:
+                history = history_facts(report)
+                found += [f"history: {note}" for note in report.notes]
+    facts: ArchitectureFacts | None = None
+    if isinstance(architecture, str):
+        found.append(architecture)
+    else:
+        layers = bool(settings.section("architecture").get("layers"))
+        facts = architecture_facts(architecture, complexity, layers)
+    return AnalysisInput(
+        functions=functions,
+        file_complexity=complexity,
+        history=history,
+        architecture=facts,
+        read_source=read_source,
+        notes=tuple(found),
+    )
+
+
+def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:
+    """Scan the work tree, mine its history and build its import graph."""
     from bmad.extractors.architecture import build_architecture
     from bmad.extractors.architecture_resolve import SourceFile
     from bmad.scanning import ScanOptions, scan_repository
@@ -154,33 +215,14 @@ def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:
         ),
     )
     root = scan.root
-    functions, complexity = functions_of(scan)
-    notes: list[str] = list(scan.warnings)
-    history: HistoryFacts | None = None
-    if git.find_work_tree(root) is None:
-        notes.append("history: not a git work tree")
-    else:
-        try:
-            report = _mine_history(root, settings.section("history"), complexity)
-        except BmadError as exc:
-            notes.append(f"history: {exc.message}")
-        else:
-            if report is None:
-                notes.append("history: the repository has no commits yet")
-            else:
-                history = history_facts(report)
-                notes += [f"history: {note}" for note in report.notes]
-    architecture: ArchitectureFacts | None = None
-    arch_settings = settings.section("architecture")
+    files = [(scanned.path, scanned.metrics) for scanned in scan.files]
+    architecture: Architecture | str
     try:
         contents, _problems = collect_project_files(root)
-        files = [SourceFile(f.path, f.language, f.metrics.imports) for f in scan.files]
-        built = build_architecture(files, contents, arch_settings)
+        sources = [SourceFile(path, metrics.language, metrics.imports) for path, metrics in files]
+        architecture = build_architecture(sources, contents, settings.section("architecture"))
     except ValueError as exc:
-        notes.append(f"architecture: {exc}")
-    else:
-        layers = bool(arch_settings.get("layers"))
-        architecture = architecture_facts(built, complexity, layers)
+        architecture = f"architecture: {exc}"
 
     def read_source(path: str) -> bytes | None:
         try:
@@ -188,12 +230,4 @@ def gather(repo_path: Path, settings: Config) -> tuple[AnalysisInput, Path]:
         except OSError:
             return None
 
-    analysis_input = AnalysisInput(
-        functions=functions,
-        file_complexity=complexity,
-        history=history,
-        architecture=architecture,
-        read_source=read_source,
-        notes=tuple(notes),
-    )
-    return analysis_input, root
+    return assemble(root, settings, files, architecture, read_source, scan.warnings), root

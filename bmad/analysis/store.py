@@ -6,12 +6,16 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bmad.analysis.detect import DetectionReport
 from bmad.analysis.findings import Finding
 from bmad.analysis.inputs import AnalysisInput
 from bmad.analysis.reference import ReferenceSource
 from bmad.store.connection import Store, data_store_path, open_store
+
+if TYPE_CHECKING:
+    from bmad.config import Config
 
 COMPONENT = "findings"
 MIGRATIONS: list[str] = [
@@ -135,9 +139,16 @@ def analyse_repository(
     return analysis_input, detect(analysis_input, analysis, reference_source), root
 
 
-def detect_and_store(repo_path: Path, store_path: Path | None = None) -> list[Finding]:
-    """What the daemon runs after mining: detect, replace the stored findings, return them."""
-    _analysis_input, report, root = analyse_repository(repo_path)
+def detect_and_store(
+    analysis_input: AnalysisInput, settings: Config, root: Path, store_path: Path | None = None
+) -> list[Finding]:
+    """What the daemon runs after mining: detect with the repository's configuration, replace
+    the repository's stored findings, return them."""
+    from bmad.analysis.detect import detect
+    from bmad.analysis.settings import analysis_settings
+
+    analysis = analysis_settings(settings.section("rules"), settings.section("analysis"))
+    report = detect(analysis_input, analysis)
     with open_findings_store(store_path) as store:
         save_report(store, root, report)
     return report.findings

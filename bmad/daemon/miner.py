@@ -25,7 +25,9 @@ from bmad.store.connection import Store, cache_store_path
 from bmad.store.registry import Repository
 
 if TYPE_CHECKING:
+    from bmad.config import Config
     from bmad.extractors.metrics import FileMetrics
+    from bmad.scanning.history_git import MiningSettings
     from bmad.store.metrics_cache import MetricsCache
 
 
@@ -100,6 +102,49 @@ def _chunks(
 ) -> Iterator[list[gitstate.IndexedFile]]:
     for start in range(0, len(items), max(1, size)):
         yield list(items[start : start + size])
+
+
+def _mined_files(store: Store, repository_id: int) -> list[tuple[str, str]]:
+    """(path, blob id) of the repository's mined files that were measured, by path."""
+    rows = store.connection.execute(
+        "SELECT path, blob_id FROM repository_files "
+        "WHERE repository_id = ? AND error IS NULL ORDER BY path",
+        (repository_id,),
+    ).fetchall()
+    return [(str(path), str(blob_id)) for path, blob_id in rows]
+
+
+def _cached_metrics(cache_path: Path, files: Sequence[tuple[str, str]]) -> dict[str, FileMetrics]:
+    """Path -> the metrics the code step left in the content cache for (path, blob id) pairs.
+
+    The cache is keyed by the language of the file's name, as the code step stored it: the
+    mined row holds the measured language, C++ for a C header that only parses as C++.
+    """
+    from bmad.extractors.languages import language_for_path
+    from bmad.scanning.analyse import analyser_version
+    from bmad.store.metrics_cache import MetricsCache
+
+    keys = {
+        path: (blob_id, language)
+        for path, blob_id in files
+        if (language := language_for_path(path)) is not None
+    }
+    cache = MetricsCache.open(cache_path, analyser_version())
+    try:
+        found = cache.lookup(keys.values())
+    finally:
+        cache.close()
+    return {path: found[key] for path, key in keys.items() if key in found}
+
+
+def _mining_settings(settings: Config) -> MiningSettings:
+    from bmad.scanning.history_git import MiningSettings
+
+    return MiningSettings(
+        follow_renames=True,
+        max_files_per_commit=int(settings.section("history")["max_files_per_commit"]),
+        jobs=1,  # the daemon stays out of the way: no process pool
+    )
 
 
 class CodeMetricsStep:
@@ -220,17 +265,11 @@ class HistoryStep:
     def __call__(self, context: MiningContext) -> StepReport:
         from bmad import config
         from bmad.scanning.history import BATCH_SIZE, update_history
-        from bmad.scanning.history_git import MiningSettings
         from bmad.store.history import COMPONENT, MIGRATIONS, HistoryStore
 
         if context.snapshot.head_commit is None:
             return StepReport(self.name, 0, 0)
-        section = config.load(context.work_tree).section("history")
-        settings = MiningSettings(
-            follow_renames=True,
-            max_files_per_commit=int(section["max_files_per_commit"]),
-            jobs=1,  # the daemon stays out of the way: no process pool
-        )
+        settings = _mining_settings(config.load(context.work_tree))
         context.store.migrate(COMPONENT, MIGRATIONS)
         result = update_history(HistoryStore(context.store), context.work_tree, None, settings)
         return StepReport(self.name, -(-result.new_commits // BATCH_SIZE), result.new_commits)
@@ -238,31 +277,27 @@ class HistoryStep:
 
 class ArchitectureStep:
     """The import graph over the mined files (imports come from the cached code metrics, so
-    nothing is parsed again), rebuilt only when a file or a project file changed."""
+    nothing is parsed again), rebuilt only when a file or a project file changed, and stored
+    in the architecture cache's encoding for the findings step."""
 
     name = "architecture"
 
     def __call__(self, context: MiningContext) -> StepReport:
         import hashlib
-        import json
 
         from bmad import config
         from bmad.extractors.architecture import build_architecture
         from bmad.extractors.architecture_resolve import SourceFile
         from bmad.scanning.analyse import analyser_version
         from bmad.scanning.architecture import collect_project_files
-        from bmad.store.metrics_cache import MetricsCache
+        from bmad.store.architecture_cache import CODEC_VERSION, encode
 
         repository_id = context.repository.id
-        rows = context.store.connection.execute(
-            "SELECT path, blob_id, language FROM repository_files "
-            "WHERE repository_id = ? AND error IS NULL ORDER BY path",
-            (repository_id,),
-        ).fetchall()
+        rows = _mined_files(context.store, repository_id)
         project_files, _ = collect_project_files(context.work_tree)
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(analyser_version().encode())
-        for path, blob_id, _language in rows:
+        digest.update(f"{analyser_version()}/{CODEC_VERSION}".encode())
+        for path, blob_id in rows:
             digest.update(f"{path}\0{blob_id}\n".encode())
         for name in sorted(project_files):
             digest.update(name.encode() + b"\0" + hashlib.blake2b(project_files[name]).digest())
@@ -273,15 +308,11 @@ class ArchitectureStep:
         ).fetchone()
         if stored is not None and stored[0] == input_key:
             return StepReport(self.name, 0, 0)
-        cache = MetricsCache.open(cache_store_path(), analyser_version())
-        try:
-            cached = cache.lookup((blob_id, language) for _path, blob_id, language in rows)
-        finally:
-            cache.close()
+        cached = _cached_metrics(cache_store_path(), rows)
         files = [
             SourceFile(path, metrics.language, metrics.imports)
-            for path, blob_id, language in rows
-            if (metrics := cached.get((blob_id, language))) is not None
+            for path, _blob_id in rows
+            if (metrics := cached.get(path)) is not None
         ]
         settings = config.load(context.work_tree).section("architecture")
         try:
@@ -300,24 +331,75 @@ class ArchitectureStep:
                     len(architecture.modules),
                     len(architecture.edges),
                     len(architecture.cycles),
-                    json.dumps(architecture.to_json()),
+                    encode(architecture),
                     time.time(),
                 ),
             )
         return StepReport(self.name, 1, len(architecture.modules))
 
 
-def _detect_in_child(work_tree: str, store_path: str) -> int:
+def _detect_in_child(repository_id: int, work_tree: str, store_path: str, cache_path: str) -> int:
+    """Detection over what the earlier steps stored, nothing else: each mined file's metrics
+    from the content cache, the import graph from the architecture step's row, the history
+    from the history store (the history step brought it up to date), and the lines of flagged
+    files (for their suppression comments) as mined. The work tree is neither walked nor
+    parsed."""
+    from bmad import config, git
+    from bmad.analysis.adapters import assemble
     from bmad.analysis.store import detect_and_store
+    from bmad.extractors.architecture import Architecture
+    from bmad.store.architecture_cache import decode
 
-    return len(detect_and_store(Path(work_tree), Path(store_path)))
+    root = Path(work_tree)
+    with Store(Path(store_path)) as store:
+        mined = _mined_files(store, repository_id)
+        row = store.connection.execute(
+            "SELECT graph FROM repository_architecture WHERE repository_id = ?",
+            (repository_id,),
+        ).fetchone()
+    cached = _cached_metrics(Path(cache_path), mined)
+    files = [(path, cached[path]) for path, _blob_id in mined if path in cached]
+    architecture: Architecture | str = (
+        "architecture: no import graph stored yet" if row is None else decode(row[0])
+    )
+    blob_ids = dict(mined)
+
+    def read_source(path: str) -> bytes | None:
+        """The mined bytes: the work-tree file while it still holds them (reading it and
+        hashing is cheaper than inflating a loose object), else the blob."""
+        blob_id = blob_ids.get(path)
+        if blob_id is None:
+            return None
+        try:
+            data = (root / path).read_bytes()
+        except OSError:
+            data = b""
+        if git.blob_id_of(data) == blob_id:
+            return data
+        try:
+            return git.read_blob(git.open_repository(root), blob_id)
+        except BmadError:
+            return None
+
+    settings = config.load(root)
+    analysis_input = assemble(
+        root,
+        settings,
+        files,
+        architecture,
+        read_source,
+        history_store=Path(store_path),
+        mining=_mining_settings(settings),
+    )
+    return len(detect_and_store(analysis_input, settings, root, Path(store_path)))
 
 
 class FindingsStep:
-    """Anti-pattern detection over every lens, stored by the analysis component. It runs after
-    the mined commit is recorded, in a short-lived child process so scikit-learn and numpy
-    never stay in the daemon's memory; re-run when an earlier step found something new or
-    detection has not finished for this HEAD yet."""
+    """Anti-pattern detection over every lens, stored by the analysis component, from what the
+    earlier steps mined (no file is parsed again). It runs after the mined commit is recorded,
+    in a short-lived child process so scikit-learn and numpy never stay in the daemon's
+    memory; re-run when an earlier step found something new or detection has not finished for
+    this HEAD yet."""
 
     name = "findings"
 
@@ -336,7 +418,11 @@ class FindingsStep:
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as child:
             count = child.submit(
-                _detect_in_child, str(context.work_tree), str(context.store.path)
+                _detect_in_child,
+                repository_id,
+                str(context.work_tree),
+                str(context.store.path),
+                str(cache_store_path()),
             ).result()
         with context.unit() as connection:
             connection.execute(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -7,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bmad import git
+from bmad.analysis.store import analyse_repository, load_findings
+from bmad.daemon import gitstate
 from bmad.daemon.locks import locked
 from bmad.daemon.miner import (
     CodeMetricsStep,
+    FindingsStep,
     MinerSettings,
     MiningContext,
     MiningInterrupted,
@@ -20,7 +25,10 @@ from bmad.daemon.miner import (
     record_failure,
 )
 from bmad.daemon.paths import repository_lock_path
-from bmad.store.connection import Store
+from bmad.scanning.analyse import analyser_version
+from bmad.store.architecture_cache import decode
+from bmad.store.connection import Store, cache_store_path
+from bmad.store.metrics_cache import MetricsCache
 from bmad.store.registry import (
     Repository,
     add_repository,
@@ -207,8 +215,6 @@ def test_history_step_mines_only_new_commits(
 def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
     bmad_home: Path, make_repo: Callable[..., Path], commit: Committer
 ) -> None:
-    import json
-
     repo = make_repo(
         "cyclic",
         {"pkg/__init__.py": "", "pkg/a.py": "from pkg import b\n", "pkg/b.py": "import pkg.a\n"},
@@ -220,7 +226,7 @@ def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
         status = repository_status(store, repository)
         assert status.modules == 3 and status.cycles == 1
         (graph,) = store.connection.execute("SELECT graph FROM repository_architecture").fetchone()
-        assert json.loads(graph)["cycles"] == [["pkg.a", "pkg.b"]]
+        assert decode(graph).cycles == [["pkg/a.py", "pkg/b.py"]]
         assert first.reports[3].step == "findings" and first.reports[3].units == 1
         runs = store.connection.execute("SELECT repo FROM findings_runs").fetchall()
         assert runs == [(str(repo.resolve()),)]
@@ -233,3 +239,61 @@ def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
         third = mine_repository(store, repository, default_steps(), followups=default_followups())
         assert third.reports[2].items == 3 and third.reports[3].units == 1
         assert repository_status(store, repository).cycles == 0
+
+
+# A Python import cycle, a complex condition, and C++ headers (that C cannot parse) including
+# each other: findings from the code, architecture and history lenses, a header among them.
+MIXED = {
+    "pkg/__init__.py": "",
+    "pkg/a.py": "from pkg import b\n\n\ndef route(a, b, c, d):\n"
+    "    if a and b or c and d:\n        return 1\n    return 0\n",
+    "pkg/b.py": "import pkg.a\n",
+    "include/shape.h": '#include "point.h"\nclass Shape {\n public:\n'
+    "  int area(int a, int b) { if (a && b || a && !b) return 1; return 0; }\n};\n",
+    "include/point.h": '#include "shape.h"\nclass Point {\n public:\n  int x;\n};\n',
+}
+
+
+def cached_rows() -> int:
+    cache = MetricsCache.open(cache_store_path(), analyser_version())
+    try:
+        (count,) = cache.store.connection.execute("SELECT count(*) FROM file_metrics").fetchone()
+    finally:
+        cache.close()
+    return int(count)
+
+
+def is_cached(data: str) -> bool:
+    cache = MetricsCache.open(cache_store_path(), analyser_version())
+    try:
+        return bool(cache.lookup([(git.blob_id_of(data.encode()), "python")]))
+    finally:
+        cache.close()
+
+
+def test_findings_come_from_the_mined_state_without_a_parse_and_match_a_scan(
+    bmad_home: Path, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    repo = make_repo("mixed", MIXED)
+    with open_registry() as store:
+        repository, _ = add_repository(store, repo)
+        context = MiningContext(store, repository, gitstate.snapshot(repo))
+        context.reports += [step(context) for step in default_steps()]
+        # Unstaged edits: a scan of the work tree would parse these bytes, and every parse
+        # leaves its metrics in the content cache under the bytes' blob id.
+        edited = MIXED["pkg/a.py"] + "\n\ndef later(a, b, c, d):\n    return a and b or c and d\n"
+        (repo / "pkg" / "a.py").write_text(edited)
+        (repo / "pkg" / "c.py").write_text("def extra(a, b, c, d, e, f):\n    return a\n")
+        rows = cached_rows()
+        assert FindingsStep()(context).units == 1
+        assert cached_rows() == rows
+        assert not is_cached(edited)
+        mined = load_findings(store, repo)
+        (notes,) = store.connection.execute("SELECT notes FROM findings_runs").fetchone()
+    assert {finding.path for finding in mined} >= {"pkg/a.py", "include/shape.h"}
+    assert {"complex-conditional", "cyclic-dependency"} <= {f.rule_id for f in mined}
+    run_git(repo, "checkout", "--", "pkg/a.py")
+    (repo / "pkg" / "c.py").unlink()
+    _input, scanned, _root = analyse_repository(repo)
+    assert mined == scanned.findings
+    assert notes == json.dumps(list(scanned.notes))
