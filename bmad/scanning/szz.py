@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import pygit2
 
 _PORCELAIN_HEADER = re.compile(r"^([0-9a-f]{40}) \d+ (\d+)")
+GITLINK = 0o160000  # the tree-entry mode of a submodule
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,8 @@ def _changed_files(diff: pygit2.Diff) -> Iterator[ChangedFile]:
         if patch is None:
             continue
         delta = patch.delta
-        if delta.status_char() == "A" or delta.is_binary:
+        # A submodule's entry (a gitlink) names another repository's commit: no lines to blame.
+        if delta.status_char() == "A" or delta.is_binary or delta.old_file.mode == GITLINK:
             continue
         hunks = tuple(
             Hunk(
