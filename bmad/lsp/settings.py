@@ -8,7 +8,8 @@ The client sends camelCase keys (VS Code style)::
 
 ``daemon.analyse`` has buffers analysed by the daemon (for repositories it mines) instead of
 in this process: far less memory per editor, but slower while the daemon runs at low priority.
-Each invalid value is reported and replaced by its default; the others still apply.
+Each invalid value is reported and replaced by its default; the others still apply. An empty
+list stands for an empty object: Neovim sends an empty Lua table ``{}`` as ``[]``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,15 @@ class LspSettings:
     rules: RuleOverrides = field(default_factory=RuleOverrides)
 
 
+def _object(value: Any) -> Mapping[str, Any] | None:
+    """``value`` as an object: a mapping, or an empty list (an empty Lua table), else None."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, list) and not value:
+        return {}
+    return None
+
+
 def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
@@ -95,10 +105,11 @@ class _Reader:
         value = self.raw.get(key)
         if value is None:
             return {}
-        if not isinstance(value, Mapping):
+        table = _object(value)
+        if table is None:
             self.problems.append(f"{self.prefix}{key} must be an object, got {value!r}")
             return {}
-        return value
+        return table
 
 
 def _rule_overrides(raw: Mapping[str, Any], problems: list[str]) -> RuleOverrides:
@@ -156,9 +167,10 @@ def parse_settings(
     )
     if raw is None:
         return defaults, []
-    if not isinstance(raw, Mapping):
+    settings_object = _object(raw)
+    if settings_object is None:
         return defaults, [f"the bmad settings must be an object, got {raw!r}"]
-    reader = _Reader(raw, "")
+    reader = _Reader(settings_object, "")
     daemon = _Reader(reader.table("daemon"), "daemon.")
     problems: list[str] = []
     rules = _rule_overrides(reader.table("rules"), problems)

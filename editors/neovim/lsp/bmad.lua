@@ -1,19 +1,19 @@
--- bmad language server for Neovim >= 0.11 (vim.lsp.config / vim.lsp.enable).
--- Put this file in ~/.config/nvim/lsp/bmad.lua (then only the vim.lsp.enable line is
--- needed in init.lua), or paste both parts into init.lua.
-vim.lsp.config("bmad", {
+-- bmad language server for Neovim >= 0.11: copy this file to ~/.config/nvim/lsp/bmad.lua
+-- and add `vim.lsp.enable("bmad")` to init.lua. (Neovim 0.7-0.10: use bmad-before-0.11.lua.)
+return {
   cmd = { "bmad", "lsp" },
   filetypes = {
     "python", "javascript", "javascriptreact", "typescript", "typescriptreact",
     "go", "java", "rust", "c", "cpp", "ruby", "cs",
   },
   root_markers = { ".bmad.toml", "pyproject.toml", ".git" },
-  -- sent as initializationOptions and answered to workspace/configuration ("bmad" section)
+  -- the "bmad" section, answered to workspace/configuration; an empty Lua table {} would be
+  -- sent as a JSON list, so empty objects are vim.empty_dict()
   settings = {
     bmad = {
       codeLens = true,
       debounceMs = 300,
-      rules = { disabled = {}, severity = {}, thresholds = {} },
+      rules = { disabled = {}, severity = vim.empty_dict(), thresholds = vim.empty_dict() },
     },
   },
   on_attach = function(client, bufnr)
@@ -25,5 +25,4 @@ vim.lsp.config("bmad", {
       })
     end
   end,
-})
-vim.lsp.enable("bmad")
+}
