@@ -156,10 +156,10 @@ class BufferAnalyst:
             for path, blob_id, language in rows
             if not is_excluded(path, settings.exclude)
         ]
-        cached = self._metrics_cache().lookup([(blob, language) for _, blob, language in wanted])
+        cached = self._metrics_cache().lookup_files((path, blob) for path, blob, _ in wanted)
         records = []
-        for path, blob_id, language in wanted:
-            metrics = cached.get((blob_id, language))
+        for path, _blob_id, language in wanted:
+            metrics = cached.get(path)
             if metrics is not None:
                 records += [FunctionRecord(path, language, f) for f in metrics.functions]
         return fit_context(

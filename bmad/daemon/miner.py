@@ -115,26 +115,15 @@ def _mined_files(store: Store, repository_id: int) -> list[tuple[str, str]]:
 
 
 def _cached_metrics(cache_path: Path, files: Sequence[tuple[str, str]]) -> dict[str, FileMetrics]:
-    """Path -> the metrics the code step left in the content cache for (path, blob id) pairs.
-
-    The cache is keyed by the language of the file's name, as the code step stored it: the
-    mined row holds the measured language, C++ for a C header that only parses as C++.
-    """
-    from bmad.extractors.languages import language_for_path
+    """Path -> the metrics the code step left in the content cache for (path, blob id) pairs."""
     from bmad.scanning.analyse import analyser_version
     from bmad.store.metrics_cache import MetricsCache
 
-    keys = {
-        path: (blob_id, language)
-        for path, blob_id in files
-        if (language := language_for_path(path)) is not None
-    }
     cache = MetricsCache.open(cache_path, analyser_version())
     try:
-        found = cache.lookup(keys.values())
+        return cache.lookup_files(files)
     finally:
         cache.close()
-    return {path: found[key] for path, key in keys.items() if key in found}
 
 
 def _mining_settings(settings: Config) -> MiningSettings:

@@ -449,8 +449,8 @@ class Daemon:
                     "reason": "not mined (not staged, not a supported language, or pending)",
                 }
             blob_id, language, functions, error, mined_commit = row
-            cached = self._metrics_cache().lookup([(blob_id, language)])
-        metrics = cached.get((blob_id, language))
+            cached = self._metrics_cache().lookup_files([(relative, blob_id)])
+        metrics = cached.get(relative)
         try:
             modified = git.blob_id_of(target.read_bytes()) != blob_id
         except OSError:

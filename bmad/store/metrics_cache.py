@@ -107,6 +107,19 @@ class MetricsCache:
                     found[(blob_id, language)] = decode(payload)
         return found
 
+    def lookup_files(self, files: Iterable[tuple[str, str]]) -> dict[str, FileMetrics]:
+        """Path -> cached metrics for (path, blob id) pairs, keyed as a scan stores them: by
+        the language of the file's name (a C header measured as C++ is cached under C)."""
+        from bmad.extractors.languages import language_for_path
+
+        keys = {
+            path: (blob_id, language)
+            for path, blob_id in files
+            if (language := language_for_path(path)) is not None
+        }
+        found = self.lookup(keys.values())
+        return {path: found[key] for path, key in keys.items() if key in found}
+
     def save(self, entries: Mapping[tuple[str, str], FileMetrics]) -> None:
         if not entries:
             return
