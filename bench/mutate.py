@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,7 @@ EXTRACTOR_CODE_TESTS = [
     "tests/extractors/test_code_properties.py",
     "tests/extractors/test_code_rules.py",
     "tests/extractors/test_code_names.py",
+    "tests/extractors/test_code_conditions.py",
 ]
 HISTORY_TESTS = [
     "tests/extractors/test_history_pure.py",
@@ -126,14 +128,18 @@ class ModuleResult:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("modules", nargs="*", help="paths from RELATED_TESTS (default: all)")
+    parser.add_argument(
+        "modules",
+        nargs="*",
+        help="modules from RELATED_TESTS, as paths or dotted names (default: all)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--quiet", action="store_true", help="list survivors without their diffs")
     args = parser.parse_args()
-    unknown = [module for module in args.modules if module not in RELATED_TESTS]
+    unknown = [module for module in args.modules if module_path(module) not in RELATED_TESTS]
     if unknown:
         parser.error(f"not in scope: {', '.join(unknown)}; choose from {', '.join(RELATED_TESTS)}")
-    modules = args.modules or list(RELATED_TESTS)
+    modules = [module_path(module) for module in args.modules] or list(RELATED_TESTS)
 
     started = time.monotonic()
     results = []
@@ -145,6 +151,13 @@ def main() -> int:
     report = [{**asdict(result), "score": round(result.score, 1)} for result in results]
     (WORK / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def module_path(name: str) -> str:
+    """A module in scope from its path, its path below bmad/ or its dotted name."""
+    if not name.endswith(".py"):
+        name = name.replace(".", "/") + ".py"
+    return name if name.startswith("bmad/") else f"bmad/{name}"
 
 
 def mutate_module(module: str, jobs: int) -> ModuleResult:
@@ -164,7 +177,11 @@ def mutate_module(module: str, jobs: int) -> ModuleResult:
             cwd=stage,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            env={
+                **os.environ,
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "BMAD_MUTATE_CACHED": ",".join(sorted(reached_by_a_cache(module))),
+            },
             check=False,
         )
     seconds = time.monotonic() - started
@@ -175,6 +192,53 @@ def mutate_module(module: str, jobs: int) -> ModuleResult:
         print(f"{failure}:\n{tail}", flush=True)
         return ModuleResult(module, 0, 0, 0, round(seconds, 1), [], failure)
     return collect_result(module, stage, seconds)
+
+
+def reached_by_a_cache(module: str) -> set[str]:
+    """Names of ``module``'s functions and methods that a cached function anywhere in bmad may
+    call, directly or through others of them (by name, so a coincidence only adds one): the
+    mutants whose runs must start with empty caches (bench/mutate_plugin.py)."""
+    seeds = names_in_cached_functions()
+    calls = {
+        node.name: referenced_names(node)
+        for node in ast.walk(ast.parse((ROOT / module).read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    reached: set[str] = set()
+    pending = [name for name in seeds if name in calls]
+    while pending:
+        name = pending.pop()
+        if name not in reached:
+            reached.add(name)
+            pending += [callee for callee in calls[name] if callee in calls]
+    return reached
+
+
+@cache
+def names_in_cached_functions() -> frozenset[str]:
+    """Every cached function of bmad and every name its body references."""
+    names: set[str] = set()
+    for path in sorted((ROOT / "bmad").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                is_cache(decorator) for decorator in node.decorator_list
+            ):
+                names |= {node.name, *referenced_names(node)}
+    return frozenset(names)
+
+
+def is_cache(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+    return name in {"cache", "lru_cache"}
+
+
+def referenced_names(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {
+        node.id if isinstance(node, ast.Name) else node.attr
+        for node in ast.walk(function)
+        if isinstance(node, ast.Name | ast.Attribute)
+    }
 
 
 def prepare_stage(module: str, tests: list[str]) -> Path:
