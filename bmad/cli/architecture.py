@@ -10,6 +10,7 @@ import click
 
 from bmad import config, git
 from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli.steps import on_terminal, step
 from bmad.errors import EXIT_FINDINGS, BmadError
 
 
@@ -115,7 +116,8 @@ def architecture(repo: Path | None, as_json: bool, top: int, strict: bool) -> No
         max_file_size=settings.integer("scan.max_file_size", 1),
     )
     try:
-        result = analyse_architecture(root, settings.section("architecture"), options)
+        with step(f"reading the imports of {root}", on_terminal(as_json)):
+            result = analyse_architecture(root, settings.section("architecture"), options)
     except ValueError as exc:
         raise BmadError(f"invalid architecture settings: {exc}") from exc
     document = result.to_json()

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli.steps import on_terminal
 from bmad.errors import BmadError
 
 NO_FEDERATION = "no federation is configured: run `bmad federation join` (or `federation create`)"
@@ -29,11 +30,17 @@ def learning_round(
     learning_type: str,
     budget_text: str | None,
     min_participants: int | None,
+    *,
     wait: bool,
     quiet: bool,
     open_new: bool = True,
+    timeout: float | None = None,
+    shown: bool = False,
 ) -> dict[str, Any]:
-    """Open a round (admin, ``open_new``) and follow it; return the type's latest insights."""
+    """Open a round (admin, ``open_new``) and follow it for at most ``timeout`` seconds (default
+    [federation] round_timeout), live on the terminal when ``shown``; return the type's latest
+    insights."""
+    from bmad.cli.steps import round_display, round_line
     from bmad.federation import learning
     from bmad.federation.membership import current
     from bmad.federation.participant import open_participant_store
@@ -57,23 +64,18 @@ def learning_round(
                 document["round"] = opened
                 if not wait:
                     return document
+                follow_for = settings.round_timeout if timeout is None else timeout
+                with round_display(follow_for, shown) as display:
 
-                def progress(state: dict[str, Any]) -> None:
-                    if not quiet:
-                        counts = ", ".join(f"{k} {v}" for k, v in state["organisations"].items())
-                        click.echo(
-                            f"round {state['id'][:8]}: {state['state']} {state['phase'] or ''} "
-                            f"({counts or 'no organisation yet'})",
-                            err=True,
-                        )
+                    def progress(state: dict[str, Any]) -> None:
+                        if display is not None:
+                            display.update(state)
+                        if not quiet:
+                            click.echo(round_line(state), err=True)
 
-                document["round"] = learning.follow_round(
-                    client,
-                    opened["id"],
-                    settings.poll_interval,
-                    settings.round_timeout,
-                    progress,
-                )
+                    document["round"] = learning.follow_round(
+                        client, opened["id"], settings.poll_interval, follow_for, progress
+                    )
             document["insights"] = learning.fetch_insights(store, client, member, learning_type)
     return document
 
@@ -181,6 +183,11 @@ wait_option = click.option(
     show_default=True,
     help="Follow the round to its end (admin), or print the round id and return.",
 )
+timeout_option = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds to follow the round before giving up (default: [federation] round_timeout).",
+)
 
 
 @click.command("patterns")
@@ -196,6 +203,7 @@ wait_option = click.option(
 @click.option("--min-participants", type=click.IntRange(3), help=MIN_PARTICIPANTS_HELP)
 @confidence_option
 @wait_option
+@timeout_option
 @json_option
 @handle_errors
 def patterns(
@@ -205,6 +213,7 @@ def patterns(
     min_participants: int | None,
     confidence_threshold: float,
     wait: bool,
+    timeout: float | None,
     as_json: bool,
 ) -> None:
     """Learn code, workflow, architecture or technology patterns across the federation."""
@@ -213,7 +222,15 @@ def patterns(
             "learn patterns is federated: pass --cross-project "
             "(this repository's own patterns: bmad insights patterns)"
         )
-    document = learning_round(learning_type, budget_text, min_participants, wait, quiet=False)
+    document = learning_round(
+        learning_type,
+        budget_text,
+        min_participants,
+        wait=wait,
+        quiet=False,
+        timeout=timeout,
+        shown=on_terminal(as_json),
+    )
     if as_json:
         echo_json(document)
     elif wait or document["round"] is None:
@@ -229,6 +246,7 @@ def patterns(
 @budget_option
 @confidence_option
 @wait_option
+@timeout_option
 @json_option
 @handle_errors
 def success_factors(
@@ -237,12 +255,21 @@ def success_factors(
     budget_text: str | None,
     confidence_threshold: float,
     wait: bool,
+    timeout: float | None,
     as_json: bool,
 ) -> None:
     """Practices associated with good outcomes (lift with intervals) across organisations."""
     if not anonymous:
         raise BmadError("success factors are only learned anonymously: pass --anonymous")
-    document = learning_round("success_patterns", budget_text, min_participants, wait, quiet=False)
+    document = learning_round(
+        "success_patterns",
+        budget_text,
+        min_participants,
+        wait=wait,
+        quiet=False,
+        timeout=timeout,
+        shown=on_terminal(as_json),
+    )
     if as_json:
         echo_json(document)
     elif wait or document["round"] is None:

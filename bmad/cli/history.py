@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli.steps import on_terminal, step
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
@@ -96,11 +97,13 @@ def history(
         until=window_end,
     )
     mining = MiningSettings.from_settings(settings, follow_renames=not no_renames)
-    with open_history_store() as store:
+    shown = on_terminal(as_json)
+    with open_history_store() as store, step(f"mining the history of {repo}", shown):
         result = update_history(store, repo, rev, mining)
         commits = store.commits(result.source_id) if result.source_id is not None else []
     notes = result.notes()
-    cognitive = _cognitive_at_window_end(repo, commits, options.until, notes)
+    with step("measuring the files at the end of the window", shown):
+        cognitive = _cognitive_at_window_end(repo, commits, options.until, notes)
     report = analyse_history(commits, result.tip_tree, options, int(time.time()), cognitive, notes)
     repository = _repository_json(result, rev)
     if as_json:

@@ -80,10 +80,10 @@ def patterns(
     if use_global:
         global_patterns(repo, as_json, confidence_threshold, top)
         return
-    from bmad.analysis.store import analyse_repository
     from bmad.analysis.summary import pattern_summary
+    from bmad.cli.steps import analyse_in_steps, on_terminal
 
-    analysis_input, report, root = analyse_repository(repo)
+    analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json))
     summary = {"repository": str(root), **pattern_summary(analysis_input, report, top)}
     if as_json:
         echo_json(summary)
@@ -93,18 +93,18 @@ def patterns(
 
 def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top: int) -> None:
     """``insights patterns --global``: this repository's patterns beside the global ones."""
-    from bmad.analysis.store import analyse_repository
     from bmad.analysis.summary import pattern_summary
     from bmad.cli.federated_learn import learning_round, render_insights
+    from bmad.cli.steps import analyse_in_steps, on_terminal
     from bmad.federation.learning import compare_functions, confident
     from bmad.federation.synthetic import SyntheticSource
 
-    document = learning_round("code_patterns", None, None, False, True, open_new=False)
+    document = learning_round("code_patterns", None, None, wait=False, quiet=True, open_new=False)
     insights = document.get("insights")
     # with global insights, the anomaly model scales and ranks against the federation's
     # synthetic population (bmad.federation.synthetic) instead of this repository alone
     source = None if insights is None else SyntheticSource(insights)
-    analysis_input, report, root = analyse_repository(repo, source)
+    analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json), source)
     summary = pattern_summary(analysis_input, report, top)
     by_position = {
         (record.path, record.metrics.start_line): record for record in analysis_input.functions

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bmad.cli._common import echo_json, handle_errors, json_option, write_sarif
+from bmad.cli.steps import analyse_in_steps, on_terminal
 
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
@@ -73,6 +74,12 @@ def learn() -> None:
     type=click.FloatRange(0, 1),
     help="Share of federation participants that must agree (default 0.7).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="With --federated: seconds to follow the round before giving up "
+    "(default: [federation] round_timeout).",
+)
 @handle_errors
 def anti_patterns(
     repo: Path,
@@ -81,16 +88,16 @@ def anti_patterns(
     top: int,
     federated: bool,
     consensus_threshold: float | None,
+    timeout: float | None,
 ) -> None:
     """Rank REPO's anomalous functions and named smells, with explanations."""
     if federated or consensus_threshold is not None:
         threshold = 0.7 if consensus_threshold is None else consensus_threshold
-        federated_anti_patterns(repo, threshold, as_json, top, sarif_path)
+        federated_anti_patterns(repo, threshold, as_json, top, sarif_path, timeout)
         return
     from bmad.analysis.sarif import sarif_document
-    from bmad.analysis.store import analyse_repository
 
-    _analysis_input, report, root = analyse_repository(repo)
+    _analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json))
     if sarif_path is not None:
         write_sarif(sarif_path, sarif_document(report.findings))
     if as_json:
@@ -100,16 +107,23 @@ def anti_patterns(
 
 
 def federated_anti_patterns(
-    repo: Path, consensus_threshold: float, as_json: bool, top: int, sarif_path: Path | None
+    repo: Path,
+    consensus_threshold: float,
+    as_json: bool,
+    top: int,
+    sarif_path: Path | None,
+    timeout: float | None = None,
 ) -> None:
     """``learn anti-patterns --federated``: the local ranking next to the federation's smells
     (``sarif_path``: the local findings as SARIF, as without --federated)."""
     from bmad.analysis.sarif import sarif_document
-    from bmad.analysis.store import analyse_repository
     from bmad.cli.federated_learn import exit_if_aborted, learning_round
 
-    document = learning_round("anti_patterns", None, None, True, quiet=False)
-    _analysis_input, report, root = analyse_repository(repo)
+    shown = on_terminal(as_json)
+    document = learning_round(
+        "anti_patterns", None, None, wait=True, quiet=False, timeout=timeout, shown=shown
+    )
+    _analysis_input, report, root = analyse_in_steps(repo, shown)
     if sarif_path is not None:
         write_sarif(sarif_path, sarif_document(report.findings))
     insights = document.get("insights")
