@@ -37,6 +37,8 @@ EXTRACTOR_CODE_TESTS = [
     "tests/extractors/test_code_rules.py",
     "tests/extractors/test_code_names.py",
     "tests/extractors/test_code_conditions.py",
+    "tests/extractors/test_code_walk.py",
+    "tests/extractors/test_code_signatures.py",
 ]
 HISTORY_TESTS = [
     "tests/extractors/test_history_pure.py",
