@@ -12,7 +12,7 @@ from bmad.analysis.features import CODE_FEATURES, feature_names, feature_rows
 from bmad.analysis.findings import Finding, RankedItem
 from bmad.analysis.inputs import AnalysisInput, FunctionRecord
 from bmad.analysis.model import AnomalyResult, fit_and_score
-from bmad.analysis.ranking import Entity, order_key, percentile_ranks, priority
+from bmad.analysis.ranking import Entity, order_key, percentile_ranks, priority, ranked_order
 from bmad.analysis.reference import ReferenceSource
 from bmad.analysis.rule_catalogue import RULES
 from bmad.analysis.rules import (
@@ -178,7 +178,11 @@ class _Ranker:
         return value
 
     def items(self) -> tuple[RankedItem, ...]:
-        self.entries.sort(key=lambda entry: order_key(entry[0], entry[1]))
+        self.entries = ranked_order(
+            self.entries,
+            key=lambda entry: order_key(entry[0], entry[1]),
+            rule_ids=lambda entry: [finding.rule_id for finding in entry[2]],
+        )
         return tuple(
             RankedItem(
                 rank=rank,

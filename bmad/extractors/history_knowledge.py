@@ -105,10 +105,25 @@ def main_developers(
     return owned
 
 
+def active_authors(
+    last_seen: Mapping[str, int], reference_time: int, inactive_months: float
+) -> int:
+    """Authors who committed within ``inactive_months`` before ``reference_time``."""
+    return sum(
+        1
+        for seen in last_seen.values()
+        if (reference_time - seen) / SECONDS_PER_MONTH < inactive_months
+    )
+
+
 def knowledge_islands(
-    owned: Sequence[OwnedFile], island_share: float, inactive_months: float
+    owned: Sequence[OwnedFile], island_share: float, inactive_months: float, active: int
 ) -> list[OwnedFile]:
-    """Files written (>= island_share of added lines) by one author who is still active."""
+    """Files written (>= island_share of added lines) by one author who is still active, in a
+    repository where someone else is active too (``active`` authors): with a single active
+    author every file is theirs, and an island says nothing."""
+    if active < 2:
+        return []
     islands = [f for f in owned if f.share >= island_share and f.inactive_months < inactive_months]
     return sorted(islands, key=lambda f: (-f.share, f.index))
 

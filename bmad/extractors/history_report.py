@@ -37,6 +37,7 @@ from bmad.extractors.history_coupling import (
 from bmad.extractors.history_knowledge import (
     OwnedFile,
     TruckFactor,
+    active_authors,
     inactive_owners,
     knowledge_islands,
     main_developers,
@@ -161,7 +162,9 @@ def analyse_history(
     )
     shown = len(timeline.files) if options.include_deleted else timeline.live
     files = timeline.files[:shown]
-    owned = main_developers(files, last_activity(history), reference)
+    last_seen = last_activity(history)
+    owned = main_developers(files, last_seen, reference)
+    active = active_authors(last_seen, reference, options.inactive_months)
     live_owned = [item for item in owned if files[item.index].alive]
     known_complexity = cognitive or {}
     partial = [f"{commit.id[:12]}: {commit.note}" for commit in window if commit.note]
@@ -183,7 +186,9 @@ def analyse_history(
             if index < shown
         },
         owned=tuple(owned),
-        islands=tuple(knowledge_islands(live_owned, options.island_share, options.inactive_months)),
+        islands=tuple(
+            knowledge_islands(live_owned, options.island_share, options.inactive_months, active)
+        ),
         inactive=tuple(inactive_owners(live_owned, options.inactive_months)),
         truck_factor=truck_factor(files),
         hotspots=tuple(hotspots(files, known_complexity, options.top)),

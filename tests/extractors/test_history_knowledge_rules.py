@@ -15,6 +15,7 @@ import pytest
 from bmad.extractors.history import SECONDS_PER_MONTH, FileHistory
 from bmad.extractors.history_knowledge import (
     OwnedFile,
+    active_authors,
     degree_of_authorship,
     file_authors,
     inactive_owners,
@@ -115,9 +116,11 @@ def test_islands_and_inactive_owners_at_their_thresholds() -> None:
         OwnedFile(3, "dan", 1.0, 6.0),
         OwnedFile(4, "eve", 0.97, 1.0),
     ]
-    islands = knowledge_islands(owned, island_share=0.95, inactive_months=6.0)
+    islands = knowledge_islands(owned, island_share=0.95, inactive_months=6.0, active=2)
     # share >= 0.95 and idle < 6 months; highest share first, then file order.
     assert [f.index for f in islands] == [2, 4, 0]
+    # with one active author (or none) every file is theirs: no island
+    assert knowledge_islands(owned, island_share=0.95, inactive_months=6.0, active=1) == []
     idle = inactive_owners(owned, inactive_months=6.0)
     assert [f.index for f in idle] == [3]
     ordered = inactive_owners(
@@ -134,3 +137,11 @@ def test_truck_factor_removes_the_author_of_most_files_not_the_first_name() -> N
     # leaves 1 of 6. By name order it would take amy, bob and zed.
     factor = truck_factor(files)
     assert (factor.value, factor.removed) == (2, ("zed", "amy"))
+
+
+def test_active_authors_are_those_seen_within_the_inactivity_window() -> None:
+    month = SECONDS_PER_MONTH
+    now = round(100 * month)
+    last_seen = {"ann": now, "bob": now - round(5.9 * month), "cat": now - round(6 * month)}
+    assert active_authors(last_seen, now, inactive_months=6.0) == 2
+    assert active_authors({}, now, inactive_months=6.0) == 0
