@@ -77,7 +77,9 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU (user + system of the process and its waited-for children) in ms."""
     cpu = children_cpu()
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, check=True, capture_output=True)
+    completed = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"{cmd} exited {completed.returncode}: {completed.stderr.decode()}")
     return (time.perf_counter() - start) * 1000, (children_cpu() - cpu) * 1000
 
 
@@ -140,7 +142,7 @@ def bmad(env: dict[str, str], *arguments: str, cwd: Path | None = None) -> str:
 
 def wait_until_mined(python: str, repo: Path, env: dict[str, str], head: str) -> None:
     """The daemon answers, has the repository registered and has mined HEAD (its first pass
-    holds the analysis lock), plus a few seconds for the detection child it spawns."""
+    holds the analysis lock)."""
     for _ in range(200):
         answered = subprocess.run(
             [python, "-m", "bmad", "daemon", "status", "--json"],
@@ -157,7 +159,44 @@ def wait_until_mined(python: str, repo: Path, env: dict[str, str], head: str) ->
         if any(row.get("last_mined_commit") == head for row in status["repositories"]):
             break
         time.sleep(0.2)
-    time.sleep(3)
+
+
+def _stat_fields(pid: int | str) -> list[str]:
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()
+
+
+def busy_ms(pid: int) -> float:
+    """CPU ms of the daemon, of its children it reaped, and of its live children (detection
+    passes, multiprocessing's resource tracker)."""
+    fields = _stat_fields(pid)
+    total = sum(int(fields[index]) for index in (11, 12, 13, 14))
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            child = _stat_fields(entry.name)
+        except OSError:
+            continue
+        if int(child[1]) == pid:
+            total += int(child[11]) + int(child[12])
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(
+    pid: int, quiet_ms: float = 20.0, window: float = 1.0, give_up: float = 300.0
+) -> float:
+    """Seconds until the daemon and its children used < quiet_ms of CPU in a window: mining
+    and the detection child it spawns after a pass hold the analysis lock the check needs."""
+    start = time.monotonic()
+    before = busy_ms(pid)
+    while time.monotonic() - start < give_up:
+        time.sleep(window)
+        now = busy_ms(pid)
+        if now - before < quiet_ms:
+            break
+        before = now
+    return time.monotonic() - start
 
 
 def main() -> None:
@@ -286,6 +325,8 @@ def main() -> None:
                 before=lambda: shutil.rmtree(cold_cache, ignore_errors=True),
             ),
         ]
+        results["daemon_idle_wait_s"] = round(wait_until_idle(daemon.pid), 1)
+        print(f"daemon idle after {results['daemon_idle_wait_s']} s", flush=True)
         measure_interleaved(entry_points, repo, args.runs)
         # each notification starts a mining pass in the daemon: measured after the checks
         notifications = [

@@ -84,17 +84,42 @@ def test_outside_a_repository_both_fail_alike(tmp_path: Path) -> None:
     assert fast.stderr.startswith("bmad: error: git rev-parse:")
 
 
+@pytest.mark.parametrize(
+    ("setup", "expected_output"),
+    [
+        ("", "unflushed"),  # os._exit: nothing else runs, the streams were flushed first
+        ("atexit.register(lambda: print(' handler', end=''))", "unflushed handler"),
+    ],
+)
+def test_the_fast_path_ends_without_teardown_unless_something_waits_for_exit(
+    setup: str, expected_output: str
+) -> None:
+    script = (
+        "import atexit, sys\n"
+        "from bmad.cli.entry import exit_without_teardown\n"
+        f"{setup}\n"
+        "class Noisy:\n"
+        "    def __del__(self):\n"
+        "        print(' finalised', end='')\n"
+        "noisy = Noisy()\n"
+        "print('unflushed', end='')\n"
+        "exit_without_teardown(3)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 3
+    assert completed.stdout == expected_output + (" finalised" if setup else "")
+
+
 def test_the_fast_path_does_not_import_click(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"app.py": GOOD_FUNCTION})
     script = (
-        "import sys\n"
+        "import atexit, sys\n"
         "sys.argv = ['bmad', 'hook', 'pre-commit', '--json']\n"
         "from bmad.cli.entry import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('click' in sys.modules, file=sys.stderr)\n"
+        "atexit.register(lambda: print('click' in sys.modules, file=sys.stderr))\n"
+        "main()\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script],

@@ -32,17 +32,18 @@ def wait_for(predicate: Callable[[], bool], what: str) -> None:
 
 
 def pre_commit_with_imports(repo: Path, watched: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """`bmad hook pre-commit --json`'s document, and which of ``watched`` it imported."""
+    """`bmad hook pre-commit --json`'s document, and which of ``watched`` it imported (told by
+    an exit handler: with one registered, the hook ends through SystemExit, not os._exit)."""
     script = (
-        "import json, sys\n"
+        "import atexit, json, sys\n"
         "from bmad.cli.entry import main\n"
+        f"atexit.register(lambda: print(json.dumps([name for name in {watched!r} "
+        "if name in sys.modules]), file=sys.stderr))\n"
         "sys.argv = ['bmad', 'hook', 'pre-commit', '--json']\n"
         "try:\n"
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        f"print(json.dumps([name for name in {watched!r} if name in sys.modules]), "
-        "file=sys.stderr)\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
