@@ -78,6 +78,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "release_epsilon": 0.1,  # epsilon of one release (laplace)
         "min_survivors": 1,  # > 1: distributed noise shares for secure aggregation
         "k_min_participants": 5,  # a released cell needs this many participants (noisy count)
+        "max_round_epsilon": 2.0,  # the most one federation round may spend, whatever its rules
     },
     "daemon": {
         "poll_interval": 1.0,  # seconds between stat() polls of HEAD, refs and index

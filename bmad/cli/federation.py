@@ -1,4 +1,5 @@
-"""``bmad federation create|join|invite|status|participate``: this machine in a federation."""
+"""``bmad federation create|join|certify|admit|invite|status|participate``: this machine in a
+federation."""
 
 from __future__ import annotations
 
@@ -156,8 +157,11 @@ def create(
     as_json: bool,
     **overrides: Any,
 ) -> None:
-    """Create a federation; print one single-use enrolment token per organisation."""
-    from bmad.federation import membership
+    """Create a federation; print one single-use enrolment token per organisation.
+
+    This machine becomes the admin: it signs the rules, and its organisation key (created
+    here on first use) certifies it."""
+    from bmad.federation import enrolment
 
     organisations = _split(participants)
     if not organisations:
@@ -167,13 +171,15 @@ def create(
     with store:
         url = aggregator_url or settings.aggregator
         with settings.client(url, identity) as client:
-            created = client.create_federation(
+            created = enrolment.create(
+                store,
+                client,
+                enrolment.organisation_identity(store),
                 organisation,
                 organisations,
                 privacy_level,
                 {name: value for name, value in overrides.items() if value is not None},
             )
-        membership.remember(store, created["federation"], url, organisation, "admin")
     _warn_if_fewer_than_k(
         {*organisations, organisation}, created["governance"]["k_min_participants"]
     )
@@ -181,6 +187,10 @@ def create(
         echo_json({**created, "aggregator": url})
         return
     click.echo(f"federation {created['federation']} created on {url} ({privacy_level})")
+    click.echo(
+        f"admin key fingerprint {identity.fingerprint}: give it to every organisation with its "
+        "token (`federation join --admin-fingerprint`)"
+    )
     governance = created["governance"]
     click.echo(
         f"k={governance['k_min_participants']}, epsilon {governance['epsilon_per_round']:g} per "
@@ -201,6 +211,25 @@ def create(
     envvar="BMAD_FEDERATION_TOKEN",
     help="Single-use enrolment token (or BMAD_FEDERATION_TOKEN; prompted when missing).",
 )
+@click.option(
+    "--admin-fingerprint",
+    help="The admin key's fingerprint the admin gave you: joining fails if the aggregator "
+    "presents another admin.",
+)
+@click.option(
+    "--certificate",
+    "certificate_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="This machine's certificate from your organisation key (`federation certify` on the "
+    "machine that holds it); without it, this machine's own organisation key certifies it.",
+)
+@click.option(
+    "--budget-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Without --certificate: the share of the organisation's budget this machine may spend.",
+)
 @json_option
 @handle_errors
 def join(
@@ -208,10 +237,16 @@ def join(
     organisation: str,
     aggregator_url: str | None,
     token: str | None,
+    admin_fingerprint: str | None,
+    certificate_path: Path | None,
+    budget_share: float,
     as_json: bool,
 ) -> None:
     """Register this machine's identity key for your organisation in a federation."""
-    from bmad.federation import membership
+    import json
+
+    from bmad.federation import enrolment, trust
+    from bmad.privacy.identity import fingerprint
 
     federation_id = _federation_id(federation_id)
     if not token and not sys.stdin.isatty():
@@ -223,23 +258,97 @@ def join(
     store, identity, settings = _context()
     with store:
         url = aggregator_url or settings.aggregator
+        if certificate_path is not None:
+            certificate = trust.MachineCertificate.from_dict(
+                json.loads(certificate_path.read_text(encoding="utf-8"))
+            )
+        else:
+            certificate = enrolment.certify(
+                store,
+                enrolment.organisation_identity(store),
+                federation_id,
+                organisation,
+                identity.public.signing_public,
+                budget_share,
+            )
         with settings.client(url, identity) as client:
-            answer = client.join(federation_id, organisation, secret)
-        membership.remember(store, federation_id, url, organisation, answer["role"])
+            answer = enrolment.join(
+                store, client, federation_id, organisation, secret, certificate, admin_fingerprint
+            )
     document = {
         "federation": federation_id,
         "aggregator": url,
         "organisation": organisation,
         "role": answer["role"],
         "fingerprint": identity.fingerprint,
+        "organisation_key_fingerprint": fingerprint(certificate.organisation_key),
+        "budget_share": certificate.budget_share,
     }
     if as_json:
         echo_json(document)
         return
     click.echo(
         f"joined {federation_id} as {organisation} ({answer['role']}); "
-        f"key fingerprint {identity.fingerprint}"
+        f"key fingerprint {identity.fingerprint}, {certificate.budget_share:g} of the "
+        "organisation's budget"
     )
+    click.echo(
+        f"organisation key fingerprint {fingerprint(certificate.organisation_key)}: give it to "
+        "the federation's admin, who admits it with `federation admit`"
+    )
+
+
+@federation.command("certify")
+@click.option("--consortium-id", "federation_id", required=True, help="The federation's UUID.")
+@click.option("--organization", "organisation", required=True, help="Your organisation.")
+@click.option("--machine-key", required=True, help="The other machine's key (`privacy keys`).")
+@click.option(
+    "--budget-share",
+    type=click.FloatRange(0, 1, min_open=True),
+    required=True,
+    help="The share of the organisation's budget that machine may spend (all shares <= 1).",
+)
+@handle_errors
+def certify(federation_id: str, organisation: str, machine_key: str, budget_share: float) -> None:
+    """On the machine holding your organisation key: certify another machine (JSON on stdout)."""
+    from bmad.federation import enrolment, trust
+
+    store, _identity, _settings = _context()
+    with store:
+        certificate = enrolment.certify(
+            store,
+            enrolment.organisation_identity(store),
+            _federation_id(federation_id),
+            organisation,
+            trust.unb64(machine_key, "machine key"),
+            budget_share,
+        )
+    echo_json(certificate.to_dict())
+
+
+@federation.command("admit")
+@click.option("--organization", "organisation", required=True, help="The organisation to admit.")
+@click.option(
+    "--fingerprint",
+    "expected",
+    required=True,
+    help="Its organisation key's fingerprint, as the organisation told you (not the aggregator).",
+)
+@json_option
+@handle_errors
+def admit(organisation: str, expected: str, as_json: bool) -> None:
+    """Admin: admit an organisation key that joined; members refuse rosters without it."""
+    from bmad.federation import enrolment
+
+    store, identity, settings = _context()
+    with store:
+        member = _membership(store)
+        with settings.client(member.aggregator, identity) as client:
+            answer = enrolment.admit(client, member.federation, organisation, expected)
+    if as_json:
+        echo_json(answer)
+        return
+    click.echo(f"admitted {organisation} (organisation key {expected})")
 
 
 @federation.command("invite")

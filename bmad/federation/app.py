@@ -17,7 +17,6 @@ import logging
 import re
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -30,12 +29,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bmad.errors import BmadError
-from bmad.federation import server_store
+from bmad.federation import server_store, trust
 from bmad.federation.engine import RoundEngine, SessionFactory
 from bmad.federation.governance import Governance, governance_for
 from bmad.federation.server_store import ApiError, Member
-from bmad.federation.signing import RequestRejected, encode_key, verify_request
+from bmad.federation.signing import RequestRejected, decode_key, encode_key, verify_request
 from bmad.federation.wire import PHASES
+from bmad.privacy.identity import verify_signature
 from bmad.privacy.schemas import LEARNING_TYPES
 from bmad.store.connection import Store
 
@@ -61,15 +61,29 @@ class GovernanceOverrides(BaseModel):
 
 
 class CreateFederation(BaseModel):
+    federation: str = Field(pattern=UUID_PATTERN, description="The new federation's id.")
     organisation: str = Field(pattern=NAME_PATTERN, description="The creator's organisation.")
     participants: list[str] = Field(min_length=1, max_length=10_000)
     privacy_level: str = Field(default="high", pattern="^(high|medium|low)$")
     governance: GovernanceOverrides = Field(default_factory=GovernanceOverrides)
+    rules_signature: str = Field(
+        min_length=1, max_length=200, description="The creator's signature of the rules."
+    )
+    certificate: dict[str, Any] = Field(description="The creator machine's certificate.")
+    admission: str = Field(
+        min_length=1, max_length=200, description="The creator's admission of its organisation."
+    )
 
 
 class JoinFederation(BaseModel):
     organisation: str = Field(pattern=NAME_PATTERN)
     token: str = Field(min_length=16, max_length=128)
+    certificate: dict[str, Any] = Field(description="This machine's certificate.")
+
+
+class Admission(BaseModel):
+    organisation: str = Field(pattern=NAME_PATTERN)
+    signature: str = Field(min_length=1, max_length=200)
 
 
 class IssueToken(BaseModel):
@@ -201,6 +215,7 @@ def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float =
 
     signed = Depends(caller)
     _federation_routes(app, aggregator, signed)
+    _membership_routes(app, aggregator, signed)
     _round_routes(app, aggregator, signed)
     return app
 
@@ -221,19 +236,50 @@ def _federation_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> Non
         for name in organisations:
             if not _valid_name(name):
                 raise ApiError(f"invalid organisation name {name[:64]!r}", 422)
-        federation = str(uuid.uuid4())
+        federation = body.federation
+        admin_key = decode_key(who.public_key)
+        trust.verify_rules(admin_key, governance.to_dict(), body.rules_signature)
+        certificate = _checked_certificate(body.certificate, federation, body.organisation, who)
+        _check_admission(admin_key, federation, body.organisation, certificate, body.admission)
         tokens = {name: server_store.new_token() for name in organisations}
         now = server_store.now_text()
         with aggregator.lock, store.transaction() as connection:
+            if connection.execute(
+                "SELECT 1 FROM agg_federations WHERE id = ?", (federation,)
+            ).fetchone():
+                raise ApiError(f"federation {federation} exists already", 409)
             connection.execute(
-                "INSERT INTO agg_federations (id, privacy_level, governance, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (federation, body.privacy_level, json.dumps(governance.to_dict()), now),
+                "INSERT INTO agg_federations (id, privacy_level, governance, created_at, "
+                "admin_key, rules_signature) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    federation,
+                    body.privacy_level,
+                    json.dumps(governance.to_dict()),
+                    now,
+                    who.public_key,
+                    body.rules_signature,
+                ),
             )
             connection.execute(
                 "INSERT INTO agg_participants (federation, public_key, organisation, role, "
-                "joined_at) VALUES (?, ?, ?, 'admin', ?)",
-                (federation, who.public_key, body.organisation, now),
+                "joined_at, certificate) VALUES (?, ?, ?, 'admin', ?, ?)",
+                (
+                    federation,
+                    who.public_key,
+                    body.organisation,
+                    now,
+                    json.dumps(certificate.to_dict()),
+                ),
+            )
+            connection.execute(
+                "INSERT INTO agg_admissions (federation, organisation, organisation_key, "
+                "signature) VALUES (?, ?, ?, ?)",
+                (
+                    federation,
+                    body.organisation,
+                    trust.b64(certificate.organisation_key),
+                    body.admission,
+                ),
             )
             for name, token in tokens.items():
                 connection.execute(
@@ -247,42 +293,6 @@ def _federation_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> Non
                 {"federation": federation, "organisations": len(organisations)},
             )
         return {"federation": federation, "governance": governance.to_dict(), "tokens": tokens}
-
-    @app.post("/v1/federations/{federation}/join")
-    async def join(
-        body: JoinFederation, federation: str = _uuid_path(), who: Caller = signed
-    ) -> dict[str, Any]:
-        with aggregator.lock:
-            aggregator.governance(federation)
-            existing = server_store.member(store, federation, who.public_key)
-            if existing is not None:
-                if existing.organisation != body.organisation:
-                    raise ApiError("this key is registered for another organisation", 409)
-                return {"organisation": existing.organisation, "role": existing.role}
-            with store.transaction() as connection:
-                row = connection.execute(
-                    "SELECT organisation, role, used_at FROM agg_tokens "
-                    "WHERE token_hash = ? AND federation = ?",
-                    (server_store.token_digest(body.token), federation),
-                ).fetchone()
-                if row is None or row[2] is not None or row[0] != body.organisation:
-                    raise ApiError("invalid or already used enrolment token", 403)
-                now = server_store.now_text()
-                connection.execute(
-                    "UPDATE agg_tokens SET used_at = ? WHERE token_hash = ?",
-                    (now, server_store.token_digest(body.token)),
-                )
-                connection.execute(
-                    "INSERT INTO agg_participants (federation, public_key, organisation, role, "
-                    "joined_at) VALUES (?, ?, ?, ?, ?)",
-                    (federation, who.public_key, body.organisation, row[1], now),
-                )
-                server_store.audit(
-                    connection,
-                    "participant_joined",
-                    {"federation": federation, "organisation": body.organisation},
-                )
-            return {"organisation": body.organisation, "role": str(row[1])}
 
     @app.post("/v1/federations/{federation}/tokens", status_code=201)
     async def issue_token(
@@ -312,6 +322,110 @@ def _federation_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> Non
         with aggregator.lock:
             you = aggregator.require(federation, who, ("admin", "member", "observer"))
             return _status(store, aggregator.governance(federation), federation, you)
+
+
+def _membership_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
+    """Joining with a token and a certificate, and the admin admitting organisation keys."""
+    store = aggregator.store
+
+    @app.post("/v1/federations/{federation}/join")
+    async def join(
+        body: JoinFederation, federation: str = _uuid_path(), who: Caller = signed
+    ) -> dict[str, Any]:
+        with aggregator.lock:
+            aggregator.governance(federation)
+            certificate = _checked_certificate(body.certificate, federation, body.organisation, who)
+            existing = server_store.member(store, federation, who.public_key)
+            if existing is not None:
+                if existing.organisation != body.organisation:
+                    raise ApiError("this key is registered for another organisation", 409)
+                return _joined(store, federation, existing.organisation, existing.role)
+            with store.transaction() as connection:
+                row = connection.execute(
+                    "SELECT organisation, role, used_at FROM agg_tokens "
+                    "WHERE token_hash = ? AND federation = ?",
+                    (server_store.token_digest(body.token), federation),
+                ).fetchone()
+                if row is None or row[2] is not None or row[0] != body.organisation:
+                    raise ApiError("invalid or already used enrolment token", 403)
+                known = connection.execute(
+                    "SELECT organisation_key FROM agg_admissions WHERE federation = ? "
+                    "AND organisation = ?",
+                    (federation, body.organisation),
+                ).fetchone()
+                organisation_key = trust.b64(certificate.organisation_key)
+                if known is not None and known[0] != organisation_key:
+                    raise ApiError(
+                        f"{body.organisation} joined with another organisation key; a machine "
+                        "joins with a certificate from that key (`bmad federation certify`)",
+                        409,
+                    )
+                now = server_store.now_text()
+                connection.execute(
+                    "UPDATE agg_tokens SET used_at = ? WHERE token_hash = ?",
+                    (now, server_store.token_digest(body.token)),
+                )
+                connection.execute(
+                    "INSERT INTO agg_participants (federation, public_key, organisation, role, "
+                    "joined_at, certificate) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        federation,
+                        who.public_key,
+                        body.organisation,
+                        row[1],
+                        now,
+                        json.dumps(certificate.to_dict()),
+                    ),
+                )
+                if known is None:  # pending until the admin admits the organisation key
+                    connection.execute(
+                        "INSERT INTO agg_admissions (federation, organisation, "
+                        "organisation_key, signature) VALUES (?, ?, ?, NULL)",
+                        (federation, body.organisation, organisation_key),
+                    )
+                server_store.audit(
+                    connection,
+                    "participant_joined",
+                    {"federation": federation, "organisation": body.organisation},
+                )
+            return _joined(store, federation, body.organisation, str(row[1]))
+
+    @app.post("/v1/federations/{federation}/admissions")
+    async def admit(
+        body: Admission, federation: str = _uuid_path(), who: Caller = signed
+    ) -> dict[str, Any]:
+        """The admin's signature admitting an organisation key that joined."""
+        with aggregator.lock:
+            aggregator.require(federation, who, ("admin",))
+            row = store.connection.execute(
+                "SELECT organisation_key FROM agg_admissions WHERE federation = ? "
+                "AND organisation = ?",
+                (federation, body.organisation),
+            ).fetchone()
+            if row is None:
+                raise ApiError(f"no machine of {body.organisation} joined yet", 404)
+            try:
+                verify_signature(
+                    decode_key(who.public_key),
+                    trust.admission_message(
+                        federation, body.organisation, trust.unb64(row[0], "key")
+                    ),
+                    trust.unb64(body.signature, "signature"),
+                )
+            except BmadError:
+                raise ApiError("the admission is not the admin's signature of that key") from None
+            with store.transaction() as connection:
+                connection.execute(
+                    "UPDATE agg_admissions SET signature = ? WHERE federation = ? "
+                    "AND organisation = ?",
+                    (body.signature, federation, body.organisation),
+                )
+                server_store.audit(
+                    connection,
+                    "organisation_admitted",
+                    {"federation": federation, "organisation": body.organisation},
+                )
+            return {"organisation": body.organisation, "admitted": True}
 
 
 def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
@@ -375,8 +489,21 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
         with aggregator.lock:
             federation = aggregator.round_federation(round_id)
             you = aggregator.require(federation, who, ("admin", "member"))
+            credentials = server_store.credentials(
+                store, federation, you.organisation, who.public_key
+            )
+            if not credentials["admission"]:
+                raise ApiError(
+                    f"the federation's admin has not admitted {you.organisation}'s organisation "
+                    "key yet (`bmad federation admit`)",
+                    403,
+                )
             aggregator.engine.enrol(
-                round_id, you.organisation, who.public_key, _participating(store, federation)
+                round_id,
+                you.organisation,
+                who.public_key,
+                _participating(store, federation),
+                credentials,
             )
             return aggregator.engine.assignment(round_id, you.organisation, who.public_key)
 
@@ -412,6 +539,54 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
         with aggregator.lock:
             aggregator.require(federation, who, ("admin", "member", "observer"))
             return _latest_insights(store, federation, learning_type)
+
+
+def _checked_certificate(
+    document: dict[str, Any], federation: str, organisation: str, who: Caller
+) -> trust.MachineCertificate:
+    try:
+        certificate = trust.MachineCertificate.from_dict(document)
+        certificate.verify()
+    except BmadError as exc:
+        raise ApiError(exc.message, 422) from None
+    if (
+        certificate.federation != federation
+        or certificate.organisation != organisation
+        or certificate.machine_key != decode_key(who.public_key)
+    ):
+        raise ApiError("the certificate is for another federation, organisation or key", 422)
+    return certificate
+
+
+def _check_admission(
+    admin_key: bytes,
+    federation: str,
+    organisation: str,
+    certificate: trust.MachineCertificate,
+    signature: str,
+) -> None:
+    message = trust.admission_message(federation, organisation, certificate.organisation_key)
+    try:
+        verify_signature(admin_key, message, trust.unb64(signature, "signature"))
+    except BmadError:
+        raise ApiError(
+            "the admission is not the admin's signature of its organisation key"
+        ) from None
+
+
+def _joined(store: Store, federation: str, organisation: str, role: str) -> dict[str, Any]:
+    """What a joining machine pins: the rules as the admin signed them, and the admin's key."""
+    row = store.connection.execute(
+        "SELECT governance, rules_signature, admin_key FROM agg_federations WHERE id = ?",
+        (federation,),
+    ).fetchone()
+    return {
+        "organisation": organisation,
+        "role": role,
+        "governance": json.loads(row[0]),
+        "rules_signature": row[1],
+        "admin_key": row[2],
+    }
 
 
 def _uuid_path() -> Any:
@@ -454,9 +629,16 @@ def _status(store: Store, governance: Governance, federation: str, you: Member) 
             ).fetchall()
         )
         completed, dropped = int(outcomes.get("completed", 0)), int(outcomes.get("dropped", 0))
+        admission = connection.execute(
+            "SELECT organisation_key, signature FROM agg_admissions WHERE federation = ? "
+            "AND organisation = ?",
+            (federation, organisation),
+        ).fetchone()
         participants.append(
             {
                 "organisation": organisation,
+                "organisation_key": None if admission is None else admission[0],
+                "admitted": admission is not None and admission[1] is not None,
                 "role": role,
                 "machines": int(machines),
                 "rounds_completed": completed,

@@ -126,23 +126,41 @@ class AggregatorClient:
 
     def create_federation(
         self,
+        federation: str,
         organisation: str,
         participants: list[str],
         privacy_level: str,
-        governance: dict[str, Any] | None = None,
+        governance: dict[str, Any],
+        *,
+        rules_signature: str,
+        certificate: dict[str, Any],
+        admission: str,
     ) -> dict[str, Any]:
         body = {
+            "federation": federation,
             "organisation": organisation,
             "participants": participants,
             "privacy_level": privacy_level,
-            "governance": governance or {},
+            "governance": governance,
+            "rules_signature": rules_signature,
+            "certificate": certificate,
+            "admission": admission,
         }
         result: dict[str, Any] = self.request("POST", "/v1/federations", body)
         return result
 
-    def join(self, federation: str, organisation: str, token: str) -> dict[str, Any]:
-        body = {"organisation": organisation, "token": token}
+    def join(
+        self, federation: str, organisation: str, token: str, certificate: dict[str, Any]
+    ) -> dict[str, Any]:
+        body = {"organisation": organisation, "token": token, "certificate": certificate}
         result: dict[str, Any] = self.request("POST", f"/v1/federations/{federation}/join", body)
+        return result
+
+    def admit(self, federation: str, organisation: str, signature: str) -> dict[str, Any]:
+        body = {"organisation": organisation, "signature": signature}
+        result: dict[str, Any] = self.request(
+            "POST", f"/v1/federations/{federation}/admissions", body
+        )
         return result
 
     def issue_token(self, federation: str, organisation: str, role: str) -> dict[str, Any]:

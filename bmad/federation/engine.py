@@ -28,7 +28,12 @@ from typing import Any, Protocol
 
 from bmad.errors import BmadError
 from bmad.federation import server_store
-from bmad.federation.governance import Governance, group_sizes, reconstruction_threshold
+from bmad.federation.governance import (
+    Governance,
+    group_sizes,
+    noise_shares,
+    reconstruction_threshold,
+)
 from bmad.federation.insights import RoundFacts, compute_insights
 from bmad.federation.robust import combine_groups
 from bmad.federation.secagg.config import RoundConfig
@@ -92,6 +97,8 @@ class LiveRound:
     phase: str | None = None
     deadline: float = 0.0
     enrolled: dict[str, str] = field(default_factory=dict)  # organisation -> public key
+    # organisation -> its machine certificate and admission, which members check in rosters
+    credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
     assignment: dict[str, tuple[int, int]] = field(default_factory=dict)  # org -> (group, pid)
 
@@ -215,8 +222,16 @@ class RoundEngine:
             raise ApiError(f"round {round_id} is not in progress", 409)
         return live
 
-    def enrol(self, round_id: str, organisation: str, public_key: str, members: int) -> None:
-        """Enrol an organisation's machine; ``members`` is how many organisations may take part."""
+    def enrol(
+        self,
+        round_id: str,
+        organisation: str,
+        public_key: str,
+        members: int,
+        credentials: dict[str, Any],
+    ) -> None:
+        """Enrol an organisation's machine; ``members`` is how many organisations may take part,
+        ``credentials`` what the other members check its key against."""
         with self.lock:
             live = self._live(round_id)
             if live.state != "enrolling":
@@ -228,6 +243,7 @@ class RoundEngine:
                 )
             if current is None:
                 live.enrolled[organisation] = public_key
+                live.credentials[organisation] = credentials
                 self._changed()
                 with self.store.transaction() as connection:
                     connection.execute(
@@ -310,12 +326,15 @@ class RoundEngine:
                 "alive": pid in group.alive and group.aborted is None,
                 "answered": pid in group.answered,
                 "session": group.config.round_id,
-                "roster": {str(p): encode_key(key) for p, key in group.config.roster.items()},
+                "roster": {
+                    str(p): {
+                        "key": encode_key(key),
+                        **live.credentials[group.organisations[p]],
+                    }
+                    for p, key in group.config.roster.items()
+                },
                 "threshold": group.config.threshold,
                 "min_survivors": group.config.min_survivors,
-                "vector_length": group.config.vector_length,
-                "modulus_bits": group.config.modulus_bits,
-                "noise_participants": group.config.min_survivors,
             }
             if live.state == "running" and live.phase is not None and pid in group.alive:
                 document["you"]["inbox"] = group.session.inbox(live.phase, pid)
@@ -403,9 +422,12 @@ class RoundEngine:
         )
         schema = schema_for(live.learning_type)
         unit = unit_for(live.learning_type, str(live.parameters.get("unit", "organisation")))
-        plan = plan_distributed_gaussian(
+        plan = plan_distributed_gaussian(  # the share every member derived for itself
             float(live.parameters["rho"]),
-            min(group.config.min_survivors for group in survivors),
+            min(
+                noise_shares(len(group.config.roster), group.config.min_survivors)
+                for group in survivors
+            ),
             round_l2_sensitivity(schema, unit),
             int(live.parameters["vector_length"]),
         )

@@ -187,6 +187,27 @@ def group_sizes(participants: int, k: int) -> list[int]:
     return [base + (1 if index < extra else 0) for index in range(groups)]
 
 
+def minimum_threshold(group_size: int) -> int:
+    """The least Shamir threshold of a group of n: 2n/3 + 1, rounded up.
+
+    Bonawitz et al. 2017 (active security) need t > 2n/3 so that a malicious aggregator with
+    fewer than n/3 corrupt members cannot learn an honest member's input through
+    contradictory unmask requests."""
+    return (2 * group_size + 5) // 3
+
+
 def reconstruction_threshold(group_size: int, k: int) -> int:
-    """Shamir threshold of a group: a strict majority, and never below k."""
-    return min(group_size, max(group_size // 2 + 1, k))
+    """Shamir threshold of a group: at least 2n/3 + 1, and never below k."""
+    return min(group_size, max(minimum_threshold(group_size), k))
+
+
+def collusion_allowance(group_size: int) -> int:
+    """How many members of a group of n may collude with the aggregator (Sybils included) and
+    the guarantee still hold: a third of the group, rounded down."""
+    return group_size // 3
+
+
+def noise_shares(group_size: int, min_survivors: int) -> int:
+    """The honest noise shares each participant sizes its share for: the least number of
+    survivors minus the collusion allowance (colluders may reveal or withhold their own)."""
+    return min_survivors - collusion_allowance(group_size)

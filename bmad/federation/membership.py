@@ -1,5 +1,7 @@
 """This machine's side of federations: which one it joined, for which organisation, with which
-role, and what it did in each round. Kept in the durable data store (component ``federation``).
+role, the trust anchors it pinned at join (the admin's key and the rules it signed, this
+machine's certificate), and what it did in each round. Kept in the durable data store
+(component ``federation``).
 """
 
 from __future__ import annotations
@@ -31,11 +33,35 @@ MIGRATIONS: list[str] = [
         at TEXT NOT NULL
     );
     """,
+    """
+    ALTER TABLE federation_membership ADD COLUMN admin_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE federation_membership ADD COLUMN rules TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE federation_membership ADD COLUMN rules_signature TEXT NOT NULL DEFAULT '';
+    ALTER TABLE federation_membership ADD COLUMN certificate TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE federation_certificates (
+        federation TEXT NOT NULL,
+        machine_key TEXT NOT NULL,
+        budget_share REAL NOT NULL,
+        issued_at TEXT NOT NULL,
+        PRIMARY KEY (federation, machine_key)
+    );
+    """,
 ]
 
 
 def open_federation_store(path: Path | None = None) -> Store:
     return open_store(path or data_store_path(), COMPONENT, MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    """What a member pinned at join: the admin's key (base64), the rules it signed (JSON) with
+    that signature, and this machine's certificate (JSON). Empty before the trust model."""
+
+    admin_key: str = ""
+    rules: str = "{}"
+    rules_signature: str = ""
+    certificate: str = "{}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +71,10 @@ class Membership:
     organisation: str
     role: str
     joined_at: str
+    admin_key: str = ""  # base64; signs the rules and admits organisation keys
+    rules: str = "{}"  # the governance the admin signed, as JSON
+    rules_signature: str = ""
+    certificate: str = "{}"  # this machine's certificate from its organisation key
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,27 +86,71 @@ class Membership:
         }
 
 
-def remember(store: Store, federation: str, aggregator: str, organisation: str, role: str) -> None:
+def remember(
+    store: Store,
+    federation: str,
+    aggregator: str,
+    organisation: str,
+    role: str,
+    pinned: Pinned | None = None,
+) -> None:
+    """Record this machine's membership, with the trust anchors it checked at join."""
+    anchors = pinned or Pinned()
     with store.transaction() as connection:
         connection.execute(
             "INSERT INTO federation_membership (federation, aggregator, organisation, role, "
-            "joined_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(federation) DO UPDATE SET "
+            "joined_at, admin_key, rules, rules_signature, certificate) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(federation) DO UPDATE SET "
             "aggregator = excluded.aggregator, organisation = excluded.organisation, "
-            "role = excluded.role, joined_at = excluded.joined_at",
-            (federation, aggregator, organisation, role, timestamp(utc_now())),
+            "role = excluded.role, joined_at = excluded.joined_at, "
+            "admin_key = excluded.admin_key, rules = excluded.rules, "
+            "rules_signature = excluded.rules_signature, certificate = excluded.certificate",
+            (
+                federation,
+                aggregator,
+                organisation,
+                role,
+                timestamp(utc_now()),
+                anchors.admin_key,
+                anchors.rules,
+                anchors.rules_signature,
+                anchors.certificate,
+            ),
         )
 
 
 def current(store: Store, federation: str | None = None) -> Membership | None:
     """The named membership, or the most recently joined one."""
     query = (
-        "SELECT federation, aggregator, organisation, role, joined_at FROM federation_membership"
+        "SELECT federation, aggregator, organisation, role, joined_at, admin_key, rules, "
+        "rules_signature, certificate FROM federation_membership"
     )
     if federation is not None:
         row = store.connection.execute(query + " WHERE federation = ?", (federation,)).fetchone()
     else:
         row = store.connection.execute(query + " ORDER BY joined_at DESC LIMIT 1").fetchone()
     return None if row is None else Membership(*(str(value) for value in row))
+
+
+def issued_shares(store: Store, federation: str, except_key: str) -> float:
+    """The budget shares this organisation key already certified in ``federation`` (a
+    re-certified machine's earlier share left out)."""
+    row = store.connection.execute(
+        "SELECT COALESCE(SUM(budget_share), 0) FROM federation_certificates "
+        "WHERE federation = ? AND machine_key != ?",
+        (federation, except_key),
+    ).fetchone()
+    return float(row[0])
+
+
+def record_certificate(store: Store, federation: str, machine_key: str, share: float) -> None:
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO federation_certificates (federation, machine_key, budget_share, "
+            "issued_at) VALUES (?, ?, ?, ?) ON CONFLICT(federation, machine_key) DO UPDATE SET "
+            "budget_share = excluded.budget_share, issued_at = excluded.issued_at",
+            (federation, machine_key, share, timestamp(utc_now())),
+        )
 
 
 def record_round(

@@ -4,17 +4,23 @@ For every round open for enrolment in the federation this machine joined, a part
 
 1. skips it unless at least one of its repositories has sharing of the round's learning type
    enabled (``bmad share enable``): without consent nothing is sent, not even an enrolment;
-2. skips it if the round asks for fewer organisations than the local ``privacy.k_min_participants``;
+2. checks the round's terms against the rules the federation's admin signed (pinned at join)
+   and the local limits (``bmad.federation.trust``): the unit, epsilon (at most the rules' and
+   the local ``privacy.max_round_epsilon``), delta, k, the vector layout; a round that breaks
+   one is refused and the refusal written to the audit log;
 3. builds the bounded contribution for the round's unit of privacy (``bmad.privacy.units``:
    for the organisation, its consenting repositories merged into one histogram, each
    repository weighted equally; for smaller units, each unit bounded on its own and at most
    the unit's cap of them, sampled with ``secrets``) and enrols;
-4. answers the secure-aggregation phases; just before the masked input it reserves the budget
+4. checks its group (every roster key certified by an admitted organisation key, each
+   organisation once, at least k of them, a threshold of at least 2n/3 + 1) and derives the
+   noise itself: its share is sized for the group's least number of survivors minus the
+   collusion allowance (``governance.noise_shares``), whatever else the aggregator says;
+5. answers the secure-aggregation phases; just before the masked input it reserves the budget
    through the privacy layer (refused atomically if exhausted: it then stays silent and the
-   round counts it as a dropout), adds its distributed-noise share sized for its group's
-   minimum number of survivors, masks and sends the vector, and commits the spend with the
-   payload digest in the audit log;
-5. after the release, fetches the federation's insights and caches them locally.
+   round counts it as a dropout), adds its noise share, masks and sends the vector, and
+   commits the spend with the payload digest in the audit log;
+6. after the release, fetches the federation's insights and caches them locally.
 
 Every repository whose data is in the vector is charged the round's spend; so is the
 organisation, once per repository (conservative when one machine merges several).
@@ -22,6 +28,7 @@ organisation, once per repository (conservative when one machine merges several)
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -30,15 +37,15 @@ from pathlib import Path
 from typing import Any
 
 from bmad.errors import BmadError
-from bmad.federation import membership
+from bmad.federation import membership, trust
 from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.governance import Governance
 from bmad.federation.learning import cache_insights
-from bmad.federation.secagg import RoundConfig
 from bmad.federation.sessions import ClientDriver
 from bmad.federation.settings import FederationSettings, federation_settings
-from bmad.federation.signing import decode_key
+from bmad.federation.trust import GroupTerms, RoundRefused, RoundTerms
 from bmad.federation.wire import round_contribution
-from bmad.privacy import consent
+from bmad.privacy import audit, consent
 from bmad.privacy.accounting import Spend
 from bmad.privacy.identity import Identity, sign_recorded
 from bmad.privacy.ledger import BudgetExceeded, Reservation
@@ -47,6 +54,7 @@ from bmad.privacy.schemas import BoundedContribution
 from bmad.privacy.sharing import (
     PreparedRelease,
     PrivacySettings,
+    abandon,
     confirm_sent,
     prepare_release,
 )
@@ -96,7 +104,7 @@ def merged_contribution(
 class RoundOutcome:
     round: str
     learning_type: str
-    outcome: str  # released, aborted, skipped, dropped
+    outcome: str  # released, aborted, skipped, refused, dropped
     detail: str
 
     def to_dict(self) -> dict[str, str]:
@@ -132,7 +140,7 @@ class RoundParticipation:
         learning_type: str,
         repositories: Sequence[str],
         contribution: BoundedContribution,
-        unit: Unit,
+        terms: RoundTerms,
     ) -> None:
         self.store = store
         self.client = client
@@ -142,12 +150,17 @@ class RoundParticipation:
         self.learning_type = learning_type
         self.repositories = list(repositories)
         self.contribution = contribution
-        self.unit = unit
+        self.terms = terms
+        self.rules, self.admin_key = pinned_rules(member)
         self.driver: ClientDriver | None = None
+        self.group: GroupTerms | None = None
         self.answered: set[str] = set()
         self.outcome: RoundOutcome | None = None
-        self.noise_participants = 0
         self.seen: int | None = None  # the aggregator's change counter at the last look
+
+    @property
+    def unit(self) -> Unit:
+        return self.terms.unit
 
     def step(self) -> bool:
         """Poll the round and answer its current phase; True once the round is over for us."""
@@ -158,6 +171,21 @@ class RoundParticipation:
         if state["state"] in FINISHED:
             self._finish(state)
             return True
+        try:
+            self._check_terms_unchanged(state)
+            return self._step(state)
+        except RoundRefused as exc:
+            self.refuse(exc.message)
+            return True
+
+    def _check_terms_unchanged(self, state: dict[str, Any]) -> None:
+        terms = trust.check_round(
+            self.rules, local_limits(self.settings), self.learning_type, state["parameters"]
+        )
+        if terms != self.terms:
+            raise RoundRefused("the aggregator changed the round's terms after enrolment")
+
+    def _step(self, state: dict[str, Any]) -> bool:
         you = state.get("you")
         if state["state"] != "running" or you is None or state["phase"] in self.answered:
             return False
@@ -169,37 +197,33 @@ class RoundParticipation:
             return False
         if self.driver is None:
             self.driver = self._driver(you)
-        self._answer(state["phase"], you.get("inbox"), float(state["parameters"]["rho"]))
+        self._answer(state["phase"], you.get("inbox"))
         return self.outcome is not None
 
     def _driver(self, you: dict[str, Any]) -> ClientDriver:
-        config = RoundConfig(
-            round_id=str(you["session"]),
-            roster={int(pid): decode_key(key) for pid, key in you["roster"].items()},
-            threshold=int(you["threshold"]),
-            vector_length=int(you["vector_length"]),
-            modulus_bits=int(you["modulus_bits"]),
-            min_survivors=int(you["min_survivors"]),
+        group = trust.check_group(
+            self.terms, self.round_id, self.member.federation, self.admin_key, you
         )
-        own = decode_key(you["roster"][str(you["participant"])])
-        if own != self.client.public_key:
-            raise BmadError("the aggregator's roster does not hold this machine's key")
-        self.noise_participants = int(you["noise_participants"])
-        if self.noise_participants < self.settings.k_min_participants:
-            raise BmadError("the round's noise is sized for fewer organisations than allowed")
+        if group.config.roster[group.participant] != self.client.public_key:
+            raise RoundRefused("the aggregator's roster does not hold this machine's key")
+        self.group = group
         # The plain vector is only made (noised) when the masked input is due.
         return ClientDriver(
-            config, int(you["participant"]), _Signer(self.store, self.client.identity), []
+            group.config, group.participant, _Signer(self.store, self.client.identity), []
         )
 
-    def _answer(self, phase: str, inbox: str | None, rho: float) -> None:
+    def _answer(self, phase: str, inbox: str | None) -> None:
         assert self.driver is not None
         if phase == "masked_input":
-            release, extra = self._reserve_and_noise(rho)
+            release, extra = self._reserve_and_noise()
             if release is None:
                 return
             self.driver.vector = list(release.payload.vector)
-            message = self.driver.answer(phase, inbox)
+            try:
+                message = self.driver.answer(phase, inbox)
+            except BaseException:  # nothing left the machine: give the budget back
+                self._abandon(release, extra)
+                raise
             try:
                 self.client.submit(self.round_id, phase, message)
             finally:
@@ -208,11 +232,12 @@ class RoundParticipation:
             self.client.submit(self.round_id, phase, self.driver.answer(phase, inbox))
         self.answered.add(phase)
 
-    def _reserve_and_noise(self, rho: float) -> tuple[PreparedRelease | None, list[Reservation]]:
+    def _reserve_and_noise(self) -> tuple[PreparedRelease | None, list[Reservation]]:
+        assert self.group is not None
         extended = round_contribution(self.contribution, self.unit)
         plan = plan_distributed_gaussian(
-            rho,
-            self.noise_participants,
+            self.terms.rho,
+            self.group.noise_shares,
             extended.schema.l2_sensitivity,
             extended.schema.dim,
         )
@@ -238,6 +263,12 @@ class RoundParticipation:
             return None, []
         return release, extra
 
+    def _abandon(self, release: PreparedRelease, extra: list[Reservation]) -> None:
+        abandon(self.store, self.settings, release)
+        ledger = self.settings.ledger(self.store)
+        for reservation in extra:
+            ledger.release(reservation.id)
+
     def _commit(self, release: PreparedRelease, extra: list[Reservation]) -> None:
         destination = f"{self.member.aggregator}/v1/rounds/{self.round_id}"
         confirm_sent(self.store, self.settings, release, destination)
@@ -255,6 +286,11 @@ class RoundParticipation:
         for item in self.client.insights(self.member.federation, self.learning_type):
             cache_insights(self.store, item)
         self.conclude("released", f"{state['organisations']}")
+
+    def refuse(self, reason: str) -> None:
+        """Refuse the round for good, and say so in the audit log."""
+        refuse_round(self.store, self.member, self.round_id, self.learning_type, reason)
+        self.outcome = RoundOutcome(self.round_id, self.learning_type, "refused", reason)
 
     def conclude(self, outcome: str, detail: str) -> None:
         self.outcome = RoundOutcome(self.round_id, self.learning_type, outcome, detail)
@@ -302,6 +338,9 @@ def participate_in_open_rounds(
                         raise
                     participation.conclude("dropped", exc.message)
                     finished = True
+                except RoundRefused as exc:
+                    participation.refuse(exc.message)
+                    finished = True
                 except BmadError as exc:
                     participation.conclude("dropped", exc.message)
                     finished = True
@@ -333,23 +372,20 @@ def _enrol_all(
         consenting = [repo for repo in repos if consent.allowed(store, repo, learning_type)]
         if not consenting:
             continue  # no consent, nothing sent, and the round may be joined once consent comes
-        if int(state["parameters"]["k"]) < settings.k_min_participants:
-            outcome = RoundOutcome(round_id, learning_type, "skipped", "k below the local minimum")
-            membership.record_round(
-                store, round_id, member.federation, learning_type, outcome.outcome, outcome.detail
+        rules, _ = pinned_rules(member)
+        try:
+            terms = trust.check_round(
+                rules, local_limits(settings), learning_type, state["parameters"]
             )
-            outcomes.append(outcome)
+        except RoundRefused as exc:
+            refuse_round(store, member, round_id, learning_type, exc.message)
+            outcomes.append(RoundOutcome(round_id, learning_type, "refused", exc.message))
             continue
         for repo in consenting:
             if repo not in cache:
                 cache[repo] = statistics(repo)
-        try:
-            unit = unit_for(learning_type, str(state["parameters"].get("unit", "organisation")))
-        except BmadError as exc:
-            logger.info("not taking part in round %s: %s", round_id, exc.message)
-            continue
         contribution = merged_contribution(
-            learning_type, [cache[repo] for repo in consenting], unit
+            learning_type, [cache[repo] for repo in consenting], terms.unit
         )
         if contribution is None:
             continue
@@ -371,7 +407,37 @@ def _enrol_all(
                 learning_type,
                 consenting,
                 contribution,
-                unit,
+                terms,
             )
         )
     return active
+
+
+def pinned_rules(member: membership.Membership) -> tuple[Governance, bytes]:
+    """The rules this machine checked at join and the admin key that signed them."""
+    if not member.admin_key:
+        raise BmadError(
+            f"this machine joined {member.federation} before members checked the federation's "
+            "signed rules: join it again (`bmad federation join`)"
+        )
+    admin_key = trust.unb64(member.admin_key, "admin key")
+    return trust.verify_rules(admin_key, json.loads(member.rules), member.rules_signature), (
+        admin_key
+    )
+
+
+def local_limits(settings: PrivacySettings) -> trust.LocalLimits:
+    return trust.LocalLimits(settings.k_min_participants, settings.max_round_epsilon)
+
+
+def refuse_round(
+    store: Store, member: membership.Membership, round_id: str, learning_type: str, reason: str
+) -> None:
+    """Record a refused round (never joined again) and audit why."""
+    membership.record_round(store, round_id, member.federation, learning_type, "refused", reason)
+    audit.record(
+        store,
+        "round_refused",
+        {"round": round_id, "federation": member.federation, "reason": reason},
+    )
+    logger.warning("refused round %s: %s", round_id, reason)

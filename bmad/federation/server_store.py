@@ -91,6 +91,25 @@ MIGRATIONS: list[str] = [
         hash TEXT NOT NULL
     );
     """,
+    # The trust anchors members check for themselves (README "Trust model"): the admin's key
+    # and its signature of the rules, each machine's certificate from its organisation key,
+    # the admin's admission of each organisation key, and the aggregator's own signing key.
+    """
+    ALTER TABLE agg_federations ADD COLUMN admin_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agg_federations ADD COLUMN rules_signature TEXT NOT NULL DEFAULT '';
+    ALTER TABLE agg_participants ADD COLUMN certificate TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE agg_admissions (
+        federation TEXT NOT NULL REFERENCES agg_federations (id),
+        organisation TEXT NOT NULL,
+        organisation_key TEXT NOT NULL,
+        signature TEXT,
+        PRIMARY KEY (federation, organisation)
+    );
+    CREATE TABLE agg_identity (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        private_key BLOB NOT NULL
+    );
+    """,
 ]
 
 
@@ -168,6 +187,45 @@ class Member:
     public_key: str
     organisation: str
     role: str
+
+
+def credentials(
+    store: Store, federation: str, organisation: str, public_key: str
+) -> dict[str, Any]:
+    """What members need to accept a roster key: its certificate and its organisation's
+    admission (empty when the admin has not admitted the organisation key)."""
+    certificate = store.connection.execute(
+        "SELECT certificate FROM agg_participants WHERE federation = ? AND public_key = ?",
+        (federation, public_key),
+    ).fetchone()
+    admission = store.connection.execute(
+        "SELECT signature FROM agg_admissions WHERE federation = ? AND organisation = ?",
+        (federation, organisation),
+    ).fetchone()
+    return {
+        "certificate": json.loads(certificate[0]) if certificate else {},
+        "admission": (admission[0] or "") if admission else "",
+    }
+
+
+def signing_key(store: Store) -> bytes:
+    """The aggregator's Ed25519 private key (raw), created on first use."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
+    with store.transaction() as connection:
+        row = connection.execute("SELECT private_key FROM agg_identity WHERE id = 1").fetchone()
+        if row is not None:
+            return bytes(row[0])
+        raw = Ed25519PrivateKey.generate().private_bytes(
+            Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+        )
+        connection.execute("INSERT INTO agg_identity (id, private_key) VALUES (1, ?)", (raw,))
+        return raw
 
 
 def member(store: Store, federation: str, public_key: str) -> Member | None:

@@ -22,7 +22,15 @@ from bmad.store.connection import Store
 GENESIS = "0" * 64
 
 KINDS = frozenset(
-    {"payload_sent", "budget_reserved", "budget_committed", "budget_released", "key", "consent"}
+    {
+        "payload_sent",
+        "budget_reserved",
+        "budget_committed",
+        "budget_released",
+        "key",
+        "consent",
+        "round_refused",  # a federation round whose terms broke the signed rules or local limits
+    }
 )
 
 

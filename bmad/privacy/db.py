@@ -59,6 +59,15 @@ MIGRATIONS: list[str] = [
         document TEXT NOT NULL
     );
     """,
+    # The organisation this machine spends for, and its share of that organisation's budget
+    # (certified by the organisation key at join); one row: one ledger name per machine.
+    """
+    CREATE TABLE privacy_organisation (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        name TEXT NOT NULL,
+        budget_share REAL NOT NULL CHECK (budget_share > 0 AND budget_share <= 1)
+    );
+    """,
 ]
 
 

@@ -38,6 +38,7 @@ class PrivacySettings:
     release_epsilon: float
     min_survivors: int  # 1: the payload carries the full noise itself
     k_min_participants: int
+    max_round_epsilon: float  # local cap on one federation round, whatever its rules allow
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> PrivacySettings:
@@ -58,6 +59,7 @@ class PrivacySettings:
                 release_epsilon=require_positive("privacy", section, "release_epsilon"),
                 min_survivors=require_int("privacy", section, "min_survivors", 1),
                 k_min_participants=require_int("privacy", section, "k_min_participants", 1),
+                max_round_epsilon=require_positive("privacy", section, "max_round_epsilon"),
             )
         except KeyError as exc:
             raise BmadError(f"missing privacy setting {exc.args[0]!r}") from None
@@ -80,6 +82,17 @@ class PrivacySettings:
                 self.release_rho, self.min_survivors, schema.l2_sensitivity, schema.dim
             )
         return plan_gaussian(self.release_rho, schema.l2_sensitivity)
+
+
+def record_organisation(store: Store, name: str, budget_share: float) -> None:
+    """The organisation this machine joined a federation for, and its certified budget share."""
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO privacy_organisation (id, name, budget_share) VALUES (1, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+            "budget_share = excluded.budget_share",
+            (name, budget_share),
+        )
 
 
 def settings_for(root: Path | None = None) -> PrivacySettings:

@@ -287,7 +287,7 @@ def test_a_round_from_the_command_line_with_a_daemon_taking_part(
     homes = {name: (short / name if name == "umbrella" else tmp_path / name) for name in names}
     for index, name in enumerate(names):
         repo = make_repo(tmp_path / f"{name}-repo", python_source(index))
-        bmad(
+        joined = bmad(
             homes[name],
             "federation",
             "join",
@@ -299,7 +299,10 @@ def test_a_round_from_the_command_line_with_a_daemon_taking_part(
             aggregator.url,
             "--token",
             tokens[name],
+            "--json",
         )
+        fingerprint = json.loads(joined)["organisation_key_fingerprint"]
+        bmad(admin, "federation", "admit", "--organization", name, "--fingerprint", fingerprint)
         bmad(homes[name], "share", "enable", str(repo), "--types", "code_patterns")
     daemon = start_daemon(homes["umbrella"])
     try:

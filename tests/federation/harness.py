@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gitrepo import git, write_files
 
-from bmad.federation import membership
+from bmad.federation import enrolment
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store
 from bmad.privacy import consent
@@ -130,12 +131,60 @@ def make_participant(
     )
 
 
-def join(participant: Participant, url: str, federation: str, token: str) -> None:
-    with participant.client(url) as client:
-        answer = client.join(federation, participant.organisation, token)
-    membership.remember(
-        participant.store, federation, url, participant.organisation, answer["role"]
+def organisation_key(store: Store) -> Identity:
+    """The organisation key kept beside a test store (created on first use)."""
+    return enrolment.organisation_identity(store, store.path.parent / "keys" / "organisation.json")
+
+
+def create_federation(
+    store: Store,
+    client: AggregatorClient,
+    organisations: list[str],
+    privacy_level: str = "low",
+    governance: dict[str, Any] | None = None,
+    organisation: str = "coordinator",
+) -> dict[str, Any]:
+    return enrolment.create(
+        store,
+        client,
+        organisation_key(store),
+        organisation,
+        organisations,
+        privacy_level,
+        governance or {},
     )
+
+
+def join_as(
+    store: Store,
+    client: AggregatorClient,
+    federation: str,
+    organisation: str,
+    token: str,
+    admin: AggregatorClient | None = None,
+    budget_share: float = 1.0,
+) -> dict[str, Any]:
+    """Join with a certificate from the store's organisation key; ``admin`` then admits it."""
+    key = organisation_key(store)
+    certificate = enrolment.certify(
+        store,
+        key,
+        federation,
+        organisation,
+        client.identity.public.signing_public,
+        budget_share,
+    )
+    answer = enrolment.join(store, client, federation, organisation, token, certificate)
+    if admin is not None:
+        enrolment.admit(admin, federation, organisation, key.fingerprint)
+    return answer
+
+
+def join(
+    participant: Participant, url: str, federation: str, token: str, admin: AggregatorClient
+) -> None:
+    with participant.client(url) as client:
+        join_as(participant.store, client, federation, participant.organisation, token, admin)
 
 
 def in_threads(*targets: object) -> list[BaseException]:
@@ -153,3 +202,30 @@ def in_threads(*targets: object) -> list[BaseException]:
     for thread in threads:
         thread.join(timeout=300)
     return errors
+
+
+@contextmanager
+def serving_in_process(db_path: Path) -> Iterator[tuple[str, Any]]:
+    """The aggregator's real app served by uvicorn on loopback in this process, so that a test
+    can play a malicious aggregator by replacing its round engine's answers. Yields the URL
+    and the app."""
+    import socket
+
+    import uvicorn
+
+    from bmad.federation.app import create_app
+    from bmad.federation.sessions import ServerGroupSession
+
+    app = create_app(db_path, ServerGroupSession)
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.01)
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", app
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        listener.close()

@@ -43,7 +43,7 @@ def test_a_refused_join_does_not_echo_the_token(tmp_path: Path, aggregator: Aggr
     client = AggregatorClient(aggregator.url, identity)
 
     with pytest.raises(AggregatorError) as refused:
-        client.join("not-a-federation", "acme", "short-secret")
+        client.join("not-a-federation", "acme", "short-secret", {})
 
     assert refused.value.status == 422
     assert "short-secret" not in refused.value.message

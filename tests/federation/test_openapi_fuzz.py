@@ -18,8 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bmad.federation.client import AggregatorClient
+from bmad.federation.participant import open_participant_store
 from bmad.privacy.identity import Identity
-from tests.federation.harness import Aggregator
+from tests.federation.harness import Aggregator, create_federation
 
 BESIDE_PYTHON = (
     Path(sys.executable).parent / "schemathesis"
@@ -36,13 +37,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_fuzzing_the_openapi_finds_no_server_error(aggregator: Aggregator) -> None:
+def test_fuzzing_the_openapi_finds_no_server_error(tmp_path: Path, aggregator: Aggregator) -> None:
     key = Ed25519PrivateKey.generate()
     seed = key.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
     with AggregatorClient(aggregator.url, Identity(key, X25519PrivateKey.generate(), "")) as admin:
-        created = admin.create_federation("fuzzers", ["a", "b", "c"], "low")
+        store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
+        created = create_federation(store, admin, ["a", "b", "c"], "low", organisation="fuzzers")
         admin.open_round(created["federation"], "code_patterns")
     assert CLI is not None
     completed = subprocess.run(

@@ -44,9 +44,9 @@ def test_groups_cover_everyone_and_split_only_into_three_large_groups(
 
 
 @given(st.integers(3, 300), st.integers(3, 50))
-def test_threshold_is_a_majority_and_never_below_k(size: int, k: int) -> None:
+def test_threshold_is_two_thirds_plus_one_and_never_below_k(size: int, k: int) -> None:
     threshold = reconstruction_threshold(size, k)
-    assert 2 * threshold > size
+    assert 3 * threshold >= 2 * size + 3
     assert threshold >= min(size, k)
     assert threshold <= size
 

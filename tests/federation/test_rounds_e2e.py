@@ -13,9 +13,12 @@ from bmad.federation import membership
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import (
     RoundParticipation,
+    local_limits,
     merged_contribution,
     open_participant_store,
+    pinned_rules,
 )
+from bmad.federation.trust import check_round
 from bmad.federation.wire import PHASES
 from bmad.privacy import audit
 from bmad.privacy.collect import collect_local_statistics
@@ -23,10 +26,10 @@ from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.ledger import Reservation
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import PreparedRelease, cached_global_insights
-from bmad.privacy.units import unit_for
 from tests.federation.harness import (
     Aggregator,
     Participant,
+    create_federation,
     in_threads,
     join,
     make_participant,
@@ -45,8 +48,8 @@ class RecordingParticipation(RoundParticipation):
 
     sent: list[int] | None = None
 
-    def _reserve_and_noise(self, rho: float) -> tuple[PreparedRelease | None, list[Reservation]]:
-        release, extra = super()._reserve_and_noise(rho)
+    def _reserve_and_noise(self) -> tuple[PreparedRelease | None, list[Reservation]]:
+        release, extra = super()._reserve_and_noise()
         if release is not None:
             self.sent = list(release.payload.vector)
         return release, extra
@@ -57,7 +60,7 @@ def federation(
 ) -> tuple[str, AggregatorClient, dict[str, str]]:
     store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
     admin = AggregatorClient(url, load_or_create_identity(store, tmp_path / "admin" / "id.json"))
-    created = admin.create_federation("coordinator", organisations, "low", governance)
+    created = create_federation(store, admin, organisations, "low", governance)
     return created["federation"], admin, created["tokens"]
 
 
@@ -73,7 +76,7 @@ def enrolled_participants(
     participants = []
     for index, name in enumerate(names):
         participant = make_participant(tmp_path / "participants", name, python_source(index))
-        join(participant, aggregator.url, federation_id, tokens[name])
+        join(participant, aggregator.url, federation_id, tokens[name], admin)
         participant.enable_sharing(learning_type)
         participants.append(participant)
     return federation_id, admin, participants
@@ -88,11 +91,13 @@ def drive(
 ) -> RecordingParticipation:
     stats = collect_local_statistics(participant.repo).statistics
     client = participant.client(url)
-    unit = unit_for(learning_type, client.round(round_id, None, 0.0)["parameters"]["unit"])
-    contribution = merged_contribution(learning_type, [stats], unit)
-    assert contribution is not None
     member = membership.current(participant.store)
     assert member is not None
+    rules, _ = pinned_rules(member)
+    parameters = client.round(round_id, None, 0.0)["parameters"]
+    terms = check_round(rules, local_limits(participant.settings), learning_type, parameters)
+    contribution = merged_contribution(learning_type, [stats], terms.unit)
+    assert contribution is not None
     client.enrol(round_id)
     runner = RecordingParticipation(
         participant.store,
@@ -103,7 +108,7 @@ def drive(
         learning_type,
         [str(participant.repo)],
         contribution,
-        unit,
+        terms,
     )
     while not runner.step():
         if silent_after is not None and silent_after in runner.answered:

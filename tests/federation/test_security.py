@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bmad.federation import enrolment
 from bmad.federation.client import AggregatorClient, AggregatorError
 from bmad.federation.governance import governance_for
 from bmad.federation.participant import open_participant_store
@@ -23,24 +24,36 @@ from bmad.federation.signing import (
     signed_text,
 )
 from bmad.privacy.identity import Identity, load_or_create_identity
-from tests.federation.harness import Aggregator
+from bmad.store.connection import Store
+from tests.federation.harness import (
+    Aggregator,
+    create_federation,
+    join_as,
+    organisation_key,
+)
+
+
+def store_of(tmp_path: Path, name: str) -> Store:
+    return open_participant_store(tmp_path / name / "bmad.sqlite3")
 
 
 def identity(tmp_path: Path, name: str) -> Identity:
-    store = open_participant_store(tmp_path / name / "bmad.sqlite3")
-    return load_or_create_identity(store, tmp_path / name / "identity.json")
+    return load_or_create_identity(store_of(tmp_path, name), tmp_path / name / "identity.json")
 
 
 @pytest.fixture
 def setup(tmp_path: Path, aggregator: Aggregator) -> dict[str, object]:
     admin = AggregatorClient(aggregator.url, identity(tmp_path, "admin"))
-    created = admin.create_federation("coordinator", ["alpha", "beta", "gamma"], "high")
+    created = create_federation(
+        store_of(tmp_path, "admin"), admin, ["alpha", "beta", "gamma"], "high"
+    )
     federation = created["federation"]
     member = AggregatorClient(aggregator.url, identity(tmp_path, "alpha"))
-    member.join(federation, "alpha", created["tokens"]["alpha"])
+    alpha = store_of(tmp_path, "alpha")
+    join_as(alpha, member, federation, "alpha", created["tokens"]["alpha"], admin, 0.5)
     observer = AggregatorClient(aggregator.url, identity(tmp_path, "watcher"))
     token = admin.issue_token(federation, "watchers", "observer")["token"]
-    observer.join(federation, "watchers", token)
+    join_as(store_of(tmp_path, "watcher"), observer, federation, "watchers", token)
     return {
         "admin": admin,
         "member": member,
@@ -167,12 +180,12 @@ def test_strangers_and_bad_tokens_are_refused(tmp_path: Path, setup: dict[str, o
         stranger.status(federation)
     assert refused.value.status == 403
     with pytest.raises(AggregatorError) as refused:  # alpha's token was used already
-        stranger.join(federation, "alpha", tokens["alpha"])
+        join_as(store_of(tmp_path, "stranger"), stranger, federation, "alpha", tokens["alpha"])
     assert refused.value.status == 403
     with pytest.raises(AggregatorError) as refused:  # a token is for its organisation only
-        stranger.join(federation, "mallory", tokens["beta"])
+        join_as(store_of(tmp_path, "stranger"), stranger, federation, "mallory", tokens["beta"])
     assert refused.value.status == 403
-    stranger.join(federation, "beta", tokens["beta"])
+    join_as(store_of(tmp_path, "stranger"), stranger, federation, "beta", tokens["beta"])
     assert stranger.status(federation)["you"] == {"organisation": "beta", "role": "member"}
 
 
@@ -217,14 +230,23 @@ def test_one_organisation_is_one_participant_per_round(
     assert isinstance(admin, AggregatorClient) and isinstance(member, AggregatorClient)
     federation = str(setup["federation"])
     second_machine = AggregatorClient(admin.base_url, identity(tmp_path, "alpha-laptop"))
-    second_machine.join(
-        federation, "alpha", admin.issue_token(federation, "alpha", "member")["token"]
+    alpha = store_of(tmp_path, "alpha")
+    certificate = enrolment.certify(
+        alpha,
+        organisation_key(alpha),
+        federation,
+        "alpha",
+        second_machine.identity.public.signing_public,
+        0.5,
+    )
+    token = admin.issue_token(federation, "alpha", "member")["token"]
+    enrolment.join(
+        store_of(tmp_path, "alpha-laptop"), second_machine, federation, "alpha", token, certificate
     )
     tokens = setup["tokens"]
     assert isinstance(tokens, dict)  # a second organisation keeps enrolment open
-    AggregatorClient(admin.base_url, identity(tmp_path, "beta")).join(
-        federation, "beta", tokens["beta"]
-    )
+    beta = AggregatorClient(admin.base_url, identity(tmp_path, "beta"))
+    join_as(store_of(tmp_path, "beta"), beta, federation, "beta", tokens["beta"])
     opened = admin.open_round(federation, "code_patterns")
     member.enrol(opened["id"])
     member.enrol(opened["id"])  # the same machine again: still one enrolment

@@ -16,7 +16,7 @@ from bmad.errors import BmadError
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store
 from bmad.privacy.identity import load_or_create_identity
-from tests.federation.harness import running_aggregator
+from tests.federation.harness import create_federation, running_aggregator
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
@@ -61,7 +61,9 @@ def test_tls_aggregator_is_reached_with_its_certificate_only(tmp_path: Path) -> 
     ) as aggregator:
         assert aggregator.url.startswith("https://")
         with AggregatorClient(aggregator.url, identity, verify=str(cert)) as client:
-            created = client.create_federation("tls-org", ["a", "b", "c"], "high")
+            created = create_federation(
+                store, client, ["a", "b", "c"], "high", organisation="tls-org"
+            )
             assert client.status(created["federation"])["you"]["role"] == "admin"
         with (
             AggregatorClient(aggregator.url, identity) as untrusting,

@@ -12,7 +12,6 @@ import sqlite3
 import time
 from pathlib import Path
 
-from bmad.federation import membership
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store, participate_in_open_rounds
 from bmad.federation.settings import FederationSettings
@@ -21,7 +20,14 @@ from bmad.privacy import audit
 from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.schemas import schema_for
-from tests.federation.harness import Aggregator, Participant, in_threads, settings
+from tests.federation.harness import (
+    Aggregator,
+    Participant,
+    create_federation,
+    in_threads,
+    join_as,
+    settings,
+)
 from tests.federation.proxy import recording_proxy
 from tests.privacy.canary import MARK, build_canary_repo, leaks
 
@@ -46,21 +52,21 @@ def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_ve
         aggregator.url, load_or_create_identity(admin_store, tmp_path / "admin" / "id.json")
     )
     names = [f"member{index}" for index in range(6)]
-    created = admin.create_federation("coordinator", names, "low")
+    created = create_federation(admin_store, admin, names, "low")
     federation = created["federation"]
     participants = [canary_participant(tmp_path, index) for index in range(6)]
     silent = participants.pop()  # joined, never ran `bmad share enable`
     with recording_proxy(aggregator.url) as proxy:
         for participant in [*participants, silent]:
             with AggregatorClient(proxy.url, participant.identity) as client:
-                client.join(
+                join_as(
+                    participant.store,
+                    client,
                     federation,
                     participant.organisation,
                     created["tokens"][participant.organisation],
+                    admin,
                 )
-            membership.remember(
-                participant.store, federation, proxy.url, participant.organisation, "member"
-            )
         for participant in participants:
             participant.enable_sharing()
         joined_bytes = len(proxy.sent())
@@ -91,7 +97,7 @@ def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_ve
 
     # the participant without consent sent nothing at all after joining
     silent_key = encode_key(silent.identity.public.signing_public).encode()
-    assert wire.count(silent_key) == 1  # its join request only
+    assert wire.count(b"x-bmad-key: " + silent_key) == 1  # its join request only
     assert silent.outcomes == []
     silent_kinds = {entry.kind for entry in audit.entries(silent.store)}
     assert "payload_sent" not in silent_kinds and "budget_reserved" not in silent_kinds

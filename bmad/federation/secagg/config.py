@@ -30,9 +30,11 @@ class RoundConfig:
     """One round: who takes part (id -> Ed25519 identity public key) and the thresholds.
 
     ``threshold`` (t) is the Shamir reconstruction threshold and the least number of responders
-    every phase needs; it must be a strict majority of the roster, so that no two disjoint
-    groups of survivors can both reach it. ``min_survivors`` (>= t) is the least number of
-    inputs the released sum may contain (the distributed-DP noise is sized for it).
+    every phase needs; it must be at least 2n/3 + 1 for a roster of n (Bonawitz et al. 2017's
+    active-security setting: a malicious server with fewer than n/3 corrupt clients cannot
+    collect both shares of an honest client, and no two disjoint groups reach it).
+    ``min_survivors`` (>= t) is the least number of inputs the released sum may contain (the
+    distributed-DP noise is sized for it).
     ``session_tag`` commits to every parameter including the round id; it is bound into every
     signature, encryption and mask, so nothing carries over from another round.
     """
@@ -58,10 +60,11 @@ class RoundConfig:
             if not (isinstance(public_key, bytes) and len(public_key) == _SIGNING_KEY_BYTES):
                 raise BmadError(f"participant {participant} has no valid Ed25519 public key")
         n = len(roster)
-        if not 2 * self.threshold > n or self.threshold > n:
+        least = (2 * n + 5) // 3
+        if not least <= self.threshold <= n:
             raise BmadError(
-                f"threshold must be a strict majority of the {n} participants "
-                f"({n // 2 + 1}..{n}), got {self.threshold}"
+                f"threshold must be at least 2n/3 + 1 of the {n} participants "
+                f"({least}..{n}), got {self.threshold}"
             )
         minimum = self.min_survivors or self.threshold
         if not self.threshold <= minimum <= n:

@@ -95,8 +95,8 @@ class Driver:
 
 
 def driver(
-    n: int = 5,
-    threshold: int = 3,
+    n: int = 6,
+    threshold: int = 5,
     length: int = 6,
     round_id: str = "round-a",
     modulus_bits: int = 32,

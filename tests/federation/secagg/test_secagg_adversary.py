@@ -24,12 +24,12 @@ from bmad.federation.secagg import (
 )
 from tests.federation.secagg.harness import Driver, driver, inputs_for, make_config
 
-ALL = range(1, 6)
+ALL = range(1, 7)
 
 
 def run_until_unmask(dropped_after_shares: tuple[int, ...] = ()) -> Driver:
-    run = driver(n=5, threshold=3)
-    inputs = inputs_for(5, run.config.vector_length)
+    run = driver(n=6, threshold=5)
+    inputs = inputs_for(6, run.config.vector_length)
     run.advertise(ALL)
     run.share(ALL)
     survivors = [i for i in ALL if i not in dropped_after_shares]
@@ -39,7 +39,7 @@ def run_until_unmask(dropped_after_shares: tuple[int, ...] = ()) -> Driver:
 
 
 def test_client_refuses_a_request_for_both_shares_of_one_peer() -> None:
-    run = run_until_unmask(dropped_after_shares=(5,))
+    run = run_until_unmask(dropped_after_shares=(6,))
     assert run.request is not None
     greedy = replace(run.request, dropped=(*run.request.dropped, 2))
     with pytest.raises(BmadError, match="both shares of participant 2; refused"):
@@ -50,13 +50,13 @@ def test_client_refuses_a_request_for_both_shares_of_one_peer() -> None:
 
 
 def test_client_refuses_to_answer_a_second_unmask_request() -> None:
-    run = run_until_unmask(dropped_after_shares=(5,))
+    run = run_until_unmask(dropped_after_shares=(6,))
     assert run.request is not None
     shares = run.clients[1].unmask(run.request)
-    assert set(shares.self_mask_shares) == {1, 2, 3, 4}
-    assert set(shares.mask_key_shares) == {5}
-    # Having revealed b shares of 1..4, a later request for their masking keys is refused.
-    second = UnmaskRequest(run.config.round_id, (5,), (1, 2, 3, 4), run.request.signatures)
+    assert set(shares.self_mask_shares) == {1, 2, 3, 4, 5}
+    assert set(shares.mask_key_shares) == {6}
+    # Having revealed b shares of 1..5, a later request for their masking keys is refused.
+    second = UnmaskRequest(run.config.round_id, (6,), (1, 2, 3, 4, 5), run.request.signatures)
     with pytest.raises(BmadError, match="server asked for unmasking during done"):
         run.clients[1].unmask(second)
 
@@ -73,18 +73,18 @@ def test_client_refuses_to_reveal_a_survivors_masking_key_as_if_it_had_dropped()
 
 
 def test_split_view_of_the_survivors_fails_the_consistency_check() -> None:
-    run = driver(n=5, threshold=3)
-    inputs = inputs_for(5, run.config.vector_length)
+    run = driver(n=6, threshold=5)
+    inputs = inputs_for(6, run.config.vector_length)
     run.advertise(ALL)
     run.share(ALL)
     run.mask(ALL, inputs)
-    # Participant 1 is told 5 dropped; the others see everybody.
-    view_of_1 = SurvivorList(run.config.round_id, (1, 2, 3, 4))
+    # Participant 1 is told 6 dropped; the others see everybody.
+    view_of_1 = SurvivorList(run.config.round_id, (1, 2, 3, 4, 5))
     signature_of_1 = run.clients[1].sign_survivors(view_of_1)
     assert run.survivors is not None
-    others = {i: run.clients[i].sign_survivors(run.survivors).signature for i in (2, 3, 4)}
+    others = {i: run.clients[i].sign_survivors(run.survivors).signature for i in (2, 3, 4, 5)}
     request_to_1 = UnmaskRequest(
-        run.config.round_id, (1, 2, 3, 4), (5,), {1: signature_of_1.signature, **others}
+        run.config.round_id, (1, 2, 3, 4, 5), (6,), {1: signature_of_1.signature, **others}
     )
     with pytest.raises(BmadError, match="invalid consistency signature of participant 2"):
         run.clients[1].unmask(request_to_1)
@@ -94,11 +94,11 @@ def test_unmask_request_with_too_few_or_foreign_signatures_is_refused() -> None:
     run = run_until_unmask()
     assert run.request is not None
     few = replace(run.request, signatures={1: run.request.signatures[1]})
-    with pytest.raises(BmadError, match="only 1 consistency signatures, threshold is 3"):
+    with pytest.raises(BmadError, match="only 1 consistency signatures, threshold is 5"):
         run.clients[2].unmask(few)
-    run = run_until_unmask(dropped_after_shares=(5,))
+    run = run_until_unmask(dropped_after_shares=(6,))
     assert run.request is not None
-    foreign = replace(run.request, signatures={**run.request.signatures, 5: b"\x00" * 64})
+    foreign = replace(run.request, signatures={**run.request.signatures, 6: b"\x00" * 64})
     with pytest.raises(BmadError, match="outside the survivor list"):
         run.clients[2].unmask(foreign)
 
@@ -193,7 +193,7 @@ def test_client_aborts_when_its_own_keys_are_missing_or_too_few_peers() -> None:
 
 def test_server_rejects_a_bad_consistency_signature() -> None:
     run = driver()
-    inputs = inputs_for(5, run.config.vector_length)
+    inputs = inputs_for(6, run.config.vector_length)
     run.advertise(ALL)
     run.share(ALL)
     survivors = run.mask(ALL, inputs)
@@ -270,35 +270,35 @@ def test_server_rejects_malformed_shares_and_masked_inputs() -> None:
 
 
 def test_server_rejects_unmask_shares_of_the_wrong_coverage() -> None:
-    run = run_until_unmask(dropped_after_shares=(5,))
+    run = run_until_unmask(dropped_after_shares=(6,))
     assert run.request is not None
     shares = run.clients[1].unmask(run.request)
     no_keys = replace(shares, mask_key_shares={})
     with pytest.raises(BmadError, match="dropped participants' keys"):
         run.server.receive_unmask(no_keys)
     extra = replace(
-        shares, self_mask_shares={**shares.self_mask_shares, 5: shares.mask_key_shares[5]}
+        shares, self_mask_shares={**shares.self_mask_shares, 6: shares.mask_key_shares[6]}
     )
     with pytest.raises(BmadError, match="survivors' self masks"):
         run.server.receive_unmask(extra)
-    bad_element = replace(shares, mask_key_shares={5: b"\xff" * shamir.ELEMENT_BYTES})
+    bad_element = replace(shares, mask_key_shares={6: b"\xff" * shamir.ELEMENT_BYTES})
     with pytest.raises(BmadError, match="not a field element"):
         run.server.receive_unmask(bad_element)
 
 
 def test_contradictory_unmask_shares_abort_the_round() -> None:
-    run = run_until_unmask(dropped_after_shares=(5,))
+    run = run_until_unmask()
     assert run.request is not None
-    for i in (1, 2, 3):
+    for i in (1, 2, 3, 4, 5):
         run.server.receive_unmask(run.clients[i].unmask(run.request))
-    honest = run.clients[4].unmask(run.request)
+    honest = run.clients[6].unmask(run.request)
     wrong = shamir.share_to_bytes(
         (shamir.share_from_bytes(honest.self_mask_shares[2]) + 1) % shamir.PRIME
     )
     run.server.receive_unmask(
         UnmaskShares(
             honest.round_id,
-            4,
+            6,
             {**honest.self_mask_shares, 2: wrong},
             honest.mask_key_shares,
         )
@@ -309,18 +309,18 @@ def test_contradictory_unmask_shares_abort_the_round() -> None:
 
 
 def test_reconstructed_masking_key_must_match_the_advertised_key() -> None:
-    run = run_until_unmask(dropped_after_shares=(5,))
+    run = run_until_unmask(dropped_after_shares=(6,))
     assert run.request is not None
     # Exactly t responders: a forged share cannot be caught by interpolation, but the key
-    # it yields does not match the masking key participant 5 advertised.
-    for i in (1, 2):
+    # it yields does not match the masking key participant 6 advertised.
+    for i in (1, 2, 3, 4):
         run.server.receive_unmask(run.clients[i].unmask(run.request))
-    honest = run.clients[3].unmask(run.request)
+    honest = run.clients[5].unmask(run.request)
     wrong = shamir.share_to_bytes(
-        (shamir.share_from_bytes(honest.mask_key_shares[5]) + 1) % shamir.PRIME
+        (shamir.share_from_bytes(honest.mask_key_shares[6]) + 1) % shamir.PRIME
     )
-    run.server.receive_unmask(replace(honest, mask_key_shares={5: wrong}))
-    with pytest.raises(BmadError, match="participant 5"):
+    run.server.receive_unmask(replace(honest, mask_key_shares={6: wrong}))
+    with pytest.raises(BmadError, match="participant 6"):
         run.server.close_unmask()
 
 
@@ -352,22 +352,22 @@ def test_bad_input_vector_is_refused_without_aborting() -> None:
 
 def test_survivor_list_naming_strangers_or_leaving_the_client_out_aborts() -> None:
     run = driver()
-    inputs = inputs_for(5, 6)
+    inputs = inputs_for(6, 6)
     run.advertise(ALL)
-    run.share([1, 2, 3, 4])
+    run.share([1, 2, 3, 4, 5])
     for i in (1, 2):
         run.clients[i].mask_input(run.inboxes[i], inputs[i])
     with pytest.raises(BmadError, match="never shared keys"):
-        run.clients[1].sign_survivors(SurvivorList("round-a", (1, 2, 3, 5)))
+        run.clients[1].sign_survivors(SurvivorList("round-a", (1, 2, 3, 4, 6)))
     with pytest.raises(BmadError, match="leaves this participant out"):
-        run.clients[2].sign_survivors(SurvivorList("round-a", (1, 3, 4)))
+        run.clients[2].sign_survivors(SurvivorList("round-a", (1, 3, 4, 5)))
 
 
 def test_advertised_keys_message_carries_distinct_keys() -> None:
     run = driver()
     message: AdvertiseKeys = run.clients[1].advertise_keys()
     assert message.encryption_public != message.masking_public
-    keys = run.advertise([2, 3, 4, 5])
+    keys = run.advertise([2, 3, 4, 5, 6])
     duplicated = tuple(
         replace(k, masking_public=k.encryption_public) if k.sender == 2 else k for k in keys.keys
     )

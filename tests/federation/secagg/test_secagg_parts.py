@@ -153,22 +153,22 @@ def test_self_mask_key_is_bound_to_the_session() -> None:
 
 def test_config_validation() -> None:
     identities = make_identities(5)
-    with pytest.raises(BmadError, match="strict majority"):
-        make_config(identities, threshold=2, length=3)
-    with pytest.raises(BmadError, match="strict majority"):
+    with pytest.raises(BmadError, match=r"at least 2n/3 \+ 1 of the 5 participants \(5..5\)"):
+        make_config(identities, threshold=3, length=3)
+    with pytest.raises(BmadError, match=r"at least 2n/3 \+ 1"):
         make_config(identities, threshold=6, length=3)
     with pytest.raises(BmadError, match="min_survivors"):
-        make_config(identities, threshold=3, length=3, min_survivors=6)
+        make_config(identities, threshold=5, length=3, min_survivors=6)
     with pytest.raises(BmadError, match="vector length"):
-        make_config(identities, threshold=3, length=0)
+        make_config(identities, threshold=5, length=0)
     with pytest.raises(BmadError, match="modulus_bits"):
-        make_config(identities, threshold=3, length=3, modulus_bits=16)
+        make_config(identities, threshold=5, length=3, modulus_bits=16)
     with pytest.raises(BmadError, match="round id"):
-        make_config(identities, threshold=3, length=3, round_id="")
+        make_config(identities, threshold=5, length=3, round_id="")
     with pytest.raises(BmadError, match="at least 3 participants"):
         make_config(make_identities(2), threshold=2, length=3)
-    good = make_config(identities, threshold=3, length=3)
-    assert good.min_survivors == 3
+    good = make_config(identities, threshold=5, length=3)
+    assert good.min_survivors == 5
     with pytest.raises(BmadError, match="valid Ed25519 public key"):
         type(good)("r", {**good.roster, 9: b"short"}, 4, 3)
     with pytest.raises(BmadError, match="participant ids"):
@@ -176,15 +176,15 @@ def test_config_validation() -> None:
 
 
 def test_session_tag_commits_to_every_parameter() -> None:
-    identities = make_identities(5)
-    base = make_config(identities, threshold=3, length=3)
+    identities = make_identities(7)
+    base = make_config(identities, threshold=6, length=3)
     variants = [
-        make_config(identities, threshold=4, length=3),
-        make_config(identities, threshold=3, length=4),
-        make_config(identities, threshold=3, length=3, round_id="round-b"),
-        make_config(identities, threshold=3, length=3, modulus_bits=64),
-        make_config(identities, threshold=3, length=3, min_survivors=4),
-        make_config({**identities, 5: make_identities(1)[1]}, threshold=3, length=3),
+        make_config(identities, threshold=7, length=3),
+        make_config(identities, threshold=6, length=4),
+        make_config(identities, threshold=6, length=3, round_id="round-b"),
+        make_config(identities, threshold=6, length=3, modulus_bits=64),
+        make_config(identities, threshold=6, length=3, min_survivors=7),
+        make_config({**identities, 7: make_identities(1)[1]}, threshold=6, length=3),
     ]
     tags = {base.session_tag, *(variant.session_tag for variant in variants)}
     assert len(tags) == len(variants) + 1

@@ -25,7 +25,7 @@ def chi_square_of_bytes(data: bytes) -> float:
 
 
 def masked_vectors(inputs: dict[int, list[int]], length: int) -> dict[int, MaskedInput]:
-    run = driver(n=3, threshold=2, length=length)
+    run = driver(n=3, threshold=3, length=length)
     run.advertise(range(1, 4))
     run.share(range(1, 4))
     return {i: run.clients[i].mask_input(run.inboxes[i], inputs[i]) for i in range(1, 4)}
@@ -71,12 +71,12 @@ def _arrays_and_bytes(value: Any, seen: set[int]) -> list[bytes]:
 
 
 def test_server_state_never_holds_an_individual_input() -> None:
-    n, length = 5, 64
+    n, length = 6, 64
     # Distinct, dense inputs, so an individual vector cannot coincide with any sum of masks.
     inputs = {i: [(i * 7919 + j * 104729) % 2**20 for j in range(length)] for i in range(1, n + 1)}
     encoded = {i: vectors.to_wire(vectors.encode_input(v, 32)) for i, v in inputs.items()}
     masked: dict[int, bytes] = {}
-    run = driver(n=n, threshold=3, length=length)
+    run = driver(n=n, threshold=5, length=length)
 
     def assert_clean() -> None:
         held = _arrays_and_bytes(run.server, set())
@@ -92,7 +92,7 @@ def test_server_state_never_holds_an_individual_input() -> None:
     assert_clean()
     run.share(range(1, n + 1))
     assert_clean()
-    survivors = [1, 2, 3, 4]  # 5 drops after sharing keys: its masking key gets reconstructed
+    survivors = [1, 2, 3, 4, 5]  # 6 drops after sharing keys: its masking key gets reconstructed
     for i in survivors:
         message = run.clients[i].mask_input(run.inboxes[i], inputs[i])
         masked[i] = message.masked
@@ -107,7 +107,7 @@ def test_server_state_never_holds_an_individual_input() -> None:
 
 
 def test_server_state_check_would_catch_a_held_input() -> None:
-    run = driver(n=3, threshold=2, length=4)
+    run = driver(n=3, threshold=3, length=4)
     planted = vectors.encode_input([5, 6, 7, 8], 32)
     run.server.__dict__["_leak"] = {"x": planted}
     assert vectors.to_wire(planted) in _arrays_and_bytes(run.server, set())
