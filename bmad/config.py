@@ -76,7 +76,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "mechanism": "gaussian",  # gaussian (zCDP) or laplace (pure DP)
         "release_rho": 0.002,  # zCDP cost of one release (gaussian)
         "release_epsilon": 0.1,  # epsilon of one release (laplace)
-        "min_survivors": 1,  # > 1: distributed noise shares for secure aggregation
         "k_min_participants": 5,  # a released cell needs this many participants (noisy count)
         "max_round_epsilon": 2.0,  # the most one federation round may spend, whatever its rules
     },

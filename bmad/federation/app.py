@@ -94,6 +94,7 @@ class IssueToken(BaseModel):
 class OpenRound(BaseModel):
     learning_type: str = Field(pattern="^(" + "|".join(LEARNING_TYPES) + ")$")
     epsilon: float | None = Field(default=None, gt=0, le=10_000)
+    delta: float | None = Field(default=None, gt=0, lt=1)
     min_participants: int | None = Field(default=None, ge=3, le=10_000)
     phase_timeout: float | None = Field(default=None, gt=0, le=3600)
     enrol_timeout: float | None = Field(default=None, gt=0, le=3600)

@@ -154,7 +154,12 @@ class RoundEngine:
                 f"epsilon {epsilon:g} exceeds the governance limit per round "
                 f"({governance.epsilon_per_round:g})"
             )
-        rho = rho_budget(epsilon, governance.delta)
+        delta = float(request.get("delta") or governance.delta)
+        if delta > governance.delta:
+            raise BmadError(
+                f"delta {delta:g} is weaker than the governance's ({governance.delta:g})"
+            )
+        rho = rho_budget(epsilon, delta)
         unit = governance.unit(learning_type)
         period = period_key("month", utc_now())
         with self.lock:
@@ -167,7 +172,7 @@ class RoundEngine:
             round_id = str(uuid.uuid4())
             parameters: dict[str, Any] = {
                 "epsilon": epsilon,
-                "delta": governance.delta,
+                "delta": delta,
                 "rho": rho,
                 "k": k,
                 "period": period,

@@ -49,6 +49,7 @@ def open_round(
                 f'"epsilon={budget.epsilon:g},delta={governance["delta"]:g}"'
             )
         options["epsilon"] = budget.epsilon
+        options["delta"] = budget.delta  # honoured end to end: every member checks it
     if min_participants is not None:
         options["min_participants"] = min_participants
     return client.open_round(member.federation, learning_type, **options)

@@ -20,7 +20,7 @@ from bmad.privacy import consent
 from bmad.privacy.accounting import Spend
 from bmad.privacy.db import timestamp, utc_now
 from bmad.privacy.ledger import PERIODS, Budget, BudgetExceeded, Ledger, Reservation
-from bmad.privacy.noise import NoisePlan, plan_distributed_gaussian, plan_gaussian, plan_laplace
+from bmad.privacy.noise import NoisePlan, plan_gaussian, plan_laplace
 from bmad.privacy.payloads import Payload, build_payload, digest, serialise
 from bmad.privacy.schemas import BoundedContribution, bounded_contribution, schema_for
 from bmad.privacy.summaries import LocalStatistics
@@ -36,7 +36,6 @@ class PrivacySettings:
     mechanism: str  # "gaussian" (zCDP) or "laplace" (pure DP)
     release_rho: float
     release_epsilon: float
-    min_survivors: int  # 1: the payload carries the full noise itself
     k_min_participants: int
     max_round_epsilon: float  # local cap on one federation round, whatever its rules allow
 
@@ -57,7 +56,6 @@ class PrivacySettings:
                 mechanism=str(section["mechanism"]),
                 release_rho=require_positive("privacy", section, "release_rho"),
                 release_epsilon=require_positive("privacy", section, "release_epsilon"),
-                min_survivors=require_int("privacy", section, "min_survivors", 1),
                 k_min_participants=require_int("privacy", section, "k_min_participants", 1),
                 max_round_epsilon=require_positive("privacy", section, "max_round_epsilon"),
             )
@@ -73,14 +71,14 @@ class PrivacySettings:
         return Ledger(store, self.repository_budget, self.organisation_budget, self.period)
 
     def noise_plan(self, learning_type: str) -> NoisePlan:
-        """The noise one release of ``learning_type`` gets under these settings."""
+        """The noise one release of ``learning_type`` gets outside a federation round.
+
+        Such a payload leaves unmasked (an export, a preview), so it carries the full central
+        noise: a distributed share is only ever sized inside a round, from numbers the
+        participant checked (``bmad.federation.trust``)."""
         schema = schema_for(learning_type)
         if self.mechanism == "laplace":
             return plan_laplace(self.release_epsilon, schema.l1_sensitivity)
-        if self.min_survivors > 1:
-            return plan_distributed_gaussian(
-                self.release_rho, self.min_survivors, schema.l2_sensitivity, schema.dim
-            )
         return plan_gaussian(self.release_rho, schema.l2_sensitivity)
 
 

@@ -17,16 +17,20 @@ from typing import Any
 
 import pytest
 
-from bmad.federation import enrolment, membership, trust
+from bmad.federation import enrolment, learning, membership, trust
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import (
     RoundOutcome,
+    local_limits,
     open_participant_store,
     participate_in_open_rounds,
+    pinned_rules,
 )
 from bmad.federation.settings import FederationSettings
 from bmad.privacy import audit
+from bmad.privacy.accounting import rho_budget
 from bmad.privacy.identity import load_or_create_identity
+from bmad.privacy.ledger import Budget
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.store.connection import Store
 from tests.federation.harness import (
@@ -260,3 +264,21 @@ def test_round_parameters_against_the_signed_rules_are_refused_before_enrolment(
 
     round_id = run_round(world, None, lie)
     assert_refused_and_nothing_spent(world, round_id, reason)
+
+
+def test_a_stricter_delta_is_honoured_from_the_command_to_each_member(world: Federation) -> None:
+    member = membership.current(world.admin_store)
+    assert member is not None
+    opened = learning.open_round(
+        world.admin, member, "technology_trends", Budget(1.0, 1e-7), min_participants=5
+    )
+    assert opened["parameters"]["delta"] == 1e-7
+    participant = world.participants[0]
+    joined = membership.current(participant.store)
+    assert joined is not None
+    rules, _ = pinned_rules(joined)
+    terms = trust.check_round(
+        rules, local_limits(participant.settings), "technology_trends", opened["parameters"]
+    )
+    assert (terms.delta, terms.rho) == (1e-7, rho_budget(1.0, 1e-7))
+    world.admin.close_enrolment(opened["id"])  # too few enrolled: aborted, nothing spent

@@ -25,8 +25,7 @@ def test_defaults_and_an_environment_value(monkeypatch: pytest.MonkeyPatch) -> N
     ("key", "value", "message"),
     [
         ("k_min_participants", "2.5", "[privacy] k_min_participants must be an integer >= 1"),
-        ("min_survivors", "0", "[privacy] min_survivors must be an integer >= 1, got 0"),
-        ("min_survivors", "'3'", "[privacy] min_survivors must be an integer >= 1, got '3'"),
+        ("max_round_epsilon", "0", "[privacy] max_round_epsilon must be a positive number"),
         ("release_rho", "'small'", "[privacy] release_rho must be a positive number, got 'small'"),
         ("release_epsilon", "-1", "[privacy] release_epsilon must be a positive number, got -1"),
         ("release_epsilon", "nan", "[privacy] release_epsilon must be a positive number, got nan"),
@@ -41,3 +40,15 @@ def test_a_bad_value_names_its_setting(
     with pytest.raises(BmadError) as raised:
         settings()
     assert raised.value.message.startswith(message)
+
+
+def test_an_export_carries_the_full_central_noise() -> None:
+    """A payload that leaves unmasked is noised for the whole release, never a share."""
+    from bmad.privacy.noise import gaussian_scale_for_rho
+    from bmad.privacy.schemas import schema_for
+
+    plan = settings().noise_plan("code_patterns")
+    sensitivity = schema_for("code_patterns").l2_sensitivity
+    assert plan.participants == 1
+    assert plan.scale == gaussian_scale_for_rho(settings().release_rho, sensitivity)
+    assert plan.rho == pytest.approx(settings().release_rho)
