@@ -146,6 +146,8 @@ def run(repository: Path) -> None:
 
 
 def _run(demo: Demo) -> None:
+    from bmad.cli.insights_patterns import render_global
+
     url = demo.start_aggregator()
     print(f"== aggregator listening on {url} (SQLite in a temporary folder)")
     trees = {"this-repo": demo.repository}
@@ -229,20 +231,23 @@ def _run(demo: Demo) -> None:
         print(f"   {name}: {summary}")
     print("\n== federation status (as the coordinator sees it)")
     print(demo.bmad("coordinator", "federation", "status", "--show-participants", "--trust-levels"))
-    print("== this repository's patterns next to the global insights")
-    print(
-        demo.bmad(
-            "this-repo",
-            "insights",
-            "patterns",
-            str(demo.repository),
-            "--global",
-            "--confidence-threshold",
-            "0.8",
-            "--top",
-            "5",
-        )
+    # the repository's own patterns are `bmad insights patterns`' (make run prints them just
+    # before): here only what the federation adds
+    print("== the global insights, and where this repository's top findings stand in them")
+    compared = demo.bmad(
+        "this-repo",
+        "insights",
+        "patterns",
+        str(demo.repository),
+        "--global",
+        "--confidence-threshold",
+        "0.8",
+        "--top",
+        "5",
+        "--json",
     )
+    render_global(json.loads(compared))
+    print()
     _explain_noise(len(names))
 
 
@@ -311,6 +316,11 @@ def _explain_noise(organisations: int) -> None:
 
 
 def main() -> None:
+    from bmad.cli.main import unwrap_when_piped
+
+    if sys.stdout.isatty():  # the commands it runs print through a pipe to this terminal
+        os.environ.setdefault("COLUMNS", str(os.get_terminal_size(sys.stdout.fileno()).columns))
+    unwrap_when_piped()
     run(Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve())
 
 

@@ -34,6 +34,7 @@ class FunctionReport:
     findings: tuple[Finding, ...]
     anomaly: AnomalyResult | None
     percentiles: dict[str, float]  # feature -> where the function stands in the repository
+    ranked_among: int = 0  # the repository's functions those percentiles are over
 
     @property
     def explanation(self) -> str | None:
@@ -82,6 +83,7 @@ class BufferReport:
                     "findings": [finding.to_dict() for finding in report.findings],
                     "anomaly": None if report.anomaly is None else report.anomaly.to_dict(),
                     "percentiles": report.percentiles,
+                    "ranked_among": report.ranked_among,
                 }
                 for report in self.functions
             ],
@@ -101,6 +103,7 @@ class BufferReport:
                 tuple(Finding.from_dict(item) for item in entry["findings"]),
                 None if entry["anomaly"] is None else AnomalyResult.from_dict(entry["anomaly"]),
                 {name: float(value) for name, value in entry["percentiles"].items()},
+                int(entry.get("ranked_among", 0)),
             )
             for function, entry in zip(metrics.functions, entries, strict=False)
         )
@@ -202,7 +205,10 @@ def analyse_buffer(
             if reference is not None
             else {}
         )
-        reports.append(FunctionReport(record.metrics, tuple(kept), result, percentiles))
+        ranked_among = reference.size(CODE_FEATURES[0]) if reference is not None else 0
+        reports.append(
+            FunctionReport(record.metrics, tuple(kept), result, percentiles, ranked_among)
+        )
     file_findings, dropped = _file_findings(stored, settings, lines)
     if context is not None:
         notes += context.notes

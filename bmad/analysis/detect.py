@@ -229,8 +229,8 @@ def detect(
         notes += model_report.notes
     else:  # too few functions: like a lens without data, not "0% anomalous"
         without_data[ANOMALY_RULE] = (
-            f"no anomaly model: {len(functions)} functions, fewer than the "
-            f"{settings.model.min_functions} a model needs"
+            f"no anomaly model: {len(functions)} function{'' if len(functions) == 1 else 's'}, "
+            f"fewer than the {settings.model.min_functions} a model needs"
         )
     results = model_report.results
 

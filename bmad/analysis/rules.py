@@ -36,9 +36,14 @@ def _function_finding(
 
 
 def function_smells(record: FunctionRecord, settings: RuleSettings) -> list[Finding]:
-    """Code smells of one function, from its metrics alone."""
+    """Code smells of one function, from its metrics alone.
+
+    Every message names the rule's threshold the same way: the smallest value flagged
+    (``cognitive_complexity_above = 15`` flags 16 and more, so its threshold reads 16).
+    """
     metrics = record.metrics
     name = metrics.qualified_name
+    cognitive_threshold = settings.cognitive_complexity_above + 1
     checks: list[tuple[str, bool, str, dict[str, object]]] = [
         (
             "complex-method",
@@ -49,10 +54,10 @@ def function_smells(record: FunctionRecord, settings: RuleSettings) -> list[Find
         ),
         (
             "high-cognitive-complexity",
-            metrics.cognitive > settings.cognitive_complexity_above,
+            metrics.cognitive >= cognitive_threshold,
             f"{name} has cognitive complexity {metrics.cognitive} "
-            f"(above {settings.cognitive_complexity_above})",
-            {"cognitive": metrics.cognitive, "threshold": settings.cognitive_complexity_above},
+            f"(threshold {cognitive_threshold})",
+            {"cognitive": metrics.cognitive, "threshold": cognitive_threshold},
         ),
         (
             "deep-nesting",

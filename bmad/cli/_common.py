@@ -1,4 +1,4 @@
-"""Helpers shared by the command modules: error handling and JSON output."""
+"""What the command modules share: error handling, JSON output and words for counts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -48,3 +48,17 @@ def write_sarif(path: Path, document: dict[str, Any]) -> None:
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise BmadError(f"cannot write the SARIF file {path}: {exc.strerror or exc}") from exc
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """'1 cycle', '2 cycles', '3 dependencies' (``plural`` when adding an s is wrong)."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+def rule_list(rule_ids: Iterable[str]) -> str:
+    """Each rule id once, in first-seen order, with how often it fired when more than once:
+    'hotspot, change-coupled-across-modules (x2)'."""
+    times: dict[str, int] = {}
+    for rule_id in rule_ids:
+        times[rule_id] = times.get(rule_id, 0) + 1
+    return ", ".join(f"{rule} (x{n})" if n > 1 else rule for rule, n in times.items())

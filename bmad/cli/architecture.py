@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from bmad import config, git
-from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli._common import counted, echo_json, handle_errors, json_option
 from bmad.cli.steps import on_terminal, step
 from bmad.errors import EXIT_FINDINGS, BmadError
 
@@ -29,8 +29,10 @@ def render(document: dict[str, Any], top: int) -> None:
     summary = document["summary"]
     imports = summary["imports"]
     console.print(
-        f"{summary['modules']} modules, {summary['edges']} dependencies, "
-        f"{summary['cycles']} cycles ({summary['modules_in_cycles']} modules in cycles); "
+        f"{counted(summary['modules'], 'module')}, "
+        f"{counted(summary['edges'], 'dependency', 'dependencies')}, "
+        f"{counted(summary['cycles'], 'cycle')} "
+        f"({counted(summary['modules_in_cycles'], 'module')} in cycles); "
         "imports: "
         + (", ".join(f"{count} {status}" for status, count in imports.items()) or "none"),
         highlight=False,
@@ -38,7 +40,9 @@ def render(document: dict[str, Any], top: int) -> None:
     details = document["cycle_details"][:top]
     for position, cycle in enumerate(details, start=1):
         members = cycle["members"]
-        console.print(f"\n[bold]Cycle {position}[/bold]: {len(members)} modules", highlight=False)
+        console.print(
+            f"\n[bold]Cycle {position}[/bold]: {counted(len(members), 'module')}", highlight=False
+        )
         shown = ", ".join(members[:top]) + (" ..." if len(members) > top else "")
         console.print(f"  members: {shown}", highlight=False)
         closing = cycle["closing_edges"][:top]
@@ -80,7 +84,9 @@ def render(document: dict[str, Any], top: int) -> None:
         listed = sorted(names)
         more = f" ... (+{len(listed) - top})" if len(listed) > top else ""
         console.print(
-            f"{ecosystem}: {len(listed)} dependencies: " + ", ".join(listed[:top]) + more,
+            f"{ecosystem}: {counted(len(listed), 'dependency', 'dependencies')}: "
+            + ", ".join(listed[:top])
+            + more,
             highlight=False,
         )
     for item in document["skipped"][:top]:

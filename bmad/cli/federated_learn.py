@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli._common import counted, echo_json, handle_errors, json_option
 from bmad.cli.steps import on_terminal
 from bmad.errors import BmadError
 
@@ -88,23 +88,31 @@ def exit_if_aborted(document: dict[str, Any]) -> None:
 
 
 def render_insights(insights: dict[str, Any] | None, threshold: float) -> None:
+    from bmad.federation.learning import confident
+
+    if insights is None:
+        from rich.console import Console
+
+        Console().print("no global insights yet for this learning type")
+        return
+    render_confident(confident(insights, threshold))
+
+
+def render_confident(shown: dict[str, Any]) -> None:
+    """Global insights already kept to a confidence threshold (``learning.confident``)."""
     from rich.console import Console
     from rich.table import Table
 
-    from bmad.federation.learning import confident
-
     console = Console()
-    if insights is None:
-        console.print("no global insights yet for this learning type")
-        return
-    shown = confident(insights, threshold)
+    threshold = shown["confidence_threshold"]
     console.print(
-        f"[bold]{insights['learning_type']}[/bold]: {insights['organisations']} organisations, "
-        f"{insights['groups']} group(s), epsilon {insights['privacy']['epsilon']:g}, "
-        f"noise std per bin {insights['noise_std']:.1f}; showing confidence >= {threshold:g} "
+        f"[bold]{shown['learning_type']}[/bold]: "
+        f"{counted(shown['organisations'], 'organisation')}, {shown['groups']} group(s), "
+        f"epsilon {shown['privacy']['epsilon']:g}, "
+        f"noise std per bin {shown['noise_std']:.1f}; showing confidence >= {threshold:g} "
         "(confidence = 1 - width of the widest 95% interval)"
     )
-    privacy = insights["privacy"]
+    privacy = shown["privacy"]
     if "protects" in privacy:
         console.print(
             f"unit of privacy: {privacy['protects']} (epsilon {privacy['epsilon']:g}, delta "

@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli._common import counted, echo_json, handle_errors, json_option
 from bmad.cli.steps import on_terminal, step
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
     from bmad.extractors.history import CommitRecord
+    from bmad.extractors.history_coupling import CouplingThresholds
     from bmad.extractors.history_report import HistoryReport
     from bmad.scanning.history import UpdateResult
 
@@ -109,7 +113,7 @@ def history(
     if as_json:
         echo_json(report_json(report, repository, show_authors, options.top))
     else:
-        _render(report, repository, show_authors, options.top)
+        _render(report, repository, show_authors, options.top, options.coupling)
 
 
 def _cognitive_at_window_end(
@@ -145,8 +149,20 @@ def _repository_json(result: UpdateResult, rev: str | None) -> dict[str, Any]:
     }
 
 
+def print_or_none(console: Console, table: Table, none: str) -> None:
+    """The table, or when it has no row its title and ``none`` (an empty grid says nothing)."""
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print(f"{table.title}: {none}", highlight=False)
+
+
 def _render(
-    report: HistoryReport, repository: Mapping[str, Any], show_authors: bool, top: int
+    report: HistoryReport,
+    repository: Mapping[str, Any],
+    show_authors: bool,
+    top: int,
+    coupling: CouplingThresholds,
 ) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -181,7 +197,8 @@ def _render(
         f"{lines[50]:g} / {lines[90]:g} / {summary.lines_per_commit.maximum}",
     )
     overview.add_row(
-        "truck factor", f"{report.truck_factor.value} ({report.truck_factor.files} files)"
+        "truck factor",
+        f"{report.truck_factor.value} ({counted(report.truck_factor.files, 'file')})",
     )
     console.print(overview)
 
@@ -193,7 +210,7 @@ def _render(
         hot.add_row(
             report.path(spot.index), str(spot.revisions), str(spot.cognitive), str(spot.score)
         )
-    console.print(hot)
+    print_or_none(console, hot, "none (no file both changed and measured)")
 
     coupled = Table(title="Change coupling")
     for column in ("file", "coupled with"):
@@ -212,7 +229,13 @@ def _render(
             str(pair.shared),
             str(pair.average_revs),
         )
-    console.print(coupled)
+    print_or_none(
+        console,
+        coupled,
+        f"none above the thresholds (min-revs {coupling.min_revs}, min-shared-revs "
+        f"{coupling.min_shared_revs}, min-coupling {coupling.min_coupling}%, max-changeset "
+        f"{coupling.max_changeset})",
+    )
 
     islands = Table(title="Knowledge islands and files whose main developer left")
     for column in ("file", "kind", "share", "idle months", *(("author",) if show_authors else ())):
@@ -227,6 +250,6 @@ def _render(
                 f"{owned.inactive_months:.1f}",
                 *who,
             )
-    console.print(islands)
+    print_or_none(console, islands, "none")
     for note in report.notes:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli._common import counted, echo_json, handle_errors, json_option, rule_list
 
 
 def render_summary(summary: dict[str, Any]) -> None:
@@ -17,7 +17,9 @@ def render_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
-    distributions = Table(title=f"Metric distributions over {summary['functions']} functions")
+    distributions = Table(
+        title=f"Metric distributions over {counted(summary['functions'], 'function')}"
+    )
     columns = ("metric", *next(iter(summary["distributions"].values())).keys())
     for column in columns:
         distributions.add_column(column, justify="left" if column == "metric" else "right")
@@ -47,7 +49,7 @@ def render_summary(summary: dict[str, Any]) -> None:
             str(item["rank"]),
             f"{item['path']}:{item['start_line']}",
             item["name"] or "(file)",
-            ", ".join(finding["rule_id"] for finding in item["findings"]),
+            rule_list(finding["rule_id"] for finding in item["findings"]),
         )
     console.print(top)
     for note in summary["notes"]:
@@ -94,7 +96,7 @@ def patterns(
 def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top: int) -> None:
     """``insights patterns --global``: this repository's patterns beside the global ones."""
     from bmad.analysis.summary import pattern_summary
-    from bmad.cli.federated_learn import learning_round, render_insights
+    from bmad.cli.federated_learn import learning_round
     from bmad.cli.steps import analyse_in_steps, on_terminal
     from bmad.federation.learning import compare_functions, confident
     from bmad.federation.synthetic import SyntheticSource
@@ -133,7 +135,18 @@ def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top:
         echo_json(result)
         return
     render_summary({"repository": str(root), **summary})
-    render_insights(insights, confidence_threshold)
+    render_global(result)
+
+
+def render_global(result: dict[str, Any]) -> None:
+    """The global part of ``insights patterns --global``: the confident global insights and
+    where the top findings stand in them."""
+    from bmad.cli.federated_learn import render_confident, render_insights
+
+    if result["global"] is None:
+        render_insights(None, 0)
+    else:
+        render_confident(result["global"])
     for row in result["global_comparison"]:
         for entry in row["global"]:
             click.echo(f"{row['function']}: {entry['text']} (confidence {entry['confidence']:.2f})")

@@ -7,11 +7,29 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bmad.cli._common import echo_json, handle_errors, json_option, write_sarif
+from bmad.cli._common import (
+    counted,
+    echo_json,
+    handle_errors,
+    json_option,
+    rule_list,
+    write_sarif,
+)
 from bmad.cli.steps import analyse_in_steps, on_terminal
 
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
+    from bmad.analysis.findings import RankedItem
+
+
+def why_text(item: RankedItem) -> str:
+    """Every finding's reason, the thresholds crossed first, then what makes it anomalous:
+    'has cyclomatic complexity 12 (threshold 9); takes 8 parameters (threshold 5)'."""
+    from bmad.analysis.detect import ANOMALY_RULE
+
+    ordered = sorted(item.findings, key=lambda finding: finding.rule_id == ANOMALY_RULE)
+    prefix = f"{item.name} " if item.name else ""
+    return "; ".join(finding.message.removeprefix(prefix) for finding in ordered)
 
 
 def render_report(report: DetectionReport, top: int) -> None:
@@ -28,21 +46,19 @@ def render_report(report: DetectionReport, top: int) -> None:
         else:  # wrapped, never cut: paths, names and rule ids are what to look up
             table.add_column(column, overflow="fold")
     for item in shown:
-        rules = ", ".join(finding.rule_id for finding in item.findings)
-        why = item.explanation or item.findings[0].message
         table.add_row(
             str(item.rank),
             f"{item.priority:.2f}",
             f"{item.path}:{item.start_line}",
             item.name or "(file)",
-            rules,
-            why,
+            rule_list(finding.rule_id for finding in item.findings),
+            why_text(item),
         )
     console.print(table)
     models = ", ".join(f"{name} ({count})" for name, count in report.models.items())
     console.print(
-        f"{report.functions} functions in {report.files} files; "
-        f"{report.flagged} anomalous; {report.suppressed} findings suppressed; "
+        f"{counted(report.functions, 'function')} in {counted(report.files, 'file')}; "
+        f"{report.flagged} anomalous; {counted(report.suppressed, 'finding')} suppressed; "
         f"models: {models or 'none'}"
     )
     for rule_id, reason in report.rules_without_data.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -62,7 +63,18 @@ def cli() -> None:
     """bmad: local-first code intelligence with privacy-preserving federated learning."""
 
 
+UNWRAPPED_COLUMNS = 10_000
+
+
+def unwrap_when_piped() -> None:
+    """On a pipe or in a file, rich would wrap every table and line at 80 columns, breaking
+    words: give it a width no table reaches (rich reads COLUMNS; one the user set wins)."""
+    if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+        os.environ["COLUMNS"] = str(UNWRAPPED_COLUMNS)
+
+
 def main(argv: list[str] | None = None) -> Any:
+    unwrap_when_piped()
     try:
         return cli.main(args=argv, prog_name="bmad", standalone_mode=True)
     except BmadError as exc:  # raised outside a command's own handler (e.g. during import)

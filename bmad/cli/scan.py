@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from bmad import config, git
-from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli._common import counted, echo_json, handle_errors, json_option
 from bmad.extractors.languages import LANGUAGE_NAMES
 from bmad.scanning import ScanOptions, ScanResult, scan_paths
 from bmad.scanning.pipeline import ProgressCallback
@@ -70,10 +70,11 @@ def _progress_on_tty() -> Iterator[ProgressCallback | None]:
         if "bar" not in state:
             if time.monotonic() - started < PROGRESS_AFTER_SECONDS:
                 return
-            from rich.console import Console
             from rich.progress import Progress
 
-            state["bar"] = Progress(console=Console(stderr=True), transient=True)
+            from bmad.cli.steps import stderr_console
+
+            state["bar"] = Progress(console=stderr_console(), transient=True)
             state["bar"].start()
             state["task"] = state["bar"].add_task("scanning", total=total)
         state["bar"].update(state["task"], completed=done, total=total)
@@ -94,7 +95,9 @@ def render(document: dict[str, Any], top: int) -> None:
         (file["path"], function) for file in document["files"] for function in file["functions"]
     ]
     functions.sort(key=lambda pair: (-pair[1]["cognitive"], -pair[1]["ccn"], pair[0]))
-    table = Table(title=f"Top {min(top, len(functions))} functions by cognitive complexity")
+    table = Table(
+        title=f"Top {counted(min(top, len(functions)), 'function')} by cognitive complexity"
+    )
     for column in ("function", "location", "cognitive", "ccn", "nesting", "nloc", "params"):
         if column in ("function", "location"):  # wrapped, never cut: they say where to look
             table.add_column(column, overflow="fold")
@@ -121,7 +124,8 @@ def render(document: dict[str, Any], top: int) -> None:
         )
     console.print(languages)
     console.print(
-        f"{summary['files']} files, {summary['functions']} functions in {summary['seconds']:.2f}s "
+        f"{counted(summary['files'], 'file')}, {counted(summary['functions'], 'function')} "
+        f"in {summary['seconds']:.2f}s "
         f"({summary['analysed']} analysed, {summary['cache_hits']} from cache); "
         f"{len(document['skipped'])} skipped"
     )

@@ -15,7 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bmad.cli._common import counted
+
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.text import Text
 
     from bmad.analysis.detect import DetectionReport
@@ -30,20 +33,29 @@ def on_terminal(as_json: bool) -> bool:
     return not as_json and sys.stderr.isatty()
 
 
+def stderr_console() -> Console:
+    """A console on the terminal behind stderr, as wide as that terminal (COLUMNS may have
+    been widened for a piped stdout: ``cli.main.unwrap_when_piped``)."""
+    import os
+
+    from rich.console import Console
+
+    return Console(stderr=True, width=os.get_terminal_size(sys.stderr.fileno()).columns)
+
+
 @contextmanager
 def step(description: str, shown: bool) -> Iterator[None]:
     """A spinner with ``description`` and the elapsed time, from about a second into the step."""
     if not shown:
         yield
         return
-    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=stderr_console(),
         transient=True,
     )
     progress.add_task(description, total=None)
@@ -73,7 +85,7 @@ def analyse_in_steps(
     with step(f"mining {repo}: code, history and imports", shown):
         analysis_input, root = gather(repo, settings)
     functions = len(analysis_input.functions)
-    with step(f"detecting anti-patterns among {functions} functions", shown):
+    with step(f"detecting anti-patterns among {counted(functions, 'function')}", shown):
         report = detect(analysis_input, analysis, reference_source)
     return analysis_input, report, root
 
@@ -139,9 +151,8 @@ def round_display(timeout: float, shown: bool) -> Iterator[RoundDisplay | None]:
     if not shown:
         yield None
         return
-    from rich.console import Console
     from rich.live import Live
 
     display = RoundDisplay(timeout)
-    with Live(display, console=Console(stderr=True), refresh_per_second=2, transient=True):
+    with Live(display, console=stderr_console(), refresh_per_second=2, transient=True):
         yield display

@@ -45,6 +45,15 @@ class GlobalStanding:
         )
 
 
+MIN_FUNCTIONS_TO_RANK = 20  # below, a percentile moves by 5 points or more per function
+
+
+def ranked(report: FunctionReport) -> bool:
+    """Whether the repository has enough functions for the function's percentiles to mean
+    something (with 2, every maximum would be the 75th percentile)."""
+    return bool(report.percentiles) and report.ranked_among >= MIN_FUNCTIONS_TO_RANK
+
+
 def standing(percentile: float) -> str:
     """'top 3%' for the 97th percentile; ordinary values are not ranked from the top."""
     if percentile < 50:
@@ -54,7 +63,7 @@ def standing(percentile: float) -> str:
 
 def lens_title(report: FunctionReport, global_cognitive: GlobalStanding | None = None) -> str:
     parts = [f"cognitive {report.metrics.cognitive}"]
-    if "cognitive" in report.percentiles:
+    if ranked(report) and "cognitive" in report.percentiles:
         parts.append(f"{standing(report.percentiles['cognitive'])} in repo")
     if global_cognitive is not None:
         parts.append(
@@ -78,15 +87,22 @@ def hover_markdown(
     ]
     header = "| metric | value |"
     rule = "|---|---:|"
-    if report.percentiles:
+    in_repo = ranked(report)
+    if in_repo:
         header += " in repo |"
         rule += "---:|"
     lines += [header, rule]
     for name, label in METRIC_LABELS.items():
         row = f"| {label} | {getattr(metrics, name)} |"
-        if report.percentiles:
+        if in_repo:
             row += f" {ordinal(min(int(report.percentiles[name]), 99))} pct |"
         lines.append(row)
+    if report.percentiles and not in_repo:
+        lines += [
+            "",
+            f"_Not ranked in the repository: too few functions to rank "
+            f"({report.ranked_among} of the {MIN_FUNCTIONS_TO_RANK} it takes)._",
+        ]
     if global_standings:
         lines += ["", "**Across the federation**"]
         lines += [f"- {found.sentence(name)}" for name, found in global_standings.items()]

@@ -47,6 +47,10 @@ def test_function_rule_fires_at_threshold_not_below(
     quiet = FunctionRecord("a.py", "python", dataclasses.replace(BASE, **{field: below}))
     assert rule_id in rule_ids(firing)
     assert rule_id not in rule_ids(quiet)
+    # one wording for every rule: the threshold is the smallest value flagged
+    (finding,) = [f for f in function_smells(firing, RuleSettings()) if f.rule_id == rule_id]
+    assert finding.message.endswith(f"(threshold {at})")
+    assert finding.evidence["threshold"] == at
 
 
 def test_complex_conditional_names_the_condition_line() -> None:

@@ -61,6 +61,6 @@ def test_a_repository_too_small_for_a_model_has_no_anomaly_share(tmp_path: Path)
     assert code == 0
     assert json.loads(out)["smell_prevalence"]["anomalous-function"] == {
         "status": "no data",
-        "reason": "no anomaly model: 1 functions, fewer than the 30 a model needs",
+        "reason": "no anomaly model: 1 function, fewer than the 30 a model needs",
     }
     assert "anomalous functions:" not in run(patterns, str(small))[1]

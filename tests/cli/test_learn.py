@@ -59,8 +59,8 @@ def test_human_output_says_when_no_model_was_fitted(tmp_path: Path) -> None:
     code, out, _ = run("learn", "anti-patterns", str(small))
 
     assert code == 0
-    assert "1 functions in 1 files; 0 anomalous; 0 findings suppressed; models: none\n" in out
-    assert "anomalous-function not evaluated: no anomaly model: 1 functions" in out
+    assert "1 function in 1 file; 0 anomalous; 0 findings suppressed; models: none\n" in out
+    assert "anomalous-function not evaluated: no anomaly model: 1 function, fewer" in out
 
 
 @pytest.mark.parametrize(
