@@ -46,6 +46,7 @@ def budget(repo: Path | None, budget_text: str | None, period: str | None, as_js
     if budget_text is not None:
         settings = replace(settings, repository_budget=Budget.parse(budget_text))
     with open_privacy_store() as store:
+        settings = settings.for_machine(store)  # the organisation this machine joined for
         ledger = settings.ledger(store)
         subjects = [repository_key(repo)] if repo is not None else ledger.subjects("repository")
         period = ledger.checked_period(period) if period else ledger.current_period()

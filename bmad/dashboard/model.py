@@ -259,8 +259,8 @@ def _privacy(root: Path) -> PrivacyView:
     from bmad.privacy.db import open_privacy_store
     from bmad.privacy.sharing import repository_key, settings_for
 
-    settings = settings_for(root)
     with open_privacy_store() as store:
+        settings = settings_for(root).for_machine(store)  # one ledger name per organisation
         ledger = settings.ledger(store)
         period = ledger.current_period()
         subjects = sorted({repository_key(root), *ledger.subjects("repository")})

@@ -324,7 +324,7 @@ def participate_in_open_rounds(
 
         settings = settings_for()
     federation = federation or federation_settings()
-    settings = replace(settings, organisation=member.organisation)
+    settings = replace(settings, organisation=member.organisation).for_machine(store)
     outcomes: list[RoundOutcome] = []
     with federation.client(member.aggregator, identity) as client:
         active = _enrol_all(store, client, settings, member, repos, statistics, outcomes)

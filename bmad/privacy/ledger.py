@@ -131,10 +131,16 @@ class Ledger:
         organisation_budget: Budget,
         period: str = "month",
         clock: Callable[[], datetime] = utc_now,
+        organisation_share: float = 1.0,
     ) -> None:
         period_key(period, clock())  # validates the period name
+        if not 0 < organisation_share <= 1:
+            raise BmadError("a machine's share of its organisation's budget must be in (0, 1]")
         self.store = store
         self.budgets = {"repository": repository_budget, "organisation": organisation_budget}
+        # the share of the organisation's budget this machine may spend: its organisation key
+        # certified it at join, and the shares of all its machines add up to at most 1
+        self.shares = {"repository": 1.0, "organisation": organisation_share}
         self.period = period
         self.clock = clock
 
@@ -159,7 +165,7 @@ class Ledger:
         with self.store.transaction() as connection:
             for scope, subject in (("repository", repository), ("organisation", organisation)):
                 used = self._used_rho(scope, subject, period)
-                limit = self.budgets[scope].rho
+                limit = self.limit(scope)
                 if used + spend.rho > limit * (1 + _RHO_SLACK):
                     raise BudgetExceeded(
                         f"privacy budget exhausted for this {scope} in period {period}: "
@@ -252,8 +258,12 @@ class Ledger:
         budget = self.budgets[scope]
         guarantee = accounting.compose(spends, budget.delta) if spends else None
         return Usage(
-            scope, subject, period, budget, budget.rho, spent, reserved, by_type, guarantee
+            scope, subject, period, budget, self.limit(scope), spent, reserved, by_type, guarantee
         )
+
+    def limit(self, scope: str) -> float:
+        """The rho this machine may spend on ``scope`` per period."""
+        return self.budgets[scope].rho * self.shares[scope]
 
     def subjects(self, scope: Scope) -> list[str]:
         rows = self.store.connection.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class PrivacySettings:
     release_epsilon: float
     k_min_participants: int
     max_round_epsilon: float  # local cap on one federation round, whatever its rules allow
+    organisation_share: float = 1.0  # of the organisation's budget, certified at join
 
     @classmethod
     def from_section(cls, section: Mapping[str, Any]) -> PrivacySettings:
@@ -68,7 +69,24 @@ class PrivacySettings:
         return settings
 
     def ledger(self, store: Store) -> Ledger:
-        return Ledger(store, self.repository_budget, self.organisation_budget, self.period)
+        return Ledger(
+            store,
+            self.repository_budget,
+            self.organisation_budget,
+            self.period,
+            organisation_share=self.organisation_share,
+        )
+
+    def for_machine(self, store: Store) -> PrivacySettings:
+        """These settings as this machine spends them: once it joined a federation, under the
+        organisation's name there (one ledger name for rounds, exports and ``privacy budget``)
+        and within the share of the organisation's budget its certificate gives it."""
+        row = store.connection.execute(
+            "SELECT name, budget_share FROM privacy_organisation WHERE id = 1"
+        ).fetchone()
+        if row is None:
+            return self
+        return replace(self, organisation=str(row[0]), organisation_share=float(row[1]))
 
     def noise_plan(self, learning_type: str) -> NoisePlan:
         """The noise one release of ``learning_type`` gets outside a federation round.
@@ -197,6 +215,7 @@ def prepare_release(
     """Consent check, budget reservation, then noise: the payload ready to send."""
     learning_type = contribution.schema.learning_type
     consent.require(store, repository, learning_type)
+    settings = settings.for_machine(store)
     plan = plan or settings.noise_plan(learning_type)
     reservation = settings.ledger(store).reserve(
         repository, settings.organisation, learning_type, Spend(plan.rho, plan.epsilon)
@@ -214,7 +233,7 @@ def confirm_sent(
     store: Store, settings: PrivacySettings, release: PreparedRelease, destination: str
 ) -> None:
     """The bytes left the machine: commit the spend and audit their digest, atomically."""
-    settings.ledger(store).commit(
+    settings.for_machine(store).ledger(store).commit(
         release.reservation.id,
         sent={
             "digest": release.digest,
