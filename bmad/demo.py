@@ -318,8 +318,10 @@ def _explain_noise(organisations: int) -> None:
 def main() -> None:
     from bmad.cli.main import unwrap_when_piped
 
-    if sys.stdout.isatty():  # the commands it runs print through a pipe to this terminal
-        os.environ.setdefault("COLUMNS", str(os.get_terminal_size(sys.stdout.fileno()).columns))
+    # the commands it runs print through a pipe to this terminal: as wide as the terminal
+    columns = os.get_terminal_size(sys.stdout.fileno()).columns if sys.stdout.isatty() else 0
+    if columns:
+        os.environ.setdefault("COLUMNS", str(columns))
     unwrap_when_piped()
     run(Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve())
 

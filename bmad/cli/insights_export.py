@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bmad.cli._common import echo_json, handle_errors, json_option
+from bmad.cli.steps import on_terminal, step
 from bmad.errors import EXIT_FINDINGS, BmadError
 
 if TYPE_CHECKING:
@@ -179,9 +180,10 @@ def export(
         if learning_outcomes:
             for record in consent.all_consents(store):
                 if record.enabled and Path(record.repository).is_dir():
-                    statistics[record.repository] = collect_local_statistics(
-                        Path(record.repository)
-                    ).statistics
+                    with step(f"measuring {record.repository}", on_terminal(as_json)):
+                        statistics[record.repository] = collect_local_statistics(
+                            Path(record.repository)
+                        ).statistics
             if not statistics:
                 click.echo(f"bmad: {SHARING_OFF}", err=True)
         charged = planned_spends(ledger, settings, store, statistics)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bmad.analysis.reference import ReferenceSource
 
 SHOW_AFTER_SECONDS = 1.0
+DEFAULT_COLUMNS = 80
 
 
 def on_terminal(as_json: bool) -> bool:
@@ -40,7 +41,11 @@ def stderr_console() -> Console:
 
     from rich.console import Console
 
-    return Console(stderr=True, width=os.get_terminal_size(sys.stderr.fileno()).columns)
+    try:
+        columns = os.get_terminal_size(sys.stderr.fileno()).columns
+    except OSError:
+        columns = 0
+    return Console(stderr=True, width=columns or DEFAULT_COLUMNS)  # 0: a terminal of no size
 
 
 @contextmanager
