@@ -353,12 +353,12 @@ def main() -> None:
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
         errors.close()
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(runtime, ignore_errors=True)
     results["loadavg_end"] = os.getloadavg()
     out = Path(__file__).resolve().parent.parent / "_work" / "hooks-results.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.rmtree(runtime, ignore_errors=True)
     print(f"results: {out}")
 
 
