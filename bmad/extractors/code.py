@@ -54,7 +54,8 @@ CCN (lizard's token rule): 1 + one per condition token in the function's own bod
 | rust       | if for while where ? && || , `let ... else`, each match arm but the first|
 | ruby       | if elsif until for while rescue ensure when and or && || ?              |
 
-`else if` counts once (only its `if`); `default`, `else` and `unless` do not count.
+`else if` counts once (only its `if`); `default`, `else` and `unless` do not count; the `&&`
+of a C++ rvalue reference (`T&& x`) is no operator (nor in cognitive complexity).
 
 Cognitive complexity (SonarSource white paper) within the function's own body:
 
@@ -119,7 +120,7 @@ from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query, Tree
 
-EXTRACTOR_VERSION = 3
+EXTRACTOR_VERSION = 4
 
 # capture kinds, in the order they are applied to nodes sharing a span (a condition that is
 # itself a lambda belongs to the function around it)
@@ -459,9 +460,12 @@ class _Walk:
             elif kind == _CCN:
                 ccn += 1
             elif kind == _BOOL:
-                ccn += 1
-                if _starts_boolean_sequence(node, node.type):
-                    cognitive += 1
+                # an operator's token only (C++ `T&& x` declares an rvalue reference)
+                expression = node.parent
+                if expression is not None and expression.type in _BOOL_PARENTS:
+                    ccn += 1
+                    if _starts_boolean_sequence(expression, node.type):
+                        cognitive += 1
             elif kind in (_NEST, _IF):
                 if kind == _IF and _is_else_if(node):
                     cognitive += 1
@@ -609,7 +613,7 @@ class _Walk:
         if language in ("c", "cpp") and node_type == "function_definition":
             declarator = node.child_by_field_name("declarator")
             while declarator is not None and declarator.type != "function_declarator":
-                declarator = declarator.child_by_field_name("declarator")
+                declarator = _inner_declarator(declarator)
             if declarator is not None:
                 name_node = declarator.child_by_field_name("declarator")
                 params_node = declarator.child_by_field_name("parameters")
@@ -636,6 +640,14 @@ class _Walk:
         qualified = ".".join([*path, name.replace("::", ".")])
         params = _count_parameters(params_node, language)
         return name, qualified, start, max(start, end), params, node.start_byte
+
+
+def _inner_declarator(declarator: Node) -> Node | None:
+    """The declarator a C/C++ declarator wraps (a C++ reference, ``int &f()``, holds it in no
+    field)."""
+    if declarator.type == "reference_declarator":
+        return declarator.named_children[-1] if declarator.named_children else None
+    return declarator.child_by_field_name("declarator")
 
 
 def _largest_condition(conditions: list[_Condition], operators: list[int]) -> tuple[int, int]:
@@ -716,11 +728,8 @@ def _own_name(name: str) -> str:
     return name.rpartition("::")[2]
 
 
-def _starts_boolean_sequence(operator: Node, operator_type: str) -> bool:
+def _starts_boolean_sequence(expression: Node, operator_type: str) -> bool:
     """True unless the operator's expression is an operand of the same operator."""
-    expression = operator.parent
-    if expression is None or expression.type not in _BOOL_PARENTS:
-        return False
     outer = expression.parent
     if outer is None or outer.type != expression.type:
         return True

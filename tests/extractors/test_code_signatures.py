@@ -21,6 +21,14 @@ def rows(language: str, source: str | bytes) -> list[tuple[str, str, int]]:
     [
         # a pointer return type wraps the function's declarator
         ("c", "char *name(int a) { return 0; }\n", [("name", "name", 1)]),
+        # a C++ reference return type wraps it too, in no field: `int &at(int i)` is at
+        (
+            "cpp",
+            "int &at(int i) { return i; }\nstd::string&& take(std::string&& s) { return s; }\n",
+            [("at", "at", 1), ("take", "take", 1)],
+        ),
+        # no function declarator at all (a macro read as `FOO (x)`): anonymous, no parameters
+        ("c", "FOO(x) { return 1; }\n", [("(anonymous)", "(anonymous)", 0)]),
         # unnamed parameters count; `(void)` is no parameter in C++ either
         ("c", "int f(int, char) { return 0; }\n", [("f", "f", 2)]),
         ("cpp", "void on(int, char *) {}\n", [("on", "on", 2)]),
@@ -118,17 +126,25 @@ def test_recursion_is_a_call_of_the_own_name_on_no_object_or_the_own_one(
 
 
 @pytest.mark.parametrize(
-    "preamble",
-    ["    # the wrapper keeps the name of f\n", '    "Wrap f" " in a check."\n'],
-    ids=["comment", "concatenated-docstring"],
+    ("preamble", "before_return"),
+    [
+        ("    # the wrapper keeps the name of f\n", ""),
+        ("", "    # hand the wrapper back\n"),
+        ('    "Wrap f" " in a check."\n', ""),
+    ],
+    ids=["comment-first", "comment-before-return", "concatenated-docstring"],
 )
-def test_a_decorator_with_a_comment_or_a_docstring_adds_no_nesting(preamble: str) -> None:
+def test_a_decorator_with_a_comment_or_a_docstring_adds_no_nesting(
+    preamble: str, before_return: str
+) -> None:
     # deco only defines wrapper and returns it: wrapper's if counts in deco at level 0,
     # cognitive 1 (not 1 + 1)
     source = (
         "def deco(f):\n"
         + preamble
-        + "    def wrapper(x):\n        if x:\n            return f(x)\n    return wrapper\n"
+        + "    def wrapper(x):\n        if x:\n            return f(x)\n"
+        + before_return
+        + "    return wrapper\n"
     )
     metrics = extract(source.encode(), "python")
     assert {f.name: f.cognitive for f in metrics.functions} == {"deco": 1, "wrapper": 1}

@@ -171,6 +171,16 @@ def test_an_else_if_after_a_comment_stays_an_else_if() -> None:
     assert (f.ccn, f.cognitive, f.max_nesting) == (3, 2, 1)
 
 
+def test_a_cpp_rvalue_reference_is_no_boolean_operator() -> None:
+    # three `&&` that declare references: ccn 1, cognitive 0; `a && b`: ccn 2, cognitive 1
+    source = (
+        "void f(int&& x, std::string&& s) { auto&& y = x; }\n"
+        "bool g(bool a, bool b) { return a && b; }\n"
+    )
+    found = functions("cpp", source)
+    assert [(found[name].ccn, found[name].cognitive) for name in ("f", "g")] == [(1, 0), (2, 1)]
+
+
 def test_a_rust_match_adds_one_per_arm_after_the_first() -> None:
     # two arms: ccn 1 + 1 = 2; cognitive: match 1
     source = (
