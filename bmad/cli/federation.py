@@ -343,7 +343,7 @@ def admit(organisation: str, expected: str, as_json: bool) -> None:
     store, identity, settings = _context()
     with store:
         member = _membership(store)
-        with settings.client(member.aggregator, identity) as client:
+        with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             answer = enrolment.admit(client, member.federation, organisation, expected)
     if as_json:
         echo_json(answer)
@@ -372,7 +372,7 @@ def invite(organisation: str, role: str, as_json: bool) -> None:
     store, identity, settings = _context()
     with store:
         member = _membership(store)
-        with settings.client(member.aggregator, identity) as client:
+        with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             issued = client.issue_token(member.federation, organisation, role)
     if as_json:
         echo_json(issued)
@@ -393,7 +393,7 @@ def status(show_participants: bool, trust_levels: bool, as_json: bool) -> None:
     store, identity, settings = _context()
     with store:
         member = _membership(store)
-        with settings.client(member.aggregator, identity) as client:
+        with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             document = client.status(member.federation)
         document["aggregator"] = member.aggregator
         document["local_rounds"] = membership.round_log(store, 10)

@@ -33,7 +33,15 @@ from bmad.federation import server_store, trust
 from bmad.federation.engine import RoundEngine, SessionFactory
 from bmad.federation.governance import Governance, governance_for
 from bmad.federation.server_store import ApiError, Member
-from bmad.federation.signing import RequestRejected, decode_key, encode_key, verify_request
+from bmad.federation.signing import (
+    NONCE_HEADER,
+    RESPONSE_SIGNATURE_HEADER,
+    RequestRejected,
+    decode_key,
+    encode_key,
+    response_text,
+    verify_request,
+)
 from bmad.federation.wire import PHASES
 from bmad.privacy.identity import verify_signature
 from bmad.privacy.schemas import LEARNING_TYPES
@@ -113,7 +121,12 @@ class Aggregator:
     """Shared state of one service: the store, the round engine and the lock guarding both."""
 
     def __init__(self, store: Store, session_factory: SessionFactory, max_skew: float) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         self.store = store
+        self.signing_key = Ed25519PrivateKey.from_private_bytes(server_store.signing_key(store))
+        self.public_key = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         self.engine = RoundEngine(store, session_factory)
         self.lock = self.engine.lock
         self.max_skew = max_skew
@@ -187,14 +200,7 @@ def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float =
     )
     app.state.aggregator = aggregator
 
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": "request body too large"}, status_code=413)
-        return await call_next(request)
+    _middlewares(app, aggregator)
 
     @app.exception_handler(BmadError)
     async def refused(_: Request, exc: BmadError) -> JSONResponse:
@@ -207,7 +213,12 @@ def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float =
         body = await request.body()
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         verified = verify_request(
-            request.headers, request.method, target, body, aggregator.max_skew
+            request.headers,
+            aggregator.public_key,
+            request.method,
+            target,
+            body,
+            aggregator.max_skew,
         )
         with aggregator.lock:
             if not server_store.remember_nonce(store, verified.nonce, aggregator.max_skew):
@@ -221,12 +232,42 @@ def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float =
     return app
 
 
+def _middlewares(app: FastAPI, aggregator: Aggregator) -> None:
+    """Refuse oversized bodies; sign every answer to a signed request."""
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse({"detail": "request body too large"}, status_code=413)
+        return await call_next(request)
+
+    @app.middleware("http")
+    async def sign_answers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Sign every answer to a signed request with the aggregator's key."""
+        response = await call_next(request)
+        nonce = request.headers.get(NONCE_HEADER)
+        if nonce is None:
+            return response
+        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        signature = aggregator.signing_key.sign(response_text(nonce, response.status_code, body))
+        headers = {key: value for key, value in response.headers.items() if key != "content-length"}
+        headers[RESPONSE_SIGNATURE_HEADER] = encode_key(signature)
+        return Response(body, response.status_code, headers, response.media_type)
+
+
 def _federation_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
     store = aggregator.store
 
     @app.get("/v1/health")
     async def health() -> dict[str, str]:
-        return {"status": "ok"}
+        """Unsigned: the aggregator's key, which members pin at join and check every answer
+        against."""
+        return {"status": "ok", "aggregator_key": encode_key(aggregator.public_key)}
 
     @app.post("/v1/federations", status_code=201)
     async def create_federation(body: CreateFederation, who: Caller = signed) -> dict[str, Any]:

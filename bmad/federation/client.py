@@ -1,5 +1,10 @@
 """The participant's HTTP client for the aggregator: every request signed, errors as BmadError.
 
+Plain HTTP is refused for any aggregator beyond this machine (enrolment tokens and the round's
+traffic would cross the network in clear). Every request names the aggregator's key (pinned at
+join, or read from ``/v1/health`` on first contact) and every answer must carry the
+aggregator's signature of it (``bmad.federation.signing``).
+
 httpx is imported lazily (it is part of the ``aggregator`` extra). The transport can be swapped
 (a unix socket, or an in-process ASGI app) by passing one to :class:`AggregatorClient`.
 """
@@ -10,7 +15,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from bmad.errors import BmadError
-from bmad.federation.signing import sign_request
+from bmad.federation.signing import (
+    NONCE_HEADER,
+    RESPONSE_SIGNATURE_HEADER,
+    decode_key,
+    response_text,
+    sign_request,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -38,6 +49,45 @@ def describe_refusal(detail: Any) -> str:
     return "; ".join(problems) or "invalid request"
 
 
+def require_tls_beyond_loopback(url: str) -> None:
+    """Refuse plain HTTP to any host but this machine's loopback."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    host = parts.hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if parts.scheme != "http" or not loopback:
+        raise BmadError(
+            f"refusing plain HTTP to the aggregator at {url}: beyond this machine an aggregator "
+            "must be reached over TLS (https://; serve it with --ssl-certfile and --ssl-keyfile, "
+            "and give members its CA with [federation] tls_verify)"
+        )
+
+
+def _check_answer(aggregator_key: bytes, nonce: str, response: httpx.Response) -> None:
+    import base64
+    import binascii
+
+    from bmad.privacy.identity import verify_signature
+
+    try:
+        signature = base64.urlsafe_b64decode(response.headers[RESPONSE_SIGNATURE_HEADER])
+        verify_signature(
+            aggregator_key, response_text(nonce, response.status_code, response.content), signature
+        )
+    except (KeyError, binascii.Error, ValueError, BmadError):
+        raise BmadError(
+            "the aggregator's answer is not signed by its key: refused (a proxy or another "
+            "server answered in its place)"
+        ) from None
+
+
 class AggregatorClient:
     def __init__(
         self,
@@ -46,6 +96,7 @@ class AggregatorClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         verify: bool | str = True,
+        aggregator_key: bytes | None = None,
     ) -> None:
         try:
             import httpx
@@ -53,7 +104,9 @@ class AggregatorClient:
             raise BmadError(
                 "talking to an aggregator needs httpx: pip install 'bmad[aggregator]'"
             ) from None
+        require_tls_beyond_loopback(base_url)
         self.base_url = base_url.rstrip("/")
+        self._aggregator_key = aggregator_key
         self.identity = identity
         self.public_key = identity.public.signing_public
         if isinstance(verify, str):  # a CA bundle, e.g. a self-signed aggregator's certificate
@@ -88,8 +141,11 @@ class AggregatorClient:
         target = path
         if query:
             target += "?" + str(httpx.QueryParams(query))
+        aggregator_key = self.aggregator_key
         for attempt in range(2):
-            headers = sign_request(self.identity, self.public_key, method, target, content)
+            headers = sign_request(
+                self.identity, self.public_key, aggregator_key, method, target, content
+            )
             if body is not None:
                 headers["content-type"] = "application/json"
             try:
@@ -111,6 +167,7 @@ class AggregatorClient:
                 raise BmadError(
                     f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
                 ) from None
+        _check_answer(aggregator_key, headers[NONCE_HEADER], response)
         if response.status_code >= 400:
             try:
                 detail = describe_refusal(response.json().get("detail", response.text))
@@ -121,6 +178,22 @@ class AggregatorClient:
                 response.status_code,
             )
         return response.json()
+
+    @property
+    def aggregator_key(self) -> bytes:
+        """The aggregator's key: the pinned one, else the one it states on first contact."""
+        if self._aggregator_key is None:
+            import httpx
+
+            try:
+                stated = self._http.get("/v1/health").json()["aggregator_key"]
+            except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+                raise BmadError(
+                    f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}. "
+                    "Start one with `bmad aggregator serve`, or name another with --aggregator URL"
+                ) from None
+            self._aggregator_key = decode_key(str(stated))
+        return self._aggregator_key
 
     # -- federations -----------------------------------------------------------------------
 

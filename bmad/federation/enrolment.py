@@ -164,6 +164,7 @@ def _pin(
             rules=json.dumps(governance.to_dict(), sort_keys=True),
             rules_signature=answer["rules_signature"],
             certificate=json.dumps(certificate.to_dict(), sort_keys=True),
+            aggregator_key=trust.b64(client.aggregator_key),
         ),
     )
     record_organisation(store, organisation, certificate.budget_share)

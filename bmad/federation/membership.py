@@ -46,6 +46,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (federation, machine_key)
     );
     """,
+    """
+    ALTER TABLE federation_membership ADD COLUMN aggregator_key TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 
@@ -62,6 +65,7 @@ class Pinned:
     rules: str = "{}"
     rules_signature: str = ""
     certificate: str = "{}"
+    aggregator_key: str = ""  # base64; every answer must be signed by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,13 @@ class Membership:
     rules: str = "{}"  # the governance the admin signed, as JSON
     rules_signature: str = ""
     certificate: str = "{}"  # this machine's certificate from its organisation key
+    aggregator_key: str = ""  # base64; the aggregator's answers are checked against it
+
+    @property
+    def pinned_aggregator_key(self) -> bytes | None:
+        import base64
+
+        return base64.urlsafe_b64decode(self.aggregator_key) if self.aggregator_key else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,12 +110,13 @@ def remember(
     with store.transaction() as connection:
         connection.execute(
             "INSERT INTO federation_membership (federation, aggregator, organisation, role, "
-            "joined_at, admin_key, rules, rules_signature, certificate) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(federation) DO UPDATE SET "
+            "joined_at, admin_key, rules, rules_signature, certificate, aggregator_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(federation) DO UPDATE SET "
             "aggregator = excluded.aggregator, organisation = excluded.organisation, "
             "role = excluded.role, joined_at = excluded.joined_at, "
             "admin_key = excluded.admin_key, rules = excluded.rules, "
-            "rules_signature = excluded.rules_signature, certificate = excluded.certificate",
+            "rules_signature = excluded.rules_signature, certificate = excluded.certificate, "
+            "aggregator_key = excluded.aggregator_key",
             (
                 federation,
                 aggregator,
@@ -115,6 +127,7 @@ def remember(
                 anchors.rules,
                 anchors.rules_signature,
                 anchors.certificate,
+                anchors.aggregator_key,
             ),
         )
 
@@ -123,7 +136,7 @@ def current(store: Store, federation: str | None = None) -> Membership | None:
     """The named membership, or the most recently joined one."""
     query = (
         "SELECT federation, aggregator, organisation, role, joined_at, admin_key, rules, "
-        "rules_signature, certificate FROM federation_membership"
+        "rules_signature, certificate, aggregator_key FROM federation_membership"
     )
     if federation is not None:
         row = store.connection.execute(query + " WHERE federation = ?", (federation,)).fetchone()

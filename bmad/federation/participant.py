@@ -326,7 +326,7 @@ def participate_in_open_rounds(
     federation = federation or federation_settings()
     settings = replace(settings, organisation=member.organisation).for_machine(store)
     outcomes: list[RoundOutcome] = []
-    with federation.client(member.aggregator, identity) as client:
+    with federation.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
         active = _enrol_all(store, client, settings, member, repos, statistics, outcomes)
         deadline = time.monotonic() + federation.round_timeout
         while active and not stop() and time.monotonic() < deadline:

@@ -107,7 +107,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE agg_identity (
         id INTEGER PRIMARY KEY CHECK (id = 1),
-        private_key BLOB NOT NULL
+        private_key TEXT NOT NULL
     );
     """,
 ]
@@ -220,11 +220,11 @@ def signing_key(store: Store) -> bytes:
     with store.transaction() as connection:
         row = connection.execute("SELECT private_key FROM agg_identity WHERE id = 1").fetchone()
         if row is not None:
-            return bytes(row[0])
+            return bytes.fromhex(str(row[0]))
         raw = Ed25519PrivateKey.generate().private_bytes(
             Encoding.Raw, PrivateFormat.Raw, NoEncryption()
         )
-        connection.execute("INSERT INTO agg_identity (id, private_key) VALUES (1, ?)", (raw,))
+        connection.execute("INSERT INTO agg_identity (id, private_key) VALUES (1, ?)", (raw.hex(),))
         return raw
 
 

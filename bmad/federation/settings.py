@@ -46,10 +46,20 @@ class FederationSettings:
             raise BmadError(f"federation.tls_verify: no CA bundle at {settings.tls_verify}")
         return settings
 
-    def client(self, url: str, identity: Identity) -> AggregatorClient:
+    def client(
+        self, url: str, identity: Identity, aggregator_key: bytes | None = None
+    ) -> AggregatorClient:
+        """A client for ``url``; ``aggregator_key`` is the key pinned at join (without it, the
+        key the aggregator states on first contact)."""
         from bmad.federation.client import AggregatorClient
 
-        return AggregatorClient(url, identity, self.request_timeout, verify=self.tls_verify)
+        return AggregatorClient(
+            url,
+            identity,
+            self.request_timeout,
+            verify=self.tls_verify,
+            aggregator_key=aggregator_key,
+        )
 
 
 def federation_settings(root: Path | None = None) -> FederationSettings:

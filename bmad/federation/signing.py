@@ -1,10 +1,15 @@
-"""Signed HTTP requests: Ed25519 over the method, path, body digest, timestamp and nonce.
+"""Signed HTTP requests and answers: Ed25519 both ways.
 
-The signed text is ``bmad-request-v1 \\n METHOD \\n PATH?QUERY \\n sha256(body) \\n TIMESTAMP \\n
-NONCE``; the signature and the signer's public key travel in headers. The server accepts a
-request only if the signature verifies, the timestamp is within the allowed clock skew, and the
-nonce was never seen within that window (so a captured request cannot be replayed, and a body
-or path cannot be swapped under a valid signature).
+A request's signed text is ``bmad-request-v2 \\n AGGREGATOR KEY \\n METHOD \\n PATH?QUERY \\n
+sha256(body) \\n TIMESTAMP \\n NONCE``; the signature and the signer's public key travel in
+headers. The server accepts a request only if it names the server's own key (so a request
+captured at one aggregator cannot be replayed to another that knows the same member), the
+signature verifies, the timestamp is within the allowed clock skew, and the nonce was never seen
+within that window.
+
+Every answer to a signed request is signed by the aggregator's key over ``bmad-response-v1 \\n
+NONCE \\n STATUS \\n sha256(body)``, so a member knows the answer is the aggregator's own and
+answers this very request.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ KEY_HEADER = "x-bmad-key"
 TIMESTAMP_HEADER = "x-bmad-timestamp"
 NONCE_HEADER = "x-bmad-nonce"
 SIGNATURE_HEADER = "x-bmad-signature"
+RESPONSE_SIGNATURE_HEADER = "x-bmad-aggregator-signature"
 SIGNED_HEADERS = (KEY_HEADER, TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER)
 MAX_NONCE_CHARS = 64
 _PUBLIC_KEY_BYTES = 32
@@ -49,20 +55,42 @@ def decode_key(text: str) -> bytes:
     return key
 
 
-def signed_text(method: str, target: str, body: bytes, timestamp: str, nonce: str) -> bytes:
+def signed_text(
+    aggregator_key: bytes, method: str, target: str, body: bytes, timestamp: str, nonce: str
+) -> bytes:
     body_digest = hashlib.sha256(body).hexdigest()
     return "\n".join(
-        ("bmad-request-v1", method.upper(), target, body_digest, timestamp, nonce)
+        (
+            "bmad-request-v2",
+            encode_key(aggregator_key),
+            method.upper(),
+            target,
+            body_digest,
+            timestamp,
+            nonce,
+        )
+    ).encode("utf-8")
+
+
+def response_text(nonce: str, status: int, body: bytes) -> bytes:
+    return "\n".join(
+        ("bmad-response-v1", nonce, str(status), hashlib.sha256(body).hexdigest())
     ).encode("utf-8")
 
 
 def sign_request(
-    signer: Signer, public_key: bytes, method: str, target: str, body: bytes
+    signer: Signer,
+    public_key: bytes,
+    aggregator_key: bytes,
+    method: str,
+    target: str,
+    body: bytes,
 ) -> dict[str, str]:
-    """The headers that authenticate one request to ``target`` (path plus query string)."""
+    """The headers that authenticate one request to ``target`` (path plus query string) at the
+    aggregator whose key is ``aggregator_key``."""
     timestamp = f"{time.time():.3f}"
     nonce = secrets.token_urlsafe(24)
-    signature = signer.sign(signed_text(method, target, body, timestamp, nonce))
+    signature = signer.sign(signed_text(aggregator_key, method, target, body, timestamp, nonce))
     return {
         KEY_HEADER: encode_key(public_key),
         TIMESTAMP_HEADER: timestamp,
@@ -80,6 +108,7 @@ class VerifiedRequest:
 
 def verify_request(
     headers: Mapping[str, str],
+    aggregator_key: bytes,
     method: str,
     target: str,
     body: bytes,
@@ -106,8 +135,10 @@ def verify_request(
         raise RequestRejected("stale request: timestamp outside the allowed clock skew")
     try:
         verify_signature(
-            public_key, signed_text(method, target, body, timestamp_text, nonce), signature
+            public_key,
+            signed_text(aggregator_key, method, target, body, timestamp_text, nonce),
+            signature,
         )
     except BmadError:
-        raise RequestRejected("bad signature") from None
+        raise RequestRejected("bad signature (or signed for another aggregator's key)") from None
     return VerifiedRequest(public_key, nonce, timestamp)

@@ -223,19 +223,23 @@ def test_noise_makes_confidence_honest() -> None:
 def test_signed_request_verifies_and_any_change_breaks_it() -> None:
     identity = _new_identity()
     public = identity.public.signing_public
-    headers = sign_request(identity, public, "POST", "/v1/x?a=1", b"body")
-    verified = verify_request(headers, "POST", "/v1/x?a=1", b"body", max_skew=60)
+    aggregator, other_aggregator = bytes(range(32)), bytes(range(1, 33))
+    headers = sign_request(identity, public, aggregator, "POST", "/v1/x?a=1", b"body")
+    verified = verify_request(headers, aggregator, "POST", "/v1/x?a=1", b"body", max_skew=60)
     assert verified.public_key == public
+    with pytest.raises(RequestRejected, match="another aggregator"):  # replayed elsewhere
+        verify_request(headers, other_aggregator, "POST", "/v1/x?a=1", b"body", max_skew=60)
     for method, target, body in (
         ("GET", "/v1/x?a=1", b"body"),
         ("POST", "/v1/x?a=2", b"body"),
         ("POST", "/v1/x?a=1", b"bodY"),
     ):
         with pytest.raises(RequestRejected):
-            verify_request(headers, method, target, body, max_skew=60)
+            verify_request(headers, aggregator, method, target, body, max_skew=60)
     with pytest.raises(RequestRejected, match="stale"):
         verify_request(
             headers,
+            aggregator,
             "POST",
             "/v1/x?a=1",
             b"body",
@@ -243,6 +247,6 @@ def test_signed_request_verifies_and_any_change_breaks_it() -> None:
             now=float(headers["x-bmad-timestamp"]) + 120,
         )
     with pytest.raises(RequestRejected, match="unsigned"):
-        verify_request({}, "GET", "/", b"", max_skew=60)
+        verify_request({}, aggregator, "GET", "/", b"", max_skew=60)
     with pytest.raises(RequestRejected):
         decode_key("AAAA")

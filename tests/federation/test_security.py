@@ -66,7 +66,9 @@ def setup(tmp_path: Path, aggregator: Aggregator) -> dict[str, object]:
 def signed_headers(
     client: AggregatorClient, method: str, target: str, body: bytes
 ) -> dict[str, str]:
-    return sign_request(client.identity, client.public_key, method, target, body)
+    return sign_request(
+        client.identity, client.public_key, client.aggregator_key, method, target, body
+    )
 
 
 def test_unsigned_request_is_rejected(aggregator: Aggregator, setup: dict[str, object]) -> None:
@@ -117,7 +119,9 @@ def test_stale_request_is_rejected(aggregator: Aggregator, setup: dict[str, obje
     assert isinstance(admin, AggregatorClient)
     target = f"/v1/federations/{setup['federation']}"
     stamp, nonce = f"{time.time() - 3600:.3f}", "fresh-nonce-for-a-stale-request"
-    signature = admin.identity.sign(signed_text("GET", target, b"", stamp, nonce))
+    signature = admin.identity.sign(
+        signed_text(admin.aggregator_key, "GET", target, b"", stamp, nonce)
+    )
     headers = {
         KEY_HEADER: encode_key(admin.public_key),
         TIMESTAMP_HEADER: stamp,
