@@ -120,7 +120,7 @@ from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 if TYPE_CHECKING:
     from tree_sitter import Node, Parser, Query, Tree
 
-EXTRACTOR_VERSION = 4
+EXTRACTOR_VERSION = 5
 
 # capture kinds, in the order they are applied to nodes sharing a span (a condition that is
 # itself a lambda belongs to the function around it)
@@ -174,9 +174,8 @@ _BOOL_PARENTS = frozenset({"binary_expression", "boolean_operator", "binary"})
 # C# also spell them "and"/"or", which CCN does not count)
 _CONDITION_OPERATORS = frozenset({"&&", "||", "and", "or"})
 _GO_FOR_HEADERS = frozenset({"for_clause", "range_clause", "block"})
-_NOT_PARAMETERS = frozenset(
-    {"keyword_separator", "positional_separator", "comment", "line_comment", "block_comment"}
-)
+_COMMENTS = frozenset({"comment", "line_comment", "block_comment"})
+_NOT_PARAMETERS = frozenset({"keyword_separator", "positional_separator"}) | _COMMENTS
 _PARAMETER_LISTS = frozenset({"parameter_list", "formal_parameters", "parameters"})
 # Calls, for recursion: the callee expression (the whole call where the grammar has no
 # callee field)
@@ -565,7 +564,7 @@ class _Walk:
     def _held_condition(self, node: Node) -> Node | None:
         """The condition of a node that holds it in no field: Python's ``x if c else y``, or
         Go's ``for c {}`` (a bare condition comes first, with no header clause)."""
-        named = node.named_children
+        named = [child for child in node.named_children if child.type not in _COMMENTS]
         if self.language == "python":
             return named[1] if len(named) == 3 else None
         if named and named[0].type not in _GO_FOR_HEADERS:

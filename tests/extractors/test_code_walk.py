@@ -157,6 +157,27 @@ def test_a_node_captured_twice_is_applied_once_per_capture() -> None:
     assert (f.ccn, f.cognitive, f.max_nesting) == (3, 3, 2)
 
 
+def test_a_condition_that_is_a_lambda_belongs_to_the_function_around_it() -> None:
+    # the if's condition is the lambda: f's largest condition holds its `and` (1, line 2);
+    # the lambda has no condition of its own
+    found = functions("python", "def f(a, b):\n    if lambda: a and b:\n        pass\n")
+    largest = {name: (f.condition_operators, f.condition_line) for name, f in found.items()}
+    assert largest == {"f": (1, 2), "f.(anonymous)": (0, 0)}
+
+
+@pytest.mark.parametrize(
+    ("language", "source"),
+    [
+        ("python", "def f(a, b, c, d):\n    return (a  # why\n            if b and c else d)\n"),
+        ("go", "package p\nfunc f(b, c bool) {\n\tfor /* why */ b && c {\n\t}\n}\n"),
+    ],
+)
+def test_a_comment_is_not_a_held_condition(language: str, source: str) -> None:
+    # the condition `b and c` / `b && c`: one operator, on line 3, despite the comment
+    f = functions(language, source)["f"]
+    assert (f.condition_operators, f.condition_line) == (1, 3)
+
+
 def test_a_loop_after_else_is_a_nested_loop_not_an_else_if() -> None:
     # if 1 (nesting 0); else 1; the while under the if 1 + 1 = 4; nesting 2. ccn 1 + if + while.
     source = "function f(a, b) {\n  if (a) {\n  } else while (b) {\n    b--;\n  }\n}\n"
@@ -225,8 +246,8 @@ def test_captures_of_other_extractors_are_ignored_wherever_they_come() -> None:
         # no final newline: still one line
         ("python", b"x = 1", (1, 1, 0, 0)),
         ("python", b"x = 1\n", (1, 1, 0, 0)),
-        # Rust's line comment holds its newline, which ends on a line past the last
-        ("rust", b"fn f() {}\n// end\n", (2, 1, 1, 0)),
+        # a C line comment continued by a backslash ends on a line past the last
+        ("c", b"int x;\n// end \\\n", (2, 1, 1, 0)),
     ],
 )
 def test_file_lines_stop_at_the_last_line(
