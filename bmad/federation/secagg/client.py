@@ -40,6 +40,7 @@ from bmad.federation.secagg.primitives import (
     public_bytes,
     self_mask_key,
     share_associated_data,
+    share_commitment,
     share_key,
     verify,
 )
@@ -141,7 +142,11 @@ class ClientSession:
         key_shares = split(key_secret, threshold, holders)
         tag = self.config.session_tag
         ciphertexts = {}
+        commitments = {}
         for peer in holders:
+            commitments[peer] = share_commitment(
+                tag, self.participant, peer, share_to_bytes(seed_shares[peer])
+            ) + share_commitment(tag, self.participant, peer, share_to_bytes(key_shares[peer]))
             if peer == self.participant:
                 self._shares_held[peer] = (seed_shares[peer], key_shares[peer])
                 continue
@@ -151,7 +156,7 @@ class ClientSession:
                 key, plaintext, share_associated_data(tag, self.participant, peer)
             )
         self._phase = ClientPhase.MASK
-        return EncryptedShares(self.config.round_id, self.participant, ciphertexts)
+        return EncryptedShares(self.config.round_id, self.participant, ciphertexts, commitments)
 
     def _check_keys(self, broadcast: KeysBroadcast) -> None:
         peers: dict[int, AdvertiseKeys] = {}
@@ -194,10 +199,12 @@ class ClientSession:
         if not senders <= set(self._peers) - {self.participant}:
             self._abort("shares inbox holds shares from outside the key list")
         senders.add(self.participant)
-        if len(senders) < self.config.threshold:
+        # The survivors are among these senders: with fewer than min_survivors the round can no
+        # longer release, so it stops here, before this participant's input (and budget) is spent.
+        needed = max(self.config.threshold, self.config.min_survivors)
+        if len(senders) < needed:
             self._abort(
-                f"only {len(senders)} participants shared keys, threshold is "
-                f"{self.config.threshold}"
+                f"only {len(senders)} participants shared keys, at least {needed} are needed"
             )
         self._open_inbox(inbox, encryption_key)
         self._senders = frozenset(senders)
@@ -232,6 +239,11 @@ class ClientSession:
                 key_share = share_from_bytes(plaintext[size:])
             except BmadError:
                 self._abort(f"shares from participant {sender} failed authentication")
+            expected = share_commitment(
+                tag, sender, self.participant, plaintext[:size]
+            ) + share_commitment(tag, sender, self.participant, plaintext[size:])
+            if inbox.commitments.get(sender) != expected:
+                self._abort(f"shares from participant {sender} do not match its commitments")
             self._shares_held[sender] = (seed_share, key_share)
 
     def sign_survivors(self, survivors: SurvivorList) -> ConsistencySignature:

@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Self, get_args, get_origin, get_type_hints
 
 from bmad.errors import BmadError
@@ -187,6 +187,8 @@ class EncryptedShares(Message):
     round_id: str
     sender: int
     ciphertexts: Mapping[int, bytes]  # recipient -> ciphertext
+    # recipient -> commitment to its share of b_u, then to its share of s_u^SK (32 bytes each)
+    commitments: Mapping[int, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ class SharesInbox(Message):
     round_id: str
     recipient: int
     ciphertexts: Mapping[int, bytes]  # sender -> ciphertext
+    commitments: Mapping[int, bytes] = field(default_factory=dict)  # sender -> its commitments
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,18 @@ def decrypt_shares(key: bytes, ciphertext: bytes, associated_data: bytes) -> byt
         raise BmadError("encrypted shares failed authentication") from None
 
 
+def share_commitment(tag: bytes, owner: int, holder: int, share: bytes) -> bytes:
+    """The owner's commitment to the share it gave ``holder`` (one Shamir share, its bytes).
+
+    Sent with the encrypted shares and relayed to the holder, so that the holder can check the
+    share it decrypted and the server can check the share the holder reveals at unmasking: a
+    wrong share is caught and attributed instead of silently corrupting the sum. A share is a
+    uniformly random field element, so its hash reveals nothing of the secret."""
+    import hashlib
+
+    return hashlib.sha256(b"bmad secagg share v1" + tag + _id(owner) + _id(holder) + share).digest()
+
+
 def pairwise_mask_key(tag: bytes, own: X25519PrivateKey, peer_public: bytes) -> bytes:
     return derive_key(
         own, peer_public, _pair_info(_PAIRWISE_MASK, tag, public_bytes(own), peer_public)

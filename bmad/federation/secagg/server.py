@@ -39,10 +39,13 @@ from bmad.federation.secagg.primitives import (
     pairwise_mask_key,
     public_bytes,
     self_mask_key,
+    share_commitment,
     verify,
 )
 from bmad.federation.secagg.shamir import combine, share_from_bytes
 from bmad.federation.secagg.vectors import decode_signed, from_wire
+
+COMMITMENT_BYTES = 32
 
 if TYPE_CHECKING:
     import numpy as np
@@ -94,6 +97,7 @@ class ServerRound:
         self._masked_senders: set[int] = set()  # U3
         self._signatures: dict[int, bytes] = {}  # U4
         self._unmask: dict[int, UnmaskShares] = {}  # U5
+        self.misbehaving: set[int] = set()  # senders of shares their owner never committed to
 
     @property
     def phase(self) -> ServerPhase:
@@ -156,6 +160,10 @@ class ServerRound:
             raise BmadError(f"participant {message.sender} already sent its shares")
         if set(message.ciphertexts) != set(self._keys) - {message.sender}:
             raise BmadError("encrypted shares must address every other advertiser exactly once")
+        if set(message.commitments) != set(self._keys) or any(
+            len(value) != 2 * COMMITMENT_BYTES for value in message.commitments.values()
+        ):
+            raise BmadError("encrypted shares must carry a commitment for every advertiser")
         self._shares[message.sender] = message
 
     def close_shares(self) -> dict[int, SharesInbox]:
@@ -165,12 +173,13 @@ class ServerRound:
         self._phase = ServerPhase.MASK
         inboxes = {}
         for recipient in sorted(self._shares):
-            inbox = {
-                sender: shares.ciphertexts[recipient]
-                for sender, shares in self._shares.items()
-                if sender != recipient
-            }
-            inboxes[recipient] = SharesInbox(self.config.round_id, recipient, inbox)
+            senders = [sender for sender in self._shares if sender != recipient]
+            inboxes[recipient] = SharesInbox(
+                self.config.round_id,
+                recipient,
+                {sender: self._shares[sender].ciphertexts[recipient] for sender in senders},
+                {sender: self._shares[sender].commitments[recipient] for sender in senders},
+            )
         return inboxes
 
     # Round 2: MaskedInputCollection
@@ -227,7 +236,22 @@ class ServerRound:
             raise BmadError("unmasking shares must cover exactly the dropped participants' keys")
         for share in (*message.self_mask_shares.values(), *message.mask_key_shares.values()):
             share_from_bytes(share)
+        self._check_commitments(message)
         self._unmask[message.sender] = message
+
+    def _check_commitments(self, message: UnmaskShares) -> None:
+        """Each revealed share must be the one its owner committed to for this sender."""
+        tag, sender = self.config.session_tag, message.sender
+        for shares, half in ((message.self_mask_shares, 0), (message.mask_key_shares, 1)):
+            for owner, share in shares.items():
+                committed = self._shares[owner].commitments[sender]
+                expected = committed[half * COMMITMENT_BYTES : (half + 1) * COMMITMENT_BYTES]
+                if share_commitment(tag, owner, sender, share) != expected:
+                    self.misbehaving.add(sender)
+                    raise BmadError(
+                        f"participant {sender} revealed a share of participant {owner} that its "
+                        "owner never committed to: refused"
+                    )
 
     def close_unmask(self) -> AggregateResult:
         """U5 = the senders of unmasking shares; reconstruct the secrets and unmask the sum."""

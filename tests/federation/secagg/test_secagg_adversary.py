@@ -286,42 +286,56 @@ def test_server_rejects_unmask_shares_of_the_wrong_coverage() -> None:
         run.server.receive_unmask(bad_element)
 
 
-def test_contradictory_unmask_shares_abort_the_round() -> None:
+def forged(shares: UnmaskShares, owner: int, field: str) -> UnmaskShares:
+    """``shares`` with the share of ``owner`` in ``field`` moved by one."""
+    revealed = dict(getattr(shares, field))
+    revealed[owner] = shamir.share_to_bytes(
+        (shamir.share_from_bytes(revealed[owner]) + 1) % shamir.PRIME
+    )
+    return replace(shares, **{field: revealed})
+
+
+def test_a_wrong_self_mask_share_is_refused_and_attributed_and_the_sum_still_comes_out() -> None:
     run = run_until_unmask()
     assert run.request is not None
     for i in (1, 2, 3, 4, 5):
         run.server.receive_unmask(run.clients[i].unmask(run.request))
-    honest = run.clients[6].unmask(run.request)
-    wrong = shamir.share_to_bytes(
-        (shamir.share_from_bytes(honest.self_mask_shares[2]) + 1) % shamir.PRIME
-    )
-    run.server.receive_unmask(
-        UnmaskShares(
-            honest.round_id,
-            6,
-            {**honest.self_mask_shares, 2: wrong},
-            honest.mask_key_shares,
-        )
-    )
-    with pytest.raises(BmadError, match="shares for participant 2 contradict each other"):
+    lying = forged(run.clients[6].unmask(run.request), 2, "self_mask_shares")
+    with pytest.raises(BmadError, match="participant 6 revealed a share of participant 2"):
+        run.server.receive_unmask(lying)
+    assert run.server.misbehaving == {6}
+    inputs = inputs_for(6, run.config.vector_length)
+    expected = [sum(inputs[i][j] for i in ALL) for j in range(run.config.vector_length)]
+    assert run.server.close_unmask().signed().tolist() == expected
+
+
+def test_with_exactly_t_responders_a_wrong_share_is_caught_not_summed() -> None:
+    """Exactly t responders: interpolation cannot see a forged share, the commitment does; the
+    round then aborts for too few honest shares instead of releasing a corrupted sum."""
+    run = run_until_unmask(dropped_after_shares=(6,))
+    assert run.request is not None
+    for i in (1, 2, 3, 4):
+        run.server.receive_unmask(run.clients[i].unmask(run.request))
+    honest = run.clients[5].unmask(run.request)
+    for field, owner in (("mask_key_shares", 6), ("self_mask_shares", 1)):
+        with pytest.raises(
+            BmadError, match=f"participant 5 revealed a share of participant {owner}"
+        ):
+            run.server.receive_unmask(forged(honest, owner, field))
+    with pytest.raises(BmadError, match="only 4 participants sent unmasking shares"):
         run.server.close_unmask()
     assert run.server.phase is ServerPhase.ABORTED
 
 
-def test_reconstructed_masking_key_must_match_the_advertised_key() -> None:
-    run = run_until_unmask(dropped_after_shares=(6,))
-    assert run.request is not None
-    # Exactly t responders: a forged share cannot be caught by interpolation, but the key
-    # it yields does not match the masking key participant 6 advertised.
-    for i in (1, 2, 3, 4):
-        run.server.receive_unmask(run.clients[i].unmask(run.request))
-    honest = run.clients[5].unmask(run.request)
-    wrong = shamir.share_to_bytes(
-        (shamir.share_from_bytes(honest.mask_key_shares[6]) + 1) % shamir.PRIME
-    )
-    run.server.receive_unmask(replace(honest, mask_key_shares={6: wrong}))
-    with pytest.raises(BmadError, match="participant 6"):
-        run.server.close_unmask()
+def test_a_share_that_does_not_match_its_commitment_stops_the_holder_before_its_input() -> None:
+    run = driver()
+    run.advertise(ALL)
+    inboxes = run.share(ALL)
+    inbox = inboxes[1]
+    framed = replace(inbox, commitments={**inbox.commitments, 2: bytes(64)})
+    with pytest.raises(BmadError, match="shares from participant 2 do not match its commitments"):
+        run.clients[1].mask_input(framed, [0] * run.config.vector_length)
+    assert run.clients[1].phase is ClientPhase.ABORTED
 
 
 def test_client_aborts_on_calls_out_of_order_and_foreign_inboxes() -> None:

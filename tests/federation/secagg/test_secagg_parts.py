@@ -225,11 +225,12 @@ WIRE: list[tuple[Message, str]] = [
     ),
     (
         EncryptedShares("r", 1, {10: b"\xfb\xff\xbf", 2: b"x"}),
-        '{"type":"encrypted_shares","round_id":"r","sender":1,"ciphertexts":{"2":"eA==","10":"+/+/"}}',
+        '{"type":"encrypted_shares","round_id":"r","sender":1,"ciphertexts":{"2":"eA==","10":"+/+/"},'
+        '"commitments":{}}',
     ),
     (
         SharesInbox("r", 2, {1: b""}),
-        '{"type":"shares_inbox","round_id":"r","recipient":2,"ciphertexts":{"1":""}}',
+        '{"type":"shares_inbox","round_id":"r","recipient":2,"ciphertexts":{"1":""},"commitments":{}}',
     ),
     (
         MaskedInput("r", 3, b"\x00\x01\x02\x03"),
