@@ -260,9 +260,14 @@ def _code_guarantee(governance: dict[str, Any]) -> str:
 def released_noise_std(organisations: int, level: str, unit_name: str | None = None) -> float:
     """Std of the noise per bin of a code_patterns round's released sum, as its insights report
     it: the organisations split into the engine's groups, each participant's noise share sized
-    for the smallest Shamir threshold among them and for one unit of the level's (or the
-    given) unit of privacy."""
-    from bmad.federation.governance import governance_for, group_sizes, reconstruction_threshold
+    as members size it (the group's least survivors minus its collusion allowance, the
+    smallest among the groups) and for one unit of the level's (or the given) unit of privacy."""
+    from bmad.federation.governance import (
+        governance_for,
+        group_sizes,
+        noise_shares,
+        reconstruction_threshold,
+    )
     from bmad.federation.insights import RoundFacts
     from bmad.federation.wire import round_schema
     from bmad.privacy.noise import plan_distributed_gaussian
@@ -276,9 +281,9 @@ def released_noise_std(organisations: int, level: str, unit_name: str | None = N
     layout = round_schema(schema_for("code_patterns"), unit)
     k = governance.k_min_participants
     sizes = group_sizes(organisations, k)
-    threshold = min(reconstruction_threshold(size, k) for size in sizes)
+    shares = min(noise_shares(size, reconstruction_threshold(size, k)) for size in sizes)
     plan = plan_distributed_gaussian(
-        governance.rho_per_round, threshold, layout.l2_sensitivity, layout.dim
+        governance.rho_per_round, shares, layout.l2_sensitivity, layout.dim
     )
     facts = RoundFacts(
         "code_patterns",
