@@ -167,29 +167,42 @@ def _block_insight(
     counts: Sequence[float] | None,
     facts: RoundFacts,
 ) -> dict[str, Any]:
+    """One block's distribution. When some bins are suppressed (fewer than k organisations),
+    the published shares are shares of the published bins only: a share of the whole block
+    would give a lone suppressed bin away as one minus the others."""
     mass = max(0.0, sum(values))
     projected = project_to_simplex(values, mass)
     sigma = facts.sum_std
     visible = _published_mass(mass, len(labels), facts)
+    organisations = [
+        None if counts is None else _organisations(counts[index], facts)
+        for index in range(len(labels))
+    ]
+    published = [visible and (count is None or count >= facts.k) for count in organisations]
+    published_mass = sum(value for value, shown in zip(projected, published, strict=True) if shown)
+    shown_bins = sum(published)
     bins = []
     widest = 1.0 if not visible else 0.0
-    for index, (label, value) in enumerate(zip(labels, projected, strict=True)):
-        organisations = None if counts is None else _organisations(counts[index], facts)
-        published = visible and (organisations is None or organisations >= facts.k)
-        share = value / mass if mass > 0 else 0.0
-        half = share_interval(share, 1, len(labels), mass, sigma)
-        if published:
+    for label, value, count, shown in zip(labels, projected, organisations, published, strict=True):
+        share = value / published_mass if shown and published_mass > 0 else 0.0
+        half = share_interval(share, 1, shown_bins, published_mass, sigma) if shown else 1.0
+        if shown:
             widest = max(widest, 2 * half)
         bins.append(
             {
                 "label": label,
-                "share": share if published else None,
-                "interval": [max(0.0, share - half), min(1.0, share + half)] if published else None,
-                "organisations": organisations if published else None,
-                "suppressed": not published,
+                "share": share if shown else None,
+                "interval": [max(0.0, share - half), min(1.0, share + half)] if shown else None,
+                "organisations": count if shown else None,
+                "suppressed": not shown,
             }
         )
-    return {"bins": bins, "confidence": max(0.0, 1 - widest)}
+    return {
+        "bins": bins,
+        "confidence": max(0.0, 1 - widest),
+        # what the shares are shares of: the whole block, or (bins suppressed) the published ones
+        "shares_of": "block" if all(published) else "published_bins",
+    }
 
 
 def _percentile_label(cumulative: Sequence[float], labels: Sequence[str], p: float) -> str:

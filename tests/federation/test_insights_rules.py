@@ -221,16 +221,28 @@ def test_consensus_and_divergence_at_their_thresholds() -> None:
     assert (first["block"], first["of"]) == ("flags", 8)
 
 
+def test_a_suppressed_bin_cannot_be_recovered_from_the_published_ones() -> None:
+    round_facts = facts(participants=4, groups=1, share_scale=0.01, k=2)
+    for hidden in (1.0, 3.0, 0.2):  # whatever the suppressed bin holds, the release is the same
+        found = insights._block_insight(
+            ["x", "y", "z"], [6.0, 3.0, hidden], [4.0, 2.0, 1.0], round_facts
+        )
+        assert [b["share"] for b in found["bins"]] == pytest.approx([6 / 9, 3 / 9, None])
+        assert all("mass" not in b for b in found["bins"])
+
+
 def test_a_block_publishes_bins_held_by_k_organisations() -> None:
     round_facts = facts(participants=4, groups=1, share_scale=0.01, k=2)  # sum_std 0.02
     labels = ["x", "y", "z"]
     found = insights._block_insight(labels, [6.0, 3.0, 1.0], [4.0, 2.0, 1.0], round_facts)
     shares = [bin_["share"] for bin_ in found["bins"]]
-    assert shares[:2] == pytest.approx([0.6, 0.3])
+    # shares of the published bins: 1 minus them says nothing about the suppressed bin z
+    assert shares[:2] == pytest.approx([6 / 9, 3 / 9])
+    assert found["shares_of"] == "published_bins"
     assert [bin_["suppressed"] for bin_ in found["bins"]] == [False, False, True]
     assert found["bins"][2]["share"] is None and found["bins"][2]["interval"] is None
     assert [bin_["organisations"] for bin_ in found["bins"]] == [4, 2, None]
-    widest = 2 * max(insights.share_interval(share, 1, 3, 10.0, 0.02) for share in (0.6, 0.3))
+    widest = 2 * max(insights.share_interval(s, 1, 2, 9.0, 0.02) for s in (6 / 9, 3 / 9))
     assert found["confidence"] == pytest.approx(1 - widest)
     # Too little mass for its noise: nothing is published and the confidence is 0.
     faint = insights._block_insight(labels, [0.1, 0.0, 0.0], [4.0, 4.0, 4.0], round_facts)
