@@ -71,6 +71,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # budgets per period as "epsilon=E,delta=D"; charged in zCDP (rho) and converted
         "budget": "epsilon=1.0,delta=1e-5",  # per repository
         "organisation_budget": "epsilon=4.0,delta=1e-5",  # per participant, over its repos
+        # over every period together (budgets above reset each period; these never do)
+        "lifetime_budget": "epsilon=10.0,delta=1e-5",  # per repository
+        "organisation_lifetime_budget": "epsilon=20.0,delta=1e-5",
         "period": "month",  # month, quarter, year or all
         "organisation": "local",  # this participant's name in the local ledger
         "mechanism": "gaussian",  # gaussian (zCDP) or laplace (pure DP)

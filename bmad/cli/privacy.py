@@ -34,7 +34,8 @@ def privacy() -> None:
 @json_option
 @handle_errors
 def budget(repo: Path | None, budget_text: str | None, period: str | None, as_json: bool) -> None:
-    """Total, spent, reserved and remaining budget, per learning type, for this period."""
+    """Total, spent, reserved and remaining budget, per learning type, for this period, and
+    what was used of the lifetime budget over every period."""
     from dataclasses import replace
 
     from bmad.cli.guarantees import federation_guarantees, guarantee_lines
@@ -72,6 +73,11 @@ def budget(repo: Path | None, budget_text: str | None, period: str | None, as_js
             f"{usage.spent_rho:.4g}, reserved {usage.reserved_rho:.4g}, "
             f"remaining {usage.remaining_rho:.4g}{used}"
         )
+        if usage.lifetime_rho is not None:
+            click.echo(
+                f"  lifetime (every period together): rho {usage.lifetime_used_rho:.4g} used of "
+                f"{usage.lifetime_rho:.4g}"
+            )
         for learning_type, amounts in sorted(usage.by_type.items()):
             click.echo(
                 f"  {learning_type:<22} spent rho {amounts['spent_rho']:.4g}, "

@@ -8,7 +8,9 @@ released; nothing releases it automatically, so a crash between reserving and se
 waste budget, never free budget that may have been used.
 
 Budgets are (epsilon, delta) per period, converted once to a rho budget (CKS20, see
-``accounting``); spends are charged in rho, and pure-DP spends also keep their epsilon.
+``accounting``); spends are charged in rho, and pure-DP spends also keep their epsilon. Besides
+the per-period budgets, optional lifetime budgets bound the sum over every period: periods
+reset, a subject's lifetime loss does not.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class Usage:
     reserved_rho: float  # reserved, not yet committed or released
     by_type: dict[str, dict[str, float]] = field(default_factory=dict)
     spent: accounting.Guarantee | None = None  # committed + reserved, as (epsilon, delta)
+    lifetime_rho: float | None = None  # the subject's budget over every period
+    lifetime_used_rho: float = 0.0  # committed + reserved over every period
 
     @property
     def remaining_rho(self) -> float:
@@ -116,6 +120,8 @@ class Usage:
             "used_epsilon": None if self.spent is None else self.spent.epsilon,
             "used_pure_epsilon": None if self.spent is None else self.spent.pure_epsilon,
             "by_learning_type": self.by_type,
+            "lifetime_rho": self.lifetime_rho,
+            "lifetime_used_rho": self.lifetime_used_rho,
         }
 
 
@@ -132,6 +138,7 @@ class Ledger:
         period: str = "month",
         clock: Callable[[], datetime] = utc_now,
         organisation_share: float = 1.0,
+        lifetime: tuple[Budget, Budget] | None = None,
     ) -> None:
         period_key(period, clock())  # validates the period name
         if not 0 < organisation_share <= 1:
@@ -141,6 +148,10 @@ class Ledger:
         # the share of the organisation's budget this machine may spend: its organisation key
         # certified it at join, and the shares of all its machines add up to at most 1
         self.shares = {"repository": 1.0, "organisation": organisation_share}
+        # (repository, organisation) budgets over every period together
+        self.lifetime = (
+            None if lifetime is None else {"repository": lifetime[0], "organisation": lifetime[1]}
+        )
         self.period = period
         self.clock = clock
 
@@ -170,6 +181,14 @@ class Ledger:
                     raise BudgetExceeded(
                         f"privacy budget exhausted for this {scope} in period {period}: "
                         f"rho {used:.6g} used of {limit:.6g}, this release needs {spend.rho:.6g}"
+                    )
+                lifetime = self.lifetime_limit(scope)
+                ever = self._used_rho(scope, subject, None)
+                if lifetime is not None and ever + spend.rho > lifetime * (1 + _RHO_SLACK):
+                    raise BudgetExceeded(
+                        f"lifetime privacy budget exhausted for this {scope}: rho {ever:.6g} "
+                        f"used of {lifetime:.6g} over every period, this release needs "
+                        f"{spend.rho:.6g}"
                     )
                 connection.execute(
                     "INSERT INTO privacy_spends (reservation, scope, subject, period, "
@@ -228,13 +247,20 @@ class Ledger:
             if sent is not None:
                 audit.append(connection, "payload_sent", {**sent, "reservation": reservation_id})
 
-    def _used_rho(self, scope: str, subject: str, period: str) -> float:
+    def _used_rho(self, scope: str, subject: str, period: str | None) -> float:
+        """Reserved and committed rho in ``period`` (None: over every period)."""
         row = self.store.connection.execute(
-            "SELECT COALESCE(SUM(rho), 0) FROM privacy_spends "
-            "WHERE scope = ? AND subject = ? AND period = ? AND state IN ('reserved', 'committed')",
-            (scope, subject, period),
+            "SELECT COALESCE(SUM(rho), 0) FROM privacy_spends WHERE scope = ? AND subject = ? "
+            "AND (? IS NULL OR period = ?) AND state IN ('reserved', 'committed')",
+            (scope, subject, period, period),
         ).fetchone()
         return float(row[0])
+
+    def lifetime_limit(self, scope: str) -> float | None:
+        """The rho this machine may spend on ``scope`` over every period (None: unbounded)."""
+        if self.lifetime is None:
+            return None
+        return self.lifetime[scope].rho * self.shares[scope]
 
     def usage(self, scope: Scope, subject: str, period: str | None = None) -> Usage:
         period = period or self.current_period()
@@ -258,7 +284,17 @@ class Ledger:
         budget = self.budgets[scope]
         guarantee = accounting.compose(spends, budget.delta) if spends else None
         return Usage(
-            scope, subject, period, budget, self.limit(scope), spent, reserved, by_type, guarantee
+            scope,
+            subject,
+            period,
+            budget,
+            self.limit(scope),
+            spent,
+            reserved,
+            by_type,
+            guarantee,
+            self.lifetime_limit(scope),
+            self._used_rho(scope, subject, None),
         )
 
     def limit(self, scope: str) -> float:

@@ -31,6 +31,8 @@ from bmad.store.connection import Store
 class PrivacySettings:
     repository_budget: Budget
     organisation_budget: Budget
+    repository_lifetime_budget: Budget  # over every period together
+    organisation_lifetime_budget: Budget
     period: str
     organisation: str
     mechanism: str  # "gaussian" (zCDP) or "laplace" (pure DP)
@@ -52,6 +54,8 @@ class PrivacySettings:
             settings = cls(
                 repository_budget=budget("budget"),
                 organisation_budget=budget("organisation_budget"),
+                repository_lifetime_budget=budget("lifetime_budget"),
+                organisation_lifetime_budget=budget("organisation_lifetime_budget"),
                 period=str(section["period"]),
                 organisation=str(section["organisation"]),
                 mechanism=str(section["mechanism"]),
@@ -75,6 +79,7 @@ class PrivacySettings:
             self.organisation_budget,
             self.period,
             organisation_share=self.organisation_share,
+            lifetime=(self.repository_lifetime_budget, self.organisation_lifetime_budget),
         )
 
     def for_machine(self, store: Store) -> PrivacySettings:

@@ -73,6 +73,8 @@ def settings(organisation: str, k: int = 3) -> PrivacySettings:
     section = {**config.DEFAULTS["privacy"], "organisation": organisation, "k_min_participants": k}
     section["budget"] = "epsilon=50.0,delta=1e-5"
     section["organisation_budget"] = "epsilon=100.0,delta=1e-5"
+    section["lifetime_budget"] = "epsilon=500.0,delta=1e-5"
+    section["organisation_lifetime_budget"] = "epsilon=1000.0,delta=1e-5"
     return PrivacySettings.from_section(section)
 
 

@@ -146,3 +146,30 @@ def test_budget_parsing() -> None:
     assert Budget.parse("epsilon=2,delta=1e-6") == Budget(2.0, 1e-6)
     with pytest.raises(BmadError):
         Budget.parse("epsilon=2")
+
+
+def test_a_lifetime_budget_holds_across_periods_that_reset() -> None:
+    """Each month starts a fresh period budget; the lifetime budget never comes back."""
+    now = [datetime(2026, 1, 15, tzinfo=UTC)]
+    per_period = Budget(1.0, 1e-5)
+    lifetime = Budget(1.5, 1e-5)
+    ledger = Ledger(
+        open_privacy_store(),
+        per_period,
+        per_period,
+        "month",
+        clock=lambda: now[0],
+        lifetime=(lifetime, Budget(100.0, 1e-5)),
+    )
+    spend = Spend(per_period.rho)  # one whole period budget per month
+    ledger.reserve("repo", "org", "code_patterns", spend)  # January
+    now[0] = datetime(2026, 2, 15, tzinfo=UTC)  # a new period
+    ledger.reserve("repo", "org", "code_patterns", spend)
+    now[0] = datetime(2026, 3, 15, tzinfo=UTC)
+    with pytest.raises(BudgetExceeded, match="lifetime privacy budget exhausted"):
+        ledger.reserve("repo", "org", "code_patterns", spend)  # March: the lifetime is spent
+    usage = ledger.usage("repository", "repo")
+    assert usage.spent_rho + usage.reserved_rho == 0  # March itself is untouched
+    assert usage.lifetime_used_rho == pytest.approx(2 * per_period.rho)
+    assert usage.lifetime_rho == pytest.approx(lifetime.rho)
+    assert usage.to_dict()["lifetime_used_rho"] == pytest.approx(2 * per_period.rho)

@@ -241,6 +241,8 @@ def test_usage_as_a_document() -> None:
         "used_epsilon": usage.spent.epsilon,
         "used_pure_epsilon": 0.04,
         "by_learning_type": {"code_patterns": {"spent_rho": 0.001, "reserved_rho": 0.0}},
+        "lifetime_rho": None,  # this ledger has no lifetime budget
+        "lifetime_used_rho": 0.001,
     }
 
 
