@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import threading
 import time
@@ -35,6 +36,7 @@ from bmad.federation.governance import (
     reconstruction_threshold,
 )
 from bmad.federation.insights import RoundFacts, compute_insights
+from bmad.federation.plausibility import implausible
 from bmad.federation.robust import combine_groups
 from bmad.federation.secagg.config import RoundConfig
 from bmad.federation.server_store import ApiError
@@ -422,9 +424,6 @@ class RoundEngine:
             self._abort(live, f"a group sum holds fewer than {k} organisations")
             return
         governance = live.governance
-        aggregate = combine_groups(
-            sums, sizes, governance.robust_combiner, governance.trim_fraction
-        )
         schema = schema_for(live.learning_type)
         unit = unit_for(live.learning_type, str(live.parameters.get("unit", "organisation")))
         plan = plan_distributed_gaussian(  # the share every member derived for itself
@@ -435,6 +434,16 @@ class RoundEngine:
             ),
             round_l2_sensitivity(schema, unit),
             int(live.parameters["vector_length"]),
+        )
+        for group_sum, size in zip(sums, sizes, strict=True):
+            problem = implausible(
+                live.learning_type, unit, group_sum, size, plan.scale * math.sqrt(size)
+            )
+            if problem is not None:
+                self._abort(live, f"a member sent an out-of-range contribution: {problem}")
+                return
+        aggregate = combine_groups(
+            sums, sizes, governance.robust_combiner, governance.trim_fraction
         )
         facts = RoundFacts(
             learning_type=live.learning_type,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ def drive(
     round_id: str,
     learning_type: str,
     silent_after: str | None = None,
+    runner_class: type[RecordingParticipation] = RecordingParticipation,
 ) -> RecordingParticipation:
     stats = collect_local_statistics(participant.repo).statistics
     client = participant.client(url)
@@ -99,7 +101,7 @@ def drive(
     contribution = merged_contribution(learning_type, [stats], terms.unit)
     assert contribution is not None
     client.enrol(round_id)
-    runner = RecordingParticipation(
+    runner = runner_class(
         participant.store,
         client,
         participant.settings,
@@ -209,3 +211,38 @@ def test_too_many_dropouts_abort_with_the_reason_and_no_output(
     assert admin.insights(federation_id) == []
     with sqlite3.connect(aggregator.db_path) as connection:
         assert connection.execute("SELECT COUNT(*) FROM agg_releases").fetchone()[0] == 0
+
+
+class OutOfRangeParticipation(RecordingParticipation):
+    """A lying member: adds 2^30 to one organisation count of its (noised) vector."""
+
+    def _reserve_and_noise(self) -> tuple[PreparedRelease | None, list[Reservation]]:
+        release, extra = super()._reserve_and_noise()
+        assert release is not None
+        vector = list(release.payload.vector)
+        vector[-1] += 2**30
+        lying = replace(release, payload=replace(release.payload, vector=tuple(vector)))
+        return lying, extra
+
+
+def test_an_out_of_range_contribution_aborts_the_round_and_nothing_is_released(
+    tmp_path: Path, aggregator: Aggregator
+) -> None:
+    federation_id, admin, participants = enrolled_participants(
+        tmp_path, aggregator, 5, units={"code_patterns": "organisation"}
+    )
+    opened = admin.open_round(federation_id, "code_patterns", enrol_timeout=60, phase_timeout=10)
+    kinds = [OutOfRangeParticipation, *[RecordingParticipation] * 4]
+    errors = in_threads(
+        *(
+            (lambda p=p, k=k: drive(p, aggregator.url, opened["id"], "code_patterns", None, k))
+            for p, k in zip(participants, kinds, strict=True)
+        )
+    )
+    assert not errors, errors
+    state = admin.round(opened["id"])
+    assert state["state"] == "aborted"
+    assert "out-of-range contribution" in state["reason"]
+    assert "participants:" in state["reason"]  # the organisation counts it tried to inflate
+    with sqlite3.connect(aggregator.db_path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM agg_releases").fetchone() == (0,)
