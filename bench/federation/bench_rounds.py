@@ -31,6 +31,7 @@ sys.path.insert(0, str(BENCH))
 from _bench_server import BENCH_TYPE  # noqa: E402
 
 from bmad.errors import BmadError  # noqa: E402
+from bmad.federation import enrolment  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
 from bmad.federation.participant import open_participant_store  # noqa: E402
 from bmad.federation.secagg import RoundConfig, simulate_round  # noqa: E402
@@ -58,8 +59,9 @@ def proc_cpu(pid: int) -> float:
 
 class Simulated:
     def __init__(self, index: int, url: str, folder: Path) -> None:
-        store = open_participant_store(folder / f"p{index}.sqlite3")
+        self.store = store = open_participant_store(folder / f"p{index}.sqlite3")
         self.identity = load_or_create_identity(store, folder / f"p{index}.json")
+        self.organisation_key = enrolment.organisation_identity(store, folder / f"o{index}.json")
         self.client = AggregatorClient(url, self.identity, timeout=600)
         self.vector = [(index * 7919 + i) % 1000 for i in range(LENGTH)]
         self.cpu = 0.0
@@ -88,7 +90,7 @@ class Simulated:
                 if driver is None:
                     config = RoundConfig(
                         you["session"],
-                        {int(p): decode_key(k) for p, k in you["roster"].items()},
+                        {int(p): decode_key(k["key"]) for p, k in you["roster"].items()},
                         int(you["threshold"]),
                         int(you["vector_length"]),
                         int(you["modulus_bits"]),
@@ -126,7 +128,10 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
         )
         names = [f"org{i}" for i in range(n)]
         k = n // 2 + 1  # one group (n < 2k): one secure aggregation over all n
-        created = admin.create_federation(
+        created = enrolment.create(
+            admin_store,
+            admin,
+            enrolment.organisation_identity(admin_store, folder / "admin-org.json"),
             "coordinator",
             names,
             "low",
@@ -135,7 +140,23 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
         federation = created["federation"]
         participants = [Simulated(i, url, folder) for i in range(n)]
         for participant, name in zip(participants, names, strict=True):
-            participant.client.join(federation, name, created["tokens"][name])
+            certificate = enrolment.certify(
+                participant.store,
+                participant.organisation_key,
+                federation,
+                name,
+                participant.identity.public.signing_public,
+                1.0,
+            )
+            enrolment.join(
+                participant.store,
+                participant.client,
+                federation,
+                name,
+                created["tokens"][name],
+                certificate,
+            )
+            enrolment.admit(admin, federation, name, participant.organisation_key.fingerprint)
         opened = admin.open_round(
             federation, BENCH_TYPE, enrol_timeout=600, phase_timeout=phase_timeout
         )
