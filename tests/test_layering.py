@@ -13,8 +13,8 @@ PACKAGE = Path(bmad.__file__).parent
 # Lowest first; a module may import its own floor and the floors below it.
 FLOORS: tuple[frozenset[str], ...] = (
     frozenset({"bmad", "config", "errors", "dirs", "git", "priority"}),
-    frozenset({"extractors"}),
     frozenset({"store"}),
+    frozenset({"extractors"}),
     frozenset({"scanning"}),
     frozenset({"analysis"}),
     frozenset({"privacy"}),

@@ -56,7 +56,7 @@ PYDRILLER_PYTHON = ROOT / "bench" / "_work" / "venv-pydriller" / "bin" / "python
 MINE_CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-from bmad.scanning.history import update_history
+from bmad.scanning.history import stored_commits, update_history
 from bmad.store.history import open_history_store
 from bmad.scanning.history_git import MiningSettings
 repo, db, renames, rev = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] or None
@@ -70,7 +70,7 @@ def cpu_now():
 started, cpu_started = time.perf_counter(), cpu_now()
 with open_history_store(Path(db)) as store:
     result = update_history(store, Path(repo), rev, settings)
-    commits = store.commits(result.source_id)
+    commits = stored_commits(store, result.source_id)
 seconds = time.perf_counter() - started
 cpu = cpu_now() - cpu_started
 self_usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -89,7 +89,7 @@ AGREEMENT_CHILD = """
 import dataclasses, json, sys
 from pathlib import Path
 from bmad.extractors.history import file_timeline
-from bmad.scanning.history import update_history
+from bmad.scanning.history import stored_commits, update_history
 from bmad.scanning.history_git import MiningSettings
 from bmad.store.history import open_history_store
 repo, work = Path(sys.argv[1]), Path(sys.argv[2])
@@ -97,7 +97,7 @@ found = {}
 for renames in (False, True):
     with open_history_store(work / f"agreement-{int(renames)}.sqlite3") as store:
         result = update_history(store, repo, None, MiningSettings(follow_renames=renames))
-        commits = store.commits(result.source_id)
+        commits = stored_commits(store, result.source_id)
     tip = result.tip_tree
     kinds = {"all": commits}
     if renames:  # merges keep their renames, not their changes: revisions without merges

@@ -133,7 +133,7 @@ def _mine_history(
     mining: MiningSettings | None,
 ) -> HistoryReport | None:
     from bmad.extractors.history_report import analyse_history, options_from_settings
-    from bmad.scanning.history import update_history
+    from bmad.scanning.history import stored_commits, update_history
     from bmad.scanning.history_git import MiningSettings
     from bmad.store.history import open_history_store
 
@@ -142,7 +142,7 @@ def _mine_history(
         result = update_history(store, root, None, mining or MiningSettings.from_settings(settings))
         if result.source_id is None:
             return None
-        commits = store.commits(result.source_id)
+        commits = stored_commits(store, result.source_id)
     return analyse_history(
         commits, result.tip_tree, options, int(time.time()), cognitive, result.notes()
     )

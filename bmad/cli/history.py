@@ -76,7 +76,7 @@ def history(
     """Churn, coupling, ownership, knowledge and hotspots from REPO's git history."""
     from bmad import config
     from bmad.extractors.history_report import analyse_history, options_from_settings, report_json
-    from bmad.scanning.history import update_history
+    from bmad.scanning.history import stored_commits, update_history
     from bmad.scanning.history_git import MiningSettings
     from bmad.store.history import open_history_store
 
@@ -104,7 +104,7 @@ def history(
     shown = on_terminal(as_json)
     with open_history_store() as store, step(f"mining the history of {repo}", shown):
         result = update_history(store, repo, rev, mining)
-        commits = store.commits(result.source_id) if result.source_id is not None else []
+        commits = stored_commits(store, result.source_id) if result.source_id is not None else []
     notes = result.notes()
     with step("measuring the files at the end of the window", shown):
         cognitive = _cognitive_at_window_end(repo, commits, options.until, notes)

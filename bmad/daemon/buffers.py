@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from bmad.analysis.context import RepositoryContext
     from bmad.analysis.findings import Finding
     from bmad.analysis.settings import AnalysisSettings, ModelSettings
+    from bmad.scanning.metrics_cache import MetricsCache
     from bmad.store.connection import Store
-    from bmad.store.metrics_cache import MetricsCache
     from bmad.store.registry import Repository
 
 
@@ -175,7 +175,7 @@ class BufferAnalyst:
 
     def _metrics_cache(self) -> MetricsCache:
         from bmad.scanning.analyse import analyser_version
-        from bmad.store.metrics_cache import MetricsCache
+        from bmad.scanning.metrics_cache import MetricsCache
 
         if self._cache is None:
             self._cache = MetricsCache.open(self.cache_store, analyser_version())

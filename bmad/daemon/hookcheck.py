@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bmad.extractors.metrics import FileMetrics
     from bmad.hooks.analysers import Outcome
     from bmad.hooks.check import Baseline, CacheKey
-    from bmad.store.metrics_cache import MetricsCache
+    from bmad.scanning.metrics_cache import MetricsCache
 
 InsightsSource = Callable[[], list[dict[str, Any]]]
 HEX_DIGITS = frozenset("0123456789abcdef")
@@ -73,7 +73,7 @@ class HookChecker:
 
     def metrics_cache(self) -> MetricsCache:
         from bmad.scanning.analyse import analyser_version
-        from bmad.store.metrics_cache import MetricsCache
+        from bmad.scanning.metrics_cache import MetricsCache
 
         if self._cache is None:
             self._cache = MetricsCache.open(self.cache_store, analyser_version())

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bmad.config import Config
     from bmad.extractors.metrics import FileMetrics
     from bmad.scanning.history_git import MiningSettings
-    from bmad.store.metrics_cache import MetricsCache
+    from bmad.scanning.metrics_cache import MetricsCache
 
 
 # The analyser caches one tree-sitter parser per language, shared by all threads and not
@@ -117,7 +117,7 @@ def _mined_files(store: Store, repository_id: int) -> list[tuple[str, str]]:
 def _cached_metrics(cache_path: Path, files: Sequence[tuple[str, str]]) -> dict[str, FileMetrics]:
     """Path -> the metrics the code step left in the content cache for (path, blob id) pairs."""
     from bmad.scanning.analyse import analyser_version
-    from bmad.store.metrics_cache import MetricsCache
+    from bmad.scanning.metrics_cache import MetricsCache
 
     cache = MetricsCache.open(cache_path, analyser_version())
     try:
@@ -144,7 +144,7 @@ class CodeMetricsStep:
 
     def __call__(self, context: MiningContext) -> StepReport:
         from bmad.scanning.analyse import analyser_version
-        from bmad.store.metrics_cache import MetricsCache
+        from bmad.scanning.metrics_cache import MetricsCache
 
         repository_id = context.repository.id
         desired = {item.path: item for item in context.snapshot.files}
@@ -275,17 +275,20 @@ class ArchitectureStep:
         import hashlib
 
         from bmad import config
-        from bmad.extractors.architecture import build_architecture
+        from bmad.extractors.architecture import (
+            ARCHITECTURE_CODEC_VERSION,
+            build_architecture,
+            encode_architecture,
+        )
         from bmad.extractors.architecture_resolve import SourceFile
         from bmad.scanning.analyse import analyser_version
         from bmad.scanning.architecture import collect_project_files
-        from bmad.store.architecture_cache import CODEC_VERSION, encode
 
         repository_id = context.repository.id
         rows = _mined_files(context.store, repository_id)
         project_files, _ = collect_project_files(context.work_tree)
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(f"{analyser_version()}/{CODEC_VERSION}".encode())
+        digest.update(f"{analyser_version()}/{ARCHITECTURE_CODEC_VERSION}".encode())
         for path, blob_id in rows:
             digest.update(f"{path}\0{blob_id}\n".encode())
         for name in sorted(project_files):
@@ -320,7 +323,7 @@ class ArchitectureStep:
                     len(architecture.modules),
                     len(architecture.edges),
                     len(architecture.cycles),
-                    encode(architecture),
+                    encode_architecture(architecture),
                     time.time(),
                 ),
             )
@@ -336,8 +339,7 @@ def _detect_in_child(repository_id: int, work_tree: str, store_path: str, cache_
     from bmad import config, git
     from bmad.analysis.adapters import assemble
     from bmad.analysis.store import detect_and_store
-    from bmad.extractors.architecture import Architecture
-    from bmad.store.architecture_cache import decode
+    from bmad.extractors.architecture import Architecture, decode_architecture
 
     root = Path(work_tree)
     with Store(Path(store_path)) as store:
@@ -349,7 +351,7 @@ def _detect_in_child(repository_id: int, work_tree: str, store_path: str, cache_
     cached = _cached_metrics(Path(cache_path), mined)
     files = [(path, cached[path]) for path, _blob_id in mined if path in cached]
     architecture: Architecture | str = (
-        "architecture: no import graph stored yet" if row is None else decode(row[0])
+        "architecture: no import graph stored yet" if row is None else decode_architecture(row[0])
     )
     blob_ids = dict(mined)
 

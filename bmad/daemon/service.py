@@ -53,7 +53,7 @@ from bmad.store.registry import (
 )
 
 if TYPE_CHECKING:
-    from bmad.store.metrics_cache import MetricsCache
+    from bmad.scanning.metrics_cache import MetricsCache
 
 logger = logging.getLogger("bmad.daemon")
 NOT_FOUND = -32004
@@ -419,7 +419,7 @@ class Daemon:
 
     def _metrics_cache(self) -> MetricsCache:
         from bmad.scanning.analyse import analyser_version
-        from bmad.store.metrics_cache import MetricsCache
+        from bmad.scanning.metrics_cache import MetricsCache
 
         if self._cache is None:
             self._cache = MetricsCache.open(cache_store_path(), analyser_version())

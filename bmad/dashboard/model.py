@@ -201,7 +201,7 @@ def _trends(root: Path, settings: Config, notes: list[str]) -> list[MonthTrend]:
     from bmad import git
     from bmad.extractors.history_report import options_from_settings
     from bmad.scanning import cognitive_by_path
-    from bmad.scanning.history import update_history
+    from bmad.scanning.history import stored_commits, update_history
     from bmad.scanning.history_git import MiningSettings
     from bmad.store.history import open_history_store
 
@@ -212,7 +212,9 @@ def _trends(root: Path, settings: Config, notes: list[str]) -> list[MonthTrend]:
     try:
         with open_history_store() as store:
             result = update_history(store, root, None, MiningSettings.from_settings(section))
-            commits = store.commits(result.source_id) if result.source_id is not None else []
+            commits = (
+                stored_commits(store, result.source_id) if result.source_id is not None else []
+            )
     except BmadError as exc:
         notes.append(f"trends: {exc.message}")
         return []

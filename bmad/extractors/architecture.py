@@ -11,9 +11,10 @@ Public entry points for other components (the anti-pattern detector):
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from bmad.extractors.architecture_graph import (
@@ -264,3 +265,55 @@ def _dependencies(
         except ManifestError as exc:
             skipped.append((path, str(exc).splitlines()[0]))
     return sorted(found, key=lambda d: (d.ecosystem, d.name, d.source)), skipped
+
+
+ARCHITECTURE_CODEC_VERSION = "rows-1"  # part of a cache key: a new encoding invalidates
+
+
+def encode_architecture(architecture: Architecture) -> str:
+    """Positional rows, like the metrics cache: compact and quick to decode."""
+    return json.dumps(
+        [
+            [astuple(module) for module in architecture.modules.values()],
+            [astuple(edge) for edge in architecture.edges],
+            architecture.cycles,
+            architecture.closing_edges,
+            architecture.smallest_cycles,
+            architecture.hubs,
+            [astuple(violation) for violation in architecture.layer_violations],
+            [astuple(dependency) for dependency in architecture.dependencies],
+            [astuple(item) for item in architecture.unresolved],
+            architecture.status_counts,
+            architecture.skipped,
+        ],
+        separators=(",", ":"),
+    )
+
+
+def decode_architecture(payload: str) -> Architecture:
+    (
+        modules,
+        edges,
+        cycles,
+        closing,
+        smallest,
+        hubs,
+        violations,
+        dependencies,
+        unresolved,
+        counts,
+        skipped,
+    ) = json.loads(payload)
+    return Architecture(
+        modules={row[0]: Module(*row) for row in modules},
+        edges=[Edge(*row) for row in edges],
+        cycles=cycles,
+        closing_edges=[[(a, b) for a, b in edges_of_cycle] for edges_of_cycle in closing],
+        smallest_cycles=smallest,
+        hubs=hubs,
+        layer_violations=[LayerViolation(*row) for row in violations],
+        dependencies=[Dependency(*row) for row in dependencies],
+        unresolved=[Unresolved(*row) for row in unresolved],
+        status_counts=counts,
+        skipped=[(path, reason) for path, reason in skipped],
+    )

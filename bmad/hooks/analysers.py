@@ -11,7 +11,7 @@ from bmad.extractors.metrics import FileMetrics
 from bmad.hooks.request import Job
 
 if TYPE_CHECKING:
-    from bmad.store.metrics_cache import MetricsCache
+    from bmad.scanning.metrics_cache import MetricsCache
 
 Outcome = FileMetrics | str  # metrics, or why the file could not be analysed
 
@@ -48,8 +48,8 @@ def analyse_in_process(jobs: Sequence[Job]) -> dict[str, Outcome]:
     """:func:`analyse_jobs` with the shared content cache opened for the call."""
     from bmad.errors import BmadError
     from bmad.scanning.analyse import analyser_version
+    from bmad.scanning.metrics_cache import MetricsCache
     from bmad.store.connection import cache_store_path
-    from bmad.store.metrics_cache import MetricsCache
 
     try:
         cache: MetricsCache | None = MetricsCache.open(cache_store_path(), analyser_version())

@@ -197,8 +197,8 @@ def code_insights(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None
 
 def _lookup_once(keys: Sequence[CacheKey]) -> dict[CacheKey, FileMetrics]:
     from bmad.scanning.analyse import analyser_version
+    from bmad.scanning.metrics_cache import MetricsCache
     from bmad.store.connection import cache_store_path
-    from bmad.store.metrics_cache import MetricsCache
 
     cache = MetricsCache.open(cache_store_path(), analyser_version())
     try:

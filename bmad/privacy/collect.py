@@ -93,7 +93,7 @@ class Collected:
 def _history_report(root: Path) -> HistoryReport | None:
     from bmad import config
     from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
-    from bmad.scanning.history import update_history
+    from bmad.scanning.history import stored_commits, update_history
     from bmad.scanning.history_git import MiningSettings
     from bmad.store.history import open_history_store
 
@@ -109,7 +109,7 @@ def _history_report(root: Path) -> HistoryReport | None:
         result = update_history(store, root, None, mining)
         if result.source_id is None:
             return None
-        commits = store.commits(result.source_id)
+        commits = stored_commits(store, result.source_id)
     return analyse_history(commits, result.tip_tree, options, int(time.time()))
 
 

@@ -1,6 +1,6 @@
 """Turning source trees (work trees, folders, commits) into cached per-file metrics.
 
-Names are loaded on first use, so that importing a submodule (``bmad.store.metrics_cache`` in the
+Names are loaded on first use, so that importing a submodule (``bmad.scanning.metrics_cache`` in the
 pre-commit hook, say) does not import the whole pipeline and its worker pool.
 """
 

@@ -2,7 +2,7 @@
 the scan's parse cache) and build the module graph, cached under a digest of every input.
 
 The graph itself is the pure :func:`bmad.extractors.architecture.build_architecture`; the
-cache table is :mod:`bmad.store.architecture_cache`.
+cache table is :mod:`bmad.store.architecture_cache`, :class:`ArchitectureCache` its typed face.
 """
 
 from __future__ import annotations
@@ -17,15 +17,22 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bmad.extractors.architecture import Architecture, build_architecture, merged_settings
+from bmad.extractors.architecture import (
+    ARCHITECTURE_CODEC_VERSION,
+    Architecture,
+    build_architecture,
+    decode_architecture,
+    encode_architecture,
+    merged_settings,
+)
 from bmad.extractors.architecture_resolve import PROJECT_FILE_NAMES, SourceFile
 from bmad.extractors.manifests import manifest_kind
-from bmad.store.architecture_cache import CODEC_VERSION
+from bmad.store.architecture_cache import ArchitectureTable
+from bmad.store.connection import Store
 
 if TYPE_CHECKING:
     from bmad.scanning import ScanOptions
     from bmad.scanning.stat_cache import StatCache
-    from bmad.store.architecture_cache import ArchitectureCache
 
 MAX_PROJECT_FILE_SIZE = 4 * 1024 * 1024
 # The analysis is a function of these modules' code: their bytes are part of every key, so
@@ -38,11 +45,41 @@ ANALYSIS_MODULES = (
 )
 
 
+class ArchitectureCache:
+    """Architectures by (root, input digest); a damaged row is a miss the next save replaces."""
+
+    def __init__(self, table: ArchitectureTable) -> None:
+        self.table = table
+
+    @classmethod
+    def open(cls, path: Path) -> ArchitectureCache:
+        return cls(ArchitectureTable.open(path))
+
+    @property
+    def store(self) -> Store:
+        return self.table.store
+
+    def close(self) -> None:
+        self.table.close()
+
+    def load(self, root: Path, digest: str) -> Architecture | None:
+        payload = self.table.load(root, digest)
+        if payload is None:
+            return None
+        try:
+            return decode_architecture(payload)
+        except (ValueError, TypeError, IndexError):
+            return None
+
+    def save(self, root: Path, digest: str, architecture: Architecture) -> None:
+        self.table.save(root, digest, encode_architecture(architecture))
+
+
 @cache
 def analysis_version() -> str:
     """Digest of the analysis code, the Python version (its stdlib module list decides what
     counts as stdlib) and this codec."""
-    digest = hashlib.sha256(f"{CODEC_VERSION}\0{sys.version}".encode())
+    digest = hashlib.sha256(f"{ARCHITECTURE_CODEC_VERSION}\0{sys.version}".encode())
     folder = Path(__file__).parent.parent / "extractors"
     for name in ANALYSIS_MODULES:
         digest.update(name.encode() + b"\0" + (folder / name).read_bytes())
@@ -145,7 +182,6 @@ def _stat_cache(cache: ArchitectureCache) -> StatCache | None:
 
 def _open_cache(options: ScanOptions) -> ArchitectureCache | None:
     from bmad.errors import BmadError
-    from bmad.store.architecture_cache import ArchitectureCache
     from bmad.store.connection import cache_store_path
 
     if not options.use_cache:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bmad.errors import BmadError
-from bmad.extractors.history import CommitRecord, TipTree
+from bmad.extractors.history import CommitRecord, FileChange, MergeRename, TipTree
 from bmad.scanning.history_git import (
     MiningSettings,
     RepositoryInfo,
@@ -27,7 +27,7 @@ from bmad.scanning.history_git import (
     resolve_tip,
     tree_paths,
 )
-from bmad.store.history import HistoryStore
+from bmad.store.history import CommitRows, HistoryStore
 
 BATCH_SIZE = 500
 
@@ -88,7 +88,7 @@ def update_history(
                 read_commits(info.git_dir, pending, settings, grafted_commits(repository)),
                 batch_size,
             ):
-                store.append(source.id, batch)
+                store.append(source.id, [commit_rows(commit) for commit in batch])
         except sqlite3.Error as exc:
             raise BmadError(f"cannot store the mined history: {exc}") from exc
         store.set_tip(source.id, tip)
@@ -106,3 +106,46 @@ def _batches(commits: Iterable[CommitRecord], size: int) -> Iterable[list[Commit
             batch = []
     if batch:
         yield batch
+
+
+def commit_rows(commit: CommitRecord) -> CommitRows:
+    """A commit record as the history tables hold it."""
+    return CommitRows(
+        (
+            commit.id,
+            " ".join(commit.parents),
+            commit.author_name,
+            commit.author_email,
+            commit.author_time,
+            commit.subject,
+            commit.note,
+        ),
+        tuple(
+            (c.path, c.status, c.added, c.deleted, c.old_path, int(c.binary))
+            for c in commit.changes
+        ),
+        tuple((r.parent, r.old_path, r.new_path) for r in commit.merge_renames),
+    )
+
+
+def commit_record(rows: CommitRows) -> CommitRecord:
+    commit_id, parents, author_name, author_email, author_time, subject, note = rows.commit
+    return CommitRecord(
+        id=commit_id,
+        parents=tuple(parents.split()),
+        author_name=author_name,
+        author_email=author_email,
+        author_time=author_time,
+        subject=subject,
+        changes=tuple(
+            FileChange(path, status, added, deleted, old_path, bool(binary))
+            for path, status, added, deleted, old_path, binary in rows.changes
+        ),
+        note=note,
+        merge_renames=tuple(MergeRename(*rename) for rename in rows.renames),
+    )
+
+
+def stored_commits(store: HistoryStore, source_id: int) -> list[CommitRecord]:
+    """Every stored commit of the source as records, oldest first (parents before children)."""
+    return [commit_record(rows) for rows in store.commits(source_id)]

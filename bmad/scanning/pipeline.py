@@ -20,8 +20,8 @@ from bmad.extractors.metrics import FileMetrics
 from bmad.scanning.analyse import Job, Outcome, analyse_batch, analyser_version
 from bmad.scanning.discovery import Candidate, Skipped, discover
 from bmad.scanning.freshness import FileStat, StatEntry, read_is_stable, vouches
+from bmad.scanning.metrics_cache import MetricsCache
 from bmad.scanning.stat_cache import StatCache
-from bmad.store.metrics_cache import MetricsCache
 
 if TYPE_CHECKING:
     import pygit2

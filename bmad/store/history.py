@@ -1,4 +1,4 @@
-"""Mined history in the bmad store: commit records per *source*.
+"""Mined history in the bmad store: commits, as table rows, per *source*.
 
 One source is a (git directory, revision, rename mode); it remembers the tip it was mined
 up to. The incremental miner that fills it is :func:`bmad.scanning.history.update_history`.
@@ -18,8 +18,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from bmad.extractors.history import CommitRecord, FileChange, MergeRename
 from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "history"
@@ -122,6 +122,23 @@ MIGRATIONS: list[str] = [
 ]
 
 
+# commit_id, parents (space-separated), author_name, author_email, author_time, subject, note
+CommitRow = tuple[str, str, str, str, int, str, str]
+# path, status, added, deleted, old_path, is_binary (0 or 1)
+ChangeRow = tuple[str, str, int, int, str | None, int]
+# parent (index into the merge's parents), old_path, new_path
+RenameRow = tuple[int, str, str]
+
+
+class CommitRows(NamedTuple):
+    """One commit as the tables hold it (records are built from these in
+    :mod:`bmad.scanning.history`)."""
+
+    commit: CommitRow
+    changes: tuple[ChangeRow, ...]
+    renames: tuple[RenameRow, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     id: int
@@ -173,7 +190,7 @@ class HistoryStore:
         )
         return {row[0] for row in rows}
 
-    def append(self, source_id: int, commits: Sequence[CommitRecord]) -> None:
+    def append(self, source_id: int, commits: Sequence[CommitRows]) -> None:
         """Store one batch of commits (after those already stored) in one transaction.
         Commits already there (another process stored them meanwhile) are left as they are."""
         if not commits:
@@ -183,7 +200,7 @@ class HistoryStore:
                 "SELECT COALESCE(MAX(seq), -1) FROM history_commits WHERE source_id = ?",
                 (source_id,),
             ).fetchone()
-            ids = [commit.id for commit in commits]
+            ids = [rows.commit[0] for rows in commits]
             known: set[str] = set()
             for start in range(0, len(ids), _IDS_PER_QUERY):
                 chunk = ids[start : start + _IDS_PER_QUERY]
@@ -195,59 +212,29 @@ class HistoryStore:
                         (source_id, *chunk),
                     )
                 )
-            fresh = [commit for commit in commits if commit.id not in known]
+            fresh = [rows for rows in commits if rows.commit[0] not in known]
             tx.executemany(
                 "INSERT INTO history_commits (source_id, seq, commit_id, parents, "
                 "author_name, author_email, author_time, subject, note) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        source_id,
-                        last + 1 + offset,
-                        commit.id,
-                        " ".join(commit.parents),
-                        commit.author_name,
-                        commit.author_email,
-                        commit.author_time,
-                        commit.subject,
-                        commit.note,
-                    )
-                    for offset, commit in enumerate(fresh)
-                ),
+                ((source_id, last + 1 + offset, *rows.commit) for offset, rows in enumerate(fresh)),
             )
             tx.executemany(
                 "INSERT INTO history_changes (source_id, seq, position, path, status, added, "
                 "deleted, old_path, is_binary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (
-                        source_id,
-                        last + 1 + offset,
-                        position,
-                        change.path,
-                        change.status,
-                        change.added,
-                        change.deleted,
-                        change.old_path,
-                        int(change.binary),
-                    )
-                    for offset, commit in enumerate(fresh)
-                    for position, change in enumerate(commit.changes)
+                    (source_id, last + 1 + offset, position, *change)
+                    for offset, rows in enumerate(fresh)
+                    for position, change in enumerate(rows.changes)
                 ),
             )
             tx.executemany(
                 "INSERT INTO history_merge_renames (source_id, seq, position, parent, old_path, "
                 "new_path) VALUES (?, ?, ?, ?, ?, ?)",
                 (
-                    (
-                        source_id,
-                        last + 1 + offset,
-                        position,
-                        rename.parent,
-                        rename.old_path,
-                        rename.new_path,
-                    )
-                    for offset, commit in enumerate(fresh)
-                    for position, rename in enumerate(commit.merge_renames)
+                    (source_id, last + 1 + offset, position, *rename)
+                    for offset, rows in enumerate(fresh)
+                    for position, rename in enumerate(rows.renames)
                 ),
             )
 
@@ -265,42 +252,28 @@ class HistoryStore:
             tx.execute("DELETE FROM history_commits WHERE source_id = ?", (source_id,))
             tx.execute("UPDATE history_sources SET tip = NULL WHERE id = ?", (source_id,))
 
-    def commits(self, source_id: int) -> list[CommitRecord]:
+    def commits(self, source_id: int) -> list[CommitRows]:
         """Every stored commit of the source, oldest first (parents before children)."""
         connection = self.store.connection
-        changes: dict[int, list[FileChange]] = {}
-        for seq, path, status, added, deleted, old_path, binary in connection.execute(
+        changes: dict[int, list[ChangeRow]] = {}
+        for seq, *change in connection.execute(
             "SELECT seq, path, status, added, deleted, old_path, is_binary "
             "FROM history_changes WHERE source_id = ? ORDER BY seq, position",
             (source_id,),
         ):
-            changes.setdefault(seq, []).append(
-                FileChange(path, status, added, deleted, old_path, bool(binary))
-            )
-        renames: dict[int, list[MergeRename]] = {}
-        for seq, parent, old_path, new_path in connection.execute(
+            changes.setdefault(seq, []).append(tuple(change))
+        renames: dict[int, list[RenameRow]] = {}
+        for seq, *rename in connection.execute(
             "SELECT seq, parent, old_path, new_path FROM history_merge_renames "
             "WHERE source_id = ? ORDER BY seq, position",
             (source_id,),
         ):
-            renames.setdefault(seq, []).append(MergeRename(parent, old_path, new_path))
+            renames.setdefault(seq, []).append(tuple(rename))
         return [
-            CommitRecord(
-                id=commit_id,
-                parents=tuple(parents.split()),
-                author_name=name,
-                author_email=email,
-                author_time=author_time,
-                subject=subject,
-                changes=tuple(changes.get(seq, ())),
-                note=note,
-                merge_renames=tuple(renames.get(seq, ())),
-            )
-            for seq, commit_id, parents, name, email, author_time, subject, note in (
-                connection.execute(
-                    "SELECT seq, commit_id, parents, author_name, author_email, author_time, "
-                    "subject, note FROM history_commits WHERE source_id = ? ORDER BY seq",
-                    (source_id,),
-                )
+            CommitRows(tuple(commit), tuple(changes.get(seq, ())), tuple(renames.get(seq, ())))
+            for seq, *commit in connection.execute(
+                "SELECT seq, commit_id, parents, author_name, author_email, author_time, "
+                "subject, note FROM history_commits WHERE source_id = ? ORDER BY seq",
+                (source_id,),
             )
         ]

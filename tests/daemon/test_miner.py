@@ -25,10 +25,10 @@ from bmad.daemon.miner import (
     record_failure,
 )
 from bmad.daemon.paths import repository_lock_path
+from bmad.extractors.architecture import decode_architecture
 from bmad.scanning.analyse import analyser_version
-from bmad.store.architecture_cache import decode
+from bmad.scanning.metrics_cache import MetricsCache
 from bmad.store.connection import Store, cache_store_path
-from bmad.store.metrics_cache import MetricsCache
 from bmad.store.registry import (
     Repository,
     add_repository,
@@ -226,7 +226,7 @@ def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
         status = repository_status(store, repository)
         assert status.modules == 3 and status.cycles == 1
         (graph,) = store.connection.execute("SELECT graph FROM repository_architecture").fetchone()
-        assert decode(graph).cycles == [["pkg/a.py", "pkg/b.py"]]
+        assert decode_architecture(graph).cycles == [["pkg/a.py", "pkg/b.py"]]
         assert first.reports[3].step == "findings" and first.reports[3].units == 1
         runs = store.connection.execute("SELECT repo FROM findings_runs").fetchall()
         assert runs == [(str(repo.resolve()),)]

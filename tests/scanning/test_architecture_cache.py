@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bmad.extractors.architecture import Architecture
+from bmad.extractors.architecture import Architecture, decode_architecture, encode_architecture
 from bmad.scanning import ScanOptions
 from bmad.scanning.architecture import analyse_architecture
 from bmad.scanning.stat_cache import COMPONENT as STAT_COMPONENT
-from bmad.store.architecture_cache import decode, encode
 from bmad.store.connection import cache_store_path
 from tests.extractors.architecture_fixtures import analyse_tree, write_tree
 from tests.scanning.stat_files import (
@@ -67,12 +66,12 @@ def stored_rows() -> list[tuple[str, str, str]]:
 def mark_stored_result(marker: str) -> None:
     """Rewrite the cached result so that a hit is visible: its hubs become [marker]."""
     [(root, digest, payload)] = stored_rows()
-    architecture = decode(payload)
+    architecture = decode_architecture(payload)
     architecture.hubs = [marker]
     with sqlite3.connect(cache_store_path()) as connection:
         connection.execute(
             "UPDATE architecture_results SET payload = ? WHERE root = ? AND digest = ?",
-            (encode(architecture), root, digest),
+            (encode_architecture(architecture), root, digest),
         )
 
 
@@ -80,7 +79,7 @@ def test_codec_round_trip_is_exact(tmp_path: Path) -> None:
     architecture = analyse_tree(write_tree(tmp_path, TREE), {"layers": ["app/ui/**", "app/**"]})
     assert architecture.layer_violations and architecture.cycles and architecture.dependencies
     architecture.skipped = [("app/x.py", "syntax errors (imports read where possible)")]
-    assert decode(encode(architecture)) == architecture
+    assert decode_architecture(encode_architecture(architecture)) == architecture
 
 
 def test_unchanged_tree_is_a_hit_with_the_same_result(repo: Path) -> None:
@@ -143,7 +142,7 @@ def test_a_damaged_row_is_a_miss_and_is_replaced(repo: Path) -> None:
         connection.execute("UPDATE architecture_results SET payload = '[1, 2'")
     assert analyse_architecture(repo, None, OPTIONS) == first
     [(_, _, payload)] = stored_rows()
-    assert decode(payload) == first
+    assert decode_architecture(payload) == first
 
 
 def test_an_unopenable_cache_store_still_analyses(repo: Path, tmp_path: Path) -> None:

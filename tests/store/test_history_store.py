@@ -17,7 +17,7 @@ from bmad.extractors.history_report import (
     report_json,
     subject_patterns,
 )
-from bmad.scanning.history import update_history
+from bmad.scanning.history import stored_commits, update_history
 from bmad.scanning.history_git import MiningSettings
 from bmad.store.history import HistoryStore, open_history_store
 
@@ -27,7 +27,7 @@ SERIAL = MiningSettings(jobs=1)
 def stored(store: HistoryStore, path: Path, rev: str | None = None) -> list[CommitRecord]:
     result = update_history(store, path, rev, SERIAL)
     assert result.source_id is not None
-    return store.commits(result.source_id)
+    return stored_commits(store, result.source_id)
 
 
 def full_mine(path: Path, db: Path) -> list[CommitRecord]:
@@ -43,7 +43,7 @@ def test_store_file_is_private_and_second_run_mines_nothing(tmp_path: Path) -> N
         again = update_history(store, repo.path, settings=SERIAL)
         assert (first.new_commits, again.new_commits) == (17, 0)
         assert first.source_id == again.source_id is not None
-        assert len(store.commits(first.source_id)) == 17
+        assert len(stored_commits(store, first.source_id)) == 17
     assert os.stat(db).st_mode & 0o777 == 0o600
 
 
@@ -93,10 +93,10 @@ def test_crash_mid_run_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.setattr(HistoryStore, "append", original)
         source = store.source(str((repo.path / ".git").resolve()), "HEAD", True)
         assert source.tip is None
-        assert len(store.commits(source.id)) == 8  # two whole batches
+        assert len(stored_commits(store, source.id)) == 8  # two whole batches
         resumed = update_history(store, repo.path, settings=SERIAL)
         assert resumed.new_commits == 9
-        after = store.commits(source.id)
+        after = stored_commits(store, source.id)
     assert after == full_mine(repo.path, tmp_path / "b.sqlite3")
 
 
@@ -116,7 +116,7 @@ def test_parallel_mining_equals_serial(tmp_path: Path) -> None:
     with open_history_store(tmp_path / "a.sqlite3") as store:
         result = update_history(store, repo.path, settings=MiningSettings(jobs=2, parallel_from=1))
         assert result.source_id is not None
-        parallel = store.commits(result.source_id)
+        parallel = stored_commits(store, result.source_id)
     assert parallel == full_mine(repo.path, tmp_path / "b.sqlite3")
 
 
@@ -128,7 +128,7 @@ def test_revisions_and_rename_modes_are_separate_sources(tmp_path: Path) -> None
         plain = update_history(store, repo.path, settings=MiningSettings(follow_renames=False))
         assert len({head.source_id, older.source_id, plain.source_id}) == 3
         assert older.source_id is not None
-        assert store.commits(older.source_id)[-1].id == repo.ids["solo"]
+        assert stored_commits(store, older.source_id)[-1].id == repo.ids["solo"]
 
 
 OPERATION = st.tuples(st.sampled_from(["edit", "branch"]), st.integers(0, 3), st.integers(1, 9))
@@ -174,7 +174,7 @@ def assert_same_answer(incremental: list[CommitRecord], path: Path, db: Path) ->
     with open_history_store(db) as fresh:
         result = update_history(fresh, path, settings=SERIAL)
         assert result.source_id is not None
-        full = fresh.commits(result.source_id)
+        full = stored_commits(fresh, result.source_id)
     assert sorted(incremental, key=lambda c: c.id) == sorted(full, key=lambda c: c.id)
     for include_deleted in (False, True):
         options = HistoryOptions(

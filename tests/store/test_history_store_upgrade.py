@@ -12,7 +12,7 @@ from pathlib import Path
 from history_repos import RepoBuilder, build_team_repo
 
 from bmad.extractors.history import CommitRecord
-from bmad.scanning.history import update_history
+from bmad.scanning.history import commit_rows, stored_commits, update_history
 from bmad.scanning.history_git import MiningSettings
 from bmad.store.connection import open_store
 from bmad.store.history import MIGRATIONS, open_history_store
@@ -33,7 +33,7 @@ def mined(
     with open_history_store(tmp_path / "reference.sqlite3") as store:
         result = update_history(store, repo.path, None, MiningSettings(follow_renames))
         assert result.source_id is not None and result.tip is not None
-        return store.commits(result.source_id), result.tip
+        return stored_commits(store, result.source_id), result.tip
 
 
 def write_schema_1(
@@ -86,7 +86,7 @@ def test_schema_1_store_is_carried_over_and_updates_from_its_tip(tmp_path: Path)
 
     with open_history_store(path) as store:
         assert store.store.schema_version("history") == len(MIGRATIONS) == 3
-        assert store.commits(1) == commits
+        assert stored_commits(store, 1) == commits
         assert store.stored_ids(1) == {commit.id for commit in commits}
         plain = MiningSettings(follow_renames=False)
         assert update_history(store, repo.path, None, plain).new_commits == 0
@@ -94,7 +94,10 @@ def test_schema_1_store_is_carried_over_and_updates_from_its_tip(tmp_path: Path)
         late = repo.commit("carol", "Late addition")
         result = update_history(store, repo.path, None, plain)
         assert result.new_commits == 1
-        assert [commit.id for commit in store.commits(1)] == [*(c.id for c in commits), late]
+        assert [commit.id for commit in stored_commits(store, 1)] == [
+            *(c.id for c in commits),
+            late,
+        ]
 
 
 def test_a_rename_following_source_of_schema_1_is_mined_again(tmp_path: Path) -> None:
@@ -105,10 +108,10 @@ def test_a_rename_following_source_of_schema_1_is_mined_again(tmp_path: Path) ->
     write_schema_1(path, git_dir, tip, commits, follow_renames=True)
 
     with open_history_store(path) as store:
-        assert store.commits(1) == []
+        assert stored_commits(store, 1) == []
         assert store.source(git_dir, "HEAD", follow_renames=True).tip is None
         assert update_history(store, repo.path).new_commits == len(commits)
-        assert store.commits(1) == commits
+        assert stored_commits(store, 1) == commits
 
 
 def test_a_commit_another_writer_stored_meanwhile_is_kept_once(tmp_path: Path) -> None:
@@ -117,7 +120,9 @@ def test_a_commit_another_writer_stored_meanwhile_is_kept_once(tmp_path: Path) -
     path = tmp_path / "shared.sqlite3"
     with open_history_store(path) as first, open_history_store(path) as second:
         source = first.source("/some/repo.git", "HEAD", follow_renames=True)
-        first.append(source.id, commits[:10])
-        second.append(source.id, commits[5:])  # overlaps the first writer's batch
-        assert first.commits(source.id) == commits
-        assert second.commits(source.id) == commits
+        first.append(source.id, [commit_rows(c) for c in commits[:10]])
+        second.append(
+            source.id, [commit_rows(c) for c in commits[5:]]
+        )  # overlaps the first writer's batch
+        assert stored_commits(first, source.id) == commits
+        assert stored_commits(second, source.id) == commits

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bmad.extractors.metrics import FileMetrics
-from bmad.store.metrics_cache import MetricsCache
+from bmad.scanning.metrics_cache import MetricsCache
 
 
 def test_files_are_found_under_the_language_of_their_name(tmp_path: Path) -> None:
