@@ -17,7 +17,6 @@ Usage: .venv/bin/python bench/analysis/fix_prediction.py [--repo NAME=MIRROR@T .
 from __future__ import annotations
 
 import argparse
-import bisect
 import os
 import re
 import subprocess
@@ -25,6 +24,9 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "risk"))
+from measures import precision_at, roc_auc
 
 WORK = Path(__file__).resolve().parents[1] / "_work" / "analysis"
 DEFAULT_REPOS = (
@@ -93,25 +95,6 @@ def fix_labels(
     return files, functions, fixes
 
 
-def roc_auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
-    """Mann-Whitney U with mid-ranks for ties."""
-    positives = [s for s, y in zip(scores, labels, strict=True) if y]
-    negatives = sorted(s for s, y in zip(scores, labels, strict=True) if not y)
-    if not positives or not negatives:
-        return float("nan")
-    total = 0.0
-    for score in positives:
-        below = bisect.bisect_left(negatives, score)
-        ties = bisect.bisect_right(negatives, score) - below
-        total += below + 0.5 * ties
-    return total / (len(positives) * len(negatives))
-
-
-def precision_at(keys: Sequence[str], scores: Sequence[float], labels: Sequence[bool]) -> float:
-    order = sorted(range(len(keys)), key=lambda i: (-scores[i], keys[i]))[:TOP]
-    return sum(labels[i] for i in order) / len(order) if order else float("nan")
-
-
 def table(
     title: str,
     keys: Sequence[str],
@@ -123,7 +106,7 @@ def table(
     for name, score_of in rankers.items():
         scores = [score_of(i) for i in range(len(keys))]
         auc = roc_auc(scores, labels)
-        precision = precision_at(keys, scores, labels)
+        precision = precision_at(keys, scores, labels, TOP)
         print(f"    {name:<22} {auc:>8.3f} {precision:>6.2f}")
 
 

@@ -198,6 +198,20 @@ timeout_option = click.option(
 )
 
 
+def show_round(
+    document: dict[str, Any], as_json: bool, wait: bool, confidence_threshold: float
+) -> None:
+    """A learn command's answer: the document, the insights it waited for, or the round's id;
+    exit 1 when the round aborted."""
+    if as_json:
+        echo_json(document)
+    elif wait or document["round"] is None:
+        render_insights(document.get("insights"), confidence_threshold)
+    else:
+        click.echo(document["round"]["id"])
+    exit_if_aborted(document)
+
+
 @click.command("patterns")
 @click.option("--cross-project", is_flag=True, help="Required: learn across the federation.")
 @click.option(
@@ -239,13 +253,7 @@ def patterns(
         timeout=timeout,
         shown=on_terminal(as_json),
     )
-    if as_json:
-        echo_json(document)
-    elif wait or document["round"] is None:
-        render_insights(document.get("insights"), confidence_threshold)
-    else:
-        click.echo(document["round"]["id"])
-    exit_if_aborted(document)
+    show_round(document, as_json, wait, confidence_threshold)
 
 
 @click.command("success-factors")
@@ -278,10 +286,4 @@ def success_factors(
         timeout=timeout,
         shown=on_terminal(as_json),
     )
-    if as_json:
-        echo_json(document)
-    elif wait or document["round"] is None:
-        render_insights(document.get("insights"), confidence_threshold)
-    else:
-        click.echo(document["round"]["id"])
-    exit_if_aborted(document)
+    show_round(document, as_json, wait, confidence_threshold)
