@@ -59,7 +59,11 @@ def fake_daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[bytes | N
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield lambda reply: answer.__setitem__(0, reply)
+    # close() alone leaves accept() blocked and the thread alive for the rest of the session
+    # (where the history miner's fork-or-spawn test then sees a threaded process)
+    server.shutdown(socket.SHUT_RDWR)
     server.close()
+    thread.join(5)
     path.unlink()
     folder.rmdir()
 
