@@ -3,12 +3,16 @@ federation's patterns beside it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bmad.cli._common import counted, echo_json, handle_errors, json_option, rule_list
+
+if TYPE_CHECKING:
+    from bmad.analysis.inputs import FunctionRecord
 
 
 def render_summary(summary: dict[str, Any]) -> None:
@@ -74,26 +78,63 @@ def render_summary(summary: dict[str, Any]) -> None:
     show_default=True,
     help="Top findings listed.",
 )
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also draw the distributions (against the federation's with --global) and the smell "
+    "prevalence into this PNG file (needs the plot extra: pip install 'bmad[plot]').",
+)
 @handle_errors
 def patterns(
-    repo: Path, as_json: bool, use_global: bool, confidence_threshold: float, top: int
+    repo: Path,
+    as_json: bool,
+    use_global: bool,
+    confidence_threshold: float,
+    top: int,
+    plot_path: Path | None,
 ) -> None:
     """Distribution of each metric, smell prevalence, anomaly share and top findings of REPO."""
+    if plot_path is not None:
+        from bmad.dashboard import plots
+
+        plots.require_matplotlib()  # before the analysis, not after minutes of it
     if use_global:
-        global_patterns(repo, as_json, confidence_threshold, top)
+        global_patterns(repo, as_json, confidence_threshold, top, plot_path)
         return
     from bmad.analysis.summary import pattern_summary
     from bmad.cli.steps import analyse_in_steps, on_terminal
 
     analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json))
     summary = {"repository": str(root), **pattern_summary(analysis_input, report, top)}
+    if plot_path is not None:
+        draw(plot_path, analysis_input.functions, None, summary["smell_prevalence"], root)
     if as_json:
         echo_json(summary)
     else:
         render_summary(summary)
 
 
-def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top: int) -> None:
+def draw(
+    path: Path,
+    records: Sequence[FunctionRecord],
+    insights: Mapping[str, Any] | None,
+    prevalence: Mapping[str, Mapping[str, Any]],
+    root: Path,
+) -> None:
+    from bmad.dashboard.distributions import metric_distributions
+    from bmad.dashboard.plots import patterns_figure, save_png
+
+    figure = patterns_figure(
+        metric_distributions(records, insights), prevalence, f"bmad insights patterns: {root}"
+    )
+    save_png(figure, path)
+    click.echo(f"plot written to {path}", err=True)
+
+
+def global_patterns(
+    repo: Path, as_json: bool, confidence_threshold: float, top: int, plot_path: Path | None
+) -> None:
     """``insights patterns --global``: this repository's patterns beside the global ones."""
     from bmad.analysis.summary import pattern_summary
     from bmad.cli.federated_learn import learning_round
@@ -108,6 +149,8 @@ def global_patterns(repo: Path, as_json: bool, confidence_threshold: float, top:
     source = None if insights is None else SyntheticSource(insights)
     analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json), source)
     summary = pattern_summary(analysis_input, report, top)
+    if plot_path is not None:
+        draw(plot_path, analysis_input.functions, insights, summary["smell_prevalence"], root)
     by_position = {
         (record.path, record.metrics.start_line): record for record in analysis_input.functions
     }

@@ -3,9 +3,8 @@ findings with their filters, and the metric distributions against the federation
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from html import escape
 from pathlib import PurePosixPath
@@ -14,9 +13,9 @@ from typing import Any
 from bmad.analysis.findings import Finding, RankedItem
 from bmad.analysis.rule_catalogue import RULES
 from bmad.dashboard import charts
+from bmad.dashboard.distributions import metric_distributions
 from bmad.dashboard.layout import Links, empty, notes, page, table
 from bmad.dashboard.model import DashboardData, FileEntry
-from bmad.privacy.schemas import CODE_EDGES, CODE_METRICS
 
 MAP_MAX_FILES = 2000  # more files under a folder: the map shows its subfolders instead
 MAP_GROUP_DEPTH = 2  # files drawn one by one are grouped by their folder this deep
@@ -278,36 +277,22 @@ def findings_page(data: DashboardData, links: Links, rule: str, path_filter: str
 
 def distributions_page(data: DashboardData, links: Links) -> str:
     insights = data.federation.code_patterns()
-    languages = Counter(
-        record.language for records in data.functions.values() for record in records
-    )
-    sections = []
     records = [record for found in data.functions.values() for record in found]
-    for metric in CODE_METRICS:
-        edges = CODE_EDGES[metric]
-        labels = bin_labels(edges)
-        counts_by_language = {language: [0] * len(edges) for language in languages}
-        for record in records:
-            # the bin [edges[i], edges[i+1]) holding the value; values below edges[0] go to 0
-            index = max(0, bisect_right(edges, getattr(record.metrics, metric)) - 1)
-            counts_by_language[record.language][index] += 1
-        for language, total in languages.most_common():
-            counts = counts_by_language[language]
-            shares = [count / total for count in counts]
-            entry = None
-            if insights is not None:
-                entry = insights.get("percentiles", {}).get(metric, {}).get(language)
-            caption = f"{total} {language} functions here" + (
-                _global_caption(entry)
-                if entry
-                else "; no global distribution cached for this metric and language"
-            )
-            sections.append(
-                f'<figure class="dist" data-metric="{escape(metric)}" '
-                f'data-language="{escape(language)}"><figcaption><b>{escape(metric)}</b> · '
-                f"{escape(language)}: {escape(caption)}</figcaption>"
-                f"{charts.distribution_chart(labels, shares, entry)}</figure>"
-            )
+    sections = []
+    for distribution in metric_distributions(records, insights):
+        entry = distribution.global_entry
+        caption = f"{distribution.functions} {distribution.language} functions here" + (
+            _global_caption(entry)
+            if entry
+            else "; no global distribution cached for this metric and language"
+        )
+        metric, language = escape(distribution.metric), escape(distribution.language)
+        sections.append(
+            f'<figure class="dist" data-metric="{metric}" data-language="{language}">'
+            f"<figcaption><b>{metric}</b> · {language}: {escape(caption)}</figcaption>"
+            f"{charts.distribution_chart(distribution.labels, distribution.shares, entry)}"
+            "</figure>"
+        )
     legend = (
         '<p class="legend"><span class="swatch bar"></span> this repository, share per bin '
         '<span class="swatch localcdf"></span> this repository, share below '
@@ -325,23 +310,10 @@ def distributions_page(data: DashboardData, links: Links) -> str:
     return page("Distributions", "/distributions", body, links, str(data.repository))
 
 
-def _global_caption(entry: dict[str, Any]) -> str:
+def _global_caption(entry: Mapping[str, Any]) -> str:
     percentiles = entry["percentiles"]
     return (
         f"; across {entry['organisations']} organisations: p50 in {percentiles['p50']}, "
         f"p90 in {percentiles['p90']}, p95 in {percentiles['p95']} "
         f"(confidence {float(entry['confidence']):.2f})"
     )
-
-
-def bin_labels(edges: tuple[int, ...]) -> list[str]:
-    """Bin labels as the global insights name them (``0``, ``8-9``, ``>=60``)."""
-    labels = []
-    for index, low in enumerate(edges):
-        if index + 1 == len(edges):
-            labels.append(f">={low}")
-        elif edges[index + 1] - low == 1:
-            labels.append(str(low))
-        else:
-            labels.append(f"{low}-{edges[index + 1] - 1}")
-    return labels

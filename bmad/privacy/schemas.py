@@ -30,7 +30,7 @@ TABLE_MASS = 1  # a contingency table cell: one participant, one count
 LOG2_EDGES: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
-def _edge_labels(edges: Sequence[float]) -> tuple[str, ...]:
+def edge_labels(edges: Sequence[float]) -> tuple[str, ...]:
     labels = []
     for index, low in enumerate(edges):
         if index + 1 == len(edges):
@@ -114,7 +114,7 @@ CODE_EDGES: dict[str, tuple[int, ...]] = {
 
 
 def _code_labels(metric: str) -> tuple[str, ...]:
-    labels = _edge_labels(CODE_EDGES[metric])
+    labels = edge_labels(CODE_EDGES[metric])
     return tuple(f"{language}:{label}" for language in LANGUAGE_NAMES for label in labels)
 
 
@@ -176,7 +176,7 @@ ANTI_PATTERNS = ContributionSchema(
     version=1,
     blocks=(
         Block("smells", SMELLS, FixedMass(HISTOGRAM_MASS)),
-        Block("anomaly_share", _edge_labels(ANOMALY_SHARE_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("anomaly_share", edge_labels(ANOMALY_SHARE_EDGES), FixedMass(HISTOGRAM_MASS)),
     ),
     definitions=(
         ("smells", "share of findings per smell rule; rules outside the list count as other"),
@@ -213,10 +213,10 @@ WORKFLOW_PATTERNS = ContributionSchema(
     learning_type="workflow_patterns",
     version=1,
     blocks=(
-        Block("commit_size", _edge_labels(COMMIT_SIZE_EDGES), FixedMass(HISTOGRAM_MASS)),
-        Block("fix_ratio", _edge_labels(FIX_RATIO_EDGES), FixedMass(HISTOGRAM_MASS)),
-        Block("coupling_degree", _edge_labels(COUPLING_EDGES), FixedMass(HISTOGRAM_MASS)),
-        Block("ownership", _edge_labels(OWNERSHIP_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("commit_size", edge_labels(COMMIT_SIZE_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("fix_ratio", edge_labels(FIX_RATIO_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("coupling_degree", edge_labels(COUPLING_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("ownership", edge_labels(OWNERSHIP_EDGES), FixedMass(HISTOGRAM_MASS)),
     ),
     definitions=(
         ("commit_size", "lines added + deleted per non-merge commit"),
@@ -247,10 +247,10 @@ ARCHITECTURE_PATTERNS = ContributionSchema(
     learning_type="architecture_patterns",
     version=1,
     blocks=(
-        Block("instability", _edge_labels(INSTABILITY_EDGES), FixedMass(HISTOGRAM_MASS)),
-        Block("cycle_size", _edge_labels(CYCLE_SIZE_EDGES), FixedMass(HISTOGRAM_MASS)),
-        Block("fan_in", _edge_labels(FAN_EDGES), FixedMass(HISTOGRAM_MASS)),
-        Block("fan_out", _edge_labels(FAN_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("instability", edge_labels(INSTABILITY_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("cycle_size", edge_labels(CYCLE_SIZE_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("fan_in", edge_labels(FAN_EDGES), FixedMass(HISTOGRAM_MASS)),
+        Block("fan_out", edge_labels(FAN_EDGES), FixedMass(HISTOGRAM_MASS)),
     ),
     definitions=(
         ("instability", "Ce / (Ca + Ce) per module, in tenths"),

@@ -64,3 +64,28 @@ def test_a_repository_too_small_for_a_model_has_no_anomaly_share(tmp_path: Path)
         "reason": "no anomaly model: 1 function, fewer than the 30 a model needs",
     }
     assert "anomalous functions:" not in run(patterns, str(small))[1]
+
+
+def test_plot_draws_every_metric_into_a_png(repo: Path, tmp_path: Path) -> None:
+    target = tmp_path / "patterns.png"
+    code, out, err = run(patterns, str(repo), "--json", "--plot", str(target))
+    assert code == 0, err
+    assert json.loads(out)["functions"] == 205  # --json output stays clean
+    assert f"plot written to {target}" in err
+    from matplotlib.image import imread
+
+    height, width, _ = imread(target).shape
+    assert width >= 600 and height >= 6 * 200  # five metric rows and the prevalence row
+
+
+def test_plot_without_matplotlib_fails_before_analysing(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    code, out, err = run(patterns, str(repo), "--plot", str(tmp_path / "p.png"))
+    assert code == 2
+    assert "pip install 'bmad[plot]'" in err
+    assert out == ""
+    assert not (tmp_path / "p.png").exists()
