@@ -1,4 +1,4 @@
-"""`bmad hooks install|uninstall`."""
+"""`bmad hooks install|uninstall|status`."""
 
 from __future__ import annotations
 
@@ -73,3 +73,33 @@ def uninstall(repo: Path, as_json: bool) -> None:
         return
     for change in changes:
         click.echo(f"{change.action:12} {change.path}")
+
+
+STATE_NOTES = {
+    "outdated": "written by another bmad version or edited; run `bmad hooks install` again",
+    "python-missing": "the Python it runs is gone; run `bmad hooks install` again",
+    "foreign": "not bmad's; `bmad hooks install` keeps it and runs it first",
+}
+
+
+@hooks.command("status")
+@repo_argument
+@json_option
+@handle_errors
+def status(repo: Path, as_json: bool) -> None:
+    """Which of bmad's hooks REPO has and whether each is what this bmad would write; exit 1
+    when one is outdated or its Python is gone."""
+    from bmad.hooks.install import status as hook_status
+
+    directory = _hooks_directory(repo)
+    states = hook_status(directory)
+    stale = any(state.state in ("outdated", "python-missing") for state in states)
+    if as_json:
+        echo_json({"hooks_directory": str(directory), "hooks": [s.to_dict() for s in states]})
+    else:
+        for state in states:
+            chained = " (runs the previous hook first)" if state.chained else ""
+            note = STATE_NOTES.get(state.state)
+            click.echo(f"{state.state:14} {state.path}{chained}" + (f": {note}" if note else ""))
+    if stale:
+        raise SystemExit(1)

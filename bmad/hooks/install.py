@@ -136,6 +136,62 @@ def uninstall_hook(directory: Path, name: str) -> HookChange:
     return HookChange(name, "removed" if removed else "absent", str(hook))
 
 
+@dataclass(frozen=True, slots=True)
+class HookState:
+    name: str
+    state: str  # absent | foreign | current | outdated | python-missing
+    path: str
+    python: str | None  # the interpreter a bmad hook runs
+    strict: bool | None  # a bmad pre-commit hook's mode
+    chained: bool  # a foreign hook runs first
+
+    def to_dict(self) -> dict[str, str | bool | None]:
+        return {
+            "hook": self.name,
+            "state": self.state,
+            "path": self.path,
+            "python": self.python,
+            "strict": self.strict,
+            "chained": self.chained,
+        }
+
+
+def _recorded_python(text: str) -> str | None:
+    for line in text.splitlines():
+        if line.startswith("BMAD_PYTHON="):
+            words = shlex.split(line.removeprefix("BMAD_PYTHON="))
+            return words[0] if len(words) == 1 else None
+    return None
+
+
+def hook_state(directory: Path, name: str) -> HookState:
+    """What ``name`` is in ``directory``: a bmad hook is ``outdated`` when its text is not what
+    this bmad writes for the same interpreter and mode (written by an older bmad, or edited)."""
+    hook = directory / name
+    chained = _exists(directory / f"{name}{CHAINED_SUFFIX}")
+    if not _exists(hook):
+        return HookState(name, "absent", str(hook), None, None, chained)
+    if not is_bmad_hook(hook):
+        return HookState(name, "foreign", str(hook), None, None, chained)
+    try:
+        text = hook.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return HookState(name, "outdated", str(hook), None, None, chained)
+    python = _recorded_python(text)
+    strict = " --strict" in text if name == "pre-commit" else None
+    if python is None or text != render_script(name, python, bool(strict)):
+        state = "outdated"
+    elif not os.access(python, os.X_OK):
+        state = "python-missing"
+    else:
+        state = "current"
+    return HookState(name, state, str(hook), python, strict, chained)
+
+
+def status(directory: Path) -> list[HookState]:
+    return [hook_state(directory, name) for name in HOOK_NAMES]
+
+
 def install(directory: Path, strict: bool, python: str | None = None) -> list[HookChange]:
     """Install every bmad hook into ``directory`` (git's hooks directory)."""
     interpreter = python or sys.executable
