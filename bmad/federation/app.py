@@ -66,6 +66,7 @@ class GovernanceOverrides(BaseModel):
     phase_timeout: float | None = Field(default=None, gt=0, le=3600)
     enrol_timeout: float | None = Field(default=None, gt=0, le=3600)
     units: dict[str, str] | None = Field(default=None, max_length=16)
+    forward_to: list[str] | None = Field(default=None, max_length=16)
 
 
 class CreateFederation(BaseModel):

@@ -53,6 +53,9 @@ class Governance:
     enrol_timeout: float = 60.0  # seconds a round stays open for enrolment
     # (learning type, unit of privacy); a learning type not named uses the organisation
     units: tuple[tuple[str, str], ...] = ()
+    # parent federations (ids) whose rounds may receive this federation's released results, one
+    # participant each (bmad.federation.hierarchy); members accept it by joining under these rules
+    forward_to: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.privacy_level not in PRIVACY_LEVELS:
@@ -84,6 +87,9 @@ class Governance:
                 raise BmadError(f"{name} must be in (0, 3600] seconds")
         for learning_type, unit in self.units:
             unit_for(learning_type, unit)  # raises for a unit the learning type lacks
+        for parent in self.forward_to:
+            if not _is_federation_id(parent):
+                raise BmadError(f"forward_to must name federation ids (UUIDs), got {parent!r}")
 
     def unit(self, learning_type: str) -> Unit:
         """The unit of privacy this federation's rounds of ``learning_type`` protect."""
@@ -104,6 +110,9 @@ class Governance:
         document = asdict(self)
         document["allowed_learning_types"] = list(self.allowed_learning_types)
         document["units"] = dict(self.units)
+        document["forward_to"] = list(self.forward_to)
+        if not self.forward_to:  # rules signed before forwarding existed still verify
+            del document["forward_to"]
         return document
 
     @classmethod
@@ -124,15 +133,20 @@ class Governance:
                 units=tuple(
                     sorted((str(t), str(u)) for t, u in dict(data.get("units", {})).items())
                 ),
+                forward_to=tuple(str(parent) for parent in data.get("forward_to", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BmadError(f"malformed governance settings: {exc.__class__.__name__}") from None
 
 
-# Chosen from bench/privacy/utility.py (README: "Units of privacy"): only code_patterns has a
-# record unit, and it is the only unit that makes its standings readable below hundreds of
-# organisations; every other learning type protects the whole organisation.
-DEFAULT_UNITS: tuple[tuple[str, str], ...] = (("code_patterns", "record"),)
+# Chosen from bench/privacy/utility.py (README: "Units of privacy"): code_patterns' record unit
+# is the only unit that makes its standings readable below hundreds of organisations; the risk
+# model has only the record unit (one file's gradient); every other learning type protects the
+# whole organisation.
+DEFAULT_UNITS: tuple[tuple[str, str], ...] = (
+    ("code_patterns", "record"),
+    ("risk_model", "record"),
+)
 
 _DEFAULTS: dict[str, Governance] = {
     "high": Governance(
@@ -161,9 +175,20 @@ def governance_for(level: str, **overrides: Any) -> Governance:
     given = {name: value for name, value in overrides.items() if value is not None}
     if "allowed_learning_types" in given:
         given["allowed_learning_types"] = tuple(given["allowed_learning_types"])
+    if "forward_to" in given:
+        given["forward_to"] = tuple(given["forward_to"])
     if "units" in given:  # a mapping of the learning types to override
         given["units"] = tuple(sorted({**dict(base.units), **dict(given["units"])}.items()))
     return replace(base, **given)
+
+
+def _is_federation_id(text: str) -> bool:
+    import uuid
+
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
 
 
 ROBUST_GROUPS = 3  # the median of three group sums tolerates one group of wild inputs
