@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bmad.errors import BmadError
+from bmad.privacy.contributors import split_by_contributor
 from bmad.privacy.summaries import (
     AntiPatternSummary,
     ArchitectureSummary,
@@ -28,6 +29,7 @@ from bmad.privacy.summaries import (
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
     from bmad.analysis.inputs import ArchitectureFacts
+    from bmad.extractors.history import SubjectPatterns
     from bmad.extractors.history_report import HistoryReport
 
 _MONTH_SECONDS = 30.44 * 24 * 3600
@@ -90,20 +92,26 @@ class Collected:
     notes: list[str] = field(default_factory=list)
 
 
+def _subject_patterns(root: Path) -> SubjectPatterns:
+    from bmad import config
+    from bmad.extractors.history_report import subject_patterns
+
+    settings = config.load(root).section("history")
+    return subject_patterns(
+        config.require_strings("history", settings, "fix_patterns"),
+        config.require_strings("history", settings, "revert_patterns"),
+    )
+
+
 def _history_report(root: Path) -> HistoryReport | None:
     from bmad import config
-    from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
+    from bmad.extractors.history_report import HistoryOptions, analyse_history
     from bmad.scanning.history import stored_commits, update_history
     from bmad.scanning.history_git import MiningSettings
     from bmad.store.history import open_history_store
 
     settings = config.load(root).section("history")
-    options = HistoryOptions(
-        patterns=subject_patterns(
-            config.require_strings("history", settings, "fix_patterns"),
-            config.require_strings("history", settings, "revert_patterns"),
-        )
-    )
+    options = HistoryOptions(patterns=_subject_patterns(root))
     mining = MiningSettings.from_settings(settings)
     with open_history_store() as store:
         result = update_history(store, root, None, mining)
@@ -152,5 +160,14 @@ def collect_local_statistics(path: Path) -> Collected:
         workflow=workflow_summary(history) if history is not None else None,
         architecture=architecture,
         success=success_summary(paths, history, int(time.time())),
+        contributors=(
+            ()
+            if history is None
+            else split_by_contributor(
+                [(scanned.path, scanned.metrics) for scanned in scan.files],
+                history,
+                _subject_patterns(scan.root),
+            )
+        ),
     )
     return Collected(statistics, notes)

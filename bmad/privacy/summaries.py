@@ -65,6 +65,19 @@ class SuccessSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ContributorWork:
+    """One developer's part of a repository, for the contributor unit of privacy
+    (``bmad.privacy.contributors`` says how work is attributed).
+
+    ``key`` only groups one developer's work across this machine's repositories (a digest
+    keyed with a per-process secret); it never reaches a vector."""
+
+    key: str
+    files: Sequence[FileMetrics] = field(default=())
+    workflow: WorkflowSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LocalStatistics:
     """Everything a participant may contribute; a learning type without its input is skipped."""
 
@@ -73,6 +86,7 @@ class LocalStatistics:
     workflow: WorkflowSummary | None = None
     architecture: ArchitectureSummary | None = None
     success: SuccessSummary | None = None
+    contributors: Sequence[ContributorWork] = field(default=())
 
 
 def anti_pattern_summary(
