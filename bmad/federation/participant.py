@@ -328,28 +328,39 @@ def participate_in_open_rounds(
     outcomes: list[RoundOutcome] = []
     with federation.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
         active = _enrol_all(store, client, settings, member, repos, statistics, outcomes)
-        deadline = time.monotonic() + federation.round_timeout
-        while active and not stop() and time.monotonic() < deadline:
-            for participation in list(active):
-                try:
-                    finished = participation.step()
-                except AggregatorError as exc:
-                    if exc.status >= 500:
-                        raise
-                    participation.conclude("dropped", exc.message)
-                    finished = True
-                except RoundRefused as exc:
-                    participation.refuse(exc.message)
-                    finished = True
-                except BmadError as exc:
-                    participation.conclude("dropped", exc.message)
-                    finished = True
-                if finished:
-                    active.remove(participation)
-                    assert participation.outcome is not None
-                    outcomes.append(participation.outcome)
-            if active:
-                time.sleep(federation.poll_interval)
+        outcomes.extend(drive_rounds(active, federation, stop))
+    return outcomes
+
+
+def drive_rounds(
+    active: list[RoundParticipation],
+    federation: FederationSettings,
+    stop: Callable[[], bool] = lambda: False,
+) -> list[RoundOutcome]:
+    """Step every enrolled round until each one is over (or the round timeout passes)."""
+    outcomes: list[RoundOutcome] = []
+    deadline = time.monotonic() + federation.round_timeout
+    while active and not stop() and time.monotonic() < deadline:
+        for participation in list(active):
+            try:
+                finished = participation.step()
+            except AggregatorError as exc:
+                if exc.status >= 500:
+                    raise
+                participation.conclude("dropped", exc.message)
+                finished = True
+            except RoundRefused as exc:
+                participation.refuse(exc.message)
+                finished = True
+            except BmadError as exc:
+                participation.conclude("dropped", exc.message)
+                finished = True
+            if finished:
+                active.remove(participation)
+                assert participation.outcome is not None
+                outcomes.append(participation.outcome)
+        if active:
+            time.sleep(federation.poll_interval)
     return outcomes
 
 
