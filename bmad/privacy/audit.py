@@ -30,6 +30,7 @@ KINDS = frozenset(
         "key",
         "consent",
         "round_refused",  # a federation round whose terms broke the signed rules or local limits
+        "release_forwarded",  # a child federation's release sent up to a parent round
     }
 )
 
