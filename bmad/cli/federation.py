@@ -147,6 +147,13 @@ def federation() -> None:
     metavar="TYPE=UNIT",
     help="Override the unit of privacy of a learning type (organisation, repository, record).",
 )
+@click.option(
+    "--forward-to",
+    multiple=True,
+    metavar="FEDERATION_ID",
+    help="A parent federation this one's released results may go up to as one participant "
+    "(`bmad aggregator forward`); members accept it by joining under these rules.",
+)
 @json_option
 @handle_errors
 def create(
@@ -167,6 +174,7 @@ def create(
     if not organisations:
         raise BmadError("--participants needs at least one organisation name")
     overrides["units"] = _units(overrides.pop("units"))
+    overrides["forward_to"] = [_federation_id(parent) for parent in overrides["forward_to"]] or None
     store, identity, settings = _context()
     with store:
         url = aggregator_url or settings.aggregator
@@ -217,6 +225,11 @@ def create(
     "presents another admin.",
 )
 @click.option(
+    "--aggregator-fingerprint",
+    help="The aggregator key's fingerprint its operator gave you: joining fails if another "
+    "server answers at that address.",
+)
+@click.option(
     "--certificate",
     "certificate_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -238,11 +251,15 @@ def join(
     aggregator_url: str | None,
     token: str | None,
     admin_fingerprint: str | None,
+    aggregator_fingerprint: str | None,
     certificate_path: Path | None,
     budget_share: float,
     as_json: bool,
 ) -> None:
-    """Register this machine's identity key for your organisation in a federation."""
+    """Register this machine's identity key for your organisation in a federation.
+
+    Without --admin-fingerprint the admin key the aggregator presents is trusted on first use
+    (a loud warning says so): give the fingerprint the admin handed you with the token."""
     import json
 
     from bmad.federation import enrolment, trust
@@ -273,8 +290,24 @@ def join(
             )
         with settings.client(url, identity) as client:
             answer = enrolment.join(
-                store, client, federation_id, organisation, secret, certificate, admin_fingerprint
+                store,
+                client,
+                federation_id,
+                organisation,
+                secret,
+                certificate,
+                admin_fingerprint,
+                aggregator_fingerprint,
             )
+    if not answer["admin_key_checked"]:
+        click.echo(
+            "bmad: WARNING: the federation's admin key was NOT checked: no --admin-fingerprint "
+            f"was given, so the key the aggregator presented ({answer['admin_fingerprint']}) is "
+            "now trusted on first use. It signs the rules and admits every organisation: ask "
+            "the admin for its fingerprint and, if it differs, stop taking part (a malicious "
+            "aggregator can present its own admin key and rules).",
+            err=True,
+        )
     document = {
         "federation": federation_id,
         "aggregator": url,
@@ -283,6 +316,10 @@ def join(
         "fingerprint": identity.fingerprint,
         "organisation_key_fingerprint": fingerprint(certificate.organisation_key),
         "budget_share": certificate.budget_share,
+        "admin_fingerprint": answer["admin_fingerprint"],
+        "admin_key_checked": answer["admin_key_checked"],
+        "aggregator_fingerprint": answer["aggregator_fingerprint"],
+        "aggregator_key_checked": answer["aggregator_key_checked"],
     }
     if as_json:
         echo_json(document)
@@ -472,6 +509,7 @@ def _render_status(document: dict[str, Any]) -> None:
 @handle_errors
 def participate(repos: tuple[Path, ...], as_json: bool) -> None:
     """Take part now in every open round (the daemon does this in the background)."""
+    from bmad.federation.hierarchy import is_forwarding_key
     from bmad.federation.participant import participate_in_open_rounds
     from bmad.privacy import consent
     from bmad.privacy.sharing import repository_key, settings_for
@@ -480,7 +518,9 @@ def participate(repos: tuple[Path, ...], as_json: bool) -> None:
     with store:
         _membership(store)
         keys = [repository_key(path) for path in repos] or [
-            record.repository for record in consent.all_consents(store) if record.enabled
+            record.repository
+            for record in consent.all_consents(store)
+            if record.enabled and not is_forwarding_key(record.repository)
         ]
         outcomes = participate_in_open_rounds(
             store, identity, keys, settings=settings_for(), federation=settings

@@ -2,8 +2,10 @@
 refresh the cached global insights.
 
 Only repositories whose owner enabled sharing take part, and only in a federation this machine
-joined; without either, nothing is sent (not even a request). Heavy modules (httpx, the
-secure-aggregation core, OpenDP) are imported only when there is something to do.
+joined; without either, nothing is sent (not even a request). The aggregator must answer with
+the key pinned at join, as in the foreground commands (no trust on first use here). Heavy
+modules (httpx, the secure-aggregation core, OpenDP) are imported only when there is something
+to do.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import threading
 from typing import TYPE_CHECKING
 
 from bmad.errors import BmadError
+from bmad.federation.hierarchy import is_forwarding_key
 
 if TYPE_CHECKING:
+    from bmad.federation.membership import Membership
     from bmad.federation.settings import FederationSettings
     from bmad.privacy.identity import Identity
     from bmad.store.connection import Store
@@ -56,9 +60,15 @@ class BackgroundParticipation:
         try:
             settings = federation_settings()
             with open_participant_store() as store:
-                repositories = [c.repository for c in consent.all_consents(store) if c.enabled]
-                if membership.current(store) is None or not repositories:
+                repositories = [
+                    c.repository
+                    for c in consent.all_consents(store)
+                    if c.enabled and not is_forwarding_key(c.repository)
+                ]
+                member = membership.current(store)
+                if member is None or not repositories:
                     return settings.participate_interval
+                require_pinned_aggregator(member)
                 from bmad.federation.participant import participate_in_open_rounds
                 from bmad.privacy.identity import load_or_create_identity
 
@@ -80,6 +90,16 @@ class BackgroundParticipation:
             return 60.0
 
 
+def require_pinned_aggregator(member: Membership) -> None:
+    """Refuse to talk in the background to an aggregator whose key was not pinned at join: the
+    foreground commands could ask the user, the daemon would trust whatever key answers."""
+    if member.pinned_aggregator_key is None:
+        raise BmadError(
+            f"no aggregator key was pinned when this machine joined {member.federation}: the "
+            "daemon does not take part until you join again (`bmad federation join`)"
+        )
+
+
 def refresh_insights(store: Store, identity: Identity, settings: FederationSettings) -> int:
     """Cache the federation's latest insights of every learning type; returns how many."""
     from bmad.federation import membership
@@ -88,7 +108,8 @@ def refresh_insights(store: Store, identity: Identity, settings: FederationSetti
     member = membership.current(store)
     if member is None:
         return 0
-    with settings.client(member.aggregator, identity) as client:
+    require_pinned_aggregator(member)
+    with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
         items = client.insights(member.federation)
     for item in items:
         cache_insights(store, item)

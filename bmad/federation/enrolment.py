@@ -5,7 +5,9 @@
   organisation key and admits its own organisation.
 - ``join``: a machine presents its enrolment token and its certificate, checks the rules it
   gets back against the admin's signature and pins both (``membership.Pinned``), and records
-  its organisation name and budget share for the ledger (``bmad.privacy.sharing``).
+  its organisation name and budget share for the ledger (``bmad.privacy.sharing``). The admin
+  key is only as good as its source: checked against the fingerprint the admin gave out of band
+  (``--admin-fingerprint``), else trusted on first use, which the caller must say loudly.
 - ``certify``: the organisation key certifies one machine's identity key with a share of the
   organisation's budget; the shares it certified in one federation never add up past 1.
 - ``admit``: the admin signs an organisation key that joined, after checking its fingerprint
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,8 @@ from bmad.federation.governance import governance_for
 from bmad.privacy.identity import Identity, fingerprint, identity_path, load_or_create_identity
 from bmad.privacy.sharing import record_organisation
 from bmad.store.connection import Store
+
+logger = logging.getLogger(__name__)
 
 _SHARE_SLACK = 1e-9
 
@@ -126,12 +131,25 @@ def join(
     token: str,
     certificate: trust.MachineCertificate,
     admin_fingerprint: str | None = None,
+    aggregator_fingerprint: str | None = None,
 ) -> dict[str, Any]:
-    """Join with a token and a certificate; pin the rules once their signature verifies."""
+    """Join with a token and a certificate; pin the rules once their signature verifies.
+
+    The admin key (and the aggregator's key) are compared with the fingerprints given out of
+    band when there are some; without one, the key the aggregator presents is trusted on first
+    use and pinned, and the answer says so (``admin_key_checked`` False) for the caller to warn.
+    Either way nothing is pinned when a given fingerprint differs."""
     if certificate.machine_key != client.identity.public.signing_public:
         raise BmadError("the certificate is for another machine's key")
     if certificate.federation != federation or certificate.organisation != organisation:
         raise BmadError("the certificate is for another federation or organisation")
+    if aggregator_fingerprint is not None:
+        stated = fingerprint(client.aggregator_key)
+        if stated != aggregator_fingerprint:
+            raise BmadError(
+                f"the aggregator's key has fingerprint {stated}, not the {aggregator_fingerprint} "
+                "you were given: not joined (another server answers at that address)"
+            )
     answer = client.join(federation, organisation, token, certificate.to_dict())
     admin_key = trust.unb64(answer.get("admin_key", ""), "admin key")
     if admin_fingerprint is not None and fingerprint(admin_key) != admin_fingerprint:
@@ -140,7 +158,21 @@ def join(
             f"{admin_fingerprint} you were given: not joined"
         )
     _pin(store, client, federation, organisation, answer, certificate)
-    return answer
+    checked = admin_fingerprint is not None
+    if not checked:
+        logger.warning(
+            "joined %s trusting the admin key the aggregator presented (fingerprint %s) on "
+            "first use: compare it with the admin's",
+            federation,
+            fingerprint(admin_key),
+        )
+    return {
+        **answer,
+        "admin_fingerprint": fingerprint(admin_key),
+        "admin_key_checked": checked,
+        "aggregator_fingerprint": fingerprint(client.aggregator_key),
+        "aggregator_key_checked": aggregator_fingerprint is not None,
+    }
 
 
 def _pin(
