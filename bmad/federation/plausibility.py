@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 
 from bmad.federation.wire import round_schema
-from bmad.privacy.bounding import FixedMass
+from bmad.privacy.bounding import FixedMass, NormBall
 from bmad.privacy.schemas import schema_for
 from bmad.privacy.units import Unit
 
@@ -38,6 +38,13 @@ def implausible(
     for block in layout.blocks:
         width = len(block.labels)
         values = group_sum[offset : offset + width]
+        if isinstance(block.bound, NormBall):  # signed: each coordinate within n c r
+            most = members * unit.cap * block.bound.norm
+            for label, value in zip(block.labels, values, strict=True):
+                if not -most - margin <= value <= most + margin:
+                    return f"{block.name} {label} sums to {value}, outside +-{most} plus noise"
+            offset += width
+            continue
         per_unit = block.bound.mass if isinstance(block.bound, FixedMass) else block.bound.cap
         most = members * unit.cap * per_unit
         for label, value in zip(block.labels, values, strict=True):

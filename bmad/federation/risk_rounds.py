@@ -28,14 +28,14 @@ from bmad.errors import BmadError
 from bmad.federation.governance import Governance, group_sizes, reconstruction_threshold
 from bmad.privacy.noise import NoisePlan, add_noise, plan_distributed_gaussian
 from bmad.privacy.risk_schema import (
-    RECORD_UNIT,
     Record,
     RiskSchema,
     organisation_vector,
     read_sum,
     records_of,
+    step_weights,
 )
-from bmad.privacy.units import Guarantee
+from bmad.privacy.units import Guarantee, unit_for
 
 STEPS = 5
 MODULUS_BITS = 64  # an organisation's sum of 20,000 records can pass 2^31 / participants
@@ -106,24 +106,15 @@ def train_federated(
         found = read_sum(schema, total)
         counts.append(found.rows)
         rows = max(1.0, sum(counts) / len(counts))
-        weights = _stepped(weights, found.gradient, rows, len(schema.features))
+        weights = step_weights(weights, found.gradient, rows, len(schema.features))
     return FederatedRisk(
         schema=schema,
         weights=tuple(weights),
         rows=max(1.0, sum(counts) / len(counts)),
         plans=plans,
-        guarantee=Guarantee(RECORD_UNIT, rho, governance.delta),
+        guarantee=Guarantee(unit_for(schema.learning_type, "record"), rho, governance.delta),
         organisations=len(organisations),
     )
-
-
-def _stepped(
-    weights: Sequence[float], gradient: Sequence[float], rows: float, features: int
-) -> list[float]:
-    """One bounded-Hessian step (see the module's docstring)."""
-    intercept = weights[0] + 4 * gradient[0] / rows
-    spread = 48 / (rows * max(features, 1))
-    return [intercept, *(w + spread * g for w, g in zip(weights[1:], gradient[1:], strict=True))]
 
 
 def centred_rows(rows: Sequence[Sequence[float]], columns: Sequence[int]) -> list[list[float]]:

@@ -8,6 +8,8 @@ ways, so the change one participant can make to it is a constant:
   blocks differ by at most 2m in L1 and m*sqrt(2) in L2 (m and m for a one-bin block).
 - ``BinCap(c)``: every bin is clipped to [0, c]; two blocks of width w differ by at most c*w in L1
   and c*sqrt(w) in L2.
+- ``NormBall(r)``: a signed block (a gradient) scaled down to L2 norm at most r and truncated
+  towards zero; two such blocks differ by at most 2r in L2 and 2r*sqrt(w) in L1.
 
 The sensitivities below are for replacing one participant's data by any other (which also
 covers adding or removing a participant, whose vector is one of the two). Over the whole
@@ -34,7 +36,12 @@ class BinCap:
     cap: int
 
 
-Bound = FixedMass | BinCap
+@dataclass(frozen=True, slots=True)
+class NormBall:
+    norm: int
+
+
+Bound = FixedMass | BinCap | NormBall
 
 
 def normalise_to_mass(counts: Sequence[float], mass: int) -> list[int]:
@@ -64,15 +71,29 @@ def cap_bins(counts: Sequence[float], cap: int) -> list[int]:
     return [min(int(value), cap) for value in counts]
 
 
+def clip_to_norm(values: Sequence[float], norm: int) -> list[int]:
+    """``values`` scaled down to L2 norm at most ``norm`` when longer, truncated towards zero
+    (so truncation never lengthens it)."""
+    length = math.sqrt(sum(value * value for value in values))
+    # A hair under the norm, so that float rounding cannot carry a clipped vector above it.
+    limit = norm * (1 - 1e-9)
+    shrink = limit / length if length > limit else 1.0
+    return [math.trunc(value * shrink) for value in values]
+
+
 def block_l1_sensitivity(bound: Bound, width: int) -> int:
     if isinstance(bound, FixedMass):
         return bound.mass if width == 1 else 2 * bound.mass
+    if isinstance(bound, NormBall):
+        return math.ceil(2 * bound.norm * math.sqrt(width))
     return bound.cap * width
 
 
 def block_l2_squared_sensitivity(bound: Bound, width: int) -> int:
     if isinstance(bound, FixedMass):
         return bound.mass**2 if width == 1 else 2 * bound.mass**2
+    if isinstance(bound, NormBall):
+        return (2 * bound.norm) ** 2
     return bound.cap**2 * width
 
 
@@ -89,6 +110,8 @@ class Block:
             )
         if isinstance(self.bound, FixedMass):
             return normalise_to_mass(counts, self.bound.mass)
+        if isinstance(self.bound, NormBall):
+            return clip_to_norm(counts, self.bound.norm)
         return cap_bins(counts, self.bound.cap)
 
 

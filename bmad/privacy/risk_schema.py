@@ -21,31 +21,45 @@ Sensitivity, for replacing one record by any other (which covers adding or remov
 the rows block moves by at most ``ROWS_WEIGHT * MAX_ROWS`` and the gradient block by at most
 ``2 * FIXED_POINT * CLIP`` in L2, so the step's L2 sensitivity is the root of their squares'
 sum (:attr:`RiskSchema.l2_sensitivity`) and its L1 sensitivity at most that times the root of
-the dimension. The unit of privacy is the record (:data:`RECORD_UNIT`): an organisation sends
-at most ``RECORD_UNIT.cap`` records per step, drawn with ``secrets`` when it has more.
+the dimension. The unit of privacy is the record: an organisation sends at most
+:data:`RECORD_CAP` records per step, drawn with ``secrets`` when it has more. The cap also keeps
+a group's sum inside the secure sum's 32-bit range: one organisation's coordinate is at most
+``RECORD_CAP * FIXED_POINT * CLIP`` = 10^7 in magnitude, so over 200 organisations fit.
+
+The learning type the federation runs (:data:`RISK_SCHEMA`, registered with the other
+schemas) is the file-level model over :data:`FEDERATED_FEATURES`: every file feature except
+bmad's own detection marks, whose meaning depends on local settings. Its round vector is the
+rows block (``BinCap``) then the gradient block (``NormBall``), so the round machinery sizes
+its noise from the same bounds as above. What the server releases after a step is the noisy
+sum, read by :func:`read_sum`, and the model one bounded-Hessian step further
+(:func:`step_weights`), which every member can recompute from the released sum.
 """
 
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from bmad.analysis.risk_features import DETECTION_FEATURES, FILE_FEATURES
 from bmad.errors import BmadError
-from bmad.privacy.units import Unit, sample_units
+from bmad.privacy.bounding import BinCap, Block, ContributionSchema, NormBall
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
 LEARNING_TYPE = "risk_model"
-VERSION = 1
+VERSION = 2  # 2: the record cap went from 20,000 to 5,000 (the secure sum's 32-bit range)
 FIXED_POINT = 1000  # integer units per 1.0 of gradient
 CLIP = 2.0  # L2 bound of one record's gradient; above the 99th percentile of one row's
 MAX_ROWS = 7  # rows (snapshots) of one record that count; the local model's past holds 7
 ROWS_WEIGHT = 250  # so that the rows block's bound is under half the gradient block's
-RECORD_UNIT = Unit(LEARNING_TYPE, "record", 20_000)
+RECORD_CAP = 5_000
+MAX_WEIGHT = 50.0  # largest |weight| a round may ask members to compute gradients at
+FEDERATED_FEATURES = tuple(name for name in FILE_FEATURES if name not in DETECTION_FEATURES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +115,21 @@ class RiskSchema:
                 f"sum of (label - risk) x row over the record's rows, clipped to L2 {CLIP:g}, "
                 f"times {FIXED_POINT}, truncated towards zero",
             ),
-            ("unit", f"record: one file or function, at most {RECORD_UNIT.cap} per organisation"),
+            ("unit", f"record: one file or function, at most {RECORD_CAP} per organisation"),
+        )
+
+    @property
+    def contribution(self) -> ContributionSchema:
+        """The same layout and bounds as the round machinery reads them."""
+        gradient = ("intercept", *self.features)
+        return ContributionSchema(
+            learning_type=self.learning_type,
+            version=self.version,
+            blocks=(
+                Block("rows", ("rows",), BinCap(ROWS_WEIGHT * MAX_ROWS)),
+                Block("gradient", gradient, NormBall(self.record_bound)),
+            ),
+            definitions=self.definitions,
         )
 
 
@@ -145,8 +173,12 @@ def organisation_vector(
     schema: RiskSchema, records: Sequence[Record], weights: Sequence[float]
 ) -> tuple[int, ...]:
     """The organisation's vector for one step: its records' bounded vectors summed (at most
-    the unit's cap of them, drawn with ``secrets`` when it has more)."""
-    chosen = sample_units(records, RECORD_UNIT.cap)
+    :data:`RECORD_CAP` of them, drawn with ``secrets`` when it has more)."""
+    chosen = (
+        list(records)
+        if len(records) <= RECORD_CAP
+        else secrets.SystemRandom().sample(list(records), RECORD_CAP)
+    )
     if not chosen:
         return (0,) * schema.dim
     return tuple(int(value) for value in record_vectors(schema, chosen, weights).sum(axis=0))
@@ -169,6 +201,53 @@ def read_sum(schema: RiskSchema, summed: Sequence[int]) -> StepSum:
     )
 
 
+def step_weights(
+    weights: Sequence[float], gradient: Sequence[float], rows: float, features: int
+) -> list[float]:
+    """The model one bounded-Hessian step further (Böhning and Lindsay 1988, H <= X'X / 4):
+    4 g / n on the intercept and 48 g / (n d) on the d features, whose centred percentiles
+    give X'X a feature block of trace at most n d / 12 (``bmad.federation.risk_rounds``)."""
+    rows = max(1.0, rows)
+    intercept = weights[0] + 4 * gradient[0] / rows
+    spread = 48 / (rows * max(features, 1))
+    return [intercept, *(w + spread * g for w, g in zip(weights[1:], gradient[1:], strict=True))]
+
+
+def checked_weights(schema: RiskSchema, weights: Sequence[Any]) -> tuple[float, ...]:
+    """A round's model, intercept first: one finite weight per entry, each within
+    :data:`MAX_WEIGHT`; BmadError otherwise."""
+    if len(weights) != schema.dim - 1:
+        raise BmadError(f"a {schema.learning_type} model has {schema.dim - 1} weights")
+    try:
+        found = tuple(float(w) for w in weights)
+    except (TypeError, ValueError):
+        raise BmadError(f"a {schema.learning_type} model holds numbers only") from None
+    if not all(math.isfinite(w) and abs(w) <= MAX_WEIGHT for w in found):
+        raise BmadError(f"a {schema.learning_type} model's weights lie within +-{MAX_WEIGHT:g}")
+    return found
+
+
+def opening_weights(requested: Sequence[Any] | None) -> list[float]:
+    """The model a round is opened at: the one asked for, checked, or zeros (a first step)."""
+    if requested is None:
+        return [0.0] * (FEDERATED_SCHEMA.dim - 1)
+    return list(checked_weights(FEDERATED_SCHEMA, requested))
+
+
+def release(summed: Sequence[int], weights: Sequence[float]) -> dict[str, object]:
+    """What a released step says: the noisy row count and gradient, the model the step
+    started from, and the model after it."""
+    found = read_sum(FEDERATED_SCHEMA, summed)
+    start = checked_weights(FEDERATED_SCHEMA, weights)
+    return {
+        "features": list(FEDERATED_SCHEMA.features),
+        "rows": found.rows,
+        "gradient": list(found.gradient),
+        "start": list(start),
+        "weights": step_weights(start, found.gradient, found.rows, len(FEDERATED_FEATURES)),
+    }
+
+
 def records_of(
     snapshots: Sequence[tuple[Sequence[str], Sequence[Sequence[float]], Sequence[bool]]],
 ) -> list[Record]:
@@ -182,3 +261,7 @@ def records_of(
             rows.setdefault(key, []).append(row)
             labels.setdefault(key, []).append(label)
     return [Record(rows[key], labels[key]) for key in sorted(rows)]
+
+
+FEDERATED_SCHEMA = RiskSchema(FEDERATED_FEATURES)
+RISK_SCHEMA = FEDERATED_SCHEMA.contribution
