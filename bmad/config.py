@@ -106,6 +106,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "hotspot_top_share": 0.1,  # top share of files by revisions x cognitive complexity
         "hotspot_min_revisions": 5,
         "coupling_degree": 50,  # change coupling between files in different folders
+        # bmad insights trends: a dependency or tool removed within this many months of being
+        # added is an abandoned-dependency finding (a decision reverted)
+        "abandoned_dependency_months": 6,
         "disabled": [],  # rule ids to skip
         "severity": {},  # rule id -> error | warning | note
     },
@@ -116,6 +119,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_file_bytes": 1024 * 1024,  # larger documents are not analysed
         "use_daemon": True,  # ask the daemon for stored findings when it runs
         "daemon_socket": "",  # empty: the default socket
+    },
+    "policy": {  # this organisation's own limits on the rounds it takes part in (consortium)
+        "max_epsilon_per_round": 2.0,  # whatever the consortium rules allow
+        "learning_types": [],  # the only learning types shared; empty: all the rules allow
+        "min_organisations": 0,  # the fewest organisations a round must require; 0: rules' k
+        "trusted_aggregators": [],  # aggregator key fingerprints; empty: the one pinned at join
     },
     "federation": {  # this machine's side of federated learning (bmad federation, daemon)
         "aggregator": "http://127.0.0.1:8750",  # used when `federation join/create` get none

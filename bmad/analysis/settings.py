@@ -26,6 +26,7 @@ class RuleSettings:
     hotspot_top_share: float = 0.1
     hotspot_min_revisions: int = 5
     coupling_degree: int = 50
+    abandoned_dependency_months: int = 6  # read by bmad insights trends
     disabled: frozenset[str] = frozenset()
     severity: dict[str, str] = field(default_factory=dict)
 

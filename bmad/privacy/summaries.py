@@ -78,6 +78,19 @@ class ContributorWork:
 
 
 @dataclass(frozen=True, slots=True)
+class TrendSummary:
+    """From the technology history (``bmad.scanning.trends``), already reduced to the trend
+    vocabulary (``bmad.privacy.trend_schemas``): no other dependency name is carried."""
+
+    first_adoption: Mapping[str, str]  # technology -> quarter (YYYYQn) it first showed
+    survival: Sequence[tuple[str, int, bool]]  # per episode: kind, quarters, removed
+    migrations: frozenset[tuple[str, str]]  # (replaced, replacement)
+    factors: frozenset[str]  # tools and practices at the tip
+    fix_ratio: float | None = None
+    revert_ratio: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LocalStatistics:
     """Everything a participant may contribute; a learning type without its input is skipped."""
 
@@ -87,6 +100,7 @@ class LocalStatistics:
     architecture: ArchitectureSummary | None = None
     success: SuccessSummary | None = None
     contributors: Sequence[ContributorWork] = field(default=())
+    trends: TrendSummary | None = None
 
 
 def anti_pattern_summary(
