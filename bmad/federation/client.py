@@ -255,7 +255,13 @@ class AggregatorClient:
     # -- rounds ----------------------------------------------------------------------------
 
     def open_round(self, federation: str, learning_type: str, **options: Any) -> dict[str, Any]:
-        body = {"learning_type": learning_type, **options}
+        """Open a round with its manifest, signed by this machine (members check it)."""
+        from bmad.federation.consortium.manifest import signed_manifest
+
+        manifest = signed_manifest(
+            self.identity, self.public_key, federation, learning_type, options
+        )
+        body = {"learning_type": learning_type, **options, "manifest": manifest}
         result: dict[str, Any] = self.request("POST", f"/v1/federations/{federation}/rounds", body)
         return result
 

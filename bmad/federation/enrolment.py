@@ -12,6 +12,10 @@
   organisation's budget; the shares it certified in one federation never add up past 1.
 - ``admit``: the admin signs an organisation key that joined, after checking its fingerprint
   (learnt from the organisation, not from the aggregator).
+
+Each step also writes the consortium's rules log (``consortium.member``): ``create`` its
+founding version, ``join`` the learning agreement the machine signs for its organisation's
+seat, ``admit`` the version in which the organisation key takes that seat.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 from bmad.errors import BmadError
 from bmad.federation import membership, trust
 from bmad.federation.client import AggregatorClient
+from bmad.federation.consortium import member as consortium
 from bmad.federation.governance import governance_for
 from bmad.privacy.identity import Identity, fingerprint, identity_path, load_or_create_identity
 from bmad.privacy.sharing import record_organisation
@@ -86,7 +91,8 @@ def create(
 ) -> dict[str, Any]:
     federation = str(uuid.uuid4())
     identity = client.identity
-    rules_signature = trust.sign_rules(identity, governance_for(privacy_level, **overrides))
+    governance = governance_for(privacy_level, **overrides)
+    rules_signature = trust.sign_rules(identity, governance)
     certificate = certify(
         store,
         organisation_key,
@@ -118,6 +124,16 @@ def create(
             "rules_signature": rules_signature,
             "admin_key": trust.b64(identity.public.signing_public),
         },
+        certificate,
+    )
+    consortium.found(
+        store,
+        client,
+        organisation_key,
+        federation,
+        governance,
+        organisation,
+        participants,
         certificate,
     )
     return created
@@ -158,6 +174,9 @@ def join(
             f"{admin_fingerprint} you were given: not joined"
         )
     _pin(store, client, federation, organisation, answer, certificate)
+    joined = membership.current(store, federation)
+    assert joined is not None
+    consortium.sign_agreement(store, client, joined, certificate)
     checked = admin_fingerprint is not None
     if not checked:
         logger.warning(
@@ -220,4 +239,6 @@ def admit(
             f"{expected_fingerprint}: not admitted (ask the organisation for its fingerprint)"
         )
     signature = trust.sign_admission(client.identity, federation, organisation, key)
-    return client.admit(federation, organisation, signature)
+    admitted = client.admit(federation, organisation, signature)
+    consortium.bind_seat(client, federation, organisation, key)
+    return admitted

@@ -39,6 +39,9 @@ from typing import Any
 from bmad.errors import BmadError
 from bmad.federation import membership, trust
 from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.consortium import member as consortium
+from bmad.federation.consortium.policy import LocalPolicy, local_policy
+from bmad.federation.consortium.rules import ConsortiumRules
 from bmad.federation.governance import Governance
 from bmad.federation.learning import cache_insights
 from bmad.federation.sessions import ClientDriver
@@ -141,6 +144,7 @@ class RoundParticipation:
         repositories: Sequence[str],
         contribution: BoundedContribution,
         terms: RoundTerms,
+        consortium_rules: ConsortiumRules | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -152,6 +156,9 @@ class RoundParticipation:
         self.contribution = contribution
         self.terms = terms
         self.rules, self.admin_key = pinned_rules(member)
+        self.consortium_rules = consortium_rules
+        if consortium_rules is not None:  # the version in force, which a quorum may change
+            self.rules = consortium_rules.governance
         self.driver: ClientDriver | None = None
         self.group: GroupTerms | None = None
         self.answered: set[str] = set()
@@ -206,6 +213,8 @@ class RoundParticipation:
         )
         if group.config.roster[group.participant] != self.client.public_key:
             raise RoundRefused("the aggregator's roster does not hold this machine's key")
+        if self.consortium_rules is not None:
+            consortium.check_roster_seats(self.consortium_rules, you)
         self.group = group
         # The plain vector is only made (noised) when the masked input is due.
         return ClientDriver(
@@ -290,6 +299,7 @@ class RoundParticipation:
     def refuse(self, reason: str) -> None:
         """Refuse the round for good, and say so in the audit log."""
         refuse_round(self.store, self.member, self.round_id, self.learning_type, reason)
+        consortium.report_refusal(self.client, self.round_id, reason)
         self.outcome = RoundOutcome(self.round_id, self.learning_type, "refused", reason)
 
     def conclude(self, outcome: str, detail: str) -> None:
@@ -308,6 +318,7 @@ def participate_in_open_rounds(
     federation: FederationSettings | None = None,
     statistics: StatisticsSource = local_statistics,
     stop: Callable[[], bool] = lambda: False,
+    policy: LocalPolicy | None = None,
 ) -> list[RoundOutcome]:
     """Take part in every round now open for enrolment; return when each one is over.
 
@@ -327,7 +338,9 @@ def participate_in_open_rounds(
     settings = replace(settings, organisation=member.organisation).for_machine(store)
     outcomes: list[RoundOutcome] = []
     with federation.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
-        active = _enrol_all(store, client, settings, member, repos, statistics, outcomes)
+        active = _enrol_all(
+            store, client, settings, member, repos, statistics, outcomes, policy or local_policy()
+        )
         outcomes.extend(drive_rounds(active, federation, stop))
     return outcomes
 
@@ -372,6 +385,7 @@ def _enrol_all(
     repos: Sequence[str],
     statistics: StatisticsSource,
     outcomes: list[RoundOutcome],
+    policy: LocalPolicy,
 ) -> list[RoundParticipation]:
     handled = membership.handled_rounds(store)
     active: list[RoundParticipation] = []
@@ -383,13 +397,15 @@ def _enrol_all(
         consenting = [repo for repo in repos if consent.allowed(store, repo, learning_type)]
         if not consenting:
             continue  # no consent, nothing sent, and the round may be joined once consent comes
-        rules, _ = pinned_rules(member)
         try:
+            rules = consortium.rules_in_force(store, client, member)
             terms = trust.check_round(
-                rules, local_limits(settings), learning_type, state["parameters"]
+                rules.governance, local_limits(settings), learning_type, state["parameters"]
             )
+            consortium.check_manifest(rules, state, policy, client.aggregator_key)
         except RoundRefused as exc:
             refuse_round(store, member, round_id, learning_type, exc.message)
+            consortium.report_refusal(client, round_id, exc.message)
             outcomes.append(RoundOutcome(round_id, learning_type, "refused", exc.message))
             continue
         for repo in consenting:
@@ -419,6 +435,7 @@ def _enrol_all(
                 consenting,
                 contribution,
                 terms,
+                rules,
             )
         )
     return active

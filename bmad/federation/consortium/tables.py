@@ -1,0 +1,64 @@
+"""The aggregator's consortium tables (portable SQL: SQLite and PostgreSQL alike).
+
+``agg_consortium_log`` holds one row per rules version; ``agg_consortium_proposals`` and
+``agg_consortium_approvals`` the changes waiting for their quorum; ``agg_consortium_agreements``
+the learning agreement a joining machine signed, until the admin binds its seat; and
+``agg_round_refusals`` which organisation refused which round and why (the opener sees them in
+the round's status; they are verifiable events for reputation).
+"""
+
+from __future__ import annotations
+
+from bmad.federation.database import Database
+
+COMPONENT = "aggregator_consortium"
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE agg_consortium_log (
+        federation TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        entry TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        PRIMARY KEY (federation, version)
+    );
+    CREATE TABLE agg_consortium_proposals (
+        id TEXT PRIMARY KEY,
+        federation TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        proposer TEXT NOT NULL,
+        state TEXT NOT NULL,
+        token_released INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE agg_consortium_approvals (
+        proposal TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (proposal, organisation)
+    );
+    CREATE TABLE agg_consortium_agreements (
+        federation TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        certificate TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (federation, organisation)
+    );
+    CREATE TABLE agg_round_refusals (
+        round TEXT NOT NULL,
+        organisation TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (round, organisation)
+    );
+    """,
+]
+
+
+def round_refusals(store: Database, round_id: str) -> list[dict[str, str]]:
+    """Which organisations refused the round, and why (shown in the round's status)."""
+    rows = store.connection.execute(
+        "SELECT organisation, reason, at FROM agg_round_refusals WHERE round = ? "
+        "ORDER BY organisation",
+        (round_id,),
+    ).fetchall()
+    return [{"organisation": row[0], "reason": row[1], "at": row[2]} for row in rows]
