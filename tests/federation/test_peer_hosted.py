@@ -1,0 +1,198 @@
+"""Peer federation: one member organisation hosts the consortium's aggregator on its own machine,
+beside its own participant data (same home), and nothing extra is trusted. The host takes part
+like any member; when it abuses its position (its database, its aggregator's answers), the
+other members' own checks refuse the round and nothing of theirs is spent or sent."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bmad.federation import trust
+from bmad.federation.client import AggregatorClient
+from bmad.federation.governance import governance_for
+from bmad.federation.participant import (
+    RoundOutcome,
+    open_participant_store,
+    participate_in_open_rounds,
+)
+from bmad.federation.settings import FederationSettings
+from bmad.privacy import audit
+from bmad.privacy.identity import load_or_create_identity
+from bmad.privacy.noise import discrete_gaussian_noise
+from tests.federation.harness import (
+    Participant,
+    create_federation,
+    in_threads,
+    join,
+    make_participant,
+    organisation_key,
+    python_source,
+    serving_in_process,
+)
+
+FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
+MEMBERS = 4  # one group: threshold 4 (2n/3 + 1), noise sized for 4 - 1 honest shares
+
+
+@dataclass
+class Consortium:
+    app: Any
+    db_path: Path
+    admin: AggregatorClient
+    federation: str
+    host: Participant
+    others: list[Participant]
+
+    @property
+    def members(self) -> list[Participant]:
+        return [self.host, *self.others]
+
+
+@pytest.fixture(scope="module")
+def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
+    discrete_gaussian_noise(1.0, 1)
+    base = tmp_path_factory.mktemp("peer")
+    host = make_participant(base / "members", "org0", python_source(0))
+    db_path = host.store.path.parent / "aggregator.sqlite3"  # the host's own data folder
+    with serving_in_process(db_path) as (url, app):
+        admin_store = open_participant_store(base / "admin" / "bmad.sqlite3")
+        admin = AggregatorClient(url, load_or_create_identity(admin_store, base / "admin" / "k"))
+        names = [f"org{index}" for index in range(MEMBERS)]
+        # room in the federation's period budget for every round these tests open
+        created = create_federation(admin_store, admin, names, "low", {"epsilon_per_period": 100.0})
+        others = [
+            make_participant(base / "members", name, python_source(index))
+            for index, name in enumerate(names[1:], 1)
+        ]
+        for member in [host, *others]:
+            join(member, url, created["federation"], created["tokens"][member.organisation], admin)
+            member.enable_sharing("code_patterns")
+        yield Consortium(app, db_path, admin, created["federation"], host, others)
+
+
+def run_round(consortium: Consortium, tamper_you: Callable[[dict[str, Any]], None] | None) -> str:
+    engine = consortium.app.state.aggregator.engine
+    honest = engine.assignment
+
+    def assignment(round_id: str, organisation: str, public_key: str) -> dict[str, Any]:
+        document: dict[str, Any] = honest(round_id, organisation, public_key)
+        if tamper_you is not None and "you" in document:
+            tamper_you(document["you"])
+        return document
+
+    engine.assignment = assignment
+    try:
+        opened = consortium.admin.open_round(
+            consortium.federation, "code_patterns", enrol_timeout=5, phase_timeout=5
+        )
+
+        def take_part(member: Participant) -> Callable[[], None]:
+            return lambda: member.outcomes.extend(
+                participate_in_open_rounds(
+                    member.store,
+                    member.identity,
+                    [str(member.repo)],
+                    settings=member.settings,
+                    federation=FAST,
+                )
+            )
+
+        assert not in_threads(*(take_part(member) for member in consortium.members))
+    finally:
+        engine.assignment = honest
+    return str(opened["id"])
+
+
+def outcome_of(member: Participant, round_id: str) -> RoundOutcome:
+    return next(o for o in member.outcomes if isinstance(o, RoundOutcome) and o.round == round_id)
+
+
+def assert_refused_with_nothing_spent(member: Participant, round_id: str, reason: str) -> None:
+    outcome = outcome_of(member, round_id)
+    assert outcome.outcome == "refused" and reason in outcome.detail, outcome
+    entries = [e for e in audit.entries(member.store) if e.detail.get("round") == round_id]
+    assert [e.kind for e in entries] == ["round_refused"]
+    sent = [
+        e
+        for e in audit.entries(member.store)
+        if e.kind == "payload_sent" and round_id in json.dumps(e.detail)
+    ]
+    assert not sent
+
+
+def test_a_member_hosts_the_aggregator_and_takes_part_like_any_other(
+    consortium: Consortium,
+) -> None:
+    assert consortium.db_path.parent == consortium.host.store.path.parent
+    round_id = run_round(consortium, None)
+    deadline = time.monotonic() + 30
+    while (state := consortium.admin.round(round_id))["state"] not in ("released", "aborted"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert state["state"] == "released", state["reason"]
+    for member in consortium.members:
+        assert outcome_of(member, round_id).outcome == "released"
+
+
+def test_the_host_loosening_the_rules_in_its_database_is_refused_by_every_other_member(
+    consortium: Consortium,
+) -> None:
+    looser = governance_for("low", epsilon_per_round=8.0, epsilon_per_period=100.0)
+    with sqlite3.connect(consortium.db_path) as connection:
+        (kept,) = connection.execute(
+            "SELECT governance FROM agg_federations WHERE id = ?", (consortium.federation,)
+        ).fetchone()
+        connection.execute(
+            "UPDATE agg_federations SET governance = ? WHERE id = ?",
+            (json.dumps(looser.to_dict()), consortium.federation),
+        )
+    try:
+        round_id = run_round(consortium, None)
+    finally:
+        with sqlite3.connect(consortium.db_path) as connection:
+            connection.execute(
+                "UPDATE agg_federations SET governance = ? WHERE id = ?",
+                (kept, consortium.federation),
+            )
+    for member in consortium.others:
+        assert_refused_with_nothing_spent(member, round_id, "asks for epsilon 8")
+
+
+def test_the_host_slipping_a_second_machine_of_its_own_into_a_roster_is_refused(
+    consortium: Consortium, tmp_path: Path
+) -> None:
+    """The host's organisation key genuinely certifies a second machine, and the admin genuinely
+    admitted that organisation: a Sybil only the one-organisation-once rule catches."""
+    host = consortium.host
+    sybil = load_or_create_identity(host.store, tmp_path / "sybil.json")
+    key = organisation_key(host.store)
+    # signed directly: the host ignores its own ledger of the budget shares it certified
+    certificate = trust.certify_machine(
+        key,
+        key.public.signing_public,
+        consortium.federation,
+        host.organisation,
+        sybil.public.signing_public,
+        1.0,
+    )
+    host_key = trust.b64(host.identity.public.signing_public)
+
+    def add_sybil(you: dict[str, Any]) -> None:
+        genuine = next(entry for entry in you["roster"].values() if entry["key"] == host_key)
+        you["roster"][str(len(you["roster"]) + 1)] = {
+            **genuine,
+            "key": trust.b64(sybil.public.signing_public),
+            "certificate": certificate.to_dict(),
+        }
+
+    round_id = run_round(consortium, add_sybil)
+    for member in consortium.others:
+        assert_refused_with_nothing_spent(member, round_id, "one organisation more than once")
