@@ -3,7 +3,8 @@
 The aggregator keeps one :class:`ServerGroupSession` per group of a round; a participant keeps
 one :class:`ClientDriver`. Both exchange the secagg messages' JSON text unchanged, so the HTTP
 layer carries opaque strings and the protocol's own checks (signatures, addressing, phase
-order, never both shares of one peer) stay in the secagg core.
+order, never both shares of one peer) stay in the secagg core. In a sparse (SecAgg+) round the
+key list and the unmasking request are personal too, made for each participant when asked.
 """
 
 from __future__ import annotations
@@ -50,7 +51,17 @@ class ServerGroupSession:
     def inbox(self, phase: str, participant: int) -> str | None:
         if phase == "masked_input":
             return self._personal.get(participant)
+        if self.round.config.sparse and phase in ("share_keys", "unmasking"):
+            return self._sparse_inbox(phase, participant)
         return None if phase == PHASES[0] else self._broadcast
+
+    def _sparse_inbox(self, phase: str, participant: int) -> str | None:
+        try:
+            if phase == "share_keys":
+                return self.round.keys_for(participant).to_json()
+            return self.round.unmask_request_for(participant).to_json()
+        except BmadError:  # not in U1 / U4, or the group aborted
+            return None
 
     def receive(self, phase: str, participant: int, message: str) -> None:
         parsed = _UPLOADS[phase].from_json(message)
@@ -69,13 +80,17 @@ class ServerGroupSession:
         self._broadcast = None
         self._personal = {}
         if phase == "advertise_keys":
-            self._broadcast = self.round.close_advertise().to_json()
+            broadcast = self.round.close_advertise()
+            if not self.round.config.sparse:
+                self._broadcast = broadcast.to_json()
         elif phase == "share_keys":
             self._personal = {i: box.to_json() for i, box in self.round.close_shares().items()}
         elif phase == "masked_input":
             self._broadcast = self.round.close_masked_inputs().to_json()
         elif phase == "consistency_check":
-            self._broadcast = self.round.close_consistency().to_json()
+            request = self.round.close_consistency()
+            if not self.round.config.sparse:
+                self._broadcast = request.to_json()
         else:
             self._result = [int(value) for value in self.round.close_unmask().signed()]
 

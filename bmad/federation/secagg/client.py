@@ -1,5 +1,10 @@
 """One participant's side of one round: a state machine with one method per round.
 
+In a sparse (SecAgg+) round the participant deals with its closed neighbourhood only
+(``RoundConfig.holders``): it accepts keys, shares, masks and signatures from those peers alone,
+needs the threshold among them, and still signs and checks the whole survivor list, which must
+hold at least ``min_survivors`` participants.
+
 Each method takes the server's broadcast for that round and returns the client's message. Any
 failed check aborts the session for good (``BmadError`` "secure aggregation aborted: ...") and
 forgets its secrets; a call out of order aborts too. Bad input to ``mask_input`` (not an integer
@@ -81,6 +86,7 @@ class ClientSession:
         self._shares_held: dict[int, tuple[int, int]] = {}  # owner -> (share of b, share of s^SK)
         self._senders: frozenset[int] = frozenset()  # U2
         self._survivors: tuple[int, ...] = ()  # U3
+        self._holders = config.holders(participant)  # everyone, or the closed neighbourhood
 
     @property
     def phase(self) -> ClientPhase:
@@ -137,9 +143,12 @@ class ClientSession:
         self._check_keys(broadcast)
         holders = sorted(self._peers)
         threshold = self.config.threshold
-        seed_shares = split(int.from_bytes(self_seed, "big"), threshold, holders)
+        points = {self.config.share_point(self.participant, peer): peer for peer in holders}
+        seed_points = split(int.from_bytes(self_seed, "big"), threshold, points)
         key_secret = int.from_bytes(private_bytes(masking_key), "big")
-        key_shares = split(key_secret, threshold, holders)
+        key_points = split(key_secret, threshold, points)
+        seed_shares = {peer: seed_points[point] for point, peer in points.items()}
+        key_shares = {peer: key_points[point] for point, peer in points.items()}
         tag = self.config.session_tag
         ciphertexts = {}
         commitments = {}
@@ -161,8 +170,8 @@ class ClientSession:
     def _check_keys(self, broadcast: KeysBroadcast) -> None:
         peers: dict[int, AdvertiseKeys] = {}
         for keys in broadcast.keys:
-            if keys.sender not in self.config.roster or keys.sender in peers:
-                self._abort("key list names an unknown or repeated participant")
+            if keys.sender not in self._holders or keys.sender in peers:
+                self._abort("key list names an unknown or repeated participant, or a non-neighbour")
             if keys.round_id != self.config.round_id:
                 self._abort(f"keys of participant {keys.sender} belong to another round")
             message = advertise_message(
@@ -201,7 +210,10 @@ class ClientSession:
         senders.add(self.participant)
         # The survivors are among these senders: with fewer than min_survivors the round can no
         # longer release, so it stops here, before this participant's input (and budget) is spent.
-        needed = max(self.config.threshold, self.config.min_survivors)
+        # A sparse round's senders are the neighbours only, which need the threshold.
+        needed = self.config.threshold
+        if not self.config.sparse:
+            needed = max(needed, self.config.min_survivors)
         if len(senders) < needed:
             self._abort(
                 f"only {len(senders)} participants shared keys, at least {needed} are needed"
@@ -216,7 +228,7 @@ class ClientSession:
         )
         masked = encoded.copy()
         masked += mask(self_mask_key(tag, self_seed), length, bits)
-        for peer in sorted(senders - {self.participant}):
+        for peer in sorted(senders - {self.participant}):  # neighbours only in a sparse round
             key = pairwise_mask_key(tag, masking_key, self._peers[peer].masking_public)
             if peer < self.participant:
                 masked += mask(key, length, bits)
@@ -250,13 +262,20 @@ class ClientSession:
         """Round 3: sign the survivor list U3 after checking it against U2."""
         self._enter(ClientPhase.CONSISTENCY, survivors.round_id)
         survivor_set = set(survivors.survivors)
-        if not survivor_set <= self._senders:
+        if not survivor_set <= self.config.roster.keys():
+            self._abort("survivor list names participants outside the roster")
+        if not survivor_set & self._holders <= self._senders:
             self._abort("survivor list names participants that never shared keys")
         if self.participant not in survivor_set:
             self._abort("survivor list leaves this participant out")
         needed = max(self.config.threshold, self.config.min_survivors)
         if len(survivor_set) < needed:
             self._abort(f"only {len(survivor_set)} survivors, at least {needed} are required")
+        if len(survivor_set & self._holders) < self.config.threshold:
+            self._abort(
+                f"only {len(survivor_set & self._holders)} neighbours survived, threshold is "
+                f"{self.config.threshold}"
+            )
         self._survivors = tuple(sorted(survivor_set))
         message = consistency_message(self.config.session_tag, self._survivors)
         self._phase = ClientPhase.UNMASK
@@ -267,18 +286,21 @@ class ClientSession:
     def unmask(self, request: UnmaskRequest) -> UnmaskShares:
         """Round 4: after the consistency check, reveal b shares of U3 and s^SK shares of U2 - U3.
 
-        Never both shares for one peer: a request naming a peer in both lists is refused.
+        Never both shares for one peer: a request naming a peer in both lists is refused. In a
+        sparse round the request names the neighbourhood's part of U3 and U2 - U3 and the
+        signatures of surviving neighbours; each is checked against the whole U3 signed here.
         """
         self._enter(ClientPhase.UNMASK, request.round_id)
         both = set(request.survivors) & set(request.dropped)
         if both:
             self._abort(f"server asked for both shares of participant {min(both)}; refused")
-        if tuple(sorted(request.survivors)) != self._survivors:
+        local_survivors = tuple(sorted(set(self._survivors) & self._holders))
+        if tuple(sorted(request.survivors)) != local_survivors:
             self._abort("server's survivor list differs from the one this participant signed")
         if set(request.dropped) != self._senders - set(self._survivors):
             self._abort("server's dropout list does not match the participants that shared keys")
         signers = set(request.signatures)
-        if not signers <= set(self._survivors):
+        if not signers <= set(local_survivors):
             self._abort("consistency signatures from participants outside the survivor list")
         if len(signers) < self.config.threshold:
             self._abort(
@@ -289,7 +311,7 @@ class ClientSession:
             if not verify(self.config.roster[signer], message, signature):
                 self._abort(f"invalid consistency signature of participant {signer}")
         held = self._shares_held
-        seed_shares = {peer: share_to_bytes(held[peer][0]) for peer in self._survivors}
+        seed_shares = {peer: share_to_bytes(held[peer][0]) for peer in local_survivors}
         key_shares = {peer: share_to_bytes(held[peer][1]) for peer in sorted(request.dropped)}
         self._phase = ClientPhase.DONE
         self._forget_secrets()

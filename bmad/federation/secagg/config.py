@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bmad.errors import BmadError
+from bmad.federation.secagg.graph import closed_neighbourhood, ring_order, sparse_parameters
 
 MODULUS_BITS = (32, 64)
 MAX_PARTICIPANT_ID = 2**32 - 1
@@ -37,6 +38,12 @@ class RoundConfig:
     distributed-DP noise is sized for it).
     ``session_tag`` commits to every parameter including the round id; it is bound into every
     signature, encryption and mask, so nothing carries over from another round.
+
+    ``neighbours`` 0 is the complete graph (Bonawitz et al.); k > 0 is a sparse SecAgg+ round
+    (``bmad.federation.secagg.graph``): each participant masks with and shares to its k
+    neighbours only, the threshold is per neighbourhood, and the degree, threshold and least
+    survivors must be exactly those ``graph.sparse_parameters`` derives for the roster's size, so
+    a client refuses a sparse round whose numbers the aggregator chose otherwise.
     """
 
     round_id: str
@@ -45,7 +52,11 @@ class RoundConfig:
     vector_length: int
     modulus_bits: int = 32
     min_survivors: int = 0
+    neighbours: int = 0
     session_tag: bytes = field(init=False, repr=False)
+    _ring: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _places: dict[int, int] = field(init=False, repr=False, compare=False)
+    _holders: dict[int, frozenset[int]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         encoded_round = self.round_id.encode("utf-8")
@@ -60,15 +71,18 @@ class RoundConfig:
             if not (isinstance(public_key, bytes) and len(public_key) == _SIGNING_KEY_BYTES):
                 raise BmadError(f"participant {participant} has no valid Ed25519 public key")
         n = len(roster)
-        least = (2 * n + 5) // 3
-        if not least <= self.threshold <= n:
-            raise BmadError(
-                f"threshold must be at least 2n/3 + 1 of the {n} participants "
-                f"({least}..{n}), got {self.threshold}"
-            )
-        minimum = self.min_survivors or self.threshold
-        if not self.threshold <= minimum <= n:
-            raise BmadError(f"min_survivors must lie in {self.threshold}..{n}")
+        if self.neighbours:
+            minimum = self._check_sparse(n)
+        else:
+            least = (2 * n + 5) // 3
+            if not least <= self.threshold <= n:
+                raise BmadError(
+                    f"threshold must be at least 2n/3 + 1 of the {n} participants "
+                    f"({least}..{n}), got {self.threshold}"
+                )
+            minimum = self.min_survivors or self.threshold
+            if not self.threshold <= minimum <= n:
+                raise BmadError(f"min_survivors must lie in {self.threshold}..{n}")
         if self.modulus_bits not in MODULUS_BITS:
             raise BmadError("modulus_bits must be 32 or 64")
         if not 0 < self.vector_length <= MAX_VECTOR_LENGTH:
@@ -76,6 +90,28 @@ class RoundConfig:
         object.__setattr__(self, "roster", roster)
         object.__setattr__(self, "min_survivors", minimum)
         object.__setattr__(self, "session_tag", self._digest(encoded_round))
+        ring = ring_order(self.session_tag, roster) if self.neighbours else sorted(roster)
+        object.__setattr__(self, "_ring", tuple(ring))
+        object.__setattr__(self, "_places", {p: place for place, p in enumerate(ring)})
+        object.__setattr__(self, "_holders", {})
+
+    def _check_sparse(self, n: int) -> int:
+        """The least survivors of a sparse round, after checking its numbers against the
+        parameters derived for ``n``; BmadError when they differ."""
+        derived = sparse_parameters(n)
+        if derived is None:
+            raise BmadError(
+                f"a round of {n} participants has no sparse graph: use the complete one"
+            )
+        if (self.neighbours, self.threshold) != (derived.neighbours, derived.threshold):
+            raise BmadError(
+                f"a sparse round of {n} needs {derived.neighbours} neighbours and threshold "
+                f"{derived.threshold}, got {self.neighbours} and {self.threshold}"
+            )
+        minimum = self.min_survivors or derived.min_survivors
+        if not derived.min_survivors <= minimum <= n:
+            raise BmadError(f"min_survivors must lie in {derived.min_survivors}..{n}")
+        return minimum
 
     def _digest(self, encoded_round: bytes) -> bytes:
         digest = hashlib.sha256(b"bmad secagg session v1")
@@ -84,7 +120,39 @@ class RoundConfig:
             digest.update(number.to_bytes(8, "big"))
         for participant in sorted(self.roster):
             digest.update(participant.to_bytes(4, "big") + self.roster[participant])
+        if self.neighbours:  # complete-graph tags stay as they were before sparse rounds
+            digest.update(b"sparse" + self.neighbours.to_bytes(8, "big"))
         return digest.digest()
+
+    @property
+    def sparse(self) -> bool:
+        return self.neighbours > 0
+
+    def holders(self, participant: int) -> frozenset[int]:
+        """Who holds shares of ``participant``'s secrets and masks with it, itself included:
+        everyone in the complete graph, its closed neighbourhood in a sparse round."""
+        cached = self._holders.get(participant)
+        if cached is not None:
+            return cached
+        if participant not in self.roster:
+            raise BmadError(f"participant {participant} is not in the round's roster")
+        if self.neighbours:
+            holders = closed_neighbourhood(self._ring, self._places[participant], self.neighbours)
+        else:
+            holders = frozenset(self.roster)
+        self._holders[participant] = holders
+        return holders
+
+    def share_point(self, owner: int, holder: int) -> int:
+        """The Shamir x-coordinate of ``holder``'s share of ``owner``'s secrets.
+
+        The holder's id in the complete graph; in a sparse round its place in the owner's ring
+        window (1..k+1), so that every owner's shares sit on the same points and reconstruction
+        reuses one set of Lagrange weights instead of deriving them per owner."""
+        if not self.neighbours:
+            return holder
+        places, n = self._places, len(self._ring)
+        return (places[holder] - places[owner] + self.neighbours // 2) % n + 1
 
     @property
     def participants(self) -> tuple[int, ...]:

@@ -7,6 +7,12 @@ collected is dropped, ``BmadError`` "secure aggregation aborted: ...") and stays
 
 The server never holds an individual input: a masked vector is added to the running masked sum
 on receipt and not kept, and the masks are removed from that sum only.
+
+In a sparse (SecAgg+) round every participant deals with its closed neighbourhood only
+(``RoundConfig.holders``), so what it receives is personal: ``keys_for``, ``inbox_for`` (also
+behind ``close_shares``) and ``unmask_request_for`` give each participant its part, while
+``close_advertise`` and ``close_consistency`` return the complete-graph broadcasts. Everything
+is a function of the config and the accepted messages, so replaying them rebuilds the state.
 """
 
 from __future__ import annotations
@@ -95,6 +101,7 @@ class ServerRound:
         self._shares: dict[int, EncryptedShares] = {}  # U2
         self._masked_sum: NDArray[np.unsignedinteger] | None = None
         self._masked_senders: set[int] = set()  # U3
+        self._survivors_message = b""  # what each member of U4 signs
         self._signatures: dict[int, bytes] = {}  # U4
         self._unmask: dict[int, UnmaskShares] = {}  # U5
         self.misbehaving: set[int] = set()  # senders of shares their owner never committed to
@@ -131,6 +138,9 @@ class ServerRound:
         if count < needed:
             self._abort(f"only {count} {what}, at least {needed} are required")
 
+    def _holders(self, participant: int) -> frozenset[int]:
+        return self.config.holders(participant)
+
     # Round 0: AdvertiseKeys
     def receive_advertise(self, message: AdvertiseKeys) -> None:
         self._accept(ServerPhase.ADVERTISE, message.round_id, message.sender, self.config.roster)
@@ -153,14 +163,24 @@ class ServerRound:
         self._phase = ServerPhase.SHARE
         return KeysBroadcast(self.config.round_id, tuple(self._keys[p] for p in sorted(self._keys)))
 
+    def keys_for(self, recipient: int) -> KeysBroadcast:
+        """The keys ``recipient`` needs after round 0: those of its holders in U1."""
+        if self._phase in (ServerPhase.ADVERTISE, ServerPhase.ABORTED):
+            raise BmadError("the key list is not complete yet")
+        holders = self._holders(recipient)
+        return KeysBroadcast(
+            self.config.round_id, tuple(self._keys[p] for p in sorted(holders & self._keys.keys()))
+        )
+
     # Round 1: ShareKeys
     def receive_shares(self, message: EncryptedShares) -> None:
         self._accept(ServerPhase.SHARE, message.round_id, message.sender, self._keys)
         if message.sender in self._shares:
             raise BmadError(f"participant {message.sender} already sent its shares")
-        if set(message.ciphertexts) != set(self._keys) - {message.sender}:
+        holders = self._holders(message.sender) & self._keys.keys()
+        if set(message.ciphertexts) != holders - {message.sender}:
             raise BmadError("encrypted shares must address every other advertiser exactly once")
-        if set(message.commitments) != set(self._keys) or any(
+        if set(message.commitments) != holders or any(
             len(value) != 2 * COMMITMENT_BYTES for value in message.commitments.values()
         ):
             raise BmadError("encrypted shares must carry a commitment for every advertiser")
@@ -171,16 +191,19 @@ class ServerRound:
         self._check_phase(ServerPhase.SHARE, self.config.round_id)
         self._require(len(self._shares), "participants shared keys")
         self._phase = ServerPhase.MASK
-        inboxes = {}
-        for recipient in sorted(self._shares):
-            senders = [sender for sender in self._shares if sender != recipient]
-            inboxes[recipient] = SharesInbox(
-                self.config.round_id,
-                recipient,
-                {sender: self._shares[sender].ciphertexts[recipient] for sender in senders},
-                {sender: self._shares[sender].commitments[recipient] for sender in senders},
-            )
-        return inboxes
+        return {recipient: self.inbox_for(recipient) for recipient in sorted(self._shares)}
+
+    def inbox_for(self, recipient: int) -> SharesInbox:
+        """The shares addressed to ``recipient`` (in U2) by the other members of U2."""
+        if recipient not in self._shares or self._phase is not ServerPhase.MASK:
+            raise BmadError(f"participant {recipient} has no shares inbox now")
+        senders = sorted((self._holders(recipient) & self._shares.keys()) - {recipient})
+        return SharesInbox(
+            self.config.round_id,
+            recipient,
+            {sender: self._shares[sender].ciphertexts[recipient] for sender in senders},
+            {sender: self._shares[sender].commitments[recipient] for sender in senders},
+        )
 
     # Round 2: MaskedInputCollection
     def receive_masked_input(self, message: MaskedInput) -> None:
@@ -199,6 +222,9 @@ class ServerRound:
         self._check_phase(ServerPhase.MASK, self.config.round_id)
         self._require(len(self._masked_senders), "masked inputs", self.config.min_survivors)
         self._phase = ServerPhase.CONSISTENCY
+        self._survivors_message = consistency_message(
+            self.config.session_tag, tuple(self._masked_senders)
+        )
         return SurvivorList(self.config.round_id, tuple(sorted(self._masked_senders)))
 
     # Round 3: ConsistencyCheck
@@ -208,7 +234,7 @@ class ServerRound:
         )
         if message.sender in self._signatures:
             raise BmadError(f"participant {message.sender} already signed the survivor list")
-        signed = consistency_message(self.config.session_tag, tuple(self._masked_senders))
+        signed = self._survivors_message
         if not verify(self.config.roster[message.sender], signed, message.signature):
             raise BmadError(f"invalid consistency signature of participant {message.sender}")
         self._signatures[message.sender] = message.signature
@@ -225,14 +251,28 @@ class ServerRound:
             dict(sorted(self._signatures.items())),
         )
 
+    def unmask_request_for(self, recipient: int) -> UnmaskRequest:
+        """What ``recipient`` (in U4) reveals: its holders' part of U3 and of U2 - U3, with the
+        signatures of its surviving holders (everything, in the complete graph)."""
+        if recipient not in self._signatures or self._phase is not ServerPhase.UNMASK:
+            raise BmadError(f"participant {recipient} has no unmasking request now")
+        holders = self._holders(recipient)
+        return UnmaskRequest(
+            self.config.round_id,
+            tuple(sorted(self._masked_senders & holders)),
+            tuple(sorted((self._shares.keys() & holders) - self._masked_senders)),
+            {p: self._signatures[p] for p in sorted(self._signatures.keys() & holders)},
+        )
+
     # Round 4: Unmasking
     def receive_unmask(self, message: UnmaskShares) -> None:
         self._accept(ServerPhase.UNMASK, message.round_id, message.sender, self._signatures)
         if message.sender in self._unmask:
             raise BmadError(f"participant {message.sender} already sent its unmasking shares")
-        if set(message.self_mask_shares) != self._masked_senders:
+        holders = self._holders(message.sender)
+        if set(message.self_mask_shares) != self._masked_senders & holders:
             raise BmadError("unmasking shares must cover exactly the survivors' self masks")
-        if set(message.mask_key_shares) != set(self._shares) - self._masked_senders:
+        if set(message.mask_key_shares) != (self._shares.keys() & holders) - self._masked_senders:
             raise BmadError("unmasking shares must cover exactly the dropped participants' keys")
         for share in (*message.self_mask_shares.values(), *message.mask_key_shares.values()):
             share_from_bytes(share)
@@ -277,7 +317,7 @@ class ServerRound:
                     f"reconstructed masking key of participant {dropped} "
                     "contradicts its advertised key"
                 )
-            for survivor in sorted(self._masked_senders):
+            for survivor in sorted(self._masked_senders & self._holders(dropped)):
                 peer_public = self._keys[survivor].masking_public
                 pairwise = mask(pairwise_mask_key(tag, masking_key, peer_public), length, bits)
                 # The survivor added PRG(s) for lower-numbered peers and subtracted it for higher.
@@ -296,9 +336,19 @@ class ServerRound:
 
     def _reconstruct(self, owner: int, field: str) -> bytes:
         shares = {
-            sender: share_from_bytes(getattr(message, field)[owner])
+            self.config.share_point(owner, sender): share_from_bytes(getattr(message, field)[owner])
             for sender, message in self._unmask.items()
+            if owner in getattr(message, field)
         }
+        if len(shares) < self.config.threshold:
+            self._abort(
+                f"only {len(shares)} holders revealed shares of participant {owner}, "
+                f"threshold is {self.config.threshold}"
+            )
+        if self.config.sparse:
+            # Every revealed share matched its owner's commitment on receipt; the lowest t
+            # points keep the Lagrange weights shared between owners (see shamir).
+            shares = dict(sorted(shares.items())[: self.config.threshold])
         try:
             secret = combine(shares, self.config.threshold)
         except BmadError:

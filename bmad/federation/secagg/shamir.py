@@ -42,9 +42,11 @@ def _evaluate(coefficients: list[int], x: int) -> int:
     return value
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def _lagrange_weights(points: tuple[int, ...], target: int) -> tuple[int, ...]:
     """Weights w_i with f(target) = sum w_i f(x_i) for every polynomial of degree < len(points)."""
+    if target == 0 and len(points) > 8 and points[-1] <= 4 * len(points):
+        return _weights_at_zero_for_dense_points(points)
     weights = []
     for i, xi in enumerate(points):
         numerator, denominator = 1, 1
@@ -53,6 +55,37 @@ def _lagrange_weights(points: tuple[int, ...], target: int) -> tuple[int, ...]:
                 numerator = numerator * (target - xj) % PRIME
                 denominator = denominator * (xi - xj) % PRIME
         weights.append(numerator * pow(denominator, -1, PRIME) % PRIME)
+    return tuple(weights)
+
+
+def _weights_at_zero_for_dense_points(points: tuple[int, ...]) -> tuple[int, ...]:
+    """``_lagrange_weights(points, 0)`` in O(t (m - t)) for points drawn from 1..m, m small.
+
+    w_i = prod_{j != i} x_j / (x_j - x_i). Over all of 1..m the denominator is
+    (-1)^(x_i - 1) (x_i - 1)! (m - x_i)!; the points missing from 1..m are divided out again, and
+    every division is by a factorial, so one modular inversion serves all weights. Sparse rounds
+    share at ring offsets 1..k+1, so t shares leave only m - t such points."""
+    top = points[-1]
+    factorials = [1] * (top + 1)
+    for value in range(1, top + 1):
+        factorials[value] = factorials[value - 1] * value % PRIME
+    inverse_factorials = [1] * (top + 1)
+    inverse_factorials[top] = pow(factorials[top], -1, PRIME)
+    for value in range(top, 0, -1):
+        inverse_factorials[value - 1] = inverse_factorials[value] * value % PRIME
+    present = set(points)
+    missing = [x for x in range(1, top + 1) if x not in present]
+    product = 1
+    for x in points:
+        product = product * x % PRIME
+    weights = []
+    for x in points:
+        # 1/x = (x-1)!/x!; dividing by the missing points' factors (gap - x) multiplies here.
+        weight = product * factorials[x - 1] % PRIME * inverse_factorials[x] % PRIME
+        weight = weight * inverse_factorials[x - 1] % PRIME * inverse_factorials[top - x] % PRIME
+        for gap in missing:
+            weight = weight * (gap - x) % PRIME
+        weights.append(PRIME - weight if (x - 1) % 2 and weight else weight)
     return tuple(weights)
 
 

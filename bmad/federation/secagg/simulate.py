@@ -4,6 +4,9 @@ Used by the tests and the benchmark. ``drop_after={r: ids}`` makes those partici
 once they have sent their round-r message (r = 0 AdvertiseKeys, 1 ShareKeys,
 2 MaskedInputCollection, 3 ConsistencyCheck). CPU time (``time.process_time``) is charged to the
 participant or to the server that does the work, JSON encoding and decoding included.
+``neighbours`` > 0 runs a sparse SecAgg+ round (pass the degree and threshold that
+``graph.sparse_parameters`` gives for the number of vectors): each participant then gets its
+personal key list and unmasking request, as over HTTP, instead of the one broadcast.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def simulate_round(
     modulus_bits: int = 32,
     min_survivors: int = 0,
     round_id: str | None = None,
+    neighbours: int = 0,
 ) -> Simulation:
     """Run one round for participants 1..len(vectors) (participant i holds ``vectors[i-1]``).
 
@@ -81,6 +85,7 @@ def simulate_round(
         vector_length=len(vectors[0]),
         modulus_bits=modulus_bits,
         min_survivors=min_survivors,
+        neighbours=neighbours,
     )
     simulation = Simulation(result=None, abort_reason=None)
     charge = _Meter(simulation).charge
@@ -113,6 +118,9 @@ def _play(
         broadcast = server.close_advertise().to_json()
 
     for i in sorted(active):
+        if server.config.sparse:
+            with charge(None):
+                broadcast = server.keys_for(i).to_json()
         with charge(i):
             text = clients[i].share_keys(KeysBroadcast.from_json(broadcast)).to_json()
         with charge(None):
@@ -141,6 +149,9 @@ def _play(
         request = server.close_consistency().to_json()
 
     for i in sorted(active):
+        if server.config.sparse:
+            with charge(None):
+                request = server.unmask_request_for(i).to_json()
         with charge(i):
             text = clients[i].unmask(UnmaskRequest.from_json(request)).to_json()
         with charge(None):
