@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from bmad.cli._common import handle_errors
+from bmad.cli.aggregator_forward import forward
 
 
 @click.group("aggregator")
@@ -68,3 +69,6 @@ def serve(
 
     path = parse_db_url(db_url) if db_url else dirs.data_dir() / "aggregator.sqlite3"
     run(path, host, port, ssl_certfile, ssl_keyfile, max_clock_skew)
+
+
+aggregator.add_command(forward)
