@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bmad.federation.trend_insights import trend_insights
 from bmad.federation.wire import PARTICIPATION_WEIGHT
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.bounding import ContributionSchema
@@ -53,6 +54,7 @@ from bmad.privacy.schemas import (
     bin_index,
     schema_for,
 )
+from bmad.privacy.trend_schemas import COUNTING_TYPES, TREND_LEARNING_TYPES
 from bmad.privacy.units import Guarantee, unit_for
 
 PERCENTILES: tuple[float, ...] = (0.5, 0.75, 0.9, 0.95)
@@ -83,6 +85,8 @@ class RoundFacts:
 
     @property
     def count_std(self) -> float:
+        if self.learning_type in COUNTING_TYPES:  # the values are the counts
+            return self.sum_std
         return self.sum_std / PARTICIPATION_WEIGHT
 
     @property
@@ -154,6 +158,8 @@ def _split(
             weighted = aggregate[schema.dim + offset : schema.dim + offset + width]
             counts[block.name] = [value / PARTICIPATION_WEIGHT for value in weighted]
         offset += width
+    if facts.learning_type in COUNTING_TYPES:
+        return values, values
     return values, counts if facts.has_participation else None
 
 
@@ -403,6 +409,8 @@ def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str,
         document["smell_prevalence"] = document["blocks"]["smells"]
     if facts.learning_type == "success_patterns":
         document["success_factors"] = _success_factors(values, counts, facts)
+    if facts.learning_type in TREND_LEARNING_TYPES:
+        document["trends"] = trend_insights(facts.learning_type, values, facts.sum_std, facts.k)
     return document
 
 

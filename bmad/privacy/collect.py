@@ -154,6 +154,14 @@ def collect_local_statistics(path: Path) -> Collected:
             architecture = architecture_summary(analysis_input.architecture)
         else:
             notes.append("architecture_patterns: no import graph")
+    trends = None
+    if repository is not None:
+        from bmad.privacy.trend_summary import collect_trend_summary
+
+        try:
+            trends = collect_trend_summary(scan.root, history, paths)
+        except BmadError as exc:
+            notes.append(f"technology trends: {exc.message}")
     statistics = LocalStatistics(
         files=[scanned.metrics for scanned in scan.files],
         anti_patterns=anti_patterns,
@@ -169,5 +177,6 @@ def collect_local_statistics(path: Path) -> Collected:
                 _subject_patterns(scan.root),
             )
         ),
+        trends=trends,
     )
     return Collected(statistics, notes)

@@ -21,6 +21,7 @@ from bmad.privacy.summaries import (
     SuccessSummary,
     WorkflowSummary,
 )
+from bmad.privacy.trend_schemas import TREND_LEARNING_TYPES, TREND_SCHEMAS, trend_counts
 
 HISTOGRAM_MASS = 100  # every histogram block is rescaled to this mass per participant
 TABLE_MASS = 1  # a contingency table cell: one participant, one count
@@ -441,6 +442,7 @@ SCHEMAS: dict[str, ContributionSchema] = {
         ARCHITECTURE_PATTERNS,
         TECHNOLOGY_TRENDS,
         SUCCESS_PATTERNS,
+        *TREND_SCHEMAS,
     )
 }
 LEARNING_TYPES: tuple[str, ...] = tuple(SCHEMAS)
@@ -455,6 +457,8 @@ def schema_for(learning_type: str) -> ContributionSchema:
 
 
 def _raw_counts(learning_type: str, stats: LocalStatistics) -> Sequence[Sequence[float]] | None:
+    if learning_type in TREND_LEARNING_TYPES:
+        return trend_counts(learning_type, stats.trends)
     builders: dict[str, Callable[[], Sequence[Sequence[float]] | None]] = {
         "code_patterns": lambda: code_pattern_counts(stats.files) if stats.files else None,
         "anti_patterns": lambda: (

@@ -45,6 +45,7 @@ from bmad.privacy.schemas import (
     schema_for,
 )
 from bmad.privacy.summaries import LocalStatistics
+from bmad.privacy.trend_schemas import COUNTING_TYPES, TREND_LEARNING_TYPES
 
 UNITS: tuple[str, ...] = ("organisation", "repository", "contributor", "record")
 
@@ -56,6 +57,10 @@ UNIT_CAPS: dict[str, dict[str, int]] = {
     "architecture_patterns": {"organisation": 1, "repository": 16},
     "technology_trends": {"organisation": 1, "repository": 16},
     "success_patterns": {"organisation": 1, "repository": 16},
+    **{
+        learning_type: {"organisation": 1, "repository": 16}
+        for learning_type in TREND_LEARNING_TYPES
+    },
 }
 RECORD_NAMES: dict[str, str] = {"code_patterns": "function"}
 
@@ -81,9 +86,10 @@ class Unit:
         Only with the organisation unit: below it, one unit can flip an organisation's presence
         in a bin, so a per-bin organisation count would need noise sized for that and would be
         useless at small N. Rounds of smaller units rely on the k-organisation round rule and
-        on noisy-count thresholds instead.
+        on noisy-count thresholds instead. Learning types whose cells already count
+        organisations (``trend_schemas.COUNTING_TYPES``) need no separate count.
         """
-        return self.name == "organisation"
+        return self.name == "organisation" and self.learning_type not in COUNTING_TYPES
 
 
 def unit_for(learning_type: str, name: str) -> Unit:

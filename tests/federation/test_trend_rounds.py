@@ -1,0 +1,71 @@
+"""A real federated round of a technology-trend learning type over loopback, and its global view."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from technology_repos import dated_commit
+
+from bmad.cli.main import cli
+from bmad.privacy.noise import discrete_gaussian_noise
+from bmad.privacy.sharing import cached_global_insights
+from bmad.privacy.trend_schemas import TECHNOLOGY_MIGRATIONS
+from tests.federation.harness import Aggregator, in_threads, join, make_participant, python_source
+from tests.federation.test_rounds_e2e import drive, federation, released_aggregate
+
+
+@pytest.fixture(autouse=True, scope="module")
+def opendp_imported() -> None:
+    discrete_gaussian_noise(1.0, 1)
+
+
+def test_a_migrations_round_releases_the_exact_sum_and_insights_trends_shows_it(
+    tmp_path: Path, aggregator: Aggregator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = ["org0", "org1", "org2"]
+    federation_id, admin, tokens = federation(tmp_path, aggregator.url, names)
+    participants = []
+    for index, name in enumerate(names):
+        files = {**python_source(index), "requirements.txt": "requests\n", ".travis.yml": "x: 1\n"}
+        participant = make_participant(tmp_path / "participants", name, files)
+        (participant.repo / "requirements.txt").write_text("httpx\n")
+        dated_commit(participant.repo, "2026-03-01T00:00:00Z", "httpx instead of requests")
+        join(participant, aggregator.url, federation_id, tokens[name], admin)
+        participant.enable_sharing("technology_migrations")
+        participants.append(participant)
+    learning_type = TECHNOLOGY_MIGRATIONS.learning_type
+    opened = admin.open_round(federation_id, learning_type, enrol_timeout=60, phase_timeout=10)
+    runners: list[object] = []
+    errors = in_threads(
+        *(
+            (lambda p=p: runners.append(drive(p, aggregator.url, opened["id"], learning_type)))
+            for p in participants
+        )
+    )
+    assert not errors, errors
+    deadline = time.monotonic() + 120
+    while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert state["state"] == "released", state["reason"]
+    sent = [runner.sent for runner in runners]  # type: ignore[attr-defined]
+    # no participation bits: each cell already counts organisations
+    assert all(vector is not None and len(vector) == TECHNOLOGY_MIGRATIONS.dim for vector in sent)
+    expected = [float(sum(column)) for column in zip(*sent, strict=True)]
+    assert released_aggregate(aggregator, state["id"]) == expected
+    cached = cached_global_insights(participants[0].store)
+    document = next(item["insights"] for item in cached if item["learning_type"] == learning_type)
+    trends = document["trends"]
+    assert trends["columns"] == ["from", "to", "organisations", "95% interval"]
+    assert all(pair["organisations"] >= 3 for pair in trends["pairs"])
+    monkeypatch.setenv("BMAD_HOME", str(participants[0].home))
+    shown = CliRunner().invoke(
+        cli, ["insights", "trends", str(participants[0].repo), "--global", "--json"]
+    )
+    assert shown.exit_code == 0, shown.output
+    released = json.loads(shown.output)["global"][learning_type]
+    assert released["organisations"] == 3 and "pairs" in released["trends"]
