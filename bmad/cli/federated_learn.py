@@ -23,7 +23,17 @@ MIN_PARTICIPANTS_HELP = (
     "Organisations the round needs before it releases anything (admin; never below the "
     "federation's k)."
 )
-PATTERN_TYPES = ("code_patterns", "workflow_patterns", "architecture_patterns", "technology_trends")
+PATTERN_TYPES = (
+    "code_patterns",
+    "workflow_patterns",
+    "architecture_patterns",
+    "technology_trends",
+    # bmad.privacy.trend_schemas (named here: importing it would slow the CLI's start)
+    "technology_adoption",
+    "technology_survival",
+    "technology_migrations",
+    "tool_effectiveness",
+)
 
 
 def learning_round(

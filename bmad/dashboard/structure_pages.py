@@ -8,6 +8,7 @@ from html import escape
 from bmad.dashboard import charts
 from bmad.dashboard.layout import Links, empty, page, table
 from bmad.dashboard.model import DashboardData
+from bmad.dashboard.trends import technology_adoption_section
 
 CYCLE_ROWS = 30
 VIOLATION_ROWS = 100
@@ -67,6 +68,7 @@ def trends_page(data: DashboardData, links: Links) -> str:
             "trend-table",
             numeric=5,
         )
+        + technology_adoption_section(data.repository)
     )
     return page("Trends", "/trends", body, links, str(data.repository))
 

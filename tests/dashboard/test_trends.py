@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
-from bmad.dashboard.trends import monthly_trends, with_complexity
+from technology_repos import technology_repo
+
+from bmad.dashboard.trends import monthly_trends, technology_adoption_section, with_complexity
 from bmad.extractors.history import CommitRecord, FileChange, SubjectPatterns
 
 PATTERNS = SubjectPatterns(fix=(r"\bfix",), revert=(r"^revert",))
@@ -49,3 +52,15 @@ def test_complexity_is_attached_by_the_months_last_commit_and_missing_months_sta
     ]
     trends = with_complexity(monthly_trends(commits, PATTERNS), {"c2": 41})
     assert [t.cognitive for t in trends] == [None, 41]
+
+
+def test_the_adoption_section_lists_the_repositorys_technologies_and_their_months(
+    tmp_path: Path,
+) -> None:
+    repo = technology_repo(tmp_path / "repo")
+    html = technology_adoption_section(repo)
+    assert "<code>language:typescript</code>" in html and "<code>tool:ruff</code>" in html
+    assert "█" in html
+    # gone since 2023, before the two-year window: listed, with no month marked
+    assert "<td>no</td><td><code>dependency:pypi:requests</code></td><td>2023-01</td>" in html
+    assert "unavailable" in technology_adoption_section(tmp_path)  # not a repository
