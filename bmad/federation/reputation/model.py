@@ -4,7 +4,7 @@ The model is Josang & Ismail's beta reputation system ("The Beta Reputation Syst
 Electronic Commerce Conference, 2002): positive evidence r and negative evidence s give the
 posterior Beta(r + 1, s + 1) over the probability that the organisation behaves well, from the
 neutral prior Beta(1, 1); its mean (r + 1) / (r + s + 2) is the score. Evidence fades with a
-forgetting factor (lambda per 30 days: an item of age t days weighs lambda^(t / 30)), and a
+forgetting factor (lambda per 30 days: an item t whole days old weighs lambda^(t / 30)), and a
 rating Q in [0, 1] from another organisation is fractional evidence (w Q positive, w (1 - Q)
 negative), weighted by the rater (section 4 of the paper: reputation discounting).
 
@@ -139,8 +139,9 @@ def level_at_least(level: str, minimum: str) -> bool:
 
 
 def fading(at: datetime, now: datetime, forgetting: float = FORGETTING_PER_30_DAYS) -> float:
-    """The weight left to evidence recorded at ``at``: lambda^(age in days / 30)."""
-    age_days = max(0.0, (now - at).total_seconds() / 86_400)
+    """The weight left to evidence recorded at ``at``: lambda^(whole days of age / 30), so
+    that evidence fades day by day and a day's events weigh alike."""
+    age_days = max(0, (now - at).days)
     return math.pow(forgetting, age_days / 30)
 
 

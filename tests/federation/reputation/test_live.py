@@ -1,0 +1,334 @@
+"""Reputation, credits and access on a real aggregator (uvicorn on loopback) with six member
+organisations, a coordinator and a newly admitted organisation, through real rounds.
+
+Figures, worked by hand (no time passes that the forgetting factor would notice):
+
+- round 1, all six see it through: each Beta(2, 1), score 2/3;
+- round 2, org5 enrols and then never answers: org0-org4 Beta(3, 1) = 0.75, org5 Beta(2, 2) = 0.5;
+- org0 rates org5 0.0: org0 weighs 3/4 (score) x 2/4 (tenure) = 0.375; org5's cap is
+  0.5 x 2 events = 1, so s += 0.375: Beta(2, 2.375), score 2 / 4.375 = 0.457 -> untrusted;
+- org0 rates again, 1.0, the same month: it replaces the first: Beta(2.375, 2) = 0.543 -> new;
+- the newcomer (admitted, no rounds: weight 0) rates org5 0.0: nothing changes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bmad.cli.main import cli
+from bmad.errors import BmadError
+from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.participant import open_participant_store, participate_in_open_rounds
+from bmad.federation.reputation import remote
+from bmad.federation.reputation.routes import TrustService, service_of
+from bmad.federation.settings import FederationSettings
+from bmad.privacy.identity import load_or_create_identity
+from bmad.privacy.noise import discrete_gaussian_noise
+from tests.federation.harness import (
+    Participant,
+    create_federation,
+    in_threads,
+    join,
+    make_participant,
+    organisation_key,
+    python_source,
+    serving_in_process,
+)
+
+FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
+MEMBERS = 6
+
+RULES: dict[str, Any] = {
+    "incentives": {
+        "enabled": True,
+        "credits_per_round": {"default": 1},
+        "unlocks": {"read_insights": 1, "export_insights": 3},
+        "grace_period_days": 30,
+        "exempt_roles": ["admin"],
+    },
+    "access": {
+        "minimum_levels": {"open_round": "established"},
+        "organisations": {"org0": {"sector": "health", "size_band": "large"}},
+        "default": {"export_insights": "deny"},
+        "rules": [
+            {
+                "action": "export_insights",
+                "effect": "allow",
+                "purposes": ["research"],
+                "sectors": ["health"],
+            }
+        ],
+    },
+}
+
+
+@dataclass
+class World:
+    url: str
+    app: Any
+    admin: AggregatorClient
+    federation: str
+    members: list[Participant]
+    newcomer: Participant
+    rounds: list[str]
+
+    @property
+    def trust(self) -> TrustService:
+        return service_of(self.app)
+
+
+def run_round(world: World, absent: Participant | None = None) -> str:
+    opened = world.admin.open_round(
+        world.federation, "code_patterns", enrol_timeout=30, phase_timeout=2
+    )
+    if absent is not None:
+        with absent.client(world.url) as client:
+            client.enrol(opened["id"])
+
+    def take_part(participant: Participant) -> Callable[[], None]:
+        return lambda: participant.outcomes.extend(
+            participate_in_open_rounds(
+                participant.store,
+                participant.identity,
+                [str(participant.repo)],
+                settings=participant.settings,
+                federation=FAST,
+            )
+        )
+
+    def close_when_all_enrolled() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            state = world.admin.round(opened["id"])
+            if state["state"] != "enrolling":
+                return
+            if state["organisations"].get("enrolled", 0) == MEMBERS:
+                world.admin.close_enrolment(opened["id"])
+                return
+            time.sleep(0.05)
+
+    present = [p for p in world.members if p is not absent]
+    assert not in_threads(close_when_all_enrolled, *(take_part(p) for p in present))
+    deadline = time.monotonic() + 30
+    while world.admin.round(opened["id"])["state"] not in ("released", "aborted"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return str(opened["id"])
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    discrete_gaussian_noise(1.0, 1)  # import OpenDP before any deadline runs
+    base = tmp_path_factory.mktemp("reputation")
+    with serving_in_process(base / "aggregator.sqlite3") as (url, app):
+        admin_store = open_participant_store(base / "admin" / "bmad.sqlite3")
+        admin = AggregatorClient(url, load_or_create_identity(admin_store, base / "admin" / "k"))
+        names = [f"org{index}" for index in range(MEMBERS)]
+        created = create_federation(
+            admin_store,
+            admin,
+            [*names, "newcomer"],
+            "low",
+            {"k_min_participants": 5, "units": {"code_patterns": "organisation"}},
+        )
+        federation = created["federation"]
+        members = []
+        for index, name in enumerate(names):
+            member = make_participant(base / "members", name, python_source(index), k=5)
+            join(member, url, federation, created["tokens"][name], admin)
+            member.enable_sharing("code_patterns")
+            members.append(member)
+        newcomer = make_participant(base / "members", "newcomer", python_source(8), k=5)
+        join(newcomer, url, federation, created["tokens"]["newcomer"], admin)
+        world = World(url, app, admin, federation, members, newcomer, [])
+        world.rounds.append(run_round(world))
+        world.rounds.append(run_round(world, absent=members[5]))
+        try:
+            yield world
+        finally:
+            admin.close()
+            admin_store.close()
+            for participant in [*members, newcomer]:
+                participant.store.close()
+
+
+def rate(world: World, rater: Participant, target: str, quality: float) -> dict[str, Any]:
+    with rater.client(world.url) as client:
+        return remote.rate(
+            client,
+            organisation_key(rater.store),
+            world.federation,
+            rater.organisation,
+            target,
+            quality,
+        )
+
+
+def reputation_of(world: World, organisation: str) -> dict[str, Any]:
+    with world.members[1].client(world.url) as client:
+        return remote.reputation(client, world.federation, organisation)
+
+
+def test_rounds_raise_reputation_and_a_dropout_lowers_it(world: World) -> None:
+    org0 = reputation_of(world, "org0")
+    assert org0["reputation"]["score"] == pytest.approx(0.75)
+    assert [event["kind"] for event in org0["events"]] == ["round_completed"] * 2
+    assert [event["round"] for event in org0["events"]] == world.rounds
+    assert org0["history"][0]["score"] == pytest.approx(2 / 3, abs=1e-6)
+    org5 = reputation_of(world, "org5")
+    assert org5["reputation"]["score"] == pytest.approx(0.5, abs=1e-6)
+    assert [event["kind"] for event in org5["events"]] == ["round_completed", "dropped_out"]
+    assert org5["reputation"]["level"] == "new"
+
+
+def test_ratings_count_by_the_raters_weight_once_per_pair_and_not_from_sybils(
+    world: World,
+) -> None:
+    first = rate(world, world.members[0], "org5", 0.0)
+    assert first["replaced"] is None
+    state = reputation_of(world, "org5")["reputation"]
+    assert (state["alpha"], state["beta"]) == pytest.approx((2.0, 2.375), abs=1e-5)
+    assert state["score"] == pytest.approx(2 / 4.375, abs=1e-5)
+    assert state["level"] == "untrusted"
+    again = rate(world, world.members[0], "org5", 1.0)
+    assert again["replaced"] == 0.0
+    rate(world, world.newcomer, "org5", 0.0)  # weight 0: admitted, no round seen through
+    report = reputation_of(world, "org5")
+    state = report["reputation"]
+    assert (state["alpha"], state["beta"]) == pytest.approx((2.375, 2.0), abs=1e-5)
+    assert state["level"] == "new"
+    assert sorted((r["rater"], r["rater_weight"]) for r in report["ratings"]) == [
+        ("newcomer", 0.0),
+        ("org0", pytest.approx(0.375, abs=1e-5)),
+    ]
+    with pytest.raises(BmadError, match="cannot rate itself"):
+        rate(world, world.members[1], "org1", 1.0)
+    self_rating = {
+        "federation": world.federation,
+        "rater": "org1",
+        "target": "org1",
+        "period": first["period"],
+        "quality": 1.0,
+        "rater_key": first["rater_key"],
+        "signature": first["signature"],
+    }
+    with (
+        world.members[1].client(world.url) as client,
+        pytest.raises(AggregatorError, match="400 an organisation cannot rate itself"),
+    ):
+        client.request("POST", f"/v1/federations/{world.federation}/ratings", self_rating)
+
+
+def test_a_rating_not_signed_by_the_raters_organisation_key_is_refused(world: World) -> None:
+    someone_else = load_or_create_identity(
+        world.members[2].store, world.members[2].home / "other-key.json"
+    )
+    with (
+        world.members[2].client(world.url) as client,
+        pytest.raises(AggregatorError, match="not the key that signed the rating"),
+    ):
+        remote.rate(client, someone_else, world.federation, "org2", "org3", 1.0)
+
+
+def test_credits_grant_access_and_the_grace_period_revokes_it(world: World) -> None:
+    trust = world.trust
+    trust.rules = lambda _federation: RULES
+    try:
+        with world.members[0].client(world.url) as client:
+            assert client.insights(world.federation)  # 2 credits unlock reading (needs 1)
+            with pytest.raises(AggregatorError, match="export_insights needs 3 credits"):
+                client.request(
+                    "GET",
+                    f"/v1/federations/{world.federation}/insights",
+                    query={"export": "true", "purpose": "research"},
+                )
+        with (
+            world.newcomer.client(world.url) as client,
+            pytest.raises(
+                AggregatorError, match="read_insights needs 1 credits and the organisation holds 0"
+            ),
+        ):
+            client.insights(world.federation)
+        later = datetime.now(UTC) + timedelta(days=31)
+        trust.clock = lambda: later
+        with (
+            world.members[0].client(world.url) as client,
+            pytest.raises(AggregatorError, match="30-day grace period"),
+        ):
+            client.insights(world.federation)
+    finally:
+        trust.rules = lambda _federation: None
+        trust.clock = lambda: datetime.now(UTC)
+    audit = world.trust.database.connection.execute(
+        "SELECT detail FROM agg_audit WHERE kind = 'access_decision' ORDER BY seq"
+    ).fetchall()
+    audit = [row for row in audit if '"action":"open_round"' not in row[0]]
+    assert len(audit) == 4
+    assert ['"allowed":true' in row[0] for row in audit] == [True, False, False, False]
+
+
+def test_a_minimum_level_keeps_a_new_organisation_from_opening_rounds(world: World) -> None:
+    world.trust.rules = lambda _federation: RULES
+    try:
+        with pytest.raises(AggregatorError, match="needs trust level established or above"):
+            world.admin.open_round(world.federation, "code_patterns")
+    finally:
+        world.trust.rules = lambda _federation: None
+
+
+def run_cli(home: Path, *args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), env={"BMAD_HOME": str(home)})
+
+
+def test_the_commands_answer_in_json_with_their_exit_codes(world: World) -> None:
+    org1 = world.members[1]
+    analyzed = run_cli(
+        org1.home, "trust", "analyze", "--organization", "org0", "--reputation-metrics", "--json"
+    )
+    assert analyzed.exit_code == 0, analyzed.output
+    assert '"level": "new"' in analyzed.output  # Beta(3, 1): lower bound 0.05^(1/3) = 0.37
+    assert '"score": 0.75' in analyzed.output
+    levels = run_cli(org1.home, "federation", "status", "--trust-levels", "--json")
+    assert levels.exit_code == 0, levels.output
+    assert '"trust_level_cutoffs"' in levels.output
+    world.trust.rules = lambda _federation: RULES
+    try:
+        denied = run_cli(
+            org1.home,
+            "trust",
+            "access",
+            "--action",
+            "export_insights",
+            "--purpose",
+            "research",
+            "--json",
+        )
+    finally:
+        world.trust.rules = lambda _federation: None
+    assert denied.exit_code == 1
+    assert '"allowed": false' in denied.output
+    assert "sector None not in ['health']" in denied.output
+    rated = run_cli(
+        org1.home,
+        "reputation",
+        "update",
+        "--participant",
+        "org2",
+        "--contribution-quality",
+        "0.9",
+        "--json",
+    )
+    assert rated.exit_code == 0, rated.output
+    assert '"quality": 0.9' in rated.output
+    wrong = run_cli(
+        org1.home, "reputation", "update", "--participant", "org2", "--contribution-quality", "2"
+    )
+    assert wrong.exit_code == 2
