@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bmad.errors import BmadError
+from bmad.federation.secagg.graph import SPARSE_FROM
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.schemas import LEARNING_TYPES
 from bmad.privacy.units import Guarantee, Unit, unit_for
@@ -53,6 +54,9 @@ class Governance:
     enrol_timeout: float = 60.0  # seconds a round stays open for enrolment
     # (learning type, unit of privacy); a learning type not named uses the organisation
     units: tuple[tuple[str, str], ...] = ()
+    # groups of at least this many organisations use SecAgg+'s sparse graph (a cost choice only:
+    # members derive and check the sparse parameters themselves, bmad.federation.secagg.graph)
+    sparse_from: int = SPARSE_FROM
     # parent federations (ids) whose rounds may receive this federation's released results, one
     # participant each (bmad.federation.hierarchy); members accept it by joining under these rules
     forward_to: tuple[str, ...] = ()
@@ -85,6 +89,8 @@ class Governance:
             value = getattr(self, name)
             if not (0 < value <= 3600 and math.isfinite(value)):
                 raise BmadError(f"{name} must be in (0, 3600] seconds")
+        if self.sparse_from < MIN_K:
+            raise BmadError(f"sparse_from must be at least {MIN_K}")
         for learning_type, unit in self.units:
             unit_for(learning_type, unit)  # raises for a unit the learning type lacks
         for parent in self.forward_to:
@@ -130,6 +136,7 @@ class Governance:
                 trim_fraction=float(data.get("trim_fraction", 0.2)),
                 phase_timeout=float(data.get("phase_timeout", 60.0)),
                 enrol_timeout=float(data.get("enrol_timeout", 60.0)),
+                sparse_from=int(data.get("sparse_from", SPARSE_FROM)),
                 units=tuple(
                     sorted((str(t), str(u)) for t, u in dict(data.get("units", {})).items())
                 ),

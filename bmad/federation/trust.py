@@ -330,6 +330,7 @@ def check_group(
         }
         threshold = int(you["threshold"])
         min_survivors = int(you["min_survivors"])
+        neighbours = int(you.get("neighbours", 0))
         participant = int(you["participant"])
         session = str(you["session"])
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -346,7 +347,8 @@ def check_group(
         raise RoundRefused("the roster names one organisation more than once: refused")
     if n < terms.k:
         raise RoundRefused(f"the group holds {n} organisations; the round needs {terms.k}")
-    if 3 * threshold < 2 * n + 3:
+    # A sparse group's threshold is per neighbourhood: RoundConfig derives and checks it below.
+    if not neighbours and 3 * threshold < 2 * n + 3:
         raise RoundRefused(
             f"the group's threshold {threshold} of {n} is below 2n/3 + 1 "
             f"({minimum_threshold(n)}): refused"
@@ -367,6 +369,7 @@ def check_group(
             vector_length=terms.vector_length,
             modulus_bits=MODULUS_BITS,
             min_survivors=min_survivors,
+            neighbours=neighbours,
         )
     except BmadError as exc:
         raise RoundRefused(f"the group's parameters are invalid: {exc.message}") from None
