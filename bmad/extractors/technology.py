@@ -21,7 +21,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from functools import lru_cache
 from typing import Any
 
 from bmad.extractors.languages import language_for_path
@@ -279,12 +279,15 @@ def language(name: str) -> Technology:
     return Technology("language", name)
 
 
+@lru_cache(maxsize=1 << 16)
 def file_kind(path: str) -> str | None:
-    """How a file shows technologies, from its path alone; None for any other file."""
-    manifest = manifest_kind(path)
+    """How a file shows technologies, from its path alone; None for any other file.
+
+    Cached: history mining asks about the same paths in commit after commit."""
+    parts = tuple(part for part in path.split("/") if part)
+    manifest = manifest_kind(parts[-1]) if parts else None
     if manifest is not None:
         return manifest
-    parts = PurePosixPath(path).parts
     name = parts[-1].lower() if parts else ""
     if name in (".pre-commit-config.yaml", ".pre-commit-config.yml"):
         return PRE_COMMIT
@@ -394,6 +397,12 @@ def _pyproject_tools(text: str) -> set[Technology]:
         if package in BUILD_BACKENDS:
             found.add(tool(BUILD_BACKENDS[package]))
     return found
+
+
+@lru_cache(maxsize=1 << 16)
+def path_language(path: str) -> str | None:
+    """``language_for_path``, cached for history mining."""
+    return language_for_path(path)
 
 
 def languages_of(paths: Iterable[str]) -> dict[str, int]:

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bmad.errors import BmadError
-from bmad.extractors.languages import language_for_path
 from bmad.extractors.technology import (
     TECHNOLOGY_VERSION,
     FileTechnologies,
     file_kind,
     language,
+    path_language,
     technologies_in_file,
 )
 from bmad.extractors.technology_trends import (
@@ -309,7 +309,7 @@ def _patched(
             if (sign < 0 and status == "A") or (sign > 0 and status == "D"):
                 continue
             path = side.path
-            found = language_for_path(path)
+            found = path_language(path)
             if found is not None and status in ("A", "D"):
                 languages = dict(before.languages) if languages is None else languages
                 languages[found] = languages.get(found, 0) + sign
