@@ -9,7 +9,8 @@ is cached in ``bench/_work/privacy-utility/corpus.json`` so later runs skip the 
 Beyond the real organisations, an organisation is *bootstrapped*: it copies the number of
 repositories of a real organisation drawn at random, and each of its repositories is a real
 repository drawn at random whose functions are resampled with replacement (same count) and
-whose technology set is kept. The resampling uses a seeded numpy generator for
+whose technology set is kept. A bootstrapped organisation keeps only its sources and a seed
+and draws its rows when they are read. The resampling uses a seeded numpy generator for
 reproducibility; it only builds the benchmark's population and is never noise.
 """
 
@@ -153,27 +154,55 @@ def load_real_organisations(log: bool = True) -> list[Organisation]:
     return organisations
 
 
+class BootstrapOrganisation:
+    """A bootstrapped organisation that keeps its sources and a seed, and draws its rows again
+    (identically) whenever they are read: 10,000 materialised organisations of ~10,000
+    functions each would not fit in memory."""
+
+    __slots__ = ("name", "seed", "sources")
+
+    def __init__(self, name: str, sources: tuple[Repository, ...], seed: int) -> None:
+        self.name = name
+        self.sources = sources
+        self.seed = seed
+
+    @property
+    def repositories(self) -> tuple[Repository, ...]:
+        generator = np.random.default_rng(self.seed)
+        return tuple(
+            Repository(
+                source.name,
+                source.metrics[generator.integers(len(source.metrics), size=len(source.metrics))],
+                source.technologies,
+            )
+            for source in self.sources
+        )
+
+    @property
+    def functions(self) -> int:
+        return sum(len(source.metrics) for source in self.sources)
+
+
+AnyOrganisation = Organisation | BootstrapOrganisation
+
+
 def bootstrap_organisation(
     real: list[Organisation], generator: np.random.Generator, name: str
-) -> Organisation:
+) -> BootstrapOrganisation:
     template = real[int(generator.integers(len(real)))]
     pool = [repository for organisation in real for repository in organisation.repositories]
-    repositories = []
-    for _ in template.repositories:
-        source = pool[int(generator.integers(len(pool)))]
-        rows = source.metrics[generator.integers(len(source.metrics), size=len(source.metrics))]
-        repositories.append(Repository(source.name, rows, source.technologies))
-    return Organisation(name, tuple(repositories))
+    sources = tuple(pool[int(generator.integers(len(pool)))] for _ in template.repositories)
+    return BootstrapOrganisation(name, sources, int(generator.integers(2**63)))
 
 
 def federation(
     real: list[Organisation], size: int, generator: np.random.Generator
-) -> list[Organisation]:
+) -> list[AnyOrganisation]:
     """``size`` organisations: real ones first (a random subset when fewer are needed)."""
     if size <= len(real):
         chosen = generator.choice(len(real), size=size, replace=False)
         return [real[int(index)] for index in chosen]
-    extra = [
+    extra: list[AnyOrganisation] = [
         bootstrap_organisation(real, generator, f"bootstrap-{index}")
         for index in range(size - len(real))
     ]

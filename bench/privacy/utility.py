@@ -35,12 +35,22 @@ os.environ.setdefault(
 )
 from _corpus import (
     COLUMNS,
+    REAL_ORGANISATIONS,
     WORK,
+    AnyOrganisation,
     Organisation,
+    _tree,
     federation,
     load_real_organisations,
     repository_statistics,
     smell_counts,
+)
+from _histories import (
+    HistoryOrganisation,
+    history_federation,
+    load_architectures,
+    load_history_repositories,
+    real_history_organisations,
 )
 
 from bmad.federation.governance import (
@@ -55,9 +65,10 @@ from bmad.federation.secagg.simulate import simulate_round
 from bmad.federation.wire import (
     round_contribution,
     round_l2_sensitivity,
+    round_schema,
     round_vector_length,
 )
-from bmad.privacy.noise import plan_distributed_gaussian
+from bmad.privacy.noise import discrete_gaussian_noise, plan_distributed_gaussian
 from bmad.privacy.payloads import build_payload
 from bmad.privacy.schemas import (
     CODE_EDGES,
@@ -65,16 +76,34 @@ from bmad.privacy.schemas import (
     SMELLS,
     VOCABULARY,
     BoundedContribution,
+    architecture_counts,
     code_pattern_counts,
     normalise_rule_id,
     schema_for,
+    success_counts,
+    workflow_counts,
 )
-from bmad.privacy.units import UNIT_CAPS, Unit, sample_units, unit_contribution, unit_for
+from bmad.privacy.summaries import ArchitectureSummary, LocalStatistics
+from bmad.privacy.units import (
+    CONTRIBUTOR_FUNCTIONS,
+    UNIT_CAPS,
+    Unit,
+    sample_units,
+    unit_contribution,
+    unit_for,
+)
 
 SIZES = (5, 10, 20, 50, 100, 1_000, 10_000)
 QUICK_SIZES = (5, 10, 20, 50, 100, 1_000)
 LEVELS = ("high", "medium", "low")
-LEARNING_TYPES = ("code_patterns", "technology_trends", "anti_patterns")
+LEARNING_TYPES = (
+    "code_patterns",
+    "technology_trends",
+    "anti_patterns",
+    "workflow_patterns",
+    "success_patterns",
+    "architecture_patterns",
+)
 QUICK_LEARNING_TYPES = ("code_patterns",)
 # units measured per learning type (technology adoption needs the per-bin organisation counts
 # only the organisation unit releases)
@@ -82,14 +111,27 @@ MEASURED_UNITS = {
     "code_patterns": tuple(UNIT_CAPS["code_patterns"]),
     "technology_trends": ("organisation",),
     "anti_patterns": tuple(UNIT_CAPS["anti_patterns"]),
+    "workflow_patterns": tuple(UNIT_CAPS["workflow_patterns"]),
+    "success_patterns": tuple(UNIT_CAPS["success_patterns"]),
+    "architecture_patterns": tuple(UNIT_CAPS["architecture_patterns"]),
+}
+# built from LocalStatistics and bounded by bmad.privacy.units itself (small vectors)
+SUMMARY_TYPES = ("workflow_patterns", "success_patterns", "architecture_patterns")
+# blocks whose items (commits, files, modules) partition among an organisation's units, so
+# the pooled truth is the same whatever the unit; fix_ratio is one value per repository or
+# contributor and cycle_size has too few items
+LOOKUP_BLOCKS = {
+    "workflow_patterns": ("commit_size", "coupling_degree", "ownership"),
+    "architecture_patterns": ("instability", "fan_in", "fan_out"),
 }
 QUICK_ALL_UNITS_UP_TO = 20  # --quick measures every unit up to here, then the default only
 QUICK_ALL_LEVELS_UP_TO = 100  # and every level up to here, then "medium" (the target's) only
+FULL_ALL_UNITS_UP_TO = 1_000  # a full run measures only the defaults at 10,000
 SIMULATED_GROUP_LIMIT = 60  # larger groups are summed exactly without the simulator (slow)
 LOOKUP_QUANTILES = (0.5, 0.9, 0.99)
 TARGET_POINTS = 5.0
 LINE_STYLES = {"high": ":", "medium": "-", "low": "--"}  # plot: colour per type and unit
-SIMULATED_GROUPS = 4  # groups per round summed by the secure-aggregation simulator itself
+SIMULATED_GROUPS = 4  # groups of a cell's first round summed by the secagg simulator itself
 MODULUS_BITS = 32
 
 
@@ -97,7 +139,7 @@ def rounds_for(size: int, quick: bool, requested: int | None) -> int:
     """Repetitions per cell: many where rounds are cheap, few where noise draws dominate."""
     if requested is not None:
         return requested
-    table = {5: 20, 10: 20, 20: 16, 50: 10, 100: 8, 1_000: 3, 10_000: 2}
+    table = {5: 20, 10: 20, 20: 16, 50: 10, 100: 8, 1_000: 3, 10_000: 1}
     rounds = table.get(size, 3)
     return max(1, rounds // 3) if quick else rounds
 
@@ -138,8 +180,82 @@ def _repository_raw(learning_type: str, repository: Any) -> list[list[int]]:
     return [smells, [0] * len(schema_for("anti_patterns").blocks[1].labels)]
 
 
+def _normalised(counts: np.ndarray, mass: int) -> list[int]:
+    """``bmad.privacy.bounding.normalise_to_mass`` in integer numpy (Hamilton rounding, ties to
+    the lower index): floors of counts * mass / total, the missing units to the largest
+    remainders. Exact, since every quantity is an integer."""
+    total = int(counts.sum())
+    if total == 0:
+        return [0] * len(counts)
+    scaled = counts.astype(np.int64) * mass
+    floors, remainders = scaled // total, scaled % total
+    missing = mass - int(floors.sum())
+    order = np.lexsort((np.arange(len(counts)), -remainders))
+    floors[order[:missing]] += 1
+    return [int(value) for value in floors]
+
+
+def _bound(learning_type: str, raw: list[list[int]]) -> tuple[int, ...]:
+    """``schema.bound`` for the histogram schemas (every block ``FixedMass``)."""
+    schema = schema_for(learning_type)
+    vector: list[int] = []
+    for block, counts in zip(schema.blocks, raw, strict=True):
+        mass = getattr(block.bound, "mass")  # noqa: B009 (every block here is FixedMass)
+        vector.extend(_normalised(np.asarray(counts, dtype=np.int64), mass))
+    return tuple(vector)
+
+
+Split = list[list[np.ndarray]]  # per organisation, its contributors' metric rows
+
+
+def contributor_splits(
+    organisations: Sequence[AnyOrganisation],
+    files_per_contributor: Sequence[Sequence[int]],
+    generator: np.random.Generator,
+) -> Split:
+    """Each organisation's functions split among contributors (the installed trees have no
+    history): each repository takes a real mined repository's tip files per main developer,
+    drawn at random, and hands its functions (in a random order) out in those proportions."""
+    splits = []
+    for organisation in organisations:
+        contributors = []
+        for repository in organisation.repositories:
+            shares = np.asarray(
+                files_per_contributor[int(generator.integers(len(files_per_contributor)))],
+                dtype=float,
+            )
+            sizes = np.floor(shares / shares.sum() * len(repository.metrics)).astype(np.int64)
+            sizes[0] += len(repository.metrics) - int(sizes.sum())
+            rows = repository.metrics[generator.permutation(len(repository.metrics))]
+            start = 0
+            for size in sizes:
+                if size > 0:
+                    contributors.append(rows[start : start + int(size)])
+                start += int(size)
+        splits.append(contributors)
+    return splits
+
+
+def contributor_contribution(
+    unit: Unit, contributors: list[np.ndarray]
+) -> BoundedContribution | None:
+    """``bmad.privacy.units.unit_contribution`` for the contributor unit on numpy rows: at most
+    ``CONTRIBUTOR_FUNCTIONS`` functions per contributor and at most the cap of contributors,
+    both sampled by ``sample_units``."""
+    schema = schema_for("code_patterns")
+    chosen = sample_units(contributors, unit.cap)
+    if not chosen:
+        return None
+    total = np.zeros(schema.dim, dtype=np.int64)
+    for rows in chosen:
+        picked = sample_units(range(len(rows)), CONTRIBUTOR_FUNCTIONS)
+        counts = _python_code_counts(rows[np.asarray(picked, dtype=np.int64)])
+        total += np.asarray([value for block in counts for value in block], dtype=np.int64)
+    return BoundedContribution(schema, tuple(int(value) for value in total))
+
+
 def organisation_contribution(
-    learning_type: str, unit: Unit, organisation: Organisation
+    learning_type: str, unit: Unit, organisation: AnyOrganisation
 ) -> BoundedContribution | None:
     """``bmad.privacy.units.unit_contribution`` over the organisation's repositories.
 
@@ -156,7 +272,7 @@ def organisation_contribution(
         counts = _python_code_counts(rows[np.asarray(chosen, dtype=np.int64)])
         return BoundedContribution(schema, tuple(value for block in counts for value in block))
     vectors = [
-        schema.bound(_repository_raw(learning_type, repository))
+        _bound(learning_type, _repository_raw(learning_type, repository))
         for repository in organisation.repositories
     ]
     if not vectors:
@@ -172,26 +288,60 @@ def organisation_contribution(
     for block in schema.blocks:
         blocks.append(summed_list[offset : offset + len(block.labels)])
         offset += len(block.labels)
-    return BoundedContribution(schema, schema.bound(blocks))
+    return BoundedContribution(schema, _bound(learning_type, blocks))
+
+
+@dataclass
+class Population:
+    """One federation of N organisations, in the shapes each learning type is collected from."""
+
+    code: list[AnyOrganisation]
+    history: list[HistoryOrganisation]
+    architectures: dict[str, ArchitectureSummary]
+    splits: Split | None = None  # code contributors, built when that unit is measured
+
+    def statistics(self, learning_type: str) -> list[list[LocalStatistics]]:
+        if learning_type == "architecture_patterns":
+            return [
+                [
+                    LocalStatistics(architecture=self.architectures[repository.name])
+                    for repository in organisation.repositories
+                    if repository.name in self.architectures
+                ]
+                for organisation in self.code
+            ]
+        return [organisation.statistics() for organisation in self.history]
 
 
 def build_contributions(
-    learning_type: str, unit: Unit, organisations: Sequence[Organisation]
+    learning_type: str, unit: Unit, population: Population
 ) -> list[BoundedContribution]:
+    if learning_type in SUMMARY_TYPES:
+        found_all = [
+            unit_contribution(learning_type, unit, statistics)
+            for statistics in population.statistics(learning_type)
+        ]
+        return [found for found in found_all if found is not None]
+    if unit.name == "contributor":
+        assert population.splits is not None
+        found_all = [contributor_contribution(unit, split) for split in population.splits]
+        return [found for found in found_all if found is not None]
     return [
         found
-        for organisation in organisations
+        for organisation in population.code
         if (found := organisation_contribution(learning_type, unit, organisation)) is not None
     ]
 
 
-def check_units(organisations: Sequence[Organisation], learning_type: str) -> None:
+def check_units(organisations: Sequence[AnyOrganisation], learning_type: str) -> None:
     """On real organisations, the bench's contributions equal ``unit_contribution``'s.
 
     Records are compared with a cap above every organisation's function count (no sampling),
     the sampling being ``sample_units`` in both."""
     for name in MEASURED_UNITS[learning_type]:
         unit = unit_for(learning_type, name)
+        if unit.name == "contributor":
+            continue  # sampled per contributor; tests/privacy/test_contributor_unit.py checks it
         if unit.name == "record":
             unit = Unit(learning_type, "record", 10**9)
         for organisation in organisations:
@@ -226,33 +376,59 @@ def secure_sum(vectors: list[tuple[int, ...]], threshold: int, simulate: bool) -
     return summed
 
 
+def read_coordinates(learning_type: str, unit: Unit) -> np.ndarray:
+    """The round layout's coordinates this benchmark's statistics depend on: for code_patterns
+    the Python bins (the corpus is Python; every other language's bins, contribution and
+    participation alike, feed only that language's insights), for the others every one."""
+    labels = round_schema(schema_for(learning_type), unit).labels
+    if learning_type != "code_patterns":
+        return np.arange(len(labels))
+    return np.asarray([i for i, label in enumerate(labels) if "/python:" in label])
+
+
 def release(
     contributions: Sequence[BoundedContribution],
     learning_type: str,
     governance: Governance,
     unit: Unit,
+    faithful: bool,
 ) -> dict[str, Any]:
-    """One round over ``contributions``, as the engine and the participants run it."""
+    """One round over ``contributions``, as the engine and the participants run it.
+
+    ``faithful``: every member builds its payload (``build_payload``: its whole vector plus
+    its OpenDP share) and the first groups go through the secure-aggregation simulator.
+    Otherwise each group's sum is the exact integer sum of the members' round vectors plus,
+    on the coordinates the statistics read (``read_coordinates``), every member's share drawn
+    from the same OpenDP sampler in one call of members x coordinates draws and summed per
+    coordinate. That is the same distribution: the shares are independent draws of N_Z(0,
+    s^2) whatever call they come from, the sum of n shares is never replaced by a single draw
+    (the sum of discrete Gaussians is not one), and coordinates no statistic reads cannot
+    change a measured error. The first round of every cell is faithful.
+    """
     schema = schema_for(learning_type)
     k = governance.k_min_participants
     rho = governance.rho_per_round
     order = list(range(len(contributions)))
     secrets.SystemRandom().shuffle(order)
+    layout = round_schema(schema, unit)
+    read = read_coordinates(learning_type, unit)
     sums, sizes, thresholds = [], [], []
     start = 0
     for number, size in enumerate(group_sizes(len(order), k)):
         members = order[start : start + size]
         start += size
         threshold = reconstruction_threshold(size, k)
-        noisy = []
-        for index in members:
-            extended = round_contribution(contributions[index], unit)
-            plan = plan_distributed_gaussian(
-                rho, threshold, extended.schema.l2_sensitivity, extended.schema.dim
-            )
-            noisy.append(build_payload(extended, plan).vector)
-        simulate = number < SIMULATED_GROUPS and size <= SIMULATED_GROUP_LIMIT
-        sums.append(secure_sum(noisy, threshold, simulate))
+        plan = plan_distributed_gaussian(rho, threshold, layout.l2_sensitivity, layout.dim)
+        extended = [round_contribution(contributions[index], unit) for index in members]
+        if faithful:
+            noisy = [build_payload(member, plan).vector for member in extended]
+            simulate = number < SIMULATED_GROUPS and size <= SIMULATED_GROUP_LIMIT
+            sums.append(secure_sum(noisy, threshold, simulate))
+        else:
+            exact = np.asarray([member.vector for member in extended], dtype=np.int64).sum(0)
+            shares = discrete_gaussian_noise(plan.scale, size * len(read))
+            exact[read] += np.asarray(shares, dtype=np.int64).reshape(size, len(read)).sum(0)
+            sums.append(secure_sum([tuple(int(v) for v in exact)], threshold, False))
         sizes.append(size)
         thresholds.append(threshold)
     aggregate = combine_groups(sums, sizes, governance.robust_combiner, governance.trim_fraction)
@@ -282,37 +458,110 @@ class Truth:
     lookups: list[tuple[str, float, float, float]]  # (metric, quantile, value, share below)
     adoption: dict[str, float]  # technology -> share of organisations using it
     prevalence: dict[str, float]  # smell -> share of all findings
+    # learning type -> block -> pooled raw counts over every repository (no bounding, no noise)
+    blocks: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
-def pooled_truth(organisations: Sequence[Organisation]) -> Truth:
-    pooled = np.concatenate([r.metrics for o in organisations for r in o.repositories])
-    lookups = []
-    for metric in CODE_METRICS:
-        values = pooled[:, COLUMNS.index(metric)]
-        for quantile in LOOKUP_QUANTILES:
-            value = float(np.quantile(values, quantile, method="lower"))
-            if value > values.min():  # at the minimum every design answers "above 0%"
-                lookups.append((metric, quantile, value, float((values < value).mean())))
-    adoption = {
-        t.name: float(
-            np.mean([any(t.name in r.technologies for r in o.repositories) for o in organisations])
-        )
-        for t in VOCABULARY
+def _pooled_blocks(learning_type: str, raw: list[list[list[int]]]) -> dict[str, np.ndarray]:
+    schema = schema_for(learning_type)
+    return {
+        block.name: np.asarray([counts[index] for counts in raw], dtype=float).sum(0)
+        for index, block in enumerate(schema.blocks)
     }
+
+
+def pooled_truth(population: Population) -> Truth:
+    organisations = population.code
+    # value counts per metric, streamed (bootstrapped rows are drawn when read)
+    counted = {metric: np.zeros(1, dtype=np.int64) for metric in CODE_METRICS}
     findings = {smell: 0 for smell in SMELLS}
+    using = {t.name: 0 for t in VOCABULARY}
     for organisation in organisations:
-        for repository in organisation.repositories:
+        repositories = organisation.repositories
+        for repository in repositories:
+            for metric in CODE_METRICS:
+                found = np.bincount(repository.metrics[:, COLUMNS.index(metric)])
+                if len(found) > len(counted[metric]):
+                    found[: len(counted[metric])] += counted[metric]
+                    counted[metric] = found
+                else:
+                    counted[metric][: len(found)] += found
             for rule_id, count in smell_counts(repository.metrics).items():
                 findings[normalise_rule_id(rule_id)] += count
+        for technology in VOCABULARY:
+            using[technology.name] += any(technology.name in r.technologies for r in repositories)
+    lookups = []
+    for metric in CODE_METRICS:
+        counts = counted[metric]
+        cumulative, total = np.cumsum(counts), int(counts.sum())
+        lowest = int(np.flatnonzero(counts)[0])
+        for quantile in LOOKUP_QUANTILES:
+            position = int(np.floor(quantile * (total - 1)))  # numpy's method="lower"
+            value = int(np.searchsorted(cumulative, position, side="right"))
+            if value > lowest:  # at the minimum every design answers "above 0%"
+                lookups.append((metric, quantile, float(value), cumulative[value - 1] / total))
+    adoption = {name: count / len(organisations) for name, count in using.items()}
     total = sum(findings.values()) or 1
     prevalence = {smell: count / total for smell, count in findings.items()}
-    return Truth(lookups, adoption, prevalence)
+    histories = [r for o in population.history for r in o.repositories]
+    architectures = [
+        population.architectures[r.name]
+        for o in organisations
+        for r in o.repositories
+        if r.name in population.architectures
+    ]
+    blocks = {
+        "workflow_patterns": _pooled_blocks(
+            "workflow_patterns", [workflow_counts(r.workflow) for r in histories]
+        ),
+        "success_patterns": _pooled_blocks(
+            "success_patterns", [success_counts(r.success) for r in histories]
+        ),
+        "architecture_patterns": _pooled_blocks(
+            "architecture_patterns", [architecture_counts(a) for a in architectures]
+        ),
+    }
+    return Truth(lookups, adoption, prevalence, blocks)
+
+
+def _summary_errors(
+    learning_type: str, insights: dict[str, Any], truth: Truth
+) -> dict[str, list[float]]:
+    """Lookups (share of items up to the bin holding the pooled p50 / p90) of each partitioned
+    block, or every cell of every practice x outcome table; 100 points when not released."""
+    errors: dict[str, list[float]] = {}
+    for name, counts in truth.blocks[learning_type].items():
+        if counts.sum() == 0:
+            continue
+        shares = [item["share"] for item in insights["blocks"][name]["bins"]]
+        if learning_type == "success_patterns":
+            for shown, true in zip(shares, counts / counts.sum(), strict=True):
+                error = 100.0 if shown is None else abs(shown - true) * 100
+                errors.setdefault("cells", []).append(error)
+            continue
+        if name not in LOOKUP_BLOCKS[learning_type]:
+            continue
+        cumulative = np.cumsum(counts) / counts.sum()
+        for quantile in (0.5, 0.9):
+            index = int(np.searchsorted(cumulative, quantile - 1e-12))
+            if index >= len(counts) - 1:
+                continue  # the last bin: every design answers 100%
+            shown_part = shares[: index + 1]
+            error = (
+                100.0
+                if any(share is None for share in shown_part)
+                else abs(sum(shown_part) - float(cumulative[index])) * 100
+            )
+            errors.setdefault(f"p{round(quantile * 100)}", []).append(error)
+    return errors
 
 
 def released_errors(
     learning_type: str, insights: dict[str, Any], truth: Truth, organisations: int
 ) -> dict[str, list[float]]:
     """Absolute errors in points (0-100) of each released statistic; an unreleased one is 100."""
+    if learning_type in SUMMARY_TYPES:
+        return _summary_errors(learning_type, insights, truth)
     errors: dict[str, list[float]] = {}
     if learning_type == "code_patterns":
         for metric, quantile, value, below in truth.lookups:
@@ -370,7 +619,7 @@ def _forest_scores(train: np.ndarray, scored: np.ndarray) -> np.ndarray:
 
 
 def fidelity(
-    insights: dict[str, Any], organisations: Sequence[Organisation], local: Organisation
+    insights: dict[str, Any], organisations: Sequence[AnyOrganisation], local: Organisation
 ) -> dict[str, Any]:
     """KS distance of each synthetic metric to the pooled truth, and how far the anomaly scores
     of a real repository's functions move when the forest learns the global population from
@@ -398,7 +647,39 @@ def fidelity(
         "ks": ks,
         "anomaly_mean_abs_diff": float(np.mean(np.abs(synthetic_scores - true_scores))),
         "anomaly_spearman": float(np.corrcoef(*ranks)[0, 1]),
+        "unreleased": unreleased_fidelity(insights, pooled, repository.metrics),
     }
+
+
+def unreleased_fidelity(
+    insights: dict[str, Any], pooled: np.ndarray, local: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """For each metric with an anchor (``bmad.federation.synthetic.ANCHORS``): the largest gap
+    over values between the pooled truth's share below (mid-rank) and the estimated global
+    standing (``estimated``), and the repository's own standing (``local``, the baseline)."""
+    from bmad.analysis.reference import LocalReference
+    from bmad.federation.synthetic import ANCHORS, estimated_standing
+
+    reference = LocalReference(
+        {name: local[:, COLUMNS.index(name)].astype(float).tolist() for name in COLUMNS}
+    )
+    found: dict[str, dict[str, float]] = {}
+    for metric in ANCHORS:
+        truth = LocalReference({metric: pooled[:, COLUMNS.index(metric)].astype(float).tolist()})
+        column = pooled[:, COLUMNS.index(metric)]
+        values = np.unique(column[column <= np.quantile(column, 0.999)])
+        gaps_estimated, gaps_local = [], []
+        for value in values.tolist():
+            true = truth.percentile(metric, value) / 100
+            estimate = estimated_standing(insights, "python", reference, metric, value)
+            if estimate is not None:
+                gaps_estimated.append(abs(float(estimate["above_share"]) - true))
+            gaps_local.append(abs(reference.percentile(metric, value) / 100 - true))
+        found[metric] = {
+            "estimated": max(gaps_estimated) if gaps_estimated else 1.0,
+            "local": max(gaps_local),
+        }
+    return found
 
 
 # -- the sweep ----------------------------------------------------------------------------
@@ -421,8 +702,10 @@ class Cell:
         return float(np.quantile(values, q)) if values else None
 
     def headline(self) -> list[str]:
-        if self.learning_type == "code_patterns":
+        if self.learning_type in ("code_patterns", "workflow_patterns", "architecture_patterns"):
             return ["p50", "p90"]
+        if self.learning_type == "success_patterns":
+            return ["cells"]
         return ["adoption"] if self.learning_type == "technology_trends" else ["prevalence"]
 
     def meets_target(self) -> bool:
@@ -450,6 +733,10 @@ class Cell:
         }
 
 
+SAMPLED_UNITS = ("record", "contributor")  # drawn again with ``secrets`` every round
+FAITHFUL_UP_TO = 1_000  # beyond, every round draws its shares in one call (see ``release``)
+
+
 def sweep(
     learning_types: Sequence[str],
     sizes: Sequence[int],
@@ -464,46 +751,80 @@ def sweep(
     real_with_local = next(
         o for o in real if any(r.name == FIDELITY_REPOSITORY for r in o.repositories)
     )
+    histories = load_history_repositories()
+    real_history = real_history_organisations(histories)
+    files_per_contributor = [r.files_per_contributor for r in histories if r.files_per_contributor]
+    architectures = (
+        load_architectures(
+            {
+                spec: _tree(spec)
+                for specs in REAL_ORGANISATIONS.values()
+                for spec in specs
+                if _tree(spec).is_dir()
+            }
+        )
+        if "architecture_patterns" in learning_types
+        else {}
+    )
     generator = np.random.default_rng(seed)
     cells = []
     for size in sizes:
-        organisations = federation(real, size, generator)
-        truth = pooled_truth(organisations)
+        population = Population(
+            federation(real, size, generator),
+            history_federation(real_history, size, generator),
+            architectures,
+        )
+        if "code_patterns" in learning_types and size <= all_units_up_to:
+            population.splits = contributor_splits(
+                population.code, files_per_contributor, generator
+            )
+        truth = pooled_truth(population)
         for learning_type in learning_types:
-            if size <= len(real):
-                check_units(organisations, learning_type)
+            if size <= len(real) and learning_type not in SUMMARY_TYPES:
+                check_units(population.code, learning_type)
             for unit_name in MEASURED_UNITS[learning_type]:
                 unit = unit_for(learning_type, unit_name)
-
-                fixed = (
-                    None
-                    if unit.name == "record"
-                    else build_contributions(learning_type, unit, organisations)
-                )
+                levels = []
                 for level in LEVELS:
                     governance = governance_for(level)
                     default = governance.unit(learning_type).name == unit.name
                     if (
-                        learning_type not in governance.allowed_learning_types
-                        or (not default and size > all_units_up_to)
-                        or (quick and size > QUICK_ALL_LEVELS_UP_TO and level != "medium")
+                        learning_type in governance.allowed_learning_types
+                        and (default or size <= all_units_up_to)
+                        and not (quick and size > QUICK_ALL_LEVELS_UP_TO and level != "medium")
                     ):
-                        continue
+                        levels.append((level, governance, default))
+                if not levels:
+                    continue
+                fixed = (
+                    None
+                    if unit.name in SAMPLED_UNITS
+                    else build_contributions(learning_type, unit, population)
+                )
+                for level, governance, default in levels:
                     cell = Cell(learning_type, level, unit.name, size, default=default)
                     started = time.monotonic()
-                    for _ in range(rounds_for(size, quick, rounds)):
+                    for number in range(rounds_for(size, quick, rounds)):
                         members = (
                             fixed
                             if fixed is not None
-                            else build_contributions(learning_type, unit, organisations)
+                            else build_contributions(learning_type, unit, population)
                         )
-                        insights = release(members, learning_type, governance, unit)
+                        insights = release(
+                            members,
+                            learning_type,
+                            governance,
+                            unit,
+                            faithful=number == 0 and size <= FAITHFUL_UP_TO,
+                        )
                         if (
                             cell.fidelity is None
+                            and default
+                            and size <= FAITHFUL_UP_TO  # pools every function in memory
                             and learning_type == "code_patterns"
                             and insights["percentiles"]
                         ):
-                            cell.fidelity = fidelity(insights, organisations, real_with_local)
+                            cell.fidelity = fidelity(insights, population.code, real_with_local)
                         for kind, values in released_errors(
                             learning_type, insights, truth, len(members)
                         ).items():
@@ -565,8 +886,9 @@ def markdown(cells: Sequence[Cell]) -> str:
         "",
         "| level | unit | N | "
         + " | ".join(f"KS {m}" for m in CODE_METRICS)
-        + " | mean abs score diff | score rank correlation |",
-        "|---|---|---|" + "---|" * (len(CODE_METRICS) + 2),
+        + " | mean abs score diff | score rank correlation | KS tokens estimated / local "
+        "| KS returns estimated / local |",
+        "|---|---|---|" + "---|" * (len(CODE_METRICS) + 4),
     ]
     for cell in cells:
         if cell.fidelity is None or cell.fidelity["anomaly_spearman"] is None:
@@ -576,7 +898,12 @@ def markdown(cells: Sequence[Cell]) -> str:
             f"| {cell.level} | {cell.unit} | {cell.size:,} | "
             + " | ".join(f"{ks[m]:.3f}" if m in ks else "-" for m in CODE_METRICS)
             + f" | {cell.fidelity['anomaly_mean_abs_diff']:.4f} | "
-            f"{cell.fidelity['anomaly_spearman']:.3f} |"
+            f"{cell.fidelity['anomaly_spearman']:.3f} | "
+            + " | ".join(
+                f"{gaps['estimated']:.3f} / {gaps['local']:.3f}"
+                for gaps in cell.fidelity["unreleased"].values()
+            )
+            + " |"
         )
     return "\n".join(lines)
 
@@ -646,7 +973,7 @@ def main() -> int:
         "--all-units-up-to",
         type=int,
         help="measure every unit up to this N, then only each level's default "
-        f"(default: all; --quick: {QUICK_ALL_UNITS_UP_TO})",
+        f"(default: {FULL_ALL_UNITS_UP_TO:,}; --quick: {QUICK_ALL_UNITS_UP_TO})",
     )
     parser.add_argument("--out", type=Path, default=WORK, help="folder for the table and plot")
     arguments = parser.parse_args()
@@ -656,7 +983,7 @@ def main() -> int:
     )
     started, cpu_started = time.monotonic(), time.process_time()
     all_units_up_to = arguments.all_units_up_to or (
-        QUICK_ALL_UNITS_UP_TO if arguments.quick else max(sizes)
+        QUICK_ALL_UNITS_UP_TO if arguments.quick else min(max(sizes), FULL_ALL_UNITS_UP_TO)
     )
 
     def progress(line: str) -> None:

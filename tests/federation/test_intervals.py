@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,13 @@ def test_successive_releases_combine_into_a_narrower_interval(tmp_path: Path) ->
             cache_insights(store, {**item, "released_at": released_at, "insights": first})
         cached = cached_global_insights(store)[0]["insights"]
     assert cached["round"] == "r2" and cached["releases_combined"] == 2  # r2 counted once
+
+
+def test_a_success_lift_under_noise_far_above_its_counts_has_a_finite_interval() -> None:
+    schema = schema_for("success_patterns")
+    facts = RoundFacts("success_patterns", 1, 7, 1, 1e6, 1.0, 1e-5, 0.7, 3, "repository")
+    insights = compute_insights([0.0] * schema.dim, facts)
+    for factor in insights["success_factors"]:
+        low, high = factor["ci95"]
+        assert 0 <= low <= factor["lift"] <= high < float("inf")
+    json.dumps(insights, allow_nan=False)  # every number is finite JSON
