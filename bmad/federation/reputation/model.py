@@ -39,8 +39,6 @@ EVIDENCE: dict[str, tuple[float, float]] = {
     # missed a phase deadline, or sent a phase message its group refused (a bad signature or a
     # failed consistency check): either way the group lost a member mid-round
     "dropped_out": (0.0, 1.0),
-    # opened a round whose signed manifest members refused as breaking the signed rules
-    "manifest_refused": (0.0, 2.0),
 }
 FORGETTING_PER_30_DAYS = 0.9
 TENURE_ROUNDS = 4

@@ -49,6 +49,17 @@ def no_rules(_federation: str) -> Mapping[str, Any] | None:
     return None
 
 
+def consortium_rules(database: Any) -> RulesSource:
+    """The rules version at the head of the consortium's signed log (None before the first)."""
+    from bmad.federation.consortium.server import log_entries
+
+    def in_force(federation: str) -> Mapping[str, Any] | None:
+        entries = log_entries(database, federation)
+        return entries[-1].rules.to_dict() if entries else None
+
+    return in_force
+
+
 class AccessDenied(ApiError):
     def __init__(self, decision: Decision) -> None:
         super().__init__(f"access denied: {decision.reason}", 403)
@@ -147,6 +158,9 @@ class TrustService:
             raise denial
         return allowed
 
+    def quorum_eligibility(self, federation: str) -> Callable[[str], bool]:
+        return lambda organisation: self.counts_toward_quorum(federation, organisation)
+
     def counts_toward_quorum(self, federation: str, organisation: str) -> bool:
         """The consortium's quorum eligibility: the access policy's minimum level for
         ``quorum``, if it sets one."""
@@ -221,10 +235,11 @@ def install(
     app: FastAPI,
     aggregator: Any,
     signed: Any,
-    rules: RulesSource = no_rules,
+    rules: RulesSource | None = None,
 ) -> TrustService:
-    """Add the trust routes to the aggregator's app; the service is ``app.state.trust``."""
-    service = TrustService(aggregator.store, rules)
+    """Add the trust routes to the aggregator's app; the service is ``app.state.trust``. The
+    policies come from the consortium's rules in force unless ``rules`` names another source."""
+    service = TrustService(aggregator.store, rules or consortium_rules(aggregator.store))
     app.state.trust = service
 
     @app.exception_handler(AccessDenied)

@@ -284,6 +284,19 @@ def test_a_minimum_level_keeps_a_new_organisation_from_opening_rounds(world: Wor
         world.trust.rules = lambda _federation: None
 
 
+def test_a_minimum_level_decides_who_counts_toward_quorum(world: World) -> None:
+    assert world.trust.quorum_eligibility(world.federation)("org0")  # no policy: everyone
+    world.trust.rules = lambda _federation: {"access": {"minimum_levels": {"quorum": "new"}}}
+    try:
+        assert world.trust.quorum_eligibility(world.federation)("org0")  # new, Beta(3, 1)
+        world.trust.rules = lambda _federation: (
+            RULES | {"access": {"minimum_levels": {"quorum": "established"}}}
+        )
+        assert not world.trust.quorum_eligibility(world.federation)("org0")
+    finally:
+        world.trust.rules = lambda _federation: None
+
+
 def run_cli(home: Path, *args: str) -> Any:
     return CliRunner().invoke(cli, list(args), env={"BMAD_HOME": str(home)})
 

@@ -48,11 +48,6 @@ def test_reputation_rises_with_completed_rounds_and_falls_with_dropouts() -> Non
     assert fallen.level == "untrusted"
 
 
-def test_a_refused_manifest_weighs_two_dropouts() -> None:
-    state = reputation([*completed(2), Event("manifest_refused", NOW, "m")], [], NOW)
-    assert (state.alpha, state.beta) == (3.0, 3.0)
-
-
 def test_evidence_fades_by_the_forgetting_factor() -> None:
     # 60 days old: 0.9^2 = 0.81 of a round each
     old = reputation(completed(4, NOW - timedelta(days=60)), [], NOW)
