@@ -6,7 +6,6 @@ other members' own checks refuse the round and nothing of theirs is spent or sen
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ import pytest
 
 from bmad.federation import trust
 from bmad.federation.client import AggregatorClient
-from bmad.federation.governance import governance_for
 from bmad.federation.participant import (
     RoundOutcome,
     open_participant_store,
@@ -66,8 +64,7 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]
         admin_store = open_participant_store(base / "admin" / "bmad.sqlite3")
         admin = AggregatorClient(url, load_or_create_identity(admin_store, base / "admin" / "k"))
         names = [f"org{index}" for index in range(MEMBERS)]
-        # room in the federation's period budget for every round these tests open
-        created = create_federation(admin_store, admin, names, "low", {"epsilon_per_period": 100.0})
+        created = create_federation(admin_store, admin, names, "low")
         others = [
             make_participant(base / "members", name, python_source(index))
             for index, name in enumerate(names[1:], 1)
@@ -78,9 +75,14 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]
         yield Consortium(app, db_path, admin, created["federation"], host, others)
 
 
-def run_round(consortium: Consortium, tamper_you: Callable[[dict[str, Any]], None] | None) -> str:
+Tamper = Callable[[dict[str, Any]], None]
+
+
+def run_round(
+    consortium: Consortium, tamper_you: Tamper | None, tamper_round: Tamper | None = None
+) -> str:
     engine = consortium.app.state.aggregator.engine
-    honest = engine.assignment
+    honest, honest_describe = engine.assignment, engine.describe
 
     def assignment(round_id: str, organisation: str, public_key: str) -> dict[str, Any]:
         document: dict[str, Any] = honest(round_id, organisation, public_key)
@@ -88,7 +90,13 @@ def run_round(consortium: Consortium, tamper_you: Callable[[dict[str, Any]], Non
             tamper_you(document["you"])
         return document
 
-    engine.assignment = assignment
+    def describe(round_id: str) -> dict[str, Any]:
+        document: dict[str, Any] = honest_describe(round_id)
+        if tamper_round is not None:
+            tamper_round(document)
+        return document
+
+    engine.assignment, engine.describe = assignment, describe
     try:
         opened = consortium.admin.open_round(
             consortium.federation, "code_patterns", enrol_timeout=5, phase_timeout=5
@@ -107,7 +115,7 @@ def run_round(consortium: Consortium, tamper_you: Callable[[dict[str, Any]], Non
 
         assert not in_threads(*(take_part(member) for member in consortium.members))
     finally:
-        engine.assignment = honest
+        engine.assignment, engine.describe = honest, honest_describe
     return str(opened["id"])
 
 
@@ -142,26 +150,15 @@ def test_a_member_hosts_the_aggregator_and_takes_part_like_any_other(
         assert outcome_of(member, round_id).outcome == "released"
 
 
-def test_the_host_loosening_the_rules_in_its_database_is_refused_by_every_other_member(
+def test_the_host_loosening_a_rounds_terms_is_refused_by_every_other_member(
     consortium: Consortium,
 ) -> None:
-    looser = governance_for("low", epsilon_per_round=8.0, epsilon_per_period=100.0)
-    with sqlite3.connect(consortium.db_path) as connection:
-        (kept,) = connection.execute(
-            "SELECT governance FROM agg_federations WHERE id = ?", (consortium.federation,)
-        ).fetchone()
-        connection.execute(
-            "UPDATE agg_federations SET governance = ? WHERE id = ?",
-            (json.dumps(looser.to_dict()), consortium.federation),
-        )
-    try:
-        round_id = run_round(consortium, None)
-    finally:
-        with sqlite3.connect(consortium.db_path) as connection:
-            connection.execute(
-                "UPDATE agg_federations SET governance = ? WHERE id = ?",
-                (kept, consortium.federation),
-            )
+    """The host's aggregator states epsilon 8 for a round whose signed rules allow 2."""
+
+    def loosen(document: dict[str, Any]) -> None:
+        document["parameters"] = {**document["parameters"], "epsilon": 8.0}
+
+    round_id = run_round(consortium, None, loosen)
     for member in consortium.others:
         assert_refused_with_nothing_spent(member, round_id, "asks for epsilon 8")
 
