@@ -45,6 +45,8 @@ from bmad.federation.trend_insights import trend_insights
 from bmad.federation.wire import PARTICIPATION_WEIGHT
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.bounding import ContributionSchema
+from bmad.privacy.risk_schema import LEARNING_TYPE as RISK_MODEL
+from bmad.privacy.risk_schema import release as risk_release
 from bmad.privacy.schemas import (
     CODE_EDGES,
     CODE_METRICS,
@@ -61,6 +63,7 @@ PERCENTILES: tuple[float, ...] = (0.5, 0.75, 0.9, 0.95)
 Z95 = 1.959963984540054
 MIN_MASS_IN_STDS = 3.0
 MEDIAN_EFFICIENCY = math.sqrt(math.pi / 2)
+MAX_LOG = math.log(1e300)  # the largest exponent an interval end is computed for
 INSIGHTS_FORMAT = 2
 
 
@@ -76,6 +79,7 @@ class RoundFacts:
     consensus_threshold: float
     k: int
     unit: str = "organisation"
+    weights: tuple[float, ...] = ()  # risk_model: the model the step started from
 
     @property
     def sum_std(self) -> float:
@@ -337,9 +341,14 @@ def _lift(cells: Sequence[float], sigma: float) -> dict[str, Any]:
     log_lift = math.log(lift)
     return {
         "lift": lift,
-        "ci95": [math.exp(log_lift - spread), math.exp(log_lift + spread)],
+        # noise far above the counts: an interval end of 1e300 (JSON has no infinity)
+        "ci95": [_bounded_exp(log_lift - spread), _bounded_exp(log_lift + spread)],
         "confidence": _phi(abs(log_lift) / math.sqrt(variance)),
     }
+
+
+def _bounded_exp(value: float) -> float:
+    return math.exp(min(value, MAX_LOG))
 
 
 def _success_factors(
@@ -374,9 +383,7 @@ def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str,
     expected = round_layout_length(schema, facts)
     if len(aggregate) != expected:
         raise ValueError(f"aggregate has {len(aggregate)} entries, the round layout {expected}")
-    values, counts = _split(schema, aggregate, facts)
-    consensus, divergent = _patterns(schema, counts, facts) if counts is not None else ([], [])
-    document: dict[str, Any] = {
+    header: dict[str, Any] = {
         "format": INSIGHTS_FORMAT,
         "learning_type": facts.learning_type,
         "schema_version": facts.schema_version,
@@ -389,6 +396,13 @@ def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str,
             **facts.guarantee.to_dict(),
         },
         "noise_std": facts.sum_std,
+    }
+    if facts.learning_type == RISK_MODEL:  # a training step: the model, not histograms
+        return {**header, "model": risk_release([round(v) for v in aggregate], facts.weights)}
+    values, counts = _split(schema, aggregate, facts)
+    consensus, divergent = _patterns(schema, counts, facts) if counts is not None else ([], [])
+    document: dict[str, Any] = {
+        **header,
         "count_noise_std": facts.count_std if counts is not None else None,
         "consensus_threshold": facts.consensus_threshold,
         "blocks": {

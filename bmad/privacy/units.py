@@ -9,10 +9,15 @@ every participant then bounds its contribution per unit, and the noise is sized 
 - ``repository``: each repository bounded on its own (normalised to the schema's mass); an
   organisation sends the sum over at most ``cap`` of them (a sample drawn with ``secrets`` when
   it has more).
-- ``contributor``: everything one developer authored, bounded together; an organisation sends
-  at most ``cap`` contributors. No learning type supports it yet: the privacy layer's inputs
-  carry no authorship (``bmad.privacy.summaries`` keeps counts only), so a contributor's work
-  cannot be bounded together.
+- ``contributor``: everything one developer authored, bounded together (attribution in
+  ``bmad.privacy.contributors``: commits by author, functions by their file's main developer);
+  an organisation sends at most ``cap`` contributors, sampled with ``secrets``. For
+  ``workflow_patterns`` each contributor's histograms are normalised to the schema's mass; for
+  ``code_patterns`` a contributor is at most ``CONTRIBUTOR_FUNCTIONS`` functions (sampled with
+  ``secrets``), one count each, so a block's mass is at most that and the ``FixedMass`` bound
+  (2m in L1, m*sqrt(2) in L2 between any two blocks of mass <= m) holds. Learning types whose
+  inputs are per repository (smells, the import graph, technologies, practices) have no
+  contributor unit.
 - ``record``: one record (for ``code_patterns`` a function: one count per metric); an
   organisation sends at most ``cap`` records, sampled without replacement with ``secrets``.
 
@@ -37,23 +42,39 @@ from typing import Any, TypeVar
 from bmad.errors import BmadError
 from bmad.privacy.accounting import zcdp_to_epsilon
 from bmad.privacy.bounding import Block, ContributionSchema, FixedMass
+from bmad.privacy.contributors import merge_by_contributor
+from bmad.privacy.risk_schema import LEARNING_TYPE as RISK_MODEL
+from bmad.privacy.risk_schema import RECORD_CAP as RISK_RECORD_CAP
 from bmad.privacy.schemas import (
+    COUPLING_EDGES,
     BoundedContribution,
     bounded_contribution,
     code_record_counts,
     code_records,
     schema_for,
+    workflow_counts,
 )
-from bmad.privacy.summaries import LocalStatistics
+from bmad.privacy.summaries import ContributorWork, LocalStatistics
 from bmad.privacy.trend_schemas import COUNTING_TYPES, TREND_LEARNING_TYPES
 
 UNITS: tuple[str, ...] = ("organisation", "repository", "contributor", "record")
+CONTRIBUTORS_PER_ORGANISATION = 100
+CONTRIBUTOR_FUNCTIONS = 200  # code_patterns: functions one contributor counts at most
 
 # Units each learning type supports, with the most units one organisation may send per round.
 UNIT_CAPS: dict[str, dict[str, int]] = {
-    "code_patterns": {"organisation": 1, "repository": 16, "record": 10_000},
+    "code_patterns": {
+        "organisation": 1,
+        "repository": 16,
+        "contributor": CONTRIBUTORS_PER_ORGANISATION,
+        "record": 10_000,
+    },
     "anti_patterns": {"organisation": 1, "repository": 16},
-    "workflow_patterns": {"organisation": 1, "repository": 16},
+    "workflow_patterns": {
+        "organisation": 1,
+        "repository": 16,
+        "contributor": CONTRIBUTORS_PER_ORGANISATION,
+    },
     "architecture_patterns": {"organisation": 1, "repository": 16},
     "technology_trends": {"organisation": 1, "repository": 16},
     "success_patterns": {"organisation": 1, "repository": 16},
@@ -61,8 +82,9 @@ UNIT_CAPS: dict[str, dict[str, int]] = {
         learning_type: {"organisation": 1, "repository": 16}
         for learning_type in TREND_LEARNING_TYPES
     },
+    RISK_MODEL: {"record": RISK_RECORD_CAP},
 }
-RECORD_NAMES: dict[str, str] = {"code_patterns": "function"}
+RECORD_NAMES: dict[str, str] = {"code_patterns": "function", RISK_MODEL: "file"}
 
 T = TypeVar("T")
 
@@ -77,6 +99,8 @@ class Unit:
     def describes(self) -> str:
         if self.name == "record":
             return f"one {RECORD_NAMES.get(self.learning_type, 'record')}"
+        if self.name == "contributor":
+            return "one contributor (their commits and the functions of files they mainly wrote)"
         return f"one {self.name}"
 
     @property
@@ -106,10 +130,27 @@ def unit_for(learning_type: str, name: str) -> Unit:
 def unit_schema(schema: ContributionSchema, unit: Unit) -> ContributionSchema:
     """The layout one unit is bounded to; its sensitivities are the noise's.
 
-    A record is one count per block (mass 1); every other unit keeps the schema's bounds.
+    A record is one count per block (mass 1); a code-patterns contributor at most
+    ``CONTRIBUTOR_FUNCTIONS`` counts per block; every other unit keeps the schema's bounds.
     """
-    if unit.name != "record":
-        return schema
+    if unit.name == "contributor" and unit.learning_type == "code_patterns":
+        return replace(
+            schema,
+            blocks=tuple(
+                Block(block.name, block.labels, FixedMass(CONTRIBUTOR_FUNCTIONS))
+                for block in schema.blocks
+            ),
+            definitions=(
+                *schema.definitions,
+                (
+                    "unit",
+                    f"contributor: at most {CONTRIBUTOR_FUNCTIONS} functions of one "
+                    f"contributor, one count each per block, at most {unit.cap} contributors",
+                ),
+            ),
+        )
+    if unit.name != "record" or unit.learning_type == RISK_MODEL:
+        return schema  # the risk model's blocks already bound one record
     return replace(
         schema,
         blocks=tuple(Block(block.name, block.labels, FixedMass(1)) for block in schema.blocks),
@@ -211,6 +252,15 @@ def unit_contribution(
     ``unit_schema(schema, unit)``'s sensitivity.
     """
     schema = schema_for(learning_type)
+    if unit.name == "contributor":
+        works = merge_by_contributor(c for stats in repositories for c in stats.contributors)
+        with_input = [work for work in works if _has_input(learning_type, work)]
+        if not with_input:
+            return None
+        picked = [contributor_vector(learning_type, w) for w in sample_units(with_input, unit.cap)]
+        return BoundedContribution(
+            schema, tuple(sum(column) for column in zip(*picked, strict=True))
+        )
     if unit.name == "record":
         records = [record for stats in repositories for record in code_records(stats.files)]
         if not records:
@@ -228,3 +278,36 @@ def unit_contribution(
         return BoundedContribution(schema, _merged(schema, vectors))
     chosen = sample_units(vectors, unit.cap)
     return BoundedContribution(schema, tuple(sum(column) for column in zip(*chosen, strict=True)))
+
+
+def _has_input(learning_type: str, work: ContributorWork) -> bool:
+    """Whether ``contributor_vector`` is non-zero, without bounding anything."""
+    if learning_type == "code_patterns":
+        return any(file.functions for file in work.files)
+    flow = work.workflow
+    return learning_type == "workflow_patterns" and (
+        flow is not None
+        and bool(
+            flow.commit_sizes
+            or flow.total_commits > 0
+            or flow.ownership_shares
+            or any(degree >= COUPLING_EDGES[0] for degree in flow.coupling_degrees)
+        )
+    )
+
+
+def contributor_vector(learning_type: str, work: ContributorWork) -> tuple[int, ...]:
+    """One contributor's bounded vector (empty when they have nothing of this learning type).
+
+    ``code_patterns``: at most ``CONTRIBUTOR_FUNCTIONS`` of their functions, sampled with
+    ``secrets``, one count each per metric; ``workflow_patterns``: their histograms normalised
+    to the schema's mass, as a repository's are."""
+    if learning_type == "code_patterns":
+        records = code_records(work.files)
+        if not records:
+            return ()
+        counts = code_record_counts(sample_units(records, CONTRIBUTOR_FUNCTIONS))
+        return tuple(value for block in counts for value in block)
+    if learning_type == "workflow_patterns" and work.workflow is not None:
+        return schema_for(learning_type).bound(workflow_counts(work.workflow))
+    return ()

@@ -137,7 +137,7 @@ def test_unsupported_units_are_refused() -> None:
     with pytest.raises(BmadError, match="does not support"):
         unit_for("workflow_patterns", "record")
     with pytest.raises(BmadError, match="does not support"):
-        unit_for("code_patterns", "contributor")
+        unit_for("anti_patterns", "contributor")
 
 
 def test_both_guarantees_are_stated() -> None:
