@@ -405,33 +405,61 @@ def admit(organisation: str, expected: str, as_json: bool) -> None:
 @json_option
 @handle_errors
 def invite(organisation: str, role: str, as_json: bool) -> None:
-    """Admin: issue a single-use enrolment token (another machine or a new organisation)."""
+    """Admin: a single-use enrolment token for another machine of a member or an observer; for
+    a new organisation, a proposal to admit it (its token comes once a quorum approved it)."""
+    from bmad.federation.consortium import member as consortium
+    from bmad.federation.consortium.member import held_organisation_key
+    from bmad.federation.enrolment import organisation_key_path
+
     store, identity, settings = _context()
     with store:
         member = _membership(store)
         with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
-            issued = client.issue_token(member.federation, organisation, role)
+            issued = consortium.invite(
+                store,
+                client,
+                member,
+                lambda: held_organisation_key(organisation_key_path()),
+                organisation,
+                role,
+            )
     if as_json:
         echo_json(issued)
         return
-    click.echo(f"{organisation} ({role}): {issued['token']}")
+    if "token" in issued:
+        click.echo(f"{organisation} ({role}): {issued['token']}")
+        return
+    click.echo(
+        f"admitting {organisation} is proposal {issued['proposal']}: approved by "
+        f"{', '.join(issued['approvals'])} of the {issued['needed']} members needed; members "
+        f"approve it with `bmad governance approve {issued['proposal']}`, then "
+        f"`bmad governance token {issued['proposal']}` gives you its enrolment token"
+    )
 
 
 @federation.command("status")
 @click.option("--show-participants", is_flag=True, help="List the member organisations.")
-@click.option("--trust-levels", is_flag=True, help="Rounds completed and dropped per member.")
+@click.option(
+    "--trust-levels",
+    is_flag=True,
+    help="Rounds completed and dropped, trust level, reputation and credits per member.",
+)
 @json_option
 @handle_errors
 def status(show_participants: bool, trust_levels: bool, as_json: bool) -> None:
     """Members, roles, rounds and the last insights of this machine's federation."""
     from bmad.cli.guarantees import governance_guarantees
     from bmad.federation import membership
+    from bmad.federation.reputation.remote import trust_levels as fetch_levels
+    from bmad.federation.reputation.remote import with_trust_levels
 
     store, identity, settings = _context()
     with store:
         member = _membership(store)
         with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             document = client.status(member.federation)
+            if trust_levels:
+                document = with_trust_levels(document, fetch_levels(client, member.federation))
         document["aggregator"] = member.aggregator
         document["local_rounds"] = membership.round_log(store, 10)
     document["privacy_units"] = governance_guarantees(document["governance"])

@@ -35,6 +35,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hooks": ("bmad.cli.hooks:hooks", "Install or uninstall bmad's git hooks."),
     "hook": ("bmad.cli.hook:hook", "Git hook entry points: pre-commit check, post-commit notify."),
     "dashboard": ("bmad.cli.dashboard:dashboard", "Local insights dashboard in the browser."),
+    "trust": ("bmad.cli.trust:trust", "Reputation of member organisations; access decisions."),
+    "reputation": ("bmad.cli.reputation:reputation", "Rate another member organisation."),
+    "governance": (
+        "bmad.cli.governance:governance",
+        "Consortium rules: review, compliance check, proposals approved by quorum.",
+    ),
 }
 
 

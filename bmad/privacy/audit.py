@@ -31,6 +31,7 @@ KINDS = frozenset(
         "consent",
         "round_refused",  # a federation round whose terms broke the signed rules or local limits
         "release_forwarded",  # a child federation's release sent up to a parent round
+        "consortium_log_refused",  # a consortium rules log forged, forked or rolled back
     }
 )
 

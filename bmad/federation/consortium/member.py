@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from bmad.errors import BmadError
@@ -43,7 +44,7 @@ from bmad.federation.membership import Membership
 from bmad.federation.trust import MachineCertificate, RoundRefused, b64, unb64
 from bmad.privacy import audit
 from bmad.privacy.db import timestamp, utc_now
-from bmad.privacy.identity import Identity
+from bmad.privacy.identity import Identity, load_identity
 from bmad.store.connection import Store
 
 logger = logging.getLogger(__name__)
@@ -364,3 +365,44 @@ def check_roster_seats(rules: ConsortiumRules, you: Mapping[str, Any]) -> None:
                 f"the roster holds a key of {certificate.organisation}, whose organisation key "
                 "holds no seat in the consortium rules: refused"
             )
+
+
+def invite(
+    store: Store,
+    client: AggregatorClient,
+    member: Membership,
+    organisation_key: Callable[[], Identity],
+    organisation: str,
+    role: str,
+) -> dict[str, Any]:
+    """``federation invite``: a token at once for an observer or an organisation with a seat
+    (another machine of a member); for a new member organisation, a proposal to admit it,
+    whose token is released once a quorum approved it (at once when this signature is
+    enough)."""
+    head = sync(store, client, member)[-1]
+    if member.role != "admin" or role != "member" or head.rules.seat(organisation) is not None:
+        issued: dict[str, Any] = client.issue_token(member.federation, organisation, role)
+        return issued
+    proposal = propose_admission(store, client, member, organisation_key(), organisation)
+    document = {
+        "organisation": organisation,
+        "role": role,
+        "proposal": proposal["id"],
+        "state": proposal["state"],
+        "approvals": proposal["approvals"],
+        "needed": proposal["needed"],
+    }
+    if proposal["state"] == "accepted":
+        document["token"] = admission_token(client, member.federation, proposal["id"])["token"]
+    return document
+
+
+def held_organisation_key(path: Path) -> Identity:
+    """The organisation key kept at ``path``; an error (never a new key) when this machine
+    does not hold it: approvals must come from the key that holds the seat."""
+    if not path.exists():
+        raise BmadError(
+            f"this machine holds no organisation key ({path}): propose and approve on the "
+            "machine that holds it (the one that joined first)"
+        )
+    return load_identity(path)

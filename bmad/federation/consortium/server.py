@@ -29,6 +29,7 @@ from bmad.federation.consortium.chain import (
 from bmad.federation.consortium.manifest import REQUESTED, check_signature
 from bmad.federation.consortium.rules import Eligibility, everyone
 from bmad.federation.database import Database, SqlConnection
+from bmad.federation.governance import Governance
 from bmad.federation.server_store import ApiError, Member
 from bmad.federation.signing import decode_key
 from bmad.federation.trust import unb64
@@ -480,3 +481,10 @@ def _proposal(
         "needed": base.quorum_needed(eligible) if base is not None else None,
         "entry": entry.body(),
     }
+
+
+def governance_in_force(store: Database, federation: str) -> Governance | None:
+    """The privacy numbers of the consortium's latest rules version (None before version 1):
+    the aggregator opens rounds under them, as members check them."""
+    head = _head(store, federation)
+    return None if head is None else head.rules.governance
