@@ -32,6 +32,8 @@ from bmad.errors import BmadError
 from bmad.federation import server_store, trust
 from bmad.federation.engine import RoundEngine, SessionFactory
 from bmad.federation.governance import Governance, governance_for
+from bmad.federation.reputation import routes as trust_routes
+from bmad.federation.reputation.access import AccessRequest
 from bmad.federation.server_store import ApiError, Member
 from bmad.federation.signing import (
     NONCE_HEADER,
@@ -230,6 +232,7 @@ def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float =
     _federation_routes(app, aggregator, signed)
     _membership_routes(app, aggregator, signed)
     _round_routes(app, aggregator, signed)
+    trust_routes.install(app, aggregator, signed)
     return app
 
 
@@ -479,7 +482,10 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
         body: OpenRound, federation: str = _uuid_path(), who: Caller = signed
     ) -> dict[str, Any]:
         with aggregator.lock:
-            aggregator.require(federation, who, ("admin",))
+            you = aggregator.require(federation, who, ("admin",))
+            trust_routes.service_of(app).enforce(
+                federation, you, AccessRequest("open_round", body.learning_type)
+            )
             return aggregator.engine.open_round(
                 federation,
                 aggregator.governance(federation),
@@ -577,11 +583,15 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
     async def insights(
         federation: str = _uuid_path(),
         learning_type: str | None = None,
+        export: bool = Query(default=False, description="Asked for to export them"),
+        purpose: str | None = Query(default=None, max_length=64),
         who: Caller = signed,
     ) -> list[dict[str, Any]]:
         with aggregator.lock:
-            aggregator.require(federation, who, ("admin", "member", "observer"))
-            return _latest_insights(store, federation, learning_type)
+            you = aggregator.require(federation, who, ("admin", "member", "observer"))
+            return trust_routes.service_of(app).readable(
+                federation, you, _latest_insights(store, federation, learning_type), export, purpose
+            )
 
 
 def _checked_certificate(

@@ -37,6 +37,7 @@ from bmad.federation.governance import (
 )
 from bmad.federation.insights import RoundFacts, compute_insights
 from bmad.federation.plausibility import implausible
+from bmad.federation.reputation import ledger as reputation_ledger
 from bmad.federation.robust import combine_groups
 from bmad.federation.secagg.config import RoundConfig
 from bmad.federation.server_store import ApiError
@@ -515,6 +516,7 @@ class RoundEngine:
                 "UPDATE agg_round_members SET outcome = ? WHERE round = ? AND organisation = ?",
                 (outcome, live.id, organisation),
             )
+        reputation_ledger.record_round(connection, live.id)
         # Masked inputs and shares live only in the sessions: dropping them deletes them.
         live.groups.clear()
         del self.rounds[live.id]
