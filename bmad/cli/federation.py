@@ -405,16 +405,36 @@ def admit(organisation: str, expected: str, as_json: bool) -> None:
 @json_option
 @handle_errors
 def invite(organisation: str, role: str, as_json: bool) -> None:
-    """Admin: issue a single-use enrolment token (another machine or a new organisation)."""
+    """Admin: a single-use enrolment token for another machine of a member or an observer; for
+    a new organisation, a proposal to admit it (its token comes once a quorum approved it)."""
+    from bmad.federation.consortium import member as consortium
+    from bmad.federation.consortium.member import held_organisation_key
+    from bmad.federation.enrolment import organisation_key_path
+
     store, identity, settings = _context()
     with store:
         member = _membership(store)
         with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
-            issued = client.issue_token(member.federation, organisation, role)
+            issued = consortium.invite(
+                store,
+                client,
+                member,
+                lambda: held_organisation_key(organisation_key_path()),
+                organisation,
+                role,
+            )
     if as_json:
         echo_json(issued)
         return
-    click.echo(f"{organisation} ({role}): {issued['token']}")
+    if "token" in issued:
+        click.echo(f"{organisation} ({role}): {issued['token']}")
+        return
+    click.echo(
+        f"admitting {organisation} is proposal {issued['proposal']}: approved by "
+        f"{', '.join(issued['approvals'])} of the {issued['needed']} members needed; members "
+        f"approve it with `bmad governance approve {issued['proposal']}`, then "
+        f"`bmad governance token {issued['proposal']}` gives you its enrolment token"
+    )
 
 
 @federation.command("status")

@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("bmad.cli.dashboard:dashboard", "Local insights dashboard in the browser."),
     "trust": ("bmad.cli.trust:trust", "Reputation of member organisations; access decisions."),
     "reputation": ("bmad.cli.reputation:reputation", "Rate another member organisation."),
+    "governance": (
+        "bmad.cli.governance:governance",
+        "Consortium rules: review, compliance check, proposals approved by quorum.",
+    ),
 }
 
 
