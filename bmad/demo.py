@@ -231,6 +231,9 @@ def _run(demo: Demo) -> None:
         print(f"   {name}: {summary}")
     print("\n== federation status (as the coordinator sees it)")
     print(demo.bmad("coordinator", "federation", "status", "--show-participants", "--trust-levels"))
+    print("== consortium rules, their signatures and history; this member's compliance check")
+    review = ("governance", "review", "--consortium-rules", "--compliance-check")
+    print(demo.bmad("this-repo", *review))
     # the repository's own patterns are `bmad insights patterns`' (make run prints them just
     # before): here only what the federation adds
     print("== the global insights, and where this repository's top findings stand in them")
