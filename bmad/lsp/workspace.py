@@ -11,6 +11,7 @@ from typing import Any
 from bmad.analysis.buffer import BufferReport, analyse_buffer
 from bmad.analysis.context import RepositoryContext, build_context, findings_from_store
 from bmad.analysis.findings import Finding
+from bmad.analysis.reference import Reference
 from bmad.analysis.settings import AnalysisSettings
 from bmad.errors import BmadError
 from bmad.extractors.languages import LANGUAGE_NAMES, language_for_path
@@ -192,16 +193,18 @@ class Analyst:
             context = self.context(root, settings, logs)
             stored = self.stored_findings(root, path, relative, logs)
         report = analyse_buffer(text, relative, language, settings, context, stored)
-        return self._with_standings(Outcome(report, None, root, tuple(logs), problems))
+        local = None if context is None else context.reference_for(language)
+        return self._with_standings(Outcome(report, None, root, tuple(logs), problems), local)
 
-    def _with_standings(self, outcome: Outcome) -> Outcome:
-        """The outcome with the federation standings of its functions, when insights exist."""
+    def _with_standings(self, outcome: Outcome, local: Reference | None = None) -> Outcome:
+        """The outcome with the federation standings of its functions, when insights exist
+        (with the repository's distribution ``local``, unreleased metrics' estimates too)."""
         insights = self.insights.refresh()
         logs = (*outcome.logs, *self.insights.take_logs())
         if insights is None or outcome.report is None:
             return replace(outcome, logs=logs)
         try:
-            standings = function_standings(insights, outcome.report)
+            standings = function_standings(insights, outcome.report, local)
         except (KeyError, TypeError, ValueError, IndexError) as exc:  # another document format
             message = f"global insights not understood ({type(exc).__name__}: {exc})"
             return replace(outcome, logs=(*logs, message))
