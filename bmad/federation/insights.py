@@ -424,7 +424,9 @@ def compute_insights(aggregate: Sequence[float], facts: RoundFacts) -> dict[str,
     if facts.learning_type == "success_patterns":
         document["success_factors"] = _success_factors(values, counts, facts)
     if facts.learning_type in TREND_LEARNING_TYPES:
-        document["trends"] = trend_insights(facts.learning_type, values, facts.sum_std, facts.k)
+        document["trends"] = trend_insights(
+            facts.learning_type, values, facts.sum_std, facts.k, facts.participants
+        )
     return document
 
 

@@ -30,6 +30,7 @@ from bmad.privacy.trend_schemas import (
     MIGRATION_PAIRS,
     OUTCOMES,
     QUARTERS,
+    SURVIVAL_EPISODES,
     SURVIVAL_LABELS,
     SURVIVAL_QUARTERS,
     TREND_VOCABULARY,
@@ -39,26 +40,36 @@ Z95 = 1.959963984540054
 
 
 def trend_insights(
-    learning_type: str, values: Mapping[str, Sequence[float]], sigma: float, k: int
+    learning_type: str,
+    values: Mapping[str, Sequence[float]],
+    sigma: float,
+    k: int,
+    organisations: int,
 ) -> dict[str, Any]:
+    """``organisations``: how many took part; no released count exceeds it (post-processing)."""
     builders = {
         "technology_adoption": _adoption,
         "technology_survival": _survival,
         "technology_migrations": _migrations,
         "tool_effectiveness": _effectiveness,
     }
-    return builders[learning_type](values, sigma, k)
+    # a cell counts organisations, or (survival) at most SURVIVAL_EPISODES episodes of each
+    most = organisations * (SURVIVAL_EPISODES if learning_type == "technology_survival" else 1)
+    clipped = {name: [min(float(most), value) for value in cells] for name, cells in values.items()}
+    return builders[learning_type](clipped, sigma, k, organisations)
 
 
 def _count(value: float) -> int:
     return max(0, round(value))
 
 
-def _adoption(values: Mapping[str, Sequence[float]], sigma: float, k: int) -> dict[str, Any]:
+def _adoption(
+    values: Mapping[str, Sequence[float]], sigma: float, k: int, organisations: int
+) -> dict[str, Any]:
     technologies: list[dict[str, Any]] = []
     for key in TREND_VOCABULARY:
         cells = values[key]
-        total = sum(cells)
+        total = min(float(organisations), sum(cells))
         if _count(total) < k:
             continue
         half = Z95 * sigma * math.sqrt(len(cells))
@@ -66,7 +77,7 @@ def _adoption(values: Mapping[str, Sequence[float]], sigma: float, k: int) -> di
             {
                 "technology": key,
                 "adopters": _count(total),
-                "interval": [max(0, round(total - half)), round(total + half)],
+                "interval": [max(0, round(total - half)), min(organisations, round(total + half))],
                 "quarters": {
                     quarter: _count(value)
                     for quarter, value in zip(QUARTERS, cells, strict=True)
@@ -119,7 +130,9 @@ def kaplan_meier(
     return curve
 
 
-def _survival(values: Mapping[str, Sequence[float]], sigma: float, k: int) -> dict[str, Any]:
+def _survival(
+    values: Mapping[str, Sequence[float]], sigma: float, k: int, organisations: int
+) -> dict[str, Any]:
     curves = {
         kind: kaplan_meier(values[f"{kind}:at_risk"], values[f"{kind}:events"], sigma, k)
         for kind in KINDS
@@ -145,14 +158,16 @@ def _survival(values: Mapping[str, Sequence[float]], sigma: float, k: int) -> di
     }
 
 
-def _migrations(values: Mapping[str, Sequence[float]], sigma: float, k: int) -> dict[str, Any]:
+def _migrations(
+    values: Mapping[str, Sequence[float]], sigma: float, k: int, organisations: int
+) -> dict[str, Any]:
     half = Z95 * sigma
     pairs: list[dict[str, Any]] = [
         {
             "from": pair.split(">", 1)[0],
             "to": pair.split(">", 1)[1],
             "organisations": _count(value),
-            "interval": [max(0, round(value - half)), round(value + half)],
+            "interval": [max(0, round(value - half)), min(organisations, round(value + half))],
         }
         for category, labels in MIGRATION_PAIRS.items()
         for pair, value in zip(labels, values[category], strict=True)
@@ -181,7 +196,9 @@ def _rate(good: float, bad: float, sigma: float) -> tuple[float, float]:
     return share, min(1.0, Z95 * math.sqrt(variance))
 
 
-def _effectiveness(values: Mapping[str, Sequence[float]], sigma: float, k: int) -> dict[str, Any]:
+def _effectiveness(
+    values: Mapping[str, Sequence[float]], sigma: float, k: int, organisations: int
+) -> dict[str, Any]:
     tables: list[dict[str, Any]] = []
     for factor in EFFECT_FACTORS:
         for outcome in OUTCOMES:

@@ -114,15 +114,18 @@ def test_migration_pairs_below_k_are_not_released() -> None:
     pairs = next(b.labels for b in schema.blocks if b.name == category)
     values[category][pairs.index("dependency:pypi:requests>dependency:pypi:httpx")] = 7.2
     values[category][pairs.index("dependency:pypi:flask>dependency:pypi:fastapi")] = 2.6
-    released = trend_insights("technology_migrations", values, 1.0, 5)
+    released = trend_insights("technology_migrations", values, 1.0, 5, 20)
     assert [(p["from"], p["to"], p["organisations"]) for p in released["pairs"]] == [
         ("dependency:pypi:requests", "dependency:pypi:httpx", 7)
     ]
+    values[category][pairs.index("dependency:pypi:requests>dependency:pypi:httpx")] = 60.0
+    clipped = trend_insights("technology_migrations", values, 1.0, 5, 20)["pairs"][0]
+    assert clipped["organisations"] == 20 and clipped["interval"][1] == 20  # of 20 taking part
 
 
 @pytest.mark.parametrize("learning_type", TREND_LEARNING_TYPES)
 def test_an_empty_release_shows_nothing_but_keeps_its_table_shape(learning_type: str) -> None:
     schema = schema_for(learning_type)
     values = {b.name: [0.0] * len(b.labels) for b in schema.blocks}
-    released = trend_insights(learning_type, values, 1.0, 3)
+    released = trend_insights(learning_type, values, 1.0, 3, 10)
     assert released["rows"] == [] and released["columns"]
