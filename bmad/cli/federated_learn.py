@@ -66,7 +66,7 @@ def learning_round(
             raise BmadError(NO_FEDERATION)
         identity = load_or_create_identity(store)
         document: dict[str, Any] = {"learning_type": learning_type, "round": None}
-        with settings.client(member.aggregator, identity) as client:
+        with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             if open_new and member.role == "admin":
                 opened = learning.open_round(
                     client, member, learning_type, budget, min_participants

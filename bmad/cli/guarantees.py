@@ -32,7 +32,9 @@ def federation_guarantees() -> list[dict[str, Any]] | None:
             return None
         try:
             identity = load_or_create_identity(store)
-            with federation_settings().client(member.aggregator, identity) as client:
+            with federation_settings().client(
+                member.aggregator, identity, member.pinned_aggregator_key
+            ) as client:
                 governance = client.status(member.federation)["governance"]
         except BmadError:
             return None

@@ -35,6 +35,10 @@ class AggregatorError(BmadError):
         self.status = status
 
 
+class ImpostorAnswer(BmadError):
+    """An answer not signed by the aggregator's pinned key: someone else answered."""
+
+
 def describe_refusal(detail: Any) -> str:
     """The aggregator's reason, as text. A validation error (422) lists each refused field
     with what was wrong, never the value sent: that value may be an enrolment token."""
@@ -82,7 +86,7 @@ def _check_answer(aggregator_key: bytes, nonce: str, response: httpx.Response) -
             aggregator_key, response_text(nonce, response.status_code, response.content), signature
         )
     except (KeyError, binascii.Error, ValueError, BmadError):
-        raise BmadError(
+        raise ImpostorAnswer(
             "the aggregator's answer is not signed by its key: refused (a proxy or another "
             "server answered in its place)"
         ) from None

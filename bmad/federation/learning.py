@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bmad.errors import BmadError
-from bmad.federation.client import AggregatorClient
+from bmad.federation.client import AggregatorClient, ImpostorAnswer
 from bmad.federation.insights import combine_releases, standing
 from bmad.federation.membership import Membership
 from bmad.privacy.ledger import Budget
@@ -30,7 +30,9 @@ def open_round(
     learning_type: str,
     budget: Budget | None = None,
     min_participants: int | None = None,
+    weights: Sequence[float] | None = None,
 ) -> dict[str, Any]:
+    """Open a round (admin only); ``weights``: the model a risk_model step starts from."""
     if member.role != "admin":
         raise BmadError(
             f"only the federation's admin opens rounds; this machine is a {member.role} "
@@ -52,6 +54,8 @@ def open_round(
         options["delta"] = budget.delta  # honoured end to end: every member checks it
     if min_participants is not None:
         options["min_participants"] = min_participants
+    if weights is not None:
+        options["weights"] = list(weights)
     return client.open_round(member.federation, learning_type, **options)
 
 
@@ -120,6 +124,8 @@ def fetch_insights(
         try:
             for item in client.insights(member.federation, learning_type):
                 cache_insights(store, item)
+        except ImpostorAnswer:
+            raise  # not the aggregator this machine joined: say so rather than fall back
         except BmadError:
             pass  # unreachable or refused: the cache answers
     for cached in cached_global_insights(store):

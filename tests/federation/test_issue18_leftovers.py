@@ -25,8 +25,9 @@ from bmad.federation.governance import governance_for
 from bmad.federation.participant import open_participant_store
 from bmad.federation.settings import FederationSettings
 from bmad.privacy import consent
-from bmad.privacy.identity import fingerprint, load_or_create_identity
+from bmad.privacy.identity import Identity, fingerprint, load_or_create_identity
 from bmad.privacy.sharing import cached_global_insights
+from bmad.store.connection import Store
 from tests.federation.harness import (
     Aggregator,
     create_federation,
@@ -180,17 +181,11 @@ def two_aggregators(tmp_path: Path) -> Iterator[tuple[Aggregator, Aggregator]]:
         yield joined, other
 
 
-def test_the_background_path_refuses_a_server_other_than_the_one_joined(
-    tmp_path: Path,
-    two_aggregators: tuple[Aggregator, Aggregator],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """The member's aggregator address now reaches another aggregator (a hijacked name, a
-    moved port): with the key pinned at join, the daemon refuses every answer from it."""
-    joined, other = two_aggregators
-    home = tmp_path / "home"
-    monkeypatch.setenv("BMAD_HOME", str(home))
+def joined_then_moved(
+    tmp_path: Path, joined: Aggregator, other: Aggregator
+) -> tuple[Store, Identity]:
+    """This home joins at ``joined`` and pins its key; then its membership's address reaches
+    ``other`` (a hijacked name, a moved port)."""
     store = open_participant_store()
     identity = load_or_create_identity(store)
     admin_store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
@@ -230,6 +225,21 @@ def test_the_background_path_refuses_a_server_other_than_the_one_joined(
             member.aggregator_key,
         ),
     )
+    return store, identity
+
+
+def test_the_background_path_refuses_a_server_other_than_the_one_joined(
+    tmp_path: Path,
+    two_aggregators: tuple[Aggregator, Aggregator],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The member's aggregator address now reaches another aggregator (a hijacked name, a
+    moved port): with the key pinned at join, the daemon refuses every answer from it."""
+    joined, other = two_aggregators
+    home = tmp_path / "home"
+    monkeypatch.setenv("BMAD_HOME", str(home))
+    store, identity = joined_then_moved(tmp_path, joined, other)
     settings = FederationSettings(other.url, 10.0, 0.05, 5.0, 30.0, True)
     with pytest.raises(BmadError, match="not signed by its key"):
         refresh_insights(store, identity, settings)
@@ -258,3 +268,23 @@ def test_the_background_path_does_not_trust_a_key_it_never_pinned(
     settings = FederationSettings(joined.url, 10.0, 0.05, 5.0, 30.0, True)
     with pytest.raises(BmadError, match="no aggregator key was pinned"):
         refresh_insights(store, identity, settings)
+
+
+def test_foreground_commands_check_answers_against_the_key_pinned_at_join(
+    tmp_path: Path, two_aggregators: tuple[Aggregator, Aggregator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``learn`` and ``insights --global`` check answers against the pinned key, not the one
+    /v1/health states."""
+    joined, other = two_aggregators
+    home = tmp_path / "home"
+    monkeypatch.setenv("BMAD_HOME", str(home))
+    store, _ = joined_then_moved(tmp_path, joined, other)
+    store.close()
+    (home / "config.toml").write_text(f'[federation]\naggregator = "{other.url}"\n')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    result = CliRunner().invoke(cli, ["insights", "patterns", str(repo), "--global"])
+
+    assert result.exit_code == 2
+    assert "not signed by its key" in result.stderr
