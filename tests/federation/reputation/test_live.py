@@ -28,7 +28,12 @@ from bmad.errors import BmadError
 from bmad.federation.client import AggregatorClient, AggregatorError
 from bmad.federation.participant import open_participant_store, participate_in_open_rounds
 from bmad.federation.reputation import remote
-from bmad.federation.reputation.routes import TrustService, service_of
+from bmad.federation.reputation.routes import (
+    RulesSource,
+    TrustService,
+    consortium_rules,
+    service_of,
+)
 from bmad.federation.settings import FederationSettings
 from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.noise import discrete_gaussian_noise
@@ -79,6 +84,7 @@ class World:
     members: list[Participant]
     newcomer: Participant
     rounds: list[str]
+    rules_in_force: RulesSource  # the consortium log's head, the aggregator's own source
 
     @property
     def trust(self) -> TrustService:
@@ -148,7 +154,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             members.append(member)
         newcomer = make_participant(base / "members", "newcomer", python_source(8), k=5)
         join(newcomer, url, federation, created["tokens"]["newcomer"], admin)
-        world = World(url, app, admin, federation, members, newcomer, [])
+        world = World(url, app, admin, federation, members, newcomer, [], service_of(app).rules)
         world.rounds.append(run_round(world))
         world.rounds.append(run_round(world, absent=members[5]))
         try:
@@ -175,6 +181,15 @@ def rate(world: World, rater: Participant, target: str, quality: float) -> dict[
 def reputation_of(world: World, organisation: str) -> dict[str, Any]:
     with world.members[1].client(world.url) as client:
         return remote.reputation(client, world.federation, organisation)
+
+
+def test_the_policies_are_those_of_the_consortium_rules_in_force(world: World) -> None:
+    document = consortium_rules(world.trust.database)(world.federation)
+    assert document is not None
+    assert document == world.rules_in_force(world.federation)
+    assert {"quorum", "incentives", "access"} <= set(document)
+    _, _, governed = world.trust.policies(world.federation)
+    assert not governed  # the founding rules of the harness write neither section
 
 
 def test_rounds_raise_reputation_and_a_dropout_lowers_it(world: World) -> None:
@@ -265,7 +280,7 @@ def test_credits_grant_access_and_the_grace_period_revokes_it(world: World) -> N
         ):
             client.insights(world.federation)
     finally:
-        trust.rules = lambda _federation: None
+        trust.rules = world.rules_in_force
         trust.clock = lambda: datetime.now(UTC)
     audit = world.trust.database.connection.execute(
         "SELECT detail FROM agg_audit WHERE kind = 'access_decision' ORDER BY seq"
@@ -281,7 +296,7 @@ def test_a_minimum_level_keeps_a_new_organisation_from_opening_rounds(world: Wor
         with pytest.raises(AggregatorError, match="needs trust level established or above"):
             world.admin.open_round(world.federation, "code_patterns")
     finally:
-        world.trust.rules = lambda _federation: None
+        world.trust.rules = world.rules_in_force
 
 
 def test_a_minimum_level_decides_who_counts_toward_quorum(world: World) -> None:
@@ -294,7 +309,7 @@ def test_a_minimum_level_decides_who_counts_toward_quorum(world: World) -> None:
         )
         assert not world.trust.quorum_eligibility(world.federation)("org0")
     finally:
-        world.trust.rules = lambda _federation: None
+        world.trust.rules = world.rules_in_force
 
 
 def run_cli(home: Path, *args: str) -> Any:
@@ -325,7 +340,7 @@ def test_the_commands_answer_in_json_with_their_exit_codes(world: World) -> None
             "--json",
         )
     finally:
-        world.trust.rules = lambda _federation: None
+        world.trust.rules = world.rules_in_force
     assert denied.exit_code == 1
     assert '"allowed": false' in denied.output
     assert "sector None not in ['health']" in denied.output
