@@ -14,6 +14,7 @@ from bmad.errors import BmadError
 from bmad.extractors.languages import LANGUAGE_NAMES
 from bmad.extractors.metrics import FileMetrics, FunctionMetrics
 from bmad.privacy.bounding import BinCap, Block, ContributionSchema, FixedMass
+from bmad.privacy.risk_schema import RISK_SCHEMA
 from bmad.privacy.summaries import (
     AntiPatternSummary,
     ArchitectureSummary,
@@ -442,10 +443,14 @@ SCHEMAS: dict[str, ContributionSchema] = {
         ARCHITECTURE_PATTERNS,
         TECHNOLOGY_TRENDS,
         SUCCESS_PATTERNS,
+        RISK_SCHEMA,
         *TREND_SCHEMAS,
     )
 }
 LEARNING_TYPES: tuple[str, ...] = tuple(SCHEMAS)
+# Learning types whose vector is not built from a repository's statistics but inside a round
+# (the risk model's gradient at the round's model): no preview or export holds them.
+ROUND_ONLY_TYPES: frozenset[str] = frozenset({RISK_SCHEMA.learning_type})
 
 
 def schema_for(learning_type: str) -> ContributionSchema:
@@ -470,6 +475,8 @@ def _raw_counts(learning_type: str, stats: LocalStatistics) -> Sequence[Sequence
         ),
         "technology_trends": lambda: technology_counts(stats.files) if stats.files else None,
         "success_patterns": lambda: success_counts(stats.success) if stats.success else None,
+        # Its vector is a gradient at a round's model: built in rounds (federation.risk_rounds).
+        RISK_SCHEMA.learning_type: lambda: None,
     }
     return builders[learning_type]()
 
