@@ -359,10 +359,10 @@ def explain(model: RiskModel, rows: Sequence[Sequence[float]], index: int, top: 
     drivers = [item for item in contributions(model, rows, index)[:top] if item.log_odds > 0]
     if not drivers:
         return text
-    return f"{text}; driven by {' and '.join(_describe(item) for item in drivers)}"
+    return f"{text}; driven by {' and '.join(describe_contribution(item) for item in drivers)}"
 
 
-def _describe(item: Contribution) -> str:
+def describe_contribution(item: Contribution) -> str:
     """ "6 minor contributors" for a high value; "few revisions (2)" for a low one that raises
     the risk all the same."""
     label = FEATURE_LABELS.get(item.feature, item.feature.replace("_", " "))

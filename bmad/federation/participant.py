@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bmad.errors import BmadError
-from bmad.federation import membership, trust
+from bmad.federation import membership, risk_rounds, trust
 from bmad.federation.client import AggregatorClient, AggregatorError
 from bmad.federation.consortium import member as consortium
 from bmad.federation.consortium.policy import LocalPolicy, local_policy
@@ -53,6 +53,7 @@ from bmad.privacy.accounting import Spend
 from bmad.privacy.identity import Identity, sign_recorded
 from bmad.privacy.ledger import BudgetExceeded, Reservation
 from bmad.privacy.noise import plan_distributed_gaussian
+from bmad.privacy.risk_schema import LEARNING_TYPE as RISK_MODEL
 from bmad.privacy.schemas import BoundedContribution
 from bmad.privacy.sharing import (
     PreparedRelease,
@@ -319,6 +320,7 @@ def participate_in_open_rounds(
     statistics: StatisticsSource = local_statistics,
     stop: Callable[[], bool] = lambda: False,
     policy: LocalPolicy | None = None,
+    risk_records: risk_rounds.RiskRecords = risk_rounds.local_risk_records,
 ) -> list[RoundOutcome]:
     """Take part in every round now open for enrolment; return when each one is over.
 
@@ -339,7 +341,15 @@ def participate_in_open_rounds(
     outcomes: list[RoundOutcome] = []
     with federation.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
         active = _enrol_all(
-            store, client, settings, member, repos, statistics, outcomes, policy or local_policy()
+            store,
+            client,
+            settings,
+            member,
+            repos,
+            statistics,
+            outcomes,
+            policy or local_policy(),
+            risk_records,
         )
         outcomes.extend(drive_rounds(active, federation, stop))
     return outcomes
@@ -386,6 +396,7 @@ def _enrol_all(
     statistics: StatisticsSource,
     outcomes: list[RoundOutcome],
     policy: LocalPolicy,
+    risk_records: risk_rounds.RiskRecords = risk_rounds.local_risk_records,
 ) -> list[RoundParticipation]:
     handled = membership.handled_rounds(store)
     active: list[RoundParticipation] = []
@@ -403,17 +414,23 @@ def _enrol_all(
                 rules.governance, local_limits(settings), learning_type, state["parameters"]
             )
             consortium.check_manifest(rules, state, policy, client.aggregator_key)
+            if learning_type == RISK_MODEL:  # a gradient at the round's model
+                records = [record for repo in consenting for record in risk_records(repo)]
+                risk_contribution = risk_rounds.round_contribution(state["parameters"], records)
         except RoundRefused as exc:
             refuse_round(store, member, round_id, learning_type, exc.message)
             consortium.report_refusal(client, round_id, exc.message)
             outcomes.append(RoundOutcome(round_id, learning_type, "refused", exc.message))
             continue
-        for repo in consenting:
-            if repo not in cache:
-                cache[repo] = statistics(repo)
-        contribution = merged_contribution(
-            learning_type, [cache[repo] for repo in consenting], terms.unit
-        )
+        if learning_type == RISK_MODEL:
+            contribution = risk_contribution
+        else:
+            for repo in consenting:
+                if repo not in cache:
+                    cache[repo] = statistics(repo)
+            contribution = merged_contribution(
+                learning_type, [cache[repo] for repo in consenting], terms.unit
+            )
         if contribution is None:
             continue
         try:

@@ -20,28 +20,43 @@ as the round engine sizes them. Organisations form groups as the engine forms th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from bmad.analysis.risk_features import FILE_FEATURES
 from bmad.analysis.risk_model import LabelledSnapshot, ModelChoice, RiskModel, transformed
 from bmad.errors import BmadError
+from bmad.federation.client import AggregatorClient
 from bmad.federation.governance import Governance, group_sizes, reconstruction_threshold
+from bmad.federation.membership import Membership
+from bmad.federation.trust import RoundRefused
 from bmad.privacy.noise import NoisePlan, add_noise, plan_distributed_gaussian
 from bmad.privacy.risk_schema import (
+    FEDERATED_FEATURES,
+    FEDERATED_SCHEMA,
+    LEARNING_TYPE,
+    RISK_SCHEMA,
     Record,
     RiskSchema,
+    checked_weights,
     organisation_vector,
     read_sum,
     records_of,
     step_weights,
 )
+from bmad.privacy.schemas import BoundedContribution
 from bmad.privacy.units import Guarantee, unit_for
+from bmad.store.connection import Store
 
 STEPS = 5
+FEDERATED_COLUMNS = tuple(FILE_FEATURES.index(name) for name in FEDERATED_FEATURES)
 MODULUS_BITS = 64  # an organisation's sum of 20,000 records can pass 2^31 / participants
 
 SecureSum = Callable[[Sequence[Sequence[int]], int], list[int]]
 Noise = Callable[[Sequence[int], NoisePlan], list[int]]
+RiskRecords = Callable[[str], Sequence[Record]]  # a repository's file records
 
 
 def simulated_secure_sum(vectors: Sequence[Sequence[int]], threshold: int) -> list[int]:
@@ -155,3 +170,131 @@ def as_risk_model(
         positives=0,  # not released: the federation learns noisy gradient sums only
         snapshots=0,
     )
+
+
+# -- the learning type in real rounds ----------------------------------------------------------
+
+
+def local_risk_records(repository: str) -> list[Record]:
+    """A repository's file records for a step: its training snapshots (as the local model's,
+    a year and more before now), labelled by the year after each."""
+    import time
+
+    from bmad.analysis.risk_serving import read_past
+    from bmad.analysis.risk_training import SNAPSHOTS, labelled, past_snapshots
+    from bmad.config import load
+
+    path = Path(repository)
+    settings = load(path)
+    past = read_past(path, settings.section("history"))
+    if past is None:
+        return []
+    snapshots = past_snapshots(past, int(time.time()), SNAPSHOTS)
+    return organisation_records(
+        [labelled(snapshot, "file", past.fixes) for snapshot in snapshots], FEDERATED_COLUMNS
+    )
+
+
+def round_contribution(
+    parameters: Mapping[str, Any], records: Sequence[Record]
+) -> BoundedContribution | None:
+    """An organisation's vector for one step: its records' clipped gradients at the round's
+    model (None: no record). A model that is not one is refused."""
+    if not records:
+        return None
+    try:
+        weights = checked_weights(FEDERATED_SCHEMA, parameters.get("weights") or ())
+    except BmadError as exc:
+        raise RoundRefused(f"the round's model is not acceptable: {exc.message}") from None
+    return BoundedContribution(RISK_SCHEMA, organisation_vector(FEDERATED_SCHEMA, records, weights))
+
+
+def released_model(insights: Mapping[str, Any]) -> RiskModel | None:
+    """The model a released step holds, as a file-level risk model (None: not a step)."""
+    model = insights.get("model")
+    if not isinstance(model, Mapping) or list(model.get("features", ())) != list(
+        FEDERATED_FEATURES
+    ):
+        return None
+    weights = checked_weights(FEDERATED_SCHEMA, model["weights"])
+    return RiskModel(
+        features=FILE_FEATURES,
+        columns=FEDERATED_COLUMNS,
+        choice=ModelChoice("logistic", "snapshot_rank", 0.0, detection=False),
+        mean=(0.5,) * len(FEDERATED_COLUMNS),
+        scale=(1.0,) * len(FEDERATED_COLUMNS),
+        coefficients=weights[1:],
+        intercept=weights[0],
+        boosted=None,
+        examples=round(float(model["rows"])),
+        positives=0,  # not released: the federation learns noisy gradient sums only
+        snapshots=0,
+    )
+
+
+def cached_global_model(store: Store) -> RiskModel | None:
+    """The federation's latest released risk model, from the local insights cache."""
+    from bmad.privacy.sharing import cached_global_insights
+
+    for cached in cached_global_insights(store):
+        if cached["learning_type"] == LEARNING_TYPE:
+            return released_model(cached["insights"])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTraining:
+    """A training run through real rounds: each step's round state and the final model."""
+
+    rounds: tuple[dict[str, Any], ...]
+    insights: dict[str, Any] | None  # the last released step (holds the model); None: none
+    epsilon_per_step: float
+    delta: float
+
+
+def step_budget(epsilon: float, delta: float, steps: int) -> float:
+    """Each step's epsilon so that the steps together cost one round of ``epsilon``: the
+    round's zCDP rho split evenly (rho composes additively)."""
+    from bmad.privacy.accounting import rho_budget, zcdp_to_epsilon
+
+    return zcdp_to_epsilon(rho_budget(epsilon, delta) / steps, delta)
+
+
+def train_in_rounds(
+    store: Store,
+    client: AggregatorClient,
+    member: Membership,
+    steps: int,
+    epsilon: float,
+    delta: float,
+    follow: Callable[[str], dict[str, Any]],
+    min_participants: int | None = None,
+) -> RoundTraining:
+    """Train the federation's risk model in ``steps`` rounds (the admin's side): each round
+    starts from the model the previous one released (zeros first); ``follow`` waits for a
+    round's end. Stops at the first aborted round. Every release is cached locally."""
+    from bmad.federation.learning import cache_insights, open_round
+    from bmad.privacy.ledger import Budget
+
+    per_step = step_budget(epsilon, delta, steps)
+    weights: list[float] | None = None
+    states: list[dict[str, Any]] = []
+    released: dict[str, Any] | None = None
+    for _step in range(steps):
+        opened = open_round(
+            client, member, LEARNING_TYPE, Budget(per_step, delta), min_participants, weights
+        )
+        state = follow(str(opened["id"]))
+        states.append(state)
+        if state["state"] != "released":
+            break
+        found = None
+        for item in client.insights(member.federation, LEARNING_TYPE):
+            cache_insights(store, item)
+            if item["round"] == opened["id"]:
+                found = dict(item["insights"])
+        if found is None:
+            raise BmadError(f"round {opened['id']} was released but its model is not published")
+        released = found
+        weights = list(checked_weights(FEDERATED_SCHEMA, found["model"]["weights"]))
+    return RoundTraining(tuple(states), released, per_step, delta)

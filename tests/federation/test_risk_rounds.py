@@ -1,23 +1,51 @@
 """Federated training of the risk model: five organisations, several secure-aggregation rounds
-in-process with OpenDP noise at the medium level, and the model's decision afterwards."""
+in-process with OpenDP noise at the medium level, and the model's decision afterwards; then
+the same through the real engine: the ``risk_model`` learning type's rounds over HTTP on
+loopback, consent, the ledger, and the released model cached by every member."""
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bmad.analysis.risk_features import FILE_FEATURES
 from bmad.analysis.risk_model import LabelledSnapshot, probabilities
 from bmad.errors import BmadError
+from bmad.federation import membership
+from bmad.federation.client import AggregatorClient
 from bmad.federation.governance import governance_for
+from bmad.federation.participant import open_participant_store, participate_in_open_rounds
 from bmad.federation.risk_rounds import (
+    FEDERATED_COLUMNS,
     as_risk_model,
+    cached_global_model,
     organisation_records,
+    round_contribution,
     simulated_secure_sum,
+    step_budget,
     train_federated,
+    train_in_rounds,
 )
-from bmad.privacy.risk_schema import RiskSchema
+from bmad.federation.settings import FederationSettings
+from bmad.federation.trust import RoundRefused
+from bmad.privacy.accounting import rho_budget
+from bmad.privacy.identity import load_or_create_identity
+from bmad.privacy.noise import discrete_gaussian_noise
+from bmad.privacy.risk_schema import Record, RiskSchema
+from tests.federation.harness import (
+    Aggregator,
+    Participant,
+    create_federation,
+    in_threads,
+    join,
+    make_participant,
+    python_source,
+)
 
 FEATURES = ("churn", "tokens", "priority")  # the last one is left out of the federated model
 COLUMNS = (0, 1)
@@ -65,3 +93,111 @@ def test_a_training_needs_k_organisations() -> None:
             [organisation_records([_snapshot(o)], COLUMNS) for o in range(4)],
             governance_for("medium"),
         )
+
+
+FAST = FederationSettings("http://unused", 30.0, 0.05, 300.0, 60.0, True)
+RECENT_CHURN = FILE_FEATURES.index("recent_churn")
+
+
+def _file_records(organisation: int, files: int = 120) -> list[Record]:
+    """Files whose recent churn decides a later fix (the top 30%); every other feature is
+    unrelated to it, in two snapshots."""
+    snapshots = []
+    for time_index in range(2):
+        rows = [
+            [float((i * 31 + f * 7 + organisation + time_index) % files) for f in range(28)]
+            for i in range(files)
+        ]
+        for i, row in enumerate(rows):
+            row[RECENT_CHURN] = float(i)
+        labels = [i >= 0.7 * files for i in range(files)]
+        keys = [f"org{organisation}/file{i}.py" for i in range(files)]
+        snapshots.append(LabelledSnapshot(time_index, rows, labels, keys))
+    return organisation_records(snapshots, FEDERATED_COLUMNS)
+
+
+def test_a_round_at_a_model_that_is_not_one_is_refused() -> None:
+    records = _file_records(0, 10)
+    with pytest.raises(RoundRefused, match="weights"):
+        round_contribution({"weights": [1e6] * 26}, records)
+    with pytest.raises(RoundRefused, match="26 weights"):
+        round_contribution({"weights": [0.0, 1.0]}, records)
+    found = round_contribution({"weights": [0.0] * 26}, records)
+    assert found is not None and len(found.vector) == 27
+    assert found.vector[0] == 250 * 2 * 10  # two rows for each of ten files
+    assert round_contribution({"weights": [0.0] * 26}, []) is None
+
+
+def test_the_steps_together_cost_one_round() -> None:
+    per_step = step_budget(2.0, 1e-5, 4)
+    assert math.isclose(4 * rho_budget(per_step, 1e-5), rho_budget(2.0, 1e-5), rel_tol=1e-6)
+
+
+def test_five_members_train_the_risk_model_through_real_rounds(
+    tmp_path: Path, aggregator: Aggregator
+) -> None:
+    discrete_gaussian_noise(1.0, 1)  # import OpenDP before the phase deadlines run
+    admin_store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
+    admin = AggregatorClient(
+        aggregator.url, load_or_create_identity(admin_store, tmp_path / "admin" / "id.json")
+    )
+    names = [f"org{index}" for index in range(5)]
+    created = create_federation(admin_store, admin, names, "low")
+    federation = created["federation"]
+    participants: list[Participant] = []
+    for index, name in enumerate(names):
+        participant = make_participant(tmp_path / "members", name, python_source(index))
+        join(participant, aggregator.url, federation, created["tokens"][name], admin)
+        participants.append(participant)
+    for participant in participants:
+        participant.enable_sharing("risk_model")
+    records = {str(p.repo): _file_records(index) for index, p in enumerate(participants)}
+
+    def follow(round_id: str) -> dict[str, Any]:
+        def take_part(participant: Participant) -> Any:
+            return lambda: participant.outcomes.extend(
+                participate_in_open_rounds(
+                    participant.store,
+                    participant.identity,
+                    [str(participant.repo)],
+                    settings=participant.settings,
+                    federation=FAST,
+                    risk_records=lambda repo: records[repo],
+                )
+            )
+
+        errors = in_threads(*(take_part(p) for p in participants))
+        assert not errors, errors
+        deadline = time.monotonic() + 60
+        while (state := admin.round(round_id))["state"] not in ("released", "aborted"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        return state
+
+    member = membership.current(admin_store)
+    assert member is not None
+    trained = train_in_rounds(admin_store, admin, member, 2, 2.0, 1e-5, follow)
+
+    assert [state["state"] for state in trained.rounds] == ["released", "released"], [
+        state["reason"] for state in trained.rounds
+    ]
+    assert [state["organisations"] for state in trained.rounds] == [{"completed": 5}] * 2
+    assert trained.insights is not None
+    step = trained.insights["model"]
+    assert step["start"] != [0.0] * 26  # the second step started from the first one's model
+    assert abs(step["rows"] - 5 * 2 * 120) < 300
+    for participant in participants:
+        outcomes = [o.outcome for o in participant.outcomes]  # type: ignore[attr-defined]
+        assert outcomes == ["released", "released"]
+        usage = participant.settings.ledger(participant.store).usage(
+            "repository", str(participant.repo)
+        )
+        spent = usage.by_type["risk_model"]["spent_rho"]
+        assert math.isclose(spent, rho_budget(2.0, 1e-5), rel_tol=1e-3)
+        model = cached_global_model(participant.store)
+        assert model is not None
+        busy, quiet = [10.0] * 28, [10.0] * 28
+        busy[RECENT_CHURN], quiet[RECENT_CHURN] = 100.0, 0.0
+        low, high = probabilities(model, [quiet, busy])
+        assert high > low
+    assert cached_global_model(admin_store) is not None

@@ -1,0 +1,202 @@
+"""The defect risk a repository's files carry now, from the model that fits its history.
+
+Which model serves (:func:`serving_model`):
+
+- **local**: the repository's own model (:mod:`bmad.analysis.risk_training`) when its past is
+  long enough: :func:`bmad.analysis.risk_model.enough_history` holds for the training
+  snapshots (at least 2 snapshots a year or more back, with at least 20 files a fix changed in
+  the year after them and 20 it did not) *and* the form could be chosen on at least one
+  validation window;
+- **global**: the federation's released model (cached from the last ``risk_model`` round)
+  when the repository has too little history for a local model (cold start);
+- **blend**: both, when the local model exists but no validation window could be formed to
+  trust it alone: the log-odds are averaged (equal weights), as
+  :func:`bmad.analysis.risk_pooled.blended` does.
+
+With neither, no risk is shown. A risk is "a fix within a year", the horizon the models are
+labelled with (:data:`bmad.analysis.risk_training.HORIZON_DAYS`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bmad.analysis.risk_features import RiskRow
+from bmad.analysis.risk_model import (
+    RiskModel,
+    contributions,
+    describe_contribution,
+    probabilities,
+)
+from bmad.analysis.risk_pooled import blended
+from bmad.analysis.risk_training import (
+    HORIZON_DAYS,
+    LocalModel,
+    RepositoryPast,
+    load_snapshot,
+    local_model,
+    rows_of,
+)
+from bmad.extractors.fixes import LabelSettings
+from bmad.extractors.history import CommitRecord
+from bmad.extractors.history_report import subject_patterns
+from bmad.scanning.pipeline import ScanOptions
+
+BLEND_WEIGHT = 0.5  # the local model's share of the log-odds when both serve
+DRIVERS = 2  # features named in an explanation
+
+
+@dataclass(frozen=True, slots=True)
+class FileRisk:
+    path: str
+    risk: float  # probability of a fix within the horizon
+    top_share: float  # share of the repository's files at or above this risk
+    lines: int
+    expected_fixes: float  # risk x lines / mean lines: the size-aware priority (see rank_key)
+    drivers: tuple[str, ...]  # the features that raise the risk most, described
+
+    def explanation(self) -> str:
+        """ "risk of a fix within a year: 34%, top 5% in this repository; driven by 340 lines
+        changed in the last 6 months and 6 minor contributors"."""
+        text = (
+            f"risk of a fix within a year: {self.risk:.0%}, "
+            f"top {max(1, math.ceil(self.top_share * 100))}% in this repository"
+        )
+        return f"{text}; driven by {' and '.join(self.drivers)}" if self.drivers else text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "risk": round(self.risk, 4),
+            "top_share": round(self.top_share, 4),
+            "lines": self.lines,
+            "expected_fixes": round(self.expected_fixes, 4),
+            "drivers": list(self.drivers),
+            "explanation": self.explanation(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RiskReport:
+    source: str  # "local", "global", "blend" or "none"
+    reason: str  # why that source serves
+    horizon_days: int
+    files: Mapping[str, FileRisk]  # by path
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        ranked = sorted(self.files.values(), key=lambda f: (-f.expected_fixes, f.path))
+        return {
+            "source": self.source,
+            "reason": self.reason,
+            "horizon_days": self.horizon_days,
+            "files": [f.to_dict() for f in ranked[:top]],
+        }
+
+
+NO_RISK = RiskReport("none", "no model: too little history and no federated model", 0, {})
+
+
+def label_settings(history: Mapping[str, Any]) -> LabelSettings:
+    """What labels a fix, from the ``[history]`` settings' subject patterns."""
+    return LabelSettings(subject_patterns(history["fix_patterns"], history["revert_patterns"]))
+
+
+def serving_model(
+    local: LocalModel | None, global_model: RiskModel | None
+) -> tuple[str, str, RiskModel | None]:
+    """(source, reason, the model that serves alone or None for a blend) by the module's rule."""
+    if local is not None and local.model is not None:
+        if local.selection.windows > 0 or global_model is None:
+            windows = local.selection.windows
+            return (
+                "local",
+                f"local model: {local.model.positives} fixed of {local.model.examples} files "
+                f"over {local.model.snapshots} snapshots, form chosen on {windows} window(s)",
+                local.model,
+            )
+        return "blend", "local model without a validation window, blended with the global", None
+    if global_model is not None:
+        return (
+            "global",
+            "too little history for a local model: the federation's model",
+            (global_model),
+        )
+    return "none", NO_RISK.reason, None
+
+
+def file_risks(
+    rows: Sequence[RiskRow],
+    local: LocalModel | None,
+    global_model: RiskModel | None,
+) -> RiskReport:
+    """Every file's risk at the snapshot ``rows`` (file level) come from."""
+    source, reason, model = serving_model(local, global_model)
+    if source == "none" or not rows:
+        return RiskReport(source, reason, 0, {})
+    values = [row.values for row in rows]
+    explaining: RiskModel
+    if model is not None:
+        risks = probabilities(model, values)
+        explaining = model
+    else:
+        assert local is not None and local.model is not None and global_model is not None
+        risks = blended(
+            probabilities(local.model, values), probabilities(global_model, values), BLEND_WEIGHT
+        )
+        explaining = local.model
+    mean_lines = max(1.0, sum(row.lines for row in rows) / len(rows))
+    files = {}
+    for index, (row, risk) in enumerate(zip(rows, risks, strict=True)):
+        share = sum(1 for other in risks if other >= risk) / len(risks)
+        drivers = tuple(
+            describe_contribution(item)
+            for item in contributions(explaining, values, index)[:DRIVERS]
+            if item.log_odds > 0
+        )
+        files[row.path] = FileRisk(
+            row.path, risk, share, row.lines, risk * max(row.lines, 1) / mean_lines, drivers
+        )
+    return RiskReport(source, reason, HORIZON_DAYS, files)
+
+
+def repository_risks(
+    past: RepositoryPast,
+    global_model: RiskModel | None,
+    now: int | None = None,
+    options: ScanOptions | None = None,
+    local: LocalModel | None = None,
+) -> RiskReport:
+    """The repository's file risks at ``now`` (default: the present); ``local``: a model
+    already trained (the daemon's), else one is trained here."""
+    when = int(time.time()) if now is None else now
+    snapshot = load_snapshot(past, when, options)
+    if snapshot is None or not snapshot.code:
+        return NO_RISK
+    if local is None:
+        local = local_model(past, when, "file", options)
+    return file_risks(rows_of(snapshot, "file"), local, global_model)
+
+
+def read_past(
+    path: Path, history: Mapping[str, Any], options: ScanOptions | None = None
+) -> RepositoryPast | None:
+    """The repository's commits from HEAD and the fixes among them (None: no commit yet)."""
+    from bmad import git
+    from bmad.scanning.history_git import MiningSettings, commits_between, read_commits
+    from bmad.scanning.risk import fix_labels
+
+    repository = git.open_repository(path)
+    if repository.head_is_unborn:
+        return None
+    tip = str(repository.head.target)
+    ids = commits_between(repository, tip, None)
+    commits: list[CommitRecord] = list(
+        read_commits(repository.path, ids, MiningSettings(jobs=1), frozenset())
+    )
+    fixes = fix_labels(path, commits, label_settings(history), options)
+    return RepositoryPast(path, tip, commits, fixes)
