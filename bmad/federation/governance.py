@@ -39,6 +39,17 @@ ROBUST_COMBINERS: tuple[str, ...] = ("median", "trimmed_mean")
 MIN_K = 3  # secure aggregation needs at least three participants
 
 
+_REAL_FIELDS = (
+    "epsilon_per_round",
+    "epsilon_per_period",
+    "delta",
+    "consensus_threshold",
+    "trim_fraction",
+    "phase_timeout",
+    "enrol_timeout",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Governance:
     privacy_level: str
@@ -62,6 +73,12 @@ class Governance:
     forward_to: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for name in _REAL_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BmadError(f"{name} must be a number")
+            # 100 and 100.0 must sign alike: the aggregator reads every one of these as a float
+            object.__setattr__(self, name, float(value))
         if self.privacy_level not in PRIVACY_LEVELS:
             raise BmadError(
                 f"unknown privacy level {self.privacy_level!r} (known: {', '.join(PRIVACY_LEVELS)})"
