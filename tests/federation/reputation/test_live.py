@@ -324,6 +324,13 @@ def test_the_commands_answer_in_json_with_their_exit_codes(world: World) -> None
     assert analyzed.exit_code == 0, analyzed.output
     assert '"level": "new"' in analyzed.output  # Beta(3, 1): lower bound 0.05^(1/3) = 0.37
     assert '"score": 0.75' in analyzed.output
+    shown = run_cli(org1.home, "trust", "analyze", "--organization", "org5", "--reputation-metrics")
+    assert shown.exit_code == 0, shown.output
+    assert "org5: new, score 0.543 (90% interval" in shown.output
+    assert "rated 1 by org0 (weight 0.375)" in shown.output
+    table = run_cli(org1.home, "federation", "status", "--trust-levels")
+    assert table.exit_code == 0, table.output
+    assert "level" in table.output and "established" not in table.output
     levels = run_cli(org1.home, "federation", "status", "--trust-levels", "--json")
     assert levels.exit_code == 0, levels.output
     assert '"trust_level_cutoffs"' in levels.output
