@@ -191,6 +191,13 @@ def render_global(found: Mapping[str, Any], top: int) -> None:
 @click.option("--top", type=click.IntRange(min=1), default=30, show_default=True)
 @click.option("--global", "use_global", is_flag=True, help="Add the federation's released trends.")
 @click.option("--strict", is_flag=True, help="Exit 1 when the window holds abandoned dependencies.")
+@click.option(
+    "--plot",
+    "plot_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also draw adoption over the window per kind of technology, with migrations and "
+    "abandoned dependencies, into this PNG file (needs the plot extra: pip install 'bmad[plot]').",
+)
 @json_option
 @handle_errors
 def trends(
@@ -202,14 +209,27 @@ def trends(
     top: int,
     use_global: bool,
     strict: bool,
+    plot_path: Path | None,
     as_json: bool,
 ) -> None:
     """Technology adoption, abandonment and migrations in the history of REPOS (default: .)."""
     from bmad.extractors.technology_trends import view_document
 
+    if plot_path is not None:
+        from bmad.dashboard.plots import require_matplotlib
+
+        require_matplotlib()
     view, mined = local_view(
         repos or (Path("."),), time_window, kinds, not adoption, migration_days
     )
+    if plot_path is not None:
+        from bmad.dashboard.plots import save_png, trends_figure
+
+        names = ", ".join(entry["repository"] for entry in mined)
+        save_png(
+            trends_figure(view, f"bmad insights trends: {names} ({view.window.label})"), plot_path
+        )
+        click.echo(f"plot written to {plot_path}", err=True)
     found = global_document() if use_global else None
     if as_json:
         document: dict[str, Any] = {**view_document(view), "mined": mined}

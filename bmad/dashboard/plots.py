@@ -7,12 +7,15 @@ needed and nothing else in bmad pays for it.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bmad.dashboard.distributions import MetricDistribution
 from bmad.errors import BmadError
+from bmad.extractors.technology import Technology
+from bmad.extractors.technology_trends import TechnologyRow, TrendsView
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -49,8 +52,7 @@ def _distribution_panel(axes: Axes, distribution: MetricDistribution) -> None:
     axes.bar(positions, distribution.shares, color=BAR_COLOUR, label="this repository, per bin")
     entry = distribution.global_entry
     caption = (
-        f"{distribution.metric} · {distribution.language} "
-        f"({distribution.functions} functions here)"
+        f"{distribution.metric} · {distribution.language} ({distribution.functions} functions here)"
     )
     if entry is not None:
         axes.scatter(
@@ -135,6 +137,97 @@ def patterns_figure(
                 handles.append(handle)
                 labels.append(label)
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=7)
+    return figure
+
+
+TECHNOLOGIES_PER_KIND = 15  # rows per panel: the kind's technologies that changed, then the rest
+KINDS = ("dependency", "language", "tool")
+
+
+def _bucket_index(view: TrendsView, moment: int) -> int:
+    """The bucket whose span holds ``moment`` (buckets end at ``view.bucket_ends``)."""
+    return min(len(view.bucket_ends) - 1, bisect_left(view.bucket_ends, moment))
+
+
+def _shown_rows(rows: Sequence[TechnologyRow]) -> list[TechnologyRow]:
+    """Those added or removed inside the window first, then the most present."""
+    ranked = sorted(
+        rows,
+        key=lambda row: (
+            -(row.added_in_window + row.removed_in_window),
+            -row.repositories_now,
+            -max(row.series, default=0),
+            row.technology,
+        ),
+    )
+    return ranked[:TECHNOLOGIES_PER_KIND]
+
+
+def _name(key: str) -> str:
+    return Technology.from_key(key).name
+
+
+def trends_figure(view: TrendsView, title: str) -> Figure:
+    """One panel per kind of technology; a row per technology, a column per bucket, shaded by
+    the share of the repositories that show it at the bucket's end; the window's migrations as
+    arrows from the replaced row to the replacement's, abandoned dependencies as crosses."""
+    figure_class = _figure_class()
+    panels = [(kind, _shown_rows([row for row in view.rows if row.kind == kind])) for kind in KINDS]
+    panels = [(kind, rows) for kind, rows in panels if rows]
+    heights = [max(2.0, 0.22 * len(rows) + 1.0) for _, rows in panels] or [2.0]
+    figure = figure_class(figsize=(PANEL_INCHES[0] * 2, sum(heights)), layout="constrained")
+    figure.suptitle(title, fontsize=10)
+    if not panels:
+        axes = figure.add_subplot()
+        axes.text(0.5, 0.5, "no technology was seen in this window", ha="center", va="center")
+        axes.set_axis_off()
+        return figure
+    grid = figure.add_gridspec(len(panels), 1, height_ratios=heights)
+    every = max(1, len(view.bucket_labels) // 12)
+    columns = list(range(len(view.bucket_labels)))
+    image = None
+    for index, (kind, rows) in enumerate(panels):
+        axes = figure.add_subplot(grid[index, 0])
+        shares = [[count / max(1, view.repositories) for count in row.series] for row in rows]
+        image = axes.imshow(
+            shares, aspect="auto", cmap="Blues", vmin=0, vmax=1, interpolation="nearest"
+        )
+        position = {row.technology: number for number, row in enumerate(rows)}
+        axes.set_yticks(range(len(rows)), [_name(row.technology) for row in rows], fontsize=7)
+        axes.set_xticks(
+            columns[::every], view.bucket_labels[::every], fontsize=7, rotation=40, ha="right"
+        )
+        for _, migration in view.migrations:
+            if migration.replaced in position and migration.replacement in position:
+                at = _bucket_index(view, migration.time)
+                axes.annotate(
+                    "",
+                    xy=(at, position[migration.replacement]),
+                    xytext=(at, position[migration.replaced]),
+                    arrowprops={"arrowstyle": "->", "color": GLOBAL_COLOUR, "linewidth": 1.2},
+                )
+        crosses = [
+            (_bucket_index(view, found.removed), position[found.technology])
+            for _, found in view.abandonments
+            if found.technology in position
+        ]
+        if crosses:
+            axes.scatter(
+                [x for x, _ in crosses],
+                [y for _, y in crosses],
+                marker="x",
+                color=GLOBAL_COLOUR,
+                label="abandoned: added and removed again",
+            )
+            axes.legend(fontsize=7, loc="lower left")
+        axes.set_title(
+            f"{kind}: share of the {view.repositories} repositories showing it "
+            "(arrows: migrations in the window)",
+            fontsize=8,
+            loc="left",
+        )
+    if image is not None:
+        figure.colorbar(image, ax=figure.axes, shrink=0.6, label="share of repositories")
     return figure
 
 
