@@ -149,7 +149,7 @@ def check_next(previous: LogEntry, entry: LogEntry, eligible: Eligibility = ever
     if entry.kind not in QUORUM_CHANGES:
         raise ConsortiumLogError(f"{where} claims to found the federation a second time")
     signed = approvals(previous.rules, entry, eligible)
-    needed = previous.rules.quorum_needed(eligible)
+    needed = previous.rules.quorum_needed()
     if len(signed) < needed or needed == 0:
         raise ConsortiumLogError(
             f"{where} carries {len(signed)} valid member signatures "

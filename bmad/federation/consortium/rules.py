@@ -191,9 +191,11 @@ class ConsortiumRules:
             if seat.taken
         }
 
-    def quorum_needed(self, eligible: Eligibility = everyone) -> int:
-        """Signatures a change of these rules needs, among the eligible members with a key."""
-        return self.quorum.needed(sum(1 for name in self.member_keys() if eligible(name)))
+    def quorum_needed(self) -> int:
+        """Signatures a change of these rules needs: a quorum of all members holding a key
+        (an eligibility rule narrows whose signatures count, never how many are needed, so
+        that declaring members ineligible cannot lower the bar)."""
+        return self.quorum.needed(len(self.member_keys()))
 
     def may_open_rounds(self, organisation: str) -> bool:
         if ANY_MEMBER in self.round_openers:

@@ -246,7 +246,7 @@ def _proposal_routes(
                     {"federation": federation, "proposal": proposal, "kind": entry.kind},
                 )
                 _accept_if_quorum(connection, federation, proposal, eligibility(federation))
-            return _proposal(store, federation, proposal, eligibility(federation))
+            return _proposal(store, federation, proposal)
 
     @app.get("/v1/federations/{federation}/consortium/proposals")
     async def proposals(
@@ -258,7 +258,7 @@ def _proposal_routes(
                 "SELECT id FROM agg_consortium_proposals WHERE federation = ? ORDER BY created_at",
                 (federation,),
             ).fetchall()
-            return [_proposal(store, federation, row[0], eligibility(federation)) for row in rows]
+            return [_proposal(store, federation, row[0]) for row in rows]
 
     @app.post("/v1/federations/{federation}/consortium/proposals/{proposal}/approvals")
     async def approve(
@@ -282,7 +282,7 @@ def _proposal_routes(
                     (proposal, you.organisation, body.signature),
                 )
                 _accept_if_quorum(connection, federation, proposal, eligibility(federation))
-            return _proposal(store, federation, proposal, eligibility(federation))
+            return _proposal(store, federation, proposal)
 
     @app.post("/v1/federations/{federation}/consortium/proposals/{proposal}/token")
     async def admission_token(
@@ -445,7 +445,7 @@ def _accept_if_quorum(
     head = LogEntry.from_dict(json.loads(head_row[0]))
     if entry.previous != head.hash:
         state = "stale"
-    elif len(approvals(head.rules, entry, eligible)) >= head.rules.quorum_needed(eligible):
+    elif len(approvals(head.rules, entry, eligible)) >= head.rules.quorum_needed():
         check_next(head, entry, eligible)
         _append(connection, federation, entry)
         state = "accepted"
@@ -456,9 +456,7 @@ def _accept_if_quorum(
     )
 
 
-def _proposal(
-    store: Database, federation: str, proposal: str, eligible: Eligibility
-) -> dict[str, Any]:
+def _proposal(store: Database, federation: str, proposal: str) -> dict[str, Any]:
     entry, state = _stored_proposal(store, federation, proposal)
     head = _head(store, federation)
     assert head is not None
@@ -478,7 +476,7 @@ def _proposal(
         "proposer": row[0],
         "created_at": row[1],
         "approvals": sorted(entry.signatures),
-        "needed": base.quorum_needed(eligible) if base is not None else None,
+        "needed": base.quorum_needed() if base is not None else None,
         "entry": entry.body(),
     }
 

@@ -175,6 +175,6 @@ def test_eligibility_hook_decides_who_counts_toward_quorum(world: World) -> None
     def established(organisation: str) -> bool:  # e.g. a minimum reputation
         return organisation not in ("org3", "org4")
 
-    # Four eligible members need ceil(8/3) = 3 signatures; only org1 and org2 count.
-    with pytest.raises(ConsortiumLogError, match=r"2 valid member signatures .* quorum is 3"):
+    # Still 4 of the six members are needed; only org1's and org2's signatures count.
+    with pytest.raises(ConsortiumLogError, match=r"2 valid member signatures .* quorum is 4"):
         verify_log([*world.entries, change], FEDERATION, world.admin.public, None, established)
