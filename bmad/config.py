@@ -106,6 +106,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "hotspot_top_share": 0.1,  # top share of files by revisions x cognitive complexity
         "hotspot_min_revisions": 5,
         "coupling_degree": 50,  # change coupling between files in different folders
+        # process and collaboration patterns (bmad.analysis.process_rules)
+        "large_commit_files": 30,  # a commit touching this many files is very large
+        "large_commits": 3,  # a file changed in this many very large commits
+        "fix_chain_fixes": 3,  # fixes in a row on one file ...
+        "fix_chain_days": 30,  # ... each within this many days of the last
+        "reverts": 2,  # reverting commits touching one file
+        "fragmented_min_authors": 4,
+        "fragmentation_above": 0.75,  # 1 - sum of squared commit shares
+        "minor_contributors": 3,  # authors under 5% of a file's commits each
         # bmad insights trends: a dependency or tool removed within this many months of being
         # added is an abandoned-dependency finding (a decision reverted)
         "abandoned_dependency_months": 6,

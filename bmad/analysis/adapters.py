@@ -19,11 +19,13 @@ from bmad.analysis.inputs import (
     LayerBreach,
     ModuleFacts,
 )
+from bmad.analysis.process_rules import process_facts
 from bmad.errors import BmadError
 
 if TYPE_CHECKING:
     from bmad.config import Config
     from bmad.extractors.architecture import Architecture
+    from bmad.extractors.history import SubjectPatterns
     from bmad.extractors.history_report import HistoryReport
     from bmad.extractors.metrics import FileMetrics
     from bmad.scanning import ScanResult
@@ -50,8 +52,9 @@ def measured_functions(
     return tuple(records), complexity
 
 
-def history_facts(report: HistoryReport) -> HistoryFacts:
-    """Per-path features; when a path names several file identities, the latest one wins."""
+def history_facts(report: HistoryReport, patterns: SubjectPatterns | None = None) -> HistoryFacts:
+    """Per-path features; when a path names several file identities, the latest one wins.
+    With ``patterns`` (what marks a fix or a revert), the process measures too."""
     owned = {item.index: item.share for item in report.owned}
     islands = {item.index for item in report.islands}
     chosen: dict[str, int] = {}
@@ -73,7 +76,10 @@ def history_facts(report: HistoryReport) -> HistoryFacts:
         CouplingLink(report.path(pair.a), report.path(pair.b), pair.degree, pair.shared)
         for pair in report.coupling
     )
-    return HistoryFacts(files=files, couplings=couplings, commits=len(report.commits))
+    process = {} if patterns is None else process_facts(report.commits, patterns)
+    return HistoryFacts(
+        files=files, couplings=couplings, commits=len(report.commits), process=process
+    )
 
 
 def _module_paths(module_ids: Iterable[str], paths: Iterable[str]) -> dict[str, str]:
@@ -163,6 +169,7 @@ def assemble(
     with ``mining`` or the configured settings) and the import graph ``architecture`` (or why
     there is none). A lens that cannot run leaves its part empty and says why in ``notes``."""
     from bmad import git
+    from bmad.extractors.history_report import subject_patterns
 
     functions, complexity = measured_functions(files)
     found: list[str] = list(notes)
@@ -180,7 +187,9 @@ def assemble(
             if report is None:
                 found.append("history: the repository has no commits yet")
             else:
-                history = history_facts(report)
+                section = settings.section("history")
+                patterns = subject_patterns(section["fix_patterns"], section["revert_patterns"])
+                history = history_facts(report, patterns)
                 found += [f"history: {note}" for note in report.notes]
     facts: ArchitectureFacts | None = None
     if isinstance(architecture, str):

@@ -12,6 +12,7 @@ from bmad.analysis.features import CODE_FEATURES, feature_names, feature_rows
 from bmad.analysis.findings import Finding, RankedItem
 from bmad.analysis.inputs import AnalysisInput, FunctionRecord
 from bmad.analysis.model import AnomalyResult, fit_and_score
+from bmad.analysis.process_rules import process_smells
 from bmad.analysis.ranking import Entity, order_key, percentile_ranks, priority, ranked_order
 from bmad.analysis.reference import ReferenceSource
 from bmad.analysis.rule_catalogue import RULES
@@ -145,6 +146,7 @@ def _file_findings(
     found: list[Finding] = []
     if analysis_input.history is not None:
         found += history_smells(analysis_input.history, file_complexity, settings.rules)
+        found += process_smells(analysis_input.history.process, file_complexity, settings.rules)
     if analysis_input.architecture is not None:
         found += architecture_smells(analysis_input.architecture, settings.rules)
     by_file: dict[str, list[Finding]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bmad.analysis.process_rules import ProcessFacts
 from bmad.extractors.metrics import FunctionMetrics
 
 
@@ -41,6 +42,7 @@ class HistoryFacts:
     files: dict[str, FileHistoryFeatures]
     couplings: tuple[CouplingLink, ...] = ()
     commits: int = 0
+    process: dict[str, ProcessFacts] = field(default_factory=dict)  # by path
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,6 +119,58 @@ RULES: dict[str, Rule] = dict(
             "history",
         ),
         _rule(
+            "very-large-commits",
+            "Very Large Commits",
+            "File keeps changing in commits that touch very many files.",
+            "Sweeping commits mix concerns and are hard to review; a file they keep touching "
+            "changes for many reasons at once (thresholds: large_commit_files, large_commits).",
+            "Split sweeping changes into reviewable steps; separate mechanical edits from "
+            "behaviour changes.",
+            "note",
+            "history",
+        ),
+        _rule(
+            "fix-on-fix",
+            "Fix-on-Fix Chain",
+            "Fixes followed by more fixes within days.",
+            "A fix that needs another fix soon after shows code nobody fully understands "
+            "(thresholds: fix_chain_fixes, fix_chain_days).",
+            "Add tests around the repeatedly fixed behaviour before the next change; review "
+            "the fixes together.",
+            "warning",
+            "history",
+        ),
+        _rule(
+            "reverted-changes",
+            "Reverted Changes",
+            "File was touched by several reverts.",
+            "Changes that had to be undone point at fragile code or a missing safety net "
+            "(threshold: reverts).",
+            "Find out why the changes were reverted; add the tests that would have caught it.",
+            "note",
+            "history",
+        ),
+        _rule(
+            "fragmented-ownership",
+            "Fragmented Ownership",
+            "Many authors share the file's commits, none of them mainly.",
+            "Files without a main developer collect defects (fragmentation = 1 - sum of squared "
+            "commit shares; thresholds: fragmented_min_authors, fragmentation_above).",
+            "Give the file an owner who reviews its changes.",
+            "note",
+            "history",
+        ),
+        _rule(
+            "minor-contributors",
+            "Commits Outside Usual Contributors",
+            "Several authors each made under 5% of the file's commits.",
+            "Minor contributors' changes go with more defects (Bird et al. 2011) "
+            "(threshold: minor_contributors).",
+            "Have one of the file's main contributors review changes from others.",
+            "note",
+            "history",
+        ),
+        _rule(
             "cyclic-dependency",
             "Cyclic Dependency",
             "Module is part of an import cycle.",

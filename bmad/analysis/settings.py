@@ -26,6 +26,14 @@ class RuleSettings:
     hotspot_top_share: float = 0.1
     hotspot_min_revisions: int = 5
     coupling_degree: int = 50
+    large_commit_files: int = 30
+    large_commits: int = 3
+    fix_chain_fixes: int = 3
+    fix_chain_days: int = 30
+    reverts: int = 2
+    fragmented_min_authors: int = 4
+    fragmentation_above: float = 0.75
+    minor_contributors: int = 3
     abandoned_dependency_months: int = 6  # read by bmad insights trends
     disabled: frozenset[str] = frozenset()
     severity: dict[str, str] = field(default_factory=dict)
@@ -91,6 +99,7 @@ def rule_settings(raw: Mapping[str, Any]) -> RuleSettings:
     return RuleSettings(
         **ints,
         hotspot_top_share=_share(table, "rules", "hotspot_top_share"),
+        fragmentation_above=_share(table, "rules", "fragmentation_above"),
         disabled=frozenset(disabled),
         severity=dict(severity),
     )
