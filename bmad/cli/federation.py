@@ -459,7 +459,9 @@ def status(show_participants: bool, trust_levels: bool, as_json: bool) -> None:
         with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             document = client.status(member.federation)
             if trust_levels:
-                document = with_trust_levels(document, fetch_levels(client, member.federation))
+                levels = fetch_levels(client, member.federation)
+                membership.remember_trust_levels(store, member.federation, levels)
+                document = with_trust_levels(document, levels)
         document["aggregator"] = member.aggregator
         document["local_rounds"] = membership.round_log(store, 10)
     document["privacy_units"] = governance_guarantees(document["governance"])

@@ -84,6 +84,8 @@ class FederationView:
     membership: Membership | None
     rounds: tuple[dict[str, str], ...]  # this machine's own log, latest first
     insights: tuple[dict[str, Any], ...]  # cached global insights, one per learning type
+    # the members' trust levels as `bmad federation status --trust-levels` last fetched them
+    trust_levels: tuple[str, dict[str, Any]] | None = None
 
     def code_patterns(self) -> dict[str, Any] | None:
         for entry in self.insights:
@@ -293,4 +295,7 @@ def _federation() -> FederationView:
         member = membership.current(store)
         rounds = membership.round_log(store, ROUND_ROWS)
         insights = cached_global_insights(store)
-    return FederationView(member, tuple(rounds), tuple(insights))
+        levels = (
+            None if member is None else membership.cached_trust_levels(store, member.federation)
+        )
+    return FederationView(member, tuple(rounds), tuple(insights), levels)

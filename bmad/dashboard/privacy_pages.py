@@ -117,6 +117,45 @@ def privacy_page(data: DashboardData, links: Links) -> str:
     return page("Privacy", "/privacy", body, links, str(data.repository))
 
 
+def _trust_levels(cached: tuple[str, dict[str, Any]] | None) -> str:
+    """The members' levels as last fetched; the aggregator computes them from round events
+    and signed ratings (bmad.federation.reputation), this page never asks it."""
+    if cached is None:
+        return empty(
+            "no trust levels fetched yet: bmad federation status --trust-levels asks the "
+            "aggregator and keeps its answer here"
+        )
+    fetched_at, document = cached
+    rows = (
+        (
+            escape(str(row.get("organisation", ""))),
+            escape(str(row.get("level", ""))),
+            f"{float(row['score']):.2f}" if row.get("score") is not None else "-",
+            escape(_interval(row.get("interval"))),
+            escape(str(row.get("credits", "-"))),
+        )
+        for row in document.get("organisations", [])
+    )
+    cutoffs = "; ".join(
+        f"{escape(str(level))}: {escape(str(rule))}"
+        for level, rule in document.get("levels", {}).items()
+    )
+    return (
+        f'<p class="note">as the aggregator gave them on {escape(fetched_at)} '
+        "(bmad federation status --trust-levels refreshes them)</p>"
+        + table(
+            ["organisation", "level", "reputation", "interval", "credits"], rows, "trust-levels"
+        )
+        + (f'<p class="note">levels: {cutoffs}</p>' if cutoffs else "")
+    )
+
+
+def _interval(value: Any) -> str:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return f"{float(value[0]):.2f} - {float(value[1]):.2f}"
+    return "-"
+
+
 def federation_page(data: DashboardData, links: Links) -> str:
     view = data.federation
     member = view.membership
@@ -157,8 +196,8 @@ def federation_page(data: DashboardData, links: Links) -> str:
     )
     body = (
         membership
-        + "<p class=\"note\">Read from this machine's store only: the members' trust levels "
-        "live on the aggregator (bmad federation status --trust-levels asks it).</p>"
+        + "<h2>Trust levels</h2>"
+        + _trust_levels(view.trust_levels)
         + "<h2>Rounds this machine took part in</h2>"
         + (
             table(["at", "learning type", "outcome", "detail", "round"], round_rows, "rounds")

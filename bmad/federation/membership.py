@@ -6,6 +6,7 @@ machine's certificate), and what it did in each round. Kept in the durable data 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,13 @@ MIGRATIONS: list[str] = [
     """,
     """
     ALTER TABLE federation_membership ADD COLUMN aggregator_key TEXT NOT NULL DEFAULT '';
+    """,
+    """
+    CREATE TABLE federation_trust_levels (
+        federation TEXT PRIMARY KEY,
+        fetched_at TEXT NOT NULL,
+        document TEXT NOT NULL
+    );
     """,
 ]
 
@@ -180,6 +188,29 @@ def record_round(
 
 def handled_rounds(store: Store) -> set[str]:
     return {str(row[0]) for row in store.connection.execute("SELECT round FROM federation_rounds")}
+
+
+def remember_trust_levels(store: Store, federation: str, levels: dict[str, Any]) -> None:
+    """Keep the last trust levels the aggregator gave (``GET .../trust-levels``), so that views
+    that never contact the aggregator (the dashboard) can show them with their date."""
+    store.connection.execute(
+        "INSERT INTO federation_trust_levels (federation, fetched_at, document) VALUES (?, ?, ?) "
+        "ON CONFLICT (federation) DO UPDATE SET fetched_at = excluded.fetched_at, "
+        "document = excluded.document",
+        (federation, timestamp(utc_now()), json.dumps(levels)),
+    )
+
+
+def cached_trust_levels(store: Store, federation: str) -> tuple[str, dict[str, Any]] | None:
+    """(when fetched, the document) for ``federation``, or None before the first fetch."""
+    row = store.connection.execute(
+        "SELECT fetched_at, document FROM federation_trust_levels WHERE federation = ?",
+        (federation,),
+    ).fetchone()
+    if row is None:
+        return None
+    document: dict[str, Any] = json.loads(row[1])
+    return str(row[0]), document
 
 
 def round_log(store: Store, limit: int = 20) -> list[dict[str, str]]:

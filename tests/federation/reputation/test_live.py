@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from bmad.cli.main import cli
 from bmad.errors import BmadError
+from bmad.federation import membership
 from bmad.federation.client import AggregatorClient, AggregatorError
 from bmad.federation.participant import open_participant_store, participate_in_open_rounds
 from bmad.federation.reputation import remote
@@ -334,6 +335,14 @@ def test_the_commands_answer_in_json_with_their_exit_codes(world: World) -> None
     levels = run_cli(org1.home, "federation", "status", "--trust-levels", "--json")
     assert levels.exit_code == 0, levels.output
     assert '"trust_level_cutoffs"' in levels.output
+    with pytest.MonkeyPatch.context() as patch:  # what the dashboard shows without asking
+        patch.setenv("BMAD_HOME", str(org1.home))
+        with open_participant_store() as store:
+            member = membership.current(store)
+            assert member is not None
+            cached = membership.cached_trust_levels(store, member.federation)
+    assert cached is not None
+    assert {row["organisation"] for row in cached[1]["organisations"]} >= {"org0", "org5"}
     world.trust.rules = lambda _federation: RULES
     try:
         denied = run_cli(
