@@ -7,8 +7,8 @@ level      k    epsilon / round   epsilon / period   learning types        conse
 =========  ===  ================  =================  ====================  =========
 high       5    0.5  (delta 1e-6)  2.0 per month      code, anti-patterns,  0.8
                                                       technology, success
-medium     5    1.0  (delta 1e-5)  4.0 per month      all six               0.7
-low        3    2.0  (delta 1e-5)  8.0 per month      all six               0.6
+medium     5    1.0  (delta 1e-5)  4.0 per month      all eleven            0.7
+low        3    2.0  (delta 1e-5)  8.0 per month      all eleven            0.6
 =========  ===  ================  =================  ====================  =========
 
 ``k`` is the least number of distinct organisations a released sum (and every robust-combination
