@@ -20,6 +20,7 @@ from bmad.cli.steps import analyse_in_steps, on_terminal
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
     from bmad.analysis.findings import RankedItem
+    from bmad.analysis.risk_serving import RiskReport
 
 
 def why_text(item: RankedItem) -> str:
@@ -86,6 +87,13 @@ def learn() -> None:
 )
 @click.option("--federated", is_flag=True, help="Blend in the federation's global statistics.")
 @click.option(
+    "--risk",
+    "with_risk",
+    is_flag=True,
+    help="Also each file's risk of a fix within a year, and why: the repository's own model "
+    "when its past is long enough, else the federation's released model.",
+)
+@click.option(
     "--consensus-threshold",
     type=click.FloatRange(0, 1),
     help="Share of federation participants that must agree (default 0.7).",
@@ -105,6 +113,7 @@ def anti_patterns(
     federated: bool,
     consensus_threshold: float | None,
     timeout: float | None,
+    with_risk: bool,
 ) -> None:
     """Rank REPO's anomalous functions and named smells, with explanations."""
     if federated or consensus_threshold is not None:
@@ -116,10 +125,44 @@ def anti_patterns(
     _analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json))
     if sarif_path is not None:
         write_sarif(sarif_path, sarif_document(report.findings))
+    risks = risk_report(root) if with_risk else None
     if as_json:
-        echo_json({"repository": str(root), **report.to_dict(top)})
+        extra = {} if risks is None else {"risk": risks.to_dict(top)}
+        echo_json({"repository": str(root), **report.to_dict(top), **extra})
     else:
         render_report(report, top)
+        if risks is not None:
+            render_risks(risks, top)
+
+
+def risk_report(root: Path) -> RiskReport:
+    """Every file's risk now, from the model ``risk_serving.serving_model`` picks."""
+    from bmad.analysis.risk_serving import NO_RISK, read_past, repository_risks
+    from bmad.config import load
+    from bmad.federation.participant import open_participant_store
+    from bmad.federation.risk_rounds import cached_global_model
+
+    with open_participant_store() as store:
+        global_model = cached_global_model(store)
+    past = read_past(root, load(root).section("history"))
+    return NO_RISK if past is None else repository_risks(past, global_model)
+
+
+def render_risks(risks: RiskReport, top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    ranked = risks.to_dict(top)["files"]
+    if not ranked:
+        console.print(f"defect risk: {risks.reason}")
+        return
+    table = Table(title=f"Defect risk ({risks.reason}); ranked by risk x size")
+    for column in ("where", "risk", "lines", "why"):
+        table.add_column(column, overflow="fold")
+    for item in ranked:
+        table.add_row(item["path"], f"{item['risk']:.0%}", str(item["lines"]), item["explanation"])
+    console.print(table)
 
 
 def federated_anti_patterns(
