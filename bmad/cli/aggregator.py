@@ -17,11 +17,21 @@ def aggregator() -> None:
 
 @aggregator.command("serve")
 @click.option(
+    "--database",
     "--db",
     "db_url",
     default=None,
-    help="sqlite:///PATH of the aggregator database (default: aggregator.sqlite3 in bmad's "
-    "data folder).",
+    help="sqlite:///PATH or postgresql://USER@HOST/NAME of the aggregator database (default: "
+    "aggregator.sqlite3 in bmad's data folder). A password is best left to ~/.pgpass or "
+    "PGPASSWORD.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes serving the port; they share the database (PostgreSQL, or SQLite on "
+    "this machine).",
 )
 @click.option(
     "--host",
@@ -61,14 +71,14 @@ def serve(
     ssl_certfile: Path | None,
     ssl_keyfile: Path | None,
     max_clock_skew: float,
+    workers: int,
 ) -> None:
     """Serve the aggregator API (OpenAPI at /docs) until interrupted."""
     from bmad import dirs
-    from bmad.federation.server_store import parse_db_url
     from bmad.federation.service import serve as run
 
-    path = parse_db_url(db_url) if db_url else dirs.data_dir() / "aggregator.sqlite3"
-    run(path, host, port, ssl_certfile, ssl_keyfile, max_clock_skew)
+    database = db_url or f"sqlite:///{dirs.data_dir() / 'aggregator.sqlite3'}"
+    run(database, host, port, ssl_certfile, ssl_keyfile, max_clock_skew, workers)
 
 
 aggregator.add_command(forward)

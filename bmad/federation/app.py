@@ -30,6 +30,8 @@ from pydantic import BaseModel, Field
 
 from bmad.errors import BmadError
 from bmad.federation import server_store, trust
+from bmad.federation.consortium import server as consortium_server
+from bmad.federation.database import Database
 from bmad.federation.engine import RoundEngine, SessionFactory
 from bmad.federation.governance import Governance, governance_for
 from bmad.federation.reputation import routes as trust_routes
@@ -47,7 +49,6 @@ from bmad.federation.signing import (
 from bmad.federation.wire import PHASES
 from bmad.privacy.identity import verify_signature
 from bmad.privacy.schemas import LEARNING_TYPES
-from bmad.store.connection import Store
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class GovernanceOverrides(BaseModel):
     robust_combiner: str | None = Field(default=None, pattern="^(median|trimmed_mean)$")
     phase_timeout: float | None = Field(default=None, gt=0, le=3600)
     enrol_timeout: float | None = Field(default=None, gt=0, le=3600)
+    sparse_from: int | None = Field(default=None, ge=3, le=1_000_000)
     units: dict[str, str] | None = Field(default=None, max_length=16)
     forward_to: list[str] | None = Field(default=None, max_length=16)
 
@@ -109,6 +111,8 @@ class OpenRound(BaseModel):
     min_participants: int | None = Field(default=None, ge=3, le=10_000)
     phase_timeout: float | None = Field(default=None, gt=0, le=3600)
     enrol_timeout: float | None = Field(default=None, gt=0, le=3600)
+    weights: list[float] | None = Field(default=None, max_length=256)  # risk_model: its model
+    manifest: dict[str, Any] = Field(description="The round as its opener signed it.")
 
 
 class PhaseMessage(BaseModel):
@@ -123,7 +127,7 @@ class Caller:
 class Aggregator:
     """Shared state of one service: the store, the round engine and the lock guarding both."""
 
-    def __init__(self, store: Store, session_factory: SessionFactory, max_skew: float) -> None:
+    def __init__(self, store: Database, session_factory: SessionFactory, max_skew: float) -> None:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -146,7 +150,8 @@ class Aggregator:
         ).fetchone()
         if row is None:
             raise ApiError(f"no federation {federation}", 404)
-        return Governance.from_dict(json.loads(row[0]))
+        in_force = consortium_server.governance_in_force(self.store, federation)
+        return in_force or Governance.from_dict(json.loads(row[0]))
 
     def require(self, federation: str, caller: Caller, roles: tuple[str, ...]) -> Member:
         self.governance(federation)
@@ -166,8 +171,11 @@ class Aggregator:
         return str(row[0])
 
 
-def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float = 300.0) -> FastAPI:
-    store = server_store.open_aggregator_store(db_path)
+def create_app(
+    database: Path | str, session_factory: SessionFactory, max_skew: float = 300.0
+) -> FastAPI:
+    """The service on ``database``: an SQLite path or a URL (``bmad.federation.database``)."""
+    store = server_store.open_aggregator_store(database)
     aggregator = Aggregator(store, session_factory, max_skew)
     stop = threading.Event()
 
@@ -233,6 +241,9 @@ def create_app(db_path: Path, session_factory: SessionFactory, max_skew: float =
     _membership_routes(app, aggregator, signed)
     _round_routes(app, aggregator, signed)
     trust_routes.install(app, aggregator, signed)
+    consortium_server.register_consortium_routes(
+        app, aggregator, signed, trust_routes.service_of(app).quorum_eligibility
+    )
     return app
 
 
@@ -346,6 +357,7 @@ def _federation_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> Non
     ) -> dict[str, Any]:
         with aggregator.lock:
             aggregator.require(federation, who, ("admin",))
+            consortium_server.require_seat(store, federation, body.organisation, body.role)
             token = server_store.new_token()
             with store.transaction() as connection:
                 connection.execute(
@@ -490,7 +502,12 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
                 federation,
                 aggregator.governance(federation),
                 body.learning_type,
-                body.model_dump(exclude_none=True),
+                {
+                    **body.model_dump(exclude_none=True),
+                    "manifest": consortium_server.checked_manifest(
+                        store, federation, who.public_key, body.learning_type, body.model_dump()
+                    ),
+                },
             )
 
     @app.get("/v1/federations/{federation}/rounds")
@@ -627,7 +644,7 @@ def _check_admission(
         ) from None
 
 
-def _joined(store: Store, federation: str, organisation: str, role: str) -> dict[str, Any]:
+def _joined(store: Database, federation: str, organisation: str, role: str) -> dict[str, Any]:
     """What a joining machine pins: the rules as the admin signed them, and the admin's key."""
     row = store.connection.execute(
         "SELECT governance, rules_signature, admin_key FROM agg_federations WHERE id = ?",
@@ -654,7 +671,7 @@ def _valid_name(name: str) -> bool:
     return re.fullmatch(NAME_PATTERN, name) is not None
 
 
-def _participating(store: Store, federation: str) -> int:
+def _participating(store: Database, federation: str) -> int:
     """Organisations whose enrolment closes a round early: those with a member key (an
     admin-only organisation, such as a coordinator, does not hold rounds open)."""
     row = store.connection.execute(
@@ -665,7 +682,9 @@ def _participating(store: Store, federation: str) -> int:
     return int(row[0])
 
 
-def _status(store: Store, governance: Governance, federation: str, you: Member) -> dict[str, Any]:
+def _status(
+    store: Database, governance: Governance, federation: str, you: Member
+) -> dict[str, Any]:
     connection = store.connection
     participants = []
     for organisation, role, machines in connection.execute(
@@ -728,7 +747,7 @@ def _status(store: Store, governance: Governance, federation: str, you: Member) 
 
 
 def _latest_insights(
-    store: Store, federation: str, learning_type: str | None
+    store: Database, federation: str, learning_type: str | None
 ) -> list[dict[str, Any]]:
     query = (
         "SELECT learning_type, round, released_at, insights FROM agg_releases r1 "

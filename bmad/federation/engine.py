@@ -10,8 +10,10 @@ answered or its deadline passes; participants who did not answer are dropouts. A
 responders fall below its threshold aborts; the round aborts when no group is left, and
 releases otherwise (only group sums over >= k organisations exist, by construction).
 
-The secure-aggregation sessions are held in memory only: masked inputs never reach the
-database, and a restart aborts the rounds that were in flight.
+Every step the engine accepts is logged in the database (``bmad.federation.round_log``) in
+the transaction that accepts it; a process rebuilds a round's secure-aggregation sessions by
+replaying that log, so any aggregator process serves any request and a round in flight survives
+a restart. Masked inputs live in the log until their round is released or aborted.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bmad.errors import BmadError
-from bmad.federation import server_store
+from bmad.federation import round_log, server_store
+from bmad.federation.consortium import tables as consortium_tables
+from bmad.federation.database import Database
 from bmad.federation.governance import (
     Governance,
     group_sizes,
@@ -40,6 +45,7 @@ from bmad.federation.plausibility import implausible
 from bmad.federation.reputation import ledger as reputation_ledger
 from bmad.federation.robust import combine_groups
 from bmad.federation.secagg.config import RoundConfig
+from bmad.federation.secagg.graph import sparse_round
 from bmad.federation.server_store import ApiError
 from bmad.federation.signing import decode_key, encode_key
 from bmad.federation.wire import PHASES, round_l2_sensitivity, round_vector_length
@@ -47,9 +53,10 @@ from bmad.privacy.accounting import rho_budget
 from bmad.privacy.db import utc_now
 from bmad.privacy.ledger import period_key
 from bmad.privacy.noise import plan_distributed_gaussian
+from bmad.privacy.risk_schema import LEARNING_TYPE as RISK_MODEL
+from bmad.privacy.risk_schema import opening_weights
 from bmad.privacy.schemas import schema_for
 from bmad.privacy.units import unit_for
-from bmad.store.connection import Store
 
 logger = logging.getLogger(__name__)
 
@@ -104,28 +111,46 @@ class LiveRound:
     credentials: dict[str, dict[str, Any]] = field(default_factory=dict)
     groups: list[Group] = field(default_factory=list)
     assignment: dict[str, tuple[int, int]] = field(default_factory=dict)  # org -> (group, pid)
+    applied: int = 0  # the last event of the round's log applied to this copy
 
 
 class RoundEngine:
-    def __init__(self, store: Store, session_factory: SessionFactory) -> None:
+    def __init__(self, store: Database, session_factory: SessionFactory) -> None:
         self.store = store
         self.session_factory = session_factory
         self.lock = threading.RLock()
-        self.rounds: dict[str, LiveRound] = {}
-        self.changes = 0  # bumped on every enrolment, phase change and outcome (long polls)
+        self.rounds: dict[str, LiveRound] = {}  # this process's copies of rounds in progress
+        # bumped on every enrolment, phase change and outcome in any process (long polls)
+        self.changes = round_log.changes(store.connection)
         self.on_change: Callable[[], None] = lambda: None  # the service wakes its long polls
         self._abort_interrupted_rounds()
 
     def _changed(self) -> None:
-        self.changes += 1
+        with self.store.transaction() as connection:
+            self.changes = round_log.bump_changes(connection)
         self.on_change()
+
+    def _notice_changes(self) -> None:
+        """Wake this process's long polls for changes made by another process."""
+        current = round_log.changes(self.store.connection)
+        if current != self.changes:
+            self.changes = current
+            self.on_change()
+
+    @contextmanager
+    def _round_transaction(self, round_id: str) -> Iterator[None]:
+        """One step of a round, serialised with every other process's."""
+        with self.lock:
+            try:
+                with self.store.transaction():
+                    yield
+            except BaseException:
+                self.rounds.pop(round_id, None)  # the copy may hold what was rolled back
+                raise
 
     def _abort_interrupted_rounds(self) -> None:
         with self.store.transaction() as connection:
-            rows = connection.execute(
-                "SELECT id FROM agg_rounds WHERE state IN ('enrolling', 'running')"
-            ).fetchall()
-            for (round_id,) in rows:
+            for round_id in round_log.in_progress_without_log(connection):
                 connection.execute(
                     "UPDATE agg_rounds SET state = 'aborted', reason = ?, closed_at = ? "
                     "WHERE id = ?",
@@ -165,7 +190,7 @@ class RoundEngine:
         rho = rho_budget(epsilon, delta)
         unit = governance.unit(learning_type)
         period = period_key("month", utc_now())
-        with self.lock:
+        with self.lock, self.store.transaction():
             spent = self._period_rho(federation, period)
             if spent + rho > governance.rho_per_period * (1 + 1e-12):
                 raise BmadError(
@@ -186,6 +211,10 @@ class RoundEngine:
                 "phase_timeout": float(request.get("phase_timeout") or governance.phase_timeout),
                 "enrol_timeout": float(request.get("enrol_timeout") or governance.enrol_timeout),
             }
+            if learning_type == RISK_MODEL:  # one training step, at the model asked for
+                parameters["weights"] = opening_weights(request.get("weights"))
+            if "manifest" in request:  # signed by the opener; members check it
+                parameters["manifest"] = request["manifest"]
             with self.store.transaction() as connection:
                 connection.execute(
                     "INSERT INTO agg_rounds (id, federation, learning_type, schema_version, "
@@ -206,9 +235,8 @@ class RoundEngine:
                     {"round": round_id, "federation": federation, "learning_type": learning_type},
                 )
             live = LiveRound(round_id, federation, learning_type, governance, parameters)
-            live.deadline = time.monotonic() + float(
-                request.get("enrol_timeout") or governance.enrol_timeout
-            )
+            live.deadline = time.time() + float(parameters["enrol_timeout"])
+            round_log.start(self.store.connection, round_id, governance.to_dict(), live.deadline)
             self.rounds[round_id] = live
         return self.describe(round_id)
 
@@ -225,10 +253,61 @@ class RoundEngine:
         return total
 
     def _live(self, round_id: str) -> LiveRound:
-        live = self.rounds.get(round_id)
+        live = self._synced(round_id)
         if live is None:
             raise ApiError(f"round {round_id} is not in progress", 409)
         return live
+
+    def _synced(self, round_id: str) -> LiveRound | None:
+        """The round in progress as the database holds it (None if it is not in progress):
+        this process's copy, caught up with the steps other processes logged since."""
+        connection = self.store.connection
+        row = connection.execute(
+            "SELECT federation, learning_type, state, parameters FROM agg_rounds WHERE id = ?",
+            (round_id,),
+        ).fetchone()
+        state = round_log.live_state(connection, round_id)
+        if row is None or row[2] not in ("enrolling", "running") or state is None:
+            self.rounds.pop(round_id, None)
+            return None
+        live = self.rounds.get(round_id)
+        if live is None:
+            live = LiveRound(
+                round_id,
+                str(row[0]),
+                str(row[1]),
+                Governance.from_dict(state.governance),
+                json.loads(row[3]),
+            )
+            self.rounds[round_id] = live
+        for event in round_log.events_after(connection, round_id, live.applied):
+            self._apply(live, event)
+        live.deadline = state.deadline
+        return live
+
+    def _perform(self, live: LiveRound, kind: str, body: dict[str, Any]) -> None:
+        """Apply one step to the round and log it, in the caller's transaction."""
+        event = round_log.Event(live.applied + 1, kind, body)
+        self._apply(live, event)
+        round_log.append(self.store.connection, live.id, event)
+
+    def _apply(self, live: LiveRound, event: round_log.Event) -> None:
+        """The one place a round's in-memory state changes, live or replayed from the log."""
+        body = event.body
+        if event.kind == "enrol":
+            live.enrolled[body["organisation"]] = body["public_key"]
+            live.credentials[body["organisation"]] = body["credentials"]
+        elif event.kind == "groups":
+            self._form_groups(live, body["groups"])
+        elif event.kind == "message":
+            group = live.groups[int(body["group"])]
+            group.session.receive(body["phase"], int(body["participant"]), body["message"])
+            group.answered.add(int(body["participant"]))
+        elif event.kind == "close":
+            self._close_groups(live, body["phase"])
+        else:
+            raise BmadError(f"round {live.id} has an unknown logged step {event.kind!r}")
+        live.applied = event.seq
 
     def enrol(
         self,
@@ -240,7 +319,7 @@ class RoundEngine:
     ) -> None:
         """Enrol an organisation's machine; ``members`` is how many organisations may take part,
         ``credentials`` what the other members check its key against."""
-        with self.lock:
+        with self._round_transaction(round_id):
             live = self._live(round_id)
             if live.state != "enrolling":
                 raise ApiError("enrolment for this round is closed", 409)
@@ -250,8 +329,15 @@ class RoundEngine:
                     "another machine of this organisation already takes part in this round", 409
                 )
             if current is None:
-                live.enrolled[organisation] = public_key
-                live.credentials[organisation] = credentials
+                self._perform(
+                    live,
+                    "enrol",
+                    {
+                        "organisation": organisation,
+                        "public_key": public_key,
+                        "credentials": credentials,
+                    },
+                )
                 self._changed()
                 with self.store.transaction() as connection:
                     connection.execute(
@@ -263,7 +349,7 @@ class RoundEngine:
                 self._close_enrolment(live)
 
     def close_enrolment(self, round_id: str) -> None:
-        with self.lock:
+        with self._round_transaction(round_id):
             live = self._live(round_id)
             if live.state == "enrolling":
                 self._close_enrolment(live)
@@ -277,19 +363,29 @@ class RoundEngine:
             )
             return
         secrets.SystemRandom().shuffle(organisations)
-        start = 0
-        for group_number, size in enumerate(group_sizes(len(organisations), k)):
-            members = organisations[start : start + size]
-            start += size
+        groupings: list[list[str]] = []
+        for size in group_sizes(len(organisations), k):
+            start = sum(len(members) for members in groupings)
+            groupings.append(organisations[start : start + size])
+        self._perform(live, "groups", {"groups": groupings})
+        self._enter_phase(live, PHASES[0])
+
+    def _form_groups(self, live: LiveRound, groupings: list[list[str]]) -> None:
+        k = int(live.parameters["k"])
+        for group_number, members in enumerate(groupings):
+            size = len(members)
             roster = {pid: decode_key(live.enrolled[org]) for pid, org in enumerate(members, 1)}
             threshold = reconstruction_threshold(size, k)
+            # SecAgg+ (sparse graph) for large groups, with the thresholds it derives
+            sparse = sparse_round(size, live.governance.sparse_from)
             config = RoundConfig(
                 round_id=f"{live.id}/g{group_number}",
                 roster=roster,
-                threshold=threshold,
+                threshold=sparse.threshold if sparse else threshold,
                 vector_length=int(live.parameters["vector_length"]),
                 modulus_bits=int(live.parameters["modulus_bits"]),
-                min_survivors=threshold,
+                min_survivors=max(sparse.min_survivors, k) if sparse else threshold,
+                neighbours=sparse.neighbours if sparse else 0,
             )
             group = Group(
                 config,
@@ -301,14 +397,14 @@ class RoundEngine:
             for pid, org in group.organisations.items():
                 live.assignment[org] = (group_number, pid)
         live.state = "running"
-        self._enter_phase(live, PHASES[0])
+        live.phase = PHASES[0]
 
     # -- phases ----------------------------------------------------------------------------
 
     def _enter_phase(self, live: LiveRound, phase: str) -> None:
         self._changed()
         live.phase = phase
-        live.deadline = time.monotonic() + float(live.parameters["phase_timeout"])
+        live.deadline = time.time() + float(live.parameters["phase_timeout"])
         for group in live.groups:
             group.answered = set()
         with self.store.transaction() as connection:
@@ -316,11 +412,12 @@ class RoundEngine:
                 "UPDATE agg_rounds SET state = ?, phase = ? WHERE id = ?",
                 (live.state, phase, live.id),
             )
+            round_log.set_deadline(connection, live.id, live.deadline)
 
     def assignment(self, round_id: str, organisation: str, public_key: str) -> dict[str, Any]:
         """What one participant needs now: its group's parameters, its id, the phase and inbox."""
         with self.lock:
-            live = self.rounds.get(round_id)
+            live = self._synced(round_id)
             if live is None:
                 return self.describe(round_id)
             document = self.describe(round_id)
@@ -343,6 +440,7 @@ class RoundEngine:
                 },
                 "threshold": group.config.threshold,
                 "min_survivors": group.config.min_survivors,
+                "neighbours": group.config.neighbours,
             }
             if live.state == "running" and live.phase is not None and pid in group.alive:
                 document["you"]["inbox"] = group.session.inbox(live.phase, pid)
@@ -351,7 +449,7 @@ class RoundEngine:
     def submit(
         self, round_id: str, organisation: str, public_key: str, phase: str, message: str
     ) -> None:
-        with self.lock:
+        with self._round_transaction(round_id):
             live = self._live(round_id)
             if live.state != "running" or live.phase != phase:
                 raise ApiError(
@@ -365,35 +463,34 @@ class RoundEngine:
                 raise BmadError("this participant dropped out of the round", 409)
             if pid in group.answered:
                 raise ApiError(f"{phase} message already received", 409)
-            group.session.receive(phase, pid, message)
-            group.answered.add(pid)
+            self._perform(
+                live,
+                "message",
+                {"group": group_number, "participant": pid, "phase": phase, "message": message},
+            )
             if all(group.answered >= group.alive for group in live.groups if group.aborted is None):
                 self._close_phase(live)
 
     def tick(self, now: float | None = None) -> None:
-        """Close enrolments and phases whose deadline passed."""
-        current = time.monotonic() if now is None else now
+        """Close enrolments and phases whose deadline (seconds since the epoch) passed, in any
+        process's rounds: the first process to get there closes, the others then see it."""
+        current = time.time() if now is None else now
         with self.lock:
-            for live in list(self.rounds.values()):
-                if live.deadline > current:
-                    continue
-                if live.state == "enrolling":
-                    self._close_enrolment(live)
-                elif live.state == "running":
-                    self._close_phase(live)
+            self._notice_changes()
+            for round_id in round_log.due_rounds(self.store.connection, current):
+                with self._round_transaction(round_id):
+                    live = self._synced(round_id)
+                    if live is None or live.deadline > current:
+                        continue
+                    if live.state == "enrolling":
+                        self._close_enrolment(live)
+                    elif live.state == "running":
+                        self._close_phase(live)
 
     def _close_phase(self, live: LiveRound) -> None:
         assert live.phase is not None
         phase = live.phase
-        for group in live.groups:
-            if group.aborted is not None:
-                continue
-            group.alive = set(group.answered)
-            try:
-                group.session.close(phase)
-            except BmadError as exc:
-                group.aborted = exc.message
-                logger.info("round %s group aborted in %s: %s", live.id, phase, exc.message)
+        self._perform(live, "close", {"phase": phase})
         remaining = [group for group in live.groups if group.aborted is None]
         if not remaining:
             reasons = "; ".join(sorted({g.aborted or "" for g in live.groups}))
@@ -404,6 +501,23 @@ class RoundEngine:
             self._enter_phase(live, PHASES[index + 1])
             return
         self._release(live)
+
+    def _close_groups(self, live: LiveRound, phase: str) -> None:
+        """Everyone who did not answer ``phase`` dropped out; each session closes the phase."""
+        for group in live.groups:
+            if group.aborted is not None:
+                continue
+            group.alive = set(group.answered)
+            try:
+                group.session.close(phase)
+            except BmadError as exc:
+                group.aborted = exc.message
+                logger.info("round %s group aborted in %s: %s", live.id, phase, exc.message)
+        index = PHASES.index(phase)
+        if index + 1 < len(PHASES):
+            live.phase = PHASES[index + 1]
+            for group in live.groups:
+                group.answered = set()
 
     # -- outcome ---------------------------------------------------------------------------
 
@@ -457,6 +571,7 @@ class RoundEngine:
             consensus_threshold=governance.consensus_threshold,
             k=k,
             unit=unit.name,
+            weights=tuple(live.parameters.get("weights", ())),
         )
         insights = compute_insights(aggregate, facts)
         completed = {
@@ -517,9 +632,10 @@ class RoundEngine:
                 (outcome, live.id, organisation),
             )
         reputation_ledger.record_round(connection, live.id)
-        # Masked inputs and shares live only in the sessions: dropping them deletes them.
+        # Masked inputs and shares live in the sessions and the round's log: both go.
+        round_log.forget(connection, live.id)
         live.groups.clear()
-        del self.rounds[live.id]
+        self.rounds.pop(live.id, None)
 
     def describe(self, round_id: str) -> dict[str, Any]:
         row = self.store.connection.execute(
@@ -546,4 +662,5 @@ class RoundEngine:
             "closed_at": row[9],
             "organisations": {str(outcome): int(count) for outcome, count in enrolled},
             "changes": self.changes,
+            "refusals": consortium_tables.round_refusals(self.store, round_id),
         }

@@ -1,9 +1,9 @@
-"""The aggregator's SQLite tables and the queries on them.
+"""The aggregator's tables and the queries on them (SQLite or PostgreSQL, ``database``).
 
 It holds public keys and roles, federations and their governance, enrolment tokens (hashed),
-round state, released aggregates and insights, the seen-nonce window and its own hash-chained
-audit log. Masked vectors never reach this database: they live in the round engine's memory
-until their round closes.
+rounds, released aggregates and insights, the seen-nonce window and its own hash-chained audit
+log. The state of rounds in progress, masked inputs included, is ``round_log``'s, and is deleted
+when each round closes.
 """
 
 from __future__ import annotations
@@ -11,16 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bmad.errors import BmadError
+from bmad.federation import round_log
+from bmad.federation.consortium import tables as consortium_tables
+from bmad.federation.database import Database, SqlConnection, open_database
 from bmad.privacy.audit import GENESIS, entry_hash
 from bmad.privacy.db import timestamp, utc_now
-from bmad.store.connection import Store, open_store
 
 COMPONENT = "aggregator"
 ROLES: tuple[str, ...] = ("admin", "member", "observer")
@@ -121,16 +122,26 @@ class ApiError(BmadError):
         self.status = status
 
 
-def open_aggregator_store(path: Path) -> Store:
-    return open_store(path, COMPONENT, MIGRATIONS)
+# Every aggregator component's tables, in the order they are created (later ones may refer to
+# earlier ones). Their SQL must run on SQLite and PostgreSQL alike (``database``).
+COMPONENTS: list[tuple[str, list[str]]] = [
+    (COMPONENT, MIGRATIONS),
+    (round_log.COMPONENT, round_log.MIGRATIONS),
+    (consortium_tables.COMPONENT, consortium_tables.MIGRATIONS),
+]
 
 
-def parse_db_url(url: str) -> Path:
-    """``sqlite:///absolute/path`` or ``sqlite:///relative/path`` -> the database file."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise BmadError(f"--db must look like sqlite:///PATH, got {url!r}")
-    return Path(url[len(prefix) :])
+def open_aggregator_store(target: Path | str) -> Database:
+    """The aggregator's database (an SQLite path, ``sqlite:///PATH`` or ``postgresql://...``),
+    with every component's migrations applied."""
+    database = open_database(target)
+    try:
+        for component, migrations in COMPONENTS:
+            database.migrate(component, migrations)
+    except BaseException:
+        database.close()
+        raise
+    return database
 
 
 def now_text() -> str:
@@ -141,7 +152,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(b"bmad enrolment token v1" + token.encode("utf-8")).hexdigest()
 
 
-def audit(connection: sqlite3.Connection, kind: str, detail: dict[str, Any]) -> None:
+def audit(connection: SqlConnection, kind: str, detail: dict[str, Any]) -> None:
     """Append to the aggregator's own hash-chained audit log (inside the caller's transaction)."""
     head = connection.execute(
         "SELECT seq, hash FROM agg_audit ORDER BY seq DESC LIMIT 1"
@@ -156,7 +167,7 @@ def audit(connection: sqlite3.Connection, kind: str, detail: dict[str, Any]) -> 
     )
 
 
-def audit_chain_ok(store: Store) -> bool:
+def audit_chain_ok(store: Database) -> bool:
     previous = GENESIS
     for seq, at, kind, detail, prev_hash, digest in store.connection.execute(
         "SELECT seq, at, kind, detail, prev_hash, hash FROM agg_audit ORDER BY seq"
@@ -167,18 +178,16 @@ def audit_chain_ok(store: Store) -> bool:
     return True
 
 
-def remember_nonce(store: Store, nonce: str, window: float, now: float | None = None) -> bool:
+def remember_nonce(store: Database, nonce: str, window: float, now: float | None = None) -> bool:
     """Record a nonce; False if it was already seen inside the window (a replay)."""
     current = time.time() if now is None else now
     with store.transaction() as connection:
         connection.execute("DELETE FROM agg_nonces WHERE seen_at < ?", (current - 2 * window,))
-        try:
-            connection.execute(
-                "INSERT INTO agg_nonces (nonce, seen_at) VALUES (?, ?)", (nonce, current)
-            )
-        except sqlite3.IntegrityError:
-            return False
-    return True
+        inserted = connection.execute(
+            "INSERT INTO agg_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING",
+            (nonce, current),
+        )
+        return inserted.rowcount == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +199,7 @@ class Member:
 
 
 def credentials(
-    store: Store, federation: str, organisation: str, public_key: str
+    store: Database, federation: str, organisation: str, public_key: str
 ) -> dict[str, Any]:
     """What members need to accept a roster key: its certificate and its organisation's
     admission (empty when the admin has not admitted the organisation key)."""
@@ -208,7 +217,7 @@ def credentials(
     }
 
 
-def signing_key(store: Store) -> bytes:
+def signing_key(store: Database) -> bytes:
     """The aggregator's Ed25519 private key (raw), created on first use."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import (
@@ -228,7 +237,7 @@ def signing_key(store: Store) -> bytes:
         return raw
 
 
-def member(store: Store, federation: str, public_key: str) -> Member | None:
+def member(store: Database, federation: str, public_key: str) -> Member | None:
     row = store.connection.execute(
         "SELECT organisation, role FROM agg_participants WHERE federation = ? AND public_key = ?",
         (federation, public_key),

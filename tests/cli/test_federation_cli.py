@@ -188,7 +188,7 @@ def test_commands_without_a_federation_or_with_bad_input(tmp_path: Path) -> None
     )
     assert "cannot reach the aggregator at http://127.0.0.1:9" in error
     assert "`bmad aggregator serve`" in error and "--aggregator URL" in error
-    error = bmad(lonely, "aggregator", "serve", "--db", "postgres://x", code=2)
+    error = bmad(lonely, "aggregator", "serve", "--db", "mysql://x", code=2)
     assert "sqlite:///" in error
 
 
