@@ -97,7 +97,8 @@ def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_ve
 
     # the participant without consent sent nothing at all after joining
     silent_key = encode_key(silent.identity.public.signing_public).encode()
-    assert wire.count(b"x-bmad-key: " + silent_key) == 1  # its join request only
+    # its join only: the request, the consortium's rules log it verifies, the agreement it signs
+    assert wire.count(b"x-bmad-key: " + silent_key) == 3
     assert silent.outcomes == []
     silent_kinds = {entry.kind for entry in audit.entries(silent.store)}
     assert "payload_sent" not in silent_kinds and "budget_reserved" not in silent_kinds
