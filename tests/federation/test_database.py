@@ -1,0 +1,117 @@
+"""The aggregator's database interface: one suite run against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bmad.errors import BmadError
+from bmad.federation import server_store
+from bmad.federation.database import Database, open_database, to_postgres_ddl, to_psycopg
+from tests.federation.harness import in_threads
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'aggregator.sqlite3'}"
+    postgres_url: str = request.getfixturevalue("postgres_url")
+    return postgres_url
+
+
+@pytest.fixture
+def database(url: str) -> Iterator[Database]:
+    opened = server_store.open_aggregator_store(url)
+    yield opened
+    opened.close()
+
+
+def test_every_aggregator_component_is_migrated_once(url: str, database: Database) -> None:
+    for component, migrations in server_store.COMPONENTS:
+        assert database.schema_version(component) == len(migrations)
+    again = server_store.open_aggregator_store(url)  # a second process starting: nothing to do
+    try:
+        rows = again.connection.execute(
+            "SELECT component, version FROM schema_versions ORDER BY component"
+        ).fetchall()
+        assert dict(rows) == {c: len(m) for c, m in server_store.COMPONENTS}
+    finally:
+        again.close()
+
+
+def test_a_database_written_by_a_newer_bmad_is_refused(url: str, database: Database) -> None:
+    with pytest.raises(BmadError, match="newer bmad"):
+        database.migrate(server_store.COMPONENT, server_store.MIGRATIONS[:1])
+
+
+def test_placeholders_become_psycopg_ones_outside_quoted_text() -> None:
+    assert to_psycopg("SELECT '?%', \"a?\" FROM t WHERE x LIKE 'a%' AND y = ? AND z % 2 = ?") == (
+        "SELECT '?%%', \"a?\" FROM t WHERE x LIKE 'a%%' AND y = %s AND z %% 2 = %s"
+    )
+    assert to_postgres_ddl("CREATE TABLE t (a INTEGER, b REAL, c TEXT)") == (
+        "CREATE TABLE t (a BIGINT, b DOUBLE PRECISION, c TEXT)"
+    )
+    assert to_postgres_ddl("SELECT 'INTEGER'") == "SELECT 'INTEGER'"
+
+
+def test_portable_sql_gives_the_same_answers(database: Database) -> None:
+    now = time.time()
+    with database.transaction() as connection:
+        connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES (?, ?)", ("a%?", now))
+        connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES (?, ?)", ("b", 2.5))
+    rows = database.connection.execute(
+        "SELECT nonce, seen_at FROM agg_nonces WHERE nonce LIKE 'a%' AND seen_at > ?", (1.0,)
+    ).fetchall()
+    assert [tuple(row) for row in rows] == [("a%?", now)]  # a double, not a 4-byte float
+    total = database.connection.execute("SELECT COUNT(*), SUM(seq) FROM agg_audit").fetchone()
+    assert tuple(total) == (0, None)
+
+
+def test_an_inner_transaction_joins_the_outer_and_a_failure_undoes_both(
+    database: Database,
+) -> None:
+    with pytest.raises(RuntimeError), database.transaction() as outer:
+        outer.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('outer', 1)")
+        with database.transaction() as inner:
+            inner.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('inner', 1)")
+        raise RuntimeError("refused")
+    assert database.connection.execute("SELECT COUNT(*) FROM agg_nonces").fetchone()[0] == 0
+
+
+def test_a_replayed_nonce_is_refused(database: Database) -> None:
+    assert server_store.remember_nonce(database, "n1", 300.0)
+    assert not server_store.remember_nonce(database, "n1", 300.0)
+    assert server_store.remember_nonce(database, "n2", 300.0)
+
+
+def test_writers_in_two_connections_keep_one_audit_chain(url: str, database: Database) -> None:
+    """The chain reads its head and appends: writers must be serialised, as in SQLite."""
+    other = open_database(url)
+
+    def write(store: Database, name: str) -> None:
+        for index in range(25):
+            with store.transaction() as connection:
+                server_store.audit(connection, "test", {"writer": name, "index": index})
+
+    try:
+        errors = in_threads(lambda: write(database, "one"), lambda: write(other, "two"))
+    finally:
+        other.close()
+    assert not errors, errors
+    assert database.connection.execute("SELECT COUNT(*) FROM agg_audit").fetchone()[0] == 50
+    assert server_store.audit_chain_ok(database)
+
+
+def test_an_unknown_database_url_is_a_usage_error() -> None:
+    with pytest.raises(BmadError, match=r"sqlite:///PATH or postgresql://") as caught:
+        open_database("mysql://user:secret@host/db")
+    assert "secret" not in caught.value.message
+
+
+def test_a_postgresql_password_stays_out_of_the_error(postgres_cluster: object) -> None:
+    with pytest.raises(BmadError, match="cannot connect") as caught:
+        open_database("postgresql://someone:hunter2@127.0.0.1:1/none?connect_timeout=2")
+    assert "hunter2" not in caught.value.message
