@@ -119,7 +119,8 @@ def _render_review(document: dict[str, Any]) -> None:
         click.echo(f"signed by {signers}")
         click.echo("history:")
         for row in document["history"]:
-            click.echo(f"  v{row['version']} {row['at']} {row['kind']}: {row['summary']}")
+            about = f" {row['organisation']}" if row["organisation"] else ""
+            click.echo(f"  v{row['version']} {row['at']} {row['kind']}{about}: {row['summary']}")
     for finding in document["findings"]:
         status = "ok" if finding["ok"] else f"VIOLATION: {finding['message']}"
         click.echo(f"{finding['area']:8} {finding['subject']}: {status}")
