@@ -1,8 +1,9 @@
 """The real aggregator service with one extra, bench-only learning type of 10,000 entries.
 
 The round layout of a schema is twice its dimension (contribution + participation bits), so a
-5,000-bin schema gives 10,000-entry vectors. The schema is added before any federation module
-is imported, so governance levels and the API accept it. Usage: _bench_server.py DB_PATH
+5,000-bin schema gives 10,000-entry vectors. The schema (and its unit of privacy) is added
+before any federation module is imported, so governance levels and the API accept it.
+Usage: _bench_server.py DB_PATH
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bmad.privacy import schemas
+from bmad.privacy import schemas, units
 from bmad.privacy.bounding import BinCap, Block, ContributionSchema
 
 BENCH_TYPE = "bench_vectors"
@@ -18,6 +19,7 @@ schemas.SCHEMAS[BENCH_TYPE] = ContributionSchema(
     BENCH_TYPE, 1, (Block("x", tuple(str(i) for i in range(5_000)), BinCap(1)),)
 )
 schemas.LEARNING_TYPES = tuple(schemas.SCHEMAS)
+units.UNIT_CAPS[BENCH_TYPE] = {"organisation": 1}  # one vector per organisation, like the others
 
 from bmad.federation.service import serve  # noqa: E402  (after the schema is registered)
 
