@@ -238,7 +238,7 @@ def admit(
             f"{organisation}'s organisation key has fingerprint {fingerprint(key)}, not "
             f"{expected_fingerprint}: not admitted (ask the organisation for its fingerprint)"
         )
-    signature = trust.sign_admission(client.identity, federation, organisation, key)
-    admitted = client.admit(federation, organisation, signature)
+    # The seat first: an organisation the members never gave a seat gets no admission either.
     consortium.bind_seat(client, federation, organisation, key)
-    return admitted
+    signature = trust.sign_admission(client.identity, federation, organisation, key)
+    return client.admit(federation, organisation, signature)
