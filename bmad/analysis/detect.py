@@ -44,6 +44,7 @@ class DetectionReport:
     notes: tuple[str, ...]
     function_priority: dict[FunctionKey, float] = field(default_factory=dict)
     file_priority: dict[str, float] = field(default_factory=dict)
+    hotspot_rank: dict[str, float] = field(default_factory=dict)  # per file, the term's 0..1
 
     @property
     def findings(self) -> list[Finding]:
@@ -296,4 +297,5 @@ def detect(
         notes=tuple(notes),
         function_priority=function_priority,
         file_priority=file_priority,
+        hotspot_rank=hotspot_rank,
     )

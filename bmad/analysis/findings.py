@@ -71,6 +71,8 @@ class RankedItem:
     anomaly_score: float | None
     explanation: str | None
     findings: tuple[Finding, ...]
+    risk: float | None = None  # the file's risk of a fix within the horizon, when a model serves
+    risk_explanation: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,4 +86,6 @@ class RankedItem:
             "anomaly_score": None if self.anomaly_score is None else round(self.anomaly_score, 4),
             "explanation": self.explanation,
             "findings": [finding.to_dict() for finding in self.findings],
+            "risk": None if self.risk is None else round(self.risk, 4),
+            "risk_explanation": self.risk_explanation,
         }

@@ -19,7 +19,6 @@ labelled with (:data:`bmad.analysis.risk_training.HORIZON_DAYS`).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from bmad.analysis.risk_model import (
     probabilities,
 )
 from bmad.analysis.risk_pooled import blended
+from bmad.analysis.risk_store import risk_sentence
 from bmad.analysis.risk_training import (
     HORIZON_DAYS,
     LocalModel,
@@ -42,6 +42,7 @@ from bmad.analysis.risk_training import (
     local_model,
     rows_of,
 )
+from bmad.analysis.settings import AnalysisSettings
 from bmad.extractors.fixes import LabelSettings
 from bmad.extractors.history import CommitRecord
 from bmad.extractors.history_report import subject_patterns
@@ -61,13 +62,7 @@ class FileRisk:
     drivers: tuple[str, ...]  # the features that raise the risk most, described
 
     def explanation(self) -> str:
-        """ "risk of a fix within a year: 34%, top 5% in this repository; driven by 340 lines
-        changed in the last 6 months and 6 minor contributors"."""
-        text = (
-            f"risk of a fix within a year: {self.risk:.0%}, "
-            f"top {max(1, math.ceil(self.top_share * 100))}% in this repository"
-        )
-        return f"{text}; driven by {' and '.join(self.drivers)}" if self.drivers else text
+        return risk_sentence(self.risk, self.top_share, self.drivers)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,15 +165,17 @@ def repository_risks(
     now: int | None = None,
     options: ScanOptions | None = None,
     local: LocalModel | None = None,
+    detection: AnalysisSettings | None = None,
 ) -> RiskReport:
     """The repository's file risks at ``now`` (default: the present); ``local``: a model
-    already trained (the daemon's), else one is trained here."""
+    already trained, else one is trained here; ``detection``: the ranking's settings, so that
+    its marks (priority, smells, anomaly flags) are among the model's inputs."""
     when = int(time.time()) if now is None else now
-    snapshot = load_snapshot(past, when, options)
+    snapshot = load_snapshot(past, when, options, detection=detection)
     if snapshot is None or not snapshot.code:
         return NO_RISK
     if local is None:
-        local = local_model(past, when, "file", options)
+        local = local_model(past, when, "file", options, detection)
     return file_risks(rows_of(snapshot, "file"), local, global_model)
 
 
@@ -200,3 +197,20 @@ def read_past(
     )
     fixes = fix_labels(path, commits, label_settings(history), options)
     return RepositoryPast(path, tip, commits, fixes)
+
+
+def current_risks(
+    root: Path, global_model: RiskModel | None, options: ScanOptions | None = None
+) -> tuple[str | None, RiskReport]:
+    """The repository's file risks at HEAD now, with the ranking's marks among the model's
+    inputs (its settings from the repository's configuration), and that HEAD (None: no
+    commit yet)."""
+    from bmad import config
+    from bmad.analysis.settings import analysis_settings
+
+    settings = config.load(root)
+    past = read_past(root, settings.section("history"), options)
+    if past is None:
+        return None, NO_RISK
+    detection = analysis_settings(settings.section("rules"), settings.section("analysis"))
+    return past.tip, repository_risks(past, global_model, options=options, detection=detection)

@@ -171,6 +171,18 @@ RULES: dict[str, Rule] = dict(
             "history",
         ),
         _rule(
+            "defect-risk",
+            "Defect Risk",
+            "File among the repository's top 10% by risk of a fix x size.",
+            "The defect-risk model, trained on this repository's own fixes (or the "
+            "federation's model), expects fixes here within a year; the explanation names the "
+            "features that raise the risk most.",
+            "Review changes here with extra care, add tests around the recent changes, and "
+            "address the drivers the explanation names.",
+            "note",
+            "history",
+        ),
+        _rule(
             "cyclic-dependency",
             "Cyclic Dependency",
             "Module is part of an import cycle.",

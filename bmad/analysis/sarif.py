@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bmad import __version__
-from bmad.analysis.findings import Finding
+from bmad.analysis.findings import Finding, RankedItem
 from bmad.analysis.rule_catalogue import RULES
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,7 +25,23 @@ def _rule_descriptor(rule_id: str) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+def ranking_properties(items: Sequence[RankedItem]) -> dict[str, dict[str, Any]]:
+    """Per finding (by fingerprint), its item's rank and priority, and its file's risk when a
+    model served: the one ranking, for tools that read SARIF."""
+    found: dict[str, dict[str, Any]] = {}
+    for item in items:
+        properties: dict[str, Any] = {"rank": item.rank, "priority": round(item.priority, 4)}
+        if item.risk is not None:
+            properties["risk"] = round(item.risk, 4)
+            properties["riskExplanation"] = item.risk_explanation
+        for finding in item.findings:
+            found.setdefault(finding.fingerprint, properties)
+    return found
+
+
+def _result(
+    finding: Finding, rule_index: int, ranking: Mapping[str, dict[str, Any]]
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
@@ -44,10 +60,14 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     }
     if finding.anomaly_score is not None:
         result["properties"]["anomalyScore"] = finding.anomaly_score
+    result["properties"].update(ranking.get(finding.fingerprint, {}))
     return result
 
 
-def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
+def sarif_document(findings: Sequence[Finding], items: Sequence[RankedItem] = ()) -> dict[str, Any]:
+    """The findings as one run; ``items``: the ranked items they belong to (their rank,
+    priority and risk become each result's properties)."""
+    ranking = ranking_properties(items)
     rule_ids = list(RULES)
     index = {rule_id: position for position, rule_id in enumerate(rule_ids)}
     return {
@@ -64,7 +84,9 @@ def sarif_document(findings: Sequence[Finding]) -> dict[str, Any]:
                     }
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "repository root"}}},
-                "results": [_result(finding, index[finding.rule_id]) for finding in findings],
+                "results": [
+                    _result(finding, index[finding.rule_id], ranking) for finding in findings
+                ],
             }
         ],
     }

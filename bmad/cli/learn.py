@@ -20,7 +20,9 @@ from bmad.cli.steps import analyse_in_steps, on_terminal
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
     from bmad.analysis.findings import RankedItem
+    from bmad.analysis.risk_model import RiskModel
     from bmad.analysis.risk_serving import RiskReport
+    from bmad.analysis.settings import AnalysisSettings
 
 
 def why_text(item: RankedItem) -> str:
@@ -87,11 +89,13 @@ def learn() -> None:
 )
 @click.option("--federated", is_flag=True, help="Blend in the federation's global statistics.")
 @click.option(
-    "--risk",
+    "--risk/--no-risk",
     "with_risk",
-    is_flag=True,
-    help="Also each file's risk of a fix within a year, and why: the repository's own model "
-    "when its past is long enough, else the federation's released model.",
+    default=None,
+    help="Rank by the one priority with each file's risk of a fix within a year (the "
+    "repository's own model when its past is long enough, else the federation's): --risk "
+    "trains the model now when none was stored for HEAD; by default the stored risks are "
+    "used (the daemon keeps them); --no-risk keeps the ranking without a model.",
 )
 @click.option(
     "--consensus-threshold",
@@ -113,39 +117,80 @@ def anti_patterns(
     federated: bool,
     consensus_threshold: float | None,
     timeout: float | None,
-    with_risk: bool,
+    with_risk: bool | None,
 ) -> None:
     """Rank REPO's anomalous functions and named smells, with explanations."""
     if federated or consensus_threshold is not None:
         threshold = 0.7 if consensus_threshold is None else consensus_threshold
         federated_anti_patterns(repo, threshold, as_json, top, sarif_path, timeout)
         return
+    from bmad.analysis.risk_ranking import TODAY, WITH_RISK, combined_report
     from bmad.analysis.sarif import sarif_document
 
     _analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json))
+    risks = None if with_risk is False else risk_report(root, train=bool(with_risk))
+    if risks is not None:
+        report = combined_report(report, risks, repository_analysis_settings(root))
     if sarif_path is not None:
-        write_sarif(sarif_path, sarif_document(report.findings))
-    risks = risk_report(root) if with_risk else None
+        write_sarif(sarif_path, sarif_document(report.findings, report.items))
+    formula = WITH_RISK if risks is not None and risks.files else TODAY
     if as_json:
         extra = {} if risks is None else {"risk": risks.to_dict(top)}
-        echo_json({"repository": str(root), **report.to_dict(top), **extra})
+        echo_json({"repository": str(root), "priority": formula, **report.to_dict(top), **extra})
     else:
         render_report(report, top)
         if risks is not None:
             render_risks(risks, top)
 
 
-def risk_report(root: Path) -> RiskReport:
-    """Every file's risk now, from the model ``risk_serving.serving_model`` picks."""
-    from bmad.analysis.risk_serving import NO_RISK, read_past, repository_risks
+def repository_analysis_settings(root: Path) -> AnalysisSettings:
+    from bmad.analysis.settings import analysis_settings
     from bmad.config import load
+
+    settings = load(root)
+    return analysis_settings(settings.section("rules"), settings.section("analysis"))
+
+
+def risk_report(root: Path, train: bool) -> RiskReport:
+    """Every file's risk at HEAD: the stored risks when they are for HEAD; otherwise, with
+    ``train``, from the model ``risk_serving.serving_model`` picks, trained now and stored;
+    without, the last stored risks (said to be older) or none."""
+    from dataclasses import replace
+
+    from bmad import git
+    from bmad.analysis.risk_serving import RiskReport, current_risks
+    from bmad.analysis.risk_store import open_risk_store, save_risks, stored_report
+
+    repository = git.find_work_tree(root)
+    if repository is None:
+        return RiskReport("none", "not a git repository: no past to learn from", 0, {})
+    head = None if repository.head_is_unborn else str(repository.head.target)
+    with open_risk_store() as store:
+        found = stored_report(store, root)
+        if found is not None and found[0].head == head:
+            return found[1]
+        if not train:
+            if found is None:
+                return RiskReport("none", NO_STORED_RISK, 0, {})
+            run, stored = found
+            return replace(stored, reason=f"{stored.reason}; as of commit {run.head[:12]}")
+        tip, report = current_risks(root, cached_global_model())
+        if tip is not None:
+            save_risks(store, root, tip, report)
+        return report
+
+
+NO_STORED_RISK = (
+    "no risk stored for this repository yet: run with --risk, or register it with the daemon"
+)
+
+
+def cached_global_model() -> RiskModel | None:
     from bmad.federation.participant import open_participant_store
-    from bmad.federation.risk_rounds import cached_global_model
+    from bmad.federation.risk_rounds import cached_global_model as cached
 
     with open_participant_store() as store:
-        global_model = cached_global_model(store)
-    past = read_past(root, load(root).section("history"))
-    return NO_RISK if past is None else repository_risks(past, global_model)
+        return cached(store)
 
 
 def render_risks(risks: RiskReport, top: int) -> None:
@@ -154,8 +199,7 @@ def render_risks(risks: RiskReport, top: int) -> None:
 
     console = Console()
     ranked = risks.to_dict(top)["files"]
-    if not ranked:
-        console.print(f"defect risk: {risks.reason}")
+    if not ranked:  # why not: under the table, with the rules not evaluated
         return
     table = Table(title=f"Defect risk ({risks.reason}); ranked by risk x size")
     for column in ("where", "risk", "lines", "why"):

@@ -66,6 +66,7 @@ def test_missing_history_and_architecture_are_said_not_faked() -> None:
     report = detect(_input(), AnalysisSettings())
     assert set(report.rules_without_data) == {
         "hotspot",
+        "defect-risk",
         "change-coupled-across-modules",
         "knowledge-island",
         "very-large-commits",

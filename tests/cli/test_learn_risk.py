@@ -1,0 +1,53 @@
+"""``bmad learn anti-patterns`` with the defect-risk model: --risk trains on the repository's
+past and stores the risks, the default then ranks by them from the store (no training), and
+--json and SARIF carry the one priority and each file's risk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bmad.analysis.risk_ranking import DEFECT_RISK_RULE, TODAY, WITH_RISK
+from bmad.analysis.risk_store import open_risk_store, stored_run
+from bmad.cli.main import cli
+from tests.risk_history import FRAGILE, build_risky_history
+
+
+def anti_patterns(*args: str) -> dict[str, object]:
+    result = CliRunner().invoke(cli, ["learn", "anti-patterns", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
+
+
+def test_risk_trains_once_then_every_run_ranks_by_the_stored_risks(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    head = str(build_risky_history(repo).head.target)
+    untrained = anti_patterns(str(repo))
+    assert untrained["priority"] == TODAY
+    assert "--risk" in untrained["rules_without_data"][DEFECT_RISK_RULE]  # type: ignore[index]
+
+    sarif = tmp_path / "out.sarif"
+    trained = anti_patterns(str(repo), "--risk", "--sarif", str(sarif))
+    assert trained["priority"] == WITH_RISK
+    risk = trained["risk"]
+    assert risk["source"] == "local"  # type: ignore[index]
+    items = trained["items"]
+    assert isinstance(items, list)
+    top = items[0]
+    assert top["path"] in FRAGILE and DEFECT_RISK_RULE in [f["rule_id"] for f in top["findings"]]
+    assert top["risk_explanation"].startswith("risk of a fix within a year: ")
+    with open_risk_store() as store:
+        run = stored_run(store, repo)
+    assert run is not None and run.head == head and run.source == "local"
+
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    properties = [r["properties"] for r in results if r["ruleId"] == DEFECT_RISK_RULE]
+    assert properties and all(0 < p["risk"] < 1 and p["priority"] > 4 for p in properties)
+
+    from_store = anti_patterns(str(repo))
+    assert from_store["priority"] == WITH_RISK
+    assert from_store["items"] == items
+    assert anti_patterns(str(repo), "--no-risk")["priority"] == TODAY

@@ -1,0 +1,48 @@
+"""A repository whose past teaches the defect-risk model, ending now: twelve fragile modules
+a rotating crew fixes every month for four years, twelve calm ones written once (pygit2, so
+four years of history take milliseconds). The surfaces' tests (CLI, hook, editor, daemon)
+train on it through the real code."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pygit2
+
+MONTH = 30 * 24 * 3600
+MONTHS = 48
+FRAGILE = tuple(f"fragile{i:02}.py" for i in range(12))
+CALM = tuple(f"calm{i:02}.py" for i in range(12))
+
+
+def module_source(name: str, version: int) -> str:
+    body = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(version % 4 + 1))
+    return f"def {name}(x):\n{body}    return -1\n"
+
+
+def build_risky_history(path: Path, end: int | None = None) -> pygit2.Repository:
+    """The history at ``path``, its last commit a day before ``end`` (default: now); the work
+    tree checked out at it."""
+    start = (int(time.time()) if end is None else end) - MONTHS * MONTH
+    repository = pygit2.init_repository(str(path), initial_head="main")
+    contents = {name: module_source(name[:-3], 0) for name in FRAGILE + CALM}
+    parents: list[pygit2.Oid] = []
+
+    def commit(month: int, author: str, message: str) -> None:
+        builder = repository.TreeBuilder()
+        for name, text in sorted(contents.items()):
+            builder.insert(name, repository.create_blob(text.encode()), pygit2.GIT_FILEMODE_BLOB)
+        who = pygit2.Signature(author, f"{author}@example.com", start + month * MONTH, 0)
+        parents[:] = [
+            repository.create_commit("refs/heads/main", who, who, message, builder.write(), parents)
+        ]
+
+    commit(0, "alice", "Initial import")
+    for month in range(1, MONTHS):
+        for offset in range(4):
+            name = FRAGILE[(month * 4 + offset) % len(FRAGILE)]
+            contents[name] = module_source(name[:-3], month + offset)
+        commit(month, f"dev{month % 7}", f"fix month {month}")
+    repository.checkout_head(strategy=pygit2.GIT_CHECKOUT_FORCE)
+    return repository
