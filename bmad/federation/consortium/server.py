@@ -429,8 +429,10 @@ def _accept_if_quorum(
     connection: SqlConnection, federation: str, proposal: str, eligible: Eligibility
 ) -> None:
     rows = connection.execute(
-        "SELECT entry FROM agg_consortium_proposals WHERE id = ?", (proposal,)
+        "SELECT entry, state FROM agg_consortium_proposals WHERE id = ?", (proposal,)
     ).fetchone()
+    if rows[1] != "open":  # another aggregator process decided it in the meantime
+        return
     signatures = dict(
         connection.execute(
             "SELECT organisation, signature FROM agg_consortium_approvals WHERE proposal = ?",
