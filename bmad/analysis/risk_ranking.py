@@ -36,7 +36,7 @@ from bmad.analysis.ranking import (
     percentile_ranks,
     ranked_order,
 )
-from bmad.analysis.risk_serving import FileRisk, RiskReport
+from bmad.analysis.risk_store import FileRisk, RiskReport
 from bmad.analysis.rules import severity
 from bmad.analysis.settings import AnalysisSettings
 

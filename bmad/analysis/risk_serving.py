@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,7 @@ from bmad.analysis.risk_model import (
     probabilities,
 )
 from bmad.analysis.risk_pooled import blended
-from bmad.analysis.risk_store import risk_sentence
+from bmad.analysis.risk_store import NO_RISK, FileRisk, RiskReport
 from bmad.analysis.risk_training import (
     HORIZON_DAYS,
     LocalModel,
@@ -50,50 +49,6 @@ from bmad.scanning.pipeline import ScanOptions
 
 BLEND_WEIGHT = 0.5  # the local model's share of the log-odds when both serve
 DRIVERS = 2  # features named in an explanation
-
-
-@dataclass(frozen=True, slots=True)
-class FileRisk:
-    path: str
-    risk: float  # probability of a fix within the horizon
-    top_share: float  # share of the repository's files at or above this risk
-    lines: int
-    expected_fixes: float  # risk x lines / mean lines: the size-aware priority (see rank_key)
-    drivers: tuple[str, ...]  # the features that raise the risk most, described
-
-    def explanation(self) -> str:
-        return risk_sentence(self.risk, self.top_share, self.drivers)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "risk": round(self.risk, 4),
-            "top_share": round(self.top_share, 4),
-            "lines": self.lines,
-            "expected_fixes": round(self.expected_fixes, 4),
-            "drivers": list(self.drivers),
-            "explanation": self.explanation(),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class RiskReport:
-    source: str  # "local", "global", "blend" or "none"
-    reason: str  # why that source serves
-    horizon_days: int
-    files: Mapping[str, FileRisk]  # by path
-
-    def to_dict(self, top: int | None = None) -> dict[str, Any]:
-        ranked = sorted(self.files.values(), key=lambda f: (-f.expected_fixes, f.path))
-        return {
-            "source": self.source,
-            "reason": self.reason,
-            "horizon_days": self.horizon_days,
-            "files": [f.to_dict() for f in ranked[:top]],
-        }
-
-
-NO_RISK = RiskReport("none", "no model: too little history and no federated model", 0, {})
 
 
 def label_settings(history: Mapping[str, Any]) -> LabelSettings:

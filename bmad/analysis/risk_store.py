@@ -16,12 +16,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from bmad.store.connection import Store, data_store_path, open_store
-
-if TYPE_CHECKING:
-    from bmad.analysis.risk_serving import RiskReport
 
 COMPONENT = "risk"
 MIGRATIONS: list[str] = [
@@ -56,6 +53,50 @@ def risk_sentence(risk: float, top_share: float, drivers: Sequence[str]) -> str:
         f"top {max(1, math.ceil(top_share * 100))}% in this repository"
     )
     return f"{text}; driven by {' and '.join(drivers)}" if drivers else text
+
+
+@dataclass(frozen=True, slots=True)
+class FileRisk:
+    path: str
+    risk: float  # probability of a fix within the horizon
+    top_share: float  # share of the repository's files at or above this risk
+    lines: int
+    expected_fixes: float  # risk x lines / mean lines: the size-aware priority (see rank_key)
+    drivers: tuple[str, ...]  # the features that raise the risk most, described
+
+    def explanation(self) -> str:
+        return risk_sentence(self.risk, self.top_share, self.drivers)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "risk": round(self.risk, 4),
+            "top_share": round(self.top_share, 4),
+            "lines": self.lines,
+            "expected_fixes": round(self.expected_fixes, 4),
+            "drivers": list(self.drivers),
+            "explanation": self.explanation(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RiskReport:
+    source: str  # "local", "global", "blend" or "none"
+    reason: str  # why that source serves
+    horizon_days: int
+    files: Mapping[str, FileRisk]  # by path
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        ranked = sorted(self.files.values(), key=lambda f: (-f.expected_fixes, f.path))
+        return {
+            "source": self.source,
+            "reason": self.reason,
+            "horizon_days": self.horizon_days,
+            "files": [f.to_dict() for f in ranked[:top]],
+        }
+
+
+NO_RISK = RiskReport("none", "no model: too little history and no federated model", 0, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +183,6 @@ def stored_run(store: Store, repo: Path) -> StoredRun | None:
 
 def stored_report(store: Store, repo: Path) -> tuple[StoredRun, RiskReport] | None:
     """The repository's last stored run and its report (None: never computed here)."""
-    from bmad.analysis.risk_serving import FileRisk, RiskReport
-
     run = stored_run(store, repo)
     if run is None:
         return None

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
     from bmad.analysis.findings import RankedItem
     from bmad.analysis.risk_model import RiskModel
-    from bmad.analysis.risk_serving import RiskReport
+    from bmad.analysis.risk_store import RiskReport
     from bmad.analysis.settings import AnalysisSettings
 
 
@@ -158,8 +158,8 @@ def risk_report(root: Path, train: bool) -> RiskReport:
     from dataclasses import replace
 
     from bmad import git
-    from bmad.analysis.risk_serving import RiskReport, current_risks
-    from bmad.analysis.risk_store import open_risk_store, save_risks, stored_report
+    from bmad.analysis.risk_serving import current_risks
+    from bmad.analysis.risk_store import RiskReport, open_risk_store, save_risks, stored_report
 
     repository = git.find_work_tree(root)
     if repository is None:

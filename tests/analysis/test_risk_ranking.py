@@ -14,7 +14,7 @@ from bmad.analysis.risk_ranking import (
     RISK_WEIGHT,
     combined_report,
 )
-from bmad.analysis.risk_serving import NO_RISK, FileRisk, RiskReport
+from bmad.analysis.risk_store import NO_RISK, FileRisk, RiskReport
 from bmad.analysis.sarif import sarif_document
 from bmad.analysis.settings import AnalysisSettings, RuleSettings
 
