@@ -280,7 +280,8 @@ def _load_numeric_as_numbers(raw: Any) -> None:
 
 def _without_password(url: str) -> str:
     """The URL as it may appear in messages: a password never does."""
-    return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    hidden = re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", url)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", hidden, flags=re.IGNORECASE)
 
 
 def _first_line(text: str) -> str:

@@ -115,3 +115,6 @@ def test_a_postgresql_password_stays_out_of_the_error(postgres_cluster: object) 
     with pytest.raises(BmadError, match="cannot connect") as caught:
         open_database("postgresql://someone:hunter2@127.0.0.1:1/none?connect_timeout=2")
     assert "hunter2" not in caught.value.message
+    with pytest.raises(BmadError, match="cannot connect") as caught:
+        open_database("postgresql://127.0.0.1:1/none?connect_timeout=2&password=hunter3")
+    assert "hunter3" not in caught.value.message
