@@ -10,13 +10,17 @@ shows the federation's latest insights.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bmad.cli._common import counted, echo_json, handle_errors, json_option
 from bmad.cli.steps import on_terminal
 from bmad.errors import BmadError
+
+if TYPE_CHECKING:
+    from bmad.analysis.risk_model import RiskModel
 
 NO_FEDERATION = "no federation is configured: run `bmad federation join` (or `federation create`)"
 MIN_PARTICIPANTS_HELP = (
@@ -267,7 +271,24 @@ def patterns(
 
 
 @click.command("success-factors")
-@click.option("--anonymous", is_flag=True, help="Required: only noisy sums over k organisations.")
+@click.option(
+    "--anonymous", is_flag=True, help="Across the federation: only noisy sums over k organisations."
+)
+@click.option(
+    "--local",
+    "local_repo",
+    type=click.Path(path_type=Path),
+    help="Instead: the factors that predict fewer fixes in this repository, from its own "
+    "past (coefficients with 95% bootstrap intervals), and the federation's risk model when "
+    "one is cached.",
+)
+@click.option(
+    "--resamples",
+    type=click.IntRange(min=20),
+    default=200,
+    show_default=True,
+    help="With --local: bootstrap resamples behind the intervals.",
+)
 @click.option("--min-participants", type=click.IntRange(3), help=MIN_PARTICIPANTS_HELP)
 @budget_option
 @confidence_option
@@ -277,6 +298,8 @@ def patterns(
 @handle_errors
 def success_factors(
     anonymous: bool,
+    local_repo: Path | None,
+    resamples: int,
     min_participants: int | None,
     budget_text: str | None,
     confidence_threshold: float,
@@ -284,9 +307,18 @@ def success_factors(
     timeout: float | None,
     as_json: bool,
 ) -> None:
-    """Practices associated with good outcomes (lift with intervals) across organisations."""
+    """Practices associated with good outcomes: across organisations (--anonymous, lift with
+    intervals) or which factors predict fewer fixes in one repository (--local REPO)."""
+    if local_repo is not None:
+        if anonymous:
+            raise BmadError("choose one: --anonymous (the federation) or --local (a repository)")
+        local_success_factors(local_repo, resamples, as_json)
+        return
     if not anonymous:
-        raise BmadError("success factors are only learned anonymously: pass --anonymous")
+        raise BmadError(
+            "success factors are learned anonymously across the federation (--anonymous) "
+            "or from one repository's past (--local REPO)"
+        )
     document = learning_round(
         "success_patterns",
         budget_text,
@@ -297,3 +329,81 @@ def success_factors(
         shown=on_terminal(as_json),
     )
     show_round(document, as_json, wait, confidence_threshold)
+
+
+def local_success_factors(repo: Path, resamples: int, as_json: bool) -> None:
+    from bmad import git
+    from bmad.analysis.risk_factors import repository_factors
+
+    root = git.work_tree_root(git.open_repository(repo))
+    found = repository_factors(root, resamples)
+    document: dict[str, Any] = {"repository": str(root), "local": found.to_dict()}
+    model = cached_global_model()
+    document["global"] = None if model is None else global_factors(model)
+    if as_json:
+        echo_json(document)
+        return
+    render_factors(document)
+
+
+def cached_global_model() -> RiskModel | None:
+    """The federation's last released risk model, from this machine's insights cache."""
+    from bmad.federation.participant import open_participant_store
+    from bmad.federation.risk_rounds import cached_global_model as cached
+
+    with open_participant_store() as store:
+        return cached(store)
+
+
+def global_factors(model: RiskModel) -> dict[str, Any]:
+    """The federation's risk model's weights, per feature's centred snapshot percentile."""
+    from bmad.analysis.risk_model import FEATURE_LABELS
+
+    weights = [
+        {
+            "feature": model.features[column],
+            "label": FEATURE_LABELS.get(model.features[column], model.features[column]),
+            "weight": round(weight, 4),
+        }
+        for column, weight in zip(model.columns, model.coefficients, strict=True)
+    ]
+    weights.sort(key=lambda item: (item["weight"], item["feature"]))
+    return {
+        "rows": model.examples,
+        "interval": "none released: the weights come from noisy gradient sums",
+        "weights": weights,
+    }
+
+
+def render_factors(document: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    local = document["local"]
+    if local["factors"]:
+        table = Table(
+            title=f"What predicts fixes in this repository ({local['reason']}; "
+            f"{local['resamples']} bootstrap resamples over {local['files']} files)"
+        )
+        for column in ("factor", "log-odds per sd", "95% interval", "predicts"):
+            table.add_column(column)
+        for factor in local["factors"]:
+            low, high = factor["ci95"]
+            table.add_row(
+                factor["label"],
+                f"{factor['coefficient']:+.2f}",
+                f"{low:+.2f} to {high:+.2f}",
+                factor["effect"],
+            )
+        console.print(table)
+    else:
+        console.print(f"no local factors: {local['reason']}")
+    federated = document["global"]
+    if federated is not None:
+        table = Table(title=f"The federation's risk model ({federated['interval']})")
+        for column in ("factor", "weight"):
+            table.add_column(column)
+        for item in federated["weights"]:
+            table.add_row(item["label"], f"{item['weight']:+.2f}")
+        console.print(table)

@@ -20,7 +20,6 @@ from bmad.cli.steps import analyse_in_steps, on_terminal
 if TYPE_CHECKING:
     from bmad.analysis.detect import DetectionReport
     from bmad.analysis.findings import RankedItem
-    from bmad.analysis.risk_model import RiskModel
     from bmad.analysis.risk_store import RiskReport
     from bmad.analysis.settings import AnalysisSettings
 
@@ -174,6 +173,8 @@ def risk_report(root: Path, train: bool) -> RiskReport:
                 return RiskReport("none", NO_STORED_RISK, 0, {})
             run, stored = found
             return replace(stored, reason=f"{stored.reason}; as of commit {run.head[:12]}")
+        from bmad.cli.federated_learn import cached_global_model
+
         tip, report = current_risks(root, cached_global_model())
         if tip is not None:
             save_risks(store, root, tip, report)
@@ -183,14 +184,6 @@ def risk_report(root: Path, train: bool) -> RiskReport:
 NO_STORED_RISK = (
     "no risk stored for this repository yet: run with --risk, or register it with the daemon"
 )
-
-
-def cached_global_model() -> RiskModel | None:
-    from bmad.federation.participant import open_participant_store
-    from bmad.federation.risk_rounds import cached_global_model as cached
-
-    with open_participant_store() as store:
-        return cached(store)
 
 
 def render_risks(risks: RiskReport, top: int) -> None:

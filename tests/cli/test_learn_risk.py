@@ -51,3 +51,22 @@ def test_risk_trains_once_then_every_run_ranks_by_the_stored_risks(tmp_path: Pat
     assert from_store["priority"] == WITH_RISK
     assert from_store["items"] == items
     assert anti_patterns(str(repo), "--no-risk")["priority"] == TODAY
+
+
+def test_success_factors_local_names_what_predicts_fixes_with_intervals(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build_risky_history(repo)
+    result = CliRunner().invoke(
+        cli, ["learn", "success-factors", "--local", str(repo), "--resamples", "20", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    local = document["local"]
+    assert local["resamples"] == 20 and local["positives"] >= 20
+    by_feature = {factor["feature"]: factor for factor in local["factors"]}
+    revisions = by_feature["revisions"]
+    assert revisions["effect"] == "more fixes" and revisions["ci95"][0] > 0
+    assert document["global"] is None  # no federation here
+
+    neither = CliRunner().invoke(cli, ["learn", "success-factors"])
+    assert neither.exit_code == 2 and "--local REPO" in neither.output
