@@ -494,7 +494,9 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
         body: OpenRound, federation: str = _uuid_path(), who: Caller = signed
     ) -> dict[str, Any]:
         with aggregator.lock:
-            you = aggregator.require(federation, who, ("admin",))
+            you = consortium_server.require_opener(
+                store, federation, aggregator.require(federation, who, ("admin", "member"))
+            )
             trust_routes.service_of(app).enforce(
                 federation, you, AccessRequest("open_round", body.learning_type)
             )

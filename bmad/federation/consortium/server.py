@@ -488,3 +488,19 @@ def governance_in_force(store: Database, federation: str) -> Governance | None:
     the aggregator opens rounds under them, as members check them."""
     head = _head(store, federation)
     return None if head is None else head.rules.governance
+
+
+def require_opener(store: Database, federation: str, opener: Member) -> Member:
+    """``opener``, if the rules in force let its organisation open rounds (the founder by
+    default, any member with ``*``; before the log exists, only the admin)."""
+    head = _head(store, federation)
+    allowed = (
+        opener.role == "admin" if head is None else head.rules.may_open_rounds(opener.organisation)
+    )
+    if not allowed:
+        openers = "the admin" if head is None else ", ".join(head.rules.round_openers)
+        raise ApiError(
+            f"the consortium rules let only {openers} open rounds, not {opener.organisation}",
+            403,
+        )
+    return opener

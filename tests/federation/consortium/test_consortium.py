@@ -283,20 +283,36 @@ def take_part(
     )
 
 
-def test_a_round_opened_by_an_organisation_the_rules_exclude_is_refused_and_reported(
+def test_a_round_that_breaks_the_rules_in_force_is_refused_and_reported(
     world: Consortium,
 ) -> None:
-    proposal = str(world.propose(world.members[0], {"round_openers": "org0"})["id"])
-    assert world.approve(proposal, "org1", "org2", "org3")["state"] == "accepted"
+    """The round was opened at epsilon 2; a quorum lowered the rules to 1 while it enrolled:
+    members check the rules in force, not the ones it was opened under."""
     opened = world.admin.open_round(world.federation, "code_patterns")
-    refusing = world.members[1:3]
-    for participant in refusing:
+    proposal = str(world.propose(world.members[0], {"epsilon_per_round": "1"})["id"])
+    assert world.approve(proposal, "org1", "org2", "org3")["state"] == "accepted"
+    for participant in world.members[1:3]:
         (outcome,) = take_part(world, participant, LocalPolicy())
         assert outcome.outcome == "refused"
-        assert "do not let coordinator open rounds" in outcome.detail
+        assert "epsilon 2" in outcome.detail and "rules 1" in outcome.detail
     state = world.admin.round(opened["id"])
     assert {row["organisation"] for row in state["refusals"]} == {"org1", "org2"}
-    assert all("coordinator" in row["reason"] for row in state["refusals"])
+
+
+def test_only_organisations_the_rules_name_open_rounds(world: Consortium) -> None:
+    with (
+        world.client(world.members[0]) as client,
+        pytest.raises(AggregatorError, match="let only coordinator open rounds, not org0"),
+    ):
+        client.open_round(world.federation, "code_patterns")
+    proposal = str(world.propose(world.members[0], {"round_openers": "org0"})["id"])
+    assert world.approve(proposal, "org1", "org2", "org3")["state"] == "accepted"
+    with pytest.raises(AggregatorError, match="not coordinator"):
+        world.admin.open_round(world.federation, "code_patterns")
+    with world.client(world.members[0]) as client:
+        opened = client.open_round(world.federation, "code_patterns")
+    manifest = opened["parameters"]["manifest"]
+    assert manifest["certificate"]["organisation"] == "org0"
 
 
 def test_a_round_that_breaks_a_members_local_policy_is_refused_by_that_member_only(
