@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bmad.analysis.buffer import FunctionReport
 from bmad.analysis.explain import ordinal
+from bmad.analysis.risk_store import StoredRisk
 from bmad.analysis.rule_catalogue import RULES
 
 METRIC_LABELS: dict[str, str] = {
@@ -50,6 +51,12 @@ class GlobalStanding:
         )
 
 
+RISK_SOURCES = {
+    "local": "this repository's model",
+    "global": "the federation's model",
+    "blend": "this repository's and the federation's models blended",
+}
+
 MIN_FUNCTIONS_TO_RANK = 20  # below, a percentile moves by 5 points or more per function
 
 
@@ -82,7 +89,9 @@ def lens_title(report: FunctionReport, global_cognitive: GlobalStanding | None =
 
 
 def hover_markdown(
-    report: FunctionReport, global_standings: Mapping[str, GlobalStanding] | None = None
+    report: FunctionReport,
+    global_standings: Mapping[str, GlobalStanding] | None = None,
+    file_risk: StoredRisk | None = None,
 ) -> str:
     metrics = report.metrics
     global_standings = global_standings or {}
@@ -116,6 +125,13 @@ def hover_markdown(
         lines += ["", f"**Anomaly score** {report.anomaly.score:.2f} ({state})"]
         if report.explanation:
             lines.append(f"Stands out through {report.explanation}.")
+    if file_risk is not None:
+        lines += [
+            "",
+            f"**Defect risk of this file**: {file_risk.explanation()} "
+            f"({RISK_SOURCES.get(file_risk.source, file_risk.source)}, "
+            f"as of commit {file_risk.head[:12]})",
+        ]
     if report.findings:
         lines += ["", "**Findings**"]
         for finding in report.findings:

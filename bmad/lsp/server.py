@@ -383,7 +383,8 @@ async def hover(ls: BmadLanguageServer, params: types.HoverParams) -> types.Hove
     function = report.function_at(params.position.line + 1)
     if state is None or function is None:
         return None
-    markdown = hover_markdown(function, state.global_standings(function))
+    risk = state.outcome.file_risk if state.outcome is not None else None
+    markdown = hover_markdown(function, state.global_standings(function), risk)
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
         range=types.Range(

@@ -12,6 +12,7 @@ from bmad.analysis.buffer import BufferReport, analyse_buffer
 from bmad.analysis.context import RepositoryContext, build_context, findings_from_store
 from bmad.analysis.findings import Finding
 from bmad.analysis.reference import Reference
+from bmad.analysis.risk_store import StoredRisk, stored_file_risks
 from bmad.analysis.settings import AnalysisSettings
 from bmad.errors import BmadError
 from bmad.extractors.languages import LANGUAGE_NAMES, language_for_path
@@ -48,6 +49,7 @@ class Outcome:
     problems: tuple[str, ...] = ()  # settings problems the user should see
     # function start line -> metric -> standing across the federation (cached insights)
     global_standings: dict[int, dict[str, GlobalStanding]] = field(default_factory=dict)
+    file_risk: StoredRisk | None = None  # the file's stored defect risk (never trained here)
 
 
 def document_language(path: Path, language_id: str) -> str | None:
@@ -64,6 +66,12 @@ def skip_reason(text: str, limit: int) -> str | None:
     if "\x00" in text:
         return "binary (NUL characters)"
     return None
+
+
+def file_risk(root: Path, path: Path) -> StoredRisk | None:
+    """The file's defect risk as the daemon or the CLI last stored it (None: none stored)."""
+    relative = path.relative_to(root).as_posix()
+    return stored_file_risks(root, [relative]).get(relative)
 
 
 @dataclass
@@ -181,10 +189,12 @@ class Analyst:
         logs: list[str] = []
         root = self.root_for(path)
         settings, problems = self.analysis_settings(root)
+        risk = None if root is None else file_risk(root, path)
         if root is not None:
             remote = self.from_daemon(root, path, language, text)
             if remote is not None:
-                return self._with_standings(Outcome(remote, None, root, tuple(logs), problems))
+                outcome = Outcome(remote, None, root, tuple(logs), problems, file_risk=risk)
+                return self._with_standings(outcome)
         context = None
         stored: list[Finding] = []
         relative = path.name
@@ -194,7 +204,8 @@ class Analyst:
             stored = self.stored_findings(root, path, relative, logs)
         report = analyse_buffer(text, relative, language, settings, context, stored)
         local = None if context is None else context.reference_for(language)
-        return self._with_standings(Outcome(report, None, root, tuple(logs), problems), local)
+        outcome = Outcome(report, None, root, tuple(logs), problems, file_risk=risk)
+        return self._with_standings(outcome, local)
 
     def _with_standings(self, outcome: Outcome, local: Reference | None = None) -> Outcome:
         """The outcome with the federation standings of its functions, when insights exist
