@@ -2,8 +2,9 @@
 
 The round layout of a schema is twice its dimension (contribution + participation bits), so a
 5,000-bin schema gives 10,000-entry vectors. The schema (and its unit of privacy) is added
-before any federation module is imported, so governance levels and the API accept it.
-Usage: _bench_server.py DB_PATH
+before any federation module is imported, so governance levels and the API accept it; uvicorn's
+worker processes are spawned, so they import this module again and register it too.
+Usage: _bench_server.py DATABASE [WORKERS] (an SQLite path or a postgresql:// URL)
 """
 
 from __future__ import annotations
@@ -24,4 +25,6 @@ units.UNIT_CAPS[BENCH_TYPE] = {"organisation": 1}  # one vector per organisation
 from bmad.federation.service import serve  # noqa: E402  (after the schema is registered)
 
 if __name__ == "__main__":
-    serve(Path(sys.argv[1]), "127.0.0.1", 0)
+    database = sys.argv[1]
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    serve(database if "://" in database else Path(database), "127.0.0.1", 0, workers=workers)

@@ -8,7 +8,12 @@ seconds of the median and slowest participant, the server's CPU, and, in a secon
 tracemalloc, the server's peak memory. The anchor measured in the same run is the plain
 (insecure) sum of the same vectors with numpy.
 
+``--protocols full sparse`` also runs each n as a SecAgg+ round (``graph.sparse_parameters``:
+degree k, per-neighbourhood threshold; as many of the four dropouts as it tolerates,
+floor(0.1 n)); the server-memory run is for the complete graph only.
+
 Run: .venv/bin/python bench/secagg/bench_secagg.py [--sizes 10 50 100] [--length 10000]
+     [--protocols full sparse]
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from bmad.federation.secagg import (
     UnmaskShares,
     simulate_round,
 )
+from bmad.federation.secagg.graph import sparse_parameters
 
 
 def make_vectors(n: int, length: int) -> list[np.ndarray]:
@@ -129,21 +135,36 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--length", type=int, default=10_000)
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
+    parser.add_argument("--protocols", nargs="+", default=["full"], choices=["full", "sparse"])
     args = parser.parse_args()
 
     header = (
-        f"{'n':>4} {'dropouts':>9} {'t':>3} {'round s':>8} {'plain sum ms':>12} "
+        f"{'n':>4} {'protocol':>8} {'k':>4} {'dropouts':>9} {'t':>3} {'round s':>8} "
+        f"{'plain sum ms':>12} "
         f"{'client cpu med s':>16} {'client cpu max s':>16} {'server cpu s':>12} "
         f"{'server peak MB':>14} {'ok':>3}"
     )
     print(f"vector length {args.length}, modulus 2^32; one process, participants in turn")
     print(header)
-    for n in args.sizes:
+    for n, protocol in [(n, protocol) for n in args.sizes for protocol in args.protocols]:
         vectors = make_vectors(n, args.length)
         threshold = min(2 * n // 3 + 1, n - 4)  # four dropouts must leave t survivors
-        for drop in ({}, dropouts(n)):
+        neighbours, tolerated = n - 1, 4
+        if protocol == "sparse":
+            derived = sparse_parameters(n)
+            if derived is None:
+                continue
+            threshold, neighbours = derived.threshold, derived.neighbours
+            tolerated = min(4, n - derived.min_survivors)
+        some_dropouts = dict(list(dropouts(n).items())[:tolerated])
+        for drop in ({}, some_dropouts) if tolerated else ({},):
             started = time.perf_counter()
-            simulation = simulate_round(vectors, threshold, drop_after=drop)
+            simulation = simulate_round(
+                vectors,
+                threshold,
+                drop_after=drop,
+                neighbours=neighbours if protocol == "sparse" else 0,
+            )
             wall = time.perf_counter() - started
             assert simulation.result is not None, simulation.abort_reason
             summed = [i for i in range(1, n + 1) if i not in drop.get(0, []) + drop.get(1, [])]
@@ -154,11 +175,12 @@ def main() -> None:
             cpus = list(simulation.client_cpu.values())
             memory = (
                 "-"
-                if args.no_memory
+                if args.no_memory or protocol == "sparse"
                 else f"{server_peak_memory(vectors, threshold, drop) / 1e6:.1f}"
             )
             print(
-                f"{n:>4} {len(drop) if drop else 0:>9} {threshold:>3} {wall:>8.2f} "
+                f"{n:>4} {protocol:>8} {neighbours:>4} {len(drop) if drop else 0:>9} "
+                f"{threshold:>3} {wall:>8.2f} "
                 f"{plain * 1000:>12.2f} {statistics.median(cpus):>16.3f} {max(cpus):>16.3f} "
                 f"{simulation.server_cpu:>12.3f} {memory:>14} {'yes' if ok else 'NO':>3}"
             )

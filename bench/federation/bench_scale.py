@@ -1,0 +1,328 @@
+"""Large secure-aggregation rounds over HTTP: SecAgg+ (sparse graph) against the complete graph.
+
+For n simulated participants (10,000-entry vectors mod 2^32, the bench-only learning type of
+``_bench_server.py``) one whole round through the real aggregator (uvicorn + FastAPI + SQLite,
+a separate process on 127.0.0.1 with --workers uvicorn workers, on SQLite or on a throwaway
+PostgreSQL cluster served on a unix socket): certified machine keys, join, admission,
+enrolment, the five phases and the release. The participants live in --client-processes worker
+processes (one Python process cannot drive thousands); each worker answers its participants'
+phases one after another (one plain GET of the round and one POST per phase), as
+``bmad.federation.participant`` would, without the consent/budget/noise steps (the vectors are
+0/1 bins and their participation weights, so the release's plausibility check holds).
+
+Per row: the protocol (``sparse``: groups of >= 30 use SecAgg+, ``full``: every group the
+complete graph), the group sizes and degree, wall time from the close of enrolment to the
+release, the workers' CPU seconds per participant (HTTP, JSON, crypto), the aggregator's CPU
+and peak RSS (VmHWM), and whether the released sum equals the exact sum of the inputs.
+
+Usage: bench_scale.py [--sizes 100 1000] [--protocols sparse full] [--client-processes 2]
+                      [--workers 1] [--databases sqlite postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from _bench_server import BENCH_TYPE  # noqa: E402  (registers the learning type first)
+
+from bmad.federation import enrolment  # noqa: E402
+from bmad.federation.client import AggregatorClient  # noqa: E402
+from bmad.federation.database import open_database  # noqa: E402
+from bmad.federation.governance import group_sizes  # noqa: E402
+from bmad.federation.participant import open_participant_store  # noqa: E402
+from bmad.federation.secagg import RoundConfig  # noqa: E402
+from bmad.federation.secagg.graph import sparse_round  # noqa: E402
+from bmad.federation.sessions import ClientDriver  # noqa: E402
+from bmad.federation.signing import decode_key  # noqa: E402
+from bmad.privacy.identity import load_or_create_identity  # noqa: E402
+
+HALF = 5_000
+K = 3
+NEVER_SPARSE = 1_000_000
+
+
+def vector(index: int) -> list[int]:
+    bits = [(index + i) % 2 for i in range(HALF)]
+    return bits + [10 * bit for bit in bits]
+
+
+def proc_status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(pid: int) -> list[int]:
+    """The aggregator process and its uvicorn workers."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
+def server_cpu(pid: int) -> float:
+    return sum(proc_cpu(p) for p in server_processes(pid))
+
+
+def server_rss(pid: int) -> int:
+    """Peak resident memory of the aggregator: the sum of its processes' peaks."""
+    return sum(proc_status(p, "VmHWM") for p in server_processes(pid))
+
+
+def worker(
+    indices: list[int],
+    url: str,
+    folder: Path,
+    federation: str,
+    tokens: dict[str, str],
+    commands: Any,
+    reports: Any,
+) -> None:
+    """Join as each participant, then enrol and answer every phase when told the round."""
+    logging.getLogger("bmad").setLevel(logging.ERROR)  # one "joined ..." warning per participant
+    clients = {}
+    fingerprints = {}
+    for index in indices:
+        store = open_participant_store(folder / f"p{index}.sqlite3")
+        identity = load_or_create_identity(store, folder / f"p{index}.json")
+        organisation_key = enrolment.organisation_identity(store, folder / f"o{index}.json")
+        client = AggregatorClient(url, identity, timeout=600)
+        name = f"org{index}"
+        certificate = enrolment.certify(
+            store, organisation_key, federation, name, identity.public.signing_public, 1.0
+        )
+        enrolment.join(store, client, federation, name, tokens[name], certificate)
+        fingerprints[name] = organisation_key.fingerprint
+        clients[index] = client
+    reports.put(("joined", fingerprints))
+    round_id = commands.get()
+    for client in clients.values():
+        client.enrol(round_id)
+    started = time.process_time()
+    drivers: dict[int, ClientDriver] = {}
+    answered: set[tuple[int, str]] = set()
+    while True:
+        busy = False
+        finished = False
+        for index, client in clients.items():
+            state = client.round(round_id)
+            if state["state"] in ("released", "aborted"):
+                finished = True
+                break
+            you = state.get("you")
+            phase = state["phase"]
+            if state["state"] != "running" or not you or not you["alive"]:
+                continue
+            if you["answered"] or (index, phase) in answered:
+                continue
+            if index not in drivers:
+                parameters = state["parameters"]
+                config = RoundConfig(
+                    you["session"],
+                    {int(p): decode_key(entry["key"]) for p, entry in you["roster"].items()},
+                    int(you["threshold"]),
+                    int(parameters["vector_length"]),
+                    int(parameters["modulus_bits"]),
+                    int(you["min_survivors"]),
+                    int(you.get("neighbours", 0)),
+                )
+                drivers[index] = ClientDriver(
+                    config, int(you["participant"]), client.identity, vector(index)
+                )
+            client.submit(round_id, phase, drivers[index].answer(phase, you.get("inbox")))
+            answered.add((index, phase))
+            busy = True
+        if finished:
+            break
+        if not busy:
+            time.sleep(0.05)
+    reports.put(("cpu", time.process_time() - started, len(clients)))
+
+
+@contextlib.contextmanager
+def database_url(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'agg.sqlite3'}"
+        return
+    sys.path.insert(0, str(BENCH.parent.parent))
+    from tests.federation.postgres_server import throwaway_cluster
+
+    with throwaway_cluster() as cluster:
+        yield cluster.create_database()
+
+
+def released_aggregate(url: str) -> list[float]:
+    database = open_database(url)
+    try:
+        row = database.connection.execute("SELECT aggregate FROM agg_releases").fetchone()
+    finally:
+        database.close()
+    return [float(value) for value in json.loads(row[0])]
+
+
+def run(n: int, protocol: str, processes: int, workers: int, kind: str) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix="bmad-bench-scale-"))
+    with database_url(kind, folder) as url:
+        return _run(n, protocol, processes, workers, kind, folder, url)
+
+
+def _run(
+    n: int, protocol: str, processes: int, workers: int, kind: str, folder: Path, database: str
+) -> dict[str, Any]:
+    server = subprocess.Popen(
+        [sys.executable, str(BENCH / "_bench_server.py"), database, str(workers)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BMAD_HOME": str(folder / "h")},
+    )
+    clients: list[multiprocessing.Process] = []
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().split()[-1]
+        admin_store = open_participant_store(folder / "admin.sqlite3")
+        admin = AggregatorClient(
+            url, load_or_create_identity(admin_store, folder / "admin.json"), timeout=600
+        )
+        names = [f"org{i}" for i in range(n)]
+        overrides = {
+            "k_min_participants": K,
+            "epsilon_per_round": 1.0,
+            "epsilon_per_period": 100.0,
+            "sparse_from": 30 if protocol == "sparse" else NEVER_SPARSE,
+        }
+        created = enrolment.create(
+            admin_store,
+            admin,
+            enrolment.organisation_identity(admin_store, folder / "admin-org.json"),
+            "coordinator",
+            names,
+            "low",
+            overrides,
+        )
+        federation = created["federation"]
+        context = multiprocessing.get_context("fork")
+        commands, reports = context.Queue(), context.Queue()
+        slices = [list(range(n))[w::processes] for w in range(processes)]
+        setup_started = time.perf_counter()
+        for indices in slices:
+            process = context.Process(
+                target=worker,
+                args=(indices, url, folder, federation, created["tokens"], commands, reports),
+            )
+            process.start()
+            clients.append(process)
+        for _ in clients:
+            report, fingerprints = reports.get(timeout=3600)
+            assert report == "joined"
+            # one at a time: each admission extends the consortium's hash-chained log
+            for name, fingerprint in fingerprints.items():
+                enrolment.admit(admin, federation, name, fingerprint)
+        setup_s = time.perf_counter() - setup_started
+        opened = admin.open_round(federation, BENCH_TYPE, enrol_timeout=3600, phase_timeout=3600)
+        for _ in clients:
+            commands.put(opened["id"])
+        cpu_before = server_cpu(server.pid)
+        running_at = None
+        while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
+            if running_at is None and state["state"] == "running":
+                running_at = time.perf_counter()
+            time.sleep(0.1)
+        finished = time.perf_counter()
+        client_cpu, counted = 0.0, 0
+        for _ in clients:
+            report, cpu, count = reports.get(timeout=600)
+            assert report == "cpu"
+            client_cpu += cpu
+            counted += count
+        for process in clients:
+            process.join(timeout=60)
+        result = "aborted: " + str(state["reason"]) if state["state"] == "aborted" else "released"
+        if state["state"] == "released":
+            expected = [float(sum(column)) for column in zip(*map(vector, range(n)), strict=True)]
+            result += ", sum exact" if released_aggregate(database) == expected else ", SUM WRONG"
+        sizes = group_sizes(n, K)
+        degrees = [
+            (
+                sparse.neighbours
+                if (sparse := sparse_round(size)) and protocol == "sparse"
+                else size - 1
+            )
+            for size in sizes
+        ]
+        return {
+            "n": n,
+            "protocol": protocol,
+            "database": kind,
+            "workers": workers,
+            "groups": "/".join(map(str, sizes)),
+            "degree": "/".join(map(str, degrees)),
+            "setup_s": setup_s,
+            "round_s": finished - (running_at or finished),
+            "client_cpu_s": client_cpu / max(counted, 1),
+            "server_cpu_s": server_cpu(server.pid) - cpu_before,
+            "server_rss_mb": server_rss(server.pid) / 2**20,
+            "load": os.getloadavg()[0],
+            "result": result,
+        }
+    finally:
+        for process in clients:
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=30)
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--protocols", nargs="+", default=["sparse", "full"])
+    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1])
+    parser.add_argument("--databases", nargs="+", default=["sqlite"])
+    args = parser.parse_args()
+    print(
+        f"{'n':>5} {'protocol':>8} {'db':>10} {'wk':>2} {'groups':>14} {'degree':>12}"
+        f" {'setup s':>8} {'round s':>8}"
+        f" {'CPU/participant s':>17} {'server CPU s':>12} {'server RSS MB':>13} {'load':>5}  result"
+    )
+    rows = [
+        (n, protocol, workers, kind)
+        for n in args.sizes
+        for kind in args.databases
+        for workers in args.workers
+        for protocol in args.protocols
+    ]
+    for n, protocol, workers, kind in rows:
+        r = run(n, protocol, args.client_processes, workers, kind)
+        print(
+            f"{r['n']:>5} {r['protocol']:>8} {r['database']:>10} {r['workers']:>2}"
+            f" {r['groups']:>14} {r['degree']:>12}"
+            f" {r['setup_s']:>8.1f} {r['round_s']:>8.1f} {r['client_cpu_s']:>17.3f}"
+            f" {r['server_cpu_s']:>12.1f} {r['server_rss_mb']:>13.0f} {r['load']:>5.1f}"
+            f"  {r['result']}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
