@@ -52,6 +52,7 @@ class CheckReport:
     merge: bool = False
     baseline: str | None = None  # where local standings come from, or why there are none
     global_insights: str | None = None
+    risks: list[dict[str, Any]] = field(default_factory=list)  # staged files' stored risks
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,7 +63,17 @@ class CheckReport:
             "merge": self.merge,
             "baseline": self.baseline,
             "global_insights": self.global_insights,
+            "risks": self.risks,
         }
+
+
+def staged_risks(top_level: Path, paths: Sequence[str]) -> list[dict[str, Any]]:
+    """The defect risks the daemon or the CLI stored for the staged files, riskiest first
+    (read only: a hook never trains a model)."""
+    from bmad.analysis.risk_store import stored_file_risks
+
+    found = stored_file_risks(top_level, paths)
+    return [risk.to_dict() for risk in sorted(found.values(), key=lambda r: (-r.risk, r.path))]
 
 
 def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
@@ -73,6 +84,7 @@ def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
         return report
     outcomes = engine.analyse(list(request.jobs.values()))
     report.engine = engine.name
+    report.risks = staged_risks(Path(request.top_level), [file.path for file in request.files])
     for file in request.files:
         if file.path in report.skipped:
             continue

@@ -11,11 +11,28 @@ def _functions(count: int) -> str:
     return "function" if count == 1 else "functions"
 
 
+RISK_SHARE = 0.1  # a staged file this high in the risk ranking is named even if nothing got worse
+
+
+def risk_lines(report: dict[str, Any]) -> list[str]:
+    """The stored defect risk of the staged files that got worse or rank in the repository's
+    top 10%, and why."""
+    regressed = {regression["path"] for regression in report["regressions"]}
+    return [
+        f"  {risk['path']}: {risk['explanation']}"
+        for risk in report.get("risks", [])
+        if risk["path"] in regressed or risk["top_share"] <= RISK_SHARE
+    ]
+
+
 def report_lines(report: dict[str, Any], strict: bool) -> list[str]:
     """From the report document (``--json`` prints the same), whichever engine made it."""
     regressions = report["regressions"]
+    risky = risk_lines(report)
     if not regressions:
-        return []
+        if not risky:
+            return []
+        return ["bmad: staged files with a high defect risk (a note, never blocks)", *risky]
     added = sum(1 for regression in regressions if regression["kind"] == "new")
     worse = len(regressions) - added
     files = len({regression["path"] for regression in regressions})
@@ -44,6 +61,8 @@ def report_lines(report: dict[str, Any], strict: bool) -> list[str]:
         lines.append(line)
     if report["baseline"] and "repository" not in regressions[0]["standing"]:
         lines.append(f"  ({report['baseline']})")
+    if risky:
+        lines += ["  defect risk of these files:", *(f"  {line}" for line in risky)]
     if strict:
         lines.append("commit blocked: fix these, or commit with BMAD_SKIP=1 or --no-verify")
     return lines
