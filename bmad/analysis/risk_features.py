@@ -7,7 +7,10 @@ Labels are the fixes in a window after T.
 History features follow the defect-prediction literature: revisions and churn (Nagappan and
 Ball 2005), recent churn, authors, minor contributors and ownership (Bird et al. 2011: a minor
 contributor made under 5% of a file's commits), age, prior fixes (Rahman and Devanbu 2013),
-and change coupling (the files a file changed together with). Merge commits are skipped: their
+and change coupling (the files a file changed together with). Revisions, fixes and churn are
+also counted with time decay (each commit weighs 1/2 per :data:`DECAY_HALF_LIFE_MONTHS` of age):
+between a lifetime total and a six-month window, they follow what a file is going through now
+without resting on the few commits of one window. Merge commits are skipped: their
 lines were counted on the branch. A rename carries a file's history to its new path.
 
 Totals grow with a repository's age, so a model trained on younger snapshots meets values at T
@@ -31,6 +34,10 @@ from bmad.extractors.metrics import FileMetrics
 RECENT_DAYS = 182
 MINOR_SHARE = 0.05
 MAX_COUPLING_CHANGESET = 30  # code-maat's max-changeset: larger commits say nothing of coupling
+# Chosen on the benchmark's validation windows (bench/risk/README.md): decayed revisions with a
+# half-life of 12 months ranked the next year's fixed files above the best single metric in
+# more windows (13 of 18) than with 3, 6 or 24.
+DECAY_HALF_LIFE_MONTHS = 12
 
 FILE_CODE_FEATURES = (
     "sloc",
@@ -54,6 +61,9 @@ PROCESS_FEATURES = (
     "prior_fixes",
     "recent_fixes",
     "coupled_files",
+    "decayed_revisions",
+    "decayed_fixes",
+    "decayed_churn",
 )
 ARCHITECTURE_FEATURES = ("fan_in", "fan_out", "in_cycle")
 RATE_FEATURES = ("revisions_per_month", "churn_per_line", "age_share")
@@ -88,6 +98,9 @@ class FileProcess:
     last_change: int = 0
     prior_fixes: int = 0
     recent_fixes: int = 0
+    decayed_revisions: float = 0.0
+    decayed_fixes: float = 0.0
+    decayed_churn: float = 0.0
     commits_by: dict[str, int] = field(default_factory=dict)
     partners: set[str] = field(default_factory=set)
 
@@ -155,6 +168,7 @@ def process_history(
     the fixing commits among them)."""
     fix_ids = frozenset(fixes)
     recent_from = until - RECENT_DAYS * SECONDS_PER_DAY
+    half_life = DECAY_HALF_LIFE_MONTHS * SECONDS_PER_MONTH
     files: dict[str, FileProcess] = {}
     ordered = sorted(
         (c for c in commits if c.author_time <= until and not c.is_merge),
@@ -164,6 +178,7 @@ def process_history(
         recent = commit.author_time > recent_from
         is_fix = commit.id in fix_ids
         coupled = len(commit.changes) <= MAX_COUPLING_CHANGESET
+        weight = 0.5 ** ((until - commit.author_time) / half_life)
         for change in commit.changes:
             if change.old_path and change.old_path != change.path and change.old_path in files:
                 files[change.path] = files.pop(change.old_path)
@@ -176,11 +191,14 @@ def process_history(
             history.churn += lines
             history.last_change = commit.author_time
             history.commits_by[commit.author] = history.commits_by.get(commit.author, 0) + 1
+            history.decayed_revisions += weight
+            history.decayed_churn += weight * lines
             if recent:
                 history.recent_revisions += 1
                 history.recent_churn += lines
             if is_fix:
                 history.prior_fixes += 1
+                history.decayed_fixes += weight
                 history.recent_fixes += recent
             if coupled:
                 history.partners.update(c.path for c in commit.changes if c.path != change.path)
@@ -189,7 +207,7 @@ def process_history(
 
 def _process_values(history: FileProcess | None, time: int) -> tuple[float, ...]:
     if history is None:
-        return (0, 0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, 0)
+        return (0, 0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, 0, 0.0, 0.0, 0.0)
     return (
         history.revisions,
         history.churn,
@@ -203,6 +221,9 @@ def _process_values(history: FileProcess | None, time: int) -> tuple[float, ...]
         history.prior_fixes,
         history.recent_fixes,
         len(history.partners),
+        history.decayed_revisions,
+        history.decayed_fixes,
+        history.decayed_churn,
     )
 
 

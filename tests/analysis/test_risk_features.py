@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bmad.analysis.risk_features import (
+    DECAY_HALF_LIFE_MONTHS,
     FILE_FEATURES,
     FUNCTION_FEATURES,
     Marks,
@@ -63,6 +64,34 @@ def test_minor_contributors_made_under_five_percent_of_a_files_commits() -> None
     files = process_history(history, 100 * DAY, fixes=())
     # bob: 1 of 28 commits (3.6%) is minor; carol: 2 of 28 (7.1%) is not.
     assert files["x.py"].minor_contributors == 1
+
+
+def test_decayed_counts_halve_a_commits_weight_per_year_of_age() -> None:
+    year = round(DECAY_HALF_LIFE_MONTHS * SECONDS_PER_MONTH)
+    history = [
+        CommitRecord("old", (), "alice", "a@example.com", 0, "", (FileChange("x.py", "A", 8, 0),)),
+        CommitRecord("fix", (), "bob", "b@example.com", year, "", (FileChange("x.py", "M", 2, 2),)),
+        CommitRecord(
+            "new", (), "alice", "a@example.com", 2 * year, "", (FileChange("x.py", "M", 1, 0),)
+        ),
+    ]
+    x = process_history(history, 2 * year, fixes=["fix"])["x.py"]
+    # Ages 2, 1 and 0 half-lives: weights 1/4, 1/2 and 1.
+    assert x.decayed_revisions == 0.25 + 0.5 + 1
+    assert x.decayed_fixes == 0.5
+    assert x.decayed_churn == 0.25 * 8 + 0.5 * 4 + 1 * 1
+    row = dict(
+        zip(
+            FILE_FEATURES,
+            file_rows(Snapshot(2 * year, {"x.py": CODE["b.py"]}, history, ()))[0].values,
+            strict=True,
+        )
+    )
+    assert (row["decayed_revisions"], row["decayed_fixes"], row["decayed_churn"]) == (
+        1.75,
+        0.0,
+        5.0,
+    )
 
 
 def function(name: str, start: int, end: int, ccn: int) -> FunctionMetrics:

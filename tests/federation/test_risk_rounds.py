@@ -97,6 +97,7 @@ def test_a_training_needs_k_organisations() -> None:
 
 FAST = FederationSettings("http://unused", 30.0, 0.05, 300.0, 60.0, True)
 RECENT_CHURN = FILE_FEATURES.index("recent_churn")
+WEIGHTS = len(FEDERATED_COLUMNS) + 1  # the intercept, then the federated features
 
 
 def _file_records(organisation: int, files: int = 120) -> list[Record]:
@@ -105,7 +106,10 @@ def _file_records(organisation: int, files: int = 120) -> list[Record]:
     snapshots = []
     for time_index in range(2):
         rows = [
-            [float((i * 31 + f * 7 + organisation + time_index) % files) for f in range(28)]
+            [
+                float((i * 31 + f * 7 + organisation + time_index) % files)
+                for f in range(len(FILE_FEATURES))
+            ]
             for i in range(files)
         ]
         for i, row in enumerate(rows):
@@ -119,13 +123,13 @@ def _file_records(organisation: int, files: int = 120) -> list[Record]:
 def test_a_round_at_a_model_that_is_not_one_is_refused() -> None:
     records = _file_records(0, 10)
     with pytest.raises(RoundRefused, match="weights"):
-        round_contribution({"weights": [1e6] * 26}, records)
-    with pytest.raises(RoundRefused, match="26 weights"):
+        round_contribution({"weights": [1e6] * WEIGHTS}, records)
+    with pytest.raises(RoundRefused, match=f"{WEIGHTS} weights"):
         round_contribution({"weights": [0.0, 1.0]}, records)
-    found = round_contribution({"weights": [0.0] * 26}, records)
-    assert found is not None and len(found.vector) == 27
+    found = round_contribution({"weights": [0.0] * WEIGHTS}, records)
+    assert found is not None and len(found.vector) == WEIGHTS + 1
     assert found.vector[0] == 250 * 2 * 10  # two rows for each of ten files
-    assert round_contribution({"weights": [0.0] * 26}, []) is None
+    assert round_contribution({"weights": [0.0] * WEIGHTS}, []) is None
 
 
 def test_the_steps_together_cost_one_round() -> None:
@@ -196,7 +200,7 @@ def test_five_members_train_the_risk_model_through_real_rounds(
         assert math.isclose(spent, rho_budget(2.0, 1e-5), rel_tol=1e-3)
         model = cached_global_model(participant.store)
         assert model is not None
-        busy, quiet = [10.0] * 28, [10.0] * 28
+        busy, quiet = [10.0] * len(FILE_FEATURES), [10.0] * len(FILE_FEATURES)
         busy[RECENT_CHURN], quiet[RECENT_CHURN] = 100.0, 0.0
         low, high = probabilities(model, [quiet, busy])
         assert high > low
