@@ -51,9 +51,10 @@ SECURITY_BITS = 64
 CORRECTNESS_BITS = 30
 _GRAPH = b"bmad secagg graph v1"
 # Groups of at least this many use the sparse graph. Measured with bench/secagg/bench_secagg.py
-# (bench/README.md, "Secure aggregation"): a participant's CPU is 0.9x the complete graph's at
-# n = 10, 0.7x at 20, 0.6x at 30 and 0.5x at 100; below 30 the saving is small and the complete
-# graph keeps its larger dropout tolerance (n - t, about n/3, against floor(0.1 n)).
+# --protocols full sparse (bench/README.md, "Secure aggregation"): a participant's CPU is 1.0x
+# the complete graph's at n = 10, 0.67x at 20, 0.62x at 30 and 50, 0.59x at 100, 0.53x at 200;
+# below 30 the saving is small and the complete graph keeps its larger dropout tolerance (n - t,
+# about n/3, against floor(0.1 n)).
 SPARSE_FROM = 30
 
 
