@@ -595,6 +595,7 @@ class RoundEngine:
                 ),
             )
             self._finish(connection, live, "released", None, completed)
+            consortium_tables.apply_retention(connection, live.federation, utc_now())
             server_store.audit(
                 connection,
                 "round_released",

@@ -4,12 +4,16 @@
 ``agg_consortium_approvals`` the changes waiting for their quorum; ``agg_consortium_agreements``
 the learning agreement a joining machine signed, until the admin binds its seat; and
 ``agg_round_refusals`` which organisation refused which round and why (the opener sees them in
-the round's status; they are verifiable events for reputation).
+the round's status; they are verifiable events for reputation). ``apply_retention`` enforces
+the rules' retention of released insights.
 """
 
 from __future__ import annotations
 
-from bmad.federation.database import Database
+import json
+from datetime import UTC, datetime, timedelta
+
+from bmad.federation.database import Database, SqlConnection
 
 COMPONENT = "aggregator_consortium"
 MIGRATIONS: list[str] = [
@@ -62,3 +66,20 @@ def round_refusals(store: Database, round_id: str) -> list[dict[str, str]]:
         (round_id,),
     ).fetchall()
     return [{"organisation": row[0], "reason": row[1], "at": row[2]} for row in rows]
+
+
+def apply_retention(connection: SqlConnection, federation: str, now: datetime) -> int:
+    """Delete the federation's released insights older than its rules' retention (inside the
+    caller's transaction, when a new release is written); how many were deleted."""
+    head = connection.execute(
+        "SELECT entry FROM agg_consortium_log WHERE federation = ? ORDER BY version DESC LIMIT 1",
+        (federation,),
+    ).fetchone()
+    if head is None:
+        return 0
+    days = int(json.loads(head[0])["rules"]["retention"]["released_insights_days"])
+    cutoff = (now - timedelta(days=days)).astimezone(UTC).isoformat(timespec="microseconds")
+    deleted = connection.execute(
+        "DELETE FROM agg_releases WHERE federation = ? AND released_at < ?", (federation, cutoff)
+    )
+    return deleted.rowcount
