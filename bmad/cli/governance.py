@@ -156,7 +156,7 @@ def _section(text: str | None, name: str) -> dict[str, Any] | None:
     metavar="NAME=VALUE",
     help="A rule to change: epsilon_per_round, epsilon_per_period, delta, k_min_participants, "
     "learning_types (comma-separated), quorum (e.g. 3/4), quorum_minimum, round_openers, "
-    "released_insights_days, round_records_days, purpose, ...",
+    "released_insights_days, purpose, ...",
 )
 @click.option("--incentives", help="The whole incentives section, as a JSON object.")
 @click.option("--access", help="The whole access section, as a JSON object.")

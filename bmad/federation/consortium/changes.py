@@ -41,7 +41,6 @@ OTHER_SETTINGS: tuple[str, ...] = (
     "quorum_minimum",
     "round_openers",
     "released_insights_days",
-    "round_records_days",
     "purpose",
 )
 SETTINGS: tuple[str, ...] = GOVERNANCE_SETTINGS + OTHER_SETTINGS
@@ -96,8 +95,7 @@ def rules_change(
         if "quorum_minimum" in settings:
             quorum = replace(quorum, minimum=int(settings["quorum_minimum"]))
         retention = Retention(
-            int(settings.get("released_insights_days", rules.retention.released_insights_days)),
-            int(settings.get("round_records_days", rules.retention.round_records_days)),
+            int(settings.get("released_insights_days", rules.retention.released_insights_days))
         )
     except ValueError as exc:
         raise BmadError(f"a quorum minimum or retention must be a whole number: {exc}") from None

@@ -85,30 +85,26 @@ class Quorum:
 
 @dataclass(frozen=True, slots=True)
 class Retention:
-    """Days the aggregator keeps what it released; masked vectors are never stored at all
-    (they live in the round engine's memory until their round closes)."""
+    """Days the aggregator keeps the insights it released (``tables.apply_retention``);
+    masked vectors are deleted when their round closes, whatever the rules say."""
 
     released_insights_days: int = 365
-    round_records_days: int = 365
 
     def __post_init__(self) -> None:
-        for name in ("released_insights_days", "round_records_days"):
-            value = getattr(self, name)
-            if not 1 <= value <= 36_500:
-                raise BmadError(f"retention {name} must be between 1 and 36500 days, got {value}")
+        if not 1 <= self.released_insights_days <= 36_500:
+            raise BmadError(
+                "retention released_insights_days must be between 1 and 36500 days, got "
+                f"{self.released_insights_days}"
+            )
 
     def describe(self) -> str:
         return (
-            "masked vectors are kept in memory only until their round closes; released "
-            f"insights {self.released_insights_days} days, round records "
-            f"{self.round_records_days} days"
+            "masked vectors are deleted when their round closes; released insights are kept "
+            f"{self.released_insights_days} days"
         )
 
     def to_dict(self) -> dict[str, int]:
-        return {
-            "released_insights_days": self.released_insights_days,
-            "round_records_days": self.round_records_days,
-        }
+        return {"released_insights_days": self.released_insights_days}
 
 
 @dataclass(frozen=True, slots=True)
