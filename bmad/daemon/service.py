@@ -37,6 +37,7 @@ from bmad.daemon.miner import (
     mine_repository,
     record_failure,
 )
+from bmad.daemon.risk_step import RiskStep
 from bmad.daemon.rpc import Method, Params, RpcFailure, invalid_params, optional, require
 from bmad.daemon.scheduler import Scheduler
 from bmad.daemon.server import RpcServer, ServerLimits
@@ -126,7 +127,9 @@ class Daemon:
     ) -> None:
         self.settings = settings
         self.steps = list(steps) if steps is not None else default_steps()
-        self.followups = default_followups() if steps is None else []
+        self.followups: list[MiningStep] = (
+            [*default_followups(), RiskStep()] if steps is None else []
+        )
         self.started_at = time.time()
         self.stop_event = threading.Event()
         self._lock = threading.Lock()  # guards self.store (reads), scheduler, repositories

@@ -131,7 +131,7 @@ def test_private_runtime_files_and_status(spawn: Callable[..., DaemonProcess]) -
     status = call("status")
     assert status["pid"] == daemon.process.pid == int(pid_path().read_text())
     assert status["rss_bytes"] > 0 and status["uptime_seconds"] >= 0
-    assert status["steps"] == ["code", "history", "architecture", "findings"]
+    assert status["steps"] == ["code", "history", "architecture", "findings", "risk"]
     output = json.loads(cli_ok("daemon", "status", "--json"))
     assert output["running"] and output["pid"] == daemon.process.pid
 
@@ -281,7 +281,7 @@ def test_kill_9_during_mining_then_restart_resumes(
     assert repository_row("large")["files"] == 300  # type: ignore[index]
     passes = re.findall(
         r"large: mined \w+ in [\d.]+ s "
-        r"\(code: (\d+), history: 1, architecture: 300, findings: \d+\)",
+        r"\(code: (\d+), history: 1, architecture: 300, findings: \d+, risk: \d+\)",
         log_path().read_text(),
     )
     assert passes == [str(300 - done_before)], log_path().read_text()
