@@ -239,6 +239,27 @@ def verify_log(
     return head
 
 
+def verify_extension(
+    pinned: LogEntry, served: Sequence[LogEntry], eligible: Eligibility = everyone
+) -> LogEntry:
+    """The new head of a log served from the version this member verified last (``pinned``,
+    kept with the whole verified log in its home): that version unchanged, then each new one
+    valid after the one before."""
+    if not served or served[0].version != pinned.version:
+        raise ConsortiumLogError(
+            f"the aggregator no longer serves rules version {pinned.version}, which this machine "
+            "verified before: the log was rolled back or truncated; refused"
+        )
+    if served[0].hash != pinned.hash:
+        raise ConsortiumLogError(
+            f"the aggregator's rules version {pinned.version} is not the one this machine "
+            f"verified before (hash {pinned.hash[:12]}...): the log was forked; refused"
+        )
+    for previous, entry in itertools.pairwise(served):
+        check_next(previous, entry, eligible)
+    return served[-1]
+
+
 def in_force_at(entries: Sequence[LogEntry], moment: str) -> LogEntry:
     """The version in force at ``moment`` (UTC ISO): the last one dated at or before it."""
     chosen = entries[0]

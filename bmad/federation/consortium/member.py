@@ -23,9 +23,9 @@ from bmad.federation.consortium.chain import (
     ADMIN_SIGNER,
     GENESIS,
     ConsortiumLogError,
-    Head,
     LogEntry,
     sign_entry,
+    verify_extension,
     verify_log,
 )
 from bmad.federation.consortium.manifest import violations
@@ -77,14 +77,14 @@ def kept_log(store: Store, federation: str) -> list[LogEntry]:
     return [LogEntry.from_dict(json.loads(row[0])) for row in rows]
 
 
-def _pinned(store: Store, federation: str) -> Head | None:
+def _pinned(store: Store, federation: str) -> LogEntry | None:
+    """The last version this machine verified."""
     store.migrate(COMPONENT, MIGRATIONS)
     row = store.connection.execute(
-        "SELECT version, hash FROM consortium_log WHERE federation = ? "
-        "ORDER BY version DESC LIMIT 1",
+        "SELECT entry FROM consortium_log WHERE federation = ? ORDER BY version DESC LIMIT 1",
         (federation,),
     ).fetchone()
-    return None if row is None else Head(int(row[0]), str(row[1]))
+    return None if row is None else LogEntry.from_dict(json.loads(row[0]))
 
 
 def _keep(store: Store, federation: str, entries: list[LogEntry]) -> None:
@@ -98,8 +98,8 @@ def _keep(store: Store, federation: str, entries: list[LogEntry]) -> None:
             )
 
 
-def served_log(client: AggregatorClient, federation: str) -> list[LogEntry]:
-    answer = client.request("GET", _path(federation, "/log"))
+def served_log(client: AggregatorClient, federation: str, since: int = 1) -> list[LogEntry]:
+    answer = client.request("GET", _path(federation, "/log"), query={"since": str(since)})
     return [LogEntry.from_dict(item) for item in answer.get("entries", [])]
 
 
@@ -109,18 +109,18 @@ def sync(
     member: Membership,
     eligible: Eligibility = everyone,
 ) -> list[LogEntry]:
-    """The aggregator's log, verified and kept; ConsortiumLogError (audited) when it is not
-    one this machine can accept."""
+    """The whole log, its new versions verified and kept; ConsortiumLogError (audited) when
+    the aggregator serves one this machine cannot accept. Only the versions from the one this
+    machine verified last are fetched: the earlier ones are kept here."""
     pinned = _pinned(store, member.federation)
-    entries = served_log(client, member.federation)
     try:
-        verify_log(
-            entries,
-            member.federation,
-            unb64(member.admin_key, "admin key"),
-            pinned,
-            eligible,
-        )
+        if pinned is None:
+            entries = served_log(client, member.federation)
+            admin_key = unb64(member.admin_key, "admin key")
+            verify_log(entries, member.federation, admin_key, None, eligible)
+        else:
+            entries = served_log(client, member.federation, pinned.version)
+            verify_extension(pinned, entries, eligible)
     except ConsortiumLogError as exc:
         audit.record(
             store,
@@ -129,7 +129,7 @@ def sync(
         )
         raise
     _keep(store, member.federation, entries)
-    return entries
+    return kept_log(store, member.federation)
 
 
 def _post(client: AggregatorClient, path: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from fastapi import Path as PathParameter
 from pydantic import BaseModel, Field
 
@@ -76,10 +76,11 @@ class Refusal(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def log_entries(store: Database, federation: str) -> list[LogEntry]:
+def log_entries(store: Database, federation: str, since: int = 1) -> list[LogEntry]:
     rows = store.connection.execute(
-        "SELECT entry FROM agg_consortium_log WHERE federation = ? ORDER BY version",
-        (federation,),
+        "SELECT entry FROM agg_consortium_log WHERE federation = ? AND version >= ? "
+        "ORDER BY version",
+        (federation, since),
     ).fetchall()
     return [LogEntry.from_dict(json.loads(row[0])) for row in rows]
 
@@ -173,12 +174,16 @@ def _log_routes(
 
     @app.get("/v1/federations/{federation}/consortium/log")
     async def consortium_log(
-        federation: str = FederationPath, who: Caller = signed
+        federation: str = FederationPath,
+        since: int = Query(default=1, ge=1, description="The first version to serve"),
+        who: Caller = signed,
     ) -> dict[str, Any]:
-        """Every version of the consortium's rules, oldest first; members verify it."""
+        """The consortium's rules versions from ``since`` on, oldest first; members verify
+        them from the version they verified last."""
         with service.lock:
             service.require(federation, who, ANYONE)
-            return {"entries": [entry.to_dict() for entry in log_entries(store, federation)]}
+            entries = log_entries(store, federation, since)
+            return {"entries": [entry.to_dict() for entry in entries]}
 
     @app.post("/v1/federations/{federation}/consortium/log", status_code=201)
     async def append_entry(

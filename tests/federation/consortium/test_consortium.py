@@ -251,7 +251,11 @@ def test_a_forged_and_a_rolled_back_rules_log_are_detected(world: Consortium) ->
         "UPDATE agg_consortium_log SET entry = ? WHERE federation = ? AND version = ?",
         (json.dumps(stored), world.federation, version),
     )
+    # The admin's machine last verified version 1: the changed entry's signatures fail.
     with pytest.raises(ConsortiumLogError, match="valid member signatures"):
+        consortium.sync(world.admin_store, world.admin, world.membership(world.admin_store))
+    # A member that verified that version before sees another one in its place: a fork.
+    with pytest.raises(ConsortiumLogError, match="forked"):
         rules_seen_raw(world, first)
     rewrite(
         world,
