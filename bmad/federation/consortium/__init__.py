@@ -9,7 +9,8 @@
   organisation key taking its seat) and the signatures that approve it.
 - ``manifest``: a round's manifest signed by its opener, checked against the rules in force
   and this organisation's local policy (``policy``).
-- ``server``: the aggregator's tables and routes for the log, proposals and round refusals.
+- ``server``: the aggregator's routes for the log, proposals, agreements and round refusals;
+  ``tables``: its tables (portable SQL) and the retention it applies.
 - ``member``: this machine's side: sync and pin the log, propose, approve, report refusals.
 - ``review``: ``bmad governance review``: the rules, their history and a compliance check.
 """
