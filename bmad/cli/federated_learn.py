@@ -407,3 +407,126 @@ def render_factors(document: dict[str, Any]) -> None:
         for item in federated["weights"]:
             table.add_row(item["label"], f"{item['weight']:+.2f}")
         console.print(table)
+
+
+@click.command("risk-model")
+@click.option(
+    "--steps",
+    type=click.IntRange(1, 50),
+    default=5,
+    show_default=True,
+    help="Admin: rounds of the training, each a gradient step from the last released model.",
+)
+@click.option(
+    "--privacy-budget",
+    "budget_text",
+    help="Admin: the whole training's budget, split evenly over the steps, e.g. "
+    '"epsilon=1.0,delta=1e-5" (default: one round of the governance\'s).',
+)
+@click.option("--min-participants", type=click.IntRange(3), help=MIN_PARTICIPANTS_HELP)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Admin: seconds to follow each step's round (default: [federation] round_timeout).",
+)
+@json_option
+@handle_errors
+def risk_model(
+    steps: int,
+    budget_text: str | None,
+    min_participants: int | None,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
+    """The federation's defect-risk model: the admin trains it in STEPS rounds of clipped,
+    noised gradient sums (members' daemons take part); a member sees the released model."""
+    from bmad.federation import learning
+    from bmad.federation.membership import current
+    from bmad.federation.participant import open_participant_store
+    from bmad.federation.risk_rounds import cached_global_model as cached
+    from bmad.federation.risk_rounds import train_in_rounds
+    from bmad.federation.settings import federation_settings
+    from bmad.privacy.identity import load_or_create_identity
+    from bmad.privacy.ledger import Budget
+    from bmad.privacy.risk_schema import LEARNING_TYPE
+
+    settings = federation_settings()
+    document: dict[str, Any] = {"learning_type": LEARNING_TYPE, "training": None}
+    with open_participant_store() as store:
+        member = current(store)
+        if member is None:
+            raise BmadError(NO_FEDERATION)
+        document["role"] = member.role
+        identity = load_or_create_identity(store)
+        with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
+            if member.role == "admin":
+                governance = client.status(member.federation)["governance"]
+                budget = (
+                    Budget.parse(budget_text)
+                    if budget_text
+                    else Budget(float(governance["epsilon_per_round"]), float(governance["delta"]))
+                )
+                follow_for = settings.round_timeout if timeout is None else timeout
+
+                def follow(round_id: str) -> dict[str, Any]:
+                    return learning.follow_round(
+                        client, round_id, settings.poll_interval, follow_for
+                    )
+
+                trained = train_in_rounds(
+                    store,
+                    client,
+                    member,
+                    steps,
+                    budget.epsilon,
+                    budget.delta,
+                    follow,
+                    min_participants,
+                )
+                document["training"] = {
+                    "steps": steps,
+                    "epsilon": budget.epsilon,
+                    "delta": budget.delta,
+                    "epsilon_per_step": trained.epsilon_per_step,
+                    "rounds": list(trained.rounds),
+                }
+            else:
+                learning.fetch_insights(store, client, member, LEARNING_TYPE)
+        model = cached(store)
+    document["model"] = None if model is None else global_factors(model)
+    if as_json:
+        echo_json(document)
+    else:
+        render_risk_model(document)
+    rounds = (document["training"] or {}).get("rounds", [])
+    if rounds and rounds[-1].get("state") != "released":
+        click.echo(f"bmad: round aborted, training stopped: {rounds[-1]['reason']}", err=True)
+        sys.exit(1)
+
+
+def render_risk_model(document: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    training = document["training"]
+    if training is not None:
+        states = ", ".join(state["state"] for state in training["rounds"])
+        console.print(
+            f"trained in {len(training['rounds'])} of {training['steps']} step(s) "
+            f"({states}); epsilon {training['epsilon']:g} at delta {training['delta']:g} in "
+            f"all, {training['epsilon_per_step']:.3g} per step"
+        )
+    model = document["model"]
+    if model is None:
+        console.print("no federated risk model released yet")
+        return
+    table = Table(
+        title=f"The federation's risk model ({model['rows']} noisy rows; weights per "
+        "feature's centred percentile in its snapshot)"
+    )
+    for column in ("feature", "weight"):
+        table.add_column(column)
+    for item in model["weights"]:
+        table.add_row(item["label"], f"{item['weight']:+.2f}")
+    console.print(table)

@@ -273,10 +273,11 @@ def _render_smells(smells: dict[str, Any], threshold: float) -> None:
 
 
 def _register_federated() -> None:
-    from bmad.cli.federated_learn import patterns, success_factors
+    from bmad.cli.federated_learn import patterns, risk_model, success_factors
 
     learn.add_command(patterns)
     learn.add_command(success_factors)
+    learn.add_command(risk_model)
 
 
 _register_federated()
