@@ -1,7 +1,8 @@
 """A round's manifest: what its opener asked for, signed by the opener's machine key.
 
 The opener signs the federation, the learning type, the epsilon, delta and least number of
-organisations it asked for (none: the rules' own), the time and a nonce; the aggregator adds
+organisations it asked for (none: the rules' own), the model a ``risk_model`` round starts
+from (none: zeros, a first step), the time and a nonce; the aggregator adds
 the opener's machine certificate and keeps the manifest in the round's parameters. Each member
 then checks (``violations``) that the manifest is genuine, that its opener is a member
 organisation the rules let open rounds, that the round's numbers are the ones signed, and that
@@ -22,9 +23,11 @@ from bmad.federation.secagg.config import Signer
 from bmad.federation.trust import MachineCertificate, b64, unb64
 from bmad.privacy.db import timestamp, utc_now
 from bmad.privacy.identity import fingerprint, verify_signature
+from bmad.privacy.risk_schema import LEARNING_TYPE as RISK_MODEL
+from bmad.privacy.risk_schema import opening_weights
 
 _MANIFEST_CONTEXT = "bmad-round-manifest-v1"
-REQUESTED = ("epsilon", "delta", "min_participants")
+REQUESTED = ("epsilon", "delta", "min_participants", "weights")
 
 
 def manifest_message(manifest: Mapping[str, Any]) -> bytes:
@@ -141,10 +144,28 @@ def violations(
                     "opener signed",
                 )
             )
+    found += _model_violations(manifest, parameters, learning_type)
     found += _rules_violations(rules, learning_type, numbers)
     if policy is not None:
         found += _policy_violations(policy, learning_type, numbers, rules, aggregator_key)
     return found
+
+
+def _model_violations(
+    manifest: Mapping[str, Any], parameters: Mapping[str, Any], learning_type: str
+) -> list[Violation]:
+    """A risk_model round must start from the model its opener signed: members compute their
+    gradients at it, so a model swapped by the aggregator would steer what they send."""
+    if learning_type != RISK_MODEL and "weights" not in parameters:
+        return []
+    try:
+        signed = opening_weights(manifest.get("weights"))
+        started = [float(value) for value in parameters.get("weights") or ()]
+    except (BmadError, TypeError, ValueError):
+        return [Violation("manifest", "the round's starting model is not a model")]
+    if started != signed:
+        return [Violation("manifest", "the round starts from a model its opener did not sign")]
+    return []
 
 
 def _rules_violations(
