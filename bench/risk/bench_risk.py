@@ -128,9 +128,13 @@ RANKERS = (
     "federated",
     "fed. exact",
     "fed. blend",
+    "comb.+pooled",
+    "comb.+fed.",
+    "single (val.)",
     "combined per line",
     "revisions per line",
 )
+EVEN = 0.5  # the local model's share of the log-odds in the even blends
 FIRST_PASS = ModelChoice("logistic", "log", 1.0, detection=False)
 HISTORY_CHOICES = tuple(choice for choice in CHOICES if not choice.detection)
 
@@ -296,6 +300,16 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared], repeats: int) -> di
             if weight is None
             else blended(items.scores["combined"], items.scores["federated"], weight)
         )
+        # Half and half, no weight to choose: on the validation windows of T-1y and T-1.5y
+        # this did better than the weights chosen on two windows (bench/risk/README.md).
+        for ranker, other in (("comb.+pooled", "pooled"), ("comb.+fed.", "federated")):
+            items.scores[ranker] = (
+                items.scores[other]
+                if combined.model is None
+                else blended(items.scores["combined"], items.scores[other], EVEN)
+            )
+        chosen_single = single_on_validation(features, past_rows[:VALIDATION_WINDOWS])
+        items.scores["single (val.)"] = items.scores[chosen_single]
         result[level] = {
             "items": len(items.keys),
             "positives": sum(items.labels),
@@ -309,6 +323,7 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared], repeats: int) -> di
                 for ranker, local in models.items()
             },
             "pooled": pooling.summary(),
+            "single_on_validation": chosen_single,
             "federated": {
                 **federation.summary,
                 "blend_local_weight": weight,
@@ -465,6 +480,36 @@ def _model_summary(
     return summary
 
 
+def single_metrics(
+    features: Sequence[str], values: Sequence[Sequence[float]]
+) -> dict[str, list[float]]:
+    """Each baseline's scores of the rows (file or function level)."""
+
+    def value(row: Sequence[float], *names: str) -> float:
+        for feature in names:
+            if feature in features:
+                return row[features.index(feature)]
+        raise KeyError(names)
+
+    return {
+        "nloc": [value(r, "sloc", "nloc") for r in values],
+        "max CCN": [value(r, "max_ccn", "ccn") for r in values],
+        "revisions": [value(r, "revisions") for r in values],
+        "hotspot": [value(r, "revisions") * value(r, "sum_cognitive", "cognitive") for r in values],
+    }
+
+
+def single_on_validation(features: Sequence[str], windows: Sequence[LabelledSnapshot]) -> str:
+    """The baseline with the best mean ROC AUC on the validation windows (labels ending by T):
+    the single metric one would pick before T, unlike the after-the-fact best of them."""
+    totals = dict.fromkeys(BASELINES, 0.0)
+    for window in windows:
+        for name, scores in single_metrics(features, window.rows).items():
+            found = roc_auc(scores, window.labels)
+            totals[name] += 0.5 if math.isnan(found) else found
+    return max(BASELINES, key=lambda name: (totals[name], -BASELINES.index(name)))
+
+
 def _items(
     rows: Sequence[RiskRow],
     features: Sequence[str],
@@ -482,13 +527,8 @@ def _items(
 
     found = labels(rows, year_fixes, at, at + YEAR)
     today = [value(r, "priority") for r in rows]
-    scores: dict[str, list[float]] = {
-        "nloc": [value(r, "sloc", "nloc") for r in rows],
-        "max CCN": [value(r, "max_ccn", "ccn") for r in rows],
-        "revisions": [value(r, "revisions") for r in rows],
-        "hotspot": [value(r, "revisions") * value(r, "sum_cognitive", "cognitive") for r in rows],
-        "today's ranking": today,
-    }
+    scores = single_metrics(features, [r.values for r in rows])
+    scores["today's ranking"] = today
     for ranker, local in models.items():
         if local.model is not None:
             scores[ranker] = probabilities(local.model, [r.values for r in rows])
@@ -607,7 +647,9 @@ def print_summary(results: Sequence[Mapping[str, Any]]) -> None:
                 + "".join(f"{n[:11]:>12}" for n in RANKERS)
                 + f"{'best single':>12}"
             )
-            margins: dict[str, list[float]] = {n: [] for n in RANKERS[len(BASELINES) :]}
+            rankers = RANKERS[len(BASELINES) :]
+            margins: dict[str, list[float]] = {n: [] for n in rankers}
+            chosen: dict[str, list[float]] = {n: [] for n in rankers}
             for result in results:
                 measures = result[level]["measures"]
                 best = max(measures[n][measure_name] for n in BASELINES)
@@ -617,16 +659,57 @@ def print_summary(results: Sequence[Mapping[str, Any]]) -> None:
                 print(f"  {result['repo']:<10}{cells}{_fmt(best).rjust(12)}")
                 if math.isnan(best):
                     continue  # one class only: no ranking can be measured
-                for name, found in margins.items():
+                anchor = measures["single (val.)"][measure_name]
+                for name in rankers:
                     if name in measures and not math.isnan(measures[name][measure_name]):
-                        found.append(measures[name][measure_name] - best)
-            for name, found in margins.items():
-                if found:
-                    wins = sum(1 for margin in found if margin > 0)
+                        margins[name].append(measures[name][measure_name] - best)
+                        chosen[name].append(measures[name][measure_name] - anchor)
+            for name in rankers:
+                if margins[name]:
                     print(
-                        f"  {name}: above the best single metric on {wins} of {len(found)}; "
-                        f"mean margin {sum(found) / len(found):+.3f}"
+                        f"  {name}: above the best single metric {_wins(margins[name])}; "
+                        f"above the one chosen on validation windows {_wins(chosen[name])}"
                     )
+
+
+def _wins(margins: Sequence[float]) -> str:
+    above = sum(1 for margin in margins if margin > 0)
+    return f"on {above} of {len(margins)}, mean margin {sum(margins) / len(margins):+.3f}"
+
+
+def print_young_comparison(results: Sequence[Mapping[str, Any]]) -> None:
+    """Issue 17's second target: the federated model against the local-only ranking (today's
+    ranking: with less than a year of history no local model is trained) per young
+    repository, and the pooled model beside it."""
+    for level in ("file", "function"):
+        print(f"\nYoung repositories, {level} level ROC AUC: federated against local-only")
+        print(
+            f"  {'repo (T)':<24}{'items':>7}{'fixed':>7}{'local-only':>12}{'federated':>12}"
+            f"{'margin':>9}{'pooled':>9}{'margin':>9}"
+        )
+        federated, pooled = [], []
+        for result in results:
+            data = result[level]
+            measures = data["measures"]
+            local = measures["combined"]["auc"]
+            cells = (
+                f"  {result['repo'] + ' (' + result['T'] + ')':<24}{data['items']:>7}"
+                f"{data['positives']:>7}{_fmt(local):>12}"
+            )
+            if math.isnan(local):
+                print(f"{cells}   (one class only: not measurable)")
+                continue
+            margin = measures["federated"]["auc"] - local
+            pooled_margin = measures["pooled"]["auc"] - local
+            federated.append(margin)
+            pooled.append(pooled_margin)
+            print(
+                f"{cells}{_fmt(measures['federated']['auc']):>12}{margin:>+9.3f}"
+                f"{_fmt(measures['pooled']['auc']):>9}{pooled_margin:>+9.3f}"
+            )
+        if federated:
+            print(f"  federated above local-only {_wins(federated)}")
+            print(f"  pooled above local-only {_wins(pooled)}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -650,10 +733,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     prepared, young = [], []
     for spec in args.repo or DEFAULT_REPOS:
-        name, _, rest = spec.partition("=")
-        mirror, _, date = rest.rpartition("@")
-        location = Path(mirror) if "/" in mirror else MIRRORS / mirror / "repo"
-        when = datetime.fromisoformat(date).replace(tzinfo=UTC)
+        name, location, when = parse_spec(spec)
         prepared.append(prepare(name, location, when, args.fresh))
         if args.young:
             young.append(prepare(name, location, young_date(name, location), args.fresh))
@@ -674,8 +754,17 @@ def main(argv: list[str] | None = None) -> None:
     if young:
         print(f"\nYoung repositories ({YOUNG_DAYS} days after the first commit):")
         print_summary([r for r in results if r.get("young")])
+        print_young_comparison([r for r in results if r.get("young")])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
+
+
+def parse_spec(spec: str) -> tuple[str, Path, datetime]:
+    """NAME=MIRROR@YYYY-MM-DD: the name, the mirror's git directory and T."""
+    name, _, rest = spec.partition("=")
+    mirror, _, date = rest.rpartition("@")
+    location = Path(mirror) if "/" in mirror else MIRRORS / mirror / "repo"
+    return name, location, datetime.fromisoformat(date).replace(tzinfo=UTC)
 
 
 def young_date(name: str, mirror: Path) -> datetime:

@@ -34,9 +34,7 @@ from bmad.extractors.metrics import FileMetrics
 RECENT_DAYS = 182
 MINOR_SHARE = 0.05
 MAX_COUPLING_CHANGESET = 30  # code-maat's max-changeset: larger commits say nothing of coupling
-# Chosen on the benchmark's validation windows (bench/risk/README.md): decayed revisions with a
-# half-life of 12 months ranked the next year's fixed files above the best single metric in
-# more windows (13 of 18) than with 3, 6 or 24.
+# Chosen among 3, 6, 12 and 24 on the benchmark's windows before T (bench/risk/README.md).
 DECAY_HALF_LIFE_MONTHS = 12
 
 FILE_CODE_FEATURES = (
