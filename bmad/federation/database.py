@@ -55,7 +55,11 @@ class Database(Protocol):
     @property
     def url(self) -> str: ...
 
-    def transaction(self) -> AbstractContextManager[SqlConnection]: ...
+    def transaction(self, serialised: bool = True) -> AbstractContextManager[SqlConnection]:
+        """One unit of work. ``serialised=False`` is for writes that read nothing they depend
+        on (an insert a unique key guards): on PostgreSQL they do not queue behind other
+        processes' serialised transactions."""
+        ...
 
     def schema_version(self, component: str) -> int: ...
 
@@ -137,7 +141,7 @@ class SqliteDatabase:
         return self._connection
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlConnection]:
+    def transaction(self, serialised: bool = True) -> Iterator[SqlConnection]:
         if self._depth:
             self._depth += 1
             try:
@@ -145,7 +149,7 @@ class SqliteDatabase:
             finally:
                 self._depth -= 1
             return
-        self._connection.execute("BEGIN IMMEDIATE")
+        self._connection.execute("BEGIN IMMEDIATE")  # SQLite has one writer at a time anyway
         self._depth = 1
         try:
             yield self._connection
@@ -222,6 +226,7 @@ class PostgresDatabase:
             ) from None
         self.url = _without_password(url)
         self._depth = 0
+        self._serialised = False  # the open transaction holds the write lock
         try:
             raw = psycopg.connect(url, autocommit=True)
         except psycopg.Error as exc:
@@ -236,10 +241,12 @@ class PostgresDatabase:
         return self._connection
 
     @contextmanager
-    def transaction(self) -> Iterator[SqlConnection]:
+    def transaction(self, serialised: bool = True) -> Iterator[SqlConnection]:
         if self._depth:
             self._depth += 1
             try:
+                if serialised:
+                    self._serialise()  # an inner step that needs it, in an outer one that did not
                 yield self._connection
             finally:
                 self._depth -= 1
@@ -247,14 +254,22 @@ class PostgresDatabase:
         self._connection.execute("BEGIN")
         self._depth = 1
         try:
-            self._connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+            if serialised:
+                self._serialise()
             yield self._connection
         except BaseException:
             self._depth = 0
+            self._serialised = False
             self._connection.execute("ROLLBACK")
             raise
         self._depth = 0
+        self._serialised = False
         self._connection.execute("COMMIT")
+
+    def _serialise(self) -> None:
+        if not self._serialised:
+            self._connection.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+            self._serialised = True
 
     def schema_version(self, component: str) -> int:
         return _schema_version(self, component)

@@ -181,7 +181,8 @@ def audit_chain_ok(store: Database) -> bool:
 def remember_nonce(store: Database, nonce: str, window: float, now: float | None = None) -> bool:
     """Record a nonce; False if it was already seen inside the window (a replay)."""
     current = time.time() if now is None else now
-    with store.transaction() as connection:
+    # the unique key alone refuses a replay: no need to queue behind other processes' writes
+    with store.transaction(serialised=False) as connection:
         connection.execute("DELETE FROM agg_nonces WHERE seen_at < ?", (current - 2 * window,))
         inserted = connection.execute(
             "INSERT INTO agg_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING",

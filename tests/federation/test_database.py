@@ -118,3 +118,22 @@ def test_a_postgresql_password_stays_out_of_the_error(postgres_cluster: object) 
     with pytest.raises(BmadError, match="cannot connect") as caught:
         open_database("postgresql://127.0.0.1:1/none?connect_timeout=2&password=hunter3")
     assert "hunter3" not in caught.value.message
+
+
+def test_on_postgresql_a_nonce_does_not_queue_behind_another_process_writing(
+    postgres_url: str,
+) -> None:
+    import psycopg
+
+    holder = server_store.open_aggregator_store(postgres_url)
+    other = open_database(postgres_url)
+    other.connection.execute("SET lock_timeout = '1s'")
+    try:
+        with holder.transaction():  # another process's serialised step, still open
+            with pytest.raises(psycopg.errors.LockNotAvailable), other.transaction():
+                pass
+            assert server_store.remember_nonce(other, "fresh", 300.0)
+            assert not server_store.remember_nonce(other, "fresh", 300.0)
+    finally:
+        other.close()
+        holder.close()
