@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -204,13 +204,28 @@ def to_postgres_ddl(statement: str) -> str:
 
 
 class _PostgresConnection:
-    """psycopg's connection seen through the portable ``?`` dialect."""
+    """psycopg's connection seen through the portable ``?`` dialect. A connection the server
+    dropped (a restart, a failover) is opened anew for the next statement outside a
+    transaction; inside one, the transaction fails as a whole."""
 
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
+    def __init__(self, connect: Callable[[], Any], in_transaction: Callable[[], bool]) -> None:
+        self.connect = connect
+        self.in_transaction = in_transaction
+        self.raw = connect()
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> Rows:
-        cursor: Rows = self.raw.execute(to_psycopg(to_postgres_ddl(sql)), tuple(parameters))
+        import psycopg
+
+        query = to_psycopg(to_postgres_ddl(sql))
+        if self.raw.broken and not self.in_transaction():
+            self.raw = self.connect()
+        try:
+            cursor: Rows = self.raw.execute(query, tuple(parameters))
+        except psycopg.OperationalError:
+            if not self.raw.broken or self.in_transaction():
+                raise
+            self.raw = self.connect()  # nothing was done yet: once more on a new connection
+            cursor = self.raw.execute(query, tuple(parameters))
         return cursor
 
 
@@ -227,14 +242,18 @@ class PostgresDatabase:
         self.url = _without_password(url)
         self._depth = 0
         self._serialised = False  # the open transaction holds the write lock
-        try:
-            raw = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as exc:
-            raise BmadError(
-                f"cannot connect to the aggregator database {self.url}: {_first_line(str(exc))}"
-            ) from None
-        _load_numeric_as_numbers(raw)
-        self._connection = _PostgresConnection(raw)
+
+        def connect() -> Any:
+            try:
+                raw = psycopg.connect(url, autocommit=True)
+            except psycopg.Error as exc:
+                raise BmadError(
+                    f"cannot connect to the aggregator database {self.url}: {_first_line(str(exc))}"
+                ) from None
+            _load_numeric_as_numbers(raw)
+            return raw
+
+        self._connection = _PostgresConnection(connect, lambda: self._depth > 0)
 
     @property
     def connection(self) -> SqlConnection:
@@ -262,9 +281,11 @@ class PostgresDatabase:
             self._serialised = False
             self._connection.execute("ROLLBACK")
             raise
-        self._depth = 0
-        self._serialised = False
-        self._connection.execute("COMMIT")
+        try:
+            self._connection.execute("COMMIT")  # still inside: never re-sent on a new connection
+        finally:
+            self._depth = 0
+            self._serialised = False
 
     def _serialise(self) -> None:
         if not self._serialised:

@@ -137,3 +137,32 @@ def test_on_postgresql_a_nonce_does_not_queue_behind_another_process_writing(
     finally:
         other.close()
         holder.close()
+
+
+def test_a_connection_the_postgresql_server_dropped_is_opened_anew(postgres_url: str) -> None:
+    """Outside a transaction the next statement reconnects; inside one the transaction fails
+    and nothing of it is kept."""
+    import psycopg
+
+    database = server_store.open_aggregator_store(postgres_url)
+    admin = open_database(postgres_url)
+
+    def drop_connections() -> None:
+        admin.connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+    try:
+        drop_connections()
+        assert database.connection.execute("SELECT COUNT(*) FROM agg_nonces").fetchone() == (0,)
+        with pytest.raises(psycopg.OperationalError), database.transaction() as connection:
+            connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('lost', 1)")
+            drop_connections()
+            connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('also', 1)")
+        assert server_store.remember_nonce(database, "kept", 300.0)
+        rows = admin.connection.execute("SELECT nonce FROM agg_nonces").fetchall()
+        assert [row[0] for row in rows] == ["kept"]
+    finally:
+        admin.close()
+        database.close()
