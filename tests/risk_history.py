@@ -21,12 +21,15 @@ def module_source(name: str, version: int) -> str:
     return f"def {name}(x):\n{body}    return -1\n"
 
 
-def build_risky_history(path: Path, end: int | None = None) -> pygit2.Repository:
-    """The history at ``path``, its last commit a day before ``end`` (default: now); the work
-    tree checked out at it."""
-    start = (int(time.time()) if end is None else end) - MONTHS * MONTH
+def build_risky_history(
+    path: Path, months: int = MONTHS, modules: int = len(FRAGILE)
+) -> pygit2.Repository:
+    """``months`` of history at ``path`` with ``modules`` fragile and as many calm modules,
+    its last commit a month ago; the work tree checked out at it."""
+    start = int(time.time()) - months * MONTH
     repository = pygit2.init_repository(str(path), initial_head="main")
-    contents = {name: module_source(name[:-3], 0) for name in FRAGILE + CALM}
+    fragile, calm = FRAGILE[:modules], CALM[:modules]
+    contents = {name: module_source(name[:-3], 0) for name in fragile + calm}
     parents: list[pygit2.Oid] = []
 
     def commit(month: int, author: str, message: str) -> None:
@@ -39,9 +42,9 @@ def build_risky_history(path: Path, end: int | None = None) -> pygit2.Repository
         ]
 
     commit(0, "alice", "Initial import")
-    for month in range(1, MONTHS):
+    for month in range(1, months):
         for offset in range(4):
-            name = FRAGILE[(month * 4 + offset) % len(FRAGILE)]
+            name = fragile[(month * 4 + offset) % len(fragile)]
             contents[name] = module_source(name[:-3], month + offset)
         commit(month, f"dev{month % 7}", f"fix month {month}")
     repository.checkout_head(strategy=pygit2.GIT_CHECKOUT_FORCE)
