@@ -33,6 +33,7 @@ from _bench_server import BENCH_TYPE  # noqa: E402
 from bmad.errors import BmadError  # noqa: E402
 from bmad.federation import enrolment  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
+from bmad.federation.governance import reconstruction_threshold  # noqa: E402
 from bmad.federation.participant import open_participant_store  # noqa: E402
 from bmad.federation.secagg import RoundConfig, simulate_round  # noqa: E402
 from bmad.federation.sessions import ClientDriver  # noqa: E402
@@ -63,7 +64,9 @@ class Simulated:
         self.identity = load_or_create_identity(store, folder / f"p{index}.json")
         self.organisation_key = enrolment.organisation_identity(store, folder / f"o{index}.json")
         self.client = AggregatorClient(url, self.identity, timeout=600)
-        self.vector = [(index * 7919 + i) % 1000 for i in range(LENGTH)]
+        # 0/1 bins and their participation weights: in range, so the release's check holds
+        bits = [(index + i) % 2 for i in range(LENGTH // 2)]
+        self.vector = bits + [10 * bit for bit in bits]
         self.cpu = 0.0
         self.sent = False
         self.error: str | None = None
@@ -92,9 +95,10 @@ class Simulated:
                         you["session"],
                         {int(p): decode_key(k["key"]) for p, k in you["roster"].items()},
                         int(you["threshold"]),
-                        int(you["vector_length"]),
-                        int(you["modulus_bits"]),
+                        int(state["parameters"]["vector_length"]),
+                        int(state["parameters"]["modulus_bits"]),
                         int(you["min_survivors"]),
+                        int(you.get("neighbours", 0)),
                     )
                     driver = ClientDriver(
                         config, int(you["participant"]), self.identity, self.vector
@@ -135,7 +139,12 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
             "coordinator",
             names,
             "low",
-            {"k_min_participants": k, "epsilon_per_round": 1.0, "epsilon_per_period": 100.0},
+            {
+                "k_min_participants": k,
+                "epsilon_per_round": 1.0,
+                "epsilon_per_period": 100.0,
+                "sparse_from": 1_000_000,  # the complete graph; bench_scale.py compares SecAgg+
+            },
         )
         federation = created["federation"]
         participants = [Simulated(i, url, folder) for i in range(n)]
@@ -199,7 +208,8 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
             for index, round_number in ((i, PHASES.index(phase)) for i, phase in silent.items())
         }
         anchor_started = time.perf_counter()
-        anchor = simulate_round([p.vector for p in participants], k, drop_after)
+        threshold = reconstruction_threshold(n, k)
+        anchor = simulate_round([p.vector for p in participants], threshold, drop_after)
         anchor_s = time.perf_counter() - anchor_started
         assert anchor.result is not None, anchor.abort_reason
         return {

@@ -100,7 +100,6 @@ def worker(
     """Join as each participant, then enrol and answer every phase when told the round."""
     logging.getLogger("bmad").setLevel(logging.ERROR)  # one "joined ..." warning per participant
     clients = {}
-    fingerprints = {}
     for index in indices:
         store = open_participant_store(folder / f"p{index}.sqlite3")
         identity = load_or_create_identity(store, folder / f"p{index}.json")
@@ -111,9 +110,8 @@ def worker(
             store, organisation_key, federation, name, identity.public.signing_public, 1.0
         )
         enrolment.join(store, client, federation, name, tokens[name], certificate)
-        fingerprints[name] = organisation_key.fingerprint
+        reports.put(("joined", name, organisation_key.fingerprint))
         clients[index] = client
-    reports.put(("joined", fingerprints))
     round_id = commands.get()
     for client in clients.values():
         client.enrol(round_id)
@@ -230,12 +228,10 @@ def _run(
             )
             process.start()
             clients.append(process)
-        for _ in clients:
-            report, fingerprints = reports.get(timeout=3600)
+        for _ in range(n):  # admitted as they join, one at a time: each admission extends
+            report, name, fingerprint = reports.get(timeout=3600)  # the consortium's log
             assert report == "joined"
-            # one at a time: each admission extends the consortium's hash-chained log
-            for name, fingerprint in fingerprints.items():
-                enrolment.admit(admin, federation, name, fingerprint)
+            enrolment.admit(admin, federation, name, fingerprint)
         setup_s = time.perf_counter() - setup_started
         opened = admin.open_round(federation, BENCH_TYPE, enrol_timeout=3600, phase_timeout=3600)
         for _ in clients:
@@ -293,6 +289,7 @@ def _run(
 
 
 def main() -> None:
+    logging.getLogger("bmad").setLevel(logging.ERROR)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--protocols", nargs="+", default=["sparse", "full"])

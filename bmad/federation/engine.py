@@ -431,17 +431,17 @@ class RoundEngine:
                 "alive": pid in group.alive and group.aborted is None,
                 "answered": pid in group.answered,
                 "session": group.config.round_id,
-                "roster": {
-                    str(p): {
-                        "key": encode_key(key),
-                        **live.credentials[group.organisations[p]],
-                    }
-                    for p, key in group.config.roster.items()
-                },
                 "threshold": group.config.threshold,
                 "min_survivors": group.config.min_survivors,
                 "neighbours": group.config.neighbours,
             }
+            # Members check the roster and build their session in the first phase; later looks
+            # go without it (n certified entries a look made large rounds quadratic).
+            if live.phase == PHASES[0]:
+                document["you"]["roster"] = {
+                    str(p): {"key": encode_key(key), **live.credentials[group.organisations[p]]}
+                    for p, key in group.config.roster.items()
+                }
             if live.state == "running" and live.phase is not None and pid in group.alive:
                 document["you"]["inbox"] = group.session.inbox(live.phase, pid)
             return document
