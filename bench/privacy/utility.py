@@ -53,6 +53,7 @@ from _histories import (
     real_history_organisations,
 )
 
+from bmad.analysis.reference import LocalReference
 from bmad.federation.governance import (
     Governance,
     governance_for,
@@ -552,7 +553,7 @@ def _summary_errors(
                 if any(share is None for share in shown_part)
                 else abs(sum(shown_part) - float(cumulative[index])) * 100
             )
-            errors.setdefault(f"p{round(quantile * 100)}", []).append(error)
+            errors.setdefault(f"{name} p{round(quantile * 100)}", []).append(error)
     return errors
 
 
@@ -651,14 +652,28 @@ def fidelity(
     }
 
 
+# unreleased metric -> the released metric a global standing could be estimated through
+ANCHORS: dict[str, str] = {"tokens": "nloc", "returns": "ccn"}
+
+
+def rank_transfer_standing(
+    insights: dict[str, Any], local: LocalReference, metric: str, value: float
+) -> float | None:
+    """A candidate global share below ``value`` of an unreleased metric: its percentile among
+    the repository's functions carried to its anchor's local quantile, whose global standing
+    the release gives (assumes the repository's relation between the two holds everywhere).
+    Measured worse than the repository's own distribution, so no surface shows it."""
+    share = local.percentile(metric, value) / 100
+    found = standing(insights, ANCHORS[metric], "python", local.quantile(ANCHORS[metric], share))
+    return None if found is None else float(found["above_share"])
+
+
 def unreleased_fidelity(
     insights: dict[str, Any], pooled: np.ndarray, local: np.ndarray
 ) -> dict[str, dict[str, float]]:
-    """For each metric with an anchor (``bmad.federation.synthetic.ANCHORS``): the largest gap
-    over values between the pooled truth's share below (mid-rank) and the estimated global
-    standing (``estimated``), and the repository's own standing (``local``, the baseline)."""
-    from bmad.analysis.reference import LocalReference
-    from bmad.federation.synthetic import ANCHORS, estimated_standing
+    """For each metric in ``ANCHORS``: the largest gap over values between the pooled truth's
+    share below (mid-rank) and ``rank_transfer_standing`` (``estimated``), and the
+    repository's own standing (``local``, the baseline a repository has without a release)."""
 
     reference = LocalReference(
         {name: local[:, COLUMNS.index(name)].astype(float).tolist() for name in COLUMNS}
@@ -671,9 +686,9 @@ def unreleased_fidelity(
         gaps_estimated, gaps_local = [], []
         for value in values.tolist():
             true = truth.percentile(metric, value) / 100
-            estimate = estimated_standing(insights, "python", reference, metric, value)
+            estimate = rank_transfer_standing(insights, reference, metric, value)
             if estimate is not None:
-                gaps_estimated.append(abs(float(estimate["above_share"]) - true))
+                gaps_estimated.append(abs(estimate - true))
             gaps_local.append(abs(reference.percentile(metric, value) / 100 - true))
         found[metric] = {
             "estimated": max(gaps_estimated) if gaps_estimated else 1.0,
@@ -702,8 +717,10 @@ class Cell:
         return float(np.quantile(values, q)) if values else None
 
     def headline(self) -> list[str]:
-        if self.learning_type in ("code_patterns", "workflow_patterns", "architecture_patterns"):
+        if self.learning_type == "code_patterns":
             return ["p50", "p90"]
+        if self.learning_type in LOOKUP_BLOCKS:
+            return [f"{b} p{q}" for b in LOOKUP_BLOCKS[self.learning_type] for q in (50, 90)]
         if self.learning_type == "success_patterns":
             return ["cells"]
         return ["adoption"] if self.learning_type == "technology_trends" else ["prevalence"]

@@ -10,15 +10,6 @@ but not how metrics vary together: functions are combinations of independent dra
 ``SyntheticSource`` hands that population to the anomaly model as its reference
 (``bmad.analysis.reference``): where a function stands and how features are scaled then refer
 to the federation's functions instead of the repository's own, for the released metrics.
-
-Metrics the federation does not release (tokens, returns) get an estimated global standing
-(``estimated_standing``) by rank transfer through a released metric they track (``ANCHORS``):
-a value's percentile among this repository's functions is carried to the anchor's local
-quantile, whose global standing is read from the release. Assumption: within a repository the
-metric and its anchor rise together, and the repository's relation between them holds across
-the federation. Its interval covers the release's noise only, not that assumption's error,
-which bench/privacy/utility.py measures (KS distance to the pooled truth, against the
-repository's own distribution as the baseline).
 """
 
 from __future__ import annotations
@@ -29,12 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bmad.analysis.reference import LocalReference, Reference
-from bmad.federation.insights import above_text, standing
 from bmad.privacy.schemas import CODE_METRICS
 
 DEFAULT_SIZE = 2_000
-# unreleased metric -> the released metric its global standing is estimated through
-ANCHORS: dict[str, str] = {"tokens": "nloc", "returns": "ccn"}
 
 
 def released_quantile(entry: Mapping[str, Any], q: float) -> float:
@@ -112,28 +100,3 @@ class SyntheticSource:
         if not population:
             return local
         return SyntheticReference(LocalReference(population), frozenset(population), local)
-
-
-def estimated_standing(
-    insights: Mapping[str, Any], language: str, local: Reference, metric: str, value: float
-) -> dict[str, Any] | None:
-    """Where ``value`` of an unreleased metric stands globally, estimated through its anchor
-    (see the module's notes); None without an anchor or its released distribution."""
-    anchor = ANCHORS.get(metric)
-    if anchor is None:
-        return None
-    local_share = local.percentile(metric, value) / 100
-    found = standing(insights, anchor, language, local.quantile(anchor, local_share))
-    if found is None:
-        return None
-    above, half = float(found["above_share"]), found["plus_minus"]
-    return {
-        **found,
-        "metric": metric,
-        "value": value,
-        "estimated_from": anchor,
-        "text": (
-            f"{metric} {value:g}: above about {above_text(above, half)} of {language} functions "
-            f"across {found['organisations']} organisations (estimated through {anchor})"
-        ),
-    }

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from bmad.analysis.buffer import BufferReport
-from bmad.analysis.reference import Reference
 from bmad.errors import BmadError
 from bmad.lsp.render import GlobalStanding
 
@@ -53,43 +52,30 @@ def _cached_document(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def function_standings(
-    insights: Mapping[str, Any], report: BufferReport, local: Reference | None = None
+    insights: Mapping[str, Any], report: BufferReport
 ) -> dict[int, dict[str, GlobalStanding]]:
     """Per function (by start line): where each compared metric stands across the federation,
-    as the federation's own comparison computes it; with the repository's distribution
-    (``local``), also the estimated standing of metrics the federation does not release."""
+    as the federation's own comparison computes it."""
     from bmad.federation.learning import compare_functions
-    from bmad.federation.synthetic import ANCHORS, estimated_standing
 
     functions = [
         (str(function.metrics.start_line), report.language, function.metrics.to_dict())
         for function in report.functions
     ]
-    standings: dict[int, dict[str, GlobalStanding]] = {
-        int(row["function"]): {item["metric"]: _standing(item) for item in row["global"]}
+    return {
+        int(row["function"]): {
+            item["metric"]: GlobalStanding(
+                value=float(item["value"]),
+                language=str(item["language"]),
+                above_share=float(item["above_share"]),
+                organisations=int(item["organisations"]),
+                confidence=float(item["confidence"]),
+                plus_minus=None if item.get("plus_minus") is None else float(item["plus_minus"]),
+            )
+            for item in row["global"]
+        }
         for row in compare_functions(insights, functions)
     }
-    if local is None:
-        return standings
-    for function in report.functions:
-        for metric in ANCHORS:
-            value = float(getattr(function.metrics, metric))
-            found = estimated_standing(insights, report.language, local, metric, value)
-            if found is not None:
-                standings.setdefault(function.metrics.start_line, {})[metric] = _standing(found)
-    return standings
-
-
-def _standing(item: Mapping[str, Any]) -> GlobalStanding:
-    return GlobalStanding(
-        value=float(item["value"]),
-        language=str(item["language"]),
-        above_share=float(item["above_share"]),
-        organisations=int(item["organisations"]),
-        confidence=float(item["confidence"]),
-        plus_minus=None if item.get("plus_minus") is None else float(item["plus_minus"]),
-        estimated_from=item.get("estimated_from"),
-    )
 
 
 @dataclass

@@ -32,9 +32,6 @@ class GlobalStanding:
     organisations: int
     confidence: float
     plus_minus: float | None = None  # half-width of the share's 95% interval, 0..1
-    # an unreleased metric's standing, estimated through this released one
-    # (bmad.federation.synthetic.estimated_standing); its interval is the anchor's noise only
-    estimated_from: str | None = None
 
     @property
     def interval_text(self) -> str:
@@ -43,11 +40,9 @@ class GlobalStanding:
         return f" (+-{max(1, round(100 * self.plus_minus))})"
 
     def sentence(self, metric: str) -> str:
-        about = "about " if self.estimated_from else ""
-        estimated = f" (estimated through {self.estimated_from})" if self.estimated_from else ""
         return (
-            f"{metric} {self.value:g} · above {about}{self.above_share:.0%}{self.interval_text} "
-            f"of {self.language} functions across {self.organisations} organisations{estimated}"
+            f"{metric} {self.value:g} · above {self.above_share:.0%}{self.interval_text} of "
+            f"{self.language} functions across {self.organisations} organisations"
         )
 
 

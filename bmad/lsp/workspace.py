@@ -11,7 +11,6 @@ from typing import Any
 from bmad.analysis.buffer import BufferReport, analyse_buffer
 from bmad.analysis.context import RepositoryContext, build_context, findings_from_store
 from bmad.analysis.findings import Finding
-from bmad.analysis.reference import Reference
 from bmad.analysis.risk_store import StoredRisk, stored_file_risks
 from bmad.analysis.settings import AnalysisSettings
 from bmad.errors import BmadError
@@ -203,19 +202,17 @@ class Analyst:
             context = self.context(root, settings, logs)
             stored = self.stored_findings(root, path, relative, logs)
         report = analyse_buffer(text, relative, language, settings, context, stored)
-        local = None if context is None else context.reference_for(language)
         outcome = Outcome(report, None, root, tuple(logs), problems, file_risk=risk)
-        return self._with_standings(outcome, local)
+        return self._with_standings(outcome)
 
-    def _with_standings(self, outcome: Outcome, local: Reference | None = None) -> Outcome:
-        """The outcome with the federation standings of its functions, when insights exist
-        (with the repository's distribution ``local``, unreleased metrics' estimates too)."""
+    def _with_standings(self, outcome: Outcome) -> Outcome:
+        """The outcome with the federation standings of its functions, when insights exist."""
         insights = self.insights.refresh()
         logs = (*outcome.logs, *self.insights.take_logs())
         if insights is None or outcome.report is None:
             return replace(outcome, logs=logs)
         try:
-            standings = function_standings(insights, outcome.report, local)
+            standings = function_standings(insights, outcome.report)
         except (KeyError, TypeError, ValueError, IndexError) as exc:  # another document format
             message = f"global insights not understood ({type(exc).__name__}: {exc})"
             return replace(outcome, logs=(*logs, message))

@@ -6,12 +6,7 @@ import pytest
 
 from bmad.analysis.reference import LocalReference
 from bmad.federation.insights import RoundFacts, compute_insights, standing
-from bmad.federation.synthetic import (
-    SyntheticSource,
-    estimated_standing,
-    released_quantile,
-    synthetic_population,
-)
+from bmad.federation.synthetic import SyntheticSource, released_quantile, synthetic_population
 from bmad.privacy.schemas import CODE_EDGES, CODE_METRICS, schema_for
 
 
@@ -62,24 +57,3 @@ def test_the_source_refers_released_metrics_to_the_population_and_the_rest_local
     assert python.quantile("tokens", 0.5) == local.quantile("tokens", 0.5)
     assert source.reference(None, local) is local
     assert source.reference("go", local) is local
-
-
-def test_an_unreleased_metric_stands_where_its_anchor_stands_at_the_same_local_rank() -> None:
-    insights = _insights()
-    # locally tokens grow with nloc: the function at the local 75th percentile of tokens is
-    # placed where the local 75th percentile of nloc stands globally
-    nloc = [float(value) for value in range(1, 41)]
-    local = LocalReference({"nloc": nloc, "tokens": [8 * value for value in nloc]})
-    value = local.quantile("tokens", 0.75)
-    found = estimated_standing(insights, "python", local, "tokens", value)  # type: ignore[arg-type]
-    anchor = standing(insights, "nloc", "python", local.quantile("nloc", 0.75))  # type: ignore[arg-type]
-    assert found is not None and anchor is not None
-    assert found["above_share"] == pytest.approx(anchor["above_share"], abs=0.02)
-    assert found["estimated_from"] == "nloc" and "estimated through nloc" in found["text"]
-    assert found["plus_minus"] == anchor["plus_minus"]
-
-
-def test_released_and_anchorless_metrics_get_no_estimate() -> None:
-    local = LocalReference({"nloc": [1.0, 2.0], "cognitive": [0.0, 1.0], "tokens": [3.0, 9.0]})
-    assert estimated_standing(_insights(), "python", local, "cognitive", 1.0) is None  # type: ignore[arg-type]
-    assert estimated_standing(_insights(), "go", local, "tokens", 3.0) is None  # type: ignore[arg-type]
