@@ -188,7 +188,13 @@ def render_global(found: Mapping[str, Any], top: int) -> None:
     show_default=True,
     help="Days between a removal and an addition that still make a migration.",
 )
-@click.option("--top", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=30,
+    show_default=True,
+    help="Technologies listed in the terminal (--json lists all, --plot up to 15 per kind).",
+)
 @click.option("--global", "use_global", is_flag=True, help="Add the federation's released trends.")
 @click.option("--strict", is_flag=True, help="Exit 1 when the window holds abandoned dependencies.")
 @click.option(

@@ -85,6 +85,7 @@ def _render(document: dict[str, Any]) -> None:
     "--action",
     required=True,
     type=click.Choice(["open_round", "read_insights", "export_insights"]),
+    help="The action to ask about: open a round, read insights or export them.",
 )
 @click.option("--learning-type", default=None, help="The learning type asked for.")
 @click.option("--purpose", default=None, help="The purpose stated (e.g. research).")
