@@ -1,10 +1,14 @@
 """Large secure-aggregation rounds over HTTP: SecAgg+ (sparse graph) against the complete graph.
 
 For n simulated participants (10,000-entry vectors mod 2^32, the bench-only learning type of
-``_bench_server.py``) one whole round through the real aggregator (uvicorn + FastAPI + SQLite,
-a separate process on 127.0.0.1 with --workers uvicorn workers, on SQLite or on a throwaway
-PostgreSQL cluster served on a unix socket): certified machine keys, join, admission,
-enrolment, the five phases and the release. The participants live in --client-processes worker
+``_bench_server.py``) one whole round through the real aggregator (uvicorn + FastAPI, a
+separate process on 127.0.0.1 with --workers uvicorn workers, on SQLite or on a throwaway
+PostgreSQL cluster served on a unix socket): enrolment, the five phases and the release, every
+request signed. Membership is seeded, not negotiated: the admin creates the federation over
+HTTP, then the bench writes each simulated member's key, certificate and admission into the
+aggregator's tables in one transaction (joining and admitting through the consortium log cost
+about 1.5 s a member at n = 300 on this loaded machine, growing with n, and are not what this
+bench measures). The participants live in --client-processes worker
 processes (one Python process cannot drive thousands); each worker answers its participants'
 phases one after another (one plain GET of the round and one POST per phase), as
 ``bmad.federation.participant`` would, without the consent/budget/noise steps (the vectors are
@@ -39,8 +43,10 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 from _bench_server import BENCH_TYPE  # noqa: E402  (registers the learning type first)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
-from bmad.federation import enrolment  # noqa: E402
+from bmad.federation import enrolment, server_store  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
 from bmad.federation.database import open_database  # noqa: E402
 from bmad.federation.governance import group_sizes  # noqa: E402
@@ -48,8 +54,8 @@ from bmad.federation.participant import open_participant_store  # noqa: E402
 from bmad.federation.secagg import RoundConfig  # noqa: E402
 from bmad.federation.secagg.graph import sparse_round  # noqa: E402
 from bmad.federation.sessions import ClientDriver  # noqa: E402
-from bmad.federation.signing import decode_key  # noqa: E402
-from bmad.privacy.identity import load_or_create_identity  # noqa: E402
+from bmad.federation.signing import decode_key, encode_key  # noqa: E402
+from bmad.privacy.identity import Identity, load_or_create_identity  # noqa: E402
 
 HALF = 5_000
 K = 3
@@ -88,30 +94,17 @@ def server_rss(pid: int) -> int:
     return sum(proc_status(p, "VmHWM") for p in server_processes(pid))
 
 
-def worker(
-    indices: list[int],
-    url: str,
-    folder: Path,
-    federation: str,
-    tokens: dict[str, str],
-    commands: Any,
-    reports: Any,
-) -> None:
-    """Join as each participant, then enrol and answer every phase when told the round."""
-    logging.getLogger("bmad").setLevel(logging.ERROR)  # one "joined ..." warning per participant
+def worker(indices: list[int], url: str, commands: Any, reports: Any) -> None:
+    """Make each participant's key, report it to be seated, then enrol and answer every phase
+    when told the round."""
+    logging.getLogger("bmad").setLevel(logging.ERROR)
     clients = {}
     for index in indices:
-        store = open_participant_store(folder / f"p{index}.sqlite3")
-        identity = load_or_create_identity(store, folder / f"p{index}.json")
-        organisation_key = enrolment.organisation_identity(store, folder / f"o{index}.json")
-        client = AggregatorClient(url, identity, timeout=600)
-        name = f"org{index}"
-        certificate = enrolment.certify(
-            store, organisation_key, federation, name, identity.public.signing_public, 1.0
+        identity = Identity(
+            Ed25519PrivateKey.generate(), X25519PrivateKey.generate(), "2026-01-01T00:00:00Z"
         )
-        enrolment.join(store, client, federation, name, tokens[name], certificate)
-        reports.put(("joined", name, organisation_key.fingerprint))
-        clients[index] = client
+        clients[index] = AggregatorClient(url, identity, timeout=600)
+        reports.put(("key", index, encode_key(identity.public.signing_public)))
     round_id = commands.get()
     for client in clients.values():
         client.enrol(round_id)
@@ -168,6 +161,27 @@ def database_url(kind: str, folder: Path) -> Iterator[str]:
         yield cluster.create_database()
 
 
+def seat_members(url: str, federation: str, keys: dict[int, str]) -> None:
+    """Members org0..org{n-1}, each with one machine key and an admitted organisation."""
+    database = open_database(url)
+    try:
+        with database.transaction() as connection:
+            for index, key in keys.items():
+                certificate = json.dumps({"machine_key": key, "organisation": f"org{index}"})
+                connection.execute(
+                    "INSERT INTO agg_participants (federation, public_key, organisation, role, "
+                    "joined_at, certificate) VALUES (?, ?, ?, 'member', ?, ?)",
+                    (federation, key, f"org{index}", server_store.now_text(), certificate),
+                )
+                connection.execute(
+                    "INSERT INTO agg_admissions (federation, organisation, organisation_key, "
+                    "signature) VALUES (?, ?, ?, 'seeded by the bench')",
+                    (federation, f"org{index}", key),
+                )
+    finally:
+        database.close()
+
+
 def released_aggregate(url: str) -> list[float]:
     database = open_database(url)
     try:
@@ -222,16 +236,15 @@ def _run(
         slices = [list(range(n))[w::processes] for w in range(processes)]
         setup_started = time.perf_counter()
         for indices in slices:
-            process = context.Process(
-                target=worker,
-                args=(indices, url, folder, federation, created["tokens"], commands, reports),
-            )
+            process = context.Process(target=worker, args=(indices, url, commands, reports))
             process.start()
             clients.append(process)
-        for _ in range(n):  # admitted as they join, one at a time: each admission extends
-            report, name, fingerprint = reports.get(timeout=3600)  # the consortium's log
-            assert report == "joined"
-            enrolment.admit(admin, federation, name, fingerprint)
+        keys = {}
+        for _ in range(n):
+            report, index, key = reports.get(timeout=3600)
+            assert report == "key"
+            keys[index] = key
+        seat_members(database, federation, keys)
         setup_s = time.perf_counter() - setup_started
         opened = admin.open_round(federation, BENCH_TYPE, enrol_timeout=3600, phase_timeout=3600)
         for _ in clients:
