@@ -51,7 +51,7 @@ from bmad.analysis.risk_pooled import (
     select_pooled,
     train_pooled,
 )
-from bmad.analysis.risk_training import fit_local_model
+from bmad.analysis.risk_training import VALIDATION_WINDOWS, fit_local_model
 
 if TYPE_CHECKING:
     import numpy as np
@@ -173,15 +173,20 @@ def rank_average(*names: str) -> Form:
     return form
 
 
-def _local(point: Point) -> list[float] | None:
-    local = fit_local_model(point.past, "file")
+def _local(point: Point, windows: int = VALIDATION_WINDOWS) -> list[float] | None:
+    local = fit_local_model(point.past, "file", folds=windows)
     return None if local.model is None else probabilities(local.model, point.rows)
 
 
-def combined(point: Point) -> list[float]:
-    """bmad's combined ranking: the local model, or today's ranking without one."""
-    local = _local(point)
-    return column(point, "priority") if local is None else local
+def combined(windows: int) -> Form:
+    """bmad's combined ranking (the local model, or today's ranking without one), its form
+    chosen on ``windows`` validation windows."""
+
+    def form(point: Point) -> list[float]:
+        local = _local(point, windows)
+        return column(point, "priority") if local is None else local
+
+    return form
 
 
 def pooled(point: Point) -> list[float]:
@@ -381,7 +386,8 @@ FORMS: dict[str, Form] = {
     "decayed revisions": lambda point: column(point, "decayed_revisions"),
     "rank avg nloc+revisions": rank_average("sloc", "revisions"),
     "rank avg nloc+decayed rev.": rank_average("sloc", "decayed_revisions"),
-    "combined (local)": combined,
+    "combined (local)": combined(VALIDATION_WINDOWS),
+    "combined, 4 validation windows": combined(4),
     "pooled": pooled,
     "pooled, no decayed feat.": pooled_without_decay,
     "even blend local+pooled": even_blend,
