@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 LEARNING_TYPE = "risk_model"
-VERSION = 2  # 2: the record cap went from 20,000 to 5,000 (the secure sum's 32-bit range)
+VERSION = 3  # 2: the record cap went from 20,000 to 5,000 (the secure sum's 32-bit range);
+# 3: three time-decayed features (revisions, fixes, churn) joined FEDERATED_FEATURES
 FIXED_POINT = 1000  # integer units per 1.0 of gradient
 CLIP = 2.0  # L2 bound of one record's gradient; above the 99th percentile of one row's
 MAX_ROWS = 7  # rows (snapshots) of one record that count; the local model's past holds 7
