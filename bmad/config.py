@@ -157,6 +157,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "min_family_functions": 200,  # fewer: the language family joins the pooled model
         "min_functions": 30,  # fewer in the repository: no anomaly model at all
         "min_anomaly_score": 0.6,  # a finding also needs a clearly short isolation path
+        # what the anomaly model compares with: "local" (this repository), "global" (the
+        # federation's synthetic population, when insights are cached) or "auto" (global
+        # when cached insights are confident enough)
+        "anomaly_reference": "auto",
         "exclude": [],  # glob patterns of repository paths left out of the analysis
     },
 }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bmad.analysis.features import CODE_FEATURES, family_of, feature_rows
 from bmad.analysis.findings import Finding
 from bmad.analysis.inputs import AnalysisInput, FunctionRecord
-from bmad.analysis.reference import LocalOnly, LocalReference
+from bmad.analysis.reference import LocalOnly, LocalReference, ReferenceSource
 from bmad.analysis.settings import ModelSettings
 from bmad.errors import BmadError
 from bmad.store.connection import Store, data_store_path
@@ -50,10 +50,15 @@ def _reference(records: Sequence[FunctionRecord]) -> LocalReference:
 
 
 def fit_context(
-    root: Path, records: Sequence[FunctionRecord], settings: ModelSettings, seconds: float = 0.0
+    root: Path,
+    records: Sequence[FunctionRecord],
+    settings: ModelSettings,
+    seconds: float = 0.0,
+    source: ReferenceSource | None = None,
 ) -> RepositoryContext:
     """Models chosen as detection chooses them: a family with enough functions gets its own
-    forest, the others share the pooled one; below ``min_functions`` there is none.
+    forest, the others share the pooled one; below ``min_functions`` there is none. The
+    models refer to ``source`` (default: the repository's own functions).
 
     Code features only: the history features are the file's, and the stored file-level
     findings (hotspot, coupling, ownership) report them.
@@ -75,18 +80,24 @@ def fit_context(
 
         rows = feature_rows(AnalysisInput(functions=tuple(records)))
         pooled_needed = False
+        source = source or LocalOnly()
         for family, group in sorted(by_family.items()):
             if len(group) < settings.min_family_functions:
                 pooled_needed = True
                 continue
             family_rows = [row for row in rows if row.family == family]
-            models[family] = FamilyModel(family, CODE_FEATURES, family_rows, settings, LocalOnly())
+            models[family] = FamilyModel(family, CODE_FEATURES, family_rows, settings, source)
         if pooled_needed:
-            models[POOLED] = FamilyModel(POOLED, CODE_FEATURES, rows, settings, LocalOnly())
+            models[POOLED] = FamilyModel(POOLED, CODE_FEATURES, rows, settings, source)
     return RepositoryContext(root, len(records), models, references, seconds, tuple(notes))
 
 
-def build_context(root: Path, settings: ModelSettings, max_file_size: int) -> RepositoryContext:
+def build_context(
+    root: Path,
+    settings: ModelSettings,
+    max_file_size: int,
+    source: ReferenceSource | None = None,
+) -> RepositoryContext:
     """Scan the repository (the metrics cache makes repeated scans cheap) and fit its models.
 
     One worker: callers run this on an analysis thread, and forking a pool from a threaded
@@ -98,7 +109,7 @@ def build_context(root: Path, settings: ModelSettings, max_file_size: int) -> Re
     started = time.perf_counter()
     scan = scan_repository(root, ScanOptions(jobs=1, max_file_size=max_file_size))
     records, _complexity = functions_of(scan)
-    return fit_context(scan.root, records, settings, time.perf_counter() - started)
+    return fit_context(scan.root, records, settings, time.perf_counter() - started, source)
 
 
 class ReadOnlyStore(Store):

@@ -97,10 +97,11 @@ def anomaly_finding(
         path=record.path,
         start_line=metrics.start_line,
         end_line=metrics.end_line,
-        message=f"{metrics.qualified_name} stands out among this repository's functions: "
+        message=f"{metrics.qualified_name} stands out among {result.scope}: "
         + (explanation or "an unusual combination of its metrics"),
         evidence={
             "model": result.model,
+            "reference": result.scope,
             "features": {effect.feature: effect.value for effect in result.effects},
             "percentiles": {
                 effect.feature: round(effect.percentile, 1) for effect in result.effects

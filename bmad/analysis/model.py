@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from bmad.analysis.explain import FeatureEffect
 from bmad.analysis.features import FeatureRow, RobustScaler
-from bmad.analysis.reference import LocalOnly, LocalReference, Reference, ReferenceSource
+from bmad.analysis.reference import (
+    LOCAL_SCOPE,
+    LocalOnly,
+    LocalReference,
+    Reference,
+    ReferenceSource,
+)
 from bmad.analysis.settings import ModelSettings
 
 if TYPE_CHECKING:
@@ -21,6 +27,7 @@ class AnomalyResult:
     flagged: bool
     model: str  # the family whose model scored it, or "pooled"
     effects: tuple[FeatureEffect, ...]  # filled for flagged functions only
+    scope: str = LOCAL_SCOPE  # whose functions the score and percentiles refer to
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -28,6 +35,7 @@ class AnomalyResult:
             "flagged": self.flagged,
             "model": self.model,
             "effects": [asdict(effect) for effect in self.effects],
+            "scope": self.scope,
         }
 
     @classmethod
@@ -37,6 +45,7 @@ class AnomalyResult:
             flagged=bool(data["flagged"]),
             model=str(data["model"]),
             effects=tuple(FeatureEffect(**effect) for effect in data.get("effects") or ()),
+            scope=str(data.get("scope", LOCAL_SCOPE)),
         )
 
 
@@ -66,7 +75,9 @@ class FamilyModel:
         local = LocalReference(
             {feature: [row.values[i] for row in rows] for i, feature in enumerate(names)}
         )
-        self.reference: Reference = source.reference(None if name == "pooled" else name, local)
+        family = None if name == "pooled" else name
+        self.reference: Reference = source.reference(family, local)
+        self.scope = source.scope(family)
         self.scaler = RobustScaler.from_reference(names, self.reference)
         matrix = np.array([self.scaler.transform(row.values) for row in rows], dtype=float)
         self.forest: Any = IsolationForest(
@@ -117,7 +128,7 @@ class FamilyModel:
                     for feature, name in enumerate(self.names)
                 )
         return [
-            AnomalyResult(score, index in effects, self.name, effects.get(index, ()))
+            AnomalyResult(score, index in effects, self.name, effects.get(index, ()), self.scope)
             for index, score in enumerate(scores)
         ]
 

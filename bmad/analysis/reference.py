@@ -12,6 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+LOCAL_SCOPE = "this repository's functions"
+
 
 class Reference(Protocol):
     def quantile(self, feature: str, q: float) -> float:
@@ -26,6 +28,10 @@ class Reference(Protocol):
 class ReferenceSource(Protocol):
     def reference(self, family: str | None, local: LocalReference) -> Reference:
         """The reference for a language family (None: the pooled model), given the local one."""
+        ...
+
+    def scope(self, family: str | None) -> str:
+        """Whose functions that family's reference holds, for explanations."""
         ...
 
 
@@ -61,3 +67,6 @@ class LocalOnly:
 
     def reference(self, family: str | None, local: LocalReference) -> Reference:
         return local
+
+    def scope(self, family: str | None) -> str:
+        return LOCAL_SCOPE

@@ -11,6 +11,7 @@ from bmad.analysis.rule_catalogue import RULES
 from bmad.config import DEFAULTS
 from bmad.errors import BmadError
 
+ANOMALY_REFERENCES = ("auto", "local", "global")
 RULE_DEFAULTS: dict[str, Any] = DEFAULTS["rules"]
 ANALYSIS_DEFAULTS: dict[str, Any] = DEFAULTS["analysis"]
 
@@ -47,6 +48,7 @@ class ModelSettings:
     min_family_functions: int = 200
     min_functions: int = 30
     min_anomaly_score: float = 0.6
+    anomaly_reference: str = "auto"  # one of ANOMALY_REFERENCES
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,12 @@ def model_settings(raw: Mapping[str, Any]) -> tuple[ModelSettings, tuple[str, ..
                 f"got {contamination!r}"
             )
         contamination = float(contamination)
+    anomaly_reference = table["anomaly_reference"]
+    if anomaly_reference not in ANOMALY_REFERENCES:
+        raise BmadError(
+            f"[analysis] anomaly_reference must be one of {', '.join(ANOMALY_REFERENCES)}, "
+            f"got {anomaly_reference!r}"
+        )
     model = ModelSettings(
         contamination=contamination,
         random_state=_int(table, "analysis", "random_state", 0),
@@ -129,6 +137,7 @@ def model_settings(raw: Mapping[str, Any]) -> tuple[ModelSettings, tuple[str, ..
         min_family_functions=_int(table, "analysis", "min_family_functions", 2),
         min_functions=_int(table, "analysis", "min_functions", 2),
         min_anomaly_score=_share(table, "analysis", "min_anomaly_score"),
+        anomaly_reference=anomaly_reference,
     )
     return model, _strings(table, "analysis", "exclude")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,15 +140,21 @@ def analyse_repository(
 
 
 def detect_and_store(
-    analysis_input: AnalysisInput, settings: Config, root: Path, store_path: Path | None = None
+    analysis_input: AnalysisInput,
+    settings: Config,
+    root: Path,
+    store_path: Path | None = None,
+    reference_for: Callable[[str], ReferenceSource] | None = None,
 ) -> list[Finding]:
     """What the daemon runs after mining: detect with the repository's configuration, replace
-    the repository's stored findings, return them."""
+    the repository's stored findings, return them. ``reference_for`` turns the repository's
+    ``anomaly_reference`` setting into the anomaly model's reference (default: local)."""
     from bmad.analysis.detect import detect
     from bmad.analysis.settings import analysis_settings
 
     analysis = analysis_settings(settings.section("rules"), settings.section("analysis"))
-    report = detect(analysis_input, analysis)
+    source = None if reference_for is None else reference_for(analysis.model.anomaly_reference)
+    report = detect(analysis_input, analysis, source)
     with open_findings_store(store_path) as store:
         save_report(store, root, report)
     return report.findings

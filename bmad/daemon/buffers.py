@@ -162,8 +162,14 @@ class BufferAnalyst:
             metrics = cached.get(path)
             if metrics is not None:
                 records += [FunctionRecord(path, language, f) for f in metrics.functions]
+        from bmad.federation.synthetic import machine_source
+
         return fit_context(
-            Path(repository.path), records, settings.model, time.perf_counter() - started
+            Path(repository.path),
+            records,
+            settings.model,
+            time.perf_counter() - started,
+            machine_source(settings.model.anomaly_reference, self.data_store),
         )
 
     def _data_store(self) -> Store:

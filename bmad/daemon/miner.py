@@ -25,6 +25,7 @@ from bmad.store.connection import Store, cache_store_path
 from bmad.store.registry import Repository
 
 if TYPE_CHECKING:
+    from bmad.analysis.reference import ReferenceSource
     from bmad.config import Config
     from bmad.extractors.metrics import FileMetrics
     from bmad.scanning.history_git import MiningSettings
@@ -382,7 +383,14 @@ def _detect_in_child(repository_id: int, work_tree: str, store_path: str, cache_
         history_store=Path(store_path),
         mining=_mining_settings(settings),
     )
-    return len(detect_and_store(analysis_input, settings, root, Path(store_path)))
+    data_store = Path(store_path)
+
+    def reference_for(setting: str) -> ReferenceSource:
+        from bmad.federation.synthetic import machine_source
+
+        return machine_source(setting, data_store)
+
+    return len(detect_and_store(analysis_input, settings, root, data_store, reference_for))
 
 
 class FindingsStep:

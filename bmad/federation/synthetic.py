@@ -10,6 +10,9 @@ but not how metrics vary together: functions are combinations of independent dra
 ``SyntheticSource`` hands that population to the anomaly model as its reference
 (``bmad.analysis.reference``): where a function stands and how features are scaled then refer
 to the federation's functions instead of the repository's own, for the released metrics.
+:func:`chosen_source` applies a repository's ``[analysis] anomaly_reference`` setting to the
+code-pattern insights cached on this machine (:func:`cached_code_insights`); the daemon's
+detection, the editor's buffer analysis and ``insights patterns --global`` go through it.
 """
 
 from __future__ import annotations
@@ -17,12 +20,22 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from bmad.analysis.reference import LocalReference, Reference
+from bmad.analysis.reference import (
+    LOCAL_SCOPE,
+    LocalOnly,
+    LocalReference,
+    Reference,
+    ReferenceSource,
+)
 from bmad.privacy.schemas import CODE_METRICS
 
 DEFAULT_SIZE = 2_000
+# "auto" refers to the federation only through released distributions at least this
+# confident (one minus the width of the widest 95% interval: +-10 percentile points)
+AUTO_CONFIDENCE = 0.8
 
 
 def released_quantile(entry: Mapping[str, Any], q: float) -> float:
@@ -100,3 +113,68 @@ class SyntheticSource:
         if not population:
             return local
         return SyntheticReference(LocalReference(population), frozenset(population), local)
+
+    def scope(self, family: str | None) -> str:
+        population = {} if family is None else self.population(family)
+        if not population:
+            return LOCAL_SCOPE
+        percentiles = self._insights["percentiles"]
+        organisations = min(
+            int(percentiles[metric][family]["organisations"]) for metric in population
+        )
+        return f"{organisations} organisations' {family} functions"
+
+
+def confident_percentiles(insights: Mapping[str, Any], threshold: float) -> dict[str, Any]:
+    """The insights with only the released distributions at least ``threshold`` confident."""
+    kept = {
+        metric: {
+            language: entry
+            for language, entry in languages.items()
+            if float(entry.get("confidence", 0.0)) >= threshold
+        }
+        for metric, languages in insights.get("percentiles", {}).items()
+    }
+    return {**insights, "percentiles": {metric: found for metric, found in kept.items() if found}}
+
+
+def chosen_source(setting: str, insights: Mapping[str, Any] | None) -> ReferenceSource:
+    """The anomaly model's reference under ``[analysis] anomaly_reference``: "local" always
+    the repository; "global" the synthetic population of whatever was released; "auto" that
+    of the confident releases only. A family without a (confident) release stays local."""
+    if setting == "local" or insights is None:
+        return LocalOnly()
+    if setting == "auto":
+        insights = confident_percentiles(insights, AUTO_CONFIDENCE)
+    return SyntheticSource(insights)
+
+
+def cached_code_insights(data_store: Path | None = None) -> dict[str, Any] | None:
+    """The code-pattern insights last cached on this machine, or None. Read only: the editor
+    and the daemon's readers never write (nor migrate) the data store."""
+    import sqlite3
+
+    from bmad.analysis.context import ReadOnlyStore
+    from bmad.privacy.sharing import cached_global_insights
+    from bmad.store.connection import data_store_path
+
+    path = data_store or data_store_path()
+    if not path.exists():
+        return None
+    with ReadOnlyStore(path) as store:
+        try:
+            cached = cached_global_insights(store)
+        except sqlite3.OperationalError:  # the privacy tables were never created
+            return None
+    for entry in cached:
+        if entry["learning_type"] == "code_patterns":
+            document: dict[str, Any] = entry["insights"]
+            return document
+    return None
+
+
+def machine_source(setting: str, data_store: Path | None = None) -> ReferenceSource:
+    """:func:`chosen_source` over the insights cached on this machine."""
+    if setting == "local":
+        return LocalOnly()
+    return chosen_source(setting, cached_code_insights(data_store))

@@ -117,7 +117,11 @@ def hover_markdown(
         lines += [f"- {found.sentence(name)}" for name, found in global_standings.items()]
     if report.anomaly is not None:
         state = "flagged as anomalous" if report.anomaly.flagged else "not anomalous"
-        lines += ["", f"**Anomaly score** {report.anomaly.score:.2f} ({state})"]
+        lines += [
+            "",
+            f"**Anomaly score** {report.anomaly.score:.2f} ({state} against "
+            f"{report.anomaly.scope})",
+        ]
         if report.explanation:
             lines.append(f"Stands out through {report.explanation}.")
     if file_risk is not None:

@@ -152,7 +152,10 @@ class Analyst:
         self, root: Path, settings: AnalysisSettings, logs: list[str]
     ) -> RepositoryContext | None:
         try:
-            built = build_context(root, settings.model, self.settings.max_file_bytes)
+            from bmad.federation.synthetic import machine_source
+
+            source = machine_source(settings.model.anomaly_reference)
+            built = build_context(root, settings.model, self.settings.max_file_bytes, source)
         except (BmadError, OSError) as exc:
             logs.append(f"no repository context for {root}: {exc}")
             return None

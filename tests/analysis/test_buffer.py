@@ -43,10 +43,13 @@ def test_an_anomalous_function_gets_the_detection_finding(
     # the same constructor as repository detection: same evidence shape
     assert set(anomaly[0].evidence) == {
         "model",
+        "reference",
         "features",
         "percentiles",
         "score_drop_at_median",
     }
+    assert anomaly[0].evidence["reference"] == "this repository's functions"
+    assert "stands out among this repository's functions" in anomaly[0].message
     assert anomaly[0].anomaly_score == round(monster.anomaly.score, 4)
     assert monster.explanation and "8 parameters" in monster.explanation
     assert monster.percentiles["max_nesting"] == 100.0
