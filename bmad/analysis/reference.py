@@ -13,6 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 LOCAL_SCOPE = "this repository's functions"
+# [analysis] anomaly_reference: auto (the federation's when confident insights are cached),
+# local (always this repository), global (the federation's whenever insights are cached)
+ANOMALY_REFERENCES = ("auto", "local", "global")
 
 
 class Reference(Protocol):

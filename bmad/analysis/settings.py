@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bmad.analysis.findings import SEVERITIES
+from bmad.analysis.reference import ANOMALY_REFERENCES
 from bmad.analysis.rule_catalogue import RULES
 from bmad.config import DEFAULTS
 from bmad.errors import BmadError
 
-ANOMALY_REFERENCES = ("auto", "local", "global")
 RULE_DEFAULTS: dict[str, Any] = DEFAULTS["rules"]
 ANALYSIS_DEFAULTS: dict[str, Any] = DEFAULTS["analysis"]
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bmad.analysis.reference import ANOMALY_REFERENCES
 from bmad.daemon.rpc import Params, invalid_params, require
 from bmad.hooks.request import CheckOptions, CheckRequest, Job, StagedFile
 
@@ -119,13 +120,18 @@ def request_from_params(params: Params) -> CheckRequest:
     similarity = params.get("rename_similarity")
     if isinstance(similarity, bool) or not isinstance(similarity, int | float):
         raise invalid_params("'rename_similarity' must be a number")
+    anomaly_reference = params.get("anomaly_reference", "auto")  # older hooks leave it out
+    if anomaly_reference not in ANOMALY_REFERENCES:
+        raise invalid_params(f"'anomaly_reference' must be one of {ANOMALY_REFERENCES}")
     return CheckRequest(
         top_level=top_level,
         files=files,
         jobs=jobs,
         skipped=skipped,
         merge=require(params, "merge", bool),
-        options=CheckOptions(require(params, "rules", dict), tuple(exclude), float(similarity)),
+        options=CheckOptions(
+            require(params, "rules", dict), tuple(exclude), float(similarity), anomaly_reference
+        ),
     )
 
 

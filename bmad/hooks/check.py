@@ -23,7 +23,7 @@ from bmad.extractors.metrics import FileMetrics
 from bmad.hooks import gitcli
 from bmad.hooks.analysers import Outcome, analyse_in_process
 from bmad.hooks.compare import Regression, Version, compare_file
-from bmad.hooks.request import CheckRequest, Job
+from bmad.hooks.request import CheckOptions, CheckRequest, Job
 
 MIN_BASELINE_COVERAGE = 0.5  # share of the repository's files the cache must know
 MIN_BASELINE_FUNCTIONS = 30  # fewer: a percentile says nothing (as the anomaly model's minimum)
@@ -52,6 +52,7 @@ class CheckReport:
     merge: bool = False
     baseline: str | None = None  # where local standings come from, or why there are none
     global_insights: str | None = None
+    reference: str | None = None  # whose functions the standings compare with
     risks: list[dict[str, Any]] = field(default_factory=list)  # staged files' stored risks
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,6 +64,7 @@ class CheckReport:
             "merge": self.merge,
             "baseline": self.baseline,
             "global_insights": self.global_insights,
+            "reference": self.reference,
             "risks": self.risks,
         }
 
@@ -107,7 +109,7 @@ def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
             request.options.rename_similarity,
         )
     if report.regressions:
-        _add_standings(Path(request.top_level), report, request.options.exclude, engine)
+        _add_standings(Path(request.top_level), report, request.options, engine)
     return report
 
 
@@ -173,14 +175,34 @@ def cached_baseline(top_level: Path, exclude: Sequence[str], lookup: CacheLookup
     return _baseline_from(keys, found)
 
 
+def _reference_insights(
+    insights: dict[str, Any] | None, setting: str
+) -> tuple[dict[str, Any] | None, str]:
+    """The insights the standings may use under ``[analysis] anomaly_reference``, and what
+    that makes the reference: "local" never the federation's, "auto" only its confident
+    releases, "global" whatever it released."""
+    if setting == "local":
+        return None, "this repository's functions ([analysis] anomaly_reference = local)"
+    if not insights:
+        return None, "this repository's functions (no cached federation insights)"
+    from bmad.federation.synthetic import AUTO_CONFIDENCE, confident_percentiles
+
+    if setting == "auto":
+        insights = confident_percentiles(insights, AUTO_CONFIDENCE)
+        if not insights["percentiles"]:
+            return None, "this repository's functions (no confident federation insights)"
+    return insights, "this repository's functions (the federation released none of these languages)"
+
+
 def _add_standings(
-    top_level: Path, report: CheckReport, exclude: Sequence[str], engine: Engine
+    top_level: Path, report: CheckReport, options: CheckOptions, engine: Engine
 ) -> None:
-    values, report.baseline = engine.baseline(top_level, exclude)
-    insights = engine.insights()
+    values, report.baseline = engine.baseline(top_level, options.exclude)
+    cached = engine.insights()
     report.global_insights = (
-        "cached federation insights" if insights else "no cached federation insights"
+        "cached federation insights" if cached else "no cached federation insights"
     )
+    insights, report.reference = _reference_insights(cached, options.anomaly_reference)
     for regression in report.regressions:
         cognitive = regression.metrics.cognitive
         if values:
@@ -196,6 +218,9 @@ def _add_standings(
             found = standing(insights, "cognitive", regression.language, cognitive)
             if found is not None:
                 regression.standing["global"] = found
+                report.reference = (
+                    f"{found['organisations']} organisations' functions and this repository's"
+                )
 
 
 def code_insights(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:

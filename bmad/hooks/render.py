@@ -61,6 +61,8 @@ def report_lines(report: dict[str, Any], strict: bool) -> list[str]:
         lines.append(line)
     if report["baseline"] and "repository" not in regressions[0]["standing"]:
         lines.append(f"  ({report['baseline']})")
+    if report.get("reference"):
+        lines.append(f"  (compared with {report['reference']})")
     if risky:
         lines += ["  defect risk of these files:", *(f"  {line}" for line in risky)]
     if strict:

@@ -35,6 +35,7 @@ class CheckOptions(NamedTuple):
     rules: Mapping[str, Any] = MappingProxyType({})  # the merged [rules] table
     exclude: tuple[str, ...] = ()
     rename_similarity: float = 0.6
+    anomaly_reference: str = "auto"  # [analysis] anomaly_reference: what standings refer to
 
 
 class CheckRequest(NamedTuple):
@@ -72,4 +73,5 @@ class CheckRequest(NamedTuple):
             "rules": dict(self.options.rules),
             "exclude": list(self.options.exclude),
             "rename_similarity": self.options.rename_similarity,
+            "anomaly_reference": self.options.anomaly_reference,
         }

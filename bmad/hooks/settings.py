@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from bmad.analysis.reference import ANOMALY_REFERENCES
 from bmad.config import DEFAULTS, Config
 from bmad.errors import BmadError
 from bmad.hooks.request import CheckOptions
@@ -62,6 +63,12 @@ def hook_settings(config: Config) -> HookSettings:
     exclude = config.section("analysis").get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(item, str) for item in exclude):
         raise BmadError(f"[analysis] exclude must be a list of strings, got {exclude!r}")
+    anomaly_reference = config.section("analysis").get("anomaly_reference", "auto")
+    if anomaly_reference not in ANOMALY_REFERENCES:
+        raise BmadError(
+            f"[analysis] anomaly_reference must be one of {', '.join(ANOMALY_REFERENCES)}, "
+            f"got {anomaly_reference!r}"
+        )
     max_file_size = config.section("scan").get("max_file_size")
     if isinstance(max_file_size, bool) or not isinstance(max_file_size, int) or max_file_size < 1:
         raise BmadError(f"[scan] max_file_size must be a positive integer, got {max_file_size!r}")
@@ -76,5 +83,6 @@ def hook_settings(config: Config) -> HookSettings:
             rules=config.section("rules"),
             exclude=tuple(exclude),
             rename_similarity=_number(table, "rename_similarity", 0.0, 1.0),
+            anomaly_reference=anomaly_reference,
         ),
     )
