@@ -23,28 +23,61 @@ def trust() -> None:
     is_flag=True,
     help="Also list the evidence (events, ratings) and the score's history.",
 )
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Recompute every reputation from the federation's evidence and its audit-log hash "
+    "chain, and compare with what the aggregator states; exit 1 on a mismatch.",
+)
 @json_option
 @handle_errors
-def analyze(organisation: str, reputation_metrics: bool, as_json: bool) -> None:
+def analyze(organisation: str, reputation_metrics: bool, verify: bool, as_json: bool) -> None:
     """ORG's beta reputation: score, 90% credible interval, level, credits; exit 1 when the
-    organisation is untrusted."""
+    organisation is untrusted (or, with --verify, when the evidence does not bear it out)."""
     from bmad.cli.federation import _context, _membership
-    from bmad.federation.reputation.remote import reputation
+    from bmad.federation.reputation.evidence import check
+    from bmad.federation.reputation.remote import reputation, reputation_evidence
 
     store, identity, settings = _context()
     with store:
         member = _membership(store)
         with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             document = reputation(client, member.federation, organisation)
+            evidence = reputation_evidence(client, member.federation) if verify else None
     if not reputation_metrics:
         for key in ("events", "ratings", "history"):
             document.pop(key, None)
+    verification = None
+    if evidence is not None:
+        verification = check(evidence)
+        verification.compare(document["organisation"], document["reputation"]["score"])
+        document["verification"] = verification.to_dict()
     if as_json:
         echo_json(document)
     else:
         _render(document)
+        if verification is not None:
+            _render_verification(verification.to_dict())
+    if verification is not None and not verification.verified:
+        sys.exit(EXIT_FINDINGS)
     if document["reputation"]["level"] == "untrusted":
         sys.exit(EXIT_FINDINGS)
+
+
+def _render_verification(verification: dict[str, Any]) -> None:
+    head = verification["head"]
+    where = f"audit head {head['seq']} {head['hash'][:16]}" if head else "no audit entries"
+    verdict = "verified" if verification["verified"] else "MISMATCH"
+    click.echo(
+        f"evidence {verdict}: {verification['entries_checked']} audit entries checked, {where}"
+    )
+    for row in verification["organisations"]:
+        click.echo(
+            f"  {'ok ' if row['agrees'] else 'NO '} {row['organisation']}: stated "
+            f"{row['stated_score']:.3f}, recomputed {row['recomputed_score']:.3f}"
+        )
+    for problem in verification["problems"]:
+        click.echo(f"  problem: {problem}")
 
 
 def _render(document: dict[str, Any]) -> None:

@@ -603,8 +603,16 @@ class RoundEngine:
             )
 
     def _abort(self, live: LiveRound, reason: str) -> None:
+        # after a phase closed, a group's alive set is who delivered it (_close_groups)
+        missing = [
+            organisation
+            for group in live.groups
+            for pid, organisation in group.organisations.items()
+            if pid not in group.alive
+        ]
         with self.store.transaction() as connection:
             self._finish(connection, live, "aborted", reason, set())
+            reputation_ledger.record_dropouts(connection, live.id, missing)
             server_store.audit(connection, "round_aborted", {"round": live.id, "reason": reason})
 
     def _finish(

@@ -6,8 +6,9 @@ through gets ``round_completed``, every member its group lost gets ``dropped_out
 the round's closing time. Each event is also appended to the aggregator's hash-chained audit
 log (kind ``reputation_event``), so a member that kept the log's head detects an event rewritten
 or dropped later, and a member that took part in round R checks R's events against the roster
-and the survivor list it signed in the consistency check. Aborted rounds record nothing (the
-engine keeps no record of who was missing when a group fell below its threshold).
+and the survivor list it signed in the consistency check. When a round aborts, the engine names
+the members its groups were waiting for at the phase that failed (``record_dropouts``): each
+gets ``dropped_out``; those who delivered get nothing, since the round released nothing.
 
 Events and ratings carry the organisation key they were earned under; a standing counts only
 those under the key the organisation holds now (non-transferable reputation).
@@ -119,6 +120,20 @@ def record_round(connection: Connection, round_id: str) -> None:
         )
 
 
+def record_dropouts(connection: Connection, round_id: str, missing: list[str]) -> None:
+    """The round engine's hook for an aborted round: ``missing`` did not deliver a phase."""
+    row = connection.execute(
+        "SELECT federation, learning_type, closed_at FROM agg_rounds WHERE id = ?", (round_id,)
+    ).fetchone()
+    if row is None:
+        return
+    federation, learning_type, closed_at = (str(value) for value in row)
+    for organisation in sorted(set(missing)):
+        record_event(
+            connection, federation, organisation, "dropped_out", round_id, learning_type, closed_at
+        )
+
+
 def record_event(
     connection: Connection,
     federation: str,
@@ -147,9 +162,11 @@ def record_event(
         {
             "federation": federation,
             "organisation": organisation,
+            "organisation_key": key,
             "kind": kind,
             "round": round_id,
             "learning_type": learning_type,
+            "at": at,
         },
     )
 
@@ -246,6 +263,9 @@ def store_rating(database: Database, signed: SignedRating, now: datetime) -> dic
                 "target": rating.target,
                 "period": period,
                 "quality": rating.quality,
+                "rater_key": rater_key,
+                "target_key": target_key,
+                "at": timestamp(now),
             },
         )
     return {
@@ -328,3 +348,76 @@ def standing(
         credits(events, joined, rules),
         tenure(events),
     )
+
+
+EVIDENCE_AUDIT_KINDS = ("reputation_event", "rating_recorded")
+
+
+def evidence(connection: Connection, federation: str) -> dict[str, Any]:
+    """Every reputation event and rating of the federation as stored, the audit-log entries
+    that recorded them, and the hash links of the log from the first of those to its head
+    (other entries as (seq, prev_hash, hash) only: their contents belong to others)."""
+    events = [
+        {
+            "organisation": str(organisation),
+            "organisation_key": str(key),
+            "kind": str(kind),
+            "round": str(round_id),
+            "learning_type": str(learning_type),
+            "at": str(at),
+        }
+        for organisation, key, kind, round_id, learning_type, at in connection.execute(
+            "SELECT organisation, organisation_key, kind, round, learning_type, at "
+            "FROM agg_reputation_events WHERE federation = ? "
+            "ORDER BY at, organisation, round, kind",
+            (federation,),
+        ).fetchall()
+    ]
+    ratings = [
+        {
+            "federation": federation,
+            "rater": str(rater),
+            "target": str(target),
+            "period": str(period),
+            "quality": float(quality),
+            "rater_key": str(rater_key),
+            "target_key": str(target_key),
+            "signature": str(signature),
+            "at": str(at),
+        }
+        for rater, target, period, quality, rater_key, target_key, signature, at in (
+            connection.execute(
+                "SELECT rater, target, period, quality, rater_key, target_key, signature, at "
+                "FROM agg_ratings WHERE federation = ? ORDER BY at, rater, target",
+                (federation,),
+            ).fetchall()
+        )
+    ]
+    entries = [
+        {
+            "seq": int(seq),
+            "at": str(at),
+            "kind": str(kind),
+            "detail": str(detail),
+            "prev_hash": str(prev_hash),
+            "hash": str(digest),
+        }
+        for seq, at, kind, detail, prev_hash, digest in connection.execute(
+            "SELECT seq, at, kind, detail, prev_hash, hash FROM agg_audit "
+            "WHERE kind IN (?, ?) AND detail LIKE ? ORDER BY seq",
+            (*EVIDENCE_AUDIT_KINDS, f'%"federation":"{federation}"%'),
+        ).fetchall()
+    ]
+    first = entries[0]["seq"] if entries else None
+    links = (
+        []
+        if first is None
+        else [
+            [int(seq), str(prev_hash), str(digest)]
+            for seq, prev_hash, digest in connection.execute(
+                "SELECT seq, prev_hash, hash FROM agg_audit WHERE seq >= ? ORDER BY seq",
+                (first,),
+            ).fetchall()
+        ]
+    )
+    return {"events": events, "ratings": ratings, "audit_entries": entries, "audit_links": links}

@@ -1,5 +1,6 @@
 """What a member asks the aggregator about trust: rate another organisation, read a
-reputation, the trust levels, and the access decision it would get."""
+reputation and the evidence behind every reputation, the trust levels, and the access
+decision it would get."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ def rate(
 def reputation(client: AggregatorClient, federation: str, organisation: str) -> dict[str, Any]:
     answer: dict[str, Any] = client.request(
         "GET", f"/v1/federations/{federation}/reputation/{organisation}"
+    )
+    return answer
+
+
+def reputation_evidence(client: AggregatorClient, federation: str) -> dict[str, Any]:
+    answer: dict[str, Any] = client.request(
+        "GET", f"/v1/federations/{federation}/reputation-evidence"
     )
     return answer
 

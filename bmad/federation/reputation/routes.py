@@ -4,6 +4,10 @@
 - ``GET /v1/federations/{f}/reputation/{org}``: score, credible interval, evidence (events
   with their rounds, ratings with their signatures), history and credits;
 - ``GET /v1/federations/{f}/trust-levels``: every organisation's level;
+- ``GET /v1/federations/{f}/reputation-evidence``: every event and rating of the federation with
+  the audit-log entries that recorded them and the log's hash links, and the reputation the
+  aggregator states for each organisation at a stated time, for members to recompute
+  (``evidence.check``);
 - ``GET /v1/federations/{f}/access``: the decision the caller's organisation would get for an
   action, with every check (what a denial says, without being denied).
 
@@ -206,6 +210,28 @@ class TrustService:
             "levels": described_levels(),
         }
 
+    def evidence(self, federation: str) -> dict[str, Any]:
+        incentives, _, _ = self.policies(federation)
+        connection = self.database.connection
+        now = self.clock()
+        return {
+            "federation": federation,
+            "now": now.isoformat(),
+            "organisations": [
+                {
+                    "organisation": organisation,
+                    "organisation_key": ledger.organisation_key(
+                        connection, federation, organisation
+                    ),
+                    "reputation": ledger.standing(
+                        connection, federation, organisation, incentives, now
+                    ).reputation.to_dict(),
+                }
+                for organisation in ledger.organisations(connection, federation)
+            ],
+            **ledger.evidence(connection, federation),
+        }
+
     def levels(self, federation: str) -> list[dict[str, Any]]:
         rows = []
         for organisation in ledger.organisations(self.database.connection, federation):
@@ -276,6 +302,14 @@ def install(
             ):
                 raise ApiError(f"no organisation {organisation} in this federation", 404)
             return service.report(federation, organisation)
+
+    @app.get("/v1/federations/{federation}/reputation-evidence")
+    async def reputation_evidence(
+        federation: str = PathParameter(pattern=UUID_PATTERN), who: Any = signed
+    ) -> dict[str, Any]:
+        with aggregator.lock:
+            aggregator.require(federation, who, ALL_ROLES)
+            return service.evidence(federation)
 
     @app.get("/v1/federations/{federation}/trust-levels")
     async def trust_levels(

@@ -9,12 +9,17 @@ Figures, worked by hand (no time passes that the forgetting factor would notice)
   0.5 x 2 events = 1, so s += 0.375: Beta(2, 2.375), score 2 / 4.375 = 0.457 -> untrusted;
 - org0 rates again, 1.0, the same month: it replaces the first: Beta(2.375, 2) = 0.543 -> new;
 - the newcomer (admitted, no rounds: weight 0) rates org5 0.0: nothing changes.
+
+The tests of the evidence members check and of an aborted round come last: the aborted round
+adds events that the figures above do not count.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,12 +97,13 @@ class World:
         return service_of(self.app)
 
 
-def run_round(world: World, absent: Participant | None = None) -> str:
+def run_round(world: World, absent: tuple[Participant, ...] = ()) -> str:
+    """A round every member enrols in; the ``absent`` then never answer a phase."""
     opened = world.admin.open_round(
         world.federation, "code_patterns", enrol_timeout=30, phase_timeout=2
     )
-    if absent is not None:
-        with absent.client(world.url) as client:
+    for missing in absent:
+        with missing.client(world.url) as client:
             client.enrol(opened["id"])
 
     def take_part(participant: Participant) -> Callable[[], None]:
@@ -122,7 +128,7 @@ def run_round(world: World, absent: Participant | None = None) -> str:
                 return
             time.sleep(0.05)
 
-    present = [p for p in world.members if p is not absent]
+    present = [p for p in world.members if p not in absent]
     assert not in_threads(close_when_all_enrolled, *(take_part(p) for p in present))
     deadline = time.monotonic() + 30
     while world.admin.round(opened["id"])["state"] not in ("released", "aborted"):
@@ -157,7 +163,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         join(newcomer, url, federation, created["tokens"]["newcomer"], admin)
         world = World(url, app, admin, federation, members, newcomer, [], service_of(app).rules)
         world.rounds.append(run_round(world))
-        world.rounds.append(run_round(world, absent=members[5]))
+        world.rounds.append(run_round(world, absent=(members[5],)))
         try:
             yield world
         finally:
@@ -376,3 +382,106 @@ def test_the_commands_answer_in_json_with_their_exit_codes(world: World) -> None
         org1.home, "reputation", "update", "--participant", "org2", "--contribution-quality", "2"
     )
     assert wrong.exit_code == 2
+
+
+def verify(world: World, organisation: str = "org5") -> Any:
+    return run_cli(
+        world.members[1].home,
+        "trust",
+        "analyze",
+        "--organization",
+        organisation,
+        "--verify",
+        "--json",
+    )
+
+
+@contextmanager
+def tampered(
+    world: World, change: tuple[str, tuple[Any, ...]], undo: tuple[str, tuple[Any, ...]]
+) -> Iterator[None]:
+    """The aggregator's tables changed behind the audit log's back, then put back."""
+    database = world.trust.database
+    with database.transaction() as connection:
+        connection.execute(*change)
+    try:
+        yield
+    finally:
+        with database.transaction() as connection:
+            connection.execute(*undo)
+
+
+def test_members_recompute_every_reputation_from_the_chained_evidence(world: World) -> None:
+    checked = verify(world)
+    assert checked.exit_code == 0, checked.output
+    verification = json.loads(checked.output)["verification"]
+    assert verification["verified"] and verification["problems"] == []
+    # 2 rounds of 6 members less org5's missed one, and the ratings the tests above made
+    assert verification["entries_checked"] >= 11 + 3
+    rows = {row["organisation"]: row for row in verification["organisations"]}
+    assert rows["org0"]["recomputed_score"] == pytest.approx(0.75)
+    assert rows["org5"]["recomputed_score"] == pytest.approx(2.375 / 4.375, abs=1e-6)
+    shown = run_cli(world.members[1].home, "trust", "analyze", "--organization", "org0", "--verify")
+    assert shown.exit_code == 0, shown.output
+    assert "evidence verified:" in shown.output
+    assert "ok  org0: stated 0.750, recomputed 0.750" in shown.output
+
+
+def test_a_tampered_event_or_rating_is_a_mismatch(world: World) -> None:
+    first_round = world.rounds[0]
+    moved = "UPDATE agg_reputation_events SET at = ? WHERE organisation = 'org2' AND round = ?"
+    (original,) = world.trust.database.connection.execute(
+        "SELECT at FROM agg_reputation_events WHERE organisation = 'org2' AND round = ?",
+        (first_round,),
+    ).fetchone()
+    earlier = (datetime.fromisoformat(original) - timedelta(days=40)).isoformat()
+    with tampered(world, (moved, (earlier, first_round)), (moved, (original, first_round))):
+        checked = verify(world, "org2")
+    assert checked.exit_code == 1, checked.output
+    problems = json.loads(checked.output)["verification"]["problems"]
+    assert problems == [
+        f"event round_completed of org2 in round {first_round} is not the one the audit log "
+        "recorded"
+    ]
+    hidden = (
+        "UPDATE agg_reputation_events SET kind = 'round_completed' "
+        "WHERE organisation = 'org5' AND round = ?"
+    )
+    shown = (
+        "UPDATE agg_reputation_events SET kind = 'dropped_out' "
+        "WHERE organisation = 'org5' AND round = ?"
+    )
+    second_round = (world.rounds[1],)
+    with tampered(world, (hidden, second_round), (shown, second_round)):
+        checked = verify(world)
+    assert checked.exit_code == 1, checked.output
+    problems = json.loads(checked.output)["verification"]["problems"]
+    assert any("missing from the events" in problem for problem in problems)
+    raised = "UPDATE agg_ratings SET quality = quality + 0.5 WHERE target = 'org5' AND rater = ?"
+    lowered = "UPDATE agg_ratings SET quality = quality - 0.5 WHERE target = 'org5' AND rater = ?"
+    with tampered(world, (raised, ("newcomer",)), (lowered, ("newcomer",))):
+        checked = run_cli(
+            world.members[1].home, "trust", "analyze", "--organization", "org5", "--verify"
+        )
+    assert checked.exit_code == 1, checked.output
+    assert "not the latest one the audit log recorded" in checked.output
+    assert "is not signed by newcomer's organisation key" in checked.output
+    assert verify(world).exit_code == 0
+
+
+def test_an_aborted_round_marks_only_the_members_missing_at_the_failed_phase(
+    world: World,
+) -> None:
+    absent = (world.members[4], world.members[5])
+    round_id = run_round(world, absent=absent)  # 4 of 6 answer: below the threshold of 5
+    assert world.admin.round(round_id)["state"] == "aborted"
+    for member in world.members:
+        kinds = [
+            event["kind"]
+            for event in reputation_of(world, member.organisation)["events"]
+            if event["round"] == round_id
+        ]
+        assert kinds == (["dropped_out"] if member in absent else [])
+    org4 = reputation_of(world, "org4")["reputation"]
+    assert (org4["alpha"], org4["beta"]) == pytest.approx((3.0, 2.0))  # two rounds, one dropout
+    assert verify(world, "org4").exit_code == 0
