@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from bmad.analysis.explain import FeatureEffect, describe, ordinal
 from bmad.analysis.reference import LocalReference
+from bmad.analysis.settings import model_settings
+from bmad.errors import BmadError
 
 values = st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=200)
 
@@ -52,3 +55,11 @@ def test_description_names_the_strongest_features_in_words() -> None:
         FeatureEffect("ccn", 2, 40.0, 0.0),
     ]
     assert describe(effects) == "nesting depth 7 (99th percentile), 14 parameters (98th)"
+
+
+def test_the_anomaly_reference_setting_is_validated() -> None:
+    assert model_settings({})[0].anomaly_reference == "auto"
+    for setting in ("auto", "local", "global"):
+        assert model_settings({"anomaly_reference": setting})[0].anomaly_reference == setting
+    with pytest.raises(BmadError, match="anomaly_reference must be one of auto, local, global"):
+        model_settings({"anomaly_reference": "federation"})
