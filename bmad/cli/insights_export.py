@@ -20,6 +20,7 @@ from bmad.cli.steps import on_terminal, step
 from bmad.errors import EXIT_FINDINGS, BmadError
 
 if TYPE_CHECKING:
+    from bmad.federation.reputation.export_access import ExportAccess
     from bmad.privacy.accounting import Spend
     from bmad.privacy.ledger import Ledger, Usage
     from bmad.privacy.sharing import PreparedRelease, PrivacySettings
@@ -138,6 +139,15 @@ def spent_lines(
     return lines
 
 
+def _export_access(purpose: str | None) -> ExportAccess:
+    from bmad.federation.participant import open_participant_store
+    from bmad.federation.reputation.export_access import export_access
+    from bmad.federation.settings import federation_settings
+
+    with open_participant_store() as store:
+        return export_access(store, federation_settings(), purpose)
+
+
 @click.command("export")
 @click.option(
     "--learning-outcomes", is_flag=True, help="Include this machine's privacy-preserved payloads."
@@ -153,10 +163,20 @@ def spent_lines(
 @click.option(
     "-y", "--yes", is_flag=True, help="Spend the privacy budget the export needs without asking."
 )
+@click.option(
+    "--purpose",
+    default=None,
+    help="The purpose of the export (e.g. research), for the federation's access policy.",
+)
 @json_option
 @handle_errors
 def export(
-    learning_outcomes: bool, privacy_preserved: bool, output: Path | None, yes: bool, as_json: bool
+    learning_outcomes: bool,
+    privacy_preserved: bool,
+    output: Path | None,
+    yes: bool,
+    purpose: str | None,
+    as_json: bool,
 ) -> None:
     """Write privacy-preserved learning outcomes and cached global insights as JSON
     (to stdout, or to FILE with --output; --json then reports what was written).
@@ -168,6 +188,13 @@ def export(
     """
     if not privacy_preserved:
         raise BmadError("only --privacy-preserved exports exist: raw statistics never leave bmad")
+    access = _export_access(purpose)
+    if not access.allowed:
+        if as_json:
+            echo_json({"exported": False, "access": access.to_dict()})
+        click.echo(f"bmad: nothing exported: {access.explanation}", err=True)
+        sys.exit(EXIT_FINDINGS)
+    click.echo(f"bmad: {access.explanation}", err=True)
     from bmad.privacy import consent
     from bmad.privacy.collect import collect_local_statistics
     from bmad.privacy.db import open_privacy_store

@@ -32,6 +32,7 @@ from bmad.cli.main import cli
 from bmad.errors import BmadError
 from bmad.federation import membership
 from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.consortium import member as consortium
 from bmad.federation.participant import open_participant_store, participate_in_open_rounds
 from bmad.federation.reputation import remote
 from bmad.federation.reputation.routes import (
@@ -485,3 +486,66 @@ def test_an_aborted_round_marks_only_the_members_missing_at_the_failed_phase(
     org4 = reputation_of(world, "org4")["reputation"]
     assert (org4["alpha"], org4["beta"]) == pytest.approx((3.0, 2.0))  # two rounds, one dropout
     assert verify(world, "org4").exit_code == 0
+
+
+def test_an_export_asks_the_access_policy_of_the_rules_in_force(world: World) -> None:
+    """Last: the consortium adopts an access policy by quorum, which later tests would meet."""
+    sections = {
+        "incentives": RULES["incentives"] | {"unlocks": {"read_insights": 1, "export_insights": 2}},
+        "access": RULES["access"],
+    }
+
+    def membership_of(participant: Participant) -> membership.Membership:
+        found = membership.current(participant.store)
+        assert found is not None
+        return found
+
+    proposer = world.members[0]
+    with proposer.client(world.url) as client:
+        proposal = consortium.propose_rules(
+            proposer.store,
+            client,
+            membership_of(proposer),
+            organisation_key(proposer.store),
+            {},
+            sections,
+        )
+    state = "open"
+    for approver in [*world.members[1:], world.newcomer]:
+        if state == "accepted":
+            break
+        with approver.client(world.url) as client:
+            state = consortium.approve(
+                approver.store,
+                client,
+                membership_of(approver),
+                organisation_key(approver.store),
+                str(proposal["id"]),
+            )["state"]
+    assert state == "accepted"
+
+    def export(participant: Participant, purpose: str) -> Any:
+        return run_cli(
+            participant.home,
+            "insights",
+            "export",
+            "--privacy-preserved",
+            "--purpose",
+            purpose,
+            "--json",
+        )
+
+    denied = export(world.members[1], "research")  # no declared sector
+    assert denied.exit_code == 1, denied.output
+    answer = json.loads(denied.stdout)
+    assert answer["exported"] is False
+    assert answer["access"]["checked"] and not answer["access"]["allowed"]
+    assert "sector None not in ['health']" in answer["access"]["explanation"]
+    assert answer["access"]["decision"]["request"]["purpose"] == "research"
+    wrong_purpose = export(world.members[0], "marketing")
+    assert wrong_purpose.exit_code == 1, wrong_purpose.output
+    assert "nothing exported: the federation's access policy denies" in wrong_purpose.stderr
+    allowed = export(world.members[0], "research")  # health, 2 credits, a research purpose
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["privacy_preserved"] is True
+    assert "the federation's access policy allows the export" in allowed.stderr
