@@ -182,16 +182,16 @@ def _reference_insights(
     that makes the reference: "local" never the federation's, "auto" only its confident
     releases, "global" whatever it released."""
     if setting == "local":
-        return None, "this repository's functions ([analysis] anomaly_reference = local)"
+        return None, "this repository's functions; [analysis] anomaly_reference = local"
     if not insights:
-        return None, "this repository's functions (no cached federation insights)"
+        return None, "this repository's functions; no cached federation insights"
     from bmad.federation.synthetic import AUTO_CONFIDENCE, confident_percentiles
 
     if setting == "auto":
         insights = confident_percentiles(insights, AUTO_CONFIDENCE)
         if not insights["percentiles"]:
-            return None, "this repository's functions (no confident federation insights)"
-    return insights, "this repository's functions (the federation released none of these languages)"
+            return None, "this repository's functions; no confident federation insights"
+    return insights, "this repository's functions; nothing released for these languages"
 
 
 def _add_standings(
