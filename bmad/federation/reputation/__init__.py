@@ -9,5 +9,8 @@ access control.
 - ``access``: attribute-based decisions on top of the admin/member/observer roles.
 - ``ratings``: the signed rating one organisation gives another.
 - ``ledger``: the aggregator's tables of reputation events and ratings (portable SQL).
-- ``routes``: the aggregator's HTTP routes for ratings, reputation and trust levels.
+- ``routes``: the aggregator's HTTP routes for ratings, reputation, its evidence and trust
+  levels.
+- ``evidence``: a member's recomputation of every reputation from the chained evidence.
+- ``export_access``: the access decision ``bmad insights export`` asks for before exporting.
 """
