@@ -218,8 +218,8 @@ def _add_standings(
             found = standing(insights, "cognitive", regression.language, cognitive)
             if found is not None:
                 regression.standing["global"] = found
-                report.reference = (
-                    f"{found['organisations']} organisations' functions and this repository's"
+                report.reference = f"{found['organisations']} organisations' functions" + (
+                    " and this repository's" if values else ""
                 )
 
 
