@@ -35,22 +35,26 @@ def analyze(organisation: str, reputation_metrics: bool, verify: bool, as_json: 
     """ORG's beta reputation: score, 90% credible interval, level, credits; exit 1 when the
     organisation is untrusted (or, with --verify, when the evidence does not bear it out)."""
     from bmad.cli.federation import _context, _membership
-    from bmad.federation.reputation.evidence import check
+    from bmad.federation.reputation.evidence import check, keep_head, kept_head
     from bmad.federation.reputation.remote import reputation, reputation_evidence
 
     store, identity, settings = _context()
+    verification = None
     with store:
         member = _membership(store)
         with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
             document = reputation(client, member.federation, organisation)
-            evidence = reputation_evidence(client, member.federation) if verify else None
+            if verify:
+                kept = kept_head(store, member.federation)
+                since = None if kept is None else kept.seq
+                evidence = reputation_evidence(client, member.federation, since)
+                verification = check(evidence, kept)
+                verification.compare(document["organisation"], document["reputation"]["score"])
+                keep_head(store, member.federation, verification)
     if not reputation_metrics:
         for key in ("events", "ratings", "history"):
             document.pop(key, None)
-    verification = None
-    if evidence is not None:
-        verification = check(evidence)
-        verification.compare(document["organisation"], document["reputation"]["score"])
+    if verification is not None:
         document["verification"] = verification.to_dict()
     if as_json:
         echo_json(document)

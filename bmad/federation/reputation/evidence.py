@@ -13,9 +13,12 @@ From ``GET /v1/federations/{f}/reputation-evidence`` (``ledger.evidence``) a mem
    the keys the organisations hold (as the aggregator does in ``ledger.standing``), at the
    time the aggregator states, and compares it with the stated one.
 
+5. compares the log with the head it kept from its last verified answer (``kept_head``): a log
+   that now ends before that entry was truncated or rolled back, one whose entry there has
+   another hash was rewritten.
+
 What this does not prove: entries the member received only as hash links (other federations')
-could hide an entry of this federation under another kind; a member that kept the head of an
-earlier answer compares it with ``head`` to detect a rewritten or truncated log.
+could hide an entry of this federation under another kind.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bmad.errors import BmadError
 from bmad.federation.reputation.model import (
@@ -36,9 +39,20 @@ from bmad.federation.reputation.model import (
 from bmad.federation.reputation.ratings import SignedRating
 from bmad.privacy.audit import GENESIS, entry_hash
 
+if TYPE_CHECKING:
+    from bmad.store.connection import Store
+
 TOLERANCE = 1e-9
 EVENT_FIELDS = ("organisation", "organisation_key", "kind", "round", "learning_type", "at")
 RATING_FIELDS = ("rater", "target", "period", "quality", "rater_key", "target_key", "at")
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """An audit-log entry this machine saw at the head of a verified answer."""
+
+    seq: int
+    hash: str
 
 
 @dataclass
@@ -74,13 +88,14 @@ class EvidenceCheck:
         }
 
 
-def check(document: Mapping[str, Any]) -> EvidenceCheck:
-    """Check the aggregator's evidence document; every finding is in ``problems``."""
+def check(document: Mapping[str, Any], kept: Head | None = None) -> EvidenceCheck:
+    """Check the aggregator's evidence document against the head this machine ``kept`` from
+    its last verified check; every finding is in ``problems``."""
     result = EvidenceCheck()
     try:
         federation = str(document["federation"])
         now = datetime.fromisoformat(str(document["now"]))
-        entries = _entries(document, federation, result)
+        entries = _entries(document, federation, result, kept)
         _match_events(document["events"], entries["reputation_event"], result)
         _match_ratings(document["ratings"], entries["rating_recorded"], result)
         _recompute(document, now, result)
@@ -90,7 +105,7 @@ def check(document: Mapping[str, Any]) -> EvidenceCheck:
 
 
 def _entries(
-    document: Mapping[str, Any], federation: str, result: EvidenceCheck
+    document: Mapping[str, Any], federation: str, result: EvidenceCheck, kept: Head | None
 ) -> dict[str, list[dict[str, Any]]]:
     links = {int(seq): (str(prev), str(digest)) for seq, prev, digest in document["audit_links"]}
     previous: str | None = None
@@ -104,6 +119,17 @@ def _entries(
     if links:
         last = max(links)
         result.head = {"seq": last, "hash": links[last][1]}
+    if kept is not None:
+        if kept.seq not in links:
+            result.problems.append(
+                f"the audit log no longer reaches entry {kept.seq}, the head this machine "
+                "verified last: it was truncated or rolled back"
+            )
+        elif links[kept.seq][1] != kept.hash:
+            result.problems.append(
+                f"audit entry {kept.seq} is not the head this machine verified last: the log "
+                "was rewritten"
+            )
     by_kind: dict[str, list[dict[str, Any]]] = {"reputation_event": [], "rating_recorded": []}
     for entry in document["audit_entries"]:
         seq = int(entry["seq"])
@@ -224,4 +250,37 @@ def _recompute(document: Mapping[str, Any], now: datetime, result: EvidenceCheck
                 "level": recomputed.level,
                 "agrees": agrees,
             }
+        )
+
+
+HEAD_COMPONENT = "reputation_evidence_head"
+HEAD_MIGRATIONS = [
+    """
+    CREATE TABLE reputation_evidence_heads (
+        federation TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );
+    """,
+]
+
+
+def kept_head(store: Store, federation: str) -> Head | None:
+    store.migrate(HEAD_COMPONENT, HEAD_MIGRATIONS)
+    row = store.connection.execute(
+        "SELECT seq, hash FROM reputation_evidence_heads WHERE federation = ?", (federation,)
+    ).fetchone()
+    return None if row is None else Head(int(row[0]), str(row[1]))
+
+
+def keep_head(store: Store, federation: str, result: EvidenceCheck) -> None:
+    """Keep the head of a verified answer, for the next check to compare with."""
+    if not result.verified or result.head is None:
+        return
+    store.migrate(HEAD_COMPONENT, HEAD_MIGRATIONS)
+    with store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO reputation_evidence_heads (federation, seq, hash) VALUES (?, ?, ?) "
+            "ON CONFLICT (federation) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+            (federation, result.head["seq"], result.head["hash"]),
         )

@@ -353,10 +353,11 @@ def standing(
 EVIDENCE_AUDIT_KINDS = ("reputation_event", "rating_recorded")
 
 
-def evidence(connection: Connection, federation: str) -> dict[str, Any]:
+def evidence(connection: Connection, federation: str, since: int | None = None) -> dict[str, Any]:
     """Every reputation event and rating of the federation as stored, the audit-log entries
-    that recorded them, and the hash links of the log from the first of those to its head
-    (other entries as (seq, prev_hash, hash) only: their contents belong to others)."""
+    that recorded them, and the hash links of the log from the first of those (or from entry
+    ``since``, a head the member kept, if earlier) to its head (other entries as (seq,
+    prev_hash, hash) only: their contents belong to others)."""
     events = [
         {
             "organisation": str(organisation),
@@ -393,6 +394,11 @@ def evidence(connection: Connection, federation: str) -> dict[str, Any]:
             ).fetchall()
         )
     ]
+    recorded = connection.execute(
+        "SELECT seq, at, kind, detail, prev_hash, hash FROM agg_audit "
+        "WHERE kind IN (?, ?) AND detail LIKE ? ORDER BY seq",
+        (*EVIDENCE_AUDIT_KINDS, f'%"federation":"{federation}"%'),
+    ).fetchall()
     entries = [
         {
             "seq": int(seq),
@@ -402,22 +408,20 @@ def evidence(connection: Connection, federation: str) -> dict[str, Any]:
             "prev_hash": str(prev_hash),
             "hash": str(digest),
         }
-        for seq, at, kind, detail, prev_hash, digest in connection.execute(
-            "SELECT seq, at, kind, detail, prev_hash, hash FROM agg_audit "
-            "WHERE kind IN (?, ?) AND detail LIKE ? ORDER BY seq",
-            (*EVIDENCE_AUDIT_KINDS, f'%"federation":"{federation}"%'),
-        ).fetchall()
+        for seq, at, kind, detail, prev_hash, digest in recorded
     ]
-    first = entries[0]["seq"] if entries else None
+    starts = [int(recorded[0][0])] if recorded else []
+    if since is not None:
+        starts.append(since)
     links = (
-        []
-        if first is None
-        else [
+        [
             [int(seq), str(prev_hash), str(digest)]
             for seq, prev_hash, digest in connection.execute(
                 "SELECT seq, prev_hash, hash FROM agg_audit WHERE seq >= ? ORDER BY seq",
-                (first,),
+                (min(starts),),
             ).fetchall()
         ]
+        if starts
+        else []
     )
     return {"events": events, "ratings": ratings, "audit_entries": entries, "audit_links": links}

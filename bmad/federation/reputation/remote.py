@@ -38,9 +38,13 @@ def reputation(client: AggregatorClient, federation: str, organisation: str) -> 
     return answer
 
 
-def reputation_evidence(client: AggregatorClient, federation: str) -> dict[str, Any]:
+def reputation_evidence(
+    client: AggregatorClient, federation: str, since: int | None = None
+) -> dict[str, Any]:
+    """The federation's reputation evidence; ``since``: the audit entry of a head kept earlier."""
+    query = None if since is None else {"since": str(since)}
     answer: dict[str, Any] = client.request(
-        "GET", f"/v1/federations/{federation}/reputation-evidence"
+        "GET", f"/v1/federations/{federation}/reputation-evidence", query=query
     )
     return answer
 

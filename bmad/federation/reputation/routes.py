@@ -210,7 +210,7 @@ class TrustService:
             "levels": described_levels(),
         }
 
-    def evidence(self, federation: str) -> dict[str, Any]:
+    def evidence(self, federation: str, since: int | None = None) -> dict[str, Any]:
         incentives, _, _ = self.policies(federation)
         connection = self.database.connection
         now = self.clock()
@@ -229,7 +229,7 @@ class TrustService:
                 }
                 for organisation in ledger.organisations(connection, federation)
             ],
-            **ledger.evidence(connection, federation),
+            **ledger.evidence(connection, federation, since),
         }
 
     def levels(self, federation: str) -> list[dict[str, Any]]:
@@ -305,11 +305,14 @@ def install(
 
     @app.get("/v1/federations/{federation}/reputation-evidence")
     async def reputation_evidence(
-        federation: str = PathParameter(pattern=UUID_PATTERN), who: Any = signed
+        federation: str = PathParameter(pattern=UUID_PATTERN),
+        since: int | None = Query(default=None, ge=1),
+        who: Any = signed,
     ) -> dict[str, Any]:
+        """``since``: the audit entry of the head the member kept; links start there at latest."""
         with aggregator.lock:
             aggregator.require(federation, who, ALL_ROLES)
-            return service.evidence(federation)
+            return service.evidence(federation, since)
 
     @app.get("/v1/federations/{federation}/trust-levels")
     async def trust_levels(

@@ -470,6 +470,27 @@ def test_a_tampered_event_or_rating_is_a_mismatch(world: World) -> None:
     assert verify(world).exit_code == 0
 
 
+def test_a_member_detects_the_audit_log_cut_short_of_the_head_it_verified(world: World) -> None:
+    assert verify(world).exit_code == 0  # org1's machine keeps the head it verified
+    last = world.trust.database.connection.execute(
+        "SELECT seq, at, kind, detail, prev_hash, hash FROM agg_audit ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    cut = ("DELETE FROM agg_audit WHERE seq = ?", (last[0],))
+    restored = (
+        "INSERT INTO agg_audit (seq, at, kind, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+        tuple(last),
+    )
+    with tampered(world, cut, restored):
+        checked = verify(world)
+    assert checked.exit_code == 1, checked.output
+    problems = json.loads(checked.output)["verification"]["problems"]
+    assert problems[0] == (
+        f"the audit log no longer reaches entry {last[0]}, the head this machine verified last: "
+        "it was truncated or rolled back"
+    )
+    assert verify(world).exit_code == 0
+
+
 def test_an_aborted_round_marks_only_the_members_missing_at_the_failed_phase(
     world: World,
 ) -> None:
