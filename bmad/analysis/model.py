@@ -56,6 +56,15 @@ class ModelReport:
     notes: tuple[str, ...]
 
 
+def reference_family(name: str, rows: Sequence[FeatureRow]) -> str | None:
+    """The language family whose population a model may refer to: its own, or for the pooled
+    model that of a one-family repository (a mix of languages has no one population)."""
+    if name != "pooled":
+        return name
+    families = {row.family for row in rows}
+    return families.pop() if len(families) == 1 else None
+
+
 class FamilyModel:
     """One fitted forest with its scaler and reference."""
 
@@ -75,7 +84,7 @@ class FamilyModel:
         local = LocalReference(
             {feature: [row.values[i] for row in rows] for i, feature in enumerate(names)}
         )
-        family = None if name == "pooled" else name
+        family = reference_family(name, rows)
         self.reference: Reference = source.reference(family, local)
         self.scope = source.scope(family)
         self.scaler = RobustScaler.from_reference(names, self.reference)

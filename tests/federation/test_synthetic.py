@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bmad.analysis.inputs import FunctionRecord
 from bmad.analysis.reference import LOCAL_SCOPE, LocalReference
 from bmad.federation.insights import RoundFacts, compute_insights, standing
 from bmad.federation.synthetic import (
@@ -111,3 +113,25 @@ def test_cached_insights_are_read_without_creating_the_store(tmp_path: Path) -> 
     assert cached_code_insights(missing) == json.loads(json.dumps(_insights()))
     assert machine_source("auto", missing).scope("python") == "10 organisations' python functions"
     assert machine_source("local", missing).scope("python") == LOCAL_SCOPE
+
+
+def test_the_pooled_model_refers_to_the_federation_only_for_one_family() -> None:
+    from bmad.analysis.features import CODE_FEATURES, feature_rows
+    from bmad.analysis.inputs import AnalysisInput
+    from bmad.analysis.model import fit_and_score
+    from bmad.analysis.settings import ModelSettings
+    from tests.analysis.factories import ordinary_population
+
+    settings = ModelSettings(n_estimators=20)  # 60 functions: below a family model's 200
+    source = SyntheticSource(_insights(), size=200)
+
+    def scopes(records: list[FunctionRecord]) -> set[str]:
+        rows = feature_rows(AnalysisInput(functions=tuple(records)))
+        report = fit_and_score(CODE_FEATURES, rows, settings, source)
+        assert report.models == {"pooled": len(records)}
+        return {result.scope for result in report.results if result is not None}
+
+    python = ordinary_population(60)
+    assert scopes(python) == {"10 organisations' python functions"}
+    go = [replace(record, language="go") for record in python[:10]]
+    assert scopes(python + go) == {LOCAL_SCOPE}
