@@ -106,3 +106,18 @@ def test_unsupported_or_binary_buffers_get_clear_errors(daemon: None, tmp_path: 
         call("analyze_buffer", {"path": "a.py", "text": "", "language": "cobol"})
     assert unknown.value.code == -32602 and "unknown language" in unknown.value.rpc_message
     assert analyze("a.py", "")["findings"] == []  # the daemon carries on
+
+
+@pytest.mark.slow
+def test_a_buffer_refers_to_the_federation_once_insights_are_cached(
+    daemon: None, make_repo: Callable[..., Path], run_git: Callable[..., str]
+) -> None:
+    from tests.lsp.test_global_standing import cache_code_insights
+
+    cache_code_insights()  # 6 organisations' python functions, confident
+    repo = make_repo("project", {f"mod{m}.py": small_functions(m, 10) for m in range(6)})
+    cli_ok("repo", "add", str(repo))
+    wait_for(mined("project", run_git(repo, "rev-parse", "HEAD")), "the first pass")
+    found = analyze(repo / "new.py", MONSTER)
+    scopes = {entry["anomaly"]["scope"] for entry in found["functions"] if entry["anomaly"]}
+    assert scopes == {"6 organisations' python functions"}
