@@ -46,6 +46,7 @@ def check_text(text: str) -> None:
 class _Built:
     mined_at: float
     model: ModelSettings
+    insights_at: str | None  # arrival of the code-pattern insights the models refer to
     context: RepositoryContext
 
 
@@ -113,6 +114,7 @@ class BufferAnalyst:
     ) -> tuple[RepositoryContext | None, list[Finding]]:
         from bmad.analysis.context import file_level
         from bmad.analysis.store import load_findings
+        from bmad.federation.synthetic import code_insights_received_at
 
         with self._lock:
             store = self._data_store()
@@ -124,10 +126,16 @@ class BufferAnalyst:
             if mined_at is None:
                 notes.append("the repository has not been mined yet: no anomaly model")
                 return None, []
+            insights_at = code_insights_received_at(store)
             built = self._contexts.get(repository.id)
-            if built is None or built.mined_at != mined_at or built.model != settings.model:
+            if (
+                built is None
+                or built.mined_at != mined_at
+                or built.model != settings.model
+                or built.insights_at != insights_at
+            ):
                 context = self._fit(store, repository, settings)
-                built = _Built(mined_at, settings.model, context)
+                built = _Built(mined_at, settings.model, insights_at, context)
                 self._contexts[repository.id] = built
             try:
                 stored = file_level(load_findings(store, Path(repository.path), relative))

@@ -31,6 +31,7 @@ from bmad.analysis.reference import (
     ReferenceSource,
 )
 from bmad.privacy.schemas import CODE_METRICS
+from bmad.store.connection import Store
 
 DEFAULT_SIZE = 2_000
 # "auto" refers to the federation only through released distributions at least this
@@ -171,6 +172,20 @@ def cached_code_insights(data_store: Path | None = None) -> dict[str, Any] | Non
             document: dict[str, Any] = entry["insights"]
             return document
     return None
+
+
+def code_insights_received_at(store: Store) -> str | None:
+    """When the cached code-pattern insights arrived; None without any."""
+    import sqlite3
+
+    try:
+        row = store.connection.execute(
+            "SELECT received_at FROM privacy_global_insights WHERE learning_type = ?",
+            ("code_patterns",),
+        ).fetchone()
+    except sqlite3.OperationalError:  # the privacy tables were never created
+        return None
+    return None if row is None else str(row[0])
 
 
 def machine_source(setting: str, data_store: Path | None = None) -> ReferenceSource:

@@ -79,7 +79,8 @@ class Analyst:
 
     settings: LspSettings = field(default_factory=LspSettings)
     folders: tuple[Path, ...] = ()
-    _contexts: dict[Path, RepositoryContext | None] = field(default_factory=dict)
+    # root -> (arrival of the insights its models refer to, context)
+    _contexts: dict[Path, tuple[str | None, RepositoryContext | None]] = field(default_factory=dict)
     _analysis: dict[Path | None, tuple[AnalysisSettings, tuple[str, ...], dict[str, Any]]] = field(
         default_factory=dict
     )
@@ -144,17 +145,27 @@ class Analyst:
     def context(
         self, root: Path, settings: AnalysisSettings, logs: list[str]
     ) -> RepositoryContext | None:
-        if root not in self._contexts:
-            self._contexts[root] = self._build_context(root, settings, logs)
-        return self._contexts[root]
+        insights = self.insights.refresh()
+        received_at = self.insights.received_at
+        known = self._contexts.get(root)
+        if known is None or known[0] != received_at:  # new insights: a new reference
+            self._contexts[root] = (
+                received_at,
+                self._build_context(root, settings, insights, logs),
+            )
+        return self._contexts[root][1]
 
     def _build_context(
-        self, root: Path, settings: AnalysisSettings, logs: list[str]
+        self,
+        root: Path,
+        settings: AnalysisSettings,
+        insights: dict[str, Any] | None,
+        logs: list[str],
     ) -> RepositoryContext | None:
         try:
-            from bmad.federation.synthetic import machine_source
+            from bmad.federation.synthetic import chosen_source
 
-            source = machine_source(settings.model.anomaly_reference)
+            source = chosen_source(settings.model.anomaly_reference, insights)
             built = build_context(root, settings.model, self.settings.max_file_bytes, source)
         except (BmadError, OSError) as exc:
             logs.append(f"no repository context for {root}: {exc}")
