@@ -136,17 +136,24 @@ def global_patterns(
     repo: Path, as_json: bool, confidence_threshold: float, top: int, plot_path: Path | None
 ) -> None:
     """``insights patterns --global``: this repository's patterns beside the global ones."""
+    from bmad import config
+    from bmad.analysis.settings import analysis_settings
     from bmad.analysis.summary import pattern_summary
     from bmad.cli.federated_learn import learning_round
     from bmad.cli.steps import analyse_in_steps, on_terminal
     from bmad.federation.learning import compare_functions, confident
-    from bmad.federation.synthetic import SyntheticSource
+    from bmad.federation.synthetic import chosen_source
 
     document = learning_round("code_patterns", None, None, wait=False, quiet=True, open_new=False)
     insights = document.get("insights")
     # with global insights, the anomaly model scales and ranks against the federation's
-    # synthetic population (bmad.federation.synthetic) instead of this repository alone
-    source = None if insights is None else SyntheticSource(insights)
+    # synthetic population (bmad.federation.synthetic) instead of this repository alone, as
+    # far as the repository's [analysis] anomaly_reference allows
+    settings = config.load(repo if repo.is_dir() else None)
+    setting = analysis_settings(
+        settings.section("rules"), settings.section("analysis")
+    ).model.anomaly_reference
+    source = chosen_source(setting, insights)
     analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json), source)
     summary = pattern_summary(analysis_input, report, top)
     if plot_path is not None:
