@@ -41,6 +41,11 @@ Inputs are integer vectors; the caller adds its distributed-DP noise share first
 reduced mod 2^k; ``AggregateResult.signed()`` decodes the sum by the centred lift, exact while
 every coordinate of the true sum lies in [-2^(k-1), 2^(k-1)) (``vectors.max_abs_entry``).
 
+Large rounds use SecAgg+ (Bell et al. 2020, ``graph``): ``RoundConfig(neighbours=k)`` with the
+degree and per-neighbourhood threshold ``graph.sparse_parameters(n)`` derives; each participant
+then deals with its k neighbours only, and the server's ``keys_for``, ``inbox_for`` and
+``unmask_request_for`` give each one its part of rounds 0, 1 and 3.
+
 ``simulate_round(vectors, threshold, drop_after={round: ids})`` runs a whole round in process.
 """
 
