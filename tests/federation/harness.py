@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +16,8 @@ from gitrepo import git, write_files
 
 from bmad.federation import enrolment
 from bmad.federation.client import AggregatorClient
-from bmad.federation.participant import open_participant_store
+from bmad.federation.participant import open_participant_store, participate_in_open_rounds
+from bmad.federation.settings import FederationSettings
 from bmad.privacy import consent
 from bmad.privacy.identity import Identity, load_or_create_identity
 from bmad.privacy.sharing import PrivacySettings
@@ -119,6 +120,20 @@ class Participant:
 
     def enable_sharing(self, *types: str) -> None:
         consent.enable(self.store, str(self.repo), list(types))
+
+    def taking_part(self, federation: FederationSettings, **options: Any) -> Callable[[], None]:
+        """A thread target (``in_threads``): take part in the open rounds as the daemon does,
+        keeping the outcomes in ``self.outcomes``."""
+        return lambda: self.outcomes.extend(
+            participate_in_open_rounds(
+                self.store,
+                self.identity,
+                [str(self.repo)],
+                settings=self.settings,
+                federation=federation,
+                **options,
+            )
+        )
 
 
 def make_participant(

@@ -22,7 +22,6 @@ from bmad.federation.governance import governance_for
 from bmad.federation.participant import (
     RoundOutcome,
     open_participant_store,
-    participate_in_open_rounds,
 )
 from bmad.federation.settings import FederationSettings
 from bmad.federation.wire import round_contribution
@@ -142,18 +141,7 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
             for team in teams
         ]
 
-        def take_part(member: Participant) -> Any:
-            return lambda: member.outcomes.extend(
-                participate_in_open_rounds(
-                    member.store,
-                    member.identity,
-                    [str(member.repo)],
-                    settings=member.settings,
-                    federation=FAST,
-                )
-            )
-
-        assert not in_threads(*(take_part(m) for team in teams for m in team.members))
+        assert not in_threads(*(m.taking_part(FAST) for team in teams for m in team.members))
         for team, round_id in zip(teams, child_rounds, strict=True):
             state = wait_until_finished(team.admin, round_id)
             assert state["state"] == "released", state["reason"]

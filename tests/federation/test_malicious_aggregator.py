@@ -23,7 +23,6 @@ from bmad.federation.participant import (
     RoundOutcome,
     local_limits,
     open_participant_store,
-    participate_in_open_rounds,
     pinned_rules,
 )
 from bmad.federation.settings import FederationSettings
@@ -128,17 +127,6 @@ def run_round(world: Federation, tamper_you: Tamper | None, tamper_round: Tamper
             world.federation, "code_patterns", enrol_timeout=30, phase_timeout=5
         )
 
-        def take_part(participant: Participant) -> Callable[[], None]:
-            return lambda: participant.outcomes.extend(
-                participate_in_open_rounds(
-                    participant.store,
-                    participant.identity,
-                    [str(participant.repo)],
-                    settings=participant.settings,
-                    federation=FAST,
-                )
-            )
-
         def close_enrolment_once_all_enrolled() -> None:
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and not all_finished(world, opened["id"]):
@@ -151,7 +139,7 @@ def run_round(world: Federation, tamper_you: Tamper | None, tamper_round: Tamper
                 time.sleep(0.05)
 
         errors = in_threads(
-            close_enrolment_once_all_enrolled, *(take_part(p) for p in world.participants)
+            close_enrolment_once_all_enrolled, *(p.taking_part(FAST) for p in world.participants)
         )
         assert not errors, errors
     finally:

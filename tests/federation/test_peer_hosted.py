@@ -19,7 +19,6 @@ from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import (
     RoundOutcome,
     open_participant_store,
-    participate_in_open_rounds,
 )
 from bmad.federation.settings import FederationSettings
 from bmad.privacy import audit
@@ -102,18 +101,7 @@ def run_round(
             consortium.federation, "code_patterns", enrol_timeout=5, phase_timeout=5
         )
 
-        def take_part(member: Participant) -> Callable[[], None]:
-            return lambda: member.outcomes.extend(
-                participate_in_open_rounds(
-                    member.store,
-                    member.identity,
-                    [str(member.repo)],
-                    settings=member.settings,
-                    federation=FAST,
-                )
-            )
-
-        assert not in_threads(*(take_part(member) for member in consortium.members))
+        assert not in_threads(*(member.taking_part(FAST) for member in consortium.members))
     finally:
         engine.assignment, engine.describe = honest, honest_describe
     return str(opened["id"])

@@ -19,7 +19,7 @@ from bmad.errors import BmadError
 from bmad.federation import membership
 from bmad.federation.client import AggregatorClient
 from bmad.federation.governance import governance_for
-from bmad.federation.participant import open_participant_store, participate_in_open_rounds
+from bmad.federation.participant import open_participant_store
 from bmad.federation.risk_rounds import (
     FEDERATED_COLUMNS,
     as_risk_model,
@@ -158,19 +158,9 @@ def test_five_members_train_the_risk_model_through_real_rounds(
     records = {str(p.repo): _file_records(index) for index, p in enumerate(participants)}
 
     def follow(round_id: str) -> dict[str, Any]:
-        def take_part(participant: Participant) -> Any:
-            return lambda: participant.outcomes.extend(
-                participate_in_open_rounds(
-                    participant.store,
-                    participant.identity,
-                    [str(participant.repo)],
-                    settings=participant.settings,
-                    federation=FAST,
-                    risk_records=lambda repo: records[repo],
-                )
-            )
-
-        errors = in_threads(*(take_part(p) for p in participants))
+        errors = in_threads(
+            *(p.taking_part(FAST, risk_records=lambda repo: records[repo]) for p in participants)
+        )
         assert not errors, errors
         deadline = time.monotonic() + 60
         while (state := admin.round(round_id))["state"] not in ("released", "aborted"):

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bmad.federation.client import AggregatorClient
-from bmad.federation.participant import open_participant_store, participate_in_open_rounds
+from bmad.federation.participant import open_participant_store
 from bmad.federation.settings import FederationSettings
 from bmad.federation.signing import encode_key
 from bmad.privacy import audit
@@ -72,18 +72,7 @@ def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_ve
         joined_bytes = len(proxy.sent())
         opened = admin.open_round(federation, "code_patterns", phase_timeout=20, enrol_timeout=30)
 
-        def take_part(participant: Participant) -> object:
-            return lambda: participant.outcomes.extend(
-                participate_in_open_rounds(
-                    participant.store,
-                    participant.identity,
-                    [str(participant.repo)],
-                    settings=participant.settings,
-                    federation=FAST,
-                )
-            )
-
-        errors = in_threads(*(take_part(p) for p in [*participants, silent]))
+        errors = in_threads(*(p.taking_part(FAST) for p in [*participants, silent]))
         assert not errors, errors
         while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
             time.sleep(0.1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +33,7 @@ from bmad.errors import BmadError
 from bmad.federation import membership
 from bmad.federation.client import AggregatorClient, AggregatorError
 from bmad.federation.consortium import member as consortium
-from bmad.federation.participant import open_participant_store, participate_in_open_rounds
+from bmad.federation.participant import open_participant_store
 from bmad.federation.reputation import remote
 from bmad.federation.reputation.routes import (
     RulesSource,
@@ -107,17 +107,6 @@ def run_round(world: World, absent: tuple[Participant, ...] = ()) -> str:
         with missing.client(world.url) as client:
             client.enrol(opened["id"])
 
-    def take_part(participant: Participant) -> Callable[[], None]:
-        return lambda: participant.outcomes.extend(
-            participate_in_open_rounds(
-                participant.store,
-                participant.identity,
-                [str(participant.repo)],
-                settings=participant.settings,
-                federation=FAST,
-            )
-        )
-
     def close_when_all_enrolled() -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -130,7 +119,7 @@ def run_round(world: World, absent: tuple[Participant, ...] = ()) -> str:
             time.sleep(0.05)
 
     present = [p for p in world.members if p not in absent]
-    assert not in_threads(close_when_all_enrolled, *(take_part(p) for p in present))
+    assert not in_threads(close_when_all_enrolled, *(p.taking_part(FAST) for p in present))
     deadline = time.monotonic() + 30
     while world.admin.round(opened["id"])["state"] not in ("released", "aborted"):
         assert time.monotonic() < deadline
