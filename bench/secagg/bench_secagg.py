@@ -2,11 +2,11 @@
 
 For n participants with vectors of --length entries (mod 2^32), runs one in-process round
 (``simulate_round``: every message through its JSON form) without dropouts and with one
-dropout after each of the four rounds (as many as the threshold 2n/3 + 1 leaves room for). Reports wall
-time of the whole simulated round (all participants run one after another in this process), the CPU
-seconds of the median and slowest participant, the server's CPU, and, in a second run under
-tracemalloc, the server's peak memory. The anchor measured in the same run is the plain
-(insecure) sum of the same vectors with numpy.
+dropout after each of the four rounds (as many as the threshold 2n/3 + 1 leaves room for).
+Reports wall time of the whole simulated round (all participants run one after another in this
+process), the CPU seconds of the median and slowest participant, the server's CPU, and, in a
+second run under tracemalloc, the server's peak memory. The anchor measured in the same run is
+the plain (insecure) sum of the same vectors with numpy.
 
 ``--protocols full sparse`` also runs each n as a SecAgg+ round (``graph.sparse_parameters``:
 degree k, per-neighbourhood threshold; as many of the four dropouts as it tolerates,
