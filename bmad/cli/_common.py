@@ -39,6 +39,25 @@ def echo_json(document: Any) -> None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine output on stdout.")
 
 
+def plot_option(draws: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``--plot FILE.png`` for a command that also draws ``draws``."""
+    return click.option(
+        "--plot",
+        "plot_path",
+        type=click.Path(dir_okay=False, writable=True, path_type=Path),
+        help=f"Also draw {draws} into this PNG file (needs the plot extra: "
+        "pip install 'bmad[plot]').",
+    )
+
+
+def save_plot(figure: Any, path: Path) -> None:
+    """Write a ``bmad.dashboard.plots`` figure and say where (on stderr: --json stays clean)."""
+    from bmad.dashboard.plots import save_png
+
+    save_png(figure, path)
+    click.echo(f"plot written to {path}", err=True)
+
+
 def write_sarif(path: Path, document: dict[str, Any]) -> None:
     """Write through a temporary file so a failed write never leaves half a report."""
     temporary = path.with_name(f".{path.name}.tmp")

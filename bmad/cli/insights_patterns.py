@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bmad.cli._common import counted, echo_json, handle_errors, json_option, rule_list
+from bmad.cli._common import (
+    counted,
+    echo_json,
+    handle_errors,
+    json_option,
+    plot_option,
+    rule_list,
+    save_plot,
+)
 
 if TYPE_CHECKING:
     from bmad.analysis.inputs import FunctionRecord
@@ -78,13 +86,7 @@ def render_summary(summary: dict[str, Any]) -> None:
     show_default=True,
     help="Top findings listed.",
 )
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Also draw the distributions (against the federation's with --global) and the smell "
-    "prevalence into this PNG file (needs the plot extra: pip install 'bmad[plot]').",
-)
+@plot_option("the distributions (against the federation's with --global) and the smell prevalence")
 @handle_errors
 def patterns(
     repo: Path,
@@ -123,13 +125,12 @@ def draw(
     root: Path,
 ) -> None:
     from bmad.dashboard.distributions import metric_distributions
-    from bmad.dashboard.plots import patterns_figure, save_png
+    from bmad.dashboard.plots import patterns_figure
 
     figure = patterns_figure(
         metric_distributions(records, insights), prevalence, f"bmad insights patterns: {root}"
     )
-    save_png(figure, path)
-    click.echo(f"plot written to {path}", err=True)
+    save_plot(figure, path)
 
 
 def global_patterns(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from bmad.cli._common import counted, echo_json, handle_errors, json_option
+from bmad.cli._common import counted, echo_json, handle_errors, json_option, plot_option, save_plot
 
 if TYPE_CHECKING:
     from bmad.extractors.technology_trends import TechnologyHistory, TrendsView
@@ -197,12 +197,8 @@ def render_global(found: Mapping[str, Any], top: int) -> None:
 )
 @click.option("--global", "use_global", is_flag=True, help="Add the federation's released trends.")
 @click.option("--strict", is_flag=True, help="Exit 1 when the window holds abandoned dependencies.")
-@click.option(
-    "--plot",
-    "plot_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Also draw adoption over the window per kind of technology, with migrations and "
-    "abandoned dependencies, into this PNG file (needs the plot extra: pip install 'bmad[plot]').",
+@plot_option(
+    "adoption over the window per kind of technology, with migrations and abandoned dependencies,"
 )
 @json_option
 @handle_errors
@@ -229,13 +225,11 @@ def trends(
         repos or (Path("."),), time_window, kinds, not adoption, migration_days
     )
     if plot_path is not None:
-        from bmad.dashboard.plots import save_png, trends_figure
+        from bmad.dashboard.plots import trends_figure
 
         names = ", ".join(entry["repository"] for entry in mined)
-        save_png(
-            trends_figure(view, f"bmad insights trends: {names} ({view.window.label})"), plot_path
-        )
-        click.echo(f"plot written to {plot_path}", err=True)
+        title = f"bmad insights trends: {names} ({view.window.label})"
+        save_plot(trends_figure(view, title), plot_path)
     found = global_document() if use_global else None
     if as_json:
         document: dict[str, Any] = {**view_document(view), "mined": mined}
