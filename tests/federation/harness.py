@@ -18,6 +18,7 @@ from bmad.federation import enrolment
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store, participate_in_open_rounds
 from bmad.federation.settings import FederationSettings
+from bmad.federation.trust import MachineCertificate
 from bmad.privacy import consent
 from bmad.privacy.identity import Identity, load_or_create_identity
 from bmad.privacy.sharing import PrivacySettings
@@ -120,6 +121,19 @@ class Participant:
 
     def enable_sharing(self, *types: str) -> None:
         consent.enable(self.store, str(self.repo), list(types))
+
+    def certificate(
+        self, federation: str, organisation: str | None = None, budget_share: float = 1.0
+    ) -> MachineCertificate:
+        """This machine certified by its organisation's key for ``federation``."""
+        return enrolment.certify(
+            self.store,
+            organisation_key(self.store),
+            federation,
+            organisation or self.organisation,
+            self.identity.public.signing_public,
+            budget_share,
+        )
 
     def taking_part(self, federation: FederationSettings, **options: Any) -> Callable[[], None]:
         """A thread target (``in_threads``): take part in the open rounds as the daemon does,

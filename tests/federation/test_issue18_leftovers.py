@@ -32,7 +32,6 @@ from tests.federation.harness import (
     Aggregator,
     create_federation,
     make_participant,
-    organisation_key,
     python_source,
     running_aggregator,
 )
@@ -82,14 +81,7 @@ def test_a_join_with_the_admins_fingerprint_refuses_an_admin_key_the_aggregator_
     tmp_path: Path, hijacked: Hijacked
 ) -> None:
     member = make_participant(tmp_path / "members", "acme", python_source(1))
-    certificate = enrolment.certify(
-        member.store,
-        organisation_key(member.store),
-        hijacked.federation,
-        "acme",
-        member.identity.public.signing_public,
-        1.0,
-    )
+    certificate = member.certificate(hijacked.federation)
     with (
         member.client(hijacked.aggregator.url) as client,
         pytest.raises(BmadError, match=f"not the {hijacked.admin_fingerprint} you were given"),
@@ -147,14 +139,7 @@ def test_a_join_with_the_wrong_aggregator_fingerprint_is_refused_before_the_toke
     tmp_path: Path, hijacked: Hijacked
 ) -> None:
     member = make_participant(tmp_path / "members", "acme", python_source(1))
-    certificate = enrolment.certify(
-        member.store,
-        organisation_key(member.store),
-        hijacked.federation,
-        "acme",
-        member.identity.public.signing_public,
-        1.0,
-    )
+    certificate = member.certificate(hijacked.federation)
     expected = fingerprint(member.identity.public.signing_public)  # any other server's key
     with (
         member.client(hijacked.aggregator.url) as client,

@@ -38,7 +38,6 @@ from tests.federation.harness import (
     in_threads,
     join,
     make_participant,
-    organisation_key,
     python_source,
     serving_in_process,
 )
@@ -91,14 +90,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
                 created["federation"],
                 "outsider",
                 created["tokens"]["outsider"],
-                enrolment.certify(
-                    stranger.store,
-                    organisation_key(stranger.store),
-                    created["federation"],
-                    "outsider",
-                    stranger.identity.public.signing_public,
-                    1.0,
-                ),
+                stranger.certificate(created["federation"], "outsider"),
             )
         yield Federation(
             url, app, admin, admin_store, created["federation"], participants, stranger
