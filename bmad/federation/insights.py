@@ -54,6 +54,7 @@ from bmad.privacy.schemas import (
     OUTCOMES,
     PRACTICES,
     bin_index,
+    edge_labels,
     schema_for,
 )
 from bmad.privacy.trend_schemas import COUNTING_TYPES, TREND_LEARNING_TYPES
@@ -235,7 +236,7 @@ def _distribution(
         below.append(min(1.0, running))
         running += share
     cumulative = [*below[1:], 1.0]
-    labels = list(_edge_labels_of(edges))
+    labels = list(edge_labels(edges))
     sigma = facts.sum_std
     halves = [
         share_interval(value, index, len(edges), mass, sigma) for index, value in enumerate(below)
@@ -254,18 +255,6 @@ def _distribution(
         "organisations": organisations,
         "confidence": max(0.0, 1 - 2 * max(halves)),
     }
-
-
-def _edge_labels_of(edges: Sequence[int]) -> list[str]:
-    labels = []
-    for index, low in enumerate(edges):
-        if index + 1 == len(edges):
-            labels.append(f">={low}")
-        elif edges[index + 1] - low == 1:
-            labels.append(f"{low}")
-        else:
-            labels.append(f"{low}-{edges[index + 1] - 1}")
-    return labels
 
 
 def _code_percentiles(

@@ -11,7 +11,7 @@ from bmad.federation import insights
 from bmad.federation.insights import RoundFacts
 from bmad.federation.wire import PARTICIPATION_WEIGHT
 from bmad.privacy.bounding import BinCap, Block, ContributionSchema
-from bmad.privacy.schemas import schema_for
+from bmad.privacy.schemas import edge_labels, schema_for
 
 
 def facts(
@@ -100,8 +100,9 @@ def test_percentile_labels_take_the_first_bin_reaching_the_share() -> None:
 
 
 def test_edge_labels() -> None:
-    assert insights._edge_labels_of([0, 1, 3, 10]) == ["0", "1-2", "3-9", ">=10"]
-    assert insights._edge_labels_of([5]) == [">=5"]
+    assert edge_labels([0, 1, 3, 10]) == ("0", "1-2", "3-9", ">=10")
+    assert edge_labels([5]) == (">=5",)
+    assert edge_labels([0.0, 0.25, 1.0]) == ("[0,0.25)", "[0.25,1)", ">=1")
 
 
 def test_lift_and_its_interval_by_the_delta_method_on_log_lift() -> None:
