@@ -265,6 +265,23 @@ class HistoryStep:
         return StepReport(self.name, -(-result.new_commits // BATCH_SIZE), result.new_commits)
 
 
+class TrendsStep:
+    """The technology history of HEAD (dependencies, languages, tools per commit), mined from
+    the last stored tip on: ``bmad insights trends``, the federated trend types and the
+    abandoned-dependency rule then read it without walking the history again."""
+
+    name = "trends"
+
+    def __call__(self, context: MiningContext) -> StepReport:
+        from bmad.scanning.trends import BATCH_SIZE, COMPONENT, MIGRATIONS, update_trends
+
+        if context.snapshot.head_commit is None:
+            return StepReport(self.name, 0, 0)
+        context.store.migrate(COMPONENT, MIGRATIONS)
+        update = update_trends(context.store, context.work_tree)
+        return StepReport(self.name, -(-update.new_commits // BATCH_SIZE), update.new_commits)
+
+
 class ArchitectureStep:
     """The import graph over the mined files (imports come from the cached code metrics, so
     nothing is parsed again), rebuilt only when a file or a project file changed, and stored
@@ -433,7 +450,7 @@ class FindingsStep:
 
 def default_steps() -> list[MiningStep]:
     """The mining steps whose extractors have landed, in dependency order."""
-    return [CodeMetricsStep(), HistoryStep(), ArchitectureStep()]
+    return [CodeMetricsStep(), HistoryStep(), TrendsStep(), ArchitectureStep()]
 
 
 def default_followups() -> list[MiningStep]:

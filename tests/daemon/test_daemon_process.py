@@ -131,7 +131,14 @@ def test_private_runtime_files_and_status(spawn: Callable[..., DaemonProcess]) -
     status = call("status")
     assert status["pid"] == daemon.process.pid == int(pid_path().read_text())
     assert status["rss_bytes"] > 0 and status["uptime_seconds"] >= 0
-    assert status["steps"] == ["code", "history", "architecture", "findings", "risk"]
+    assert status["steps"] == [
+        "code",
+        "history",
+        "trends",
+        "architecture",
+        "findings",
+        "risk",
+    ]
     output = json.loads(cli_ok("daemon", "status", "--json"))
     assert output["running"] and output["pid"] == daemon.process.pid
 
@@ -185,6 +192,43 @@ def test_a_new_commit_is_mined(
     assert analysed["language"] == "python"
     assert analysed["metrics"]["functions"][0]["ccn"] >= 3
     assert call("notify", {"repository": str(repo), "event": "post-commit"})["queued"]
+
+
+def test_the_daemon_keeps_the_technology_history_for_insights_trends(
+    spawn: Callable[..., DaemonProcess], tmp_path: Path, run_git: Callable[..., str]
+) -> None:
+    from tests.gitrepo import write_files
+    from tests.technology_repos import HISTORY, dated_commit, technology_repo
+
+    repo = technology_repo(tmp_path / "stack", steps=2)
+    spawn()
+    cli_ok("repo", "add", str(repo))
+
+    def mined(head: str) -> None:
+        wait_for(
+            lambda: (row := repository_row("stack")) and row["last_mined_commit"] == head,
+            "the daemon to mine the head",
+        )
+
+    for when, subject, files, deleted in HISTORY[2:]:  # one daemon pass per new commit
+        mined(head_of(repo, run_git))
+        write_files(repo, dict(files))
+        for path in deleted:
+            (repo / path).unlink()
+        dated_commit(repo, when, subject)
+    last = head_of(repo, run_git)
+    mined(last)
+    document = json.loads(
+        cli_ok("insights", "trends", str(repo), "--time-window", "2023-01-01..2024-12-31", "--json")
+    )
+    (mined_now,) = document["mined"]
+    assert (mined_now["tip"], mined_now["new_commits"]) == (last, 0)  # nothing left to mine
+    assert {f["technology"] for f in document["findings"]} == {
+        "dependency:pypi:celery",
+        "dependency:pypi:requests",
+        "tool:travis-ci",
+        "tool:flake8",
+    }
 
 
 def raw_exchange(payload: bytes, read: bool = True) -> list[dict[str, Any]]:
@@ -281,7 +325,7 @@ def test_kill_9_during_mining_then_restart_resumes(
     assert repository_row("large")["files"] == 300  # type: ignore[index]
     passes = re.findall(
         r"large: mined \w+ in [\d.]+ s "
-        r"\(code: (\d+), history: 1, architecture: 300, findings: \d+, risk: \d+\)",
+        r"\(code: (\d+), history: 1, trends: 1, architecture: 300, findings: \d+, risk: \d+\)",
         log_path().read_text(),
     )
     assert passes == [str(300 - done_before)], log_path().read_text()

@@ -201,7 +201,7 @@ def test_history_step_mines_only_new_commits(
         repository, _ = add_repository(store, project)
         first = mine_repository(store, repository, default_steps(), followups=default_followups())
         steps = [report.step for report in first.reports]
-        assert steps == ["code", "history", "architecture", "findings"]
+        assert steps == ["code", "history", "trends", "architecture", "findings"]
         assert first.reports[1].items == 1
         head = commit(project, {"later.py": python_function(5)})
         second = mine_repository(store, repository, default_steps(), followups=default_followups())
@@ -222,22 +222,22 @@ def test_architecture_step_stores_the_graph_and_skips_unchanged_input(
     with open_registry() as store:
         repository, _ = add_repository(store, repo)
         first = mine_repository(store, repository, default_steps(), followups=default_followups())
-        assert first.reports[2] == StepReport("architecture", 1, 3)
+        assert first.reports[3] == StepReport("architecture", 1, 3)
         status = repository_status(store, repository)
         assert status.modules == 3 and status.cycles == 1
         (graph,) = store.connection.execute("SELECT graph FROM repository_architecture").fetchone()
         assert decode_architecture(graph).cycles == [["pkg/a.py", "pkg/b.py"]]
-        assert first.reports[3].step == "findings" and first.reports[3].units == 1
+        assert first.reports[4].step == "findings" and first.reports[4].units == 1
         runs = store.connection.execute("SELECT repo FROM findings_runs").fetchall()
         assert runs == [(str(repo.resolve()),)]
         unchanged = mine_repository(
             store, repository, default_steps(), followups=default_followups()
         )
-        assert unchanged.reports[2].items == 0
-        assert unchanged.reports[3] == StepReport("findings", 0, 0)
+        assert unchanged.reports[3].items == 0
+        assert unchanged.reports[4] == StepReport("findings", 0, 0)
         commit(repo, {"pkg/b.py": "import os\n"})
         third = mine_repository(store, repository, default_steps(), followups=default_followups())
-        assert third.reports[2].items == 3 and third.reports[3].units == 1
+        assert third.reports[3].items == 3 and third.reports[4].units == 1
         assert repository_status(store, repository).cycles == 0
 
 
