@@ -6,21 +6,27 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from gitrepo import git, write_files
 
 from bmad.federation import enrolment
 from bmad.federation.client import AggregatorClient
-from bmad.federation.participant import open_participant_store, participate_in_open_rounds
+from bmad.federation.participant import (
+    RoundOutcome,
+    open_participant_store,
+    participate_in_open_rounds,
+)
 from bmad.federation.settings import FederationSettings
 from bmad.federation.trust import MachineCertificate
 from bmad.privacy import consent
 from bmad.privacy.identity import Identity, load_or_create_identity
+from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import PrivacySettings
 from bmad.store.connection import Store
 
@@ -260,3 +266,152 @@ def serving_in_process(db_path: Path) -> Iterator[tuple[str, Any]]:
         server.should_exit = True
         thread.join(30)
         listener.close()
+
+
+Tamper = Callable[[dict[str, Any]], None]
+
+
+@contextmanager
+def answering_falsely(
+    app: Any, assignment: Tamper | None = None, description: Tamper | None = None
+) -> Iterator[None]:
+    """The round engine of an aggregator served in this process lies to participants:
+    ``assignment`` alters what each is told of its group (``you``: roster, threshold, noise),
+    ``description`` what the round says of itself (its parameters)."""
+    engine = app.state.aggregator.engine
+    honest_assignment, honest_describe = engine.assignment, engine.describe
+
+    def assign(round_id: str, organisation: str, public_key: str) -> dict[str, Any]:
+        document: dict[str, Any] = honest_assignment(round_id, organisation, public_key)
+        if assignment is not None and "you" in document:
+            assignment(document["you"])
+        return document
+
+    def describe(round_id: str) -> dict[str, Any]:
+        document: dict[str, Any] = honest_describe(round_id)
+        if description is not None:
+            description(document)
+        return document
+
+    engine.assignment, engine.describe = assign, describe
+    try:
+        yield
+    finally:
+        engine.assignment, engine.describe = honest_assignment, honest_describe
+
+
+@dataclass
+class LiveFederation:
+    """A federation on the real aggregator app served in this process: its coordinator (the
+    admin), ``members`` org0, org1, ... that joined, were admitted and share code patterns,
+    and ``guests``, organisations invited beside them that joined later (``join_invited``)."""
+
+    url: str
+    app: Any
+    db_path: Path
+    admin: AggregatorClient
+    admin_store: Store
+    federation: str
+    tokens: dict[str, str]
+    members: list[Participant]
+    folder: Path
+    k: int
+    guests: dict[str, Participant] = field(default_factory=dict)
+
+    @classmethod
+    @contextmanager
+    def served(
+        cls,
+        folder: Path,
+        organisations: int,
+        k: int = 3,
+        governance: dict[str, Any] | None = None,
+        invited: tuple[str, ...] = (),
+        hosted_by_a_member: bool = False,
+    ) -> Iterator[Self]:
+        """Serve the aggregator, create the federation and enrol its members; everything is
+        closed on the way out. With ``hosted_by_a_member`` the aggregator's database lies in
+        org0's own data folder (a peer federation)."""
+        discrete_gaussian_noise(1.0, 1)  # import OpenDP before any deadline runs
+        names = [f"org{index}" for index in range(organisations)]
+        members = [
+            make_participant(folder / "members", name, python_source(index), k)
+            for index, name in enumerate(names)
+        ]
+        db_path = (
+            members[0].store.path.parent if hosted_by_a_member else folder
+        ) / "aggregator.sqlite3"
+        with serving_in_process(db_path) as (url, app):
+            admin_store = open_participant_store(folder / "admin" / "bmad.sqlite3")
+            admin = AggregatorClient(
+                url, load_or_create_identity(admin_store, folder / "admin" / "k")
+            )
+            created = create_federation(
+                admin_store, admin, [*names, *invited], "low", governance or {}
+            )
+            world = cls(
+                url,
+                app,
+                db_path,
+                admin,
+                admin_store,
+                created["federation"],
+                created["tokens"],
+                members,
+                folder / "members",
+                k,
+            )
+            try:
+                for member in members:
+                    join(member, url, world.federation, world.tokens[member.organisation], admin)
+                    member.enable_sharing("code_patterns")
+                yield world
+            finally:
+                admin.close()
+                admin_store.close()
+                for participant in [*members, *world.guests.values()]:
+                    participant.store.close()
+
+    def join_invited(self, organisation: str, seed: int, admitted: bool = True) -> Participant:
+        """The invited ``organisation`` joins with its token (and, if ``admitted``, the admin
+        admits it), sharing nothing."""
+        guest = make_participant(self.folder, organisation, python_source(seed), self.k)
+        with guest.client(self.url) as client:
+            join_as(
+                guest.store,
+                client,
+                self.federation,
+                organisation,
+                self.tokens[organisation],
+                self.admin if admitted else None,
+            )
+        self.guests[organisation] = guest
+        return guest
+
+    def closing_enrolment(
+        self, round_id: str, enrolled: int, taking_part: list[Participant]
+    ) -> Callable[[], None]:
+        """A thread target (``in_threads``): the admin closes the round's enrolment once
+        ``enrolled`` organisations enrolled; it stops watching when the round has left
+        enrolment, every one of ``taking_part`` has an outcome for it, or after 30 s."""
+
+        def close() -> None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all_finished(taking_part, round_id):
+                state = self.admin.round(round_id)
+                if state["state"] != "enrolling":
+                    return
+                if state["organisations"].get("enrolled", 0) == enrolled:
+                    self.admin.close_enrolment(round_id)
+                    return
+                time.sleep(0.05)
+
+        return close
+
+
+def all_finished(participants: list[Participant], round_id: str) -> bool:
+    """Whether each of ``participants`` has an outcome for the round."""
+    return all(
+        any(isinstance(o, RoundOutcome) and o.round == round_id for o in participant.outcomes)
+        for participant in participants
+    )

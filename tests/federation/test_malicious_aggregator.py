@@ -10,144 +10,53 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bmad.federation import enrolment, learning, membership, trust
-from bmad.federation.client import AggregatorClient
-from bmad.federation.participant import (
-    RoundOutcome,
-    local_limits,
-    open_participant_store,
-    pinned_rules,
-)
+from bmad.federation import learning, membership, trust
+from bmad.federation.participant import RoundOutcome, local_limits, pinned_rules
 from bmad.federation.settings import FederationSettings
 from bmad.privacy import audit
 from bmad.privacy.accounting import rho_budget
-from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.ledger import Budget
-from bmad.privacy.noise import discrete_gaussian_noise
-from bmad.store.connection import Store
-from tests.federation.harness import (
-    Participant,
-    create_federation,
-    in_threads,
-    join,
-    make_participant,
-    python_source,
-    serving_in_process,
-)
+from tests.federation.harness import LiveFederation, Tamper, answering_falsely, in_threads
 
 FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
 MEMBERS = 6  # k = 5: one group of 6, threshold 5, min_survivors 5
 
-Tamper = Callable[[dict[str, Any]], None]
-
-
-@dataclass
-class Federation:
-    url: str
-    app: Any
-    admin: AggregatorClient
-    admin_store: Store
-    federation: str
-    participants: list[Participant]
-    stranger: Participant
-
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    discrete_gaussian_noise(1.0, 1)  # import OpenDP before any deadline runs
-    base = tmp_path_factory.mktemp("malicious")
-    with serving_in_process(base / "aggregator.sqlite3") as (url, app):
-        admin_store = open_participant_store(base / "admin" / "bmad.sqlite3")
-        admin = AggregatorClient(url, load_or_create_identity(admin_store, base / "admin" / "k"))
-        names = [f"org{index}" for index in range(MEMBERS)]
-        created = create_federation(
-            admin_store,
-            admin,
-            [*names, "outsider"],
-            "low",
-            # the case: the rules protect whole organisations, the aggregator says record
-            {"k_min_participants": 5, "units": {"code_patterns": "organisation"}},
-        )
-        participants = []
-        for index, name in enumerate(names):
-            participant = make_participant(base / "members", name, python_source(index), k=5)
-            join(participant, url, created["federation"], created["tokens"][name], admin)
-            participant.enable_sharing("code_patterns")
-            participants.append(participant)
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveFederation]:
+    with LiveFederation.served(
+        tmp_path_factory.mktemp("malicious"),
+        MEMBERS,
+        k=5,
+        # the case: the rules protect whole organisations, the aggregator says record
+        governance={"k_min_participants": 5, "units": {"code_patterns": "organisation"}},
+        invited=("outsider",),
+    ) as world:
         # A member the admin never admitted: its key is registered, its organisation key not.
-        stranger = make_participant(base / "members", "outsider", python_source(9), k=5)
-        with stranger.client(url) as client:
-            enrolment.join(
-                stranger.store,
-                client,
-                created["federation"],
-                "outsider",
-                created["tokens"]["outsider"],
-                stranger.certificate(created["federation"], "outsider"),
-            )
-        yield Federation(
-            url, app, admin, admin_store, created["federation"], participants, stranger
-        )
+        world.join_invited("outsider", seed=9, admitted=False)
+        yield world
 
 
-def run_round(world: Federation, tamper_you: Tamper | None, tamper_round: Tamper | None) -> str:
-    engine = world.app.state.aggregator.engine
-    honest_assignment, honest_describe = engine.assignment, engine.describe
-
-    def describe(round_id: str) -> dict[str, Any]:
-        document: dict[str, Any] = honest_describe(round_id)
-        if tamper_round is not None:
-            tamper_round(document)
-        return document
-
-    def assignment(round_id: str, organisation: str, public_key: str) -> dict[str, Any]:
-        document: dict[str, Any] = honest_assignment(round_id, organisation, public_key)
-        if tamper_you is not None and "you" in document:
-            tamper_you(document["you"])
-        return document
-
-    engine.assignment, engine.describe = assignment, describe
-    try:
+def run_round(world: LiveFederation, tamper_you: Tamper | None, tamper_round: Tamper | None) -> str:
+    with answering_falsely(world.app, tamper_you, tamper_round):
         opened = world.admin.open_round(
             world.federation, "code_patterns", enrol_timeout=30, phase_timeout=5
         )
-
-        def close_enrolment_once_all_enrolled() -> None:
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not all_finished(world, opened["id"]):
-                state = world.admin.round(opened["id"])
-                if state["state"] != "enrolling":
-                    return
-                if state["organisations"].get("enrolled", 0) == MEMBERS:
-                    world.admin.close_enrolment(opened["id"])
-                    return
-                time.sleep(0.05)
-
         errors = in_threads(
-            close_enrolment_once_all_enrolled, *(p.taking_part(FAST) for p in world.participants)
+            world.closing_enrolment(opened["id"], MEMBERS, world.members),
+            *(p.taking_part(FAST) for p in world.members),
         )
         assert not errors, errors
-    finally:
-        engine.assignment, engine.describe = honest_assignment, honest_describe
     return str(opened["id"])
 
 
-def all_finished(world: Federation, round_id: str) -> bool:
-    return all(
-        any(isinstance(o, RoundOutcome) and o.round == round_id for o in participant.outcomes)
-        for participant in world.participants
-    )
-
-
-def assert_refused_and_nothing_spent(world: Federation, round_id: str, reason: str) -> None:
-    for participant in world.participants:
+def assert_refused_and_nothing_spent(world: LiveFederation, round_id: str, reason: str) -> None:
+    for participant in world.members:
         outcomes = [o for o in participant.outcomes if isinstance(o, RoundOutcome)]
         outcome = next(o for o in outcomes if o.round == round_id)
         assert outcome.outcome == "refused", outcome
@@ -175,12 +84,12 @@ def shrink_roster(keep: int, threshold: int, min_survivors: int) -> Tamper:
     return tamper
 
 
-def test_a_tiny_roster_with_inflated_noise_participants_is_refused(world: Federation) -> None:
+def test_a_tiny_roster_with_inflated_noise_participants_is_refused(world: LiveFederation) -> None:
     round_id = run_round(world, shrink_roster(3, 2, 2), None)
     assert_refused_and_nothing_spent(world, round_id, "the group holds 3 organisations")
 
 
-def test_a_threshold_below_two_thirds_is_refused(world: Federation) -> None:
+def test_a_threshold_below_two_thirds_is_refused(world: LiveFederation) -> None:
     def lower(you: dict[str, Any]) -> None:
         you["threshold"], you["min_survivors"] = 4, 5
 
@@ -188,9 +97,10 @@ def test_a_threshold_below_two_thirds_is_refused(world: Federation) -> None:
     assert_refused_and_nothing_spent(world, round_id, "threshold 4 of 6 is below 2n/3 + 1")
 
 
-def test_a_roster_key_of_an_unadmitted_organisation_is_refused(world: Federation) -> None:
-    stranger_key = base64.urlsafe_b64encode(world.stranger.identity.public.signing_public)
-    joined = membership.current(world.stranger.store)
+def test_a_roster_key_of_an_unadmitted_organisation_is_refused(world: LiveFederation) -> None:
+    stranger = world.guests["outsider"]
+    stranger_key = base64.urlsafe_b64encode(stranger.identity.public.signing_public)
+    joined = membership.current(stranger.store)
     assert joined is not None
     credentials = trust.MachineCertificate.from_dict(json.loads(joined.certificate))
 
@@ -206,7 +116,7 @@ def test_a_roster_key_of_an_unadmitted_organisation_is_refused(world: Federation
     assert_refused_and_nothing_spent(world, round_id, "never admitted")
 
 
-def test_a_key_the_aggregator_made_up_is_refused(world: Federation) -> None:
+def test_a_key_the_aggregator_made_up_is_refused(world: LiveFederation) -> None:
     def invent(you: dict[str, Any]) -> None:
         victim = next(pid for pid in you["roster"] if pid != str(you["participant"]))
         you["roster"][victim] = {
@@ -218,7 +128,7 @@ def test_a_key_the_aggregator_made_up_is_refused(world: Federation) -> None:
     assert_refused_and_nothing_spent(world, round_id, "not the one its certificate names")
 
 
-def test_one_organisation_twice_in_a_roster_is_refused(world: Federation) -> None:
+def test_one_organisation_twice_in_a_roster_is_refused(world: LiveFederation) -> None:
     def sybil(you: dict[str, Any]) -> None:
         pids = [pid for pid in you["roster"] if pid != str(you["participant"])]
         you["roster"][pids[0]] = you["roster"][pids[1]]
@@ -237,7 +147,7 @@ def test_one_organisation_twice_in_a_roster_is_refused(world: Federation) -> Non
     ],
 )
 def test_round_parameters_against_the_signed_rules_are_refused_before_enrolment(
-    world: Federation, field: str, value: object, reason: str
+    world: LiveFederation, field: str, value: object, reason: str
 ) -> None:
     def lie(document: dict[str, Any]) -> None:
         document["parameters"][field] = value
@@ -246,14 +156,16 @@ def test_round_parameters_against_the_signed_rules_are_refused_before_enrolment(
     assert_refused_and_nothing_spent(world, round_id, reason)
 
 
-def test_a_stricter_delta_is_honoured_from_the_command_to_each_member(world: Federation) -> None:
+def test_a_stricter_delta_is_honoured_from_the_command_to_each_member(
+    world: LiveFederation,
+) -> None:
     member = membership.current(world.admin_store)
     assert member is not None
     opened = learning.open_round(
         world.admin, member, "technology_trends", Budget(1.0, 1e-7), min_participants=5
     )
     assert opened["parameters"]["delta"] == 1e-7
-    participant = world.participants[0]
+    participant = world.members[0]
     joined = membership.current(participant.store)
     assert joined is not None
     rules, _ = pinned_rules(joined)

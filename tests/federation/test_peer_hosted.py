@@ -7,103 +7,57 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bmad.federation import trust
-from bmad.federation.client import AggregatorClient
-from bmad.federation.participant import (
-    RoundOutcome,
-    open_participant_store,
-)
+from bmad.federation.participant import RoundOutcome
 from bmad.federation.settings import FederationSettings
 from bmad.privacy import audit
 from bmad.privacy.identity import load_or_create_identity
-from bmad.privacy.noise import discrete_gaussian_noise
 from tests.federation.harness import (
+    LiveFederation,
     Participant,
-    create_federation,
+    Tamper,
+    answering_falsely,
     in_threads,
-    join,
-    make_participant,
     organisation_key,
-    python_source,
-    serving_in_process,
 )
 
 FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
 MEMBERS = 4  # one group: threshold 4 (2n/3 + 1), noise sized for 4 - 1 honest shares
 
 
-@dataclass
-class Consortium:
-    app: Any
-    db_path: Path
-    admin: AggregatorClient
-    federation: str
-    host: Participant
-    others: list[Participant]
+class Consortium(LiveFederation):
+    @property
+    def host(self) -> Participant:
+        """The member whose machine runs the aggregator."""
+        return self.members[0]
 
     @property
-    def members(self) -> list[Participant]:
-        return [self.host, *self.others]
+    def others(self) -> list[Participant]:
+        return self.members[1:]
 
 
 @pytest.fixture(scope="module")
 def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
-    discrete_gaussian_noise(1.0, 1)
-    base = tmp_path_factory.mktemp("peer")
-    host = make_participant(base / "members", "org0", python_source(0))
-    db_path = host.store.path.parent / "aggregator.sqlite3"  # the host's own data folder
-    with serving_in_process(db_path) as (url, app):
-        admin_store = open_participant_store(base / "admin" / "bmad.sqlite3")
-        admin = AggregatorClient(url, load_or_create_identity(admin_store, base / "admin" / "k"))
-        names = [f"org{index}" for index in range(MEMBERS)]
-        created = create_federation(admin_store, admin, names, "low")
-        others = [
-            make_participant(base / "members", name, python_source(index))
-            for index, name in enumerate(names[1:], 1)
-        ]
-        for member in [host, *others]:
-            join(member, url, created["federation"], created["tokens"][member.organisation], admin)
-            member.enable_sharing("code_patterns")
-        yield Consortium(app, db_path, admin, created["federation"], host, others)
-
-
-Tamper = Callable[[dict[str, Any]], None]
+    with Consortium.served(
+        tmp_path_factory.mktemp("peer"), MEMBERS, hosted_by_a_member=True
+    ) as consortium:
+        yield consortium
 
 
 def run_round(
     consortium: Consortium, tamper_you: Tamper | None, tamper_round: Tamper | None = None
 ) -> str:
-    engine = consortium.app.state.aggregator.engine
-    honest, honest_describe = engine.assignment, engine.describe
-
-    def assignment(round_id: str, organisation: str, public_key: str) -> dict[str, Any]:
-        document: dict[str, Any] = honest(round_id, organisation, public_key)
-        if tamper_you is not None and "you" in document:
-            tamper_you(document["you"])
-        return document
-
-    def describe(round_id: str) -> dict[str, Any]:
-        document: dict[str, Any] = honest_describe(round_id)
-        if tamper_round is not None:
-            tamper_round(document)
-        return document
-
-    engine.assignment, engine.describe = assignment, describe
-    try:
+    with answering_falsely(consortium.app, tamper_you, tamper_round):
         opened = consortium.admin.open_round(
             consortium.federation, "code_patterns", enrol_timeout=5, phase_timeout=5
         )
-
         assert not in_threads(*(member.taking_part(FAST) for member in consortium.members))
-    finally:
-        engine.assignment, engine.describe = honest, honest_describe
     return str(opened["id"])
 
 

@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from click.testing import CliRunner
 from bmad.cli.main import cli
 from bmad.errors import BmadError
 from bmad.federation import membership
-from bmad.federation.client import AggregatorClient, AggregatorError
+from bmad.federation.client import AggregatorError
 from bmad.federation.consortium import member as consortium
 from bmad.federation.participant import open_participant_store
 from bmad.federation.reputation import remote
@@ -43,17 +43,7 @@ from bmad.federation.reputation.routes import (
 )
 from bmad.federation.settings import FederationSettings
 from bmad.privacy.identity import load_or_create_identity
-from bmad.privacy.noise import discrete_gaussian_noise
-from tests.federation.harness import (
-    Participant,
-    create_federation,
-    in_threads,
-    join,
-    make_participant,
-    organisation_key,
-    python_source,
-    serving_in_process,
-)
+from tests.federation.harness import LiveFederation, Participant, in_threads, organisation_key
 
 FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
 MEMBERS = 6
@@ -83,19 +73,20 @@ RULES: dict[str, Any] = {
 
 
 @dataclass
-class World:
-    url: str
-    app: Any
-    admin: AggregatorClient
-    federation: str
-    members: list[Participant]
-    newcomer: Participant
-    rounds: list[str]
-    rules_in_force: RulesSource  # the consortium log's head, the aggregator's own source
+class World(LiveFederation):
+    rounds: list[str] = field(default_factory=list)  # the rounds the fixture ran
+    rules_in_force: RulesSource = field(init=False)  # the consortium log's head, as served
+
+    def __post_init__(self) -> None:
+        self.rules_in_force = self.trust.rules
 
     @property
     def trust(self) -> TrustService:
         return service_of(self.app)
+
+    @property
+    def newcomer(self) -> Participant:
+        return self.guests["newcomer"]
 
 
 def run_round(world: World, absent: tuple[Participant, ...] = ()) -> str:
@@ -106,20 +97,11 @@ def run_round(world: World, absent: tuple[Participant, ...] = ()) -> str:
     for missing in absent:
         with missing.client(world.url) as client:
             client.enrol(opened["id"])
-
-    def close_when_all_enrolled() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            state = world.admin.round(opened["id"])
-            if state["state"] != "enrolling":
-                return
-            if state["organisations"].get("enrolled", 0) == MEMBERS:
-                world.admin.close_enrolment(opened["id"])
-                return
-            time.sleep(0.05)
-
     present = [p for p in world.members if p not in absent]
-    assert not in_threads(close_when_all_enrolled, *(p.taking_part(FAST) for p in present))
+    assert not in_threads(
+        world.closing_enrolment(opened["id"], MEMBERS, present),
+        *(p.taking_part(FAST) for p in present),
+    )
     deadline = time.monotonic() + 30
     while world.admin.round(opened["id"])["state"] not in ("released", "aborted"):
         assert time.monotonic() < deadline
@@ -129,38 +111,17 @@ def run_round(world: World, absent: tuple[Participant, ...] = ()) -> str:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    discrete_gaussian_noise(1.0, 1)  # import OpenDP before any deadline runs
-    base = tmp_path_factory.mktemp("reputation")
-    with serving_in_process(base / "aggregator.sqlite3") as (url, app):
-        admin_store = open_participant_store(base / "admin" / "bmad.sqlite3")
-        admin = AggregatorClient(url, load_or_create_identity(admin_store, base / "admin" / "k"))
-        names = [f"org{index}" for index in range(MEMBERS)]
-        created = create_federation(
-            admin_store,
-            admin,
-            [*names, "newcomer"],
-            "low",
-            {"k_min_participants": 5, "units": {"code_patterns": "organisation"}},
-        )
-        federation = created["federation"]
-        members = []
-        for index, name in enumerate(names):
-            member = make_participant(base / "members", name, python_source(index), k=5)
-            join(member, url, federation, created["tokens"][name], admin)
-            member.enable_sharing("code_patterns")
-            members.append(member)
-        newcomer = make_participant(base / "members", "newcomer", python_source(8), k=5)
-        join(newcomer, url, federation, created["tokens"]["newcomer"], admin)
-        world = World(url, app, admin, federation, members, newcomer, [], service_of(app).rules)
+    with World.served(
+        tmp_path_factory.mktemp("reputation"),
+        MEMBERS,
+        k=5,
+        governance={"k_min_participants": 5, "units": {"code_patterns": "organisation"}},
+        invited=("newcomer",),
+    ) as world:
+        world.join_invited("newcomer", seed=8)
         world.rounds.append(run_round(world))
-        world.rounds.append(run_round(world, absent=(members[5],)))
-        try:
-            yield world
-        finally:
-            admin.close()
-            admin_store.close()
-            for participant in [*members, newcomer]:
-                participant.store.close()
+        world.rounds.append(run_round(world, absent=(world.members[5],)))
+        yield world
 
 
 def rate(world: World, rater: Participant, target: str, quality: float) -> dict[str, Any]:
