@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from bmad.extractors.history import SubjectPatterns
     from bmad.extractors.history_report import HistoryReport
     from bmad.extractors.metrics import FileMetrics
+    from bmad.extractors.technology_trends import DeclaredEpisode
     from bmad.scanning import ScanResult
     from bmad.scanning.history_git import MiningSettings
 
@@ -154,6 +156,15 @@ def _mine_history(
     )
 
 
+def _ended_episodes(root: Path, store_path: Path | None) -> tuple[DeclaredEpisode, ...]:
+    """The technology history's dependencies and tools that came and went (mined from the
+    last stored tip on, in the data store by default)."""
+    from bmad.scanning.trends import ended_episodes, open_trends_store
+
+    with open_trends_store(store_path) as store:
+        return ended_episodes(store, root)
+
+
 def assemble(
     root: Path,
     settings: Config,
@@ -191,6 +202,10 @@ def assemble(
                 patterns = subject_patterns(section["fix_patterns"], section["revert_patterns"])
                 history = history_facts(report, patterns)
                 found += [f"history: {note}" for note in report.notes]
+                try:
+                    history = replace(history, technology=_ended_episodes(root, history_store))
+                except BmadError as exc:
+                    found.append(f"technology history: {exc.message}")
     facts: ArchitectureFacts | None = None
     if isinstance(architecture, str):
         found.append(architecture)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bmad.analysis.decision_rules import abandoned_dependencies
 from bmad.analysis.excludes import is_excluded
 from bmad.analysis.explain import describe, drivers
 from bmad.analysis.features import CODE_FEATURES, feature_names, feature_rows
@@ -149,6 +150,7 @@ def _file_findings(
     if analysis_input.history is not None:
         found += history_smells(analysis_input.history, file_complexity, settings.rules)
         found += process_smells(analysis_input.history.process, file_complexity, settings.rules)
+        found += abandoned_dependencies(analysis_input.history.technology, settings.rules)
     if analysis_input.architecture is not None:
         found += architecture_smells(analysis_input.architecture, settings.rules)
     by_file: dict[str, list[Finding]] = {}

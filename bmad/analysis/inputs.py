@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bmad.analysis.process_rules import ProcessFacts
 from bmad.extractors.metrics import FunctionMetrics
+from bmad.extractors.technology_trends import DeclaredEpisode
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,7 @@ class HistoryFacts:
     couplings: tuple[CouplingLink, ...] = ()
     commits: int = 0
     process: dict[str, ProcessFacts] = field(default_factory=dict)  # by path
+    technology: tuple[DeclaredEpisode, ...] = ()  # dependencies and tools that came and went
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,18 @@ RULES: dict[str, Rule] = dict(
             "history",
         ),
         _rule(
+            "abandoned-dependency",
+            "Abandoned Dependency",
+            "A dependency or tool was added and removed again within months.",
+            "A technology dropped soon after it was adopted is a decision reverted: its "
+            "adoption and its removal both cost effort (threshold: abandoned_dependency_months; "
+            "reported on the technology file that declared it).",
+            "Write down why it was dropped, and try the next candidate on a branch or behind "
+            "a small spike before adopting it everywhere.",
+            "note",
+            "history",
+        ),
+        _rule(
             "defect-risk",
             "Defect Risk",
             "File among the repository's top 10% by risk of a fix x size.",

@@ -35,7 +35,7 @@ class RuleSettings:
     fragmented_min_authors: int = 4
     fragmentation_above: float = 0.75
     minor_contributors: int = 3
-    abandoned_dependency_months: int = 6  # read by bmad insights trends
+    abandoned_dependency_months: int = 6
     disabled: frozenset[str] = frozenset()
     severity: dict[str, str] = field(default_factory=dict)
 

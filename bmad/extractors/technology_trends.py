@@ -71,6 +71,16 @@ class Episode:
 
 
 @dataclass(frozen=True, slots=True)
+class DeclaredEpisode:
+    """An ended episode of a dependency or tool, with the technology file that declared it
+    when it was added and the line of that file naming it now (1 when none does)."""
+
+    episode: Episode
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
 class Abandonment:
     technology: str
     added: int

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,14 +29,19 @@ from bmad.errors import BmadError
 from bmad.extractors.technology import (
     TECHNOLOGY_VERSION,
     FileTechnologies,
+    Technology,
     file_kind,
     language,
     path_language,
     technologies_in_file,
 )
 from bmad.extractors.technology_trends import (
+    ABANDONED_KINDS,
+    DeclaredEpisode,
     TechnologyCommit,
     TechnologyHistory,
+    changes_along,
+    episodes,
     technology_history,
 )
 from bmad.scanning.history_git import (
@@ -396,3 +402,58 @@ def mine_technology_history(
     if update.tip is None:
         return update, None
     return update, stored_history(store, update.git_dir, update.name)
+
+
+def ended_episodes(store: Store, repository_path: Path) -> tuple[DeclaredEpisode, ...]:
+    """The dependencies and tools that came and went along HEAD's mainline (the technology
+    history brought up to date first), each with the technology file that declared it when
+    it was added and the line of that file in the work tree naming it now."""
+    update, history = mine_technology_history(store, repository_path)
+    if history is None:
+        return ()
+    found: list[DeclaredEpisode] = []
+    for episode in episodes(changes_along(history.mainline)):
+        technology = Technology.from_key(episode.technology)
+        if episode.removed is None or technology.kind not in ABANDONED_KINDS:
+            continue
+        declaring = _declaring_files(store, update.git_dir, episode.added_commit, technology.key)
+        if declaring:
+            path = declaring[0]
+            found.append(
+                DeclaredEpisode(episode, path, _naming_line(repository_path / path, technology))
+            )
+    return tuple(found)
+
+
+def _declaring_files(store: Store, git_dir: str, commit_id: str, key: str) -> list[str]:
+    """The technology files at ``commit_id`` whose content shows ``key``, by path."""
+    row = store.connection.execute(
+        "SELECT s.files FROM trend_commits AS c JOIN trend_states AS s "
+        "ON s.git_dir = c.git_dir AND s.state_key = c.state_key "
+        "WHERE c.git_dir = ? AND c.commit_id = ?",
+        (git_dir, commit_id),
+    ).fetchone()
+    if row is None:
+        return []
+    files = [(str(path), str(blob_id)) for path, blob_id in json.loads(row[0])]
+    shown = _blob_technologies(store, {blob_id for _, blob_id in files})
+    return sorted(
+        path
+        for path, blob_id in files
+        if (kind := file_kind(path)) is not None and key in shown.get((blob_id, kind), ())
+    )
+
+
+def _naming_line(path: Path, technology: Technology) -> int:
+    """The first line of the file naming the technology (its name without the ecosystem),
+    1 when the file is gone or no line does."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return 1
+    name = technology.name.rsplit(":", 1)[-1]
+    pattern = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line):
+            return number
+    return 1

@@ -74,6 +74,7 @@ def test_missing_history_and_architecture_are_said_not_faked() -> None:
         "reverted-changes",
         "fragmented-ownership",
         "minor-contributors",
+        "abandoned-dependency",
         "cyclic-dependency",
         "hub-module",
         "layer-violation",
