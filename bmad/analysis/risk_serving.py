@@ -15,24 +15,40 @@ Which model serves (:func:`serving_model`):
 
 With neither, no risk is shown. A risk is "a fix within a year", the horizon the models are
 labelled with (:data:`bmad.analysis.risk_training.HORIZON_DAYS`).
+
+:func:`refresh_risks` is what the daemon and ``learn anti-patterns --risk`` run: the local
+model trained (or the stored one read back), every file's risk stored with the digests of the
+models that gave it, and the stored findings ranked again by them, so that every surface
+shows the one priority from the same risks.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bmad.analysis.risk_features import RiskRow
 from bmad.analysis.risk_model import (
+    DEFAULT_CHOICE,
     RiskModel,
+    Selection,
     contributions,
     describe_contribution,
     probabilities,
 )
 from bmad.analysis.risk_pooled import blended
-from bmad.analysis.risk_store import NO_RISK, FileRisk, RiskReport
+from bmad.analysis.risk_portable import decode, encode, model_digest
+from bmad.analysis.risk_store import (
+    NO_RISK,
+    FileRisk,
+    RiskReport,
+    StoredModel,
+    save_risks,
+    stored_local_model,
+)
 from bmad.analysis.risk_training import (
     HORIZON_DAYS,
     LocalModel,
@@ -46,6 +62,7 @@ from bmad.extractors.fixes import LabelSettings
 from bmad.extractors.history import CommitRecord
 from bmad.extractors.history_report import subject_patterns
 from bmad.scanning.pipeline import ScanOptions
+from bmad.store.connection import Store
 
 BLEND_WEIGHT = 0.5  # the local model's share of the log-odds when both serve
 DRIVERS = 2  # features named in an explanation
@@ -109,7 +126,13 @@ def file_risks(
             if item.log_odds > 0
         )
         files[row.path] = FileRisk(
-            row.path, risk, share, row.lines, risk * max(row.lines, 1) / mean_lines, drivers
+            row.path,
+            risk,
+            share,
+            row.lines,
+            risk * max(row.lines, 1) / mean_lines,
+            drivers,
+            HORIZON_DAYS,
         )
     return RiskReport(source, reason, HORIZON_DAYS, files)
 
@@ -154,18 +177,50 @@ def read_past(
     return RepositoryPast(path, tip, commits, fixes)
 
 
-def current_risks(
-    root: Path, global_model: RiskModel | None, options: ScanOptions | None = None
+def stored_local(store: Store, repo: Path) -> LocalModel | None:
+    """The repository's local model as last stored (None: never trained here); a stored
+    "too little history" comes back as a LocalModel without a model."""
+    found = stored_local_model(store, repo)
+    if found is None:
+        return None
+    model = decode(found.document) if found.document else None
+    choice = DEFAULT_CHOICE if model is None else model.choice
+    return LocalModel(model, Selection(choice, {}, found.windows))
+
+
+def refresh_risks(
+    root: Path,
+    store: Store,
+    global_model: RiskModel | None,
+    retrain: bool,
+    options: ScanOptions | None = None,
 ) -> tuple[str | None, RiskReport]:
-    """The repository's file risks at HEAD now, with the ranking's marks among the model's
-    inputs (its settings from the repository's configuration), and that HEAD (None: no
-    commit yet)."""
+    """The repository's file risks at HEAD now and that HEAD (None: no commit yet), stored with
+    the models' digests; the stored findings ranked again by them. The local model is trained
+    on the past when ``retrain`` or when none is stored (and then stored), else the stored one
+    serves. The ranking's marks are among the model's inputs, its settings from the
+    repository's configuration."""
     from bmad import config
     from bmad.analysis.settings import analysis_settings
+    from bmad.analysis.store import rank_stored_findings
 
     settings = config.load(root)
     past = read_past(root, settings.section("history"), options)
     if past is None:
         return None, NO_RISK
     detection = analysis_settings(settings.section("rules"), settings.section("analysis"))
-    return past.tip, repository_risks(past, global_model, options=options, detection=detection)
+    now = int(time.time())
+    local = None if retrain else stored_local(store, root)
+    trained = None
+    if local is None:
+        local = local_model(past, now, "file", options, detection)
+        document = "" if local.model is None else encode(local.model)
+        digest = model_digest(local.model)
+        trained = StoredModel(past.tip, now, digest, local.selection.windows, document)
+    report = repository_risks(past, global_model, now, options, local, detection)
+    report = replace(
+        report, local_model=model_digest(local.model), global_model=model_digest(global_model)
+    )
+    save_risks(store, root, past.tip, report, trained)
+    rank_stored_findings(store, root, detection)
+    return past.tip, report

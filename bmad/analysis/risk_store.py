@@ -1,10 +1,14 @@
-"""Each file's defect risk in the data store, keyed by the commit it was computed at.
+"""Each file's defect risk in the data store, keyed by the commit it was computed at and by the
+models that computed it; and the repository's local model itself.
 
 The daemon (after mining) and ``bmad learn anti-patterns --risk`` train the model and write
 here; the editor and the pre-commit hook only read, so neither ever trains (nor imports numpy
-or scikit-learn: this module needs the standard library and the store only). What is kept of
-the model is what serves: which model (local, global, blend), why, and the risks it gave each
-file with their drivers.
+or scikit-learn: this module needs the standard library and the store only). Kept per
+repository: which model serves (local, global, blend) and why, the risks it gave each file
+with their drivers, the identities (digests) of the local and the federation's model the
+risks came from, and the local model as portable JSON (:mod:`bmad.analysis.risk_portable`),
+so that serving after a new federated model needs no retraining. Risks whose models are no
+longer the ones that would serve are stale (:func:`stale_reason`).
 """
 
 from __future__ import annotations
@@ -41,15 +45,42 @@ MIGRATIONS: list[str] = [
         drivers TEXT NOT NULL,
         PRIMARY KEY (repo, path)
     );
+    """,
     """
+    ALTER TABLE risk_runs ADD COLUMN local_model TEXT NOT NULL DEFAULT '';
+    ALTER TABLE risk_runs ADD COLUMN global_model TEXT NOT NULL DEFAULT '';
+    CREATE TABLE risk_models (
+        repo TEXT PRIMARY KEY,
+        head TEXT NOT NULL,
+        trained_at INTEGER NOT NULL,
+        digest TEXT NOT NULL,
+        windows INTEGER NOT NULL,
+        document TEXT NOT NULL
+    );
+    """,
 ]
+YEAR_DAYS = 365
 
 
-def risk_sentence(risk: float, top_share: float, drivers: Sequence[str]) -> str:
+def horizon_words(days: int) -> str:
+    """ "a year", "6 months", "90 days": how far ahead a risk looks."""
+    if days == YEAR_DAYS:
+        return "a year"
+    if days % YEAR_DAYS == 0:
+        return f"{days // YEAR_DAYS} years"
+    months = days / (YEAR_DAYS / 12)
+    if days >= 28 and abs(months - round(months)) * (YEAR_DAYS / 12) < 1:
+        return "a month" if round(months) == 1 else f"{round(months)} months"
+    return f"{days} days"
+
+
+def risk_sentence(
+    risk: float, top_share: float, drivers: Sequence[str], horizon_days: int = YEAR_DAYS
+) -> str:
     """ "risk of a fix within a year: 34%, top 5% in this repository; driven by 340 lines
     changed in the last 6 months and 6 minor contributors"."""
     text = (
-        f"risk of a fix within a year: {risk:.0%}, "
+        f"risk of a fix within {horizon_words(horizon_days)}: {risk:.0%}, "
         f"top {max(1, math.ceil(top_share * 100))}% in this repository"
     )
     return f"{text}; driven by {' and '.join(drivers)}" if drivers else text
@@ -63,9 +94,10 @@ class FileRisk:
     lines: int
     expected_fixes: float  # risk x lines / mean lines: the size-aware priority (see rank_key)
     drivers: tuple[str, ...]  # the features that raise the risk most, described
+    horizon_days: int = YEAR_DAYS  # the window the risk looks ahead
 
     def explanation(self) -> str:
-        return risk_sentence(self.risk, self.top_share, self.drivers)
+        return risk_sentence(self.risk, self.top_share, self.drivers, self.horizon_days)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +117,8 @@ class RiskReport:
     reason: str  # why that source serves
     horizon_days: int
     files: Mapping[str, FileRisk]  # by path
+    local_model: str = ""  # digest of the local model the risks came from ('' none)
+    global_model: str = ""  # digest of the federation's model at hand then ('' none)
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         ranked = sorted(self.files.values(), key=lambda f: (-f.expected_fixes, f.path))
@@ -92,6 +126,7 @@ class RiskReport:
             "source": self.source,
             "reason": self.reason,
             "horizon_days": self.horizon_days,
+            "models": {"local": self.local_model, "global": self.global_model},
             "files": [f.to_dict() for f in ranked[:top]],
         }
 
@@ -110,9 +145,11 @@ class StoredRisk:
     drivers: tuple[str, ...]
     head: str  # the commit the risk was computed at
     source: str  # local | global | blend
+    horizon_days: int = YEAR_DAYS
+    risk_x_size: float = 0.0  # the size-aware priority's input (risk x lines / mean lines)
 
     def explanation(self) -> str:
-        return risk_sentence(self.risk, self.top_share, self.drivers)
+        return risk_sentence(self.risk, self.top_share, self.drivers, self.horizon_days)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -124,6 +161,7 @@ class StoredRisk:
             "explanation": self.explanation(),
             "head": self.head,
             "source": self.source,
+            "risk_x_size": round(self.risk_x_size, 4),
         }
 
 
@@ -134,6 +172,38 @@ class StoredRun:
     source: str
     reason: str
     horizon_days: int
+    local_model: str = ""
+    global_model: str = ""
+
+    @property
+    def identity(self) -> str:
+        """Which risks these are: the commit and the models' digests (short)."""
+        return f"{self.head[:12]}/{self.local_model[:12] or '-'}/{self.global_model[:12] or '-'}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """The repository's local model as stored: trained at ``head``; ``document`` is the portable
+    JSON, '' when the past was too short for a model (so nothing is retrained to learn that)."""
+
+    head: str
+    trained_at: int
+    digest: str
+    windows: int  # validation windows its form was chosen on
+    document: str
+
+
+def stale_reason(run: StoredRun, global_model: str, local_model: str | None = None) -> str | None:
+    """Why risks stored by ``run`` are not what the models at hand would give (None: they
+    are): the federation's model changed since (``global_model``: its digest now, '' none),
+    or the local model stored now (``local_model``'s digest; None: not known) is another."""
+    if local_model is not None and local_model != run.local_model:
+        return "the local model was retrained since"
+    if global_model != run.global_model:
+        if not global_model:
+            return "the federation's model they used is no longer cached"
+        return "the federation released a new model since"
+    return None
 
 
 def open_risk_store(path: Path | None = None) -> Store:
@@ -144,16 +214,37 @@ def repository_key(repo: Path) -> str:
     return str(repo.resolve())
 
 
-def save_risks(store: Store, repo: Path, head: str, report: RiskReport) -> None:
-    """Replace the repository's stored risks with ``report``'s (computed at ``head``)."""
+def save_risks(
+    store: Store, repo: Path, head: str, report: RiskReport, model: StoredModel | None = None
+) -> None:
+    """Replace the repository's stored risks with ``report``'s (computed at ``head``) and, when
+    given, its stored local model with ``model``, together."""
     key = repository_key(repo)
     with store.transaction() as connection:
+        if model is not None:
+            connection.execute(
+                "INSERT INTO risk_models (repo, head, trained_at, digest, windows, document) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (repo) DO UPDATE SET "
+                "head = excluded.head, trained_at = excluded.trained_at, "
+                "digest = excluded.digest, windows = excluded.windows, "
+                "document = excluded.document",
+                (key, model.head, model.trained_at, model.digest, model.windows, model.document),
+            )
         connection.execute("DELETE FROM risk_files WHERE repo = ?", (key,))
         connection.execute("DELETE FROM risk_runs WHERE repo = ?", (key,))
         connection.execute(
-            "INSERT INTO risk_runs (repo, head, computed_at, source, reason, horizon_days) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (key, head, int(time.time()), report.source, report.reason, report.horizon_days),
+            "INSERT INTO risk_runs (repo, head, computed_at, source, reason, horizon_days, "
+            "local_model, global_model) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key,
+                head,
+                int(time.time()),
+                report.source,
+                report.reason,
+                report.horizon_days,
+                report.local_model,
+                report.global_model,
+            ),
         )
         connection.executemany(
             "INSERT INTO risk_files (repo, path, risk, top_share, lines, risk_x_size, drivers) "
@@ -175,10 +266,13 @@ def save_risks(store: Store, repo: Path, head: str, report: RiskReport) -> None:
 
 def stored_run(store: Store, repo: Path) -> StoredRun | None:
     row = store.connection.execute(
-        "SELECT head, computed_at, source, reason, horizon_days FROM risk_runs WHERE repo = ?",
+        "SELECT head, computed_at, source, reason, horizon_days, local_model, global_model "
+        "FROM risk_runs WHERE repo = ?",
         (repository_key(repo),),
     ).fetchone()
-    return None if row is None else StoredRun(str(row[0]), int(row[1]), row[2], row[3], row[4])
+    if row is None:
+        return None
+    return StoredRun(str(row[0]), int(row[1]), row[2], row[3], int(row[4]), row[5], row[6])
 
 
 def stored_report(store: Store, repo: Path) -> tuple[StoredRun, RiskReport] | None:
@@ -192,10 +286,23 @@ def stored_report(store: Store, repo: Path) -> tuple[StoredRun, RiskReport] | No
         (repository_key(repo),),
     ).fetchall()
     files = {
-        row[0]: FileRisk(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])))
+        row[0]: FileRisk(
+            row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])), run.horizon_days
+        )
         for row in rows
     }
-    return run, RiskReport(run.source, run.reason, run.horizon_days, files)
+    report = RiskReport(
+        run.source, run.reason, run.horizon_days, files, run.local_model, run.global_model
+    )
+    return run, report
+
+
+def stored_local_model(store: Store, repo: Path) -> StoredModel | None:
+    row = store.connection.execute(
+        "SELECT head, trained_at, digest, windows, document FROM risk_models WHERE repo = ?",
+        (repository_key(repo),),
+    ).fetchone()
+    return None if row is None else StoredModel(row[0], int(row[1]), row[2], int(row[3]), row[4])
 
 
 def stored_file_risks(
@@ -212,7 +319,8 @@ def stored_file_risks(
         return {}
     try:
         rows = connection.execute(
-            "SELECT f.path, f.risk, f.top_share, f.lines, f.drivers, r.head, r.source "
+            "SELECT f.path, f.risk, f.top_share, f.lines, f.drivers, r.head, r.source, "
+            "r.horizon_days, f.risk_x_size "
             "FROM risk_files f JOIN risk_runs r ON r.repo = f.repo WHERE f.repo = ?",
             (repository_key(repo),),
         ).fetchall()
@@ -222,7 +330,15 @@ def stored_file_risks(
         connection.close()
     return {
         row[0]: StoredRisk(
-            row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6]
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            tuple(json.loads(row[4])),
+            row[5],
+            row[6],
+            int(row[7]),
+            float(row[8]),
         )
         for row in rows
     }

@@ -1,6 +1,8 @@
 """The daemon keeps each repository's defect risks current: it trains in a spawned child when
-HEAD moved, stores the risks keyed by the mined HEAD, skips an unchanged HEAD, and stores a
-too-young repository's reason without a child."""
+HEAD moved, stores the risks keyed by the mined HEAD and the models' digests, skips an
+unchanged HEAD, computes them again (without training) when the federation releases a new
+model, ranks the stored findings by them, and stores a too-young repository's reason without
+a child."""
 
 from __future__ import annotations
 
@@ -8,9 +10,21 @@ from pathlib import Path
 
 import pygit2
 
-from bmad.analysis.risk_store import open_risk_store, stored_file_risks, stored_report
-from bmad.daemon.miner import mine_repository
+from bmad.analysis.risk_portable import model_digest
+from bmad.analysis.risk_ranking import DEFECT_RISK_RULE
+from bmad.analysis.risk_store import (
+    open_risk_store,
+    stored_file_risks,
+    stored_local_model,
+    stored_report,
+)
+from bmad.analysis.store import load_items, ranked_with
+from bmad.daemon.miner import FindingsStep, MiningStep, default_steps, mine_repository
 from bmad.daemon.risk_step import TOO_YOUNG, RiskStep
+from bmad.federation.participant import open_participant_store
+from bmad.federation.risk_rounds import cached_global_model
+from bmad.privacy.risk_schema import FEDERATED_FEATURES, LEARNING_TYPE, VERSION
+from bmad.privacy.sharing import cache_global_insights
 from bmad.store.registry import add_repository, open_registry
 from tests.gitrepo import git, write_files
 from tests.risk_history import FRAGILE, build_risky_history
@@ -58,3 +72,51 @@ def test_a_young_repository_gets_its_reason_without_training(tmp_path: Path) -> 
     with open_risk_store() as store:
         found = stored_report(store, repo)
     assert found is not None and found[1].source == "none" and found[1].reason == TOO_YOUNG
+
+
+def release_global_model() -> str:
+    """Cache a federated model that reads recent churn; its digest."""
+    weights = [-1.0] + [0.0] * len(FEDERATED_FEATURES)
+    weights[1 + FEDERATED_FEATURES.index("recent_churn")] = 2.0
+    document = {"model": {"features": list(FEDERATED_FEATURES), "weights": weights, "rows": 90}}
+    with open_participant_store() as store:
+        cache_global_insights(store, LEARNING_TYPE, VERSION, document)
+        return model_digest(cached_global_model(store))
+
+
+def test_a_new_federated_model_makes_the_risks_stale_and_the_next_cycle_recomputes_them(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    build_risky_history(repo, months=30, modules=8)  # no validation window: blends a global
+    followups: list[MiningStep] = [FindingsStep(), RiskStep()]
+    with open_registry() as store:
+        repository, _ = add_repository(store, repo)
+        first = mine_repository(store, repository, default_steps(), followups=followups)
+        assert [report.units for report in first.reports[-2:]] == [1, 1]
+        found = stored_report(store, repo)
+        assert found is not None
+        run, report = found
+        assert (run.source, run.global_model) == ("local", "")
+        assert run.local_model and ranked_with(store, repo) == run.identity
+        model = stored_local_model(store, repo)
+        assert model is not None and model.digest == run.local_model and model.document
+        items = load_items(store, repo)
+        assert any(DEFECT_RISK_RULE in {f.rule_id for f in i.findings} for i in items)
+        assert {i.risk_explanation for i in items if i.path in report.files} == {
+            report.files[i.path].explanation() for i in items if i.path in report.files
+        }
+
+        digest = release_global_model()
+        again = mine_repository(store, repository, default_steps(), followups=followups)
+        assert [report.units for report in again.reports[-2:]] == [0, 1]  # risks only
+        recomputed = stored_report(store, repo)
+        assert recomputed is not None
+        later_run, blended = recomputed
+        assert (later_run.source, later_run.global_model) == ("blend", digest)
+        assert later_run.head == run.head and later_run.local_model == run.local_model
+        assert stored_local_model(store, repo) == model  # served again, not retrained
+        assert blended.files != report.files
+        assert ranked_with(store, repo) == later_run.identity != run.identity
+        quiet = mine_repository(store, repository, default_steps(), followups=followups)
+        assert [report.units for report in quiet.reports[-2:]] == [0, 0]
