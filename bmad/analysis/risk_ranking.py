@@ -85,8 +85,9 @@ def defect_risk_finding(risk: FileRisk, settings: AnalysisSettings) -> Finding:
 def combined_report(
     report: DetectionReport, risks: RiskReport, settings: AnalysisSettings
 ) -> DetectionReport:
-    """``report`` ranked by the one priority (see the module's docstring); unchanged, but for
-    why ``defect-risk`` was not evaluated, when no model serves."""
+    """``report`` ranked by the one priority (see the module's docstring), its items and its
+    per-file and per-function priorities; unchanged, but for why ``defect-risk`` was not
+    evaluated, when no model serves."""
     if not risks.files:
         missing = {**report.rules_without_data, DEFECT_RISK_RULE: risks.reason}
         return replace(report, rules_without_data=missing)
@@ -96,11 +97,24 @@ def combined_report(
         for path, rank in ranks.items()
         if rank > 1 - TOP_SHARE and DEFECT_RISK_RULE not in settings.rules.disabled
     }
+
+    def shift(path: str) -> float:
+        """The hotspot term out, the size-aware risk term in."""
+        return RISK_WEIGHT * ranks.get(path, 0.0) - HOTSPOT_WEIGHT * report.hotspot_rank.get(
+            path, 0.0
+        )
+
+    note_weight = SEVERITY_WEIGHTS[severity(DEFECT_RISK_RULE, settings.rules)]
+    file_priority = {path: value + shift(path) for path, value in report.file_priority.items()}
+    for path in flagged:
+        file_priority[path] = file_priority.get(path, RISK_WEIGHT * ranks[path]) + note_weight
+    function_priority = {
+        key: value + shift(key[0]) for key, value in report.function_priority.items()
+    }
     entries: list[tuple[Entity, float, RankedItem]] = []
     for found in report.items:
         item = found
-        value = item.priority - HOTSPOT_WEIGHT * report.hotspot_rank.get(item.path, 0.0)
-        value += RISK_WEIGHT * ranks.get(item.path, 0.0)
+        value = item.priority + shift(item.path)
         if item.kind == "file" and item.path in flagged:
             finding = defect_risk_finding(risks.files[item.path], settings)
             value += SEVERITY_WEIGHTS[finding.severity]
@@ -136,4 +150,9 @@ def combined_report(
                 risk_explanation=None if risk is None else risk.explanation(),
             )
         )
-    return replace(report, items=tuple(items))
+    return replace(
+        report,
+        items=tuple(items),
+        file_priority=file_priority,
+        function_priority=function_priority,
+    )

@@ -47,7 +47,9 @@ from bmad.analysis.risk_store import (
     RiskReport,
     StoredModel,
     save_risks,
+    stale_reason,
     stored_local_model,
+    stored_report,
 )
 from bmad.analysis.risk_training import (
     HORIZON_DAYS,
@@ -224,3 +226,36 @@ def refresh_risks(
     save_risks(store, root, past.tip, report, trained)
     rank_stored_findings(store, root, detection)
     return past.tip, report
+
+
+NO_STORED_RISK = (
+    "no risk stored for this repository yet: run `bmad learn anti-patterns --risk`, or "
+    "register it with the daemon"
+)
+
+
+def served_risks(
+    root: Path, store: Store, global_model: RiskModel | None, train: bool
+) -> RiskReport:
+    """Every file's risk at HEAD, what every surface ranks by: the stored risks when they are
+    for HEAD and the models at hand; otherwise, with ``train``, :func:`refresh_risks` now (the
+    local model trained again only when HEAD moved); without, the last stored risks, said to
+    be older or stale, or none."""
+    from bmad import git
+
+    repository = git.find_work_tree(root)
+    if repository is None:
+        return RiskReport("none", "not a git repository: no past to learn from", 0, {})
+    head = None if repository.head_is_unborn else str(repository.head.target)
+    found = stored_report(store, root)
+    stale = None if found is None else stale_reason(found[0], model_digest(global_model))
+    if found is not None and found[0].head == head and stale is None:
+        return found[1]
+    if not train:
+        if found is None:
+            return RiskReport("none", NO_STORED_RISK, 0, {})
+        run, stored = found
+        why = f"stale: {stale}" if stale is not None else f"as of commit {run.head[:12]}"
+        return replace(stored, reason=f"{stored.reason}; {why}")
+    retrain = found is None or found[0].head != head
+    return refresh_risks(root, store, global_model, retrain)[1]

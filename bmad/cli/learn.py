@@ -151,42 +151,14 @@ def repository_analysis_settings(root: Path) -> AnalysisSettings:
 
 
 def risk_report(root: Path, train: bool) -> RiskReport:
-    """Every file's risk at HEAD: the stored risks when they are for HEAD and the models at
-    hand; otherwise, with ``train``, computed now and stored (``risk_serving.refresh_risks``:
-    the model trained unless the stored one is for HEAD); without, the last stored risks
-    (said to be older or stale) or none."""
-    from dataclasses import replace
-
-    from bmad import git
-    from bmad.analysis.risk_portable import model_digest
-    from bmad.analysis.risk_serving import refresh_risks
-    from bmad.analysis.risk_store import RiskReport, open_risk_store, stale_reason, stored_report
+    """Every file's risk at HEAD, as ``risk_serving.served_risks`` gives it (``train``: computed
+    now when the stored ones are not for HEAD and the models at hand)."""
+    from bmad.analysis.risk_serving import served_risks
+    from bmad.analysis.risk_store import open_risk_store
     from bmad.cli.federated_learn import cached_global_model
 
-    repository = git.find_work_tree(root)
-    if repository is None:
-        return RiskReport("none", "not a git repository: no past to learn from", 0, {})
-    head = None if repository.head_is_unborn else str(repository.head.target)
-    global_model = cached_global_model()
     with open_risk_store() as store:
-        found = stored_report(store, root)
-        stale = None if found is None else stale_reason(found[0], model_digest(global_model))
-        if found is not None and found[0].head == head and stale is None:
-            return found[1]
-        if not train:
-            if found is None:
-                return RiskReport("none", NO_STORED_RISK, 0, {})
-            run, stored = found
-            why = f"stale: {stale}" if stale is not None else f"as of commit {run.head[:12]}"
-            return replace(stored, reason=f"{stored.reason}; {why}")
-        retrain = found is None or found[0].head != head
-        _tip, report = refresh_risks(root, store, global_model, retrain)
-        return report
-
-
-NO_STORED_RISK = (
-    "no risk stored for this repository yet: run with --risk, or register it with the daemon"
-)
+        return served_risks(root, store, cached_global_model(), train)
 
 
 def render_risks(risks: RiskReport, top: int) -> None:

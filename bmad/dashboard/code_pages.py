@@ -20,7 +20,10 @@ from bmad.dashboard.model import DashboardData, FileEntry
 MAP_MAX_FILES = 2000  # more files under a folder: the map shows its subfolders instead
 MAP_GROUP_DEPTH = 2  # files drawn one by one are grouped by their folder this deep
 FINDING_ROWS = 500  # rows rendered on the findings page; the count says how many matched
-COLOURINGS = {"risk": "risk (detection priority)", "hotspot": "hotspot (revisions x complexity)"}
+COLOURINGS = {
+    "risk": "risk (the ranking's priority)",
+    "hotspot": "hotspot (revisions x complexity)",
+}
 
 
 def _tile_label(entry: FileEntry) -> str:
@@ -194,9 +197,11 @@ def file_page(data: DashboardData, links: Links, path: str) -> str | None:
         )
     file_findings = [finding for item in items if item.kind == "file" for finding in item.findings]
     explanations = [item.explanation for item in items if item.explanation]
+    risk = next((item.risk_explanation for item in items if item.risk_explanation), None)
     body = (
         f'<p class="summary">{entry.nloc} lines of code in {escape(entry.language)}; risk '
         f"{entry.priority:.2f}; hotspot score {entry.hotspot}; {entry.findings} findings.</p>"
+        + (f'<p class="summary" id="defect-risk">Defect-risk model: {escape(risk)}.</p>' if risk else "")
         + (
             "<h2>File findings</h2>" + "".join(_finding_text(f) for f in file_findings)
             if file_findings

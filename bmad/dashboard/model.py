@@ -1,7 +1,8 @@
 """Everything the dashboard shows, gathered once when it starts, from this machine only.
 
 The findings come from the analysis ``bmad learn anti-patterns`` runs (scan, history and
-architecture through their caches), the trends from the mined history in the store, the
+architecture through their caches), ranked by its one priority with the stored defect risks
+(the daemon keeps them; never trained here), the trends from the mined history in the store, the
 architecture from ``bmad architecture``'s analysis, the privacy view from the budget ledger,
 consent table and audit log, the federation view from this machine's membership, round log and
 cached global insights. Nothing here contacts an aggregator.
@@ -41,7 +42,7 @@ class FileEntry:
     path: str
     language: str
     nloc: int  # lines holding code, from the scan
-    priority: float  # the highest of detection's priorities for the file and its functions
+    priority: float  # the highest one priority of the file and its functions
     hotspot: int  # revisions x total cognitive complexity (0 without history)
     findings: int
 
@@ -141,6 +142,7 @@ def gather(repo: Path, progress: Callable[[str], None] = lambda _step: None) -> 
     notes: list[str] = []
     with _step(seconds, "findings", progress):
         analysis_input, report, root = analyse_repository(repo)
+        report = _ranked_with_stored_risks(report, root)
     settings = config.load(root)
     options = ScanOptions(
         jobs=settings.integer("scan.jobs", 0),
@@ -197,6 +199,25 @@ def gather(repo: Path, progress: Callable[[str], None] = lambda _step: None) -> 
         notes=(*analysis_input.notes, *notes),
         seconds=seconds,
     )
+
+
+def _ranked_with_stored_risks(report: DetectionReport, root: Path) -> DetectionReport:
+    """``report`` ranked by the one priority with the stored risks, as the CLI ranks it."""
+    from bmad import config
+    from bmad.analysis.risk_ranking import combined_report
+    from bmad.analysis.risk_serving import served_risks
+    from bmad.analysis.risk_store import open_risk_store
+    from bmad.analysis.settings import analysis_settings
+    from bmad.federation.participant import open_participant_store
+    from bmad.federation.risk_rounds import cached_global_model
+
+    with open_participant_store() as participant:
+        global_model = cached_global_model(participant)
+    with open_risk_store() as store:
+        risks = served_risks(root, store, global_model, train=False)
+    settings = config.load(root)
+    analysis = analysis_settings(settings.section("rules"), settings.section("analysis"))
+    return combined_report(report, risks, analysis)
 
 
 def _trends(root: Path, settings: Config, notes: list[str]) -> list[MonthTrend]:
