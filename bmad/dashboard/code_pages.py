@@ -201,7 +201,11 @@ def file_page(data: DashboardData, links: Links, path: str) -> str | None:
     body = (
         f'<p class="summary">{entry.nloc} lines of code in {escape(entry.language)}; risk '
         f"{entry.priority:.2f}; hotspot score {entry.hotspot}; {entry.findings} findings.</p>"
-        + (f'<p class="summary" id="defect-risk">Defect-risk model: {escape(risk)}.</p>' if risk else "")
+        + (
+            f'<p class="summary" id="defect-risk">Defect-risk model: {escape(risk)}.</p>'
+            if risk
+            else ""
+        )
         + (
             "<h2>File findings</h2>" + "".join(_finding_text(f) for f in file_findings)
             if file_findings
