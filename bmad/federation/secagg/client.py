@@ -50,6 +50,7 @@ from bmad.federation.secagg.primitives import (
     verify,
 )
 from bmad.federation.secagg.shamir import ELEMENT_BYTES, share_from_bytes, share_to_bytes, split
+from bmad.federation.secagg.validity import input_blindings, prove_input
 from bmad.federation.secagg.vectors import encode_input, to_wire
 
 if TYPE_CHECKING:
@@ -194,9 +195,25 @@ class ClientSession:
         self._peers = peers
 
     def mask_input(
-        self, inbox: SharesInbox, values: Sequence[int] | NDArray[np.integer]
+        self,
+        inbox: SharesInbox,
+        values: Sequence[int] | NDArray[np.integer],
+        noise: Sequence[int] | None = None,
     ) -> MaskedInput:
-        """Round 2: y_u = x_u + PRG(b_u) + sum_{v<u} PRG(s_uv) - sum_{v>u} PRG(s_uv) mod 2^k."""
+        """Round 2: y_u = x_u + PRG(b_u) + sum_{v<u} PRG(s_uv) - sum_{v>u} PRG(s_uv) mod 2^k.
+
+        In a round with input bounds ``values`` is the bounded contribution and ``noise`` the
+        noise share, masked as their sum and proved apart (``secagg.validity``); else
+        ``values`` is the input with its noise already added."""
+        proved = self.config.input_bounds is not None
+        if proved != (noise is not None):
+            raise BmadError("a noise share is passed apart exactly when the round has bounds")
+        contribution: list[int] = []
+        if noise is not None:
+            contribution = [int(x) for x in values]
+            if len(noise) != len(contribution):
+                raise BmadError("the noise share must be as long as the input")
+            values = [x + int(e) for x, e in zip(contribution, noise, strict=True)]
         encoded = encode_input(values, self.config.modulus_bits)
         if encoded.shape != (self.config.vector_length,):
             raise BmadError(f"input vector must have {self.config.vector_length} entries")
@@ -228,14 +245,34 @@ class ClientSession:
         )
         masked = encoded.copy()
         masked += mask(self_mask_key(tag, self_seed), length, bits)
+        pairwise_keys = {}
         for peer in sorted(senders - {self.participant}):  # neighbours only in a sparse round
             key = pairwise_mask_key(tag, masking_key, self._peers[peer].masking_public)
+            pairwise_keys[peer] = key
             if peer < self.participant:
                 masked += mask(key, length, bits)
             else:
                 masked -= mask(key, length, bits)
+        proof = b""
+        if noise is not None:
+            blindings = input_blindings(tag, self.participant, self_seed, pairwise_keys, length)
+            proof = self._input_proof(contribution, [int(e) for e in noise], blindings)
         self._phase = ClientPhase.CONSISTENCY
-        return MaskedInput(self.config.round_id, self.participant, to_wire(masked))
+        return MaskedInput(self.config.round_id, self.participant, to_wire(masked), proof)
+
+    def _input_proof(
+        self, contribution: list[int], noise: list[int], blindings: list[int]
+    ) -> bytes:
+        """The validity proof of the masked input (a test's adversary overrides it to lie)."""
+        assert self.config.input_bounds is not None
+        return prove_input(
+            self.config.session_tag,
+            self.participant,
+            self.config.input_bounds,
+            contribution,
+            noise,
+            blindings,
+        )
 
     def _open_inbox(self, inbox: SharesInbox, encryption_key: X25519PrivateKey) -> None:
         tag = self.config.session_tag

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bmad.errors import BmadError
 from bmad.federation.secagg.graph import closed_neighbourhood, ring_order, sparse_parameters
+from bmad.federation.secagg.validity import InputBounds
 
 MODULUS_BITS = (32, 64)
 MAX_PARTICIPANT_ID = 2**32 - 1
@@ -44,6 +45,9 @@ class RoundConfig:
     neighbours only, the threshold is per neighbourhood, and the degree, threshold and least
     survivors must be exactly those ``graph.sparse_parameters`` derives for the roster's size, so
     a client refuses a sparse round whose numbers the aggregator chose otherwise.
+
+    ``input_bounds`` set makes every input carry a validity proof against those bounds
+    (``bmad.federation.secagg.validity``); the bounds must keep the sum of n inputs decodable.
     """
 
     round_id: str
@@ -53,6 +57,7 @@ class RoundConfig:
     modulus_bits: int = 32
     min_survivors: int = 0
     neighbours: int = 0
+    input_bounds: InputBounds | None = None
     session_tag: bytes = field(init=False, repr=False)
     _ring: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _places: dict[int, int] = field(init=False, repr=False, compare=False)
@@ -87,6 +92,8 @@ class RoundConfig:
             raise BmadError("modulus_bits must be 32 or 64")
         if not 0 < self.vector_length <= MAX_VECTOR_LENGTH:
             raise BmadError(f"vector length must be 1..{MAX_VECTOR_LENGTH}")
+        if self.input_bounds is not None:
+            self.input_bounds.check_round(n, self.vector_length, self.modulus_bits)
         object.__setattr__(self, "roster", roster)
         object.__setattr__(self, "min_survivors", minimum)
         object.__setattr__(self, "session_tag", self._digest(encoded_round))
@@ -122,6 +129,8 @@ class RoundConfig:
             digest.update(participant.to_bytes(4, "big") + self.roster[participant])
         if self.neighbours:  # complete-graph tags stay as they were before sparse rounds
             digest.update(b"sparse" + self.neighbours.to_bytes(8, "big"))
+        if self.input_bounds is not None:
+            digest.update(b"bounds" + self.input_bounds.digest())
         return digest.digest()
 
     @property

@@ -210,6 +210,7 @@ class MaskedInput(Message):
     round_id: str
     sender: int
     masked: bytes
+    validity: bytes = b""  # the input proof when the round sets input bounds (validity.py)
 
 
 @dataclass(frozen=True)

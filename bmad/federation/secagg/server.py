@@ -49,6 +49,12 @@ from bmad.federation.secagg.primitives import (
     verify,
 )
 from bmad.federation.secagg.shamir import combine, share_from_bytes
+from bmad.federation.secagg.validity import (
+    InvalidInput,
+    blinding_correction,
+    sum_matches_commitments,
+    verify_input,
+)
 from bmad.federation.secagg.vectors import decode_signed, from_wire
 
 COMMITMENT_BYTES = 32
@@ -105,6 +111,8 @@ class ServerRound:
         self._signatures: dict[int, bytes] = {}  # U4
         self._unmask: dict[int, UnmaskShares] = {}  # U5
         self.misbehaving: set[int] = set()  # senders of shares their owner never committed to
+        self.invalid_inputs: dict[int, str] = {}  # sender -> why its input proof failed
+        self._input_commitments: dict[int, list[bytes]] = {}  # survivor -> C^x_j + C^e_j
 
     @property
     def phase(self) -> ServerPhase:
@@ -211,11 +219,28 @@ class ServerRound:
         if message.sender in self._masked_senders:
             raise BmadError(f"participant {message.sender} already sent its masked input")
         masked = from_wire(message.masked, self.config.vector_length, self.config.modulus_bits)
+        if self.config.input_bounds is not None:
+            self._verify_input(message)
         if self._masked_sum is None:
             self._masked_sum = masked.copy()
         else:
             self._masked_sum += masked
         self._masked_senders.add(message.sender)
+
+    def _verify_input(self, message: MaskedInput) -> None:
+        """Keep the commitments of a valid input proof; a failed one leaves its sender out of
+        U3 for good, as a dropout (InvalidInput says why)."""
+        assert self.config.input_bounds is not None
+        sender = message.sender
+        if sender in self.invalid_inputs:
+            raise InvalidInput(f"participant {sender}'s input was already refused")
+        try:
+            self._input_commitments[sender] = verify_input(
+                self.config.session_tag, sender, self.config.input_bounds, message.validity
+            )
+        except InvalidInput as exc:
+            self.invalid_inputs[sender] = exc.message
+            raise InvalidInput(f"participant {sender}'s input refused: {exc.message}") from None
 
     def close_masked_inputs(self) -> SurvivorList:
         """U3 = the senders of masked inputs; send the list to each of them."""
@@ -305,8 +330,11 @@ class ServerRound:
             self.config.modulus_bits,
             self.config.vector_length,
         )
+        seeds: dict[int, bytes] = {}
+        dropped_pairs: list[tuple[int, int, bytes]] = []
         for survivor in sorted(self._masked_senders):
             seed = self._reconstruct(survivor, "self_mask_shares")
+            seeds[survivor] = seed
             total -= mask(self_mask_key(tag, seed), length, bits)
         for dropped in sorted(set(self._shares) - self._masked_senders):
             masking_key = X25519PrivateKey.from_private_bytes(
@@ -319,7 +347,9 @@ class ServerRound:
                 )
             for survivor in sorted(self._masked_senders & self._holders(dropped)):
                 peer_public = self._keys[survivor].masking_public
-                pairwise = mask(pairwise_mask_key(tag, masking_key, peer_public), length, bits)
+                pair_key = pairwise_mask_key(tag, masking_key, peer_public)
+                dropped_pairs.append((dropped, survivor, pair_key))
+                pairwise = mask(pair_key, length, bits)
                 # The survivor added PRG(s) for lower-numbered peers and subtracted it for higher.
                 if dropped < survivor:
                     total -= pairwise
@@ -328,11 +358,31 @@ class ServerRound:
         result = AggregateResult(
             self.config.round_id, tuple(sorted(self._masked_senders)), bits, total.copy()
         )
+        if self.config.input_bounds is not None:
+            self._check_sum(result, seeds, dropped_pairs)
         self._masked_sum = None
         self._shares = {}
         self._unmask = {}
+        self._input_commitments = {}
         self._phase = ServerPhase.DONE
         return result
+
+    def _check_sum(
+        self,
+        result: AggregateResult,
+        seeds: dict[int, bytes],
+        dropped_pairs: list[tuple[int, int, bytes]],
+    ) -> None:
+        """Abort unless the unmasked sum opens the survivors' summed commitments."""
+        tag, length = self.config.session_tag, self.config.vector_length
+        correction = blinding_correction(tag, seeds, dropped_pairs, length)
+        commitments = [self._input_commitments[p] for p in sorted(self._masked_senders)]
+        mismatch = sum_matches_commitments(commitments, correction, result.signed())
+        if mismatch is not None:
+            self._abort(
+                f"the unmasked sum differs from the committed inputs at coordinate {mismatch}: "
+                "a masked input did not match its commitments; nothing is released"
+            )
 
     def _reconstruct(self, owner: int, field: str) -> bytes:
         shares = {

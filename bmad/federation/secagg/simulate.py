@@ -7,6 +7,10 @@ participant or to the server that does the work, JSON encoding and decoding incl
 ``neighbours`` > 0 runs a sparse SecAgg+ round (pass the degree and threshold that
 ``graph.sparse_parameters`` gives for the number of vectors): each participant then gets its
 personal key list and unmasking request, as over HTTP, instead of the one broadcast.
+``input_bounds`` runs a round with validity proofs (``validity``): ``vectors`` are then the
+contributions and ``noise`` the noise shares; ``adversaries={id: cls}`` runs that participant
+with a ``ClientSession`` subclass (a test's liar), and a masked input the server refuses as
+invalid makes its sender a dropout (``Simulation.invalid_inputs`` says why).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from bmad.federation.secagg.messages import (
     UnmaskShares,
 )
 from bmad.federation.secagg.server import AggregateResult, ServerRound
+from bmad.federation.secagg.validity import InputBounds, InvalidInput
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,6 +57,7 @@ class Simulation:
     abort_reason: str | None
     client_cpu: dict[int, float] = field(default_factory=dict)
     server_cpu: float = 0.0
+    invalid_inputs: dict[int, str] = field(default_factory=dict)  # refused input proofs
 
 
 def _public(key: Ed25519PrivateKey) -> bytes:
@@ -67,6 +73,9 @@ def simulate_round(
     min_survivors: int = 0,
     round_id: str | None = None,
     neighbours: int = 0,
+    input_bounds: InputBounds | None = None,
+    noise: Sequence[Sequence[int]] | None = None,
+    adversaries: Mapping[int, type[ClientSession]] | None = None,
 ) -> Simulation:
     """Run one round for participants 1..len(vectors) (participant i holds ``vectors[i-1]``).
 
@@ -86,24 +95,27 @@ def simulate_round(
         modulus_bits=modulus_bits,
         min_survivors=min_survivors,
         neighbours=neighbours,
+        input_bounds=input_bounds,
     )
     simulation = Simulation(result=None, abort_reason=None)
     charge = _Meter(simulation).charge
+    server = ServerRound(config)
     clients = {}
     for i, identity in identities.items():
         with charge(i):
-            clients[i] = ClientSession(config, i, identity)
+            clients[i] = (adversaries or {}).get(i, ClientSession)(config, i, identity)
     try:
-        simulation.result = _play(ServerRound(config), clients, vectors, dropping, charge)
+        simulation.result = _play(server, clients, _Inputs(vectors, noise), dropping, charge)
     except BmadError as error:
         simulation.abort_reason = str(error)
+    simulation.invalid_inputs = dict(server.invalid_inputs)
     return simulation
 
 
 def _play(
     server: ServerRound,
     clients: dict[int, ClientSession],
-    vectors: Sequence[Sequence[int] | NDArray[np.integer]],
+    inputs: _Inputs,
     dropping: dict[int, set[int]],
     charge: Callable[[int | None], AbstractContextManager[None]],
 ) -> AggregateResult:
@@ -132,9 +144,13 @@ def _play(
     for i in sorted(active):
         with charge(i):
             inbox = SharesInbox.from_json(inboxes[i])
-            text = clients[i].mask_input(inbox, vectors[i - 1]).to_json()
+            noise = inputs.noise[i - 1] if inputs.noise is not None else None
+            text = clients[i].mask_input(inbox, inputs.vectors[i - 1], noise).to_json()
         with charge(None):
-            server.receive_masked_input(MaskedInput.from_json(text))
+            try:
+                server.receive_masked_input(MaskedInput.from_json(text))
+            except InvalidInput:
+                active.discard(i)
     active -= dropping.get(2, set())
     with charge(None):
         survivors = server.close_masked_inputs().to_json()
@@ -158,6 +174,14 @@ def _play(
             server.receive_unmask(UnmaskShares.from_json(text))
     with charge(None):
         return server.close_unmask()
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What each participant masks: its vector, and its noise share apart in a proved round."""
+
+    vectors: Sequence[Sequence[int] | NDArray[np.integer]]
+    noise: Sequence[Sequence[int]] | None
 
 
 class _Meter:

@@ -234,7 +234,7 @@ WIRE: list[tuple[Message, str]] = [
     ),
     (
         MaskedInput("r", 3, b"\x00\x01\x02\x03"),
-        '{"type":"masked_input","round_id":"r","sender":3,"masked":"AAECAw=="}',
+        '{"type":"masked_input","round_id":"r","sender":3,"masked":"AAECAw==","validity":""}',
     ),
     (
         SurvivorList("r", (3, 1, 2)),
