@@ -381,7 +381,7 @@ def admit(organisation: str, expected: str, as_json: bool) -> None:
     with store:
         member = _membership(store)
         with settings.client(member.aggregator, identity, member.pinned_aggregator_key) as client:
-            answer = enrolment.admit(client, member.federation, organisation, expected)
+            answer = enrolment.admit(client, member.federation, organisation, expected, store)
     if as_json:
         echo_json(answer)
         return

@@ -222,10 +222,15 @@ def _pin(
 
 
 def admit(
-    client: AggregatorClient, federation: str, organisation: str, expected_fingerprint: str
+    client: AggregatorClient,
+    federation: str,
+    organisation: str,
+    expected_fingerprint: str,
+    store: Store | None = None,
 ) -> dict[str, Any]:
     """Admit the organisation key that joined as ``organisation`` if its fingerprint is the one
-    the organisation gave you."""
+    the organisation gave you (with the admin machine's ``store``, verifying only the rules
+    versions written since its last look)."""
     status = client.status(federation)
     entry = next(
         (p for p in status.get("participants", []) if p["organisation"] == organisation), None
@@ -239,6 +244,6 @@ def admit(
             f"{expected_fingerprint}: not admitted (ask the organisation for its fingerprint)"
         )
     # The seat first: an organisation the members never gave a seat gets no admission either.
-    consortium.bind_seat(client, federation, organisation, key)
+    consortium.bind_seat(client, federation, organisation, key, store)
     signature = trust.sign_admission(client.identity, federation, organisation, key)
     return client.admit(federation, organisation, signature)

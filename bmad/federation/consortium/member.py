@@ -1,11 +1,13 @@
 """This machine's side of the consortium: the verified log it keeps, and what it signs.
 
-Every look at the rules fetches the aggregator's log and verifies it from version 1 against
-the admin key pinned at join and the head this machine verified last (``chain.verify_log``);
-only then are the new versions kept (``consortium_log`` in the data store). A forged, forked or
-rolled-back log is refused, written to the audit log, and stops the rounds this machine would
-take part in. Proposals and approvals are signed with the organisation key; the learning
-agreement and a round's refusal report with the machine key.
+Every look at the rules fetches the aggregator's log from the version this machine verified
+last and verifies what is new against it (``chain.verify_extension``; the whole log from
+version 1 against the admin key pinned at join the first time, ``chain.verify_log``); only
+then are the new versions kept (``consortium_log`` in the data store). The admin's machine
+admits organisations the same way, so an admission costs the new versions, not the whole log.
+A forged, forked or rolled-back log is refused, written to the audit log, and stops the rounds
+this machine would take part in. Proposals and approvals are signed with the organisation key;
+the learning agreement and a round's refusal report with the machine key.
 """
 
 from __future__ import annotations
@@ -103,32 +105,50 @@ def served_log(client: AggregatorClient, federation: str, since: int = 1) -> lis
     return [LogEntry.from_dict(item) for item in answer.get("entries", [])]
 
 
+def verified_head(
+    store: Store,
+    client: AggregatorClient,
+    federation: str,
+    admin_key: bytes,
+    eligible: Eligibility = everyone,
+) -> LogEntry:
+    """The head of the aggregator's log once its new versions are verified and kept;
+    ConsortiumLogError (audited) when it serves one this machine cannot accept. Only the
+    versions from the one this machine verified last are fetched and checked (the earlier ones
+    are kept here); the whole log from version 1, against ``admin_key``, when none is kept."""
+    pinned = _pinned(store, federation)
+    try:
+        if pinned is None:
+            entries = served_log(client, federation)
+            head = verify_log(entries, federation, admin_key, None, eligible)
+        else:
+            entries = served_log(client, federation, pinned.version)
+            head = verify_extension(pinned, entries, eligible)
+    except ConsortiumLogError as exc:
+        audit.record(
+            store, "consortium_log_refused", {"federation": federation, "reason": exc.message}
+        )
+        raise
+    _keep(store, federation, entries[1:] if pinned is not None else entries)
+    return head
+
+
+def current_head(
+    store: Store, client: AggregatorClient, member: Membership, eligible: Eligibility = everyone
+) -> LogEntry:
+    """The verified head of the member's federation (see :func:`verified_head`)."""
+    admin_key = unb64(member.admin_key, "admin key")
+    return verified_head(store, client, member.federation, admin_key, eligible)
+
+
 def sync(
     store: Store,
     client: AggregatorClient,
     member: Membership,
     eligible: Eligibility = everyone,
 ) -> list[LogEntry]:
-    """The whole log, its new versions verified and kept; ConsortiumLogError (audited) when
-    the aggregator serves one this machine cannot accept. Only the versions from the one this
-    machine verified last are fetched: the earlier ones are kept here."""
-    pinned = _pinned(store, member.federation)
-    try:
-        if pinned is None:
-            entries = served_log(client, member.federation)
-            admin_key = unb64(member.admin_key, "admin key")
-            verify_log(entries, member.federation, admin_key, None, eligible)
-        else:
-            entries = served_log(client, member.federation, pinned.version)
-            verify_extension(pinned, entries, eligible)
-    except ConsortiumLogError as exc:
-        audit.record(
-            store,
-            "consortium_log_refused",
-            {"federation": member.federation, "reason": exc.message},
-        )
-        raise
-    _keep(store, member.federation, entries)
+    """The whole verified log, oldest first, once its new versions are verified and kept."""
+    current_head(store, client, member, eligible)
     return kept_log(store, member.federation)
 
 
@@ -176,27 +196,33 @@ def sign_agreement(
     """At join: sign the learning agreement for this organisation's free seat (with the
     machine key its organisation key certified). False when there is nothing to sign (the
     seat is taken already, or this machine joined as an observer)."""
-    entries = sync(store, client, member)
-    seat = entries[-1].rules.seat(member.organisation)
+    head = current_head(store, client, member)
+    seat = head.rules.seat(member.organisation)
     if member.role != "member" or seat is None or seat.taken:
         return False
-    message = agreement_message(
-        entries[-1].rules, member.organisation, certificate.organisation_key
-    )
+    message = agreement_message(head.rules, member.organisation, certificate.organisation_key)
     signature = b64(client.identity.sign(message))
     _post(client, _path(member.federation, "/agreements"), {"signature": signature})
     return True
 
 
 def bind_seat(
-    client: AggregatorClient, federation: str, organisation: str, organisation_key: bytes
+    client: AggregatorClient,
+    federation: str,
+    organisation: str,
+    organisation_key: bytes,
+    kept: Store | None = None,
 ) -> LogEntry | None:
     """The admin's half of an admission it checked out of band: ``organisation``'s key takes
-    its free seat with the agreement it signed. None when that key holds the seat already."""
+    its free seat with the agreement it signed. None when that key holds the seat already.
+    With ``kept`` (the admin machine's store) only the versions after the one it verified last
+    are fetched and verified; without, the whole log every time."""
     admin_key = client.identity.public.signing_public
     for attempt in range(BIND_ATTEMPTS):
-        entries = served_log(client, federation)
-        head = verify_log(entries, federation, admin_key)
+        if kept is not None:
+            head = verified_head(kept, client, federation, admin_key)
+        else:
+            head = verify_log(served_log(client, federation), federation, admin_key)
         seat = head.rules.seat(organisation)
         if seat is not None and seat.key == b64(organisation_key):
             return None
@@ -222,6 +248,8 @@ def bind_seat(
             if exc.status != 409 or attempt + 1 == BIND_ATTEMPTS:
                 raise
             continue
+        if kept is not None:  # built on the verified head and signed here: verified too
+            _keep(kept, federation, [entry])
         return entry
     return None
 
@@ -238,7 +266,7 @@ def propose(
     rules: ConsortiumRules,
     change: Mapping[str, Any],
 ) -> dict[str, Any]:
-    head = sync(store, client, member)[-1]
+    head = current_head(store, client, member)
     summary = changes.describe_change(head.rules, rules)
     if summary == "no change":
         raise BmadError("the proposal changes nothing in the current rules")
@@ -258,7 +286,7 @@ def propose_rules(
     settings: Mapping[str, str],
     sections: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    head = sync(store, client, member)[-1]
+    head = current_head(store, client, member)
     rules = changes.rules_change(head.rules, settings, sections)
     return propose(store, client, member, organisation_key, "rules", rules, {})
 
@@ -270,7 +298,7 @@ def propose_admission(
     organisation_key: Identity,
     organisation: str,
 ) -> dict[str, Any]:
-    head = sync(store, client, member)[-1]
+    head = current_head(store, client, member)
     rules = changes.admission(head.rules, organisation)
     return propose(
         store, client, member, organisation_key, "admit", rules, {"organisation": organisation}
@@ -280,7 +308,7 @@ def propose_admission(
 def proposals(store: Store, client: AggregatorClient, member: Membership) -> list[dict[str, Any]]:
     """The aggregator's proposals, each open one's change described from this machine's own
     verified head (not the aggregator's summary)."""
-    head = sync(store, client, member)[-1]
+    head = current_head(store, client, member)
     listed: list[dict[str, Any]] = client.request("GET", _path(member.federation, "/proposals"))
     for item in listed:
         entry = LogEntry.from_dict(item["entry"])
@@ -297,7 +325,7 @@ def approve(
     proposal: str,
 ) -> dict[str, Any]:
     """Sign a proposal that builds on the head this machine verified."""
-    head = sync(store, client, member)[-1]
+    head = current_head(store, client, member)
     found_item = next(
         (item for item in proposals(store, client, member) if item["id"] == proposal), None
     )
@@ -315,7 +343,7 @@ def approve(
         {"signature": sign_entry(entry, organisation_key)},
     )
     if answer["state"] == "accepted":
-        sync(store, client, member)
+        current_head(store, client, member)
     return answer
 
 
@@ -329,7 +357,7 @@ def admission_token(client: AggregatorClient, federation: str, proposal: str) ->
 def rules_in_force(store: Store, client: AggregatorClient, member: Membership) -> ConsortiumRules:
     """The rules of the verified head; RoundRefused when the log cannot be accepted."""
     try:
-        return sync(store, client, member)[-1].rules
+        return current_head(store, client, member).rules
     except ConsortiumLogError as exc:
         raise RoundRefused(f"the consortium's rules log is refused: {exc.message}") from None
 
@@ -379,7 +407,7 @@ def invite(
     (another machine of a member); for a new member organisation, a proposal to admit it,
     whose token is released once a quorum approved it (at once when this signature is
     enough)."""
-    head = sync(store, client, member)[-1]
+    head = current_head(store, client, member)
     if member.role != "admin" or role != "member" or head.rules.seat(organisation) is not None:
         issued: dict[str, Any] = client.issue_token(member.federation, organisation, role)
         return issued
