@@ -22,6 +22,7 @@ that carries the explanation), so that a risky file without smells is in the ran
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from bmad.analysis.detect import DetectionReport
@@ -156,3 +157,22 @@ def combined_report(
         file_priority=file_priority,
         function_priority=function_priority,
     )
+
+
+def by_stored_priority(
+    findings: Sequence[Finding], priorities: Mapping[str | None, float]
+) -> list[Finding]:
+    """One file's findings (of a buffer: its current text) in the order of the stored
+    ranking: each by the one priority stored for its function (or, ``None``, for the file);
+    a function not ranked yet (new since the last analysis) by the severity weights of its
+    findings, the part of the priority a buffer alone can tell. Ties keep their order."""
+    severities: dict[str | None, float] = {}
+    for finding in findings:
+        severities[finding.function] = (
+            severities.get(finding.function, 0.0) + SEVERITY_WEIGHTS[finding.severity]
+        )
+
+    def value(finding: Finding) -> float:
+        return priorities.get(finding.function, severities[finding.function])
+
+    return sorted(findings, key=lambda finding: -value(finding))

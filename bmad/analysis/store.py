@@ -241,6 +241,19 @@ def load_items(store: Store, repo: Path, path: str | None = None) -> list[Ranked
     ]
 
 
+def item_priorities(store: Store, repo: Path, path: str) -> dict[str | None, float]:
+    """The stored one priority of the file's functions (by qualified name) and of the file
+    itself (``None``)."""
+    rows = store.connection.execute(
+        "SELECT name, priority FROM findings_items WHERE repo = ? AND path = ? ORDER BY rank",
+        (str(repo.resolve()), path),
+    ).fetchall()
+    found: dict[str | None, float] = {}
+    for name, priority in rows:
+        found.setdefault(name, priority)
+    return found
+
+
 def load_detection(store: Store, repo: Path) -> DetectionReport | None:
     """The stored findings as detection ranked them, before any risk (None: none stored)."""
     key = str(repo.resolve())

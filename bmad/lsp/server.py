@@ -253,7 +253,7 @@ class BmadLanguageServer(LanguageServer):
             lines = document.source.splitlines()
             diagnostics = [
                 to_diagnostic(finding, lines, outcome.root, self.related_supported, self.units)
-                for finding in outcome.report.findings
+                for finding in outcome.findings
             ]
         state.outcome, state.analysed, state.diagnostics = (
             outcome,

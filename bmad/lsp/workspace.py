@@ -3,14 +3,22 @@ that repository's settings and context, and its stored findings. Runs off the ev
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bmad.analysis.buffer import BufferReport, analyse_buffer
-from bmad.analysis.context import RepositoryContext, build_context, findings_from_store
+from bmad.analysis.context import (
+    ReadOnlyStore,
+    RepositoryContext,
+    build_context,
+    findings_from_store,
+)
 from bmad.analysis.findings import Finding
+from bmad.analysis.risk_ranking import by_stored_priority
 from bmad.analysis.risk_store import StoredRisk, stored_file_risks
 from bmad.analysis.settings import AnalysisSettings
 from bmad.errors import BmadError
@@ -19,6 +27,7 @@ from bmad.lsp.federation import GlobalInsights, function_standings
 from bmad.lsp.remote import findings_from_daemon, report_from_daemon
 from bmad.lsp.render import GlobalStanding
 from bmad.lsp.settings import LspSettings
+from bmad.store.connection import data_store_path
 
 # editor language ids -> bmad language names (others come from the file extension)
 LANGUAGE_IDS: dict[str, str] = {
@@ -49,6 +58,15 @@ class Outcome:
     # function start line -> metric -> standing across the federation (cached insights)
     global_standings: dict[int, dict[str, GlobalStanding]] = field(default_factory=dict)
     file_risk: StoredRisk | None = None  # the file's stored defect risk (never trained here)
+    # the stored one priority of the file's functions (by qualified name) and of the file (None)
+    priorities: Mapping[str | None, float] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The buffer's findings in the order of the stored ranking (the one priority)."""
+        if self.report is None:
+            return []
+        return by_stored_priority(self.report.findings, self.priorities)
 
 
 def document_language(path: Path, language_id: str) -> str | None:
@@ -71,6 +89,21 @@ def file_risk(root: Path, path: Path) -> StoredRisk | None:
     """The file's defect risk as the daemon or the CLI last stored it (None: none stored)."""
     relative = path.relative_to(root).as_posix()
     return stored_file_risks(root, [relative]).get(relative)
+
+
+def stored_priorities(root: Path, path: Path) -> dict[str | None, float]:
+    """The stored ranking's priorities for the file's functions and the file; empty when
+    nothing was stored (read without writing the store)."""
+    from bmad.analysis.store import item_priorities
+
+    store_path = data_store_path()
+    if not store_path.exists():
+        return {}
+    try:
+        with ReadOnlyStore(store_path) as store:
+            return item_priorities(store, root, path.relative_to(root).as_posix())
+    except (BmadError, sqlite3.OperationalError):  # no findings table: never analysed here
+        return {}
 
 
 @dataclass
@@ -203,10 +236,13 @@ class Analyst:
         root = self.root_for(path)
         settings, problems = self.analysis_settings(root)
         risk = None if root is None else file_risk(root, path)
+        priorities = {} if root is None else stored_priorities(root, path)
         if root is not None:
             remote = self.from_daemon(root, path, language, text)
             if remote is not None:
-                outcome = Outcome(remote, None, root, tuple(logs), problems, file_risk=risk)
+                outcome = Outcome(
+                    remote, None, root, tuple(logs), problems, file_risk=risk, priorities=priorities
+                )
                 return self._with_standings(outcome)
         context = None
         stored: list[Finding] = []
@@ -216,7 +252,9 @@ class Analyst:
             context = self.context(root, settings, logs)
             stored = self.stored_findings(root, path, relative, logs)
         report = analyse_buffer(text, relative, language, settings, context, stored)
-        outcome = Outcome(report, None, root, tuple(logs), problems, file_risk=risk)
+        outcome = Outcome(
+            report, None, root, tuple(logs), problems, file_risk=risk, priorities=priorities
+        )
         return self._with_standings(outcome)
 
     def _with_standings(self, outcome: Outcome) -> Outcome:
