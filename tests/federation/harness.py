@@ -241,6 +241,17 @@ def in_threads(*targets: object) -> list[BaseException]:
     return errors
 
 
+def finished_round(
+    admin: AggregatorClient, round_id: str, seconds: float = 120.0
+) -> dict[str, Any]:
+    """The round's state once it is released or aborted; the test fails after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while (state := admin.round(round_id))["state"] not in ("released", "aborted"):
+        assert time.monotonic() < deadline, state
+        time.sleep(0.05)
+    return state
+
+
 @contextmanager
 def serving_in_process(db_path: Path) -> Iterator[tuple[str, Any]]:
     """The aggregator's real app served by uvicorn on loopback in this process, so that a test

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from tests.federation.harness import (
     Aggregator,
     Participant,
     create_federation,
+    finished_round,
     in_threads,
     join,
     join_as,
@@ -76,14 +76,6 @@ def make_admin(folder: Path, url: str) -> tuple[Store, AggregatorClient]:
     store = open_participant_store(folder / "data" / "bmad.sqlite3")
     identity = load_or_create_identity(store, folder / "data" / "keys" / "identity.json")
     return store, AggregatorClient(url, identity)
-
-
-def wait_until_finished(client: AggregatorClient, round_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while (state := client.round(round_id))["state"] not in ("released", "aborted"):
-        assert time.monotonic() < deadline, state
-        time.sleep(0.1)
-    return state
 
 
 def released_aggregate(aggregator: Aggregator, round_id: str) -> list[float]:
@@ -143,7 +135,7 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
 
         assert not in_threads(*(m.taking_part(FAST) for team in teams for m in team.members))
         for team, round_id in zip(teams, child_rounds, strict=True):
-            state = wait_until_finished(team.admin, round_id)
+            state = finished_round(team.admin, round_id)
             assert state["state"] == "released", state["reason"]
 
         # level 2: each team's host joins the parent as one organisation and forwards
@@ -180,7 +172,7 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
             )
 
         assert not in_threads(*(forward(team) for team in teams))
-        state = wait_until_finished(parent_admin, parent_round)
+        state = finished_round(parent_admin, parent_round)
         assert state["state"] == "released", state["reason"]
         assert sorted(outcome.outcome for outcome in outcomes) == ["released"] * TEAMS
 

@@ -6,7 +6,6 @@ other members' own checks refuse the round and nothing of theirs is spent or sen
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from tests.federation.harness import (
     Participant,
     Tamper,
     answering_falsely,
+    finished_round,
     in_threads,
     organisation_key,
 )
@@ -83,10 +83,7 @@ def test_a_member_hosts_the_aggregator_and_takes_part_like_any_other(
 ) -> None:
     assert consortium.db_path.parent == consortium.host.store.path.parent
     round_id = run_round(consortium, None)
-    deadline = time.monotonic() + 30
-    while (state := consortium.admin.round(round_id))["state"] not in ("released", "aborted"):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    state = finished_round(consortium.admin, round_id, seconds=30)
     assert state["state"] == "released", state["reason"]
     for member in consortium.members:
         assert outcome_of(member, round_id).outcome == "released"

@@ -6,7 +6,6 @@ loopback, consent, the ledger, and the released model cached by every member."""
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from tests.federation.harness import (
     Aggregator,
     Participant,
     create_federation,
+    finished_round,
     in_threads,
     join,
     make_participant,
@@ -162,11 +162,7 @@ def test_five_members_train_the_risk_model_through_real_rounds(
             *(p.taking_part(FAST, risk_records=lambda repo: records[repo]) for p in participants)
         )
         assert not errors, errors
-        deadline = time.monotonic() + 60
-        while (state := admin.round(round_id))["state"] not in ("released", "aborted"):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        return state
+        return finished_round(admin, round_id, seconds=60)
 
     member = membership.current(admin_store)
     assert member is not None

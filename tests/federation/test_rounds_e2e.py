@@ -31,6 +31,7 @@ from tests.federation.harness import (
     Aggregator,
     Participant,
     create_federation,
+    finished_round,
     in_threads,
     join,
     make_participant,
@@ -135,10 +136,7 @@ def run_round(
 
     errors = in_threads(*(target(i, p) for i, p in enumerate(participants)))
     assert not errors, errors
-    deadline = time.monotonic() + 120
-    while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    state = finished_round(admin, opened["id"])
     return state, runners, admin, federation_id
 
 

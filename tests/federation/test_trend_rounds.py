@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,14 @@ from bmad.cli.main import cli
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import cached_global_insights
 from bmad.privacy.trend_schemas import TECHNOLOGY_MIGRATIONS
-from tests.federation.harness import Aggregator, in_threads, join, make_participant, python_source
+from tests.federation.harness import (
+    Aggregator,
+    finished_round,
+    in_threads,
+    join,
+    make_participant,
+    python_source,
+)
 from tests.federation.test_rounds_e2e import drive, federation, released_aggregate
 
 
@@ -47,10 +53,7 @@ def test_a_migrations_round_releases_the_exact_sum_and_insights_trends_shows_it(
         )
     )
     assert not errors, errors
-    deadline = time.monotonic() + 120
-    while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    state = finished_round(admin, opened["id"])
     assert state["state"] == "released", state["reason"]
     sent = [runner.sent for runner in runners]  # type: ignore[attr-defined]
     # no participation bits: each cell already counts organisations

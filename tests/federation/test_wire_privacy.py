@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import time
 from pathlib import Path
 
 from bmad.federation.client import AggregatorClient
@@ -24,6 +23,7 @@ from tests.federation.harness import (
     Aggregator,
     Participant,
     create_federation,
+    finished_round,
     in_threads,
     join_as,
     settings,
@@ -74,8 +74,7 @@ def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_ve
 
         errors = in_threads(*(p.taking_part(FAST) for p in [*participants, silent]))
         assert not errors, errors
-        while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
-            time.sleep(0.1)
+        state = finished_round(admin, opened["id"])
         wire = proxy.sent()
 
     assert state["state"] == "released", state["reason"]

@@ -17,7 +17,6 @@ adds events that the figures above do not count.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +42,13 @@ from bmad.federation.reputation.routes import (
 )
 from bmad.federation.settings import FederationSettings
 from bmad.privacy.identity import load_or_create_identity
-from tests.federation.harness import LiveFederation, Participant, in_threads, organisation_key
+from tests.federation.harness import (
+    LiveFederation,
+    Participant,
+    finished_round,
+    in_threads,
+    organisation_key,
+)
 
 FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
 MEMBERS = 6
@@ -102,10 +107,7 @@ def run_round(world: World, absent: tuple[Participant, ...] = ()) -> str:
         world.closing_enrolment(opened["id"], MEMBERS, present),
         *(p.taking_part(FAST) for p in present),
     )
-    deadline = time.monotonic() + 30
-    while world.admin.round(opened["id"])["state"] not in ("released", "aborted"):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    finished_round(world.admin, opened["id"], seconds=30)
     return str(opened["id"])
 
 
