@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from bmad.analysis.detect import DetectionReport
-from bmad.analysis.excludes import is_excluded
 from bmad.analysis.findings import Finding, RankedItem
 from bmad.analysis.ranking import (
     ANOMALY_WEIGHT,
@@ -34,15 +33,14 @@ from bmad.analysis.ranking import (
     SEVERITY_WEIGHTS,
     Entity,
     order_key,
-    percentile_ranks,
     ranked_order,
 )
-from bmad.analysis.risk_store import FileRisk, RiskReport
+from bmad.analysis.risk_store import TOP_SHARE, FileRisk, RiskReport
+from bmad.analysis.risk_store import size_aware_ranks as ranks_by_size
 from bmad.analysis.rules import severity
 from bmad.analysis.settings import AnalysisSettings
 
 RISK_WEIGHT = 4.0
-TOP_SHARE = 0.1
 DEFECT_RISK_RULE = "defect-risk"
 TODAY = (
     f"severities + {ANOMALY_WEIGHT:g} x anomaly percentile "
@@ -56,12 +54,8 @@ WITH_RISK = (
 
 def size_aware_ranks(risks: RiskReport, settings: AnalysisSettings) -> dict[str, float]:
     """Each file's percentile (0..1) by risk x lines, excluded files left out."""
-    return percentile_ranks(
-        {
-            path: risk.expected_fixes
-            for path, risk in risks.files.items()
-            if not is_excluded(path, settings.exclude)
-        }
+    return ranks_by_size(
+        {path: risk.expected_fixes for path, risk in risks.files.items()}, settings.exclude
     )
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bmad.analysis.excludes import is_excluded
+from bmad.analysis.ranking import percentile_ranks
 from bmad.store.connection import Store, data_store_path, open_store
 
 COMPONENT = "risk"
@@ -60,6 +62,15 @@ MIGRATIONS: list[str] = [
     """,
 ]
 YEAR_DAYS = 365
+TOP_SHARE = 0.1  # files this high by risk x lines get the defect-risk note
+
+
+def size_aware_ranks(risk_x_size: Mapping[str, float], exclude: Sequence[str]) -> dict[str, float]:
+    """Each file's percentile (0..1) by risk x lines, the files ``exclude`` matches left out:
+    the one priority's risk term, and (above 1 - TOP_SHARE) the defect-risk note's rule."""
+    return percentile_ranks(
+        {path: value for path, value in risk_x_size.items() if not is_excluded(path, exclude)}
+    )
 
 
 def horizon_words(days: int) -> str:
@@ -147,6 +158,12 @@ class StoredRisk:
     source: str  # local | global | blend
     horizon_days: int = YEAR_DAYS
     risk_x_size: float = 0.0  # the size-aware priority's input (risk x lines / mean lines)
+    size_rank: float = 0.0  # percentile by risk x lines in the repository (size_aware_ranks)
+
+    @property
+    def in_top_share(self) -> bool:
+        """Whether the file is among those the defect-risk note names."""
+        return self.size_rank > 1 - TOP_SHARE
 
     def explanation(self) -> str:
         return risk_sentence(self.risk, self.top_share, self.drivers, self.horizon_days)
@@ -162,6 +179,8 @@ class StoredRisk:
             "head": self.head,
             "source": self.source,
             "risk_x_size": round(self.risk_x_size, 4),
+            "size_rank": round(self.size_rank, 4),
+            "in_top_share": self.in_top_share,
         }
 
 
@@ -306,10 +325,11 @@ def stored_local_model(store: Store, repo: Path) -> StoredModel | None:
 
 
 def stored_file_risks(
-    repo: Path, paths: Sequence[str], store_path: Path | None = None
+    repo: Path, paths: Sequence[str], exclude: Sequence[str] = (), store_path: Path | None = None
 ) -> Mapping[str, StoredRisk]:
-    """The stored risks of ``paths`` (relative to ``repo``), read without writing the store;
-    empty when nothing was stored for the repository."""
+    """The stored risks of ``paths`` (relative to ``repo``), each with its percentile by risk x
+    lines among the repository's files (``exclude``: the files left out of that ranking), read
+    without writing the store; empty when nothing was stored for the repository."""
     path = store_path or data_store_path()
     if not path.exists() or not paths:
         return {}
@@ -328,6 +348,8 @@ def stored_file_risks(
         return {}
     finally:
         connection.close()
+    ranks = size_aware_ranks({row[0]: float(row[8]) for row in rows}, exclude)
+    wanted = set(paths)
     return {
         row[0]: StoredRisk(
             row[0],
@@ -339,6 +361,8 @@ def stored_file_risks(
             row[6],
             int(row[7]),
             float(row[8]),
+            ranks.get(row[0], 0.0),
         )
         for row in rows
+        if row[0] in wanted
     }

@@ -69,13 +69,17 @@ class CheckReport:
         }
 
 
-def staged_risks(top_level: Path, paths: Sequence[str]) -> list[dict[str, Any]]:
-    """The defect risks the daemon or the CLI stored for the staged files, riskiest first
-    (read only: a hook never trains a model)."""
+def staged_risks(
+    top_level: Path, paths: Sequence[str], exclude: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The defect risks the daemon or the CLI stored for the staged files, in the order of the
+    ranking's risk term (risk x lines), each with its percentile there (read only: a hook
+    never trains a model)."""
     from bmad.analysis.risk_store import stored_file_risks
 
-    found = stored_file_risks(top_level, paths)
-    return [risk.to_dict() for risk in sorted(found.values(), key=lambda r: (-r.risk, r.path))]
+    found = stored_file_risks(top_level, paths, exclude)
+    ordered = sorted(found.values(), key=lambda r: (-r.risk_x_size, r.path))
+    return [risk.to_dict() for risk in ordered]
 
 
 def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
@@ -86,7 +90,9 @@ def run_check(request: CheckRequest, engine: Engine) -> CheckReport:
         return report
     outcomes = engine.analyse(list(request.jobs.values()))
     report.engine = engine.name
-    report.risks = staged_risks(Path(request.top_level), [file.path for file in request.files])
+    report.risks = staged_risks(
+        Path(request.top_level), [file.path for file in request.files], request.options.exclude
+    )
     for file in request.files:
         if file.path in report.skipped:
             continue

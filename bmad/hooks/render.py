@@ -11,17 +11,14 @@ def _functions(count: int) -> str:
     return "function" if count == 1 else "functions"
 
 
-RISK_SHARE = 0.1  # a staged file this high in the risk ranking is named even if nothing got worse
-
-
 def risk_lines(report: dict[str, Any]) -> list[str]:
-    """The stored defect risk of the staged files that got worse or rank in the repository's
-    top 10%, and why."""
+    """The stored defect risk of the staged files that got worse or that ``learn
+    anti-patterns`` names with a defect-risk note (the top 10% by risk x lines), and why."""
     regressed = {regression["path"] for regression in report["regressions"]}
     return [
         f"  {risk['path']}: {risk['explanation']}"
         for risk in report.get("risks", [])
-        if risk["path"] in regressed or risk["top_share"] <= RISK_SHARE
+        if risk["path"] in regressed or risk["in_top_share"]
     ]
 
 

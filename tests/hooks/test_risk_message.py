@@ -1,6 +1,7 @@
 """The pre-commit message names the staged files' stored defect risk and why: for a file
-that got worse, and for a file in the repository's top 10% even when nothing got worse; the
-hook reads the stored risks only (it never trains) and a risk never blocks a commit."""
+that got worse, and for a file in the repository's top 10% by risk x lines (the files
+``learn anti-patterns`` gives a defect-risk note) even when nothing got worse; the hook
+reads the stored risks only (it never trains) and a risk never blocks a commit."""
 
 from __future__ import annotations
 
@@ -56,3 +57,30 @@ def test_without_stored_risks_the_hook_says_nothing_more(
     git(repo, "add", "app.py")
     assert bmad(repo, "hook", "pre-commit").stdout == ""
     assert json.loads(bmad(repo, "hook", "pre-commit", "--json").stdout)["risks"] == []
+
+
+def test_the_hook_names_files_by_risk_x_lines_as_the_ranking_does(
+    new_repo: Callable[..., Path],
+) -> None:
+    """A small file with the highest risk is not in the top 10% by risk x lines; a big file
+    with a middling risk is, and comes first."""
+    small = FileRisk("small.py", 0.9, 0.05, 3, 0.2, ("2 earlier fixes",))
+    big = FileRisk("big.py", 0.3, 0.5, 900, 6.0, ("900 lines of code",))
+    others = {f"o{i}.py": FileRisk(f"o{i}.py", 0.2, 0.6, 60, 0.5, ()) for i in range(18)}
+    report = RiskReport("local", "local model", 365, {"small.py": small, "big.py": big, **others})
+    repo = new_repo(files={"small.py": GOOD_FUNCTION, "big.py": GOOD_FUNCTION})
+    with open_risk_store() as store:
+        save_risks(store, repo, "b" * 40, report)
+    write(repo, {"small.py": GOOD_FUNCTION + "\n\ndef more():\n    return 2\n"})
+    write(repo, {"big.py": GOOD_FUNCTION + "\n\ndef more():\n    return 3\n"})
+    git(repo, "add", "small.py", "big.py")
+    assert bmad(repo, "hook", "pre-commit").stdout.splitlines() == [
+        "bmad: staged files with a high defect risk (a note, never blocks)",
+        "  big.py: risk of a fix within a year: 30%, top 50% in this repository; "
+        "driven by 900 lines of code",
+    ]
+    document = json.loads(bmad(repo, "hook", "pre-commit", "--json").stdout)
+    assert [(r["path"], r["in_top_share"]) for r in document["risks"]] == [
+        ("big.py", True),
+        ("small.py", False),
+    ]
