@@ -60,6 +60,7 @@ from bmad.analysis.risk_model import (  # noqa: E402
     TrainingSet,
     probabilities,
     train,
+    transformed,
 )
 from bmad.analysis.risk_pooled import (  # noqa: E402
     blend_weight,
@@ -130,6 +131,8 @@ RANKERS = (
     "fed. blend",
     "comb.+pooled",
     "comb.+fed.",
+    "c+p & dec.",
+    "c+f & dec.",
     "single (val.)",
     "combined per line",
     "revisions per line",
@@ -308,6 +311,11 @@ def evaluate(prepared: Prepared, others: Sequence[Prepared], repeats: int) -> di
                 if combined.model is None
                 else blended(items.scores["combined"], items.scores[other], EVEN)
             )
+        # Rank averages of the even blends with decayed revisions: the best form on the
+        # development windows of run 10 (bench_features.py).
+        decayed = [r.values[features.index("decayed_revisions")] for r in data.rows]
+        for ranker, blend in (("c+p & dec.", "comb.+pooled"), ("c+f & dec.", "comb.+fed.")):
+            items.scores[ranker] = rank_average(items.scores[blend], decayed)
         chosen_single = single_on_validation(features, past_rows[:VALIDATION_WINDOWS])
         items.scores["single (val.)"] = items.scores[chosen_single]
         result[level] = {
@@ -497,6 +505,14 @@ def single_metrics(
         "revisions": [value(r, "revisions") for r in values],
         "hotspot": [value(r, "revisions") * value(r, "sum_cognitive", "cognitive") for r in values],
     }
+
+
+def rank_average(*scores: Sequence[float]) -> list[float]:
+    """The sum of each ranking's percentile among the items."""
+    import numpy as np
+
+    ranks = transformed("snapshot_rank", [list(row) for row in zip(*scores, strict=True)])
+    return [float(v) for v in np.asarray(ranks).sum(axis=1)]
 
 
 def single_on_validation(features: Sequence[str], windows: Sequence[LabelledSnapshot]) -> str:
