@@ -1,7 +1,7 @@
 """A repository whose past teaches the defect-risk model, ending now: twelve fragile modules
 a rotating crew fixes every month for four years, twelve calm ones written once (pygit2, so
 four years of history take milliseconds). The surfaces' tests (CLI, hook, editor, daemon)
-train on it through the real code."""
+train on it through the real code; and a federated model released into the insights cache."""
 
 from __future__ import annotations
 
@@ -9,6 +9,12 @@ import time
 from pathlib import Path
 
 import pygit2
+
+from bmad.analysis.risk_portable import model_digest
+from bmad.federation.participant import open_participant_store
+from bmad.federation.risk_rounds import cached_global_model
+from bmad.privacy.risk_schema import FEDERATED_FEATURES, LEARNING_TYPE, VERSION
+from bmad.privacy.sharing import cache_global_insights
 
 MONTH = 30 * 24 * 3600
 MONTHS = 48
@@ -49,3 +55,13 @@ def build_risky_history(
         commit(month, f"dev{month % 7}", f"fix month {month}")
     repository.checkout_head(strategy=pygit2.GIT_CHECKOUT_FORCE)
     return repository
+
+
+def release_global_model() -> str:
+    """Cache a federated model that reads recent churn; its digest."""
+    weights = [-1.0] + [0.0] * len(FEDERATED_FEATURES)
+    weights[1 + FEDERATED_FEATURES.index("recent_churn")] = 2.0
+    document = {"model": {"features": list(FEDERATED_FEATURES), "weights": weights, "rows": 90}}
+    with open_participant_store() as store:
+        cache_global_insights(store, LEARNING_TYPE, VERSION, document)
+        return model_digest(cached_global_model(store))

@@ -22,7 +22,6 @@ back to the other rankings.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -352,17 +351,15 @@ def contributions(
 def explain(model: RiskModel, rows: Sequence[Sequence[float]], index: int, top: int = 2) -> str:
     """ "risk of a fix within a year: 34%, top 5% in this repository; driven by 6 minor
     contributors and 340 lines changed in the last 6 months": the features that raise the
-    risk most, with their values."""
+    risk most, with their values (in the words every surface uses,
+    :func:`bmad.analysis.risk_store.risk_sentence`)."""
+    from bmad.analysis.risk_store import risk_sentence
+
     risks = probabilities(model, rows)
     risk = risks[index]
     share = sum(1 for other in risks if other >= risk) / len(risks)
-    text = (
-        f"risk of a fix within a year: {risk:.0%}, top {math.ceil(share * 100)}% in this repository"
-    )
     drivers = [item for item in contributions(model, rows, index)[:top] if item.log_odds > 0]
-    if not drivers:
-        return text
-    return f"{text}; driven by {' and '.join(describe_contribution(item) for item in drivers)}"
+    return risk_sentence(risk, share, [describe_contribution(item) for item in drivers])
 
 
 def describe_contribution(item: Contribution) -> str:

@@ -10,9 +10,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bmad.analysis.risk_ranking import DEFECT_RISK_RULE, TODAY, WITH_RISK
-from bmad.analysis.risk_store import open_risk_store, stored_run
+from bmad.analysis.risk_store import open_risk_store, stored_local_model, stored_run
 from bmad.cli.main import cli
-from tests.risk_history import FRAGILE, build_risky_history
+from tests.risk_history import FRAGILE, build_risky_history, release_global_model
 
 
 def anti_patterns(*args: str) -> dict[str, object]:
@@ -70,3 +70,23 @@ def test_success_factors_local_names_what_predicts_fixes_with_intervals(tmp_path
 
     neither = CliRunner().invoke(cli, ["learn", "success-factors"])
     assert neither.exit_code == 2 and "--local REPO" in neither.output
+
+
+def test_a_new_federated_model_makes_the_stored_risks_stale_until_risk_recomputes_them(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    build_risky_history(repo, months=30, modules=8)
+    anti_patterns(str(repo), "--risk")
+    with open_risk_store() as store:
+        model = stored_local_model(store, repo)
+    digest = release_global_model()
+    stale = anti_patterns(str(repo))["risk"]
+    assert "stale: the federation released a new model since" in stale["reason"]  # type: ignore[index]
+    fresh = anti_patterns(str(repo), "--risk")["risk"]
+    assert fresh["models"]["global"] == digest and "stale" not in fresh["reason"]  # type: ignore[index]
+    with open_risk_store() as store:
+        run = stored_run(store, repo)
+        assert stored_local_model(store, repo) == model  # served again, not trained again
+    assert run is not None and run.global_model == digest and run.source == "blend"
+    assert "stale" not in anti_patterns(str(repo))["risk"]["reason"]  # type: ignore[index]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pygit2
 
-from bmad.analysis.risk_portable import model_digest
 from bmad.analysis.risk_ranking import DEFECT_RISK_RULE
 from bmad.analysis.risk_store import (
     open_risk_store,
@@ -21,13 +20,9 @@ from bmad.analysis.risk_store import (
 from bmad.analysis.store import load_items, ranked_with
 from bmad.daemon.miner import FindingsStep, MiningStep, default_steps, mine_repository
 from bmad.daemon.risk_step import TOO_YOUNG, RiskStep
-from bmad.federation.participant import open_participant_store
-from bmad.federation.risk_rounds import cached_global_model
-from bmad.privacy.risk_schema import FEDERATED_FEATURES, LEARNING_TYPE, VERSION
-from bmad.privacy.sharing import cache_global_insights
 from bmad.store.registry import add_repository, open_registry
 from tests.gitrepo import git, write_files
-from tests.risk_history import FRAGILE, build_risky_history
+from tests.risk_history import FRAGILE, build_risky_history, release_global_model
 
 
 def test_the_daemon_trains_in_a_child_and_stores_risks_keyed_by_the_mined_head(
@@ -72,16 +67,6 @@ def test_a_young_repository_gets_its_reason_without_training(tmp_path: Path) -> 
     with open_risk_store() as store:
         found = stored_report(store, repo)
     assert found is not None and found[1].source == "none" and found[1].reason == TOO_YOUNG
-
-
-def release_global_model() -> str:
-    """Cache a federated model that reads recent churn; its digest."""
-    weights = [-1.0] + [0.0] * len(FEDERATED_FEATURES)
-    weights[1 + FEDERATED_FEATURES.index("recent_churn")] = 2.0
-    document = {"model": {"features": list(FEDERATED_FEATURES), "weights": weights, "rows": 90}}
-    with open_participant_store() as store:
-        cache_global_insights(store, LEARNING_TYPE, VERSION, document)
-        return model_digest(cached_global_model(store))
 
 
 def test_a_new_federated_model_makes_the_risks_stale_and_the_next_cycle_recomputes_them(
