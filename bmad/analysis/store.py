@@ -255,14 +255,17 @@ def item_priorities(store: Store, repo: Path, path: str) -> dict[str | None, flo
 
 
 def load_detection(store: Store, repo: Path) -> DetectionReport | None:
-    """The stored findings as detection ranked them, before any risk (None: none stored)."""
+    """The stored findings as detection ranked them, before any risk (None: none stored, or
+    stored by a version that kept no ranked items, so they cannot be ranked again)."""
     key = str(repo.resolve())
     run = store.connection.execute(
-        "SELECT functions, files, flagged, suppressed, notes, detection FROM findings_runs "
-        "WHERE repo = ?",
+        "SELECT functions, files, flagged, suppressed, notes, detection, "
+        "(SELECT COUNT(*) FROM findings_items i WHERE i.repo = r.repo), "
+        "(SELECT COUNT(*) FROM findings f WHERE f.repo = r.repo) "
+        "FROM findings_runs r WHERE repo = ?",
         (key,),
     ).fetchone()
-    if run is None:
+    if run is None or (run[6] == 0 and run[7] > 0):
         return None
     detection: dict[str, Any] = json.loads(run[5])
     rows = store.connection.execute(

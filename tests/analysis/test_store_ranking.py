@@ -20,6 +20,7 @@ from bmad.analysis.settings import analysis_settings
 from bmad.analysis.store import (
     detect_and_store,
     load_detection,
+    load_findings,
     load_items,
     open_findings_store,
     rank_stored_findings,
@@ -101,3 +102,17 @@ def test_without_stored_risks_the_findings_keep_detections_ranking(tmp_path: Pat
         item.priority for item in detect(analysis_input, analysis).items
     ]
     assert all(item.risk is None for item in items)
+
+
+def test_findings_stored_before_ranked_items_are_kept_until_the_next_detection(
+    tmp_path: Path,
+) -> None:
+    root = build(tmp_path / "repo")
+    settings = config.load(root)
+    analysis_input, root = gather(root, settings)
+    found = detect_and_store(analysis_input, settings, root)
+    analysis = analysis_settings(settings.section("rules"), settings.section("analysis"))
+    with open_findings_store() as store:
+        store.connection.execute("DELETE FROM findings_items")  # as an older version stored
+        assert not rank_stored_findings(store, root, analysis)
+        assert load_findings(store, root) == found
