@@ -44,6 +44,20 @@ def plaintext_warning(host: str, tls: bool) -> str | None:
     )
 
 
+def bound_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host``:``port`` (0: any free port) for uvicorn to listen on."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+        # without it each answer (headers, then body) waited ~40 ms for a delayed ACK.
+        listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError as exc:
+        raise BmadError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return listener
+
+
 def worker_app() -> FastAPI:
     """The app of one worker process started by uvicorn's supervisor."""
     from bmad.federation.app import create_app
@@ -84,13 +98,7 @@ def serve(
     finally:
         store.close()
     app = create_app(database, ServerGroupSession, max_skew) if workers == 1 else None
-    try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        listener = socket.socket(family, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
-    except OSError as exc:
-        raise BmadError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    listener = bound_socket(host, port)
     bound_port = listener.getsockname()[1]
     warning = plaintext_warning(host, certfile is not None)
     if warning is not None:
