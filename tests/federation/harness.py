@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from bmad.federation.participant import (
     open_participant_store,
     participate_in_open_rounds,
 )
+from bmad.federation.server_store import open_aggregator_store
 from bmad.federation.settings import FederationSettings
 from bmad.federation.trust import MachineCertificate
 from bmad.privacy import consent
@@ -37,6 +39,21 @@ class Aggregator:
     db_path: Path
     log_path: Path
     process: subprocess.Popen[str]
+
+    def released_aggregate(self, round_id: str) -> list[float]:
+        return released_aggregate(f"sqlite:///{self.db_path}", round_id)
+
+
+def released_aggregate(database: str, round_id: str) -> list[float]:
+    """The noisy sum the aggregator whose database is at the URL ``database`` released."""
+    store = open_aggregator_store(database)
+    try:
+        row = store.connection.execute(
+            "SELECT aggregate FROM agg_releases WHERE round = ?", (round_id,)
+        ).fetchone()
+    finally:
+        store.close()
+    return [float(value) for value in json.loads(row[0])]
 
 
 @contextmanager

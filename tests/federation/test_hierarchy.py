@@ -4,9 +4,7 @@ fourth aggregator, where each team's aggregator host takes part as one participa
 
 from __future__ import annotations
 
-import json
 import math
-import sqlite3
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,14 +74,6 @@ def make_admin(folder: Path, url: str) -> tuple[Store, AggregatorClient]:
     store = open_participant_store(folder / "data" / "bmad.sqlite3")
     identity = load_or_create_identity(store, folder / "data" / "keys" / "identity.json")
     return store, AggregatorClient(url, identity)
-
-
-def released_aggregate(aggregator: Aggregator, round_id: str) -> list[float]:
-    with sqlite3.connect(aggregator.db_path) as connection:
-        row = connection.execute(
-            "SELECT aggregate FROM agg_releases WHERE round = ?", (round_id,)
-        ).fetchone()
-    return [float(value) for value in json.loads(row[0])]
 
 
 def test_three_teams_forward_their_releases_to_an_organisation_federation(
@@ -187,7 +177,7 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
             assert any(contribution.vector), "a team's release was not visible above its noise"
             layout = round_contribution(contribution, unit)
             exact = [total + value for total, value in zip(exact, layout.vector, strict=True)]
-        aggregate = released_aggregate(parent_aggregator, parent_round)
+        aggregate = parent_aggregator.released_aggregate(parent_round)
         insights = parent_admin.insights(parent["federation"], "code_patterns")[0]["insights"]
         assert insights["organisations"] == TEAMS and insights["privacy"]["unit"] == "organisation"
         stated = float(insights["noise_std"])

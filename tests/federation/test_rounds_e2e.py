@@ -140,16 +140,6 @@ def run_round(
     return state, runners, admin, federation_id
 
 
-def released_aggregate(aggregator: Aggregator, round_id: str) -> list[float]:
-    import json
-
-    with sqlite3.connect(aggregator.db_path) as connection:
-        row = connection.execute(
-            "SELECT aggregate FROM agg_releases WHERE round = ?", (round_id,)
-        ).fetchone()
-    return [float(v) for v in json.loads(row[0])]
-
-
 def test_five_participants_release_the_exact_sum_and_all_get_insights(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
@@ -158,7 +148,7 @@ def test_five_participants_release_the_exact_sum_and_all_get_insights(
     sent = [runner.sent for runner in runners]
     assert all(vector is not None for vector in sent)
     expected = [sum(column) for column in zip(*sent, strict=True)]  # type: ignore[misc]
-    assert released_aggregate(aggregator, state["id"]) == [float(v) for v in expected]
+    assert aggregator.released_aggregate(state["id"]) == [float(v) for v in expected]
     for runner in runners:
         assert runner.outcome is not None and runner.outcome.outcome == "released"
         cached = cached_global_insights(runner.store)
@@ -177,7 +167,7 @@ def test_six_organisations_form_one_session_whose_sum_is_released_exactly(
     state, runners, _, _ = run_round(tmp_path, aggregator, 6, {})
     assert state["state"] == "released", state["reason"]
     expected = [sum(column) for column in zip(*(r.sent for r in runners), strict=True)]  # type: ignore[misc]
-    assert released_aggregate(aggregator, state["id"]) == [float(v) for v in expected]
+    assert aggregator.released_aggregate(state["id"]) == [float(v) for v in expected]
     sessions = {r.driver.session.config.round_id for r in runners if r.driver is not None}
     assert len(sessions) == 1
 
@@ -193,7 +183,7 @@ def test_one_dropout_after_each_phase_still_releases(
     sent = [r.sent for r in runners if r.sent is not None]
     assert len(sent) == (5 if PHASES.index(phase) < PHASES.index("masked_input") else 6)
     expected = [sum(column) for column in zip(*sent, strict=True)]
-    assert released_aggregate(aggregator, state["id"]) == [float(v) for v in expected]
+    assert aggregator.released_aggregate(state["id"]) == [float(v) for v in expected]
     assert state["organisations"]["completed"] == 5
 
 

@@ -16,7 +16,13 @@ from bmad.errors import BmadError
 from bmad.federation.client import AggregatorError
 from bmad.federation.server_store import open_aggregator_store
 from bmad.privacy.noise import discrete_gaussian_noise
-from tests.federation.harness import Aggregator, Participant, in_threads, running_aggregator
+from tests.federation.harness import (
+    Aggregator,
+    Participant,
+    in_threads,
+    released_aggregate,
+    running_aggregator,
+)
 from tests.federation.test_rounds_e2e import (
     RecordingParticipation,
     drive,
@@ -38,17 +44,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
-
-
-def released_aggregate(database: str, round_id: str) -> list[float]:
-    store = open_aggregator_store(database)
-    try:
-        row = store.connection.execute(
-            "SELECT aggregate FROM agg_releases WHERE round = ?", (round_id,)
-        ).fetchone()
-    finally:
-        store.close()
-    return [float(value) for value in json.loads(row[0])]
 
 
 def expected_sum(runners: list[RecordingParticipation]) -> list[float]:

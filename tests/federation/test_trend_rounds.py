@@ -21,7 +21,7 @@ from tests.federation.harness import (
     make_participant,
     python_source,
 )
-from tests.federation.test_rounds_e2e import drive, federation, released_aggregate
+from tests.federation.test_rounds_e2e import drive, federation
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -59,7 +59,7 @@ def test_a_migrations_round_releases_the_exact_sum_and_insights_trends_shows_it(
     # no participation bits: each cell already counts organisations
     assert all(vector is not None and len(vector) == TECHNOLOGY_MIGRATIONS.dim for vector in sent)
     expected = [float(sum(column)) for column in zip(*sent, strict=True)]
-    assert released_aggregate(aggregator, state["id"]) == expected
+    assert aggregator.released_aggregate(state["id"]) == expected
     cached = cached_global_insights(participants[0].store)
     document = next(item["insights"] for item in cached if item["learning_type"] == learning_type)
     trends = document["trends"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bmad.federation.secagg.graph import sparse_parameters
 from tests.federation.harness import Aggregator
-from tests.federation.test_rounds_e2e import opendp_imported, released_aggregate, run_round
+from tests.federation.test_rounds_e2e import opendp_imported, run_round
 
 __all__ = ["opendp_imported"]  # the module fixture that imports OpenDP before the round
 
@@ -24,4 +24,4 @@ def test_a_round_of_eight_over_the_sparse_graph_releases_the_exact_sum(
     sent = [r.sent for r in runners if r.sent is not None]
     assert len(sent) == 8
     expected = [sum(column) for column in zip(*sent, strict=True)]
-    assert released_aggregate(aggregator, state["id"]) == [float(v) for v in expected]
+    assert aggregator.released_aggregate(state["id"]) == [float(v) for v in expected]
