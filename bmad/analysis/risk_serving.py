@@ -85,7 +85,8 @@ def serving_model(
             return (
                 "local",
                 f"local model: {local.model.positives} fixed of {local.model.examples} files "
-                f"over {local.model.snapshots} snapshots, form chosen on {windows} window(s)",
+                f"over {local.model.snapshots} snapshots, {local.model.choice.describe()} "
+                f"chosen on {windows} window(s)",
                 local.model,
             )
         return "blend", "local model without a validation window, blended with the global", None
@@ -180,12 +181,16 @@ def read_past(
 
 
 def stored_local(store: Store, repo: Path) -> LocalModel | None:
-    """The repository's local model as last stored (None: never trained here); a stored
-    "too little history" comes back as a LocalModel without a model."""
+    """The repository's local model as last stored (None: never trained here, or stored in a
+    format this version does not read); a stored "too little history" comes back as a
+    LocalModel without a model."""
     found = stored_local_model(store, repo)
     if found is None:
         return None
-    model = decode(found.document) if found.document else None
+    try:
+        model = decode(found.document) if found.document else None
+    except (ValueError, KeyError, TypeError):  # another version's format: train a new one
+        return None
     choice = DEFAULT_CHOICE if model is None else model.choice
     return LocalModel(model, Selection(choice, {}, found.windows))
 

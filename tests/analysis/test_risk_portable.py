@@ -93,6 +93,11 @@ def test_the_stored_local_model_is_what_serving_reads_back(tmp_path: Path) -> No
         local = stored_local(store, tmp_path)
         save_risks(store, tmp_path, "d" * 40, NO_RISK, StoredModel("e" * 40, 2, "", 0, ""))
         too_short = stored_local(store, tmp_path)
+        future = StoredModel(
+            "e" * 40, 3, "x", 1, encode(fitted).replace('"format":1', '"format":9')
+        )
+        save_risks(store, tmp_path, "d" * 40, NO_RISK, future)
+        assert stored_local(store, tmp_path) is None  # unreadable: trained anew, never guessed
     assert local is not None and local.model is not None
     assert local.model.choice.family == "boosting" and local.selection.windows == 2
     rows = snapshot(3, 4).rows
