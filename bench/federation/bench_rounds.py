@@ -18,8 +18,7 @@ Usage: bench_rounds.py [--sizes 10 50 100] [--phase-timeout 10]
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
+import logging
 import sys
 import tempfile
 import threading
@@ -29,34 +28,20 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from _bench_server import BENCH_TYPE  # noqa: E402
+from _rounds import LONG_POLL, BenchAggregator, driver_for  # noqa: E402
 
 from bmad.errors import BmadError  # noqa: E402
 from bmad.federation import enrolment  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
 from bmad.federation.governance import reconstruction_threshold  # noqa: E402
 from bmad.federation.participant import open_participant_store  # noqa: E402
-from bmad.federation.secagg import RoundConfig, simulate_round  # noqa: E402
+from bmad.federation.secagg import simulate_round  # noqa: E402
 from bmad.federation.sessions import ClientDriver  # noqa: E402
-from bmad.federation.signing import decode_key  # noqa: E402
 from bmad.federation.wire import PHASES  # noqa: E402
 from bmad.privacy.identity import load_or_create_identity  # noqa: E402
 
 LENGTH = 10_000
 POLL = 0.2
-LONG_POLL = 5.0  # as bmad.federation.participant: the aggregator answers on news
-
-
-def proc_status(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Simulated:
@@ -82,7 +67,6 @@ class Simulated:
         started = time.thread_time()
         self.client.enrol(round_id)
         driver: ClientDriver | None = None
-        answered: set[str] = set()
         seen: int | None = None
         while True:
             state = self.client.round(round_id, seen, LONG_POLL)
@@ -92,63 +76,31 @@ class Simulated:
             you = state.get("you")
             if state["state"] == "running" and you and you["alive"] and not you["answered"]:
                 if driver is None:
-                    config = RoundConfig(
-                        you["session"],
-                        {int(p): decode_key(k["key"]) for p, k in you["roster"].items()},
-                        int(you["threshold"]),
-                        int(state["parameters"]["vector_length"]),
-                        int(state["parameters"]["modulus_bits"]),
-                        int(you["min_survivors"]),
-                        int(you.get("neighbours", 0)),
-                    )
-                    driver = ClientDriver(
-                        config, int(you["participant"]), self.identity, self.vector
-                    )
+                    driver = driver_for(state, self.identity, self.vector)
                 phase = state["phase"]
                 self.client.submit(round_id, phase, driver.answer(phase, you.get("inbox")))
                 self.sent = self.sent or phase == "masked_input"
-                answered.add(phase)
                 if phase == silent_after:
                     break
             elif you is not None and not you["alive"]:
                 break
             time.sleep(POLL)  # sleeping costs no thread CPU time
         self.cpu = time.thread_time() - started
+        self.client.close()
 
 
 def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int | str]:
     folder = Path(tempfile.mkdtemp(prefix="bmad-bench-fed-"))
-    server = subprocess.Popen(
-        [sys.executable, str(BENCH / "_bench_server.py"), str(folder / "agg.sqlite3")],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "BMAD_HOME": str(folder / "h")},
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().split()[-1]
-        admin_store = open_participant_store(folder / "admin.sqlite3")
-        admin = AggregatorClient(
-            url, load_or_create_identity(admin_store, folder / "admin.json"), timeout=600
-        )
+    with BenchAggregator(folder, f"sqlite:///{folder / 'agg.sqlite3'}") as aggregator:
         names = [f"org{i}" for i in range(n)]
         k = n // 2 + 1  # one group (n < 2k): one secure aggregation over all n
-        created = enrolment.create(
-            admin_store,
-            admin,
-            enrolment.organisation_identity(admin_store, folder / "admin-org.json"),
-            "coordinator",
+        created = aggregator.create_federation(
             names,
-            "low",
-            {
-                "k_min_participants": k,
-                "epsilon_per_round": 1.0,
-                "epsilon_per_period": 100.0,
-                "sparse_from": 1_000_000,  # the complete graph; bench_scale.py compares SecAgg+
-            },
+            # the complete graph; bench_scale.py compares SecAgg+
+            {"k_min_participants": k, "sparse_from": 1_000_000},
         )
         federation = created["federation"]
-        participants = [Simulated(i, url, folder) for i in range(n)]
+        participants = [Simulated(i, aggregator.url, folder) for i in range(n)]
         for participant, name in zip(participants, names, strict=True):
             certificate = enrolment.certify(
                 participant.store,
@@ -166,42 +118,32 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
                 created["tokens"][name],
                 certificate,
             )
-            enrolment.admit(admin, federation, name, participant.organisation_key.fingerprint)
-        opened = admin.open_round(
-            federation, BENCH_TYPE, enrol_timeout=600, phase_timeout=phase_timeout
-        )
+            enrolment.admit(
+                aggregator.admin, federation, name, participant.organisation_key.fingerprint
+            )
+        round_id = aggregator.open_round(federation, phase_timeout)
         tolerated = min(4, n - reconstruction_threshold(n, k))  # t = 2n/3 + 1 must answer
         silent = dict(enumerate(PHASES[:tolerated])) if dropouts else {}
         threads = [
-            threading.Thread(target=p.take_part, args=(opened["id"], silent.get(i)))
+            threading.Thread(target=p.take_part, args=(round_id, silent.get(i)))
             for i, p in enumerate(participants)
         ]
-        cpu_before = proc_cpu(server.pid)
+        cpu_before = aggregator.cpu()
         for thread in threads:
             thread.start()
-        enrolled_at = None
-        while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
-            if enrolled_at is None and state["state"] == "running":
-                enrolled_at = time.perf_counter()
-            time.sleep(0.05)
-        finished = time.perf_counter()
+        state, round_s = aggregator.outcome(round_id)
         for thread in threads:
             thread.join()
-        server_cpu = proc_cpu(server.pid) - cpu_before
-        peak = proc_status(server.pid, "VmHWM")
+        server_cpu = aggregator.cpu() - cpu_before
+        peak = aggregator.peak_rss()
         ok = "aborted: " + str(state["reason"]) if state["state"] == "aborted" else "released"
         if state["state"] == "released":
-            import json
-            import sqlite3
-
-            with sqlite3.connect(folder / "agg.sqlite3") as connection:
-                row = connection.execute("SELECT aggregate FROM agg_releases").fetchone()
-            released = json.loads(row[0])
             expected = [
                 sum(column)
                 for column in zip(*(p.vector for p in participants if p.sent), strict=True)
             ]
             # the layout's first half is the bench schema; the sum is checked entry by entry
+            released = aggregator.released_aggregate()
             ok += ", sum exact" if released == [float(v) for v in expected] else ", SUM WRONG"
         cpus = [p.cpu for p in participants]
         waits = phase_timeout * len(silent)
@@ -218,7 +160,7 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
             "n": n,
             "dropouts": len(silent),
             "state": ok,
-            "round_s": finished - (enrolled_at or finished),
+            "round_s": round_s,
             "deadline_waits_s": waits,
             "anchor_s": anchor_s,
             "anchor_client_cpu_s": sum(anchor.client_cpu.values()) / n,
@@ -229,12 +171,10 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
             "server_cpu_s": server_cpu,
             "server_peak_rss_mb": peak / 2**20,
         }
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def main() -> None:
+    logging.getLogger("bmad").setLevel(logging.ERROR)  # each join says whose admin key it pinned
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 50, 100])
     parser.add_argument("--phase-timeout", type=float, default=10.0)

@@ -8,16 +8,19 @@ request signed. Membership is seeded, not negotiated: the admin creates the fede
 HTTP, then the bench writes each simulated member's key, certificate and admission into the
 aggregator's tables in one transaction (joining and admitting through the consortium log cost
 about 1.5 s a member at n = 300 on this loaded machine, growing with n, and are not what this
-bench measures). The participants live in --client-processes worker
-processes (one Python process cannot drive thousands); each worker answers its participants'
-phases one after another (one plain GET of the round and one POST per phase), as
-``bmad.federation.participant`` would, without the consent/budget/noise steps (the vectors are
-0/1 bins and their participation weights, so the release's plausibility check holds).
+bench measures). The participants live in --client-processes worker processes (one Python
+process cannot drive thousands), each with one HTTP connection pool for its participants. Per
+phase every participant makes one signed GET of the round (its assignment and inbox) and one
+signed POST of its answer, as ``bmad.federation.participant`` does once its long poll returns;
+one long poll per worker process waits for the next phase. No consent, budget or noise steps:
+the vectors are 0/1 bins and their participation weights, so the release's plausibility check
+holds.
 
 Per row: the protocol (``sparse``: groups of >= 30 use SecAgg+, ``full``: every group the
 complete graph), the group sizes and degree, wall time from the close of enrolment to the
 release, the workers' CPU seconds per participant (HTTP, JSON, crypto), the aggregator's CPU
-and peak RSS (VmHWM), and whether the released sum equals the exact sum of the inputs.
+and peak RSS (VmHWM), the 1-minute load average, and whether the released figures equal the
+robust combination of the exact group sums (the exact sum for one group).
 
 Usage: bench_scale.py [--sizes 100 1000] [--protocols sparse full] [--client-processes 2]
                       [--workers 1] [--databases sqlite postgresql]
@@ -31,7 +34,6 @@ import json
 import logging
 import multiprocessing
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,21 +44,19 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from _bench_server import BENCH_TYPE  # noqa: E402  (registers the learning type first)
+from _rounds import LONG_POLL, BenchAggregator, driver_for  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
-from bmad.federation import enrolment, server_store  # noqa: E402
+from bmad.federation import server_store  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
 from bmad.federation.database import open_database  # noqa: E402
 from bmad.federation.governance import group_sizes  # noqa: E402
-from bmad.federation.participant import open_participant_store  # noqa: E402
 from bmad.federation.robust import combine_groups  # noqa: E402
-from bmad.federation.secagg import RoundConfig  # noqa: E402
 from bmad.federation.secagg.graph import sparse_round  # noqa: E402
 from bmad.federation.sessions import ClientDriver  # noqa: E402
-from bmad.federation.signing import decode_key, encode_key  # noqa: E402
-from bmad.privacy.identity import Identity, load_or_create_identity  # noqa: E402
+from bmad.federation.signing import encode_key  # noqa: E402
+from bmad.privacy.identity import Identity  # noqa: E402
 
 HALF = 5_000
 K = 3
@@ -68,85 +68,45 @@ def vector(index: int) -> list[int]:
     return bits + [10 * bit for bit in bits]
 
 
-def proc_status(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def server_processes(pid: int) -> list[int]:
-    """The aggregator process and its uvicorn workers."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [pid, *map(int, children)]
-
-
-def server_cpu(pid: int) -> float:
-    return sum(proc_cpu(p) for p in server_processes(pid))
-
-
-def server_rss(pid: int) -> int:
-    """Peak resident memory of the aggregator: the sum of its processes' peaks."""
-    return sum(proc_status(p, "VmHWM") for p in server_processes(pid))
-
-
 def worker(indices: list[int], url: str, commands: Any, reports: Any) -> None:
     """Make each participant's key, report it to be seated, then enrol and answer every phase
     when told the round."""
+    import httpx
+
     logging.getLogger("bmad").setLevel(logging.ERROR)
+    connections = httpx.HTTPTransport()  # one pool for this process's participants
     clients = {}
     for index in indices:
         identity = Identity(
             Ed25519PrivateKey.generate(), X25519PrivateKey.generate(), "2026-01-01T00:00:00Z"
         )
-        clients[index] = AggregatorClient(url, identity, timeout=600)
+        clients[index] = AggregatorClient(url, identity, timeout=600, transport=connections)
         reports.put(("key", index, encode_key(identity.public.signing_public)))
     round_id = commands.get()
     for client in clients.values():
         client.enrol(round_id)
     started = time.process_time()
+    watcher = next(iter(clients.values()))
     drivers: dict[int, ClientDriver] = {}
-    answered: set[tuple[int, str]] = set()
+    seen: int | None = None
+    answered: set[str] = set()
     while True:
-        busy = False
-        finished = False
+        state = watcher.round(round_id, seen, LONG_POLL)
+        seen = int(state["changes"])
+        if state["state"] in ("released", "aborted"):
+            break
+        phase = state["phase"]
+        if state["state"] != "running" or phase in answered:
+            continue
         for index, client in clients.items():
-            state = client.round(round_id)
-            if state["state"] in ("released", "aborted"):
-                finished = True
-                break
-            you = state.get("you")
-            phase = state["phase"]
-            if state["state"] != "running" or not you or not you["alive"]:
-                continue
-            if you["answered"] or (index, phase) in answered:
+            look = client.round(round_id)
+            you = look.get("you")
+            if look["phase"] != phase or not you or not you["alive"] or you["answered"]:
                 continue
             if index not in drivers:
-                parameters = state["parameters"]
-                config = RoundConfig(
-                    you["session"],
-                    {int(p): decode_key(entry["key"]) for p, entry in you["roster"].items()},
-                    int(you["threshold"]),
-                    int(parameters["vector_length"]),
-                    int(parameters["modulus_bits"]),
-                    int(you["min_survivors"]),
-                    int(you.get("neighbours", 0)),
-                )
-                drivers[index] = ClientDriver(
-                    config, int(you["participant"]), client.identity, vector(index)
-                )
+                drivers[index] = driver_for(look, client.identity, vector(index))
             client.submit(round_id, phase, drivers[index].answer(phase, you.get("inbox")))
-            answered.add((index, phase))
-            busy = True
-        if finished:
-            break
-        if not busy:
-            time.sleep(0.05)
+        answered.add(phase)
     reports.put(("cpu", time.process_time() - started, len(clients)))
 
 
@@ -195,61 +155,33 @@ def round_groups(url: str, round_id: str) -> list[list[str]]:
     return [list(group) for group in json.loads(row[0])["groups"]]
 
 
-def released_aggregate(url: str) -> list[float]:
-    database = open_database(url)
-    try:
-        row = database.connection.execute("SELECT aggregate FROM agg_releases").fetchone()
-    finally:
-        database.close()
-    return [float(value) for value in json.loads(row[0])]
-
-
 def run(n: int, protocol: str, processes: int, workers: int, kind: str) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bmad-bench-scale-"))
-    with database_url(kind, folder) as url:
-        return _run(n, protocol, processes, workers, kind, folder, url)
+    with (
+        database_url(kind, folder) as database,
+        BenchAggregator(folder, database, workers) as aggregator,
+    ):
+        return _run(n, protocol, processes, workers, kind, aggregator)
 
 
 def _run(
-    n: int, protocol: str, processes: int, workers: int, kind: str, folder: Path, database: str
+    n: int, protocol: str, processes: int, workers: int, kind: str, aggregator: BenchAggregator
 ) -> dict[str, Any]:
-    server = subprocess.Popen(
-        [sys.executable, str(BENCH / "_bench_server.py"), database, str(workers)],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "BMAD_HOME": str(folder / "h")},
-    )
     clients: list[multiprocessing.Process] = []
     try:
-        assert server.stdout is not None
-        url = server.stdout.readline().split()[-1]
-        admin_store = open_participant_store(folder / "admin.sqlite3")
-        admin = AggregatorClient(
-            url, load_or_create_identity(admin_store, folder / "admin.json"), timeout=600
-        )
-        names = [f"org{i}" for i in range(n)]
-        overrides = {
-            "k_min_participants": K,
-            "epsilon_per_round": 1.0,
-            "epsilon_per_period": 100.0,
-            "sparse_from": 30 if protocol == "sparse" else NEVER_SPARSE,
-        }
-        created = enrolment.create(
-            admin_store,
-            admin,
-            enrolment.organisation_identity(admin_store, folder / "admin-org.json"),
-            "coordinator",
-            names,
-            "low",
-            overrides,
+        created = aggregator.create_federation(
+            [f"org{i}" for i in range(n)],
+            {"k_min_participants": K, "sparse_from": 30 if protocol == "sparse" else NEVER_SPARSE},
         )
         federation = created["federation"]
         context = multiprocessing.get_context("fork")
         commands, reports = context.Queue(), context.Queue()
-        slices = [list(range(n))[w::processes] for w in range(processes)]
         setup_started = time.perf_counter()
-        for indices in slices:
-            process = context.Process(target=worker, args=(indices, url, commands, reports))
+        for w in range(processes):
+            indices = list(range(n))[w::processes]
+            process = context.Process(
+                target=worker, args=(indices, aggregator.url, commands, reports)
+            )
             process.start()
             clients.append(process)
         keys = {}
@@ -257,19 +189,16 @@ def _run(
             report, index, key = reports.get(timeout=3600)
             assert report == "key"
             keys[index] = key
-        seat_members(database, federation, keys)
+        seat_members(aggregator.database, federation, keys)
         setup_s = time.perf_counter() - setup_started
-        opened = admin.open_round(federation, BENCH_TYPE, enrol_timeout=3600, phase_timeout=3600)
+        round_id = aggregator.open_round(federation, phase_timeout=3600)
         for _ in clients:
-            commands.put(opened["id"])
-        cpu_before = server_cpu(server.pid)
-        running_at, groups = None, []
-        while (state := admin.round(opened["id"]))["state"] not in ("released", "aborted"):
-            if running_at is None and state["state"] == "running":
-                running_at = time.perf_counter()
-                groups = round_groups(database, opened["id"])
-            time.sleep(0.1)
-        finished = time.perf_counter()
+            commands.put(round_id)
+        cpu_before = aggregator.cpu()
+        groups: list[list[str]] = []
+        state, round_s = aggregator.outcome(
+            round_id, lambda: groups.extend(round_groups(aggregator.database, round_id))
+        )
         client_cpu, counted = 0.0, 0
         for _ in clients:
             report, cpu, count = reports.get(timeout=600)
@@ -286,7 +215,7 @@ def _run(
                 for g in groups
             ]
             expected = combine_groups(group_sums, [len(g) for g in groups])
-            exact = released_aggregate(database) == expected
+            exact = aggregator.released_aggregate() == expected
             result += ", exact" if exact else ", NOT THE EXACT COMBINATION"
         sizes = group_sizes(n, K)
         degrees = [
@@ -305,10 +234,10 @@ def _run(
             "groups": "/".join(map(str, sizes)),
             "degree": "/".join(map(str, degrees)),
             "setup_s": setup_s,
-            "round_s": finished - (running_at or finished),
+            "round_s": round_s,
             "client_cpu_s": client_cpu / max(counted, 1),
-            "server_cpu_s": server_cpu(server.pid) - cpu_before,
-            "server_rss_mb": server_rss(server.pid) / 2**20,
+            "server_cpu_s": aggregator.cpu() - cpu_before,
+            "server_rss_mb": aggregator.peak_rss() / 2**20,
             "load": os.getloadavg()[0],
             "result": result,
         }
@@ -317,8 +246,6 @@ def _run(
             if process.is_alive():
                 process.terminate()
                 process.join(timeout=30)
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def main() -> None:

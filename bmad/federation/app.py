@@ -17,19 +17,20 @@ import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bmad.errors import BmadError
 from bmad.federation import server_store, trust
+from bmad.federation.answer_signing import AnswerSigning
 from bmad.federation.consortium import server as consortium_server
 from bmad.federation.database import Database
 from bmad.federation.engine import RoundEngine, SessionFactory
@@ -38,12 +39,9 @@ from bmad.federation.reputation import routes as trust_routes
 from bmad.federation.reputation.access import AccessRequest
 from bmad.federation.server_store import ApiError, Member
 from bmad.federation.signing import (
-    NONCE_HEADER,
-    RESPONSE_SIGNATURE_HEADER,
     RequestRejected,
     decode_key,
     encode_key,
-    response_text,
     verify_request,
 )
 from bmad.federation.wire import PHASES
@@ -211,7 +209,9 @@ def create_app(
     )
     app.state.aggregator = aggregator
 
-    _middlewares(app, aggregator)
+    app.add_middleware(
+        AnswerSigning, sign=aggregator.signing_key.sign, max_body_bytes=MAX_BODY_BYTES
+    )
 
     @app.exception_handler(BmadError)
     async def refused(_: Request, exc: BmadError) -> JSONResponse:
@@ -245,34 +245,6 @@ def create_app(
         app, aggregator, signed, trust_routes.service_of(app).quorum_eligibility
     )
     return app
-
-
-def _middlewares(app: FastAPI, aggregator: Aggregator) -> None:
-    """Refuse oversized bodies; sign every answer to a signed request."""
-
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": "request body too large"}, status_code=413)
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def sign_answers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Sign every answer to a signed request with the aggregator's key."""
-        response = await call_next(request)
-        nonce = request.headers.get(NONCE_HEADER)
-        if nonce is None:
-            return response
-        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-        signature = aggregator.signing_key.sign(response_text(nonce, response.status_code, body))
-        headers = {key: value for key, value in response.headers.items() if key != "content-length"}
-        headers[RESPONSE_SIGNATURE_HEADER] = encode_key(signature)
-        return Response(body, response.status_code, headers, response.media_type)
 
 
 def _federation_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
