@@ -173,6 +173,12 @@ class Participant:
         )
 
 
+def coordinator(folder: Path, url: str) -> tuple[Store, AggregatorClient]:
+    """The store and client of a federation's coordinator (its admin), kept in ``folder``."""
+    store = open_participant_store(folder / "bmad.sqlite3")
+    return store, AggregatorClient(url, load_or_create_identity(store, folder / "id.json"))
+
+
 def make_participant(
     base: Path, organisation: str, files: dict[str, str], k: int = 3
 ) -> Participant:
@@ -370,10 +376,7 @@ class LiveFederation:
             members[0].store.path.parent if hosted_by_a_member else folder
         ) / "aggregator.sqlite3"
         with serving_in_process(db_path) as (url, app):
-            admin_store = open_participant_store(folder / "admin" / "bmad.sqlite3")
-            admin = AggregatorClient(
-                url, load_or_create_identity(admin_store, folder / "admin" / "k")
-            )
+            admin_store, admin = coordinator(folder / "admin", url)
             created = create_federation(
                 admin_store, admin, [*names, *invited], "low", governance or {}
             )

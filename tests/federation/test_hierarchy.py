@@ -18,13 +18,11 @@ from bmad.federation.client import AggregatorClient
 from bmad.federation.governance import governance_for
 from bmad.federation.participant import (
     RoundOutcome,
-    open_participant_store,
 )
 from bmad.federation.settings import FederationSettings
 from bmad.federation.wire import round_contribution
 from bmad.privacy import audit
 from bmad.privacy.accounting import rho_budget
-from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.schemas import schema_for
 from bmad.privacy.units import unit_for
@@ -32,6 +30,7 @@ from bmad.store.connection import Store
 from tests.federation.harness import (
     Aggregator,
     Participant,
+    coordinator,
     create_federation,
     finished_round,
     in_threads,
@@ -70,19 +69,13 @@ class Team:
     members: list[Participant]
 
 
-def make_admin(folder: Path, url: str) -> tuple[Store, AggregatorClient]:
-    store = open_participant_store(folder / "data" / "bmad.sqlite3")
-    identity = load_or_create_identity(store, folder / "data" / "keys" / "identity.json")
-    return store, AggregatorClient(url, identity)
-
-
 def test_three_teams_forward_their_releases_to_an_organisation_federation(
     tmp_path: Path,
 ) -> None:
     discrete_gaussian_noise(1.0, 1)  # import OpenDP before any phase deadline runs
     with ExitStack() as stack:
         parent_aggregator = stack.enter_context(running_aggregator(tmp_path / "parent-agg"))
-        parent_store, parent_admin = make_admin(tmp_path / "parent-admin", parent_aggregator.url)
+        parent_store, parent_admin = coordinator(tmp_path / "parent-admin", parent_aggregator.url)
         team_names = [f"team{index}" for index in range(TEAMS)]
         # a forwarded release is one participant's whole contribution: the organisation unit
         parent = create_federation(
@@ -95,7 +88,7 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
         teams: list[Team] = []
         for team_index, team_name in enumerate(team_names):
             aggregator = stack.enter_context(running_aggregator(tmp_path / f"{team_name}-agg"))
-            store, admin = make_admin(tmp_path / team_name / "host", aggregator.url)
+            store, admin = coordinator(tmp_path / team_name / "host", aggregator.url)
             names = [f"{team_name}-org{index}" for index in range(MEMBERS)]
             child = create_federation(
                 store,

@@ -30,6 +30,7 @@ from bmad.privacy.sharing import cached_global_insights
 from bmad.store.connection import Store
 from tests.federation.harness import (
     Aggregator,
+    coordinator,
     create_federation,
     make_participant,
     python_source,
@@ -51,10 +52,7 @@ def hijacked(tmp_path: Path) -> Iterator[Hijacked]:
     its own (looser rules, signed by a key it holds), as a malicious operator can in its
     database."""
     with running_aggregator(tmp_path / "aggregator") as aggregator:
-        store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
-        admin = AggregatorClient(
-            aggregator.url, load_or_create_identity(store, tmp_path / "admin" / "id.json")
-        )
+        store, admin = coordinator(tmp_path / "admin", aggregator.url)
         created = create_federation(store, admin, ["acme", "globex"], "low")
         impostor = load_or_create_identity(store, tmp_path / "impostor" / "id.json")
         looser = governance_for("low", epsilon_per_round=8.0, epsilon_per_period=8.0)
@@ -102,10 +100,7 @@ def test_a_join_without_a_fingerprint_warns_loudly_and_names_the_key_it_trusted(
     tmp_path: Path,
 ) -> None:
     with running_aggregator(tmp_path / "aggregator") as aggregator:
-        store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
-        admin = AggregatorClient(
-            aggregator.url, load_or_create_identity(store, tmp_path / "admin" / "id.json")
-        )
+        store, admin = coordinator(tmp_path / "admin", aggregator.url)
         created = create_federation(store, admin, ["globex"], "low")
         result = CliRunner().invoke(
             cli,
@@ -173,10 +168,7 @@ def joined_then_moved(
     ``other`` (a hijacked name, a moved port)."""
     store = open_participant_store()
     identity = load_or_create_identity(store)
-    admin_store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
-    admin = AggregatorClient(
-        joined.url, load_or_create_identity(admin_store, tmp_path / "admin" / "id.json")
-    )
+    admin_store, admin = coordinator(tmp_path / "admin", joined.url)
     created = create_federation(admin_store, admin, ["acme"], "low")
     with AggregatorClient(joined.url, identity) as client:
         enrolment.join(

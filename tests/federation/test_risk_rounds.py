@@ -16,9 +16,7 @@ from bmad.analysis.risk_features import FILE_FEATURES
 from bmad.analysis.risk_model import LabelledSnapshot, probabilities
 from bmad.errors import BmadError
 from bmad.federation import membership
-from bmad.federation.client import AggregatorClient
 from bmad.federation.governance import governance_for
-from bmad.federation.participant import open_participant_store
 from bmad.federation.risk_rounds import (
     FEDERATED_COLUMNS,
     as_risk_model,
@@ -33,12 +31,12 @@ from bmad.federation.risk_rounds import (
 from bmad.federation.settings import FederationSettings
 from bmad.federation.trust import RoundRefused
 from bmad.privacy.accounting import rho_budget
-from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.risk_schema import Record, RiskSchema
 from tests.federation.harness import (
     Aggregator,
     Participant,
+    coordinator,
     create_federation,
     finished_round,
     in_threads,
@@ -141,10 +139,7 @@ def test_five_members_train_the_risk_model_through_real_rounds(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
     discrete_gaussian_noise(1.0, 1)  # import OpenDP before the phase deadlines run
-    admin_store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
-    admin = AggregatorClient(
-        aggregator.url, load_or_create_identity(admin_store, tmp_path / "admin" / "id.json")
-    )
+    admin_store, admin = coordinator(tmp_path / "admin", aggregator.url)
     names = [f"org{index}" for index in range(5)]
     created = create_federation(admin_store, admin, names, "low")
     federation = created["federation"]

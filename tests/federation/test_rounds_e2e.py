@@ -16,20 +16,19 @@ from bmad.federation.participant import (
     RoundParticipation,
     local_limits,
     merged_contribution,
-    open_participant_store,
     pinned_rules,
 )
 from bmad.federation.trust import check_round
 from bmad.federation.wire import PHASES
 from bmad.privacy import audit
 from bmad.privacy.collect import collect_local_statistics
-from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.ledger import Reservation
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import PreparedRelease, cached_global_insights
 from tests.federation.harness import (
     Aggregator,
     Participant,
+    coordinator,
     create_federation,
     finished_round,
     in_threads,
@@ -60,8 +59,7 @@ class RecordingParticipation(RoundParticipation):
 def federation(
     tmp_path: Path, url: str, organisations: list[str], **governance: Any
 ) -> tuple[str, AggregatorClient, dict[str, str]]:
-    store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
-    admin = AggregatorClient(url, load_or_create_identity(store, tmp_path / "admin" / "id.json"))
+    store, admin = coordinator(tmp_path / "admin", url)
     created = create_federation(store, admin, organisations, "low", governance)
     return created["federation"], admin, created["tokens"]
 

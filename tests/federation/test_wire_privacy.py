@@ -22,6 +22,7 @@ from bmad.privacy.schemas import schema_for
 from tests.federation.harness import (
     Aggregator,
     Participant,
+    coordinator,
     create_federation,
     finished_round,
     in_threads,
@@ -47,10 +48,7 @@ def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_ve
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
     discrete_gaussian_noise(1.0, 1)  # import OpenDP before the phase deadlines run
-    admin_store = open_participant_store(tmp_path / "admin" / "bmad.sqlite3")
-    admin = AggregatorClient(
-        aggregator.url, load_or_create_identity(admin_store, tmp_path / "admin" / "id.json")
-    )
+    admin_store, admin = coordinator(tmp_path / "admin", aggregator.url)
     names = [f"member{index}" for index in range(6)]
     created = create_federation(admin_store, admin, names, "low")
     federation = created["federation"]
