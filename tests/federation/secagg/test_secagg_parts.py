@@ -148,6 +148,27 @@ def test_self_mask_key_is_bound_to_the_session() -> None:
     assert primitives.self_mask_key(b"a" * 32, seed) != primitives.self_mask_key(b"b" * 32, seed)
 
 
+def test_a_signature_verifies_only_for_its_key_message_and_whole_bytes() -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes_raw()
+    other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    signature = key.sign(b"survivors 1 2 3")
+    assert primitives.verify(public, b"survivors 1 2 3", signature)
+    assert not primitives.verify(public, b"survivors 1 2", signature)
+    assert not primitives.verify(other, b"survivors 1 2 3", signature)
+    assert not primitives.verify(
+        public, b"survivors 1 2 3", bytes([signature[0] ^ 1]) + signature[1:]
+    )
+    # lengths libsodium would read past are refused before it reads them
+    assert not primitives.verify(public[:31], b"survivors 1 2 3", signature)
+    assert not primitives.verify(public, b"survivors 1 2 3", signature[:63])
+    assert not primitives.verify(public, b"survivors 1 2 3", signature + b"\x00")
+    # a small-order key (the identity point) with a signature that OpenSSL would let through
+    assert not primitives.verify(b"\x01" + bytes(31), b"anything", b"\x01" + bytes(63))
+
+
 # --- Configuration ----------------------------------------------------------------------------
 
 
