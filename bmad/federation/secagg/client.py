@@ -85,6 +85,8 @@ class ClientSession:
         self._advertised: AdvertiseKeys | None = None
         self._peers: dict[int, AdvertiseKeys] = {}  # U1
         self._shares_held: dict[int, tuple[int, int]] = {}  # owner -> (share of b, share of s^SK)
+        # peer -> the AES key of its shares both ways (one X25519 agreement per peer, not two)
+        self._share_keys: dict[int, bytes] = {}
         self._senders: frozenset[int] = frozenset()  # U2
         self._survivors: tuple[int, ...] = ()  # U3
         self._holders = config.holders(participant)  # everyone, or the closed neighbourhood
@@ -104,6 +106,7 @@ class ClientSession:
         self._masking_key = None
         self._self_seed = None
         self._shares_held = {}
+        self._share_keys = {}
 
     def _enter(self, phase: ClientPhase, round_id: str) -> None:
         if self._phase is ClientPhase.ABORTED:
@@ -161,6 +164,7 @@ class ClientSession:
                 self._shares_held[peer] = (seed_shares[peer], key_shares[peer])
                 continue
             key = share_key(tag, encryption_key, self._peers[peer].encryption_public)
+            self._share_keys[peer] = key
             plaintext = share_to_bytes(seed_shares[peer]) + share_to_bytes(key_shares[peer])
             ciphertexts[peer] = encrypt_shares(
                 key, plaintext, share_associated_data(tag, self.participant, peer)
@@ -218,7 +222,7 @@ class ClientSession:
         if encoded.shape != (self.config.vector_length,):
             raise BmadError(f"input vector must have {self.config.vector_length} entries")
         self._enter(ClientPhase.MASK, inbox.round_id)
-        encryption_key, masking_key, self_seed = self._keys()
+        _, masking_key, self_seed = self._keys()
         if inbox.recipient != self.participant:
             self._abort("shares inbox is addressed to another participant")
         senders = set(inbox.ciphertexts)
@@ -235,7 +239,8 @@ class ClientSession:
             self._abort(
                 f"only {len(senders)} participants shared keys, at least {needed} are needed"
             )
-        self._open_inbox(inbox, encryption_key)
+        self._open_inbox(inbox)
+        self._share_keys = {}  # used up: no more shares travel
         self._senders = frozenset(senders)
 
         tag, bits, length = (
@@ -274,10 +279,10 @@ class ClientSession:
             blindings,
         )
 
-    def _open_inbox(self, inbox: SharesInbox, encryption_key: X25519PrivateKey) -> None:
+    def _open_inbox(self, inbox: SharesInbox) -> None:
         tag = self.config.session_tag
         for sender, ciphertext in inbox.ciphertexts.items():
-            key = share_key(tag, encryption_key, self._peers[sender].encryption_public)
+            key = self._share_keys[sender]  # the key this participant encrypted to it with
             associated = share_associated_data(tag, sender, self.participant)
             try:
                 plaintext = decrypt_shares(key, ciphertext, associated)

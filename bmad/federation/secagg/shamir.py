@@ -18,6 +18,7 @@ from bmad.errors import BmadError
 
 PRIME = 2**521 - 1
 ELEMENT_BYTES = 66  # ceil(521 / 8)
+_UNREDUCED_BITS = 512
 
 
 def split(secret: int, threshold: int, holders: Iterable[int]) -> dict[int, int]:
@@ -36,9 +37,15 @@ def split(secret: int, threshold: int, holders: Iterable[int]) -> dict[int, int]
 
 
 def _evaluate(coefficients: list[int], x: int) -> int:
+    """f(x) by Horner's rule, reduced mod PRIME only once the value has grown ~512 bits: a
+    reduction costs more than a step, and sparse rounds share at small points (1..k+1)."""
+    steps = max(1, _UNREDUCED_BITS // x.bit_length())
+    highest_first = coefficients[::-1]
     value = 0
-    for coefficient in reversed(coefficients):
-        value = (value * x + coefficient) % PRIME
+    for start in range(0, len(highest_first), steps):
+        for coefficient in highest_first[start : start + steps]:
+            value = value * x + coefficient
+        value %= PRIME
     return value
 
 
