@@ -46,6 +46,8 @@ from bmad.federation.reputation import ledger as reputation_ledger
 from bmad.federation.robust import combine_groups
 from bmad.federation.secagg.config import RoundConfig
 from bmad.federation.secagg.graph import sparse_round
+from bmad.federation.secagg.round_bounds import round_input_bounds
+from bmad.federation.secagg.validity import InvalidInput
 from bmad.federation.server_store import ApiError
 from bmad.federation.signing import decode_key, encode_key
 from bmad.federation.wire import PHASES, round_l2_sensitivity, round_vector_length
@@ -303,6 +305,8 @@ class RoundEngine:
             group = live.groups[int(body["group"])]
             group.session.receive(body["phase"], int(body["participant"]), body["message"])
             group.answered.add(int(body["participant"]))
+        elif event.kind == "refused":
+            live.groups[int(body["group"])].alive.discard(int(body["participant"]))
         elif event.kind == "close":
             self._close_groups(live, body["phase"])
         else:
@@ -378,14 +382,22 @@ class RoundEngine:
             threshold = reconstruction_threshold(size, k)
             # SecAgg+ (sparse graph) for large groups, with the thresholds it derives
             sparse = sparse_round(size, live.governance.sparse_from)
+            min_survivors = max(sparse.min_survivors, k) if sparse else threshold
             config = RoundConfig(
                 round_id=f"{live.id}/g{group_number}",
                 roster=roster,
                 threshold=sparse.threshold if sparse else threshold,
                 vector_length=int(live.parameters["vector_length"]),
                 modulus_bits=int(live.parameters["modulus_bits"]),
-                min_survivors=max(sparse.min_survivors, k) if sparse else threshold,
+                min_survivors=min_survivors,
                 neighbours=sparse.neighbours if sparse else 0,
+                input_bounds=round_input_bounds(  # the bounds every member derives too
+                    live.learning_type,
+                    unit_for(live.learning_type, str(live.parameters.get("unit", "organisation"))),
+                    float(live.parameters["rho"]),
+                    noise_shares(size, min_survivors),
+                    size,
+                ),
             )
             group = Group(
                 config,
@@ -463,13 +475,25 @@ class RoundEngine:
                 raise BmadError("this participant dropped out of the round", 409)
             if pid in group.answered:
                 raise ApiError(f"{phase} message already received", 409)
-            self._perform(
-                live,
-                "message",
-                {"group": group_number, "participant": pid, "phase": phase, "message": message},
-            )
+            refused = None
+            try:
+                self._perform(
+                    live,
+                    "message",
+                    {"group": group_number, "participant": pid, "phase": phase, "message": message},
+                )
+            except InvalidInput as exc:  # its proof failed: a dropout from now on, and audited
+                refused = exc.message
+                self._perform(live, "refused", {"group": group_number, "participant": pid})
+                server_store.audit(
+                    self.store.connection,
+                    "input_refused",
+                    {"round": round_id, "organisation": organisation, "reason": refused},
+                )
             if all(group.answered >= group.alive for group in live.groups if group.aborted is None):
                 self._close_phase(live)
+        if refused is not None:
+            raise ApiError(refused, 422)
 
     def tick(self, now: float | None = None) -> None:
         """Close enrolments and phases whose deadline (seconds since the epoch) passed, in any

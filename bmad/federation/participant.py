@@ -229,6 +229,8 @@ class RoundParticipation:
             if release is None:
                 return
             self.driver.vector = list(release.payload.vector)
+            if not self._split_noise(release, extra):
+                return
             try:
                 message = self.driver.answer(phase, inbox)
             except BaseException:  # nothing left the machine: give the budget back
@@ -241,6 +243,23 @@ class RoundParticipation:
         else:
             self.client.submit(self.round_id, phase, self.driver.answer(phase, inbox))
         self.answered.add(phase)
+
+    def _split_noise(self, release: PreparedRelease, extra: list[Reservation]) -> bool:
+        """In a round that proves its inputs, hand the contribution and the noise share over
+        apart; a share beyond the proved bound (about once in 10^13 rounds) is not redrawn
+        but the round left as a dropout, with nothing sent and the budget given back."""
+        assert self.driver is not None and self.group is not None
+        bounds = self.group.config.input_bounds
+        if bounds is None:
+            return True
+        contribution = list(round_contribution(self.contribution, self.unit).vector)
+        noise = [sent - value for sent, value in zip(self.driver.vector, contribution, strict=True)]
+        if max(map(abs, noise)) > bounds.noise:
+            self._abandon(release, extra)
+            self.conclude("dropped", "the noise share fell beyond its proved bound")
+            return False
+        self.driver.vector, self.driver.noise = contribution, noise
+        return True
 
     def _reserve_and_noise(self) -> tuple[PreparedRelease | None, list[Reservation]]:
         assert self.group is not None

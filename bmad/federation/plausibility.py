@@ -10,9 +10,13 @@ block totals within the same margin of n times the block's mass. A sum outside i
 the round aborted: nothing is released.
 
 What this bounds, and what it does not (README "Trust model"): a wild input (+-2^31) is
-caught; an input that stays inside these envelopes is not, so a lying member can still move a
-coordinate by up to n b minus what the others put there, rather than by its own bound b. A
-validity proof per contribution would close that gap; it is not implemented.
+caught; an input that stays inside these envelopes is not, so in a round that keeps only this
+check a lying member can still move a coordinate by up to n b minus what the others put there,
+rather than by its own bound b. Rounds short enough to prove their inputs
+(``bmad.federation.secagg.round_bounds``: every learning type but code_patterns,
+technology_adoption, technology_migrations and tool_effectiveness) close that gap: each input
+is proved within b plus a bounded noise share before the aggregator unmasks; this check then
+still runs as a second line.
 """
 
 from __future__ import annotations

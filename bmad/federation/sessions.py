@@ -108,6 +108,7 @@ class ClientDriver:
     ) -> None:
         self.session = ClientSession(config, participant, signer)
         self.vector = list(vector)
+        self.noise: list[int] | None = None  # the noise share apart, in a round with bounds
 
     def answer(self, phase: str, inbox: str | None) -> str:
         if phase == "advertise_keys":
@@ -117,8 +118,8 @@ class ClientDriver:
         if phase == "share_keys":
             return self.session.share_keys(KeysBroadcast.from_json(inbox)).to_json()
         if phase == "masked_input":
-            masked = self.session.mask_input(SharesInbox.from_json(inbox), self.vector)
-            self.vector = []  # the plain vector is not needed any more
+            masked = self.session.mask_input(SharesInbox.from_json(inbox), self.vector, self.noise)
+            self.vector, self.noise = [], None  # the plain vectors are not needed any more
             return masked.to_json()
         if phase == "consistency_check":
             return self.session.sign_survivors(SurvivorList.from_json(inbox)).to_json()

@@ -29,6 +29,7 @@ from bmad.federation.governance import (
     noise_shares,
 )
 from bmad.federation.secagg.config import RoundConfig, Signer
+from bmad.federation.secagg.round_bounds import round_input_bounds
 from bmad.federation.wire import round_l2_sensitivity, round_vector_length
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.identity import fingerprint, verify_signature
@@ -370,6 +371,7 @@ def check_group(
             modulus_bits=MODULUS_BITS,
             min_survivors=min_survivors,
             neighbours=neighbours,
+            input_bounds=round_input_bounds(terms.learning_type, terms.unit, terms.rho, shares, n),
         )
     except BmadError as exc:
         raise RoundRefused(f"the group's parameters are invalid: {exc.message}") from None
