@@ -190,6 +190,17 @@ def episodes(changes: Iterable[TechnologyChange]) -> list[Episode]:
     return sorted(found, key=lambda episode: (episode.added, episode.technology))
 
 
+def naming_line(text: str, key: str) -> int:
+    """The first line of a technology file's ``text`` naming the technology ``key`` (its name
+    without the ecosystem, as a whole word), 1 when none does."""
+    name = Technology.from_key(key).name.rsplit(":", 1)[-1]
+    pattern = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.search(line):
+            return number
+    return 1
+
+
 def abandonments(found: Iterable[Episode], threshold_months: int) -> list[Abandonment]:
     """Dependencies and tools removed within ``threshold_months`` of being added."""
     limit = threshold_months * MONTH_SECONDS

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from bmad.analysis.suppression import IGNORE
 
-HASH_LANGUAGES = frozenset({"python", "ruby"})
+# manifests, CI and tool configuration (requirements, TOML, YAML, INI) comment with "#"
+HASH_LANGUAGES = frozenset({"python", "ruby", "technology-file"})
 SHEBANG_OR_ENCODING = re.compile(r"^(#!|#.*coding[:=])")
 
 

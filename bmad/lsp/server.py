@@ -458,6 +458,8 @@ def code_action(
             continue
         seen.add((rule_id, start_line))
         function = data.get("function")
+        if not function and uri.endswith(".json"):
+            continue  # no comment can suppress a finding in JSON: [rules] disabled can
         if function:
             edit = suppress_function(lines, start_line, rule_id, language)
             title = f"Suppress {rule_id} for {function}"

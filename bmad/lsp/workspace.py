@@ -228,7 +228,8 @@ class Analyst:
     def analyse(self, path: Path, language_id: str, text: str) -> Outcome:
         language = document_language(path, language_id)
         if language is None:
-            return Outcome(None, f"no supported language for {path.name}")
+            technology_file = self._technology_file(path, text)
+            return technology_file or Outcome(None, f"no supported language for {path.name}")
         reason = skip_reason(text, self.settings.max_file_bytes)
         if reason is not None:
             return Outcome(None, reason)
@@ -256,6 +257,22 @@ class Analyst:
             report, None, root, tuple(logs), problems, file_risk=risk, priorities=priorities
         )
         return self._with_standings(outcome)
+
+    def _technology_file(self, path: Path, text: str) -> Outcome | None:
+        """A manifest, CI or tool configuration file of a repository: its stored decision
+        findings on the lines naming their technologies; None for any other file."""
+        from bmad.analysis.technology_buffer import technology_file_report
+        from bmad.extractors.technology import file_kind
+
+        root = self.root_for(path)
+        if root is None or skip_reason(text, self.settings.max_file_bytes) is not None:
+            return None
+        relative = path.relative_to(root).as_posix()
+        if file_kind(relative) is None:
+            return None
+        logs: list[str] = []
+        stored = self.stored_findings(root, path, relative, logs)
+        return Outcome(technology_file_report(text, relative, stored), None, root, tuple(logs))
 
     def _with_standings(self, outcome: Outcome) -> Outcome:
         """The outcome with the federation standings of its functions, when insights exist."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from bmad.extractors.technology_trends import (
     TechnologyHistory,
     changes_along,
     episodes,
+    naming_line,
     technology_history,
 )
 from bmad.scanning.history_git import (
@@ -445,15 +445,9 @@ def _declaring_files(store: Store, git_dir: str, commit_id: str, key: str) -> li
 
 
 def _naming_line(path: Path, technology: Technology) -> int:
-    """The first line of the file naming the technology (its name without the ecosystem),
-    1 when the file is gone or no line does."""
+    """The line of the work-tree file naming the technology; 1 when the file is gone."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return 1
-    name = technology.name.rsplit(":", 1)[-1]
-    pattern = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
-    for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.search(line):
-            return number
-    return 1
+    return naming_line(text, technology.key)
