@@ -212,17 +212,15 @@ class StoredModel:
     document: str
 
 
-def stale_reason(run: StoredRun, global_model: str, local_model: str | None = None) -> str | None:
+def stale_reason(run: StoredRun, global_model: str) -> str | None:
     """Why risks stored by ``run`` are not what the models at hand would give (None: they
-    are): the federation's model changed since (``global_model``: its digest now, '' none),
-    or the local model stored now (``local_model``'s digest; None: not known) is another."""
-    if local_model is not None and local_model != run.local_model:
-        return "the local model was retrained since"
-    if global_model != run.global_model:
-        if not global_model:
-            return "the federation's model they used is no longer cached"
-        return "the federation released a new model since"
-    return None
+    are): the federation's model (``global_model``: its digest now, '' none) changed since.
+    The local model cannot have: it is stored with the risks it gives, in one transaction."""
+    if global_model == run.global_model:
+        return None
+    if not global_model:
+        return "the federation's model they used is no longer cached"
+    return "the federation released a new model since"
 
 
 def open_risk_store(path: Path | None = None) -> Store:

@@ -25,8 +25,10 @@ from bmad.analysis.risk_serving import stored_local
 from bmad.analysis.risk_store import (
     NO_RISK,
     StoredModel,
+    StoredRun,
     open_risk_store,
     save_risks,
+    stale_reason,
     stored_local_model,
 )
 
@@ -103,3 +105,11 @@ def test_the_stored_local_model_is_what_serving_reads_back(tmp_path: Path) -> No
     rows = snapshot(3, 4).rows
     assert probabilities(local.model, rows) == probabilities(fitted, rows)
     assert too_short is not None and too_short.model is None
+
+
+def test_stored_risks_are_stale_when_the_federations_model_is_another() -> None:
+    run = StoredRun("a" * 40, 0, "blend", "blended", 365, "local", "global-1")
+    assert stale_reason(run, "global-1") is None
+    assert stale_reason(run, "global-2") == "the federation released a new model since"
+    assert stale_reason(run, "") == "the federation's model they used is no longer cached"
+    assert run.identity == "aaaaaaaaaaaa/local/global-1"
