@@ -334,79 +334,75 @@ def answering_falsely(
         engine.assignment, engine.describe = honest_assignment, honest_describe
 
 
+def make_members(
+    folder: Path,
+    organisations: int,
+    k: int = 3,
+    files: Callable[[int], dict[str, str]] = python_source,
+) -> list[Participant]:
+    """Participants org0, org1, ... in ``folder``; org<i>'s repository holds ``files(i)``."""
+    return [
+        make_participant(folder, f"org{index}", files(index), k) for index in range(organisations)
+    ]
+
+
 @dataclass
-class LiveFederation:
-    """A federation on the real aggregator app served in this process: its coordinator (the
-    admin), ``members`` org0, org1, ... that joined, were admitted and share code patterns,
-    and ``guests``, organisations invited beside them that joined later (``join_invited``)."""
+class Federation:
+    """A federation on the aggregator at ``url``: its coordinator (the admin), ``members`` that
+    joined, were admitted and share one learning type, and ``guests``, organisations invited
+    beside them that joined later (``join_invited``)."""
 
     url: str
-    app: Any
-    db_path: Path
     admin: AggregatorClient
     admin_store: Store
     federation: str
     tokens: dict[str, str]
     members: list[Participant]
-    folder: Path
-    k: int
+    folder: Path  # holds the coordinator's and the guests' data
     guests: dict[str, Participant] = field(default_factory=dict)
 
     @classmethod
-    @contextmanager
-    def served(
+    def enrolled(
         cls,
+        url: str,
         folder: Path,
-        organisations: int,
-        k: int = 3,
+        members: list[Participant],
         governance: dict[str, Any] | None = None,
         invited: tuple[str, ...] = (),
-        hosted_by_a_member: bool = False,
-    ) -> Iterator[Self]:
-        """Serve the aggregator, create the federation and enrol its members; everything is
-        closed on the way out. With ``hosted_by_a_member`` the aggregator's database lies in
-        org0's own data folder (a peer federation)."""
-        discrete_gaussian_noise(1.0, 1)  # import OpenDP before any deadline runs
-        names = [f"org{index}" for index in range(organisations)]
-        members = [
-            make_participant(folder / "members", name, python_source(index), k)
-            for index, name in enumerate(names)
-        ]
-        db_path = (
-            members[0].store.path.parent if hosted_by_a_member else folder
-        ) / "aggregator.sqlite3"
-        with serving_in_process(db_path) as (url, app):
-            admin_store, admin = coordinator(folder / "admin", url)
-            created = create_federation(
-                admin_store, admin, [*names, *invited], "low", governance or {}
-            )
-            world = cls(
-                url,
-                app,
-                db_path,
-                admin,
-                admin_store,
-                created["federation"],
-                created["tokens"],
-                members,
-                folder / "members",
-                k,
-            )
-            try:
-                for member in members:
-                    join(member, url, world.federation, world.tokens[member.organisation], admin)
-                    member.enable_sharing("code_patterns")
-                yield world
-            finally:
-                admin.close()
-                admin_store.close()
-                for participant in [*members, *world.guests.values()]:
-                    participant.store.close()
+        learning_type: str = "code_patterns",
+        **extra: Any,
+    ) -> Self:
+        """Create the federation (its coordinator in ``folder``) for ``members`` and the
+        ``invited``; the members join, are admitted and share ``learning_type``. ``extra``
+        holds a subclass's own fields."""
+        admin_store, admin = coordinator(folder / "admin", url)
+        names = [member.organisation for member in members]
+        created = create_federation(admin_store, admin, [*names, *invited], "low", governance)
+        for member in members:
+            join(member, url, created["federation"], created["tokens"][member.organisation], admin)
+            member.enable_sharing(learning_type)
+        return cls(
+            url,
+            admin,
+            admin_store,
+            created["federation"],
+            created["tokens"],
+            members,
+            folder,
+            **extra,
+        )
+
+    def close(self) -> None:
+        self.admin.close()
+        self.admin_store.close()
+        for participant in [*self.members, *self.guests.values()]:
+            participant.store.close()
 
     def join_invited(self, organisation: str, seed: int, admitted: bool = True) -> Participant:
         """The invited ``organisation`` joins with its token (and, if ``admitted``, the admin
         admits it), sharing nothing."""
-        guest = make_participant(self.folder, organisation, python_source(seed), self.k)
+        k = self.members[0].settings.k_min_participants
+        guest = make_participant(self.folder / "guests", organisation, python_source(seed), k)
         with guest.client(self.url) as client:
             join_as(
                 guest.store,
@@ -438,6 +434,42 @@ class LiveFederation:
                 time.sleep(0.05)
 
         return close
+
+
+@dataclass(kw_only=True)
+class LiveFederation(Federation):
+    """A ``Federation`` on the real aggregator app served in this process."""
+
+    app: Any
+    db_path: Path
+
+    @classmethod
+    @contextmanager
+    def served(
+        cls,
+        folder: Path,
+        organisations: int,
+        k: int = 3,
+        governance: dict[str, Any] | None = None,
+        invited: tuple[str, ...] = (),
+        hosted_by_a_member: bool = False,
+    ) -> Iterator[Self]:
+        """Serve the aggregator, create the federation and enrol ``organisations`` members that
+        share code patterns; everything is closed on the way out. With ``hosted_by_a_member``
+        the aggregator's database lies in org0's own data folder (a peer federation)."""
+        discrete_gaussian_noise(1.0, 1)  # import OpenDP before any deadline runs
+        members = make_members(folder / "members", organisations, k)
+        db_path = (
+            members[0].store.path.parent if hosted_by_a_member else folder
+        ) / "aggregator.sqlite3"
+        with serving_in_process(db_path) as (url, app):
+            world = cls.enrolled(
+                url, folder, members, governance, invited, app=app, db_path=db_path
+            )
+            try:
+                yield world
+            finally:
+                world.close()
 
 
 def all_finished(participants: list[Participant], round_id: str) -> bool:

@@ -35,14 +35,10 @@ from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.risk_schema import Record, RiskSchema
 from tests.federation.harness import (
     Aggregator,
-    Participant,
-    coordinator,
-    create_federation,
+    Federation,
     finished_round,
     in_threads,
-    join,
-    make_participant,
-    python_source,
+    make_members,
 )
 
 FEATURES = ("churn", "tokens", "priority")  # the last one is left out of the federated model
@@ -139,29 +135,21 @@ def test_five_members_train_the_risk_model_through_real_rounds(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
     discrete_gaussian_noise(1.0, 1)  # import OpenDP before the phase deadlines run
-    admin_store, admin = coordinator(tmp_path / "admin", aggregator.url)
-    names = [f"org{index}" for index in range(5)]
-    created = create_federation(admin_store, admin, names, "low")
-    federation = created["federation"]
-    participants: list[Participant] = []
-    for index, name in enumerate(names):
-        participant = make_participant(tmp_path / "members", name, python_source(index))
-        join(participant, aggregator.url, federation, created["tokens"][name], admin)
-        participants.append(participant)
-    for participant in participants:
-        participant.enable_sharing("risk_model")
-    records = {str(p.repo): _file_records(index) for index, p in enumerate(participants)}
+    world = Federation.enrolled(
+        aggregator.url, tmp_path, make_members(tmp_path / "members", 5), learning_type="risk_model"
+    )
+    records = {str(p.repo): _file_records(index) for index, p in enumerate(world.members)}
 
     def follow(round_id: str) -> dict[str, Any]:
         errors = in_threads(
-            *(p.taking_part(FAST, risk_records=lambda repo: records[repo]) for p in participants)
+            *(p.taking_part(FAST, risk_records=lambda repo: records[repo]) for p in world.members)
         )
         assert not errors, errors
-        return finished_round(admin, round_id, seconds=60)
+        return finished_round(world.admin, round_id, seconds=60)
 
-    member = membership.current(admin_store)
+    member = membership.current(world.admin_store)
     assert member is not None
-    trained = train_in_rounds(admin_store, admin, member, 2, 2.0, 1e-5, follow)
+    trained = train_in_rounds(world.admin_store, world.admin, member, 2, 2.0, 1e-5, follow)
 
     assert [state["state"] for state in trained.rounds] == ["released", "released"], [
         state["reason"] for state in trained.rounds
@@ -171,7 +159,7 @@ def test_five_members_train_the_risk_model_through_real_rounds(
     step = trained.insights["model"]
     assert step["start"] != [0.0] * 26  # the second step started from the first one's model
     assert abs(step["rows"] - 5 * 2 * 120) < 300
-    for participant in participants:
+    for participant in world.members:
         outcomes = [o.outcome for o in participant.outcomes]  # type: ignore[attr-defined]
         assert outcomes == ["released", "released"]
         usage = participant.settings.ledger(participant.store).usage(
@@ -185,4 +173,4 @@ def test_five_members_train_the_risk_model_through_real_rounds(
         busy[RECENT_CHURN], quiet[RECENT_CHURN] = 100.0, 0.0
         low, high = probabilities(model, [quiet, busy])
         assert high > low
-    assert cached_global_model(admin_store) is not None
+    assert cached_global_model(world.admin_store) is not None

@@ -27,14 +27,11 @@ from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import PreparedRelease, cached_global_insights
 from tests.federation.harness import (
     Aggregator,
+    Federation,
     Participant,
-    coordinator,
-    create_federation,
     finished_round,
     in_threads,
-    join,
-    make_participant,
-    python_source,
+    make_members,
 )
 
 
@@ -54,32 +51,6 @@ class RecordingParticipation(RoundParticipation):
         if release is not None:
             self.sent = list(release.payload.vector)
         return release, extra
-
-
-def federation(
-    tmp_path: Path, url: str, organisations: list[str], **governance: Any
-) -> tuple[str, AggregatorClient, dict[str, str]]:
-    store, admin = coordinator(tmp_path / "admin", url)
-    created = create_federation(store, admin, organisations, "low", governance)
-    return created["federation"], admin, created["tokens"]
-
-
-def enrolled_participants(
-    tmp_path: Path,
-    aggregator: Aggregator,
-    count: int,
-    learning_type: str = "code_patterns",
-    **governance: Any,
-) -> tuple[str, AggregatorClient, list[Participant]]:
-    names = [f"org{index}" for index in range(count)]
-    federation_id, admin, tokens = federation(tmp_path, aggregator.url, names, **governance)
-    participants = []
-    for index, name in enumerate(names):
-        participant = make_participant(tmp_path / "participants", name, python_source(index))
-        join(participant, aggregator.url, federation_id, tokens[name], admin)
-        participant.enable_sharing(learning_type)
-        participants.append(participant)
-    return federation_id, admin, participants
 
 
 def drive(
@@ -121,10 +92,12 @@ def drive(
 def run_round(
     tmp_path: Path, aggregator: Aggregator, count: int, drops: dict[int, str], **governance: Any
 ) -> tuple[dict[str, Any], list[RecordingParticipation], AggregatorClient, str]:
-    federation_id, admin, participants = enrolled_participants(
-        tmp_path, aggregator, count, **governance
+    world = Federation.enrolled(
+        aggregator.url, tmp_path, make_members(tmp_path / "members", count), governance
     )
-    opened = admin.open_round(federation_id, "code_patterns", enrol_timeout=60, phase_timeout=10)
+    opened = world.admin.open_round(
+        world.federation, "code_patterns", enrol_timeout=60, phase_timeout=10
+    )
     runners: list[RecordingParticipation] = []
 
     def target(index: int, participant: Participant) -> Any:
@@ -132,10 +105,10 @@ def run_round(
             drive(participant, aggregator.url, opened["id"], "code_patterns", drops.get(index))
         )
 
-    errors = in_threads(*(target(i, p) for i, p in enumerate(participants)))
+    errors = in_threads(*(target(i, p) for i, p in enumerate(world.members)))
     assert not errors, errors
-    state = finished_round(admin, opened["id"])
-    return state, runners, admin, federation_id
+    state = finished_round(world.admin, opened["id"])
+    return state, runners, world.admin, world.federation
 
 
 def test_five_participants_release_the_exact_sum_and_all_get_insights(
@@ -214,19 +187,24 @@ class OutOfRangeParticipation(RecordingParticipation):
 def test_an_out_of_range_contribution_aborts_the_round_and_nothing_is_released(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
-    federation_id, admin, participants = enrolled_participants(
-        tmp_path, aggregator, 5, units={"code_patterns": "organisation"}
+    world = Federation.enrolled(
+        aggregator.url,
+        tmp_path,
+        make_members(tmp_path / "members", 5),
+        {"units": {"code_patterns": "organisation"}},
     )
-    opened = admin.open_round(federation_id, "code_patterns", enrol_timeout=60, phase_timeout=10)
+    opened = world.admin.open_round(
+        world.federation, "code_patterns", enrol_timeout=60, phase_timeout=10
+    )
     kinds = [OutOfRangeParticipation, *[RecordingParticipation] * 4]
     errors = in_threads(
         *(
             (lambda p=p, k=k: drive(p, aggregator.url, opened["id"], "code_patterns", None, k))
-            for p, k in zip(participants, kinds, strict=True)
+            for p, k in zip(world.members, kinds, strict=True)
         )
     )
     assert not errors, errors
-    state = admin.round(opened["id"])
+    state = world.admin.round(opened["id"])
     assert state["state"] == "aborted"
     assert "out-of-range contribution" in state["reason"]
     assert "participants:" in state["reason"]  # the organisation counts it tried to inflate

@@ -18,15 +18,16 @@ from bmad.federation.server_store import open_aggregator_store
 from bmad.privacy.noise import discrete_gaussian_noise
 from tests.federation.harness import (
     Aggregator,
+    Federation,
     Participant,
     in_threads,
+    make_members,
     released_aggregate,
     running_aggregator,
 )
 from tests.federation.test_rounds_e2e import (
     RecordingParticipation,
     drive,
-    enrolled_participants,
     run_round,
 )
 
@@ -78,9 +79,9 @@ def test_two_aggregator_processes_serve_one_round_between_them(
         serving(tmp_path / "first", database) as first,
         serving(tmp_path / "second", database) as second,
     ):
-        federation_id, admin, participants = enrolled_participants(tmp_path, first, 6)
-        opened = admin.open_round(
-            federation_id, "code_patterns", enrol_timeout=60, phase_timeout=20
+        world = Federation.enrolled(first.url, tmp_path, make_members(tmp_path / "members", 6))
+        opened = world.admin.open_round(
+            world.federation, "code_patterns", enrol_timeout=60, phase_timeout=20
         )
         runners: list[RecordingParticipation] = []
 
@@ -88,9 +89,9 @@ def test_two_aggregator_processes_serve_one_round_between_them(
             url = first.url if index % 2 else second.url
             return lambda: runners.append(drive(participant, url, opened["id"], "code_patterns"))
 
-        errors = in_threads(*(take_part(i, p) for i, p in enumerate(participants)))
+        errors = in_threads(*(take_part(i, p) for i, p in enumerate(world.members)))
         assert not errors, errors
-        state = admin.round(opened["id"])
+        state = world.admin.round(opened["id"])
     assert state["state"] == "released", state["reason"]
     assert state["organisations"]["completed"] == 6
     assert released_aggregate(database, state["id"]) == expected_sum(runners)
@@ -153,10 +154,12 @@ def test_a_round_survives_an_aggregator_killed_in_the_middle(tmp_path: Path, dat
     arrive."""
     port = ("--port", str(free_port()))
     with serving(tmp_path / "before", database, *port) as before:
-        federation_id, admin, participants = enrolled_participants(
-            tmp_path, before, 6, k_min_participants=5
+        world = Federation.enrolled(
+            before.url, tmp_path, make_members(tmp_path / "members", 6), {"k_min_participants": 5}
         )
-        opened = admin.open_round(federation_id, "code_patterns", enrol_timeout=60, phase_timeout=8)
+        opened = world.admin.open_round(
+            world.federation, "code_patterns", enrol_timeout=60, phase_timeout=8
+        )
         round_id = opened["id"]
         runners: list[RecordingParticipation] = []
 
@@ -176,7 +179,7 @@ def test_a_round_survives_an_aggregator_killed_in_the_middle(tmp_path: Path, dat
         errors: list[BaseException] = []
         driver = Thread(
             target=lambda: errors.extend(
-                in_threads(*(take_part(i, p) for i, p in enumerate(participants)))
+                in_threads(*(take_part(i, p) for i, p in enumerate(world.members)))
             )
         )
         driver.start()
@@ -190,7 +193,7 @@ def test_a_round_survives_an_aggregator_killed_in_the_middle(tmp_path: Path, dat
             with serving(tmp_path / "after", database, *port) as after:
                 driver.join(120)
                 assert not driver.is_alive()
-                state = admin.round(round_id)
+                state = world.admin.round(round_id)
                 assert after.url == before.url
         finally:
             driver.join(120)

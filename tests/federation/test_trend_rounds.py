@@ -15,13 +15,13 @@ from bmad.privacy.sharing import cached_global_insights
 from bmad.privacy.trend_schemas import TECHNOLOGY_MIGRATIONS
 from tests.federation.harness import (
     Aggregator,
+    Federation,
     finished_round,
     in_threads,
-    join,
-    make_participant,
+    make_members,
     python_source,
 )
-from tests.federation.test_rounds_e2e import drive, federation
+from tests.federation.test_rounds_e2e import drive
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -32,19 +32,23 @@ def opendp_imported() -> None:
 def test_a_migrations_round_releases_the_exact_sum_and_insights_trends_shows_it(
     tmp_path: Path, aggregator: Aggregator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    names = ["org0", "org1", "org2"]
-    federation_id, admin, tokens = federation(tmp_path, aggregator.url, names)
-    participants = []
-    for index, name in enumerate(names):
-        files = {**python_source(index), "requirements.txt": "requests\n", ".travis.yml": "x: 1\n"}
-        participant = make_participant(tmp_path / "participants", name, files)
+    learning_type = TECHNOLOGY_MIGRATIONS.learning_type
+    participants = make_members(
+        tmp_path / "members",
+        3,
+        files=lambda index: {
+            **python_source(index),
+            "requirements.txt": "requests\n",
+            ".travis.yml": "x: 1\n",
+        },
+    )
+    for participant in participants:
         (participant.repo / "requirements.txt").write_text("httpx\n")
         dated_commit(participant.repo, "2026-03-01T00:00:00Z", "httpx instead of requests")
-        join(participant, aggregator.url, federation_id, tokens[name], admin)
-        participant.enable_sharing("technology_migrations")
-        participants.append(participant)
-    learning_type = TECHNOLOGY_MIGRATIONS.learning_type
-    opened = admin.open_round(federation_id, learning_type, enrol_timeout=60, phase_timeout=10)
+    world = Federation.enrolled(aggregator.url, tmp_path, participants, learning_type=learning_type)
+    opened = world.admin.open_round(
+        world.federation, learning_type, enrol_timeout=60, phase_timeout=10
+    )
     runners: list[object] = []
     errors = in_threads(
         *(
@@ -53,7 +57,7 @@ def test_a_migrations_round_releases_the_exact_sum_and_insights_trends_shows_it(
         )
     )
     assert not errors, errors
-    state = finished_round(admin, opened["id"])
+    state = finished_round(world.admin, opened["id"])
     assert state["state"] == "released", state["reason"]
     sent = [runner.sent for runner in runners]  # type: ignore[attr-defined]
     # no participation bits: each cell already counts organisations
