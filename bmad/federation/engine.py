@@ -448,7 +448,10 @@ class RoundEngine:
                 "neighbours": group.config.neighbours,
             }
             # Members check the roster and build their session in the first phase; later looks
-            # go without it (n certified entries a look made large rounds quadratic).
+            # go without it (n certified entries a look made large rounds quadratic), and so
+            # do looks after the member answered, which also go without the phase's inbox.
+            if pid in group.answered:
+                return document
             if live.phase == PHASES[0]:
                 document["you"]["roster"] = {
                     str(p): {"key": encode_key(key), **live.credentials[group.organisations[p]]}

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from bmad.errors import BmadError
 from bmad.federation.secagg.config import Signer
-from bmad.privacy.identity import verify_signature
 
 KEY_HEADER = "x-bmad-key"
 TIMESTAMP_HEADER = "x-bmad-timestamp"
@@ -133,12 +132,9 @@ def verify_request(
     current = time.time() if now is None else now
     if not abs(current - timestamp) <= max_skew:
         raise RequestRejected("stale request: timestamp outside the allowed clock skew")
-    try:
-        verify_signature(
-            public_key,
-            signed_text(aggregator_key, method, target, body, timestamp_text, nonce),
-            signature,
-        )
-    except BmadError:
-        raise RequestRejected("bad signature (or signed for another aggregator's key)") from None
+    from bmad.federation.secagg.primitives import verify  # libsodium: 3x OpenSSL's speed
+
+    signed = signed_text(aggregator_key, method, target, body, timestamp_text, nonce)
+    if not verify(public_key, signed, signature):
+        raise RequestRejected("bad signature (or signed for another aggregator's key)")
     return VerifiedRequest(public_key, nonce, timestamp)

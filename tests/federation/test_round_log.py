@@ -132,7 +132,9 @@ def test_a_fresh_engine_rebuilds_a_round_in_flight_from_the_log(
     restarted = RoundEngine(databases[2], RecordingSession)  # a new process: nothing in memory
     document = restarted.assignment(round_id, "org-a", keys["org-a"])
     assert document["state"] == "running" and document["phase"] == PHASES[1]
-    assert document["you"]["answered"] and document["you"]["inbox"] is not None
+    assert document["you"]["answered"] and "inbox" not in document["you"]  # needed no more
+    waiting = restarted.assignment(round_id, "org-b", keys["org-b"])["you"]
+    assert not waiting["answered"] and waiting["inbox"] is not None
     (session,) = sessions(restarted, round_id)
     (original,) = sessions(before, round_id)
     assert session.received == original.received and session.closed == original.closed
