@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from bmad.analysis.detect import DetectionReport
 from bmad.analysis.risk_features import RiskRow
 from bmad.analysis.risk_model import (
     DEFAULT_CHOICE,
@@ -264,3 +265,18 @@ def served_risks(
         return replace(stored, reason=f"{stored.reason}; {why}")
     retrain = found is None or found[0].head != head
     return refresh_risks(root, store, global_model, retrain)[1]
+
+
+def ranked_with_stored_risks(
+    report: DetectionReport, root: Path, store: Store, global_model: RiskModel | None
+) -> DetectionReport:
+    """``report`` ranked by the one priority with the stored risks (never trained here), as
+    ``learn anti-patterns`` ranks it by default."""
+    from bmad import config
+    from bmad.analysis.risk_ranking import combined_report
+    from bmad.analysis.settings import analysis_settings
+
+    risks = served_risks(root, store, global_model, train=False)
+    settings = config.load(root)
+    analysis = analysis_settings(settings.section("rules"), settings.section("analysis"))
+    return combined_report(report, risks, analysis)

@@ -104,10 +104,15 @@ def patterns(
     if use_global:
         global_patterns(repo, as_json, confidence_threshold, top, plot_path)
         return
+    from bmad.analysis.risk_serving import ranked_with_stored_risks
+    from bmad.analysis.risk_store import open_risk_store
     from bmad.analysis.summary import pattern_summary
+    from bmad.cli.federated_learn import cached_global_model
     from bmad.cli.steps import analyse_in_steps, on_terminal
 
     analysis_input, report, root = analyse_in_steps(repo, on_terminal(as_json))
+    with open_risk_store() as store:  # the top findings as learn anti-patterns ranks them
+        report = ranked_with_stored_risks(report, root, store, cached_global_model())
     summary = {"repository": str(root), **pattern_summary(analysis_input, report, top)}
     if plot_path is not None:
         draw(plot_path, analysis_input.functions, None, summary["smell_prevalence"], root)

@@ -203,21 +203,15 @@ def gather(repo: Path, progress: Callable[[str], None] = lambda _step: None) -> 
 
 def _ranked_with_stored_risks(report: DetectionReport, root: Path) -> DetectionReport:
     """``report`` ranked by the one priority with the stored risks, as the CLI ranks it."""
-    from bmad import config
-    from bmad.analysis.risk_ranking import combined_report
-    from bmad.analysis.risk_serving import served_risks
+    from bmad.analysis.risk_serving import ranked_with_stored_risks
     from bmad.analysis.risk_store import open_risk_store
-    from bmad.analysis.settings import analysis_settings
     from bmad.federation.participant import open_participant_store
     from bmad.federation.risk_rounds import cached_global_model
 
     with open_participant_store() as participant:
         global_model = cached_global_model(participant)
     with open_risk_store() as store:
-        risks = served_risks(root, store, global_model, train=False)
-    settings = config.load(root)
-    analysis = analysis_settings(settings.section("rules"), settings.section("analysis"))
-    return combined_report(report, risks, analysis)
+        return ranked_with_stored_risks(report, root, store, global_model)
 
 
 def _trends(root: Path, settings: Config, notes: list[str]) -> list[MonthTrend]:

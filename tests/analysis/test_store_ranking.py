@@ -1,6 +1,7 @@
 """The stored findings carry the one priority of ``bmad learn anti-patterns``: detection ranked
 with the stored risks when it is stored, ranked again (without detecting again) when new
-risks are stored, and the same items, priorities and risk explanations as the CLI's."""
+risks are stored, and the same items, priorities and risk explanations as the CLI's (and the
+top findings of ``insights patterns``)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,8 @@ def test_stored_findings_rank_as_the_cli_does_and_again_when_risks_change(
         .stdout
     )["items"]
     assert [item.to_dict() for item in stored] == cli_items
+    summary = CliRunner().invoke(cli, ["insights", "patterns", str(root), "--json", "--top", "9"])
+    assert json.loads(summary.stdout)["top_findings"] == cli_items[:9]
     assert flagged(stored) == ["core/mod3.py"]
     (note,) = [item for item in stored if item.path == "core/mod3.py"]
     assert note.risk_explanation is not None
