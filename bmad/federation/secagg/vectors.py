@@ -45,7 +45,10 @@ def encode_input(values: Sequence[int] | NDArray[np.integer], modulus_bits: int)
     else:
         # numpy would turn a list mixing small ints and ints >= 2^63 into floats: type it here.
         items = list(values)
-        if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items):
+        plain_ints = set(map(type, items)) <= {int}  # the usual case, checked at C speed
+        if not plain_ints and not all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool) for v in items
+        ):
             raise BmadError("input vector must hold integers")
         try:
             array = np.array(items, dtype=np.int64)
