@@ -13,7 +13,8 @@ without enough history, today's ranking), the combined risk per line (effort-awa
 leave one repository out, the pooled model (logistic regression on the other repositories'
 past snapshots), the federated model (the same other repositories as organisations, trained
 through OpenDP noise and in-process secure-aggregation rounds at the medium privacy level;
-also over exact sums) and the blends of each with the combined ranking.
+also over exact sums), the blends of each with the combined ranking, and the even blends'
+rank averages with decayed revisions.
 Training snapshots: T-1y, T-1.5y, T-2y, T-2.5y, each labelled by the year after it; the
 validation windows are the snapshots at T-1y and T-1.5y with models trained on the snapshots
 whose labels end by then. Nothing from after T decides anything. Measures: ROC AUC,
