@@ -75,8 +75,10 @@ class GroupSession(Protocol):
     def inbox(self, phase: str, participant: int) -> str | None:
         """What ``participant`` needs to answer ``phase`` (None for the first phase)."""
 
-    def receive(self, phase: str, participant: int, message: str) -> None:
-        """Accept one participant's message for ``phase``; BmadError if it is invalid."""
+    def receive(self, phase: str, participant: int, message: str, replayed: bool = False) -> None:
+        """Accept one participant's message for ``phase``; BmadError if it is invalid.
+
+        ``replayed``: the message comes from the round's log (accepted once already)."""
 
     def close(self, phase: str) -> None:
         """No more messages for ``phase``; GroupAborted if the session cannot continue."""
@@ -283,7 +285,7 @@ class RoundEngine:
             )
             self.rounds[round_id] = live
         for event in round_log.events_after(connection, round_id, live.applied):
-            self._apply(live, event)
+            self._apply(live, event, replayed=True)
         live.deadline = state.deadline
         return live
 
@@ -293,7 +295,7 @@ class RoundEngine:
         self._apply(live, event)
         round_log.append(self.store.connection, live.id, event)
 
-    def _apply(self, live: LiveRound, event: round_log.Event) -> None:
+    def _apply(self, live: LiveRound, event: round_log.Event, replayed: bool = False) -> None:
         """The one place a round's in-memory state changes, live or replayed from the log."""
         body = event.body
         if event.kind == "enrol":
@@ -303,7 +305,9 @@ class RoundEngine:
             self._form_groups(live, body["groups"])
         elif event.kind == "message":
             group = live.groups[int(body["group"])]
-            group.session.receive(body["phase"], int(body["participant"]), body["message"])
+            group.session.receive(
+                body["phase"], int(body["participant"]), body["message"], replayed
+            )
             group.answered.add(int(body["participant"]))
         elif event.kind == "refused":
             live.groups[int(body["group"])].alive.discard(int(body["participant"]))

@@ -63,10 +63,15 @@ class ServerGroupSession:
         except BmadError:  # not in U1 / U4, or the group aborted
             return None
 
-    def receive(self, phase: str, participant: int, message: str) -> None:
+    def receive(self, phase: str, participant: int, message: str, replayed: bool = False) -> None:
+        """``replayed``: the message comes back from the round's own log, where it was logged
+        only once accepted, so an input proof in it is not verified twice."""
         parsed = _UPLOADS[phase].from_json(message)
         if getattr(parsed, "sender", None) != participant:
             raise BmadError("the message's sender is not the authenticated participant")
+        if replayed and isinstance(parsed, MaskedInput):
+            self.round.receive_masked_input(parsed, proof_checked=True)
+            return
         receive = {
             "advertise_keys": self.round.receive_advertise,
             "share_keys": self.round.receive_shares,

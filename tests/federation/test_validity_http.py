@@ -11,21 +11,33 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bmad.federation.client import AggregatorError
 from bmad.federation.secagg.client import ClientSession
 from bmad.federation.sessions import ClientDriver
 from bmad.privacy.ledger import Reservation
+from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import PreparedRelease
-from tests.federation.harness import Aggregator, finished_round, in_threads
-from tests.federation.secagg.forgery import forged_input_proof
-from tests.federation.test_rounds_e2e import (
-    RecordingParticipation,
-    drive,
-    enrolled_participants,
-    opendp_imported,  # noqa: F401  (the module's autouse fixture)
+from tests.federation.harness import (
+    Aggregator,
+    Federation,
+    finished_round,
+    in_threads,
+    make_members,
+    released_aggregate,
+    running_aggregator,
 )
+from tests.federation.secagg.forgery import forged_input_proof
+from tests.federation.test_rounds_e2e import RecordingParticipation, drive
 
 VERIFIED = "workflow_patterns"  # 60 coordinates: proved (code_patterns keeps the envelope)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def noise_sampler_loaded() -> None:
+    """Import OpenDP before the rounds start (1-3 s), so that it never eats into a deadline."""
+    discrete_gaussian_noise(1.0, 1)
 
 
 class ForgingSession(ClientSession):
@@ -61,28 +73,39 @@ class InflatingParticipation(RecordingParticipation):
 
 
 def run(
-    tmp_path: Path, aggregator: Aggregator, liars: int
+    tmp_path: Path, aggregator: Aggregator, liars: int, second: Aggregator | None = None
 ) -> tuple[dict[str, Any], list[RecordingParticipation], list[BaseException]]:
     """A round of 6 organisations, ``liars`` of them inflating; the state, the honest runners
-    and the liars' errors (the aggregator's refusals)."""
+    and the liars' errors (the aggregator's refusals). With a ``second`` aggregator process on
+    the same database, every other member talks to that one."""
     # k = 5: one group, threshold 5, so one refused member is tolerated
-    federation_id, admin, participants = enrolled_participants(
-        tmp_path, aggregator, 6, VERIFIED, k_min_participants=5
+    world = Federation.enrolled(
+        aggregator.url,
+        tmp_path,
+        make_members(tmp_path / "members", 6),
+        {"k_min_participants": 5},
+        learning_type=VERIFIED,
     )
-    opened = admin.open_round(federation_id, VERIFIED, enrol_timeout=60, phase_timeout=10)
-    kinds = [InflatingParticipation] * liars + [RecordingParticipation] * (6 - liars)
-    runners: list[RecordingParticipation] = []
-    errors = in_threads(
-        *(
-            (
-                lambda p=p, kind=kind: runners.append(
-                    drive(p, aggregator.url, opened["id"], VERIFIED, None, kind)
-                )
-            )
-            for p, kind in zip(participants, kinds, strict=True)
+    try:
+        opened = world.admin.open_round(
+            world.federation, VERIFIED, enrol_timeout=60, phase_timeout=20
         )
-    )
-    return finished_round(admin, opened["id"]), runners, errors
+        kinds = [InflatingParticipation] * liars + [RecordingParticipation] * (6 - liars)
+        urls = [(second or aggregator).url if index % 2 else aggregator.url for index in range(6)]
+        runners: list[RecordingParticipation] = []
+        errors = in_threads(
+            *(
+                (
+                    lambda p=p, kind=kind, url=url: runners.append(
+                        drive(p, url, opened["id"], VERIFIED, None, kind)
+                    )
+                )
+                for p, kind, url in zip(world.members, kinds, urls, strict=True)
+            )
+        )
+        return finished_round(world.admin, opened["id"]), runners, errors
+    finally:
+        world.close()
 
 
 def refusals(aggregator: Aggregator) -> list[dict[str, Any]]:
@@ -121,3 +144,18 @@ def test_too_many_refused_members_abort_and_nothing_is_released(
     assert len(refusals(aggregator)) == 2
     with sqlite3.connect(aggregator.db_path) as connection:
         assert connection.execute("SELECT COUNT(*) FROM agg_releases").fetchone() == (0,)
+
+
+def test_two_aggregator_processes_share_a_verified_round(tmp_path: Path) -> None:
+    """Each process verifies the proofs it receives and reads the other's back from the round's
+    log (accepted once, not verified again); the refusal and the sum check cross too."""
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    with (
+        running_aggregator(tmp_path / "first", ("--database", database)) as first,
+        running_aggregator(tmp_path / "second", ("--database", database)) as second,
+    ):
+        state, runners, errors = run(tmp_path, first, 1, second)
+    assert [getattr(error, "status", None) for error in errors] == [422]
+    assert state["state"] == "released", state["reason"]
+    expected = [sum(column) for column in zip(*(r.sent for r in runners), strict=True)]  # type: ignore[misc]
+    assert released_aggregate(database, state["id"]) == [float(v) for v in expected]

@@ -52,6 +52,7 @@ from bmad.federation.secagg.shamir import combine, share_from_bytes
 from bmad.federation.secagg.validity import (
     InvalidInput,
     blinding_correction,
+    input_commitments,
     sum_matches_commitments,
     verify_input,
 )
@@ -214,12 +215,18 @@ class ServerRound:
         )
 
     # Round 2: MaskedInputCollection
-    def receive_masked_input(self, message: MaskedInput) -> None:
+    def receive_masked_input(self, message: MaskedInput, *, proof_checked: bool = False) -> None:
+        """``proof_checked``: the input proof was verified when this message first arrived (a
+        replay of the server's own log), so its commitments are read without checking again."""
         self._accept(ServerPhase.MASK, message.round_id, message.sender, self._shares)
         if message.sender in self._masked_senders:
             raise BmadError(f"participant {message.sender} already sent its masked input")
         masked = from_wire(message.masked, self.config.vector_length, self.config.modulus_bits)
-        if self.config.input_bounds is not None:
+        if self.config.input_bounds is not None and proof_checked:
+            self._input_commitments[message.sender] = input_commitments(
+                self.config.input_bounds, message.validity
+            )
+        elif self.config.input_bounds is not None:
             self._verify_input(message)
         if self._masked_sum is None:
             self._masked_sum = masked.copy()

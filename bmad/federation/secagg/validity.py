@@ -311,6 +311,21 @@ def verify_input(tag: bytes, participant: int, bounds: InputBounds, proof: bytes
     return combined
 
 
+def input_commitments(bounds: InputBounds, proof: bytes) -> list[bytes]:
+    """The commitments C^x_j + C^e_j of a proof ``verify_input`` already accepted (read back,
+    e.g. from the aggregator's own round log, without checking the range proofs again)."""
+    if len(proof) != bounds.proof_bytes:
+        raise InvalidInput(f"the input proof must be {bounds.proof_bytes} bytes")
+    combined, offset = [], 0
+    noise_bytes = bounds.noise_range.proof_bytes
+    for bounds_j in bounds.contribution:
+        value = proof[offset : offset + POINT_BYTES]
+        noise = proof[offset + POINT_BYTES : offset + 2 * POINT_BYTES]
+        combined.append(add(value, noise))
+        offset += 2 * POINT_BYTES + bounds_j.proof_bytes + noise_bytes
+    return combined
+
+
 def _received_point(encoding: bytes) -> bytes:
     try:
         return decode_point(encoding)

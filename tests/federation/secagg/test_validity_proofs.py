@@ -35,6 +35,7 @@ from bmad.federation.secagg.validity import (
     InputBounds,
     InvalidInput,
     bounds_for_layout,
+    input_commitments,
     prove_input,
     verify_input,
 )
@@ -172,6 +173,15 @@ def test_an_input_proof_verifies_and_opens_to_the_sum_of_contribution_and_noise(
         verify_input(TAG, 8, bounds, proof)  # made for participant 9
     with pytest.raises(InvalidInput, match="coordinate 0"):
         verify_input(b"u" * 32, 9, bounds, proof)  # made for another round
+
+
+def test_a_replayed_proof_gives_back_the_commitments_it_was_accepted_with() -> None:
+    bounds = _input_bounds()
+    blindings = [random_scalar() for _ in range(5)]
+    proof = prove_input(TAG, 2, bounds, [1, 2, 3, 0, 0], [5, -5, 0, 1, 1], blindings)
+    assert input_commitments(bounds, proof) == verify_input(TAG, 2, bounds, proof)
+    with pytest.raises(InvalidInput, match="must be"):
+        input_commitments(bounds, proof[:-1])
 
 
 def test_an_input_over_its_bounds_has_no_honest_proof() -> None:
