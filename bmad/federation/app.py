@@ -152,7 +152,11 @@ class Aggregator:
         return in_force or Governance.from_dict(json.loads(row[0]))
 
     def require(self, federation: str, caller: Caller, roles: tuple[str, ...]) -> Member:
-        self.governance(federation)
+        known = self.store.connection.execute(
+            "SELECT 1 FROM agg_federations WHERE id = ?", (federation,)
+        ).fetchone()
+        if known is None:
+            raise ApiError(f"no federation {federation}", 404)
         found = server_store.member(self.store, federation, caller.public_key)
         if found is None:
             raise ApiError("this key is not a member of the federation", 403)

@@ -282,3 +282,12 @@ def test_a_long_poll_returns_when_the_round_changes(setup: dict[str, object]) ->
     with pytest.raises(AggregatorError) as refused:  # strangers are refused before any wait
         admin.round("00000000-0000-0000-0000-000000000000", 0, 30.0)
     assert refused.value.status == 404
+
+
+def test_a_federation_the_aggregator_does_not_know_is_not_found(setup: dict[str, object]) -> None:
+    member = setup["member"]
+    assert isinstance(member, AggregatorClient)
+    with pytest.raises(AggregatorError) as refused:
+        member.status("00000000-0000-0000-0000-000000000000")
+    assert refused.value.status == 404
+    assert "no federation 00000000-0000-0000-0000-000000000000" in str(refused.value)
