@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bmad.privacy.noise import discrete_gaussian_noise
 from tests.federation.harness import Aggregator, running_aggregator
 from tests.federation.postgres_server import Cluster, PostgresUnavailable, throwaway_cluster
 
@@ -14,6 +15,12 @@ from tests.federation.postgres_server import Cluster, PostgresUnavailable, throw
 def aggregator(tmp_path: Path) -> Iterator[Aggregator]:
     with running_aggregator(tmp_path / "aggregator") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def opendp_imported() -> None:
+    """Import OpenDP once up front (1-3 s), so that it never eats into a round's phase deadline."""
+    discrete_gaussian_noise(1.0, 1)
 
 
 @pytest.fixture(scope="session")

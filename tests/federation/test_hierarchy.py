@@ -23,7 +23,6 @@ from bmad.federation.settings import FederationSettings
 from bmad.federation.wire import round_contribution
 from bmad.privacy import audit
 from bmad.privacy.accounting import rho_budget
-from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.schemas import schema_for
 from bmad.privacy.units import unit_for
 from bmad.store.connection import Store
@@ -69,10 +68,10 @@ class Team:
     members: list[Participant]
 
 
+@pytest.mark.usefixtures("opendp_imported")
 def test_three_teams_forward_their_releases_to_an_organisation_federation(
     tmp_path: Path,
 ) -> None:
-    discrete_gaussian_noise(1.0, 1)  # import OpenDP before any phase deadline runs
     with ExitStack() as stack:
         parent_aggregator = stack.enter_context(running_aggregator(tmp_path / "parent-agg"))
         parent_store, parent_admin = coordinator(tmp_path / "parent-admin", parent_aggregator.url)

@@ -8,6 +8,7 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bmad.analysis.risk_features import FILE_FEATURES
@@ -18,7 +19,6 @@ from bmad.federation.participant import open_participant_store, participate_in_o
 from bmad.federation.risk_rounds import FEDERATED_COLUMNS, organisation_records
 from bmad.federation.settings import FederationSettings
 from bmad.privacy.identity import load_or_create_identity
-from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.risk_schema import FEDERATED_FEATURES, Record
 from tests.federation.harness import (
     Aggregator,
@@ -62,10 +62,10 @@ def take_part_until(stop: threading.Event, participant: Participant, mine: list[
         stop.wait(0.05)
 
 
+@pytest.mark.usefixtures("opendp_imported")
 def test_the_admin_trains_in_real_rounds_and_a_member_sees_the_model(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
-    discrete_gaussian_noise(1.0, 1)  # import OpenDP before the phase deadlines run
     with open_participant_store() as admin_store:  # this BMAD_HOME: the command's store
         admin = AggregatorClient(aggregator.url, load_or_create_identity(admin_store))
         names = [f"org{index}" for index in range(3)]  # the low level's k

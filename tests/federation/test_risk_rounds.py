@@ -31,7 +31,6 @@ from bmad.federation.risk_rounds import (
 from bmad.federation.settings import FederationSettings
 from bmad.federation.trust import RoundRefused
 from bmad.privacy.accounting import rho_budget
-from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.risk_schema import Record, RiskSchema
 from tests.federation.harness import (
     Aggregator,
@@ -131,10 +130,10 @@ def test_the_steps_together_cost_one_round() -> None:
     assert math.isclose(4 * rho_budget(per_step, 1e-5), rho_budget(2.0, 1e-5), rel_tol=1e-6)
 
 
+@pytest.mark.usefixtures("opendp_imported")
 def test_five_members_train_the_risk_model_through_real_rounds(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
-    discrete_gaussian_noise(1.0, 1)  # import OpenDP before the phase deadlines run
     world = Federation.enrolled(
         aggregator.url, tmp_path, make_members(tmp_path / "members", 5), learning_type="risk_model"
     )

@@ -23,7 +23,6 @@ from bmad.federation.wire import PHASES
 from bmad.privacy import audit
 from bmad.privacy.collect import collect_local_statistics
 from bmad.privacy.ledger import Reservation
-from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import PreparedRelease, cached_global_insights
 from tests.federation.harness import (
     Aggregator,
@@ -34,11 +33,7 @@ from tests.federation.harness import (
     make_members,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def opendp_imported() -> None:
-    """Import OpenDP once up front (1-3 s), so it never eats into a phase deadline."""
-    discrete_gaussian_noise(1.0, 1)
+pytestmark = pytest.mark.usefixtures("opendp_imported")
 
 
 class RecordingParticipation(RoundParticipation):

@@ -15,7 +15,6 @@ import pytest
 from bmad.errors import BmadError
 from bmad.federation.client import AggregatorError
 from bmad.federation.server_store import open_aggregator_store
-from bmad.privacy.noise import discrete_gaussian_noise
 from tests.federation.harness import (
     Aggregator,
     Federation,
@@ -31,11 +30,7 @@ from tests.federation.test_rounds_e2e import (
     run_round,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def opendp_imported() -> None:
-    """Import OpenDP once up front (1-3 s), so it never eats into a phase deadline."""
-    discrete_gaussian_noise(1.0, 1)
+pytestmark = pytest.mark.usefixtures("opendp_imported")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

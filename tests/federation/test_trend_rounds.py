@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from technology_repos import dated_commit
 
 from bmad.cli.main import cli
-from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.sharing import cached_global_insights
 from bmad.privacy.trend_schemas import TECHNOLOGY_MIGRATIONS
 from tests.federation.harness import (
@@ -23,10 +22,7 @@ from tests.federation.harness import (
 )
 from tests.federation.test_rounds_e2e import drive
 
-
-@pytest.fixture(autouse=True, scope="module")
-def opendp_imported() -> None:
-    discrete_gaussian_noise(1.0, 1)
+pytestmark = pytest.mark.usefixtures("opendp_imported")
 
 
 def test_a_migrations_round_releases_the_exact_sum_and_insights_trends_shows_it(

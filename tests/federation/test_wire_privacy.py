@@ -11,13 +11,14 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store
 from bmad.federation.settings import FederationSettings
 from bmad.federation.signing import encode_key
 from bmad.privacy import audit
 from bmad.privacy.identity import load_or_create_identity
-from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.schemas import schema_for
 from tests.federation.harness import (
     Aggregator,
@@ -44,10 +45,10 @@ def canary_participant(base: Path, index: int) -> Participant:
     return Participant(name, home, repo, store, identity, settings(name))
 
 
+@pytest.mark.usefixtures("opendp_imported")
 def test_canaries_never_cross_the_wire_and_the_aggregator_keeps_no_individual_vector(
     tmp_path: Path, aggregator: Aggregator
 ) -> None:
-    discrete_gaussian_noise(1.0, 1)  # import OpenDP before the phase deadlines run
     admin_store, admin = coordinator(tmp_path / "admin", aggregator.url)
     names = [f"member{index}" for index in range(6)]
     created = create_federation(admin_store, admin, names, "low")

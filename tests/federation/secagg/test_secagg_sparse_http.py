@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bmad.federation.secagg.graph import sparse_parameters
 from tests.federation.harness import Aggregator
-from tests.federation.test_rounds_e2e import opendp_imported, run_round
+from tests.federation.test_rounds_e2e import run_round
 
-__all__ = ["opendp_imported"]  # the module fixture that imports OpenDP before the round
+pytestmark = pytest.mark.usefixtures("opendp_imported")
 
 
 def test_a_round_of_eight_over_the_sparse_graph_releases_the_exact_sum(
