@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from bmad.errors import BmadError
 from bmad.federation.secagg.client import ClientSession
 from bmad.federation.secagg.config import RoundConfig
+from bmad.federation.secagg.graph import sparse_parameters
 from bmad.federation.secagg.messages import MaskedInput, SharesInbox
 from bmad.federation.secagg.range_proofs import BIT_PROOF_BYTES, Range
 from bmad.federation.secagg.simulate import Simulation, simulate_round
@@ -263,3 +264,46 @@ def test_a_bounded_round_needs_the_noise_share_apart_and_a_plain_one_refuses_it(
         assert simulation.result is None
         assert simulation.abort_reason is not None
         assert "noise share is passed apart" in simulation.abort_reason
+
+
+SPARSE = sparse_parameters(12)  # 8 neighbours, threshold 7, one dropout tolerated
+SPARSE_CONTRIBUTIONS = [[i % 11, 0, 10 - i % 11, i % 13 - 6] for i in range(12)]
+SPARSE_NOISE = [[i - 6, 6 - i, 2 * i, -i] for i in range(12)]
+
+
+def run_sparse(
+    adversaries: dict[int, type[ClientSession]] | None = None, **options: object
+) -> Simulation:
+    assert SPARSE is not None
+    return simulate_round(
+        SPARSE_CONTRIBUTIONS,
+        SPARSE.threshold,
+        neighbours=SPARSE.neighbours,
+        input_bounds=BOUNDS,
+        noise=SPARSE_NOISE,
+        adversaries=adversaries,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def sparse_sum(leaving_out: set[int]) -> list[int]:
+    return [
+        sum(
+            x[j] + e[j]
+            for i, (x, e) in enumerate(zip(SPARSE_CONTRIBUTIONS, SPARSE_NOISE, strict=True), 1)
+            if i not in leaving_out
+        )
+        for j in range(BOUNDS.length)
+    ]
+
+
+def test_a_sparse_round_ties_the_blindings_to_the_neighbours_masks() -> None:
+    # A dropout after sharing keys: the server removes its pairwise terms with its neighbours
+    # from the blindings as from the masks.
+    assert released(run_sparse(drop_after={1: [5]})) == sparse_sum({5})
+
+
+def test_a_sparse_round_refuses_a_forged_proof() -> None:
+    simulation = run_sparse({LIAR: BrokenBitLiar})
+    assert list(simulation.invalid_inputs) == [LIAR]
+    assert released(simulation) == sparse_sum({LIAR})
