@@ -46,6 +46,13 @@ degree and per-neighbourhood threshold ``graph.sparse_parameters(n)`` derives; e
 then deals with its k neighbours only, and the server's ``keys_for``, ``inbox_for`` and
 ``unmask_request_for`` give each one its part of rounds 0, 1 and 3.
 
+Inputs can be proved in range (``validity``, on ed25519 through PyNaCl: ``curve``,
+``range_proofs``): with ``RoundConfig(input_bounds=...)`` (``round_bounds`` derives them for a
+round) a client passes its contribution and its noise share apart,
+``mask_input(inbox, contribution, noise)``, and its ``MaskedInput`` carries the proof; the server
+leaves a participant whose proof fails out of U3 (``invalid_inputs``) and checks the unmasked
+sum against the survivors' commitments before returning it.
+
 ``simulate_round(vectors, threshold, drop_after={round: ids})`` runs a whole round in process.
 """
 
