@@ -47,7 +47,7 @@ def _pre_commit(filenames: Sequence[str], strict: bool, as_json: bool) -> int:
         from bmad.hooks.render import print_report
 
         print_report(report, strict)
-    return 1 if strict and report["regressions"] else 0
+    return 1 if strict and (report["regressions"] or report.get("decisions")) else 0
 
 
 def _print_json(document: object) -> None:

@@ -168,6 +168,7 @@ class StagedReads:
 
     def __init__(self, cwd: Path) -> None:
         self._diff = _start_git(cwd, STAGED_DIFF, subprocess.DEVNULL, subprocess.PIPE)
+        self._changes: list[StagedChange] | None = None
         try:
             self._cat_file = _start_git(
                 cwd, ("cat-file", "--batch"), subprocess.PIPE, subprocess.DEVNULL
@@ -184,8 +185,11 @@ class StagedReads:
         _end(self._cat_file)
 
     def changes(self) -> list[StagedChange]:
-        stdout, stderr = self._diff.communicate()
-        return parse_raw_diff(_output("diff", self._diff.returncode, stdout, stderr))
+        """The staged diff (read once; later calls answer the same list)."""
+        if self._changes is None:
+            stdout, stderr = self._diff.communicate()
+            self._changes = parse_raw_diff(_output("diff", self._diff.returncode, stdout, stderr))
+        return self._changes
 
     def blobs(self, blob_ids: Iterable[str], max_size: int) -> dict[str, Blob]:
         """Blobs by id (once per reader); larger ones are skipped unread."""

@@ -13,6 +13,7 @@ client), else here (:mod:`bmad.hooks.check`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from bmad.analysis.excludes import is_excluded
 from bmad.extractors.languages import language_for_path
 from bmad.hooks import gitcli
+from bmad.hooks.decisions import staged_decisions
 from bmad.hooks.request import CheckRequest, Job, StagedFile
 from bmad.hooks.settings import HookSettings
 
@@ -139,12 +141,21 @@ def check_staged(
     reads: gitcli.StagedReads | None = None,
 ) -> dict[str, Any]:
     """The check's report document (see :meth:`bmad.hooks.check.CheckReport.to_dict`): from
-    ``daemon`` when it gives one (and ``[hooks] use_daemon`` allows it), else checked here."""
+    ``daemon`` when it gives one (and ``[hooks] use_daemon`` allows it), else checked here;
+    with ``decisions``, the recent decisions the staged change reverts (checked here)."""
+    if reads is None:
+        with gitcli.StagedReads(paths.top_level) as started:
+            return check_staged(paths, settings, filenames, daemon, started)
     request = staged_request(paths, settings, filenames, reads)
+    document = None
     if request.jobs and settings.use_daemon and daemon is not None:
         document = daemon(request, settings)
-        if document is not None:
-            return document
-    from bmad.hooks.check import InProcessEngine, run_check
+    if document is None:
+        from bmad.hooks.check import InProcessEngine, run_check
 
-    return run_check(request, InProcessEngine()).to_dict()
+        document = run_check(request, InProcessEngine()).to_dict()
+    only = gitcli.relative_to_top(paths.top_level, filenames) if filenames is not None else None
+    reverted = staged_decisions(
+        paths.top_level, reads.changes(), settings.check.rules, int(time.time()), only
+    )
+    return {**document, "decisions": reverted}

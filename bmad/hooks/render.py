@@ -22,8 +22,28 @@ def risk_lines(report: dict[str, Any]) -> list[str]:
     ]
 
 
+def decision_lines(report: dict[str, Any], strict: bool) -> list[str]:
+    """The recent decisions the staged change reverts (``abandoned-dependency``)."""
+    decisions = report.get("decisions", [])
+    if not decisions:
+        return []
+    note = "" if strict else " (a warning; --strict or [hooks] strict = true blocks the commit)"
+    return [
+        f"bmad: this commit reverts a recent decision{note}",
+        *(f"  {d['path']}: {d['message']} [{d['rule_id']}]" for d in decisions),
+    ]
+
+
 def report_lines(report: dict[str, Any], strict: bool) -> list[str]:
     """From the report document (``--json`` prints the same), whichever engine made it."""
+    lines = _regression_lines(report, strict)
+    decided = decision_lines(report, strict)
+    if strict and decided and not report["regressions"]:
+        decided.append("commit blocked: commit with BMAD_SKIP=1 or --no-verify to keep it")
+    return [*lines, *decided]
+
+
+def _regression_lines(report: dict[str, Any], strict: bool) -> list[str]:
     regressions = report["regressions"]
     risky = risk_lines(report)
     if not regressions:

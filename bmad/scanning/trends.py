@@ -425,8 +425,8 @@ def ended_episodes(store: Store, repository_path: Path) -> tuple[DeclaredEpisode
     return tuple(found)
 
 
-def _declaring_files(store: Store, git_dir: str, commit_id: str, key: str) -> list[str]:
-    """The technology files at ``commit_id`` whose content shows ``key``, by path."""
+def technologies_by_file(store: Store, git_dir: str, commit_id: str) -> dict[str, frozenset[str]]:
+    """The technology files of a mined commit and the technology keys each shows."""
     row = store.connection.execute(
         "SELECT s.files FROM trend_commits AS c JOIN trend_states AS s "
         "ON s.git_dir = c.git_dir AND s.state_key = c.state_key "
@@ -434,14 +434,20 @@ def _declaring_files(store: Store, git_dir: str, commit_id: str, key: str) -> li
         (git_dir, commit_id),
     ).fetchone()
     if row is None:
-        return []
+        return {}
     files = [(str(path), str(blob_id)) for path, blob_id in json.loads(row[0])]
     shown = _blob_technologies(store, {blob_id for _, blob_id in files})
-    return sorted(
-        path
+    return {
+        path: shown.get((blob_id, kind), frozenset())
         for path, blob_id in files
-        if (kind := file_kind(path)) is not None and key in shown.get((blob_id, kind), ())
-    )
+        if (kind := file_kind(path)) is not None
+    }
+
+
+def _declaring_files(store: Store, git_dir: str, commit_id: str, key: str) -> list[str]:
+    """The technology files at ``commit_id`` whose content shows ``key``, by path."""
+    shown = technologies_by_file(store, git_dir, commit_id)
+    return sorted(path for path, keys in shown.items() if key in keys)
 
 
 def _naming_line(path: Path, technology: Technology) -> int:
