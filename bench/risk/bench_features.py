@@ -2,7 +2,7 @@
 and at T.
 
     .venv/bin/python bench/risk/bench_features.py [--repo NAME=MIRROR@YYYY-MM-DD ...] [--json FILE]
-        [--bootstrap N]
+        [--bootstrap N] [--functions]
 
 Reads the items bench_risk.py prepared (preparing them when missing) and adds to every file
 row, at T and at each past snapshot, candidate features computed from the commits the
@@ -15,7 +15,8 @@ candidate is also scored alone; and the learned rankings are averaged by rank wi
 metric chosen on validation windows and with decayed revisions. Points as in bench_forms.py:
 each repository's development windows (T-1y and T-1.5y, labels ending by T), which decide what
 is kept, and T, reported for every form all the same. At T, the margins' spread over resampled
-items gives the odds of issue 17's target.
+items gives the odds of issue 17's target. ``--functions`` ranks functions instead, the learned
+function rankings with and without each function's own revisions (plain and decayed).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from bench_forms import Point, column, oracle_bias, points_of, pooled
 from bench_risk import (
     DEFAULT_REPOS,
     WORK,
+    YEAR,
     cached,
     clone_of,
     parse_spec,
@@ -54,7 +56,7 @@ from measures import roc_auc
 from prepared import Level, Prepared
 
 from bmad import git
-from bmad.analysis.risk_features import DECAY_HALF_LIFE_MONTHS, RiskRow
+from bmad.analysis.risk_features import DECAY_HALF_LIFE_MONTHS, RiskRow, labels
 from bmad.analysis.risk_model import (
     LabelledSnapshot,
     TrainingSet,
@@ -70,6 +72,7 @@ from bmad.scanning.pipeline import ScanOptions
 from bmad.scanning.risk import reachable, revision_at
 from bmad.scanning.szz import fixed_code, function_spans, read_fix_diffs
 
+OWN_HISTORY = ("own_revisions", "own_decayed_revisions")  # a function's, at function level
 FUNCTION_HISTORY = ("function_max_revisions", "function_sum_revisions", "function_max_decayed")
 CANDIDATES = ACTIVITY_FEATURES + FUNCTION_HISTORY
 MAX_CHANGE_FILES = 50  # as for fixes: a larger commit is a sweep
@@ -144,32 +147,44 @@ def function_touches(item: Prepared, mirror: Path) -> list[FixedCode]:
     return touches
 
 
+def touch_counts(
+    touches: Sequence[FixedCode], reached: frozenset[str], when: int
+) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str], float]]:
+    """Per (path, qualified name), the commits up to ``when`` among ``reached`` that touched
+    the function's own lines, plain and with time decay."""
+    half_life = DECAY_HALF_LIFE_MONTHS * SECONDS_PER_MONTH
+    counts: dict[tuple[str, str], float] = {}
+    decayed: dict[tuple[str, str], float] = {}
+    for touch in touches:
+        if touch.time > when or touch.commit not in reached:
+            continue
+        weight = 0.5 ** ((when - touch.time) / half_life)
+        for path, touched in touch.functions.items():
+            for name in touched:
+                counts[(path, name)] = counts.get((path, name), 0.0) + 1
+                decayed[(path, name)] = decayed.get((path, name), 0.0) + weight
+    return counts, decayed
+
+
+def _function_key(key: str) -> tuple[str, str]:
+    path, _, name = key.partition(":")
+    return path, name
+
+
 def function_history(
     item: Prepared, touches: Sequence[FixedCode], reached: dict[int, frozenset[str]]
 ) -> Activity:
     """Per snapshot and file, the max and sum over its functions of the commits that touched
     the function's own lines, and the max with time decay."""
-    half_life = DECAY_HALF_LIFE_MONTHS * SECONDS_PER_MONTH
     functions = item.levels["function"]
     names_at: dict[int, list[tuple[str, str]]] = {
         item.at: [(r.path, r.function or "") for r in functions.rows]
     }
     for snapshot in functions.past:
-        names_at[snapshot.time] = [
-            (key.partition(":")[0], key.partition(":")[2]) for key in snapshot.keys
-        ]
+        names_at[snapshot.time] = [_function_key(key) for key in snapshot.keys]
     found: Activity = {}
     for when, names in names_at.items():
-        counts: dict[tuple[str, str], float] = {}
-        decayed: dict[tuple[str, str], float] = {}
-        for touch in touches:
-            if touch.time > when or touch.commit not in reached[when]:
-                continue
-            weight = 0.5 ** ((when - touch.time) / half_life)
-            for path, touched in touch.functions.items():
-                for name in touched:
-                    counts[(path, name)] = counts.get((path, name), 0.0) + 1
-                    decayed[(path, name)] = decayed.get((path, name), 0.0) + weight
+        counts, decayed = touch_counts(touches, reached[when], when)
         per_file: dict[str, list[float]] = {}
         for key in names:
             values = per_file.setdefault(key[0], [0.0, 0.0, 0.0])
@@ -178,6 +193,94 @@ def function_history(
             values[2] = max(values[2], decayed.get(key, 0.0))
         found[when] = {path: tuple(values) for path, values in per_file.items()}
     return found
+
+
+def with_own_history(
+    item: Prepared, touches: Sequence[FixedCode], reached: dict[int, frozenset[str]]
+) -> Prepared:
+    """``item`` with each function row's own revisions (commits that touched its lines),
+    plain and with time decay, appended (function level)."""
+    functions = item.levels["function"]
+
+    def extended(when: int, keys: Sequence[tuple[str, str]]) -> list[tuple[float, float]]:
+        counts, decayed = touch_counts(touches, reached[when], when)
+        return [(counts.get(key, 0.0), decayed.get(key, 0.0)) for key in keys]
+
+    at_t = extended(item.at, [(r.path, r.function or "") for r in functions.rows])
+    rows = [
+        RiskRow(r.path, r.function, r.start_line, r.lines, r.values + own)
+        for r, own in zip(functions.rows, at_t, strict=True)
+    ]
+    past = []
+    for snapshot in functions.past:
+        own = extended(snapshot.time, [_function_key(key) for key in snapshot.keys])
+        past.append(
+            LabelledSnapshot(
+                snapshot.time,
+                [tuple(row) + o for row, o in zip(snapshot.rows, own, strict=True)],
+                snapshot.labels,
+                snapshot.keys,
+            )
+        )
+    level = Level(functions.features + OWN_HISTORY, rows, past)
+    return replace(item, levels={**item.levels, "function": level})
+
+
+def function_points(items: Sequence[Prepared]) -> list[Point]:
+    """Per repository, its function-level development windows and T, as points_of forms the
+    file-level ones (the pooled model trained on the other repositories' function rows)."""
+    found = []
+    for item in items:
+        level = item.levels["function"]
+        others = [
+            TrainingSet(o.levels["function"].features, o.levels["function"].past)
+            for o in items
+            if o is not item
+        ]
+        at_t = LabelledSnapshot(
+            item.at,
+            [r.values for r in level.rows],
+            labels(level.rows, item.year_fixes, item.at, item.at + YEAR),
+            [f"{r.path}:{r.function}" for r in level.rows],
+        )
+        windows = [
+            ("dev", window, [s for s in level.past if s.time + YEAR <= window.time])
+            for window in level.past[:VALIDATION_WINDOWS]
+        ]
+        for kind, then, past in [*windows, ("T", at_t, level.past)]:
+            found.append(
+                Point(
+                    repo=item.name,
+                    kind=kind,
+                    features=level.features,
+                    rows=then.rows,
+                    labels=then.labels,
+                    paths=then.keys,
+                    past=past,
+                    functions=then,
+                    function_features=level.features,
+                    others=others,
+                    other_functions=others,
+                )
+            )
+    return found
+
+
+def evaluate_functions(base: Sequence[Point], own: Sequence[Point]) -> list[dict[str, Any]]:
+    """The learned function rankings without and with the functions' own history, and that
+    history alone, against the best single metric of each point."""
+    results = []
+    for plain, extended in zip(base, own, strict=True):
+        singles = single_metrics(plain.features, plain.rows)
+        best = max(roc_auc(s, plain.labels) for s in singles.values())
+        auc = {f"{form} base": roc_auc(v, plain.labels) for form, v in learned(plain).items()}
+        for form, found in learned(extended).items():
+            auc[f"{form} +own history"] = roc_auc(found, plain.labels)
+        for name in OWN_HISTORY:
+            auc[f"alone: {name}"] = roc_auc(column(extended, name), plain.labels)
+        results.append({"repo": plain.repo, "kind": plain.kind, "best_single": best, "auc": auc})
+        print(f"{plain.repo} {plain.kind} functions: best single {best:.3f}", flush=True)
+    return results
 
 
 def with_features(item: Prepared, activity: Activity, names: Sequence[str]) -> Prepared:
@@ -369,10 +472,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repo", action="append", help="NAME=MIRROR@YYYY-MM-DD")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--bootstrap", type=int, default=500, help="resamples of the items at T")
+    parser.add_argument(
+        "--functions",
+        action="store_true",
+        help="rank functions instead, with and without their own history",
+    )
     args = parser.parse_args(argv)
     specs = [parse_spec(spec) for spec in args.repo or DEFAULT_REPOS]
     prepared = [prepare(name, mirror, when) for name, mirror, when in specs]
     activity = []
+    histories = []
     for item, (_name, mirror, _when) in zip(prepared, specs, strict=True):
         started = time.perf_counter()
         touches = function_touches(item, mirror)
@@ -389,6 +498,7 @@ def main(argv: list[str] | None = None) -> None:
             revision = revision_at(clone, tip, when)
             assert revision is not None
             reached[when] = frozenset(c.id for c in reachable(commits, revision))
+        histories.append((touches, reached))
         functions = function_history(item, touches, reached)
         activity.append(
             {
@@ -399,18 +509,29 @@ def main(argv: list[str] | None = None) -> None:
                 for when, by_path in own.items()
             }
         )
-    by_group: dict[str, list[Point]] = {}
-    for group, names in GROUPS.items():
-        extended = [
-            with_features(item, found, names)
-            for item, found in zip(prepared, activity, strict=True)
-        ]
-        by_group[group] = points_of(extended)
-    results = evaluate(by_group, args.bootstrap)
-    summarise(results)
-    print("\nSampling spread at T and the odds of issue 17's target:")
-    for name in SPREAD_SHOWN:
-        print(target_odds(results, name))
+    if args.functions:
+        base = function_points(prepared)
+        with_own = function_points(
+            [
+                with_own_history(item, touches, reached)
+                for item, (touches, reached) in zip(prepared, histories, strict=True)
+            ]
+        )
+        results = evaluate_functions(base, with_own)
+        summarise(results)
+    else:
+        by_group: dict[str, list[Point]] = {}
+        for group, names in GROUPS.items():
+            extended = [
+                with_features(item, found, names)
+                for item, found in zip(prepared, activity, strict=True)
+            ]
+            by_group[group] = points_of(extended)
+        results = evaluate(by_group, args.bootstrap)
+        summarise(results)
+        print("\nSampling spread at T and the odds of issue 17's target:")
+        for name in SPREAD_SHOWN:
+            print(target_odds(results, name))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
