@@ -92,6 +92,12 @@ def running_aggregator(folder: Path, extra_args: tuple[str, ...] = ()) -> Iterat
             process.wait(timeout=30)
 
 
+def fast_settings(round_timeout: float = 60.0) -> FederationSettings:
+    """A participant's federation settings for tests: polls every 0.05 s, gives a whole round
+    ``round_timeout`` seconds."""
+    return FederationSettings("http://unused", 30.0, 0.05, round_timeout, 60.0, True)
+
+
 def settings(organisation: str, k: int = 3) -> PrivacySettings:
     from bmad import config
 

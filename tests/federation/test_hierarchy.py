@@ -19,7 +19,6 @@ from bmad.federation.governance import governance_for
 from bmad.federation.participant import (
     RoundOutcome,
 )
-from bmad.federation.settings import FederationSettings
 from bmad.federation.wire import round_contribution
 from bmad.privacy import audit
 from bmad.privacy.accounting import rho_budget
@@ -31,6 +30,7 @@ from tests.federation.harness import (
     Participant,
     coordinator,
     create_federation,
+    fast_settings,
     finished_round,
     in_threads,
     join,
@@ -40,7 +40,7 @@ from tests.federation.harness import (
     settings,
 )
 
-FAST = FederationSettings("http://unused", 30.0, 0.05, 90.0, 60.0, True)
+FAST = fast_settings(90.0)
 TEAMS = 3
 MEMBERS = 3
 

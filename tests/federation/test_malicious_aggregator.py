@@ -17,13 +17,18 @@ import pytest
 
 from bmad.federation import learning, membership, trust
 from bmad.federation.participant import RoundOutcome, local_limits, pinned_rules
-from bmad.federation.settings import FederationSettings
 from bmad.privacy import audit
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.ledger import Budget
-from tests.federation.harness import LiveFederation, Tamper, answering_falsely, in_threads
+from tests.federation.harness import (
+    LiveFederation,
+    Tamper,
+    answering_falsely,
+    fast_settings,
+    in_threads,
+)
 
-FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
+FAST = fast_settings()
 MEMBERS = 6  # k = 5: one group of 6, threshold 5, min_survivors 5
 
 

@@ -14,7 +14,6 @@ import pytest
 
 from bmad.federation import trust
 from bmad.federation.participant import RoundOutcome
-from bmad.federation.settings import FederationSettings
 from bmad.privacy import audit
 from bmad.privacy.identity import load_or_create_identity
 from tests.federation.harness import (
@@ -22,12 +21,13 @@ from tests.federation.harness import (
     Participant,
     Tamper,
     answering_falsely,
+    fast_settings,
     finished_round,
     in_threads,
     organisation_key,
 )
 
-FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
+FAST = fast_settings()
 MEMBERS = 4  # one group: threshold 4 (2n/3 + 1), noise sized for 4 - 1 honest shares
 
 

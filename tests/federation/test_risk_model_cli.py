@@ -17,19 +17,19 @@ from bmad.cli.main import cli
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store, participate_in_open_rounds
 from bmad.federation.risk_rounds import FEDERATED_COLUMNS, organisation_records
-from bmad.federation.settings import FederationSettings
 from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.risk_schema import FEDERATED_FEATURES, Record
 from tests.federation.harness import (
     Aggregator,
     Participant,
     create_federation,
+    fast_settings,
     join,
     make_participant,
     python_source,
 )
 
-FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
+FAST = fast_settings()
 CHURN = FILE_FEATURES.index("recent_churn")
 FILES = 100
 

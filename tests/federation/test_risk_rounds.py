@@ -28,13 +28,13 @@ from bmad.federation.risk_rounds import (
     train_federated,
     train_in_rounds,
 )
-from bmad.federation.settings import FederationSettings
 from bmad.federation.trust import RoundRefused
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.risk_schema import Record, RiskSchema
 from tests.federation.harness import (
     Aggregator,
     Federation,
+    fast_settings,
     finished_round,
     in_threads,
     make_members,
@@ -88,7 +88,7 @@ def test_a_training_needs_k_organisations() -> None:
         )
 
 
-FAST = FederationSettings("http://unused", 30.0, 0.05, 300.0, 60.0, True)
+FAST = fast_settings(300.0)
 RECENT_CHURN = FILE_FEATURES.index("recent_churn")
 WEIGHTS = len(FEDERATED_COLUMNS) + 1  # the intercept, then the federated features
 

@@ -15,7 +15,6 @@ import pytest
 
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store
-from bmad.federation.settings import FederationSettings
 from bmad.federation.signing import encode_key
 from bmad.privacy import audit
 from bmad.privacy.identity import load_or_create_identity
@@ -25,6 +24,7 @@ from tests.federation.harness import (
     Participant,
     coordinator,
     create_federation,
+    fast_settings,
     finished_round,
     in_threads,
     join_as,
@@ -33,7 +33,7 @@ from tests.federation.harness import (
 from tests.federation.proxy import recording_proxy
 from tests.privacy.canary import MARK, build_canary_repo, leaks
 
-FAST = FederationSettings("http://unused", 30.0, 0.05, 300.0, 60.0, True)
+FAST = fast_settings(300.0)
 
 
 def canary_participant(base: Path, index: int) -> Participant:

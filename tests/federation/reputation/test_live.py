@@ -40,17 +40,17 @@ from bmad.federation.reputation.routes import (
     consortium_rules,
     service_of,
 )
-from bmad.federation.settings import FederationSettings
 from bmad.privacy.identity import load_or_create_identity
 from tests.federation.harness import (
     LiveFederation,
     Participant,
+    fast_settings,
     finished_round,
     in_threads,
     organisation_key,
 )
 
-FAST = FederationSettings("http://unused", 30.0, 0.05, 60.0, 60.0, True)
+FAST = fast_settings()
 MEMBERS = 6
 
 RULES: dict[str, Any] = {
