@@ -11,12 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bmad.analysis.risk_features import FILE_FEATURES
-from bmad.analysis.risk_model import LabelledSnapshot
 from bmad.cli.main import cli
 from bmad.federation.client import AggregatorClient
 from bmad.federation.participant import open_participant_store, participate_in_open_rounds
-from bmad.federation.risk_rounds import FEDERATED_COLUMNS, organisation_records
 from bmad.privacy.identity import load_or_create_identity
 from bmad.privacy.risk_schema import FEDERATED_FEATURES, Record
 from tests.federation.harness import (
@@ -28,24 +25,12 @@ from tests.federation.harness import (
     make_participant,
     python_source,
 )
+from tests.federation.test_risk_rounds import churn_records
 
 FAST = fast_settings()
-CHURN = FILE_FEATURES.index("recent_churn")
+# Too few files for one noisy step to find the churn rule reliably: test_risk_rounds checks
+# what a training learns.
 FILES = 100
-
-
-def records(organisation: int) -> list[Record]:
-    """Files whose recent churn decides a later fix (the top 30%); too few for one noisy step
-    to find it reliably (test_risk_rounds checks what a training learns)."""
-    rows = [
-        [float((i * 31 + f * 7 + organisation) % FILES) for f in range(len(FILE_FEATURES))]
-        for i in range(FILES)
-    ]
-    for i, row in enumerate(rows):
-        row[CHURN] = float(i)
-    labels = [i >= 0.7 * FILES for i in range(FILES)]
-    keys = [f"org{organisation}/file{i}.py" for i in range(FILES)]
-    return organisation_records([LabelledSnapshot(0, rows, labels, keys)], FEDERATED_COLUMNS)
 
 
 def take_part_until(stop: threading.Event, participant: Participant, mine: list[Record]) -> None:
@@ -78,7 +63,10 @@ def test_the_admin_trains_in_real_rounds_and_a_member_sees_the_model(
         participants.append(participant)
     stop = threading.Event()
     threads = [
-        threading.Thread(target=take_part_until, args=(stop, participant, records(index)))
+        threading.Thread(
+            target=take_part_until,
+            args=(stop, participant, churn_records(index, FILES, snapshots=1)),
+        )
         for index, participant in enumerate(participants)
     ]
     for thread in threads:

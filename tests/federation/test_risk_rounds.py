@@ -93,11 +93,11 @@ RECENT_CHURN = FILE_FEATURES.index("recent_churn")
 WEIGHTS = len(FEDERATED_COLUMNS) + 1  # the intercept, then the federated features
 
 
-def _file_records(organisation: int, files: int = 120) -> list[Record]:
+def churn_records(organisation: int, files: int = 120, snapshots: int = 2) -> list[Record]:
     """Files whose recent churn decides a later fix (the top 30%); every other feature is
-    unrelated to it, in two snapshots."""
-    snapshots = []
-    for time_index in range(2):
+    unrelated to it, in ``snapshots`` snapshots."""
+    labelled = []
+    for time_index in range(snapshots):
         rows = [
             [
                 float((i * 31 + f * 7 + organisation + time_index) % files)
@@ -109,12 +109,12 @@ def _file_records(organisation: int, files: int = 120) -> list[Record]:
             row[RECENT_CHURN] = float(i)
         labels = [i >= 0.7 * files for i in range(files)]
         keys = [f"org{organisation}/file{i}.py" for i in range(files)]
-        snapshots.append(LabelledSnapshot(time_index, rows, labels, keys))
-    return organisation_records(snapshots, FEDERATED_COLUMNS)
+        labelled.append(LabelledSnapshot(time_index, rows, labels, keys))
+    return organisation_records(labelled, FEDERATED_COLUMNS)
 
 
 def test_a_round_at_a_model_that_is_not_one_is_refused() -> None:
-    records = _file_records(0, 10)
+    records = churn_records(0, 10)
     with pytest.raises(RoundRefused, match="weights"):
         round_contribution({"weights": [1e6] * WEIGHTS}, records)
     with pytest.raises(RoundRefused, match=f"{WEIGHTS} weights"):
@@ -137,7 +137,7 @@ def test_five_members_train_the_risk_model_through_real_rounds(
     world = Federation.enrolled(
         aggregator.url, tmp_path, make_members(tmp_path / "members", 5), learning_type="risk_model"
     )
-    records = {str(p.repo): _file_records(index) for index, p in enumerate(world.members)}
+    records = {str(p.repo): churn_records(index) for index, p in enumerate(world.members)}
 
     def follow(round_id: str) -> dict[str, Any]:
         errors = in_threads(
