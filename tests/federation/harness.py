@@ -376,6 +376,7 @@ class Federation:
         governance: dict[str, Any] | None = None,
         invited: tuple[str, ...] = (),
         learning_type: str = "code_patterns",
+        coordinator_organisation: str = "coordinator",
         **extra: Any,
     ) -> Self:
         """Create the federation (its coordinator in ``folder``) for ``members`` and the
@@ -383,7 +384,9 @@ class Federation:
         holds a subclass's own fields."""
         admin_store, admin = coordinator(folder / "admin", url)
         names = [member.organisation for member in members]
-        created = create_federation(admin_store, admin, [*names, *invited], "low", governance)
+        created = create_federation(
+            admin_store, admin, [*names, *invited], "low", governance, coordinator_organisation
+        )
         for member in members:
             join(member, url, created["federation"], created["tokens"][member.organisation], admin)
             member.enable_sharing(learning_type)

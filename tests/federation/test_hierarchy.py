@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +23,13 @@ from bmad.privacy import audit
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.schemas import schema_for
 from bmad.privacy.units import unit_for
-from bmad.store.connection import Store
 from tests.federation.harness import (
-    Aggregator,
-    Participant,
+    Federation,
     coordinator,
     create_federation,
     fast_settings,
     finished_round,
     in_threads,
-    join,
     join_as,
     make_participant,
     running_aggregator,
@@ -59,15 +55,6 @@ def many_functions(seed: int, count: int = 240) -> dict[str, str]:
     return {"pkg/core.py": "\n\n".join(functions)}
 
 
-@dataclass
-class Team:
-    federation: str
-    aggregator: Aggregator
-    admin: AggregatorClient
-    store: Store  # the team's aggregator host: child admin here, one participant at the parent
-    members: list[Participant]
-
-
 @pytest.mark.usefixtures("opendp_imported")
 def test_three_teams_forward_their_releases_to_an_organisation_federation(
     tmp_path: Path,
@@ -84,28 +71,28 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
             "low",
             {"units": {"code_patterns": "organisation"}},
         )
-        teams: list[Team] = []
+        # a team's coordinator is its aggregator's host: the child's admin, and one participant
+        # at the parent (admin_store)
+        teams: list[Federation] = []
         for team_index, team_name in enumerate(team_names):
             aggregator = stack.enter_context(running_aggregator(tmp_path / f"{team_name}-agg"))
-            store, admin = coordinator(tmp_path / team_name / "host", aggregator.url)
-            names = [f"{team_name}-org{index}" for index in range(MEMBERS)]
-            child = create_federation(
-                store,
-                admin,
-                names,
-                "low",
-                {"forward_to": [parent["federation"]]},
-                organisation=f"{team_name}-host",
-            )
-            members = []
-            for member_index, name in enumerate(names):
-                member = make_participant(
-                    tmp_path / team_name, name, many_functions(3 * team_index + member_index)
+            members = [
+                make_participant(
+                    tmp_path / team_name,
+                    f"{team_name}-org{index}",
+                    many_functions(3 * team_index + index),
                 )
-                join(member, aggregator.url, child["federation"], child["tokens"][name], admin)
-                member.enable_sharing("code_patterns")
-                members.append(member)
-            teams.append(Team(child["federation"], aggregator, admin, store, members))
+                for index in range(MEMBERS)
+            ]
+            teams.append(
+                Federation.enrolled(
+                    aggregator.url,
+                    tmp_path / team_name,
+                    members,
+                    {"forward_to": [parent["federation"]]},
+                    coordinator_organisation=f"{team_name}-host",
+                )
+            )
 
         # level 1: every team releases its own round (record unit, k = 3)
         child_rounds = [
@@ -124,26 +111,26 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
         for team, team_name in zip(teams, team_names, strict=True):
             with AggregatorClient(parent_aggregator.url, team.admin.identity) as client:
                 join_as(
-                    team.store,
+                    team.admin_store,
                     client,
                     parent["federation"],
                     team_name,
                     parent["tokens"][team_name],
                     parent_admin,
                 )
-            hierarchy.allow_forwarding(team.store, team.federation, "code_patterns")
+            hierarchy.allow_forwarding(team.admin_store, team.federation, "code_patterns")
         parent_round = parent_admin.open_round(
             parent["federation"], "code_patterns", enrol_timeout=60, phase_timeout=15
         )["id"]
         outcomes: list[RoundOutcome] = []
 
-        def forward(team: Team) -> Any:
-            child = membership.current(team.store, team.federation)
-            above = membership.current(team.store, parent["federation"])
+        def forward(team: Federation) -> Any:
+            child = membership.current(team.admin_store, team.federation)
+            above = membership.current(team.admin_store, parent["federation"])
             assert child is not None and above is not None
             return lambda: outcomes.extend(
                 hierarchy.forward_release(
-                    team.store,
+                    team.admin_store,
                     team.admin.identity,
                     child,
                     above,
@@ -183,11 +170,11 @@ def test_three_teams_forward_their_releases_to_an_organisation_federation(
         low = governance_for("low")  # both levels' rules, so one rho per round at each level
         parent_rho = team_rho = rho_budget(low.epsilon_per_round, low.delta)
         for team, team_name in zip(teams, team_names, strict=True):
-            ledger = settings(team_name).ledger(team.store)
+            ledger = settings(team_name).ledger(team.admin_store)
             assert math.isclose(
                 ledger.usage("organisation", team_name).spent_rho, parent_rho, rel_tol=1e-9
             )
-            kinds = [entry.kind for entry in audit.entries(team.store)]
+            kinds = [entry.kind for entry in audit.entries(team.admin_store)]
             assert "release_forwarded" in kinds and "payload_sent" in kinds
             for member in team.members:
                 usage = member.settings.ledger(member.store).usage("repository", str(member.repo))
