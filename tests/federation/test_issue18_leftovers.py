@@ -30,6 +30,7 @@ from bmad.privacy.sharing import cached_global_insights
 from bmad.store.connection import Store
 from tests.federation.harness import (
     Aggregator,
+    Participant,
     coordinator,
     create_federation,
     make_participant,
@@ -44,6 +45,19 @@ class Hijacked:
     federation: str
     tokens: dict[str, str]
     admin_fingerprint: str  # what the real admin hands out with each token
+
+    def acme_joins(self, member: Participant, **pinned: str) -> None:
+        """``member`` joins as acme with its token, checking the keys ``pinned`` names."""
+        with member.client(self.aggregator.url) as client:
+            enrolment.join(
+                member.store,
+                client,
+                self.federation,
+                "acme",
+                self.tokens["acme"],
+                member.certificate(self.federation),
+                **pinned,
+            )
 
 
 @pytest.fixture
@@ -79,20 +93,8 @@ def test_a_join_with_the_admins_fingerprint_refuses_an_admin_key_the_aggregator_
     tmp_path: Path, hijacked: Hijacked
 ) -> None:
     member = make_participant(tmp_path / "members", "acme", python_source(1))
-    certificate = member.certificate(hijacked.federation)
-    with (
-        member.client(hijacked.aggregator.url) as client,
-        pytest.raises(BmadError, match=f"not the {hijacked.admin_fingerprint} you were given"),
-    ):
-        enrolment.join(
-            member.store,
-            client,
-            hijacked.federation,
-            "acme",
-            hijacked.tokens["acme"],
-            certificate,
-            admin_fingerprint=hijacked.admin_fingerprint,
-        )
+    with pytest.raises(BmadError, match=f"not the {hijacked.admin_fingerprint} you were given"):
+        hijacked.acme_joins(member, admin_fingerprint=hijacked.admin_fingerprint)
     assert membership.current(member.store) is None  # nothing pinned, no looser rules kept
 
 
@@ -134,21 +136,9 @@ def test_a_join_with_the_wrong_aggregator_fingerprint_is_refused_before_the_toke
     tmp_path: Path, hijacked: Hijacked
 ) -> None:
     member = make_participant(tmp_path / "members", "acme", python_source(1))
-    certificate = member.certificate(hijacked.federation)
     expected = fingerprint(member.identity.public.signing_public)  # any other server's key
-    with (
-        member.client(hijacked.aggregator.url) as client,
-        pytest.raises(BmadError, match="another server answers at that address"),
-    ):
-        enrolment.join(
-            member.store,
-            client,
-            hijacked.federation,
-            "acme",
-            hijacked.tokens["acme"],
-            certificate,
-            aggregator_fingerprint=expected,
-        )
+    with pytest.raises(BmadError, match="another server answers at that address"):
+        hijacked.acme_joins(member, aggregator_fingerprint=expected)
     assert membership.current(member.store) is None
 
 
