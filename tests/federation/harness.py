@@ -112,7 +112,7 @@ def settings(organisation: str, k: int = 3) -> PrivacySettings:
 def make_repo(root: Path, files: dict[str, str]) -> Path:
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
-    write_files(root, files)
+    write_files(root, {**files})
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial import")
     return root
