@@ -75,10 +75,17 @@ class GroupSession(Protocol):
     def inbox(self, phase: str, participant: int) -> str | None:
         """What ``participant`` needs to answer ``phase`` (None for the first phase)."""
 
-    def receive(self, phase: str, participant: int, message: str, replayed: bool = False) -> None:
+    def check(self, phase: str, participant: int, message: str) -> None:
+        """The costly checks of one message that need no round state (an input proof), run
+        before the round's lock is taken; InvalidInput if they fail."""
+
+    def receive(
+        self, phase: str, participant: int, message: str, proof_checked: bool = False
+    ) -> None:
         """Accept one participant's message for ``phase``; BmadError if it is invalid.
 
-        ``replayed``: the message comes from the round's log (accepted once already)."""
+        ``proof_checked``: ``check`` passed already (or the message comes from the round's log,
+        accepted once), so its input proof is not verified again."""
 
     def close(self, phase: str) -> None:
         """No more messages for ``phase``; GroupAborted if the session cannot continue."""
@@ -285,17 +292,19 @@ class RoundEngine:
             )
             self.rounds[round_id] = live
         for event in round_log.events_after(connection, round_id, live.applied):
-            self._apply(live, event, replayed=True)
+            self._apply(live, event, proof_checked=True)
         live.deadline = state.deadline
         return live
 
-    def _perform(self, live: LiveRound, kind: str, body: dict[str, Any]) -> None:
+    def _perform(
+        self, live: LiveRound, kind: str, body: dict[str, Any], proof_checked: bool = False
+    ) -> None:
         """Apply one step to the round and log it, in the caller's transaction."""
         event = round_log.Event(live.applied + 1, kind, body)
-        self._apply(live, event)
+        self._apply(live, event, proof_checked)
         round_log.append(self.store.connection, live.id, event)
 
-    def _apply(self, live: LiveRound, event: round_log.Event, replayed: bool = False) -> None:
+    def _apply(self, live: LiveRound, event: round_log.Event, proof_checked: bool = False) -> None:
         """The one place a round's in-memory state changes, live or replayed from the log."""
         body = event.body
         if event.kind == "enrol":
@@ -306,7 +315,7 @@ class RoundEngine:
         elif event.kind == "message":
             group = live.groups[int(body["group"])]
             group.session.receive(
-                body["phase"], int(body["participant"]), body["message"], replayed
+                body["phase"], int(body["participant"]), body["message"], proof_checked
             )
             group.answered.add(int(body["participant"]))
         elif event.kind == "refused":
@@ -468,6 +477,11 @@ class RoundEngine:
     def submit(
         self, round_id: str, organisation: str, public_key: str, phase: str, message: str
     ) -> None:
+        refused = None
+        try:
+            checked = self._precheck(round_id, organisation, public_key, phase, message)
+        except InvalidInput as exc:
+            checked, refused = False, exc.message
         with self._round_transaction(round_id):
             live = self._live(round_id)
             if live.state != "running" or live.phase != phase:
@@ -482,15 +496,13 @@ class RoundEngine:
                 raise BmadError("this participant dropped out of the round", 409)
             if pid in group.answered:
                 raise ApiError(f"{phase} message already received", 409)
-            refused = None
-            try:
-                self._perform(
-                    live,
-                    "message",
-                    {"group": group_number, "participant": pid, "phase": phase, "message": message},
-                )
-            except InvalidInput as exc:  # its proof failed: a dropout from now on, and audited
-                refused = exc.message
+            body = {"group": group_number, "participant": pid, "phase": phase, "message": message}
+            if refused is None:
+                try:
+                    self._perform(live, "message", body, checked)
+                except InvalidInput as exc:
+                    refused = exc.message
+            if refused is not None:  # its proof failed: a dropout from now on, and audited
                 self._perform(live, "refused", {"group": group_number, "participant": pid})
                 server_store.audit(
                     self.store.connection,
@@ -501,6 +513,26 @@ class RoundEngine:
                 self._close_phase(live)
         if refused is not None:
             raise ApiError(refused, 422)
+
+    def _precheck(
+        self, round_id: str, organisation: str, public_key: str, phase: str, message: str
+    ) -> bool:
+        """Run a message's costly checks that need no round state (``GroupSession.check``)
+        outside the round's lock, so that verifying one member's input proof holds up no other
+        request; False, without checking, when the round expects no such message from this
+        member now (``submit`` says why), so a refused member cannot make it verify again."""
+        with self.lock:
+            live = self._synced(round_id)
+            if live is None or live.phase != phase or live.enrolled.get(organisation) != public_key:
+                return False
+            place = live.assignment.get(organisation)
+            if place is None:
+                return False
+            group = live.groups[place[0]]
+            if group.aborted is not None or place[1] not in group.alive - group.answered:
+                return False
+        group.session.check(phase, place[1], message)
+        return True
 
     def tick(self, now: float | None = None) -> None:
         """Close enrolments and phases whose deadline (seconds since the epoch) passed, in any

@@ -63,13 +63,23 @@ class ServerGroupSession:
         except BmadError:  # not in U1 / U4, or the group aborted
             return None
 
-    def receive(self, phase: str, participant: int, message: str, replayed: bool = False) -> None:
-        """``replayed``: the message comes back from the round's own log, where it was logged
-        only once accepted, so an input proof in it is not verified twice."""
+    def check(self, phase: str, participant: int, message: str) -> None:
+        """Verify a masked input's proof (InvalidInput if it fails); needs no round state."""
+        if phase != "masked_input" or self.round.config.input_bounds is None:
+            return
+        parsed = MaskedInput.from_json(message)
+        if parsed.sender == participant:  # else ``receive`` refuses it
+            self.round.check_input(parsed)
+
+    def receive(
+        self, phase: str, participant: int, message: str, proof_checked: bool = False
+    ) -> None:
+        """``proof_checked``: ``check`` passed, or the message comes back from the round's own
+        log, where it was logged only once accepted, so its input proof is not verified again."""
         parsed = _UPLOADS[phase].from_json(message)
         if getattr(parsed, "sender", None) != participant:
             raise BmadError("the message's sender is not the authenticated participant")
-        if replayed and isinstance(parsed, MaskedInput):
+        if proof_checked and isinstance(parsed, MaskedInput):
             self.round.receive_masked_input(parsed, proof_checked=True)
             return
         receive = {

@@ -34,7 +34,12 @@ class RecordingSession:
     def inbox(self, phase: str, participant: int) -> str | None:
         return None if phase == PHASES[0] else f"{phase}:{len(self.received)}"
 
-    def receive(self, phase: str, participant: int, message: str, replayed: bool = False) -> None:
+    def check(self, phase: str, participant: int, message: str) -> None:
+        pass  # nothing costly to check here
+
+    def receive(
+        self, phase: str, participant: int, message: str, proof_checked: bool = False
+    ) -> None:
         self.received.append((phase, participant, message))
 
     def close(self, phase: str) -> None:

@@ -234,20 +234,34 @@ class ServerRound:
             self._masked_sum += masked
         self._masked_senders.add(message.sender)
 
+    def check_input(self, message: MaskedInput) -> list[bytes]:
+        """The commitments of a masked input's valid proof; InvalidInput says what failed.
+        Reads only the config, so it may run outside the caller's lock."""
+        if self.config.input_bounds is None:
+            raise BmadError("this round has no input bounds")
+        try:
+            return verify_input(
+                self.config.session_tag,
+                message.sender,
+                self.config.input_bounds,
+                message.validity,
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"participant {message.sender}'s input refused: {exc.message}"
+            ) from None
+
     def _verify_input(self, message: MaskedInput) -> None:
         """Keep the commitments of a valid input proof; a failed one leaves its sender out of
         U3 for good, as a dropout (InvalidInput says why)."""
-        assert self.config.input_bounds is not None
         sender = message.sender
         if sender in self.invalid_inputs:
             raise InvalidInput(f"participant {sender}'s input was already refused")
         try:
-            self._input_commitments[sender] = verify_input(
-                self.config.session_tag, sender, self.config.input_bounds, message.validity
-            )
+            self._input_commitments[sender] = self.check_input(message)
         except InvalidInput as exc:
             self.invalid_inputs[sender] = exc.message
-            raise InvalidInput(f"participant {sender}'s input refused: {exc.message}") from None
+            raise
 
     def close_masked_inputs(self) -> SurvivorList:
         """U3 = the senders of masked inputs; send the list to each of them."""

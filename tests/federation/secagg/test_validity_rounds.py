@@ -201,7 +201,7 @@ def test_a_liar_whose_forgery_stays_in_range_is_not_refused() -> None:
 
 def test_a_damaged_bit_proof_is_refused() -> None:
     simulation = run({LIAR: BrokenBitLiar})
-    assert simulation.invalid_inputs[LIAR].startswith("coordinate 0: contribution")
+    assert "coordinate 0: contribution" in simulation.invalid_inputs[LIAR]
     assert released(simulation) == honest_sum({LIAR})
 
 
@@ -210,13 +210,13 @@ def test_a_proof_replayed_from_another_round_is_refused() -> None:
     assert released(run({LIAR: Recorder})) == honest_sum()
     replaying = type("Replaying", (ReplayingLiar,), {"stolen": Recorder.made[0]})
     simulation = run({LIAR: replaying})
-    assert simulation.invalid_inputs[LIAR].startswith("coordinate 0")
+    assert "coordinate 0" in simulation.invalid_inputs[LIAR]
     assert released(simulation) == honest_sum({LIAR})
 
 
 def test_a_proof_made_under_another_participants_id_is_refused() -> None:
     simulation = run({LIAR: ImpersonatingLiar})
-    assert simulation.invalid_inputs[LIAR].startswith("coordinate 0")
+    assert "coordinate 0" in simulation.invalid_inputs[LIAR]
     assert released(simulation) == honest_sum({LIAR})
 
 
