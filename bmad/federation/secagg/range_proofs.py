@@ -204,20 +204,6 @@ def verify_range(context: bytes, commitment: bytes, bounds: Range, proof: bytes)
     return total(points) == target
 
 
-def prove_multiple_of_base(context: bytes, point: bytes, exponent: int) -> bytes:
-    """A Schnorr proof of knowing ``exponent`` with point = exponent*G."""
-    return _prove_schnorr(context, b"", point, exponent)
-
-
-def verify_multiple_of_base(context: bytes, point: bytes, proof: bytes) -> bool:
-    if len(proof) != SCHNORR_PROOF_BYTES:
-        return False
-    try:
-        return _verify_schnorr(context, b"", point, proof)
-    except BmadError:
-        return False
-
-
 def _prove_schnorr(context: bytes, statement: bytes, point: bytes, exponent: int) -> bytes:
     nonce = random_scalar()
     challenge = hash_to_scalar(_SCHNORR, context, statement, point, base_times(nonce))
