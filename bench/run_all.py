@@ -20,6 +20,7 @@ SELF_CONTAINED = [
     "lsp/bench_lsp.py",
     "privacy/bench_privacy.py",
     "secagg/bench_secagg.py",
+    "secagg/bench_validity.py",
     "federation/bench_rounds.py",
 ]
 NEEDS_A_FETCHED_REPOSITORY = [
