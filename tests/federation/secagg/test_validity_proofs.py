@@ -3,6 +3,8 @@ natural ways to lie about one outside it, bound to their context."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +28,9 @@ from bmad.federation.secagg.range_proofs import (
     verify_range,
     weighted_h,
 )
+from bmad.federation.secagg.round_bounds import round_input_bounds
 from bmad.federation.secagg.validity import (
+    NOISE_BOUND_DEVIATIONS,
     BlockTotal,
     InputBounds,
     InvalidInput,
@@ -35,7 +39,12 @@ from bmad.federation.secagg.validity import (
     prove_input,
     verify_input,
 )
+from bmad.federation.wire import round_schema
+from bmad.privacy.accounting import rho_budget
 from bmad.privacy.bounding import BinCap, Block, ContributionSchema, FixedMass, NormBall
+from bmad.privacy.noise import plan_distributed_gaussian
+from bmad.privacy.schemas import schema_for
+from bmad.privacy.units import unit_for
 from tests.federation.secagg.forgery import forged_bit, forged_range_proof
 
 PROOF_SETTINGS = settings(
@@ -215,3 +224,19 @@ def test_bounds_follow_the_layout_and_the_unit_cap() -> None:
         bounds.check_round(10_000_000, 5, 32)
     with pytest.raises(BmadError, match="cover 5 coordinates"):
         bounds.check_round(10, 6, 32)
+
+
+def test_rounds_of_short_learning_types_prove_their_inputs_and_long_ones_do_not() -> None:
+    rho = rho_budget(1.0, 1e-5)
+    workflow = unit_for("workflow_patterns", "organisation")
+    bounds = round_input_bounds("workflow_patterns", workflow, rho, 5, 10)
+    assert bounds is not None and bounds.length == 60
+    layout = round_schema(schema_for("workflow_patterns"), workflow)
+    share = plan_distributed_gaussian(rho, 5, layout.l2_sensitivity, layout.dim).scale
+    assert bounds.noise == math.ceil(NOISE_BOUND_DEVIATIONS * share)
+    assert round_input_bounds("workflow_patterns", workflow, rho, 3, 10) != bounds  # more noise
+    code = unit_for("code_patterns", "organisation")
+    assert round_input_bounds("code_patterns", code, rho, 5, 10) is None  # 1,980 entries
+    records = unit_for("risk_model", "record")  # up to 5,000 gradients of norm 2,000 each
+    assert round_input_bounds("risk_model", records, rho, 5, 10) is not None
+    assert round_input_bounds("risk_model", records, rho, 5, 300) is None  # would overflow
