@@ -52,8 +52,8 @@ from bmad.federation.secagg.shamir import combine, share_from_bytes
 from bmad.federation.secagg.validity import (
     InvalidInput,
     blinding_correction,
+    first_unopened_coordinate,
     input_commitments,
-    sum_matches_commitments,
     verify_input,
 )
 from bmad.federation.secagg.vectors import decode_signed, from_wire
@@ -398,7 +398,7 @@ class ServerRound:
         tag, length = self.config.session_tag, self.config.vector_length
         correction = blinding_correction(tag, seeds, dropped_pairs, length)
         commitments = [self._input_commitments[p] for p in sorted(self._masked_senders)]
-        mismatch = sum_matches_commitments(commitments, correction, result.signed())
+        mismatch = first_unopened_coordinate(commitments, correction, result.signed())
         if mismatch is not None:
             self._abort(
                 f"the unmasked sum differs from the committed inputs at coordinate {mismatch}: "

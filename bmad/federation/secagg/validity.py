@@ -1,12 +1,13 @@
 """Validity proofs for secure aggregation: each input proved in range, the sum tied to them.
 
 In a round whose ``RoundConfig.input_bounds`` is set, a participant's masked input comes with
-an ``InputProof``: per coordinate j, Pedersen commitments to its bounded contribution x_j and
-to its noise share e_j with range proofs (``range_proofs``) for x_j within the layout's bound
-and |e_j| <= the noise bound, and per FixedMass block a range proof that the block's total is
-at most its mass. The server checks the proof when the masked input arrives (before the
-survivor list is fixed): a participant whose proof fails is left out of U3, exactly like a
-dropout, so its self-mask seed is never asked for and the round goes on without it.
+an input proof (``MaskedInput.validity``): per coordinate j, Pedersen commitments to its
+bounded contribution x_j and to its noise share e_j with range proofs (``range_proofs``) for
+x_j within the layout's bound and |e_j| <= the noise bound, and per FixedMass block a range
+proof that the block's total is at most its mass. The server checks the proof when the masked
+input arrives (before the survivor list is fixed): a participant whose proof fails is left out
+of U3, exactly like a dropout, so its self-mask seed is never asked for and the round goes on
+without it.
 
 The commitments' blindings follow the masks: r_j = PRF(b_u, j) + sum_v +-PRF(s_uv, j) mod l,
 with the seeds and pairwise keys of the masks and the same signs, split at random between the
@@ -353,7 +354,7 @@ def blinding_correction(
     return [value % ORDER for value in correction]
 
 
-def sum_matches_commitments(
+def first_unopened_coordinate(
     commitments: Sequence[Sequence[bytes]],
     correction: Sequence[int],
     released: NDArray[np.int64],
