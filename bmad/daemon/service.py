@@ -444,15 +444,16 @@ class Daemon:
                 "WHERE f.repository_id = ? AND f.path = ?",
                 (repository.id, relative),
             ).fetchone()
-            if row is None:
-                return {
-                    "repository": repository.name,
-                    "path": relative,
-                    "metrics": None,
-                    "reason": "not mined (not staged, not a supported language, or pending)",
-                }
-            blob_id, language, functions, error, mined_commit = row
-            cached = self._metrics_cache().lookup_files([(relative, blob_id)])
+            cached = {} if row is None else self._metrics_cache().lookup_files([(relative, row[0])])
+        if row is None:  # a manifest's file findings (abandoned dependencies) are stored too
+            return {
+                "repository": repository.name,
+                "path": relative,
+                "metrics": None,
+                "reason": "not mined (not staged, not a supported language, or pending)",
+                "findings": self._findings(Path(repository.path), relative),
+            }
+        blob_id, language, functions, error, mined_commit = row
         metrics = cached.get(relative)
         try:
             modified = git.blob_id_of(target.read_bytes()) != blob_id

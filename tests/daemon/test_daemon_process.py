@@ -218,6 +218,13 @@ def test_the_daemon_keeps_the_technology_history_for_insights_trends(
         dated_commit(repo, when, subject)
     last = head_of(repo, run_git)
     mined(last)
+    wait_for(lambda: (row := repository_row("stack")) and row["state"] == "idle", "detection")
+    manifest = call("file_report", {"path": str(repo / "requirements.txt")})
+    assert manifest["metrics"] is None  # not code, but its stored findings are served
+    assert {f["evidence"]["technology"] for f in manifest["findings"]} == {
+        "dependency:pypi:celery",
+        "dependency:pypi:requests",
+    }
     document = json.loads(
         cli_ok("insights", "trends", str(repo), "--time-window", "2023-01-01..2024-12-31", "--json")
     )
