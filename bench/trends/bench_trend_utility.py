@@ -25,6 +25,7 @@ migrations as the common ones; it has no estimate of a tool's effect (one organi
 outcome), so its error there is that of assuming no effect.
 
     .venv/bin/python bench/trends/bench_trend_utility.py [--sizes 5 10 20 50 100] [--rounds R]
+        [--level medium|low]
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ from bmad.privacy.summaries import LocalStatistics, TrendSummary  # noqa: E402
 from bmad.privacy.trend_schemas import MIGRATION_PAIRS, TREND_LEARNING_TYPES  # noqa: E402
 from bmad.privacy.units import unit_contribution, unit_for  # noqa: E402
 
-LEVEL = "medium"
+DEFAULT_LEVEL = "medium"
 REAL_SUBSET_SIZES = (5, 10)
 
 
@@ -339,9 +340,12 @@ MEASURES = {
 
 
 def measure(
-    learning_type: str, organisations: Sequence[Sequence[TrendSummary]], faithful: bool
+    learning_type: str,
+    organisations: Sequence[Sequence[TrendSummary]],
+    faithful: bool,
+    level: str = DEFAULT_LEVEL,
 ) -> Measure:
-    governance = governance_for(LEVEL)
+    governance = governance_for(level)
     unit = unit_for(learning_type, "organisation")
     contributions: list[BoundedContribution] = []
     for repositories in organisations:
@@ -364,7 +368,10 @@ def measure(
 
 
 def sweep(
-    repositories: Sequence[TrendSummary], sizes: Sequence[int], rounds: int
+    repositories: Sequence[TrendSummary],
+    sizes: Sequence[int],
+    rounds: int,
+    level: str = DEFAULT_LEVEL,
 ) -> list[dict[str, Any]]:
     generator = np.random.default_rng(20)
     rows = []
@@ -376,7 +383,9 @@ def sweep(
         for repetition in range(rounds):
             organisations = populations(repositories, size, generator)
             for learning_type in TREND_LEARNING_TYPES:
-                found[learning_type].append(measure(learning_type, organisations, repetition == 0))
+                found[learning_type].append(
+                    measure(learning_type, organisations, repetition == 0, level)
+                )
         seconds = time.perf_counter() - started
         for learning_type, measures in found.items():
             row: dict[str, Any] = {
@@ -412,6 +421,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+")
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--level", choices=("medium", "low"), default=DEFAULT_LEVEL)
     parser.add_argument("--json", action="store_true", help="rows as JSON instead of tables")
     options = parser.parse_args()
     repositories = [summary for _, summary in load_repositories()]
@@ -419,7 +429,7 @@ def main() -> int:
         print(f"only {len(repositories)} repositories under {MIRROR}: fetch more", file=sys.stderr)
         return 2
     sizes = options.sizes or [*REAL_SUBSET_SIZES, len(repositories), 50, 100]
-    rows = sweep(repositories, sizes, options.rounds)
+    rows = sweep(repositories, sizes, options.rounds, options.level)
     print(json.dumps(rows, indent=1) if options.json else markdown(rows))
     return 0
 
