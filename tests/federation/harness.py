@@ -1,4 +1,6 @@
-"""A real aggregator process on loopback and participants with their own data folders."""
+"""Federation test worlds: a real aggregator on loopback (its own process, or the app served in
+this process), participants with their own data folders and repositories, and federations of
+them (``Federation``, ``LiveFederation``) with helpers to run and watch rounds."""
 
 from __future__ import annotations
 
