@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from multiprocessing.context import ForkProcess
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,7 @@ def run(n: int, protocol: str, processes: int, workers: int, kind: str) -> dict[
 def _run(
     n: int, protocol: str, processes: int, workers: int, kind: str, aggregator: BenchAggregator
 ) -> dict[str, Any]:
-    clients: list[multiprocessing.Process] = []
+    clients: list[ForkProcess] = []
     try:
         created = aggregator.create_federation(
             [f"org{i}" for i in range(n)],
