@@ -14,13 +14,14 @@ CHURN = FILE_FEATURES.index("recent_churn")
 
 def snapshot(time: int, files: int) -> LabelledSnapshot:
     """Files with one owner (ownership high) are never fixed, shared ones always; recent
-    churn takes values unrelated to the label."""
+    churn is the same for each owned file and the shared file after it, so it says nothing
+    of the label."""
     rows, labels, keys = [], [], []
     for index in range(files):
         row = [1.0] * len(FILE_FEATURES)
         owned = index % 2 == 0
         row[OWNERSHIP] = 0.9 + index / 10_000 if owned else 0.3 + index / 10_000
-        row[CHURN] = float((index * 7) % 13)
+        row[CHURN] = float(((index // 2) * 7) % 13)
         rows.append(row)
         labels.append(not owned)
         keys.append(f"file{index:03}.py")
