@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +32,7 @@ from bmad.federation.governance import (
     noise_shares,
 )
 from bmad.federation.secagg.config import RoundConfig, Signer
+from bmad.federation.secagg.primitives import verify
 from bmad.federation.secagg.round_bounds import round_input_bounds
 from bmad.federation.wire import round_l2_sensitivity, round_vector_length
 from bmad.privacy.accounting import rho_budget
@@ -115,13 +119,11 @@ class MachineCertificate:
     def verify(self) -> None:
         if not 0 < self.budget_share <= 1:
             raise BmadError("a machine's budget share must be in (0, 1]")
-        try:
-            verify_signature(self.organisation_key, self.message(), self.signature)
-        except BmadError:
+        if not verify(self.organisation_key, self.message(), self.signature):
             raise BmadError(
                 f"the certificate of a machine of {self.organisation} is not signed by its "
                 "organisation key"
-            ) from None
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,18 +219,68 @@ def check_roster_entry(
         raise RoundRefused("a roster key is not the one its certificate names: refused")
     certificate.verify()
     admission = unb64(entry.get("admission", ""), "admission")
-    try:
-        verify_signature(
-            admin_key,
-            admission_message(federation, certificate.organisation, certificate.organisation_key),
-            admission,
-        )
-    except BmadError:
+    message = admission_message(federation, certificate.organisation, certificate.organisation_key)
+    if not verify(admin_key, message, admission):
         raise RoundRefused(
             f"the roster holds a key of {certificate.organisation} whose organisation key "
             f"{fingerprint(certificate.organisation_key)} the federation's admin never admitted"
-        ) from None
+        )
     return certificate.organisation
+
+
+class VerifiedRosterEntries:
+    """Roster entries a member verified already, so that a later round's roster costs a digest
+    per entry instead of two signature checks (a group of 333 at 1,000 participants).
+
+    An entry is known by a digest of everything its verification read: the federation, the
+    admin's key, the roster key, the exact certificate and the exact admission. A changed byte
+    is a new entry, verified anew. At most ``capacity`` entries; the least recently used goes.
+    """
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._organisations: OrderedDict[bytes, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._organisations)
+
+    def organisation(
+        self, federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any]
+    ) -> str:
+        """``check_roster_entry``'s answer, verified once per exact entry."""
+        digest = _entry_digest(federation, admin_key, machine_key, entry)
+        with self._lock:
+            known = self._organisations.get(digest)
+            if known is not None:
+                self._organisations.move_to_end(digest)
+                return known
+        organisation = check_roster_entry(federation, admin_key, machine_key, entry)
+        with self._lock:
+            self._organisations[digest] = organisation
+            while len(self._organisations) > self.capacity:
+                self._organisations.popitem(last=False)
+        return organisation
+
+
+def _entry_digest(
+    federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any]
+) -> bytes:
+    parts = (
+        federation.encode("utf-8"),
+        admin_key,
+        machine_key,
+        _canonical(entry.get("certificate")),
+        str(entry.get("admission", "")).encode("utf-8"),
+    )
+    digest = hashlib.sha256()
+    for part in parts:  # length-prefixed, so that no two entries give the same sequence
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.digest()
+
+
+MEMBER_VERIFIED_ENTRIES = VerifiedRosterEntries()  # this machine's, across its rounds
 
 
 # -- a round's terms ----------------------------------------------------------------------------
@@ -315,7 +367,12 @@ class GroupTerms:
 
 
 def check_group(
-    terms: RoundTerms, round_id: str, federation: str, admin_key: bytes, you: Mapping[str, Any]
+    terms: RoundTerms,
+    round_id: str,
+    federation: str,
+    admin_key: bytes,
+    you: Mapping[str, Any],
+    verified: VerifiedRosterEntries = MEMBER_VERIFIED_ENTRIES,
 ) -> GroupTerms:
     """The group the aggregator assigned, checked; RoundRefused when it breaks a rule.
 
@@ -340,7 +397,7 @@ def check_group(
         raise RoundRefused("the group's session does not belong to the round")
     organisations: dict[int, str] = {}
     for pid, key in roster.items():
-        organisations[pid] = check_roster_entry(
+        organisations[pid] = verified.organisation(
             federation, admin_key, key, roster_entries[str(pid)]
         )
     n = len(roster)
