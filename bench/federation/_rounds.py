@@ -3,10 +3,11 @@ the participants' phase answers, and the CPU and memory of processes.
 
 ``BenchAggregator`` starts ``_bench_server.py`` (the real service with the 10,000-entry bench
 learning type) on 127.0.0.1 over a database URL, creates a federation with an admin machine,
-opens rounds, waits for their outcome and reads the released sum. ``driver_for`` builds a
-participant's ``ClientDriver`` from its first look at a running round, as
-``bmad.federation.participant`` does once it has checked the terms (the benches skip those
-checks, the consent, the budget and the noise).
+opens rounds, waits for their outcome and reads the released sum. ``checked_driver`` builds a
+participant's ``ClientDriver`` from its first look at a running round after the checks
+``bmad.federation.participant`` makes there (the round's terms, every roster entry's
+certificate and admission, each organisation's seat in the consortium rules); ``driver_for``
+builds it without them. Both skip the consent, the budget and the noise.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ sys.path.insert(0, str(BENCH))
 
 from _bench_server import BENCH_TYPE  # noqa: E402  (registers the learning type first)
 
-from bmad.federation import enrolment  # noqa: E402
+from bmad.federation import enrolment, trust  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
+from bmad.federation.consortium import member as consortium  # noqa: E402
+from bmad.federation.consortium.rules import ConsortiumRules  # noqa: E402
 from bmad.federation.database import open_database  # noqa: E402
 from bmad.federation.participant import open_participant_store  # noqa: E402
 from bmad.federation.secagg import RoundConfig, Signer  # noqa: E402
 from bmad.federation.sessions import ClientDriver  # noqa: E402
 from bmad.federation.signing import decode_key  # noqa: E402
-from bmad.privacy.identity import load_or_create_identity  # noqa: E402
+from bmad.privacy.identity import Identity, load_or_create_identity  # noqa: E402
 
 LONG_POLL = 5.0  # seconds, as bmad.federation.participant: the aggregator answers on news
 
@@ -49,6 +52,31 @@ def proc_cpu(pid: int) -> float:
     """User and system CPU seconds of one process."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def checked_driver(
+    state: dict[str, Any],
+    round_id: str,
+    identity: Identity,
+    vector: list[int],
+    rules: ConsortiumRules,
+    verified: trust.VerifiedRosterEntries,
+) -> ClientDriver:
+    """The participant's driver once its group passed ``participant._driver``'s checks: the
+    terms against the rules in force, every roster entry's certificate and admission (those
+    not in this member's ``verified`` yet), its own key in the roster, every organisation key
+    seated in the consortium rules."""
+    limits = trust.LocalLimits(
+        rules.governance.k_min_participants, rules.governance.epsilon_per_round
+    )
+    terms = trust.check_round(rules.governance, limits, BENCH_TYPE, state["parameters"])
+    admin_key = trust.unb64(rules.admin_key, "admin key")
+    you = state["you"]
+    group = trust.check_group(terms, round_id, rules.federation, admin_key, you, verified)
+    if group.config.roster[group.participant] != identity.public.signing_public:
+        raise trust.RoundRefused("the aggregator's roster does not hold this machine's key")
+    consortium.check_roster_seats(rules, you)
+    return ClientDriver(group.config, group.participant, identity, vector)
 
 
 def driver_for(state: dict[str, Any], signer: Signer, vector: list[int]) -> ClientDriver:

@@ -5,16 +5,23 @@ For n simulated participants (10,000-entry vectors mod 2^32, the bench-only lear
 separate process on 127.0.0.1 with --workers uvicorn workers, on SQLite or on a throwaway
 PostgreSQL cluster served on a unix socket): enrolment, the five phases and the release, every
 request signed. Membership is seeded, not negotiated: the admin creates the federation over
-HTTP, then the bench writes each simulated member's key, certificate and admission into the
-aggregator's tables in one transaction (joining and admitting through the consortium log cost
-about 1.5 s a member at n = 300 on this loaded machine, growing with n, and are not what this
-bench measures). The participants live in --client-processes worker processes (one Python
-process cannot drive thousands), each with one HTTP connection pool for its participants. Per
-phase every participant makes one signed GET of the round (its assignment and inbox) and one
-signed POST of its answer, as ``bmad.federation.participant`` does once its long poll returns;
-one long poll per worker process waits for the next phase. No consent, budget or noise steps:
-the vectors are 0/1 bins and their participation weights, so the release's plausibility check
-holds.
+HTTP, then for each simulated member the bench makes an organisation key, its certificate of
+the member's machine key and the admin's admission of that organisation key, and writes them
+into the aggregator's tables in one transaction as a join and an admission store them (joining
+and admitting through the consortium log cost about 1.5 s a member at n = 300 on this loaded
+machine, growing with n, and are not what this bench measures). The members' consortium rules
+in force are the founding version with every seat bound to its organisation key (built in
+process with ``consortium.changes.binding``, as the log's bind versions hold them; syncing the
+log is bench_joins.py's business). Before its first answer each member checks its group as
+``participant._driver`` does (``_rounds.checked_driver``): every roster entry's certificate and
+admission, its own key, every organisation's seat; each with its own cache of verified entries,
+empty at the start (a member's first round). The participants live in --client-processes
+worker processes (one Python process cannot drive thousands), each with one HTTP connection
+pool for its participants. Per phase every participant makes one signed GET of the round (its
+assignment and inbox) and one signed POST of its answer, as ``bmad.federation.participant``
+does once its long poll returns; one long poll per worker process waits for the next phase. No
+consent, budget or noise steps: the vectors are 0/1 bins and their participation weights, so
+the release's plausibility check holds.
 
 Per row: the protocol (``sparse``: groups of >= 30 use SecAgg+, ``full``: every group the
 complete graph), the group sizes and degree, wall time from the close of enrolment to the
@@ -38,6 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from multiprocessing.context import ForkProcess
 from pathlib import Path
 from typing import Any
@@ -45,12 +53,15 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from _rounds import LONG_POLL, BenchAggregator, driver_for  # noqa: E402
+from _rounds import LONG_POLL, BenchAggregator, checked_driver  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
 
-from bmad.federation import server_store  # noqa: E402
+from bmad.federation import server_store, trust  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
+from bmad.federation.consortium import member as consortium  # noqa: E402
+from bmad.federation.consortium.changes import binding  # noqa: E402
+from bmad.federation.consortium.rules import ConsortiumRules, agreement_message  # noqa: E402
 from bmad.federation.database import open_database  # noqa: E402
 from bmad.federation.governance import group_sizes  # noqa: E402
 from bmad.federation.robust import combine_groups  # noqa: E402
@@ -69,20 +80,65 @@ def vector(index: int) -> list[int]:
     return bits + [10 * bit for bit in bits]
 
 
-def worker(indices: list[int], url: str, commands: Any, reports: Any) -> None:
-    """Make each participant's key, report it to be seated, then enrol and answer every phase
-    when told the round."""
+@dataclass(frozen=True)
+class SeededMember:
+    """A simulated member as its join and admission leave it."""
+
+    index: int
+    identity: Identity
+    certificate: trust.MachineCertificate
+    admission: str  # the admin's signature of its organisation key
+
+
+def seeded_members(
+    admin: Identity, founded: ConsortiumRules, n: int
+) -> tuple[list[SeededMember], ConsortiumRules]:
+    """Members org0..org{n-1}: each an organisation key certifying one machine key, admitted by
+    the admin, and the consortium rules with every seat taken by its organisation key."""
+    members, rules = [], founded
+    for index in range(n):
+        organisation = f"org{index}"
+        identity = Identity(
+            Ed25519PrivateKey.generate(), X25519PrivateKey.generate(), "2026-01-01T00:00:00Z"
+        )
+        organisation_key = Ed25519PrivateKey.generate()
+        organisation_public = organisation_key.public_key().public_bytes_raw()
+        certificate = trust.certify_machine(
+            organisation_key,
+            organisation_public,
+            founded.federation,
+            organisation,
+            identity.public.signing_public,
+            1.0,
+        )
+        admission = trust.sign_admission(
+            admin, founded.federation, organisation, organisation_public
+        )
+        agreement = identity.sign(agreement_message(founded, organisation, organisation_public))
+        rules = binding(
+            rules,
+            organisation,
+            trust.b64(organisation_public),
+            certificate.to_dict(),
+            trust.b64(agreement),
+        )
+        members.append(SeededMember(index, identity, certificate, admission))
+    return members, rules
+
+
+def worker(
+    members: list[SeededMember], url: str, rules: ConsortiumRules, commands: Any, reports: Any
+) -> None:
+    """Enrol each member and answer every phase when told the round, checking its group first."""
     import httpx
 
     logging.getLogger("bmad").setLevel(logging.ERROR)
     connections = httpx.HTTPTransport()  # one pool for this process's participants
-    clients = {}
-    for index in indices:
-        identity = Identity(
-            Ed25519PrivateKey.generate(), X25519PrivateKey.generate(), "2026-01-01T00:00:00Z"
-        )
-        clients[index] = AggregatorClient(url, identity, timeout=600, transport=connections)
-        reports.put(("key", index, encode_key(identity.public.signing_public)))
+    clients = {
+        member.index: AggregatorClient(url, member.identity, timeout=600, transport=connections)
+        for member in members
+    }
+    verified = {member.index: trust.VerifiedRosterEntries() for member in members}
     round_id = commands.get()
     for client in clients.values():
         client.enrol(round_id)
@@ -105,7 +161,9 @@ def worker(indices: list[int], url: str, commands: Any, reports: Any) -> None:
             if look["phase"] != phase or not you or not you["alive"] or you["answered"]:
                 continue
             if index not in drivers:
-                drivers[index] = driver_for(look, client.identity, vector(index))
+                drivers[index] = checked_driver(
+                    look, round_id, client.identity, vector(index), rules, verified[index]
+                )
             client.submit(round_id, phase, drivers[index].answer(phase, you.get("inbox")))
         answered.add(phase)
     reports.put(("cpu", time.process_time() - started, len(clients)))
@@ -123,22 +181,34 @@ def database_url(kind: str, folder: Path) -> Iterator[str]:
         yield cluster.create_database()
 
 
-def seat_members(url: str, federation: str, keys: dict[int, str]) -> None:
-    """Members org0..org{n-1}, each with one machine key and an admitted organisation."""
+def seat_members(url: str, members: list[SeededMember]) -> None:
+    """Write each member's machine key with its certificate, and its organisation key with the
+    admin's admission, as the join and admission routes write them."""
     database = open_database(url)
     try:
         with database.transaction() as connection:
-            for index, key in keys.items():
-                certificate = json.dumps({"machine_key": key, "organisation": f"org{index}"})
+            for member in members:
+                certificate = member.certificate
                 connection.execute(
                     "INSERT INTO agg_participants (federation, public_key, organisation, role, "
                     "joined_at, certificate) VALUES (?, ?, ?, 'member', ?, ?)",
-                    (federation, key, f"org{index}", server_store.now_text(), certificate),
+                    (
+                        certificate.federation,
+                        encode_key(member.identity.public.signing_public),
+                        certificate.organisation,
+                        server_store.now_text(),
+                        json.dumps(certificate.to_dict()),
+                    ),
                 )
                 connection.execute(
                     "INSERT INTO agg_admissions (federation, organisation, organisation_key, "
-                    "signature) VALUES (?, ?, ?, 'seeded by the bench')",
-                    (federation, f"org{index}", key),
+                    "signature) VALUES (?, ?, ?, ?)",
+                    (
+                        certificate.federation,
+                        certificate.organisation,
+                        trust.b64(certificate.organisation_key),
+                        member.admission,
+                    ),
                 )
     finally:
         database.close()
@@ -178,19 +248,16 @@ def _run(
         context = multiprocessing.get_context("fork")
         commands, reports = context.Queue(), context.Queue()
         setup_started = time.perf_counter()
+        founded = consortium.kept_log(aggregator.admin_store, federation)[-1].rules
+        members, rules = seeded_members(aggregator.admin.identity, founded, n)
+        seat_members(aggregator.database, members)
         for w in range(processes):
-            indices = list(range(n))[w::processes]
-            process = context.Process(
-                target=worker, args=(indices, aggregator.url, commands, reports)
+            process = context.Process(  # forked: the members' keys are not pickled
+                target=worker,
+                args=(members[w::processes], aggregator.url, rules, commands, reports),
             )
             process.start()
             clients.append(process)
-        keys = {}
-        for _ in range(n):
-            report, index, key = reports.get(timeout=3600)
-            assert report == "key"
-            keys[index] = key
-        seat_members(aggregator.database, federation, keys)
         setup_s = time.perf_counter() - setup_started
         round_id = aggregator.open_round(federation, phase_timeout=3600)
         for _ in clients:
