@@ -19,7 +19,7 @@ Contributions are drawn in range with ``secrets``, noise shares from OpenDP's di
 at the share scale the round derives.
 
 Run: .venv/bin/python bench/secagg/bench_validity.py [--sizes 10 50] [--types anti_patterns
-     workflow_patterns technology_survival] [--repeat 200]
+     workflow_patterns technology_survival] [--repeat 200] [--verify-inputs-up-to 256|all]
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ import secrets
 import statistics
 import time
 
-from bmad.federation.governance import minimum_threshold, noise_shares
+from bmad.federation.governance import (
+    VERIFY_INPUTS_UP_TO,
+    minimum_threshold,
+    noise_shares,
+    verify_inputs_limit,
+)
 from bmad.federation.secagg.range_proofs import Range, commit, prove_range, random_scalar
 from bmad.federation.secagg.range_proofs import verify_range as verify_one
 from bmad.federation.secagg.round_bounds import round_input_bounds
@@ -49,10 +54,17 @@ def default_unit(learning_type: str) -> Unit:
     return unit_for(learning_type, "record" if learning_type == "risk_model" else "organisation")
 
 
-def bounds_for(learning_type: str, n: int) -> InputBounds | None:
+def bounds_for(
+    learning_type: str, n: int, verify_inputs_up_to: int | None = VERIFY_INPUTS_UP_TO
+) -> InputBounds | None:
     threshold = minimum_threshold(n)
     return round_input_bounds(
-        learning_type, default_unit(learning_type), RHO, noise_shares(n, threshold), n
+        learning_type,
+        default_unit(learning_type),
+        RHO,
+        noise_shares(n, threshold),
+        n,
+        verify_inputs_up_to,
     )
 
 
@@ -104,14 +116,14 @@ def per_coordinate(repeat: int) -> None:
         )
 
 
-def per_participant(types: list[str]) -> None:
+def per_participant(types: list[str], verify_inputs_up_to: int | None) -> None:
     print(
         "\n## 2. One participant's input proof (group of 10; organisation unit, risk_model record)"
     )
     print("| learning type | length | noise bound | bits | proof KiB | prove s | verify s |")
     print("|---|---|---|---|---|---|---|")
     for learning_type in types:
-        bounds = bounds_for(learning_type, 10)
+        bounds = bounds_for(learning_type, 10, verify_inputs_up_to)
         if bounds is None:
             length = round_schema(schema_for(learning_type), default_unit(learning_type)).dim
             print(f"| {learning_type} | {length} | envelope only | | | | |")
@@ -134,7 +146,7 @@ def per_participant(types: list[str]) -> None:
         )
 
 
-def rounds(types: list[str], sizes: list[int]) -> None:
+def rounds(types: list[str], sizes: list[int], verify_inputs_up_to: int | None) -> None:
     print("\n## 3. Whole rounds in process, without and with validation")
     print(
         "| learning type | n | validation | round s | participant CPU s (median) | server CPU s |"
@@ -142,7 +154,7 @@ def rounds(types: list[str], sizes: list[int]) -> None:
     print("|---|---|---|---|---|---|")
     for learning_type in types:
         for n in sizes:
-            bounds = bounds_for(learning_type, n)
+            bounds = bounds_for(learning_type, n, verify_inputs_up_to)
             if bounds is None:
                 continue
             drawn = [draw_input(bounds) for _ in range(n)]
@@ -180,10 +192,17 @@ def main() -> None:
         choices=[*LEARNING_TYPES, "risk_model"],
     )
     parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument(
+        "--verify-inputs-up-to",
+        type=verify_inputs_limit,
+        default=VERIFY_INPUTS_UP_TO,
+        metavar="LENGTH|all",
+        help="the governance rule: rounds up to this long prove their inputs",
+    )
     arguments = parser.parse_args()
     per_coordinate(arguments.repeat)
-    per_participant([*LEARNING_TYPES, "risk_model"])
-    rounds(arguments.types, arguments.sizes)
+    per_participant([*LEARNING_TYPES, "risk_model"], arguments.verify_inputs_up_to)
+    rounds(arguments.types, arguments.sizes, arguments.verify_inputs_up_to)
 
 
 if __name__ == "__main__":

@@ -154,6 +154,12 @@ def federation() -> None:
     help="A parent federation this one's released results may go up to as one participant "
     "(`bmad aggregator forward`); members accept it by joining under these rules.",
 )
+@click.option(
+    "--verify-inputs-up-to",
+    metavar="LENGTH|all",
+    help="The longest round vector whose inputs members must prove in range (default 256; "
+    "'all': every learning type, at the cost bench/README.md 'Validity proofs' measures).",
+)
 @json_option
 @handle_errors
 def create(

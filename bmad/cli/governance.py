@@ -103,6 +103,12 @@ def _render_review(document: dict[str, Any]) -> None:
             f"{numbers['epsilon_per_period']:g}/period, delta {numbers['delta']:g}; "
             "types " + ", ".join(numbers["allowed_learning_types"])
         )
+        limit = numbers["verify_inputs_up_to"]
+        click.echo(
+            "inputs proved in range: "
+            + ("every round" if limit == "all" else f"rounds of up to {limit} entries")
+            + f" (verify_inputs_up_to {limit})"
+        )
         click.echo(
             f"quorum {quorum['numerator']}/{quorum['denominator']} of members (at least "
             f"{quorum['minimum']}): {rules['quorum_needed']} signatures now; rounds opened by "

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParameter
@@ -69,6 +69,7 @@ class GovernanceOverrides(BaseModel):
     sparse_from: int | None = Field(default=None, ge=3, le=1_000_000)
     units: dict[str, str] | None = Field(default=None, max_length=16)
     forward_to: list[str] | None = Field(default=None, max_length=16)
+    verify_inputs_up_to: Annotated[int, Field(ge=0)] | Literal["all"] | None = None
 
 
 class CreateFederation(BaseModel):

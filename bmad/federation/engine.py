@@ -410,6 +410,7 @@ class RoundEngine:
                     float(live.parameters["rho"]),
                     noise_shares(size, min_survivors),
                     size,
+                    live.governance.verify_inputs_up_to,
                 ),
             )
             group = Group(
@@ -459,6 +460,7 @@ class RoundEngine:
                 "threshold": group.config.threshold,
                 "min_survivors": group.config.min_survivors,
                 "neighbours": group.config.neighbours,
+                "proves_inputs": group.config.input_bounds is not None,
             }
             # Members check the roster and build their session in the first phase; later looks
             # go without it (n certified entries a look made large rounds quadratic), and so

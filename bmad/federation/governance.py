@@ -37,6 +37,10 @@ from bmad.privacy.units import Guarantee, Unit, unit_for
 PRIVACY_LEVELS: tuple[str, ...] = ("high", "medium", "low")
 ROBUST_COMBINERS: tuple[str, ...] = ("median", "trimmed_mean")
 MIN_K = 3  # secure aggregation needs at least three participants
+# Rules signed before ``verify_inputs_up_to`` existed prove the inputs of rounds up to this long:
+# the learning types whose proofs cost a member under a second (bench/secagg/bench_validity.py).
+VERIFY_INPUTS_UP_TO = 256
+ALL = "all"  # verify_inputs_up_to: every round proves its inputs, whatever its length
 
 
 _REAL_FIELDS = (
@@ -71,6 +75,9 @@ class Governance:
     # parent federations (ids) whose rounds may receive this federation's released results, one
     # participant each (bmad.federation.hierarchy); members accept it by joining under these rules
     forward_to: tuple[str, ...] = ()
+    # the longest round vector whose inputs members must prove in range (validity proofs,
+    # bmad.federation.secagg.round_bounds); None proves every round's, 0 none
+    verify_inputs_up_to: int | None = VERIFY_INPUTS_UP_TO
 
     def __post_init__(self) -> None:
         for name in _REAL_FIELDS:
@@ -110,6 +117,13 @@ class Governance:
             raise BmadError(f"sparse_from must be at least {MIN_K}")
         for learning_type, unit in self.units:
             unit_for(learning_type, unit)  # raises for a unit the learning type lacks
+        limit = self.verify_inputs_up_to
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise BmadError(
+                f"verify_inputs_up_to must be a vector length >= 0 or {ALL!r}, got {limit!r}"
+            )
         for parent in self.forward_to:
             if not _is_federation_id(parent):
                 raise BmadError(f"forward_to must name federation ids (UUIDs), got {parent!r}")
@@ -136,6 +150,10 @@ class Governance:
         document["forward_to"] = list(self.forward_to)
         if not self.forward_to:  # rules signed before forwarding existed still verify
             del document["forward_to"]
+        if self.verify_inputs_up_to is None:
+            document["verify_inputs_up_to"] = ALL
+        elif self.verify_inputs_up_to == VERIFY_INPUTS_UP_TO:  # as rules signed before it
+            del document["verify_inputs_up_to"]
         return document
 
     @classmethod
@@ -158,6 +176,9 @@ class Governance:
                     sorted((str(t), str(u)) for t, u in dict(data.get("units", {})).items())
                 ),
                 forward_to=tuple(str(parent) for parent in data.get("forward_to", ())),
+                verify_inputs_up_to=verify_inputs_limit(
+                    data.get("verify_inputs_up_to", VERIFY_INPUTS_UP_TO)
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BmadError(f"malformed governance settings: {exc.__class__.__name__}") from None
@@ -201,9 +222,22 @@ def governance_for(level: str, **overrides: Any) -> Governance:
         given["allowed_learning_types"] = tuple(given["allowed_learning_types"])
     if "forward_to" in given:
         given["forward_to"] = tuple(given["forward_to"])
+    if "verify_inputs_up_to" in given:
+        given["verify_inputs_up_to"] = verify_inputs_limit(given["verify_inputs_up_to"])
     if "units" in given:  # a mapping of the learning types to override
         given["units"] = tuple(sorted({**dict(base.units), **dict(given["units"])}.items()))
     return replace(base, **given)
+
+
+def verify_inputs_limit(value: object) -> int | None:
+    """``verify_inputs_up_to`` as written in rules, options and proposals: a length or "all"."""
+    if value == ALL:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise BmadError(f"verify_inputs_up_to must be a vector length >= 0 or {ALL!r}, got {value!r}")
 
 
 def _is_federation_id(text: str) -> bool:

@@ -306,6 +306,7 @@ class RoundTerms:
     k: int
     vector_length: int
     l2_sensitivity: float
+    verify_inputs_up_to: int | None  # the rules' longest round whose inputs are proved
 
 
 def check_round(
@@ -353,6 +354,7 @@ def check_round(
         k,
         expected_length,
         round_l2_sensitivity(schema, expected_unit),
+        rules.verify_inputs_up_to,
     )
 
 
@@ -379,7 +381,8 @@ def check_group(
     Every roster key must carry a machine certificate from an admitted organisation key, each
     organisation once; the roster and the least number of survivors must reach k; the Shamir
     threshold must be at least 2n/3 + 1; the noise is sized for the least number of survivors
-    minus the collusion allowance (a third of the roster), whatever the aggregator suggests.
+    minus the collusion allowance (a third of the roster), whatever the aggregator suggests;
+    the group proves its inputs exactly when the rules in force say so.
     """
     try:
         roster_entries = dict(you["roster"])
@@ -428,10 +431,20 @@ def check_group(
             modulus_bits=MODULUS_BITS,
             min_survivors=min_survivors,
             neighbours=neighbours,
-            input_bounds=round_input_bounds(terms.learning_type, terms.unit, terms.rho, shares, n),
+            input_bounds=round_input_bounds(
+                terms.learning_type, terms.unit, terms.rho, shares, n, terms.verify_inputs_up_to
+            ),
         )
     except BmadError as exc:
         raise RoundRefused(f"the group's parameters are invalid: {exc.message}") from None
+    proves = config.input_bounds is not None
+    if bool(you.get("proves_inputs", False)) != proves:
+        limit = "all" if terms.verify_inputs_up_to is None else terms.verify_inputs_up_to
+        raise RoundRefused(
+            f"the aggregator runs the group {'without' if proves else 'with'} input proofs; "
+            f"the rules in force (verify_inputs_up_to {limit}) say "
+            f"{'with' if proves else 'without'}: refused"
+        )
     if participant not in roster:
         raise RoundRefused("the group does not hold this participant")
     return GroupTerms(config, participant, shares, organisations)

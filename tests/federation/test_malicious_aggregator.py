@@ -53,7 +53,7 @@ def run_round(world: LiveFederation, tamper_you: Tamper | None, tamper_round: Ta
             world.federation, "code_patterns", enrol_timeout=30, phase_timeout=5
         )
         errors = in_threads(
-            world.closing_enrolment(opened["id"], MEMBERS, world.members),
+            world.closing_enrolment(opened["id"], len(world.members), world.members),
             *(p.taking_part(FAST) for p in world.members),
         )
         assert not errors, errors

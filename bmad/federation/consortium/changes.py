@@ -34,6 +34,7 @@ GOVERNANCE_SETTINGS: tuple[str, ...] = (
     "consensus_threshold",
     "phase_timeout",
     "enrol_timeout",
+    "verify_inputs_up_to",
 )
 OTHER_SETTINGS: tuple[str, ...] = (
     "learning_types",

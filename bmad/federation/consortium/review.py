@@ -81,6 +81,8 @@ def history(entries: Sequence[LogEntry]) -> list[dict[str, Any]]:
 def rules_document(head: LogEntry) -> dict[str, Any]:
     """The rules in force, seats shown by their keys' fingerprints."""
     document = head.rules.to_dict()
+    limit = head.rules.governance.verify_inputs_up_to  # shown even where signed by default
+    document["governance"]["verify_inputs_up_to"] = "all" if limit is None else limit
     document["seats"] = {
         seat.organisation: {
             "key_fingerprint": fingerprint(unb64(seat.key, "key")) if seat.taken else None,

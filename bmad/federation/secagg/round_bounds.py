@@ -2,10 +2,10 @@
 
 Members and the aggregator each derive a group's ``InputBounds`` from the round's terms (its
 learning type, unit of privacy and rho) and the group's size, so an aggregator cannot loosen
-them: a different value changes the session tag and every proof fails. A learning type whose
-round vector is longer than ``validity.VERIFY_MAX_LENGTH`` keeps the plausibility envelope
-only (``bmad.federation.plausibility``), as does a group whose bounded sum could overflow the
-modulus.
+them: a different value changes the session tag and every proof fails. Which rounds prove is
+the consortium's signed rule ``Governance.verify_inputs_up_to``: a round vector longer than it
+keeps the plausibility envelope only (``bmad.federation.plausibility``), as does a group whose
+bounded sum could overflow the modulus.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from bmad.federation.secagg.validity import (
     InputBounds,
     bounds_for_layout,
     noise_bound,
-    verifies,
 )
 from bmad.federation.wire import round_schema
 from bmad.privacy.noise import plan_distributed_gaussian
@@ -25,15 +24,21 @@ MODULUS_BITS = 32
 
 
 def round_input_bounds(
-    learning_type: str, unit: Unit, rho: float, noise_shares: int, participants: int
+    learning_type: str,
+    unit: Unit,
+    rho: float,
+    noise_shares: int,
+    participants: int,
+    verify_inputs_up_to: int | None,
 ) -> InputBounds | None:
     """The bounds every input of a group of ``participants`` must be proved within, or None
-    when the round keeps the plausibility envelope only.
+    when the round keeps the plausibility envelope only: its vector is longer than the rules'
+    ``verify_inputs_up_to`` (None: every length proves) or its sum could overflow.
 
     The noise bound is ``NOISE_BOUND_DEVIATIONS`` times the share every member derives for
     ``noise_shares`` honest survivors (``plan_distributed_gaussian``)."""
     layout = round_schema(schema_for(learning_type), unit)
-    if not verifies(layout):
+    if verify_inputs_up_to is not None and layout.dim > verify_inputs_up_to:
         return None
     plan = plan_distributed_gaussian(rho, noise_shares, layout.l2_sensitivity, layout.dim)
     bounds = bounds_for_layout(layout, unit.cap, noise_bound(plan.scale))

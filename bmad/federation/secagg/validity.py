@@ -65,9 +65,6 @@ if TYPE_CHECKING:
 # A noise share is proved within this many of its standard deviations; honest participants
 # redraw the rare share beyond it (two-sided tail ~1.2e-15 per coordinate, added to delta).
 NOISE_BOUND_DEVIATIONS = 8
-# Rounds whose vectors are longer keep the plausibility envelope only (bench/secagg: proving
-# and checking cost grows with length x participants).
-VERIFY_MAX_LENGTH = 256
 _CONTEXT = b"bmad secagg validity v1"
 _SELF_BLINDING = b"bmad secagg self blinding v1"
 _PAIRWISE_BLINDING = b"bmad secagg pairwise blinding v1"
@@ -166,11 +163,6 @@ def bounds_for_layout(layout: ContributionSchema, unit_cap: int, noise: int) -> 
             continue
         contribution.extend([Range(0, unit_cap * bound.cap)] * width)
     return InputBounds(tuple(contribution), noise, tuple(totals))
-
-
-def verifies(layout: ContributionSchema) -> bool:
-    """Whether rounds of ``layout`` prove their inputs (else: the plausibility envelope only)."""
-    return layout.dim <= VERIFY_MAX_LENGTH
 
 
 def _stream(key: bytes, label: bytes, tag: bytes, length: int) -> list[int]:

@@ -87,23 +87,35 @@ def test_review_propose_approve_through_the_cli(tmp_path: Path, aggregator: Aggr
     assert reviewed["violations"] == [] and reviewed["version"] == 3
     assert [row["kind"] for row in reviewed["history"]] == ["found", "bind", "bind"]
     assert reviewed["rules"]["quorum_needed"] == 2
+    assert reviewed["rules"]["governance"]["verify_inputs_up_to"] == 256  # signed by default
     assert {f["area"] for f in reviewed["findings"]} == {"settings", "ledger"}
     assert "nothing to propose" in bmad(acme, "governance", "propose", code=2)
-    proposed = as_json(acme, "governance", "propose", "--set", "epsilon_per_round=1")
+    proposed = as_json(
+        acme,
+        "governance",
+        "propose",
+        "--set",
+        "epsilon_per_round=1",
+        "--set",
+        "verify_inputs_up_to=all",
+    )
     assert proposed["state"] == "open" and proposed["approvals"] == ["acme"]
     assert proposed["needed"] == 2 and "entry" not in proposed
     (listed,) = as_json(beta, "governance", "proposals")
     assert listed["id"] == proposed["id"]
     assert "governance.epsilon_per_round 2.0 -> 1.0" in listed["summary"]
+    assert 'governance.verify_inputs_up_to - -> "all"' in listed["summary"]
     accepted = as_json(beta, "governance", "approve", proposed["id"])
     assert accepted["state"] == "accepted" and accepted["approvals"] == ["acme", "beta"]
     rules = as_json(coordinator, "governance", "review", "--consortium-rules")
     assert rules["rules"]["governance"]["epsilon_per_round"] == 1.0
+    assert rules["rules"]["governance"]["verify_inputs_up_to"] == "all"
     assert rules["history"][-1]["kind"] == "rules"
     assert {s["signer"] for s in rules["signatures"]} == {"acme", "beta"}
     assert "findings" in rules and rules["findings"] == []
     text = bmad(coordinator, "governance", "review")
     assert "v4" in text and "epsilon 1/round" in text
+    assert "inputs proved in range: every round" in text
     again = bmad(coordinator, "governance", "approve", proposed["id"], code=2)
     assert "accepted" in again
     # A machine whose settings are weaker than the rules fails the compliance check.

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bmad.errors import BmadError
+from bmad.federation.governance import VERIFY_INPUTS_UP_TO
 from bmad.federation.secagg.curve import (
     IDENTITY,
     ORDER,
@@ -226,17 +227,22 @@ def test_bounds_follow_the_layout_and_the_unit_cap() -> None:
         bounds.check_round(10, 6, 32)
 
 
-def test_rounds_of_short_learning_types_prove_their_inputs_and_long_ones_do_not() -> None:
+def test_rounds_up_to_the_rules_length_prove_their_inputs_and_longer_ones_do_not() -> None:
     rho = rho_budget(1.0, 1e-5)
+    up_to = VERIFY_INPUTS_UP_TO
     workflow = unit_for("workflow_patterns", "organisation")
-    bounds = round_input_bounds("workflow_patterns", workflow, rho, 5, 10)
+    bounds = round_input_bounds("workflow_patterns", workflow, rho, 5, 10, up_to)
     assert bounds is not None and bounds.length == 60
     layout = round_schema(schema_for("workflow_patterns"), workflow)
     share = plan_distributed_gaussian(rho, 5, layout.l2_sensitivity, layout.dim).scale
     assert bounds.noise == math.ceil(NOISE_BOUND_DEVIATIONS * share)
-    assert round_input_bounds("workflow_patterns", workflow, rho, 3, 10) != bounds  # more noise
+    assert round_input_bounds("workflow_patterns", workflow, rho, 3, 10, up_to) != bounds
+    assert round_input_bounds("workflow_patterns", workflow, rho, 5, 10, 59) is None
+    assert round_input_bounds("workflow_patterns", workflow, rho, 5, 10, 0) is None
     code = unit_for("code_patterns", "organisation")
-    assert round_input_bounds("code_patterns", code, rho, 5, 10) is None  # 1,980 entries
+    assert round_input_bounds("code_patterns", code, rho, 5, 10, up_to) is None  # 1,980 entries
+    proved = round_input_bounds("code_patterns", code, rho, 5, 10, None)  # rules say "all"
+    assert proved is not None and proved.length == 1980
     records = unit_for("risk_model", "record")  # up to 5,000 gradients of norm 2,000 each
-    assert round_input_bounds("risk_model", records, rho, 5, 10) is not None
-    assert round_input_bounds("risk_model", records, rho, 5, 300) is None  # would overflow
+    assert round_input_bounds("risk_model", records, rho, 5, 10, up_to) is not None
+    assert round_input_bounds("risk_model", records, rho, 5, 300, None) is None  # overflow
