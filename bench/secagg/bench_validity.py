@@ -5,7 +5,7 @@ Three parts, all in process:
 1. Per bit and per coordinate: proving and verifying one range proof for the ranges real
    rounds use (a BinCap 10 bin, a FixedMass 100 bin, a noise share of the bound a 60-entry
    round derives), with the proof's size.
-2. Per learning type that proves its inputs (organisation unit, epsilon 1, delta 1e-5, a group
+2. Per learning type that proves its inputs (its default unit, epsilon 1, delta 1e-5, a group
    of n = 10): the participant's whole input proof (prove, verify, bytes).
 3. Whole rounds (``simulate_round``, every message through JSON) of n participants at the
    vector lengths of real learning types, with and without validation (the anchor: the same
@@ -31,6 +31,7 @@ import time
 
 from bmad.federation.governance import (
     VERIFY_INPUTS_UP_TO,
+    governance_for,
     minimum_threshold,
     noise_shares,
     verify_inputs_limit,
@@ -44,14 +45,15 @@ from bmad.federation.wire import round_schema
 from bmad.privacy.accounting import rho_budget
 from bmad.privacy.noise import discrete_gaussian_noise
 from bmad.privacy.schemas import LEARNING_TYPES, schema_for
-from bmad.privacy.units import Unit, unit_for
+from bmad.privacy.units import Unit
 
 RHO = rho_budget(1.0, 1e-5)
 TAG = b"bench" * 6 + b"..."
 
 
 def default_unit(learning_type: str) -> Unit:
-    return unit_for(learning_type, "record" if learning_type == "risk_model" else "organisation")
+    """The unit the privacy levels' rules set (code_patterns and risk_model: record)."""
+    return governance_for("medium").unit(learning_type)
 
 
 def bounds_for(
@@ -117,9 +119,7 @@ def per_coordinate(repeat: int) -> None:
 
 
 def per_participant(types: list[str], verify_inputs_up_to: int | None) -> None:
-    print(
-        "\n## 2. One participant's input proof (group of 10; organisation unit, risk_model record)"
-    )
+    print("\n## 2. One participant's input proof (group of 10; each type's default unit)")
     print("| learning type | length | noise bound | bits | proof KiB | prove s | verify s |")
     print("|---|---|---|---|---|---|---|")
     for learning_type in types:
@@ -189,7 +189,7 @@ def main() -> None:
         "--types",
         nargs="+",
         default=["anti_patterns", "workflow_patterns", "technology_survival"],
-        choices=[*LEARNING_TYPES, "risk_model"],
+        choices=LEARNING_TYPES,
     )
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument(
@@ -201,7 +201,7 @@ def main() -> None:
     )
     arguments = parser.parse_args()
     per_coordinate(arguments.repeat)
-    per_participant([*LEARNING_TYPES, "risk_model"], arguments.verify_inputs_up_to)
+    per_participant(list(LEARNING_TYPES), arguments.verify_inputs_up_to)
     rounds(arguments.types, arguments.sizes, arguments.verify_inputs_up_to)
 
 

@@ -75,7 +75,11 @@ def test_create_join_invite_status_and_roles(tmp_path: Path, aggregator: Aggrega
         ["acme", "globex", "initech"],
         "--privacy-unit",
         "technology_trends=repository",
+        "--verify-inputs-up-to",
+        "all",
     )
+    governance = created["governance"]
+    assert isinstance(governance, dict) and governance["verify_inputs_up_to"] == "all"
     federation, tokens = str(created["federation"]), created["tokens"]
     assert isinstance(tokens, dict) and set(tokens) == {"acme", "globex", "initech"}
     acme = tmp_path / "acme"
