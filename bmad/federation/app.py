@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from bmad.errors import BmadError
 from bmad.federation import server_store, trust
@@ -69,7 +69,7 @@ class GovernanceOverrides(BaseModel):
     sparse_from: int | None = Field(default=None, ge=3, le=1_000_000)
     units: dict[str, str] | None = Field(default=None, max_length=16)
     forward_to: list[str] | None = Field(default=None, max_length=16)
-    verify_inputs_up_to: Annotated[int, Field(ge=0)] | Literal["all"] | None = None
+    verify_inputs_up_to: Annotated[StrictInt, Field(ge=0)] | Literal["all"] | None = None
 
 
 class CreateFederation(BaseModel):

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from bmad.errors import BmadError
 from bmad.federation import trust
+from bmad.federation.app import GovernanceOverrides
 from bmad.federation.governance import VERIFY_INPUTS_UP_TO, Governance, governance_for
 from bmad.federation.participant import open_participant_store
 from bmad.federation.secagg.round_bounds import MODULUS_BITS, round_input_bounds
@@ -76,6 +78,15 @@ def test_rules_that_say_all_make_members_prove_code_patterns() -> None:
 def test_a_limit_that_is_neither_a_length_nor_all_is_refused(value: object) -> None:
     with pytest.raises(BmadError, match="verify_inputs_up_to must be a vector length"):
         Governance.from_dict({**governance_for("low").to_dict(), "verify_inputs_up_to": value})
+
+
+@pytest.mark.parametrize("value", [-1, "some", 1.5, True])
+def test_the_create_route_refuses_a_limit_that_is_neither_a_length_nor_all(value: object) -> None:
+    with pytest.raises(ValidationError):  # JSON true would otherwise arrive as 1
+        GovernanceOverrides.model_validate({"verify_inputs_up_to": value})
+    assert (
+        GovernanceOverrides.model_validate({"verify_inputs_up_to": 990}).verify_inputs_up_to == 990
+    )
 
 
 def test_the_setting_is_covered_by_the_admins_signature(tmp_path: Path) -> None:
