@@ -18,10 +18,12 @@ secure sum (the first repetition through the secure-aggregation simulator), the 
 robust combination, and ``bmad.federation.insights`` (k-suppression, post-processing,
 ``bmad.federation.trend_insights``). This is ``release`` of ``bench/privacy/utility.py``.
 
-The exact figures are the same post-processing of the exact sum of the same bounded vectors
-(``trend_insights`` with no noise). The baseline is what one member knows alone: its own
-adoption (0 or 1) as the share of organisations adopting, its own Kaplan-Meier curve, its own
-migrations as the common ones; it has no estimate of a tool's effect (one organisation has one
+The exact figures are the pooled truth before the schemas' caps: every organisation's every
+technology (at its earliest year), every episode and every migration, summed and read without
+noise and with the threshold k alone, so the error of a released figure includes what the caps
+leave out. The baseline is what one member knows alone (also uncapped): its own adoption (0 or
+1) as the share of organisations adopting, its own Kaplan-Meier curve, its own migrations as
+the common ones; it has no estimate of a tool's effect (one organisation has one
 outcome), so its error there is that of assuming no effect.
 
     .venv/bin/python bench/trends/bench_trend_utility.py [--sizes 5 10 20 50 100] [--rounds R]
@@ -54,10 +56,19 @@ sys.path.insert(0, str(BENCH / "privacy"))
 from utility import release  # noqa: E402  (the privacy path of a round, shared)
 
 from bmad.federation.governance import governance_for  # noqa: E402
-from bmad.federation.trend_insights import kaplan_meier, trend_insights  # noqa: E402
+from bmad.federation.trend_insights import (  # noqa: E402
+    kaplan_meier,
+    trend_insights,
+)
 from bmad.privacy.schemas import BoundedContribution, schema_for  # noqa: E402
 from bmad.privacy.summaries import LocalStatistics, TrendSummary  # noqa: E402
-from bmad.privacy.trend_schemas import MIGRATION_PAIRS, TREND_LEARNING_TYPES  # noqa: E402
+from bmad.privacy.trend_schemas import (  # noqa: E402
+    MIGRATION_PAIRS,
+    PERIODS,
+    TREND_LEARNING_TYPES,
+    survival_series,
+    trend_counts,
+)
 from bmad.privacy.units import unit_contribution, unit_for  # noqa: E402
 
 DEFAULT_LEVEL = "medium"
@@ -194,23 +205,24 @@ def _adoption(
     n: int,
 ) -> Measure:
     shown = {item["technology"]: item for item in released["technologies"]}
-    adopters = {key: min(float(n), sum(cells)) for key, cells in exact.items()}
+    adopters = {key: min(float(n), cells[0]) for key, cells in exact.items()}
     used = [key for key, count in adopters.items() if count >= 1]
     share_error = [
         abs((shown[key]["adopters"] if key in shown else 0) - adopters[key]) / n for key in used
     ]
     common = [key for key in used if adopters[key] >= k]
-    cells = [(key, index) for key in used for index, value in enumerate(exact[key]) if value >= 1]
-    labels = schema_for("technology_adoption").blocks[0].labels
-    quarter_error = [
+    cells = [
+        (key, index) for key in used for index, value in enumerate(exact[key][1:]) if value >= 1
+    ]
+    period_error = [
         abs(
-            (shown[key]["quarters"].get(labels[index], 0) if key in shown else 0)
-            - exact[key][index]
+            (shown[key]["periods"].get(PERIODS[index], 0) if key in shown else 0)
+            - exact[key][1 + index]
         )
         for key, index in cells
     ]
     local = [
-        abs((1.0 if sum(member[key]) > 0 else 0.0) - adopters[key] / n)
+        abs((1.0 if member[key][0] > 0 else 0.0) - adopters[key] / n)
         for member in members
         for key in used
     ]
@@ -218,7 +230,7 @@ def _adoption(
         {
             "share_mae": statistics.fmean(share_error),
             "common_released": sum(key in shown for key in common) / max(1, len(common)),
-            "quarter_cells_mae": statistics.fmean(quarter_error) if quarter_error else 0.0,
+            "period_cells_mae": statistics.fmean(period_error) if period_error else 0.0,
         },
         {"share_mae": statistics.fmean(local)},
     )
@@ -241,13 +253,15 @@ def _survival(
 ) -> Measure:
     gaps, lengths, local = [], [], []
     for kind, curve in released["curves"].items():
-        truth = kaplan_meier(exact[f"{kind}:at_risk"], exact[f"{kind}:events"], 0.0, k)
+        at_risk, events, _ = survival_series(exact[kind])
+        truth = kaplan_meier(at_risk, events, 0.0, k)
         gap = _curve_gap(curve, truth)
         if gap is not None:
             gaps.append(gap)
             lengths.append(len(curve) / max(1, len(truth)))
         for member in members:
-            own = kaplan_meier(member[f"{kind}:at_risk"], member[f"{kind}:events"], 0.0, 1)
+            at_risk, events, _ = survival_series(member[kind])
+            own = kaplan_meier(at_risk, events, 0.0, 1)
             own_gap = _curve_gap(own, truth)
             if own_gap is not None:
                 local.append(own_gap)
@@ -339,6 +353,30 @@ MEASURES = {
 }
 
 
+def _unbounded(
+    learning_type: str, repositories: Sequence[TrendSummary], bounded: BoundedContribution
+) -> dict[str, list[float]]:
+    """What the organisation knows of itself before the schema's caps: every technology at
+    its earliest year, every episode, every migration (effectiveness: one count per table
+    either way, so its bounded vector)."""
+    if learning_type == "tool_effectiveness":
+        return _blocks(learning_type, bounded.vector)
+    names = [block.name for block in schema_for(learning_type).blocks]
+    per_repository = [trend_counts(learning_type, summary) or [] for summary in repositories]
+    merged: dict[str, list[float]] = {}
+    for index, name in enumerate(names):
+        columns = [[float(v) for v in blocks[index]] for blocks in per_repository]
+        if learning_type == "technology_survival":
+            merged[name] = [sum(values) for values in zip(*columns, strict=True)]
+            continue
+        union = [max(values) for values in zip(*columns, strict=True)]
+        if learning_type == "technology_adoption" and union[0] > 0:
+            earliest = min(c[1:].index(1.0) for c in columns if c[0] > 0)
+            union = [1.0] + [1.0 if i == earliest else 0.0 for i in range(len(union) - 1)]
+        merged[name] = union
+    return merged
+
+
 def measure(
     learning_type: str,
     organisations: Sequence[Sequence[TrendSummary]],
@@ -348,20 +386,23 @@ def measure(
     governance = governance_for(level)
     unit = unit_for(learning_type, "organisation")
     contributions: list[BoundedContribution] = []
+    members: list[dict[str, list[float]]] = []
     for repositories in organisations:
         found = unit_contribution(
             learning_type, unit, [LocalStatistics(trends=summary) for summary in repositories]
         )
         if found is not None:
             contributions.append(found)
+            members.append(_unbounded(learning_type, repositories, found))
     document = release(contributions, learning_type, governance, unit, faithful)
-    exact_vector = [sum(column) for column in zip(*(c.vector for c in contributions), strict=True)]
-    exact = _blocks(learning_type, exact_vector)
-    members = [_blocks(learning_type, c.vector) for c in contributions]
+    exact = {
+        name: [sum(column) for column in zip(*(m[name] for m in members), strict=True)]
+        for name in members[0]
+    }
     k = governance.k_min_participants
-    found = MEASURES[learning_type](document["trends"], exact, members, k, len(contributions))
-    found.released["noise_std"] = float(document["noise_std"])
-    return found
+    measured = MEASURES[learning_type](document["trends"], exact, members, k, len(contributions))
+    measured.released["noise_std"] = float(document["noise_std"])
+    return measured
 
 
 # -- the sweep -------------------------------------------------------------------------------
