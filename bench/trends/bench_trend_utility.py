@@ -239,7 +239,7 @@ def _adoption(
 def _curve_gap(
     curve: Sequence[Mapping[str, float]], exact: Sequence[Mapping[str, float]]
 ) -> float | None:
-    """The largest |S(q) difference| over the quarters both curves reach."""
+    """The largest |S(y) difference| over the years since adoption both curves reach."""
     gaps = [abs(a["survival"] - b["survival"]) for a, b in zip(curve, exact, strict=False)]
     return max(gaps) if gaps else None
 
@@ -268,7 +268,7 @@ def _survival(
     return Measure(
         {
             "max_gap": statistics.fmean(gaps) if gaps else float("nan"),
-            "quarters_shown": statistics.fmean(lengths) if lengths else 0.0,
+            "years_shown": statistics.fmean(lengths) if lengths else 0.0,
         },
         {"max_gap": statistics.fmean(local) if local else float("nan")},
     )
