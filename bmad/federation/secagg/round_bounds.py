@@ -5,19 +5,24 @@ learning type, unit of privacy and rho) and the group's size, so an aggregator c
 them: a different value changes the session tag and every proof fails. Which rounds prove is
 the consortium's signed rule ``Governance.verify_inputs_up_to``: a round vector longer than it
 keeps the plausibility envelope only (``bmad.federation.plausibility``), as does a group whose
-bounded sum could overflow the modulus.
+bounded sum could overflow the modulus. A layout capped across its blocks (the trend types'
+``TotalCappedSchema``: every cell at most ``cell``, all together at most ``total`` per unit)
+is proved against those caps too, so a liar cannot spread more than ``total`` over the vector.
 """
 
 from __future__ import annotations
 
 from bmad.federation.secagg.validity import (
     InputBounds,
+    VectorCap,
     bounds_for_layout,
     noise_bound,
 )
-from bmad.federation.wire import round_schema
+from bmad.federation.wire import PARTICIPATION_PREFIX, round_schema
+from bmad.privacy.bounding import ContributionSchema
 from bmad.privacy.noise import plan_distributed_gaussian
 from bmad.privacy.schemas import schema_for
+from bmad.privacy.trend_schemas import TotalCappedSchema
 from bmad.privacy.units import Unit
 
 MODULUS_BITS = 32
@@ -41,7 +46,20 @@ def round_input_bounds(
     if verify_inputs_up_to is not None and layout.dim > verify_inputs_up_to:
         return None
     plan = plan_distributed_gaussian(rho, noise_shares, layout.l2_sensitivity, layout.dim)
-    bounds = bounds_for_layout(layout, unit.cap, noise_bound(plan.scale))
+    bounds = bounds_for_layout(layout, unit.cap, noise_bound(plan.scale), vector_cap(layout))
     if participants * bounds.max_abs_entry >= 2 ** (MODULUS_BITS - 1):
         return None
     return bounds
+
+
+def vector_cap(layout: ContributionSchema) -> VectorCap | None:
+    """The cap a ``TotalCappedSchema`` puts on a unit's whole contribution (its participation
+    bits, when the round adds them after it, are outside it), or None for other layouts."""
+    if not isinstance(layout, TotalCappedSchema):
+        return None
+    stop = sum(
+        len(block.labels)
+        for block in layout.blocks
+        if not block.name.startswith(PARTICIPATION_PREFIX)
+    )
+    return VectorCap(stop, layout.total, layout.cell)

@@ -146,7 +146,19 @@ def noise_bound(share_sigma: float) -> int:
     return math.ceil(NOISE_BOUND_DEVIATIONS * share_sigma)
 
 
-def bounds_for_layout(layout: ContributionSchema, unit_cap: int, noise: int) -> InputBounds:
+@dataclass(frozen=True, slots=True)
+class VectorCap:
+    """Per unit, each of the first ``stop`` coordinates is at most ``cell`` and together they
+    add up to at most ``total`` (a layout bounded across its blocks, not only block by block)."""
+
+    stop: int
+    total: int
+    cell: int
+
+
+def bounds_for_layout(
+    layout: ContributionSchema, unit_cap: int, noise: int, vector_cap: VectorCap | None = None
+) -> InputBounds:
     """The bounds of a round's layout when one participant holds up to ``unit_cap`` units."""
     contribution: list[Range] = []
     totals: list[BlockTotal] = []
@@ -162,6 +174,12 @@ def bounds_for_layout(layout: ContributionSchema, unit_cap: int, noise: int) -> 
             totals.append(BlockTotal(start, start + width, Range(0, unit_cap * bound.mass)))
             continue
         contribution.extend([Range(0, unit_cap * bound.cap)] * width)
+    if vector_cap is not None:
+        most = unit_cap * vector_cap.cell
+        for index in range(vector_cap.stop):
+            low, high = contribution[index].low, contribution[index].high
+            contribution[index] = Range(low, max(low, min(high, most)))
+        totals.append(BlockTotal(0, vector_cap.stop, Range(0, unit_cap * vector_cap.total)))
     return InputBounds(tuple(contribution), noise, tuple(totals))
 
 

@@ -35,6 +35,7 @@ from bmad.federation.secagg.validity import (
     BlockTotal,
     InputBounds,
     InvalidInput,
+    VectorCap,
     bounds_for_layout,
     input_commitments,
     prove_input,
@@ -246,3 +247,27 @@ def test_rounds_up_to_the_rules_length_prove_their_inputs_and_longer_ones_do_not
     records = unit_for("risk_model", "record")  # up to 5,000 gradients of norm 2,000 each
     assert round_input_bounds("risk_model", records, rho, 5, 10, up_to) is not None
     assert round_input_bounds("risk_model", records, rho, 5, 300, None) is None  # overflow
+
+
+def test_a_layout_capped_across_its_blocks_is_proved_against_the_caps() -> None:
+    layout = ContributionSchema(
+        "example", 1, (Block("a", ("a1", "a2"), BinCap(8)), Block("b", ("b1",), FixedMass(8)))
+    )
+    bounds = bounds_for_layout(layout, 2, 40, VectorCap(3, total=3, cell=1))
+    assert bounds.contribution == (Range(0, 2),) * 3
+    assert bounds.block_totals == (BlockTotal(2, 3, Range(0, 16)), BlockTotal(0, 3, Range(0, 6)))
+    blindings = [random_scalar() for _ in range(3)]
+    verify_input(TAG, 1, bounds, prove_input(TAG, 1, bounds, [2, 2, 2], [0] * 3, blindings))
+    tighter = bounds_for_layout(layout, 1, 40, VectorCap(3, total=2, cell=1))
+    with pytest.raises(BmadError, match="outside"):  # every cell fits, the whole does not
+        prove_input(TAG, 1, tighter, [1, 1, 1], [0] * 3, blindings)
+
+
+def test_the_trend_types_prove_their_whole_vector_cap() -> None:
+    rho = rho_budget(1.0, 1e-5)
+    survival = unit_for("technology_survival", "organisation")
+    layout = round_schema(schema_for("technology_survival"), survival)
+    bounds = round_input_bounds("technology_survival", survival, rho, 5, 10, VERIFY_INPUTS_UP_TO)
+    assert bounds is not None and bounds.length == layout.dim
+    assert BlockTotal(0, layout.dim, Range(0, 3)) in bounds.block_totals
+    assert all(cell.high <= 1 for cell in bounds.contribution)
