@@ -13,17 +13,15 @@ from bmad.federation.secagg.curve import (
     hash_to_scalar,
     subtract,
     times,
-    total,
 )
 from bmad.federation.secagg.range_proofs import (
     Range,
     _decompose,
-    commit,
     prove_bit,
     prove_range,
     random_scalar,
 )
-from bmad.federation.secagg.validity import InputBounds, _context
+from bmad.federation.secagg.validity import InputBounds, prove_input
 
 
 def forged_bit(context: bytes, statement: bytes, index: int, multiple: int, blinding: int) -> bytes:
@@ -85,45 +83,8 @@ def forged_input_proof(
     noise: Sequence[int],
     blindings: Sequence[int],
 ) -> bytes:
-    """``validity.prove_input``'s layout for any values: commitments to the real values (so
-    the sum check holds), forged range proofs where they are out of range."""
-    parts: list[bytes] = []
-    value_blindings: list[int] = []
-    commitments: list[bytes] = []
-    for j, (value, share, blinding) in enumerate(zip(contribution, noise, blindings, strict=True)):
-        noise_blinding = random_scalar()
-        value_blinding = (blinding - noise_blinding) % ORDER
-        value_commitment = commit(value, value_blinding)
-        noise_commitment = commit(share, noise_blinding)
-        parts += [
-            value_commitment,
-            noise_commitment,
-            any_range_proof(
-                _context(tag, participant, b"x", j),
-                value_commitment,
-                value,
-                value_blinding,
-                bounds.contribution[j],
-            ),
-            any_range_proof(
-                _context(tag, participant, b"e", j),
-                noise_commitment,
-                share,
-                noise_blinding,
-                bounds.noise_range,
-            ),
-        ]
-        value_blindings.append(value_blinding)
-        commitments.append(value_commitment)
-    for index, block in enumerate(bounds.block_totals):
-        span = slice(block.start, block.stop)
-        parts.append(
-            any_range_proof(
-                _context(tag, participant, b"t", index),
-                total(commitments[span]),
-                sum(contribution[span]),
-                sum(value_blindings[span]) % ORDER,
-                block.bounds,
-            )
-        )
-    return b"".join(parts)
+    """``validity.prove_input`` for any values: commitments to the real values (so the sum
+    check holds), forged range proofs where they are out of range."""
+    return prove_input(
+        tag, participant, bounds, contribution, noise, blindings, prove=any_range_proof
+    )
