@@ -27,9 +27,13 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bmad.extractors.history import SubjectPatterns
+    from bmad.extractors.history_report import HistoryReport
 
 from bmad.privacy.summaries import (
     ArchitectureSummary,
@@ -68,19 +72,28 @@ class HistoryOrganisation:
         return [repository.statistics() for repository in self.repositories]
 
 
-def _git_dir(folder: Path) -> Path | None:
+def git_dir_of(folder: Path) -> Path | None:
+    """The bare git directory of a mirror folder (``fetch`` puts it in ``repo/`` or the
+    folder itself), or None."""
     for candidate in (folder / "repo", folder):
         if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
             return candidate
     return None
 
 
-def _mine(git_dir: Path) -> dict[str, Any]:
+class TipHistory(NamedTuple):
+    report: HistoryReport
+    paths: list[str]  # the tip's tree, sorted
+    now: int  # the newest commit's author time
+    patterns: SubjectPatterns
+
+
+def tip_history(git_dir: Path) -> TipHistory:
+    """bmad's history report of a repository's whole first-parent history at its tip, with the
+    default fix and revert patterns."""
     from bmad.config import DEFAULTS
     from bmad.extractors.history import TipTree
     from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
-    from bmad.privacy.collect import success_summary, workflow_summary
-    from bmad.privacy.contributors import split_by_contributor
     from bmad.scanning.history_git import (
         MiningSettings,
         commits_between,
@@ -101,8 +114,16 @@ def _mine(git_dir: Path) -> dict[str, Any]:
     patterns = subject_patterns(history["fix_patterns"], history["revert_patterns"])
     now = max(commit.author_time for commit in commits)
     report = analyse_history(commits, TipTree(tip, paths), HistoryOptions(patterns=patterns), now)
+    return TipHistory(report, sorted(paths), now, patterns)
+
+
+def _mine(git_dir: Path) -> dict[str, Any]:
+    from bmad.privacy.collect import success_summary, workflow_summary
+    from bmad.privacy.contributors import split_by_contributor
+
+    report, paths, now, patterns = tip_history(git_dir)
     workflow = workflow_summary(report)
-    success = success_summary(sorted(paths), report, now)
+    success = success_summary(paths, report, now)
     contributors = split_by_contributor([], report, patterns)
     owned: dict[str, int] = {}
     for item in report.owned:
@@ -157,7 +178,7 @@ def load_history_repositories(log: bool = True) -> list[HistoryRepository]:
     changed = False
     repositories = []
     for folder in sorted(MIRROR.iterdir()) if MIRROR.is_dir() else []:
-        git_dir = _git_dir(folder)
+        git_dir = git_dir_of(folder)
         if git_dir is None:
             continue
         head = (

@@ -53,6 +53,7 @@ SUMMARY_FORMAT = 1
 os.environ.setdefault("BMAD_HOME", str(WORK / "home"))
 sys.path.insert(0, str(BENCH / "privacy"))
 
+from _histories import git_dir_of, tip_history  # noqa: E402  (mining a mirror, shared)
 from utility import release  # noqa: E402  (the privacy path of a round, shared)
 
 from bmad.federation.governance import governance_for  # noqa: E402
@@ -76,13 +77,6 @@ REAL_SUBSET_SIZES = (5, 10)
 
 
 # -- the organisations -----------------------------------------------------------------------
-
-
-def _git_dir(folder: Path) -> Path | None:
-    for candidate in (folder / "repo", folder):
-        if (candidate / "HEAD").is_file() and (candidate / "objects").is_dir():
-            return candidate
-    return None
 
 
 def _summary_json(summary: TrendSummary) -> dict[str, Any]:
@@ -111,35 +105,14 @@ def _summary(data: Mapping[str, Any]) -> TrendSummary:
 
 
 def _mine(git_dir: Path) -> TrendSummary:
-    from bmad.config import DEFAULTS
-    from bmad.extractors.history import TipTree
-    from bmad.extractors.history_report import HistoryOptions, analyse_history, subject_patterns
     from bmad.privacy.trend_summary import trend_summary
-    from bmad.scanning.history_git import (
-        MiningSettings,
-        commits_between,
-        grafted_commits,
-        open_repository,
-        read_commits,
-        resolve_tip,
-        tree_paths,
-    )
     from bmad.scanning.trends import mine_technology_history, open_trends_store
 
     with open_trends_store(WORK / "trends.sqlite3") as store:
         _, history = mine_technology_history(store, git_dir)
     assert history is not None
-    repository = open_repository(git_dir)
-    tip = resolve_tip(repository, None)
-    assert tip is not None
-    ids = commits_between(repository, tip, None)
-    commits = list(read_commits(str(git_dir), ids, MiningSettings(), grafted_commits(repository)))
-    paths = tree_paths(repository, tip)
-    section = DEFAULTS["history"]
-    patterns = subject_patterns(section["fix_patterns"], section["revert_patterns"])
-    now = max(commit.author_time for commit in commits)
-    report = analyse_history(commits, TipTree(tip, paths), HistoryOptions(patterns=patterns), now)
-    return trend_summary(history, report, sorted(paths))
+    report, paths, _, _ = tip_history(git_dir)
+    return trend_summary(history, report, paths)
 
 
 def load_repositories(log: bool = True) -> list[tuple[str, TrendSummary]]:
@@ -147,7 +120,7 @@ def load_repositories(log: bool = True) -> list[tuple[str, TrendSummary]]:
     WORK.mkdir(parents=True, exist_ok=True)
     found = []
     for folder in sorted(MIRROR.iterdir()):
-        git_dir = _git_dir(folder) if folder.is_dir() else None
+        git_dir = git_dir_of(folder) if folder.is_dir() else None
         if git_dir is None:
             continue
         head = (git_dir / "HEAD").read_text().strip()
