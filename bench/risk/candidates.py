@@ -23,7 +23,12 @@ from bmad.analysis.risk_features import (
     MAX_COUPLING_CHANGESET,
     RECENT_DAYS,
 )
-from bmad.extractors.history import SECONDS_PER_DAY, SECONDS_PER_MONTH, CommitRecord
+from bmad.extractors.history import (
+    SECONDS_PER_DAY,
+    SECONDS_PER_MONTH,
+    CommitRecord,
+    followed_record,
+)
 
 NEWCOMER_COMMITS = 10
 QUARTER_DAYS = 91
@@ -82,12 +87,9 @@ def activity_values(
         coupled = len(commit.changes) <= MAX_COUPLING_CHANGESET
         weight = 0.5 ** ((until - commit.author_time) / half_life)
         for change in commit.changes:
-            if change.old_path and change.old_path != change.path and change.old_path in files:
-                files[change.path] = files.pop(change.old_path)
-            if change.status == "D":
-                files.pop(change.path, None)
+            activity = followed_record(files, change, _FileActivity(commit.author_time))
+            if activity is None:
                 continue
-            activity = files.setdefault(change.path, _FileActivity(commit.author_time))
             own = activity.by_author.get(commit.author, 0)
             activity.changes += 1
             activity.experience_logs += math.log1p(experience)

@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from bmad.analysis.findings import Finding
 from bmad.analysis.rule_catalogue import RULES
 from bmad.analysis.settings import RuleSettings
-from bmad.extractors.history import SECONDS_PER_DAY, CommitRecord, SubjectPatterns, classify_subject
+from bmad.extractors.history import (
+    SECONDS_PER_DAY,
+    CommitRecord,
+    SubjectPatterns,
+    classify_subject,
+    followed_record,
+)
 
 MINOR_SHARE = 0.05  # Bird et al. 2011: a minor contributor made under 5% of the commits
 
@@ -80,12 +86,9 @@ def process_facts(
     for commit in ordered:
         is_fix, is_revert = classify_subject(commit.subject, patterns)
         for change in commit.changes:
-            if change.old_path and change.old_path != change.path and change.old_path in files:
-                files[change.path] = files.pop(change.old_path)
-            if change.status == "D":
-                files.pop(change.path, None)
+            facts = followed_record(files, change, ProcessFacts())
+            if facts is None:
                 continue
-            facts = files.setdefault(change.path, ProcessFacts())
             facts.commits_by[commit.author] = facts.commits_by.get(commit.author, 0) + 1
             facts.commit_sizes.append(len(commit.changes))
             facts.reverts += is_revert

@@ -28,7 +28,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bmad.extractors.fixes import FixedCode
-from bmad.extractors.history import SECONDS_PER_DAY, SECONDS_PER_MONTH, CommitRecord
+from bmad.extractors.history import (
+    SECONDS_PER_DAY,
+    SECONDS_PER_MONTH,
+    CommitRecord,
+    followed_record,
+)
 from bmad.extractors.metrics import FileMetrics
 
 RECENT_DAYS = 182
@@ -178,12 +183,9 @@ def process_history(
         coupled = len(commit.changes) <= MAX_COUPLING_CHANGESET
         weight = 0.5 ** ((until - commit.author_time) / half_life)
         for change in commit.changes:
-            if change.old_path and change.old_path != change.path and change.old_path in files:
-                files[change.path] = files.pop(change.old_path)
-            if change.status == "D":
-                files.pop(change.path, None)
+            history = followed_record(files, change, FileProcess(first_change=commit.author_time))
+            if history is None:
                 continue
-            history = files.setdefault(change.path, FileProcess(first_change=commit.author_time))
             lines = change.added + change.deleted
             history.revisions += 1
             history.churn += lines

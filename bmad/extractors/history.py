@@ -34,6 +34,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 SECONDS_PER_DAY = 86_400
 SECONDS_PER_MONTH = 30.4375 * SECONDS_PER_DAY
@@ -47,6 +48,20 @@ class FileChange:
     deleted: int = 0
     old_path: str | None = None  # the path before a rename
     binary: bool = False
+
+
+Record = TypeVar("Record")
+
+
+def followed_record(records: dict[str, Record], change: FileChange, new: Record) -> Record | None:
+    """The record of the file ``change`` touches, moved to its new path on a rename, ``new``
+    when first seen; None, the record dropped, when the change deletes the file."""
+    if change.old_path and change.old_path != change.path and change.old_path in records:
+        records[change.path] = records.pop(change.old_path)
+    if change.status == "D":
+        records.pop(change.path, None)
+        return None
+    return records.setdefault(change.path, new)
 
 
 @dataclass(frozen=True, slots=True)
