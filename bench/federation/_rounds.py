@@ -28,7 +28,6 @@ from _bench_server import BENCH_TYPE  # noqa: E402  (registers the learning type
 
 from bmad.federation import enrolment, trust  # noqa: E402
 from bmad.federation.client import AggregatorClient  # noqa: E402
-from bmad.federation.consortium import member as consortium  # noqa: E402
 from bmad.federation.consortium.rules import ConsortiumRules  # noqa: E402
 from bmad.federation.database import open_database  # noqa: E402
 from bmad.federation.participant import open_participant_store  # noqa: E402
@@ -63,19 +62,23 @@ def checked_driver(
     verified: trust.VerifiedRosterEntries,
 ) -> ClientDriver:
     """The participant's driver once its group passed ``participant._driver``'s checks: the
-    terms against the rules in force, every roster entry's certificate and admission (those
-    not in this member's ``verified`` yet), its own key in the roster, every organisation key
-    seated in the consortium rules."""
+    terms against the rules in force, every roster entry's certificate and its organisation
+    key's seat in the consortium rules (the signatures of those not in this member's
+    ``verified`` yet), its own key in the roster."""
     limits = trust.LocalLimits(
         rules.governance.k_min_participants, rules.governance.epsilon_per_round
     )
     terms = trust.check_round(rules.governance, limits, BENCH_TYPE, state["parameters"])
-    admin_key = trust.unb64(rules.admin_key, "admin key")
-    you = state["you"]
-    group = trust.check_group(terms, round_id, rules.federation, admin_key, you, verified)
-    if group.config.roster[group.participant] != identity.public.signing_public:
-        raise trust.RoundRefused("the aggregator's roster does not hold this machine's key")
-    consortium.check_roster_seats(rules, you)
+    group = trust.check_group(
+        terms,
+        round_id,
+        rules.federation,
+        trust.unb64(rules.admin_key, "admin key"),
+        state["you"],
+        identity.public.signing_public,
+        rules.member_keys(),
+        verified,
+    )
     return ClientDriver(group.config, group.participant, identity, vector)
 
 

@@ -1,12 +1,15 @@
-"""What a member's roster checks cost: a group's certificates and admissions, first and later.
+"""What a member's roster checks cost: a group's certificates and what vouches for their keys.
 
-For a group of n roster entries, each a machine key certified by its own organisation key and
-that key admitted by the admin (as ``bench_scale.py`` seeds them), the time one member spends
-on them in ``trust.check_group``'s loop: its first round (an empty cache of verified entries:
-two libsodium signature checks an entry), a later round with the same roster (a digest an
-entry), the same two checks through OpenSSL (``bmad.privacy.identity.verify_signature``, what
-the checks used before), and ``consortium.check_roster_seats`` (each organisation key against
-the consortium rules' seats). Medians of --repeats, milliseconds per member.
+For a group of n roster entries, each a machine key certified by its own organisation key,
+that key admitted by the admin and seated in the consortium rules (as ``bench_scale.py`` seeds
+them), the time one member spends on them in ``trust.check_group``'s loop. Vouched by the
+admin's admissions (a federation without consortium rules): its first round (an empty cache of
+verified entries: two libsodium signature checks an entry), a later round with the same roster
+(a digest an entry), the same two checks through OpenSSL
+(``bmad.privacy.identity.verify_signature``, what the checks used before). Vouched by the
+consortium's seats (what a member with consortium rules runs): its first round (one signature
+check and a seat look-up an entry) and a later one (a digest and a seat look-up). Medians of
+--repeats, milliseconds per member.
 
 Usage: bench_roster_checks.py [--sizes 56 164 333 1667] [--repeats 7]
 """
@@ -22,7 +25,6 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bmad.federation import trust
-from bmad.federation.consortium.member import check_roster_seats
 from bmad.federation.consortium.rules import ConsortiumRules, Seat, founding_rules, with_seat
 from bmad.federation.governance import governance_for
 from bmad.privacy.identity import verify_signature
@@ -70,10 +72,14 @@ def verify_through_openssl(admin_key: bytes, you: dict[str, Any]) -> None:
 
 
 def check_entries(
-    verified: trust.VerifiedRosterEntries, admin_key: bytes, you: dict[str, Any]
+    verified: trust.VerifiedRosterEntries,
+    admin_key: bytes,
+    you: dict[str, Any],
+    seats: dict[str, bytes] | None = None,
 ) -> None:
     for entry in you["roster"].values():
-        verified.organisation(FEDERATION, admin_key, trust.unb64(entry["key"], "key"), entry)
+        machine_key = trust.unb64(entry["key"], "key")
+        verified.organisation(FEDERATION, admin_key, machine_key, entry, seats)
 
 
 def median_ms(action: Callable[[], None], repeats: int) -> float:
@@ -85,18 +91,29 @@ def median_ms(action: Callable[[], None], repeats: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def row(admin: Ed25519PrivateKey, n: int, repeats: int) -> tuple[float, float, float, float]:
-    """Milliseconds per member for a group of n: first round, later round, OpenSSL, seats."""
+def later_ms(
+    admin_key: bytes, you: dict[str, Any], seats: dict[str, bytes] | None, repeats: int
+) -> float:
+    warm = trust.VerifiedRosterEntries()
+    check_entries(warm, admin_key, you, seats)
+    return median_ms(lambda: check_entries(warm, admin_key, you, seats), repeats)
+
+
+def row(admin: Ed25519PrivateKey, n: int, repeats: int) -> list[float]:
+    """Milliseconds per member for a group of n: admitted first, later, OpenSSL; seated first,
+    later."""
     admin_key = admin.public_key().public_bytes_raw()
     you, organisation_keys = roster(admin, n)
-    rules = seated_rules(admin_key, organisation_keys)
-    first = median_ms(lambda: check_entries(trust.VerifiedRosterEntries(), admin_key, you), repeats)
-    warm = trust.VerifiedRosterEntries()
-    check_entries(warm, admin_key, you)
-    later = median_ms(lambda: check_entries(warm, admin_key, you), repeats)
-    openssl = median_ms(lambda: verify_through_openssl(admin_key, you), repeats)
-    seats = median_ms(lambda: check_roster_seats(rules, you), repeats)
-    return first, later, openssl, seats
+    seats = seated_rules(admin_key, organisation_keys).member_keys()
+    return [
+        median_ms(lambda: check_entries(trust.VerifiedRosterEntries(), admin_key, you), repeats),
+        later_ms(admin_key, you, None, repeats),
+        median_ms(lambda: verify_through_openssl(admin_key, you), repeats),
+        median_ms(
+            lambda: check_entries(trust.VerifiedRosterEntries(), admin_key, you, seats), repeats
+        ),
+        later_ms(admin_key, you, seats, repeats),
+    ]
 
 
 def main() -> None:
@@ -105,10 +122,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     admin = Ed25519PrivateKey.generate()
-    print(f"{'n':>5} {'first ms':>9} {'later ms':>9} {'OpenSSL ms':>10} {'seats ms':>9}")
+    columns = ["admitted first", "later", "OpenSSL", "seated first", "later"]
+    print(f"{'n':>5} " + " ".join(f"{column + ' ms':>17}" for column in columns))
     for n in args.sizes:
-        first, later, openssl, seats = row(admin, n, args.repeats)
-        print(f"{n:>5} {first:>9.1f} {later:>9.1f} {openssl:>10.1f} {seats:>9.1f}", flush=True)
+        figures = row(admin, n, args.repeats)
+        print(f"{n:>5} " + " ".join(f"{figure:>17.1f}" for figure in figures), flush=True)
 
 
 if __name__ == "__main__":

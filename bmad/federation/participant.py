@@ -209,13 +209,16 @@ class RoundParticipation:
         return self.outcome is not None
 
     def _driver(self, you: dict[str, Any]) -> ClientDriver:
+        seats = None if self.consortium_rules is None else self.consortium_rules.member_keys()
         group = trust.check_group(
-            self.terms, self.round_id, self.member.federation, self.admin_key, you
+            self.terms,
+            self.round_id,
+            self.member.federation,
+            self.admin_key,
+            you,
+            self.client.public_key,
+            seats,
         )
-        if group.config.roster[group.participant] != self.client.public_key:
-            raise RoundRefused("the aggregator's roster does not hold this machine's key")
-        if self.consortium_rules is not None:
-            consortium.check_roster_seats(self.consortium_rules, you)
         self.group = group
         # The plain vector is only made (noised) when the masked input is due.
         return ClientDriver(

@@ -5,8 +5,9 @@
   aggregator cannot change them afterwards.
 - Each organisation has an organisation key. It certifies each of its machines' identity keys
   together with the share of the organisation's budget that machine may spend
-  (``MachineCertificate``), and the federation's admin admits the organisation key under its
-  name (``admission_message``). A roster key without both is refused.
+  (``MachineCertificate``). Who vouches for the organisation key: with consortium rules in
+  force, the seat the members' quorum gave it; without, the federation's admin, admitting it
+  under its name (``admission_message``). A roster key without both is refused.
 - Every round's terms are checked against the pinned rules and the local limits, and the
   noise is derived here (``check_round``, ``check_group``): the aggregator's numbers are
   accepted only when they agree.
@@ -210,69 +211,94 @@ def sign_admission(
     return b64(admin.sign(admission_message(federation, organisation, organisation_key)))
 
 
-def check_roster_entry(
-    federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any]
-) -> str:
-    """The organisation of a roster key, once its certificate and admission verify."""
+def _signed_organisation(
+    federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any], seated: bool
+) -> tuple[str, bytes]:
+    """The organisation and organisation key of a roster key, once its certificate verifies
+    and, where no consortium seats vouch for organisation keys, the admin's admission too."""
     certificate = MachineCertificate.from_dict(entry.get("certificate") or {})
     if certificate.machine_key != machine_key or certificate.federation != federation:
         raise RoundRefused("a roster key is not the one its certificate names: refused")
     certificate.verify()
-    admission = unb64(entry.get("admission", ""), "admission")
-    message = admission_message(federation, certificate.organisation, certificate.organisation_key)
-    if not verify(admin_key, message, admission):
-        raise RoundRefused(
-            f"the roster holds a key of {certificate.organisation} whose organisation key "
-            f"{fingerprint(certificate.organisation_key)} the federation's admin never admitted"
+    if not seated:
+        admission = unb64(entry.get("admission", ""), "admission")
+        message = admission_message(
+            federation, certificate.organisation, certificate.organisation_key
         )
-    return certificate.organisation
+        if not verify(admin_key, message, admission):
+            raise RoundRefused(
+                f"the roster holds a key of {certificate.organisation} whose organisation key "
+                f"{fingerprint(certificate.organisation_key)} the federation's admin never "
+                "admitted"
+            )
+    return certificate.organisation, certificate.organisation_key
+
+
+def _check_seat(seats: Mapping[str, bytes], organisation: str, organisation_key: bytes) -> None:
+    if seats.get(organisation) != organisation_key:
+        raise RoundRefused(
+            f"the roster holds a key of {organisation}, whose organisation key holds no seat in "
+            "the consortium rules: refused"
+        )
 
 
 class VerifiedRosterEntries:
     """Roster entries a member verified already, so that a later round's roster costs a digest
-    per entry instead of two signature checks (a group of 333 at 1,000 participants).
+    per entry instead of its signature checks (a group of 333 at 1,000 participants).
 
-    An entry is known by a digest of everything its verification read: the federation, the
-    admin's key, the roster key, the exact certificate and the exact admission. A changed byte
-    is a new entry, verified anew. At most ``capacity`` entries; the least recently used goes.
+    Who vouches for an entry's organisation key: with consortium rules in force, the seat the
+    members' quorum gave it (``seats``: organisation -> organisation key). The admin admits
+    only seated keys, so its admission adds nothing there and is not checked; a seat is looked
+    up on every call, since the rules in force may change between rounds. Without consortium
+    rules, the admin's admission signature.
+
+    An entry is known by a digest of everything its signature checks read: the federation,
+    the roster key, the exact certificate and, where the admission is checked, the admin's key
+    and the exact admission. A changed byte is a new entry, verified anew. At most
+    ``capacity`` entries; the least recently used goes.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self._organisations: OrderedDict[bytes, str] = OrderedDict()
+        self._signed: OrderedDict[bytes, tuple[str, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._organisations)
+        return len(self._signed)
 
     def organisation(
-        self, federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any]
+        self,
+        federation: str,
+        admin_key: bytes,
+        machine_key: bytes,
+        entry: Mapping[str, Any],
+        seats: Mapping[str, bytes] | None = None,
     ) -> str:
-        """``check_roster_entry``'s answer, verified once per exact entry."""
-        digest = _entry_digest(federation, admin_key, machine_key, entry)
+        """The organisation of a roster key, or RoundRefused when nothing vouches for it."""
+        seated = seats is not None
+        digest = _entry_digest(federation, admin_key, machine_key, entry, seated)
         with self._lock:
-            known = self._organisations.get(digest)
-            if known is not None:
-                self._organisations.move_to_end(digest)
-                return known
-        organisation = check_roster_entry(federation, admin_key, machine_key, entry)
-        with self._lock:
-            self._organisations[digest] = organisation
-            while len(self._organisations) > self.capacity:
-                self._organisations.popitem(last=False)
-        return organisation
+            signed = self._signed.get(digest)
+            if signed is not None:
+                self._signed.move_to_end(digest)
+        if signed is None:
+            signed = _signed_organisation(federation, admin_key, machine_key, entry, seated)
+            with self._lock:
+                self._signed[digest] = signed
+                while len(self._signed) > self.capacity:
+                    self._signed.popitem(last=False)
+        if seats is not None:
+            _check_seat(seats, *signed)
+        return signed[0]
 
 
 def _entry_digest(
-    federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any]
+    federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any], seated: bool
 ) -> bytes:
-    parts = (
-        federation.encode("utf-8"),
-        admin_key,
-        machine_key,
-        _canonical(entry.get("certificate")),
-        str(entry.get("admission", "")).encode("utf-8"),
-    )
+    parts = [b"seated" if seated else b"admitted", federation.encode("utf-8"), machine_key]
+    parts.append(_canonical(entry.get("certificate")))
+    if not seated:
+        parts += [admin_key, str(entry.get("admission", "")).encode("utf-8")]
     digest = hashlib.sha256()
     for part in parts:  # length-prefixed, so that no two entries give the same sequence
         digest.update(len(part).to_bytes(8, "big"))
@@ -374,15 +400,19 @@ def check_group(
     federation: str,
     admin_key: bytes,
     you: Mapping[str, Any],
+    own_key: bytes,
+    seats: Mapping[str, bytes] | None = None,
     verified: VerifiedRosterEntries = MEMBER_VERIFIED_ENTRIES,
 ) -> GroupTerms:
     """The group the aggregator assigned, checked; RoundRefused when it breaks a rule.
 
-    Every roster key must carry a machine certificate from an admitted organisation key, each
-    organisation once; the roster and the least number of survivors must reach k; the Shamir
-    threshold must be at least 2n/3 + 1; the noise is sized for the least number of survivors
-    minus the collusion allowance (a third of the roster), whatever the aggregator suggests;
-    the group proves its inputs exactly when the rules in force say so.
+    Every roster key must carry a machine certificate from an organisation key that holds a
+    seat in the consortium rules (``seats``) or, without them, that the admin admitted, each
+    organisation once; this machine's ``own_key`` must be its participant's; the roster and the
+    least number of survivors must reach k; the Shamir threshold must be at least 2n/3 + 1; the
+    noise is sized for the least number of survivors minus the collusion allowance (a third of
+    the roster), whatever the aggregator suggests; the group proves its inputs exactly when the
+    rules in force say so.
     """
     try:
         roster_entries = dict(you["roster"])
@@ -401,7 +431,7 @@ def check_group(
     organisations: dict[int, str] = {}
     for pid, key in roster.items():
         organisations[pid] = verified.organisation(
-            federation, admin_key, key, roster_entries[str(pid)]
+            federation, admin_key, key, roster_entries[str(pid)], seats
         )
     n = len(roster)
     if len(set(organisations.values())) != n:
@@ -445,6 +475,6 @@ def check_group(
             f"the rules in force (verify_inputs_up_to {limit}) say "
             f"{'with' if proves else 'without'}: refused"
         )
-    if participant not in roster:
-        raise RoundRefused("the group does not hold this participant")
+    if roster.get(participant) != own_key:
+        raise RoundRefused("the aggregator's roster does not hold this machine's key")
     return GroupTerms(config, participant, shares, organisations)

@@ -42,7 +42,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveFederation]:
         governance={"k_min_participants": 5, "units": {"code_patterns": "organisation"}},
         invited=("outsider",),
     ) as world:
-        # A member the admin never admitted: its key is registered, its organisation key not.
+        # An organisation invited but never seated nor admitted: its machine key is registered,
+        # its organisation key holds no seat in the consortium rules.
         world.join_invited("outsider", seed=9, admitted=False)
         yield world
 
@@ -102,7 +103,7 @@ def test_a_threshold_below_two_thirds_is_refused(world: LiveFederation) -> None:
     assert_refused_and_nothing_spent(world, round_id, "threshold 4 of 6 is below 2n/3 + 1")
 
 
-def test_a_roster_key_of_an_unadmitted_organisation_is_refused(world: LiveFederation) -> None:
+def test_a_roster_key_of_an_organisation_without_a_seat_is_refused(world: LiveFederation) -> None:
     stranger = world.guests["outsider"]
     stranger_key = base64.urlsafe_b64encode(stranger.identity.public.signing_public)
     joined = membership.current(stranger.store)
@@ -118,7 +119,8 @@ def test_a_roster_key_of_an_unadmitted_organisation_is_refused(world: LiveFedera
         }
 
     round_id = run_round(world, swap, None)
-    assert_refused_and_nothing_spent(world, round_id, "never admitted")
+    # With consortium rules, the quorum's seats vouch for organisation keys, not the admin.
+    assert_refused_and_nothing_spent(world, round_id, "holds no seat in the consortium rules")
 
 
 def test_a_key_the_aggregator_made_up_is_refused(world: LiveFederation) -> None:

@@ -1,4 +1,6 @@
-"""A member's cache of roster entries it verified: a changed byte is verified anew."""
+"""A member's cache of roster entries it verified: a changed byte is verified anew, and what
+vouches for an organisation key (a consortium seat, else the admin's admission) is never
+taken from an entry verified under the other."""
 
 from __future__ import annotations
 
@@ -19,9 +21,11 @@ from bmad.federation.trust import (
 FEDERATION = "f0"
 
 
-def roster_entry(admin: Ed25519PrivateKey, organisation: str) -> tuple[bytes, dict[str, Any]]:
+def roster_entry(
+    admin: Ed25519PrivateKey, organisation: str, organisation_key: Ed25519PrivateKey | None = None
+) -> tuple[bytes, dict[str, Any]]:
     """A machine key and its roster entry: certificate from its organisation key, admission."""
-    organisation_key = Ed25519PrivateKey.generate()
+    organisation_key = organisation_key or Ed25519PrivateKey.generate()
     organisation_public = organisation_key.public_key().public_bytes_raw()
     machine_key = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
     certificate = certify_machine(
@@ -83,3 +87,54 @@ def test_the_cache_keeps_at_most_its_capacity_and_drops_the_least_recently_used(
     assert len(verified) == 2
     assert verified.organisation(FEDERATION, admin_key, *entries[0]) == "org0"
     assert len(verified) == 2
+
+
+def organisation_key_of(entry: dict[str, Any]) -> bytes:
+    return unb64(entry["certificate"]["organisation_key"], "organisation key")
+
+
+def test_with_seats_an_organisation_key_without_one_is_refused_whatever_the_admin_signed() -> None:
+    admin = Ed25519PrivateKey.generate()
+    admin_key = admin.public_key().public_bytes_raw()
+    member_key, member = roster_entry(admin, "org1")
+    seats = {"org1": organisation_key_of(member)}
+    verified = VerifiedRosterEntries()
+    assert verified.organisation(FEDERATION, admin_key, member_key, member, seats) == "org1"
+
+    sybil_key, sybil = roster_entry(admin, "sybil")  # admitted by the admin alone
+    with pytest.raises(BmadError, match="sybil, whose organisation key holds no seat"):
+        verified.organisation(FEDERATION, admin_key, sybil_key, sybil, seats)
+    other_key, other = roster_entry(admin, "org1")  # the seated name, another organisation key
+    with pytest.raises(BmadError, match="org1, whose organisation key holds no seat"):
+        verified.organisation(FEDERATION, admin_key, other_key, other, seats)
+
+
+def test_a_seat_taken_away_between_rounds_refuses_an_entry_verified_before() -> None:
+    admin = Ed25519PrivateKey.generate()
+    admin_key = admin.public_key().public_bytes_raw()
+    machine_key, entry = roster_entry(admin, "org1")
+    verified = VerifiedRosterEntries()
+    seats = {"org1": organisation_key_of(entry)}
+    verified.organisation(FEDERATION, admin_key, machine_key, entry, seats)
+    with pytest.raises(BmadError, match="holds no seat"):
+        verified.organisation(FEDERATION, admin_key, machine_key, entry, {})
+    assert len(verified) == 1
+
+
+def test_a_seat_vouches_without_the_admission_but_never_for_an_admin_only_check() -> None:
+    admin = Ed25519PrivateKey.generate()
+    admin_key = admin.public_key().public_bytes_raw()
+    machine_key, entry = roster_entry(admin, "org1")
+    seats = {"org1": organisation_key_of(entry)}
+    unadmitted = {**entry, "admission": flip_last_byte(entry["admission"])}
+    verified = VerifiedRosterEntries()
+    assert verified.organisation(FEDERATION, admin_key, machine_key, unadmitted, seats) == "org1"
+    # The same bytes, verified under seats, are checked anew where the admin must vouch.
+    with pytest.raises(BmadError, match="never admitted"):
+        verified.organisation(FEDERATION, admin_key, machine_key, unadmitted)
+    forged_certificate = {**entry["certificate"]}
+    forged_certificate["signature"] = flip_last_byte(forged_certificate["signature"])
+    with pytest.raises(BmadError, match="not signed by its organisation key"):
+        verified.organisation(
+            FEDERATION, admin_key, machine_key, {**entry, "certificate": forged_certificate}, seats
+        )

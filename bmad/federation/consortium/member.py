@@ -382,19 +382,6 @@ def report_refusal(client: AggregatorClient, round_id: str, reason: str) -> None
         logger.warning("could not report the refusal of round %s: %s", round_id, exc.message)
 
 
-def check_roster_seats(rules: ConsortiumRules, you: Mapping[str, Any]) -> None:
-    """RoundRefused when a roster key's organisation key holds no seat in the rules: the
-    admin's admission alone does not make a member (no Sybils without a quorum)."""
-    keys = rules.member_keys()
-    for entry in dict(you.get("roster") or {}).values():
-        certificate = MachineCertificate.from_dict(dict(entry).get("certificate") or {})
-        if keys.get(certificate.organisation) != certificate.organisation_key:
-            raise RoundRefused(
-                f"the roster holds a key of {certificate.organisation}, whose organisation key "
-                "holds no seat in the consortium rules: refused"
-            )
-
-
 def invite(
     store: Store,
     client: AggregatorClient,

@@ -18,7 +18,7 @@ is a function of the config and the accepted messages, so replaying them rebuild
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -294,12 +294,13 @@ class ServerRound:
             self.config.round_id,
             tuple(sorted(self._masked_senders)),
             tuple(sorted(set(self._shares) - self._masked_senders)),
-            dict(sorted(self._signatures.items())),
+            self._forwarded_signatures(self._signatures.keys()),
         )
 
     def unmask_request_for(self, recipient: int) -> UnmaskRequest:
         """What ``recipient`` (in U4) reveals: its holders' part of U3 and of U2 - U3, with the
-        signatures of its surviving holders (everything, in the complete graph)."""
+        consistency signatures of its surviving holders (of all survivors, in the complete
+        graph)."""
         if recipient not in self._signatures or self._phase is not ServerPhase.UNMASK:
             raise BmadError(f"participant {recipient} has no unmasking request now")
         holders = self._holders(recipient)
@@ -307,8 +308,14 @@ class ServerRound:
             self.config.round_id,
             tuple(sorted(self._masked_senders & holders)),
             tuple(sorted((self._shares.keys() & holders) - self._masked_senders)),
-            {p: self._signatures[p] for p in sorted(self._signatures.keys() & holders)},
+            self._forwarded_signatures(self._signatures.keys() & holders),
         )
+
+    def _forwarded_signatures(self, signers: Iterable[int]) -> dict[int, bytes]:
+        """The consistency signatures a participant checks: the threshold's worth (the
+        lowest ids), which is all its check needs, so that it verifies no more than that."""
+        chosen = sorted(signers)[: self.config.threshold]
+        return {p: self._signatures[p] for p in chosen}
 
     # Round 4: Unmasking
     def receive_unmask(self, message: UnmaskShares) -> None:

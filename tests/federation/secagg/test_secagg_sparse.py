@@ -239,6 +239,25 @@ def test_the_server_refuses_shares_addressed_beyond_the_sender_s_neighbourhood()
         server.receive_shares(widened)
 
 
+def test_each_unmask_request_forwards_the_threshold_s_worth_of_its_holders_signatures() -> None:
+    clients, server = advertised(sparse_config())
+    for i, client in clients.items():
+        server.receive_shares(client.share_keys(server.keys_for(i)))
+    inputs = inputs_for(N, LENGTH)
+    for i, inbox in server.close_shares().items():
+        server.receive_masked_input(clients[i].mask_input(inbox, inputs[i]))
+    survivors = server.close_masked_inputs()
+    for client in clients.values():
+        server.receive_consistency(client.sign_survivors(survivors))
+    server.close_consistency()
+    threshold = server.config.threshold
+    for i, client in clients.items():
+        request = server.unmask_request_for(i)
+        assert len(request.signatures) == threshold < len(server.config.holders(i))
+        assert set(request.signatures) <= server.config.holders(i)
+        client.unmask(request)  # the threshold's worth is what the client's check needs
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n=st.integers(min_value=10, max_value=24),
