@@ -161,10 +161,12 @@ class BenchAggregator:
         finished = time.perf_counter()
         return state, finished - (running_at or finished)
 
-    def released_aggregate(self) -> list[float]:
+    def released_aggregate(self, round_id: str) -> list[float]:
         database = open_database(self.database)
         try:
-            row = database.connection.execute("SELECT aggregate FROM agg_releases").fetchone()
+            row = database.connection.execute(
+                "SELECT aggregate FROM agg_releases WHERE round = ?", (round_id,)
+            ).fetchone()
         finally:
             database.close()
         return [float(value) for value in json.loads(row[0])]

@@ -143,7 +143,7 @@ def run(n: int, dropouts: bool, phase_timeout: float) -> dict[str, float | int |
                 for column in zip(*(p.vector for p in participants if p.sent), strict=True)
             ]
             # the layout's first half is the bench schema; the sum is checked entry by entry
-            released = aggregator.released_aggregate()
+            released = aggregator.released_aggregate(round_id)
             ok += ", sum exact" if released == [float(v) for v in expected] else ", SUM WRONG"
         cpus = [p.cpu for p in participants]
         waits = phase_timeout * len(silent)

@@ -14,8 +14,9 @@ in force are the founding version with every seat bound to its organisation key 
 process with ``consortium.changes.binding``, as the log's bind versions hold them; syncing the
 log is bench_joins.py's business). Before its first answer each member checks its group as
 ``participant._driver`` does (``_rounds.checked_driver``): every roster entry's certificate and
-admission, its own key, every organisation's seat; each with its own cache of verified entries,
-empty at the start (a member's first round). The participants live in --client-processes
+its organisation key's seat, its own key; each with its own cache of verified entries, empty
+in the first round and kept for the next (--rounds: the same members take part in R rounds
+one after the other, as a member's daemon does; round 1 is a member's first round). The participants live in --client-processes
 worker processes (one Python process cannot drive thousands), each with one HTTP connection
 pool for its participants. Per phase every participant makes one signed GET of the round (its
 assignment and inbox) and one signed POST of its answer, as ``bmad.federation.participant``
@@ -23,14 +24,14 @@ does once its long poll returns; one long poll per worker process waits for the 
 consent, budget or noise steps: the vectors are 0/1 bins and their participation weights, so
 the release's plausibility check holds.
 
-Per row: the protocol (``sparse``: groups of >= 30 use SecAgg+, ``full``: every group the
+Per row (one per round): the protocol (``sparse``: groups of >= 30 use SecAgg+, ``full``: every group the
 complete graph), the group sizes and degree, wall time from the close of enrolment to the
 release, the workers' CPU seconds per participant (HTTP, JSON, crypto), the aggregator's CPU
 and peak RSS (VmHWM), the 1-minute load average, and whether the released figures equal the
 robust combination of the exact group sums (the exact sum for one group).
 
 Usage: bench_scale.py [--sizes 100 1000] [--protocols sparse full] [--client-processes 2]
-                      [--workers 1] [--databases sqlite postgresql]
+                      [--workers 1] [--databases sqlite postgresql] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -129,7 +130,10 @@ def seeded_members(
 def worker(
     members: list[SeededMember], url: str, rules: ConsortiumRules, commands: Any, reports: Any
 ) -> None:
-    """Enrol each member and answer every phase when told the round, checking its group first."""
+    """For each round id it is told (None: stop), enrol each member and answer every phase,
+    each member checking its group first with its own cache of verified roster entries, kept
+    across rounds as a member's machine keeps it; a member whose check refuses the group stops
+    answering (the round drops it), counted in the report."""
     import httpx
 
     logging.getLogger("bmad").setLevel(logging.ERROR)
@@ -139,34 +143,51 @@ def worker(
         for member in members
     }
     verified = {member.index: trust.VerifiedRosterEntries() for member in members}
-    round_id = commands.get()
-    for client in clients.values():
-        client.enrol(round_id)
-    started = time.process_time()
+    while (round_id := commands.get()) is not None:
+        for client in clients.values():
+            client.enrol(round_id)
+        started = time.process_time()
+        refused = drive_round(round_id, clients, rules, verified)
+        reports.put(("cpu", time.process_time() - started, len(clients), refused))
+
+
+def drive_round(
+    round_id: str,
+    clients: dict[int, AggregatorClient],
+    rules: ConsortiumRules,
+    verified: dict[int, trust.VerifiedRosterEntries],
+) -> int:
+    """Answer each phase of one round for every member; the number of members that refused."""
     watcher = next(iter(clients.values()))
     drivers: dict[int, ClientDriver] = {}
+    refused: set[int] = set()
     seen: int | None = None
     answered: set[str] = set()
     while True:
         state = watcher.round(round_id, seen, LONG_POLL)
         seen = int(state["changes"])
         if state["state"] in ("released", "aborted"):
-            break
+            return len(refused)
         phase = state["phase"]
         if state["state"] != "running" or phase in answered:
             continue
         for index, client in clients.items():
+            if index in refused:
+                continue
             look = client.round(round_id)
             you = look.get("you")
             if look["phase"] != phase or not you or not you["alive"] or you["answered"]:
                 continue
             if index not in drivers:
-                drivers[index] = checked_driver(
-                    look, round_id, client.identity, vector(index), rules, verified[index]
-                )
+                try:
+                    drivers[index] = checked_driver(
+                        look, round_id, client.identity, vector(index), rules, verified[index]
+                    )
+                except trust.RoundRefused:
+                    refused.add(index)
+                    continue
             client.submit(round_id, phase, drivers[index].answer(phase, you.get("inbox")))
         answered.add(phase)
-    reports.put(("cpu", time.process_time() - started, len(clients)))
 
 
 @contextlib.contextmanager
@@ -226,18 +247,15 @@ def round_groups(url: str, round_id: str) -> list[list[str]]:
     return [list(group) for group in json.loads(row[0])["groups"]]
 
 
-def run(n: int, protocol: str, processes: int, workers: int, kind: str) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="bmad-bench-scale-"))
-    with (
-        database_url(kind, folder) as database,
-        BenchAggregator(folder, database, workers) as aggregator,
-    ):
-        return _run(n, protocol, processes, workers, kind, aggregator)
-
-
 def _run(
-    n: int, protocol: str, processes: int, workers: int, kind: str, aggregator: BenchAggregator
-) -> dict[str, Any]:
+    n: int,
+    protocol: str,
+    processes: int,
+    workers: int,
+    kind: str,
+    rounds: int,
+    aggregator: BenchAggregator,
+) -> Iterator[dict[str, Any]]:
     clients: list[ForkProcess] = []
     try:
         created = aggregator.create_federation(
@@ -259,32 +277,6 @@ def _run(
             process.start()
             clients.append(process)
         setup_s = time.perf_counter() - setup_started
-        round_id = aggregator.open_round(federation, phase_timeout=3600)
-        for _ in clients:
-            commands.put(round_id)
-        cpu_before = aggregator.cpu()
-        groups: list[list[str]] = []
-        state, round_s = aggregator.outcome(
-            round_id, lambda: groups.extend(round_groups(aggregator.database, round_id))
-        )
-        client_cpu, counted = 0.0, 0
-        for _ in clients:
-            report, cpu, count = reports.get(timeout=600)
-            assert report == "cpu"
-            client_cpu += cpu
-            counted += count
-        for process in clients:
-            process.join(timeout=60)
-        result = "aborted: " + str(state["reason"]) if state["state"] == "aborted" else "released"
-        if state["state"] == "released":
-            # several groups are combined robustly (their median, scaled): exact group sums in
-            group_sums = [  # the same combination must give exactly the released figures
-                [sum(column) for column in zip(*(vector(int(o[3:])) for o in g), strict=True)]
-                for g in groups
-            ]
-            expected = combine_groups(group_sums, [len(g) for g in groups])
-            exact = aggregator.released_aggregate() == expected
-            result += ", exact" if exact else ", NOT THE EXACT COMBINATION"
         sizes = group_sizes(n, K)
         degrees = [
             (
@@ -294,26 +286,84 @@ def _run(
             )
             for size in sizes
         ]
-        return {
-            "n": n,
-            "protocol": protocol,
-            "database": kind,
-            "workers": workers,
-            "groups": "/".join(map(str, sizes)),
-            "degree": "/".join(map(str, degrees)),
-            "setup_s": setup_s,
-            "round_s": round_s,
-            "client_cpu_s": client_cpu / max(counted, 1),
-            "server_cpu_s": aggregator.cpu() - cpu_before,
-            "server_rss_mb": aggregator.peak_rss() / 2**20,
-            "load": os.getloadavg()[0],
-            "result": result,
-        }
+        for number in range(1, rounds + 1):
+            measured = one_round(aggregator, federation, clients, commands, reports)
+            yield {
+                "n": n,
+                "protocol": protocol,
+                "database": kind,
+                "workers": workers,
+                "round": number,
+                "groups": "/".join(map(str, sizes)),
+                "degree": "/".join(map(str, degrees)),
+                "setup_s": setup_s,
+                **measured,
+            }
+        for _ in clients:
+            commands.put(None)
+        for process in clients:
+            process.join(timeout=60)
     finally:
         for process in clients:
             if process.is_alive():
                 process.terminate()
                 process.join(timeout=30)
+
+
+def one_round(
+    aggregator: BenchAggregator,
+    federation: str,
+    clients: list[ForkProcess],
+    commands: Any,
+    reports: Any,
+) -> dict[str, Any]:
+    """Open a round, have the client processes take part, and measure it."""
+    round_id = aggregator.open_round(federation, phase_timeout=3600)
+    for _ in clients:
+        commands.put(round_id)
+    cpu_before = aggregator.cpu()
+    groups: list[list[str]] = []
+    state, round_s = aggregator.outcome(
+        round_id, lambda: groups.extend(round_groups(aggregator.database, round_id))
+    )
+    client_cpu, counted, refused = 0.0, 0, 0
+    for _ in clients:
+        report, cpu, count, refusals = reports.get(timeout=600)
+        assert report == "cpu"
+        client_cpu += cpu
+        counted += count
+        refused += refusals
+    result = "aborted: " + str(state["reason"]) if state["state"] == "aborted" else "released"
+    if state["state"] == "released":
+        # several groups are combined robustly (their median, scaled): exact group sums in
+        group_sums = [  # the same combination must give exactly the released figures
+            [sum(column) for column in zip(*(vector(int(o[3:])) for o in g), strict=True)]
+            for g in groups
+        ]
+        expected = combine_groups(group_sums, [len(g) for g in groups])
+        exact = aggregator.released_aggregate(round_id) == expected
+        result += ", exact" if exact else ", NOT THE EXACT COMBINATION"
+    if refused:
+        result += f", {refused} members refused their group"
+    return {
+        "round_s": round_s,
+        "client_cpu_s": client_cpu / max(counted, 1),
+        "server_cpu_s": aggregator.cpu() - cpu_before,
+        "server_rss_mb": aggregator.peak_rss() / 2**20,
+        "load": os.getloadavg()[0],
+        "result": result,
+    }
+
+
+def run(
+    n: int, protocol: str, processes: int, workers: int, kind: str, rounds: int
+) -> Iterator[dict[str, Any]]:
+    folder = Path(tempfile.mkdtemp(prefix="bmad-bench-scale-"))
+    with (
+        database_url(kind, folder) as database,
+        BenchAggregator(folder, database, workers) as aggregator,
+    ):
+        yield from _run(n, protocol, processes, workers, kind, rounds, aggregator)
 
 
 def main() -> None:
@@ -324,9 +374,10 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--workers", type=int, nargs="+", default=[1])
     parser.add_argument("--databases", nargs="+", default=["sqlite"])
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     print(
-        f"{'n':>5} {'protocol':>8} {'db':>10} {'wk':>2} {'groups':>14} {'degree':>12}"
+        f"{'n':>5} {'protocol':>8} {'db':>10} {'wk':>2} {'rd':>2} {'groups':>14} {'degree':>12}"
         f" {'setup s':>8} {'round s':>8}"
         f" {'CPU/participant s':>17} {'server CPU s':>12} {'server RSS MB':>13} {'load':>5}  result"
     )
@@ -338,15 +389,15 @@ def main() -> None:
         for protocol in args.protocols
     ]
     for n, protocol, workers, kind in rows:
-        r = run(n, protocol, args.client_processes, workers, kind)
-        print(
-            f"{r['n']:>5} {r['protocol']:>8} {r['database']:>10} {r['workers']:>2}"
-            f" {r['groups']:>14} {r['degree']:>12}"
-            f" {r['setup_s']:>8.1f} {r['round_s']:>8.1f} {r['client_cpu_s']:>17.3f}"
-            f" {r['server_cpu_s']:>12.1f} {r['server_rss_mb']:>13.0f} {r['load']:>5.1f}"
-            f"  {r['result']}",
-            flush=True,
-        )
+        for r in run(n, protocol, args.client_processes, workers, kind, args.rounds):
+            print(
+                f"{r['n']:>5} {r['protocol']:>8} {r['database']:>10} {r['workers']:>2}"
+                f" {r['round']:>2} {r['groups']:>14} {r['degree']:>12}"
+                f" {r['setup_s']:>8.1f} {r['round_s']:>8.1f} {r['client_cpu_s']:>17.3f}"
+                f" {r['server_cpu_s']:>12.1f} {r['server_rss_mb']:>13.0f} {r['load']:>5.1f}"
+                f"  {r['result']}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

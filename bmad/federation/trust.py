@@ -20,6 +20,7 @@ import binascii
 import hashlib
 import json
 import math
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -211,27 +212,23 @@ def sign_admission(
     return b64(admin.sign(admission_message(federation, organisation, organisation_key)))
 
 
-def _signed_organisation(
-    federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any], seated: bool
-) -> tuple[str, bytes]:
-    """The organisation and organisation key of a roster key, once its certificate verifies
-    and, where no consortium seats vouch for organisation keys, the admin's admission too."""
-    certificate = MachineCertificate.from_dict(entry.get("certificate") or {})
-    if certificate.machine_key != machine_key or certificate.federation != federation:
-        raise RoundRefused("a roster key is not the one its certificate names: refused")
+def _verify_vouched(
+    certificate: MachineCertificate, admin_key: bytes, entry: Mapping[str, Any], seated: bool
+) -> None:
+    """The signature checks of a roster entry: its certificate by its organisation key and,
+    where no consortium seats vouch for organisation keys, the admin's admission of that key."""
     certificate.verify()
-    if not seated:
-        admission = unb64(entry.get("admission", ""), "admission")
-        message = admission_message(
-            federation, certificate.organisation, certificate.organisation_key
+    if seated:
+        return
+    admission = unb64(entry.get("admission", ""), "admission")
+    message = admission_message(
+        certificate.federation, certificate.organisation, certificate.organisation_key
+    )
+    if not verify(admin_key, message, admission):
+        raise RoundRefused(
+            f"the roster holds a key of {certificate.organisation} whose organisation key "
+            f"{fingerprint(certificate.organisation_key)} the federation's admin never admitted"
         )
-        if not verify(admin_key, message, admission):
-            raise RoundRefused(
-                f"the roster holds a key of {certificate.organisation} whose organisation key "
-                f"{fingerprint(certificate.organisation_key)} the federation's admin never "
-                "admitted"
-            )
-    return certificate.organisation, certificate.organisation_key
 
 
 def _check_seat(seats: Mapping[str, bytes], organisation: str, organisation_key: bytes) -> None:
@@ -252,19 +249,20 @@ class VerifiedRosterEntries:
     up on every call, since the rules in force may change between rounds. Without consortium
     rules, the admin's admission signature.
 
-    An entry is known by a digest of everything its signature checks read: the federation,
-    the roster key, the exact certificate and, where the admission is checked, the admin's key
-    and the exact admission. A changed byte is a new entry, verified anew. At most
-    ``capacity`` entries; the least recently used goes.
+    An entry is known by a digest of everything its signature checks read: every field of its
+    certificate (the federation, the organisation, its key, the roster key, the budget share,
+    the signature) and, where the admission is checked, the admin's key and the exact
+    admission. A change to any of them is a new entry, verified anew. At most ``capacity``
+    entries; the least recently used goes.
     """
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self._signed: OrderedDict[bytes, tuple[str, bytes]] = OrderedDict()
+        self._verified: OrderedDict[bytes, None] = OrderedDict()  # digests, oldest first
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._signed)
+        return len(self._verified)
 
     def organisation(
         self,
@@ -275,28 +273,38 @@ class VerifiedRosterEntries:
         seats: Mapping[str, bytes] | None = None,
     ) -> str:
         """The organisation of a roster key, or RoundRefused when nothing vouches for it."""
+        certificate = MachineCertificate.from_dict(entry.get("certificate") or {})
+        if certificate.machine_key != machine_key or certificate.federation != federation:
+            raise RoundRefused("a roster key is not the one its certificate names: refused")
         seated = seats is not None
-        digest = _entry_digest(federation, admin_key, machine_key, entry, seated)
+        digest = _entry_digest(certificate, seated, admin_key, entry)
         with self._lock:
-            signed = self._signed.get(digest)
-            if signed is not None:
-                self._signed.move_to_end(digest)
-        if signed is None:
-            signed = _signed_organisation(federation, admin_key, machine_key, entry, seated)
+            known = digest in self._verified
+            if known:
+                self._verified.move_to_end(digest)
+        if not known:
+            _verify_vouched(certificate, admin_key, entry, seated)
             with self._lock:
-                self._signed[digest] = signed
-                while len(self._signed) > self.capacity:
-                    self._signed.popitem(last=False)
+                self._verified[digest] = None
+                while len(self._verified) > self.capacity:
+                    self._verified.popitem(last=False)
         if seats is not None:
-            _check_seat(seats, *signed)
-        return signed[0]
+            _check_seat(seats, certificate.organisation, certificate.organisation_key)
+        return certificate.organisation
 
 
 def _entry_digest(
-    federation: str, admin_key: bytes, machine_key: bytes, entry: Mapping[str, Any], seated: bool
+    certificate: MachineCertificate, seated: bool, admin_key: bytes, entry: Mapping[str, Any]
 ) -> bytes:
-    parts = [b"seated" if seated else b"admitted", federation.encode("utf-8"), machine_key]
-    parts.append(_canonical(entry.get("certificate")))
+    parts = [
+        b"seated" if seated else b"admitted",
+        certificate.federation.encode("utf-8"),
+        certificate.organisation.encode("utf-8"),
+        certificate.organisation_key,
+        certificate.machine_key,
+        struct.pack(">d", certificate.budget_share),
+        certificate.signature,
+    ]
     if not seated:
         parts += [admin_key, str(entry.get("admission", "")).encode("utf-8")]
     digest = hashlib.sha256()
