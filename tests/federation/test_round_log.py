@@ -167,3 +167,20 @@ def test_a_refused_message_leaves_no_trace_and_a_finished_round_no_log(
         .fetchone()
     )
     assert left[0] == 0 and round_id not in engine.rounds
+
+
+def test_a_look_at_a_round_in_progress_counts_its_members_as_the_database_does(
+    databases: list[Database],
+) -> None:
+    engine = RoundEngine(databases[0], RecordingSession)
+    round_id, keys = running_round(databases[0], engine)
+    other = RoundEngine(databases[1], RecordingSession)  # another process, its copy synced
+    for looking in (engine, other):
+        look = looking.assignment(round_id, "org-a", keys["org-a"])
+        assert look["organisations"] == engine.describe(round_id)["organisations"]
+        assert look["organisations"] == {"enrolled": len(ORGANISATIONS)}
+    for _ in PHASES:
+        engine.tick(time.time() + 3600)
+    ended = other.assignment(round_id, "org-a", keys["org-a"])
+    assert ended["state"] == "aborted"
+    assert ended["organisations"] == {"aborted": len(ORGANISATIONS)}
