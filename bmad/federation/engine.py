@@ -727,8 +727,7 @@ class RoundEngine:
             enrolled = [("enrolled", len(live.enrolled))] if live.enrolled else []
         else:
             enrolled = self.store.connection.execute(
-                "SELECT outcome, COUNT(*) FROM agg_round_members WHERE round = ? "
-                "GROUP BY outcome",
+                "SELECT outcome, COUNT(*) FROM agg_round_members WHERE round = ? GROUP BY outcome",
                 (round_id,),
             ).fetchall()
         return {
