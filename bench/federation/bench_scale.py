@@ -15,20 +15,20 @@ process with ``consortium.changes.binding``, as the log's bind versions hold the
 log is bench_joins.py's business). Before its first answer each member checks its group as
 ``participant._driver`` does (``_rounds.checked_driver``): every roster entry's certificate and
 its organisation key's seat, its own key; each with its own cache of verified entries, empty
-in the first round and kept for the next (--rounds: the same members take part in R rounds
-one after the other, as a member's daemon does; round 1 is a member's first round). The participants live in --client-processes
-worker processes (one Python process cannot drive thousands), each with one HTTP connection
-pool for its participants. Per phase every participant makes one signed GET of the round (its
-assignment and inbox) and one signed POST of its answer, as ``bmad.federation.participant``
-does once its long poll returns; one long poll per worker process waits for the next phase. No
-consent, budget or noise steps: the vectors are 0/1 bins and their participation weights, so
-the release's plausibility check holds.
+in the first round and kept for the next (--rounds: the same members take part in R rounds one
+after the other, as a member's daemon does; round 1 is a member's first round). The
+participants live in --client-processes worker processes (one Python process cannot drive
+thousands), each with one HTTP connection pool for its participants. Per phase every
+participant makes one signed GET of the round (its assignment and inbox) and one signed POST of
+its answer, as ``bmad.federation.participant`` does once its long poll returns; one long poll
+per worker process waits for the next phase. No consent, budget or noise steps: the vectors are
+0/1 bins and their participation weights, so the release's plausibility check holds.
 
-Per row (one per round): the protocol (``sparse``: groups of >= 30 use SecAgg+, ``full``: every group the
-complete graph), the group sizes and degree, wall time from the close of enrolment to the
-release, the workers' CPU seconds per participant (HTTP, JSON, crypto), the aggregator's CPU
-and peak RSS (VmHWM), the 1-minute load average, and whether the released figures equal the
-robust combination of the exact group sums (the exact sum for one group).
+Per row (one per round): the protocol (``sparse``: groups of >= 30 use SecAgg+, ``full``:
+every group the complete graph), the group sizes and degree, wall time from the close of
+enrolment to the release, the workers' CPU seconds per participant (HTTP, JSON, crypto), the
+aggregator's CPU and peak RSS (VmHWM), the 1-minute load average, and whether the released
+figures equal the robust combination of the exact group sums (the exact sum for one group).
 
 Usage: bench_scale.py [--sizes 100 1000] [--protocols sparse full] [--client-processes 2]
                       [--workers 1] [--databases sqlite postgresql] [--rounds 1]

@@ -1,5 +1,8 @@
 """The aggregator's outer HTTP layer: oversized bodies refused, every answer to a signed request
-signed with the aggregator's key (``bmad.federation.signing``).
+signed with the aggregator's key (``bmad.federation.signing``), a failure inside the
+application included: it is answered here with a signed 500 that names nothing of the failure,
+since Starlette's own 500 is sent from outside this layer, unsigned, and members refuse unsigned
+answers as an impostor's.
 
 A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` runs each request in a task group
 with memory streams, and two of them were about a quarter of the aggregator's CPU per request
@@ -44,29 +47,45 @@ class AnswerSigning:
         if nonce is None:
             await inner(scope, receive, send)
             return
-        await inner(scope, receive, self._signing(nonce, send))
+        signed_send = self._signing(nonce, send)
+        try:
+            await inner(scope, receive, signed_send)
+        except Exception:
+            if not signed_send.started:
+                failure = JSONResponse({"detail": "the aggregator failed to answer"}, 500)
+                await failure(scope, receive, signed_send)
+            raise  # for the server's error log
 
-    def _signing(self, nonce: str, send: Send) -> Send:
-        """``send`` with the answer held back until its whole body is known, then signed."""
-        start: Message = {}
-        chunks: list[bytes] = []
+    def _signing(self, nonce: str, send: Send) -> _SignedSend:
+        return _SignedSend(self.sign, nonce, send)
 
-        async def signed_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            body = b"".join(chunks)
-            headers = MutableHeaders(raw=list(start["headers"]))
-            headers["content-length"] = str(len(body))
-            signature = self.sign(response_text(nonce, int(start["status"]), body))
-            headers[RESPONSE_SIGNATURE_HEADER] = encode_key(signature)
-            await send({**start, "headers": headers.raw})
-            await send({"type": "http.response.body", "body": body})
 
-        return signed_send
+class _SignedSend:
+    """``send`` with the answer held back until its whole body is known, then signed."""
+
+    def __init__(self, sign: Callable[[bytes], bytes], nonce: str, send: Send) -> None:
+        self.sign = sign
+        self.nonce = nonce
+        self.send = send
+        self.started = False  # whether the application began an answer
+        self._start: Message = {}
+        self._chunks: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+            self._start.update(message)
+            return
+        if message["type"] != "http.response.body":
+            await self.send(message)
+            return
+        self._chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(self._chunks)
+        headers = MutableHeaders(raw=list(self._start["headers"]))
+        headers["content-length"] = str(len(body))
+        signature = self.sign(response_text(self.nonce, int(self._start["status"]), body))
+        headers[RESPONSE_SIGNATURE_HEADER] = encode_key(signature)
+        await self.send({**self._start, "headers": headers.raw})
+        await self.send({"type": "http.response.body", "body": body})

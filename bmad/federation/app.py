@@ -32,7 +32,7 @@ from bmad.errors import BmadError
 from bmad.federation import server_store, trust
 from bmad.federation.answer_signing import AnswerSigning
 from bmad.federation.consortium import server as consortium_server
-from bmad.federation.database import Database
+from bmad.federation.database import Database, DatabaseBusy
 from bmad.federation.engine import RoundEngine, SessionFactory
 from bmad.federation.governance import Governance, governance_for
 from bmad.federation.reputation import routes as trust_routes
@@ -223,6 +223,8 @@ def create_app(
         status = exc.status if isinstance(exc, ApiError) else 400
         if isinstance(exc, RequestRejected):
             status = 401
+        if isinstance(exc, DatabaseBusy):
+            status = 503
         return JSONResponse({"detail": exc.message}, status_code=status)
 
     async def caller(request: Request) -> Caller:

@@ -12,6 +12,7 @@ httpx is imported lazily (it is part of the ``aggregator`` extra). The transport
 from __future__ import annotations
 
 import json
+import time
 from typing import TYPE_CHECKING, Any
 
 from bmad.errors import BmadError
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     import httpx
 
     from bmad.privacy.identity import Identity
+
+
+# Seconds between asking again while the aggregator answers 503 (its database was busy).
+BUSY_PAUSES = (0.5, 1.0, 2.0, 4.0)
 
 
 class AggregatorError(BmadError):
@@ -147,32 +152,12 @@ class AggregatorClient:
         if query:
             target += "?" + str(httpx.QueryParams(query))
         aggregator_key = self.aggregator_key
-        for attempt in range(2):
-            headers = sign_request(
-                self.identity, self.public_key, aggregator_key, method, target, content
-            )
-            if body is not None:
-                headers["content-type"] = "application/json"
-            try:
-                response = self._http.request(method, target, content=content, headers=headers)
+        for pause in (*BUSY_PAUSES, None):
+            nonce, response = self._exchange(method, target, content, body is not None)
+            _check_answer(aggregator_key, nonce, response)
+            if response.status_code != 503 or pause is None:
                 break
-            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                # a kept-alive connection the server closed just then: one retry, freshly signed
-                # (a repeated phase message is refused by the server, never counted twice)
-                if attempt:
-                    raise BmadError(
-                        f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
-                    ) from None
-            except httpx.ConnectError:
-                raise BmadError(
-                    f"cannot reach the aggregator at {self.base_url}: nothing answers there. "
-                    "Start one with `bmad aggregator serve`, or name another with --aggregator URL"
-                ) from None
-            except httpx.HTTPError as exc:
-                raise BmadError(
-                    f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
-                ) from None
-        _check_answer(aggregator_key, headers[NONCE_HEADER], response)
+            time.sleep(pause)  # its database was busy and nothing was written: ask again
         if response.status_code >= 400:
             try:
                 detail = describe_refusal(response.json().get("detail", response.text))
@@ -183,6 +168,38 @@ class AggregatorClient:
                 response.status_code,
             )
         return response.json()
+
+    def _exchange(
+        self, method: str, target: str, content: bytes, is_json: bool
+    ) -> tuple[str, httpx.Response]:
+        """One signed request and its answer (not checked yet), with its nonce."""
+        import httpx
+
+        def send() -> tuple[str, httpx.Response]:
+            headers = sign_request(
+                self.identity, self.public_key, self.aggregator_key, method, target, content
+            )
+            if is_json:
+                headers["content-type"] = "application/json"
+            response = self._http.request(method, target, content=content, headers=headers)
+            return headers[NONCE_HEADER], response
+
+        try:
+            try:
+                return send()
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                # a kept-alive connection the server closed just then: once more, freshly signed
+                # (a repeated phase message is refused by the server, never counted twice)
+                return send()
+        except httpx.ConnectError:
+            raise BmadError(
+                f"cannot reach the aggregator at {self.base_url}: nothing answers there. "
+                "Start one with `bmad aggregator serve`, or name another with --aggregator URL"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise BmadError(
+                f"cannot reach the aggregator at {self.base_url}: {exc.__class__.__name__}"
+            ) from None
 
     @property
     def aggregator_key(self) -> bytes:

@@ -115,11 +115,17 @@ def _migrate(database: Database, component: str, migrations: Sequence[str]) -> N
         )
 
 
+class DatabaseBusy(BmadError):
+    """Another process held the database's write lock for longer than this one waits: nothing
+    was written, and the same request may be made again (the aggregator answers 503)."""
+
+
 class SqliteDatabase:
     """One owner-only SQLite file in WAL mode; processes on one machine may share it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.busy_timeout = BUSY_TIMEOUT_SECONDS
         self.url = f"{SQLITE_PREFIX}{path}"
         self._depth = 0
         try:
@@ -128,7 +134,7 @@ class SqliteDatabase:
             os.close(fd)
             os.chmod(path, 0o600)
             self._connection = sqlite3.connect(
-                path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+                path, isolation_level=None, timeout=self.busy_timeout, check_same_thread=False
             )
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA foreign_keys=ON")
@@ -149,7 +155,15 @@ class SqliteDatabase:
             finally:
                 self._depth -= 1
             return
-        self._connection.execute("BEGIN IMMEDIATE")  # SQLite has one writer at a time anyway
+        try:  # SQLite has one writer at a time anyway
+            self._connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise DatabaseBusy(
+                f"the aggregator database stayed locked by another process for "
+                f"{self.busy_timeout:g} s; nothing was written, try again"
+            ) from None
         self._depth = 1
         try:
             yield self._connection

@@ -153,6 +153,9 @@ class RoundEngine:
         """One step of a round, serialised with every other process's."""
         with self.lock:
             try:
+                # Catch up with the steps other processes logged before taking the write lock,
+                # so that it is held for this step, not also for replaying theirs.
+                self._synced(round_id)
                 with self.store.transaction():
                     yield
             except BaseException:

@@ -329,8 +329,8 @@ def answering_falsely(
             assignment(document["you"])
         return document
 
-    def describe(round_id: str) -> dict[str, Any]:
-        document: dict[str, Any] = honest_describe(round_id)
+    def describe(round_id: str, live: Any = None) -> dict[str, Any]:
+        document: dict[str, Any] = honest_describe(round_id, live)
         if description is not None:
             description(document)
         return document

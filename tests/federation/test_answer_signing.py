@@ -1,5 +1,6 @@
 """The aggregator's outer layer: answers to signed requests are signed whole, oversized bodies
-are refused (and that refusal is signed too)."""
+are refused (and that refusal is signed too), and so is the answer to a request whose handling
+failed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -86,3 +88,25 @@ def test_a_body_announced_beyond_the_limit_is_refused_with_a_signed_answer() -> 
     assert answer.json() == {"detail": "request body too large"}
     assert signature_holds("n-4", 413, answer.content, answer.headers[RESPONSE_SIGNATURE_HEADER])
     assert ask("POST", "/echo", b"x" * 10).status_code == 202
+
+
+async def fail(_: Request) -> Response:
+    raise RuntimeError("a detail of the failure that must not leave the aggregator")
+
+
+def test_a_failure_inside_the_application_is_answered_with_a_signed_500_naming_nothing() -> None:
+    # As the aggregator layers it: Starlette's error layer outside, the signing layer inside.
+    app = Starlette(
+        routes=[Route("/fail", fail)],
+        middleware=[Middleware(AnswerSigning, sign=KEY.sign, max_body_bytes=10)],
+    )
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+
+    async def request() -> httpx.Response:
+        async with httpx.AsyncClient(transport=transport, base_url="http://aggregator") as client:
+            return await client.get("/fail", headers={NONCE_HEADER: "n-5"})
+
+    answer = asyncio.run(request())
+    assert answer.status_code == 500
+    assert answer.json() == {"detail": "the aggregator failed to answer"}
+    assert signature_holds("n-5", 500, answer.content, answer.headers[RESPONSE_SIGNATURE_HEADER])
