@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 TICK_SECONDS = 0.1
+NONCE_SWEEP_SECONDS = 10.0  # how often each worker deletes nonces past the window
 MAX_WAIT = 30.0
 ALL_ROLES = ("admin", "member", "observer")
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -174,6 +175,20 @@ class Aggregator:
         return str(row[0])
 
 
+def _tick(aggregator: Aggregator, stop: threading.Event) -> None:
+    """The worker's clock until ``stop``: deadlines of every round, and old nonces now and then."""
+    swept_at = time.monotonic()
+    while not stop.wait(TICK_SECONDS):
+        try:
+            aggregator.engine.tick()
+            if time.monotonic() - swept_at >= NONCE_SWEEP_SECONDS:
+                with aggregator.lock:
+                    server_store.forget_nonces(aggregator.store, aggregator.max_skew)
+                swept_at = time.monotonic()
+        except Exception:  # the ticker must survive any one round's failure
+            logger.exception("round engine tick failed")
+
+
 def create_app(
     database: Path | str, session_factory: SessionFactory, max_skew: float = 300.0
 ) -> FastAPI:
@@ -181,13 +196,6 @@ def create_app(
     store = server_store.open_aggregator_store(database)
     aggregator = Aggregator(store, session_factory, max_skew)
     stop = threading.Event()
-
-    def ticker() -> None:
-        while not stop.wait(TICK_SECONDS):
-            try:
-                aggregator.engine.tick()
-            except Exception:  # the ticker must survive any one round's failure
-                logger.exception("round engine tick failed")
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -197,7 +205,9 @@ def create_app(
             loop.call_soon_threadsafe(aggregator.wake)
 
         aggregator.engine.on_change = notify
-        thread = threading.Thread(target=ticker, name="bmad-rounds", daemon=True)
+        thread = threading.Thread(
+            target=_tick, args=(aggregator, stop), name="bmad-rounds", daemon=True
+        )
         thread.start()
         try:
             yield
@@ -239,7 +249,7 @@ def create_app(
             aggregator.max_skew,
         )
         with aggregator.lock:
-            if not server_store.remember_nonce(store, verified.nonce, aggregator.max_skew):
+            if not server_store.remember_nonce(store, verified.nonce):
                 raise RequestRejected("replayed request: nonce already used")
         return Caller(encode_key(verified.public_key))
 

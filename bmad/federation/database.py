@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -128,6 +129,7 @@ class SqliteDatabase:
         self.busy_timeout = BUSY_TIMEOUT_SECONDS
         self.url = f"{SQLITE_PREFIX}{path}"
         self._depth = 0
+        self._owner = threading.RLock()  # the thread whose transaction the connection holds
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
@@ -148,6 +150,10 @@ class SqliteDatabase:
 
     @contextmanager
     def transaction(self, serialised: bool = True) -> Iterator[SqlConnection]:
+        with self._owner:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[SqlConnection]:
         if self._depth:
             self._depth += 1
             try:
@@ -255,6 +261,7 @@ class PostgresDatabase:
             ) from None
         self.url = _without_password(url)
         self._depth = 0
+        self._owner = threading.RLock()  # the thread whose transaction the connection holds
         self._serialised = False  # the open transaction holds the write lock
 
         def connect() -> Any:
@@ -275,6 +282,10 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self, serialised: bool = True) -> Iterator[SqlConnection]:
+        with self._owner:
+            yield from self._transaction(serialised)
+
+    def _transaction(self, serialised: bool) -> Iterator[SqlConnection]:
         if self._depth:
             self._depth += 1
             try:

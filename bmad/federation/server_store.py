@@ -178,17 +178,28 @@ def audit_chain_ok(store: Database) -> bool:
     return True
 
 
-def remember_nonce(store: Database, nonce: str, window: float, now: float | None = None) -> bool:
-    """Record a nonce; False if it was already seen inside the window (a replay)."""
+def remember_nonce(store: Database, nonce: str, now: float | None = None) -> bool:
+    """Record a nonce; False if it was already seen (a replay). Old ones go in ``forget_nonces``,
+    not here: one statement a request (on PostgreSQL, one round trip fewer)."""
     current = time.time() if now is None else now
     # the unique key alone refuses a replay: no need to queue behind other processes' writes
     with store.transaction(serialised=False) as connection:
-        connection.execute("DELETE FROM agg_nonces WHERE seen_at < ?", (current - 2 * window,))
         inserted = connection.execute(
             "INSERT INTO agg_nonces (nonce, seen_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING",
             (nonce, current),
         )
         return inserted.rowcount == 1
+
+
+def forget_nonces(store: Database, window: float, now: float | None = None) -> int:
+    """Delete the nonces seen more than twice the signing window ago (requests that old are
+    refused by their timestamp anyway); how many went."""
+    current = time.time() if now is None else now
+    with store.transaction(serialised=False) as connection:
+        deleted = connection.execute(
+            "DELETE FROM agg_nonces WHERE seen_at < ?", (current - 2 * window,)
+        )
+        return int(deleted.rowcount)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,10 +82,45 @@ def test_an_inner_transaction_joins_the_outer_and_a_failure_undoes_both(
     assert database.connection.execute("SELECT COUNT(*) FROM agg_nonces").fetchone()[0] == 0
 
 
+def test_a_transaction_in_another_thread_waits_instead_of_joining_this_one(
+    database: Database,
+) -> None:
+    """A worker's ticker thread and its request loop share one connection: a transaction one of
+    them begins while the other's is open must not become part of it (undone with it)."""
+    first_open, second_tried = threading.Event(), threading.Event()
+
+    def failing() -> None:
+        with pytest.raises(RuntimeError), database.transaction() as connection:
+            connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('undone', 1)")
+            first_open.set()
+            second_tried.wait(5)
+            time.sleep(0.2)  # the other thread's transaction would run now, inside this one
+            raise RuntimeError("this step fails")
+
+    def succeeding() -> None:
+        first_open.wait(5)
+        second_tried.set()
+        with database.transaction() as connection:
+            connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('kept', 1)")
+
+    assert not in_threads(failing, succeeding)
+    rows = database.connection.execute("SELECT nonce FROM agg_nonces").fetchall()
+    assert [row[0] for row in rows] == ["kept"]
+
+
 def test_a_replayed_nonce_is_refused(database: Database) -> None:
-    assert server_store.remember_nonce(database, "n1", 300.0)
-    assert not server_store.remember_nonce(database, "n1", 300.0)
-    assert server_store.remember_nonce(database, "n2", 300.0)
+    assert server_store.remember_nonce(database, "n1")
+    assert not server_store.remember_nonce(database, "n1")
+    assert server_store.remember_nonce(database, "n2")
+
+
+def test_nonces_past_twice_the_window_are_forgotten_and_no_others(database: Database) -> None:
+    now = 10_000.0
+    assert server_store.remember_nonce(database, "old", now - 601)
+    assert server_store.remember_nonce(database, "recent", now - 599)
+    assert server_store.forget_nonces(database, 300.0, now) == 1
+    assert server_store.remember_nonce(database, "old", now)  # gone, so recorded anew
+    assert not server_store.remember_nonce(database, "recent", now)
 
 
 def test_writers_in_two_connections_keep_one_audit_chain(url: str, database: Database) -> None:
@@ -132,8 +168,8 @@ def test_on_postgresql_a_nonce_does_not_queue_behind_another_process_writing(
         with holder.transaction():  # another process's serialised step, still open
             with pytest.raises(psycopg.errors.LockNotAvailable), other.transaction():
                 pass
-            assert server_store.remember_nonce(other, "fresh", 300.0)
-            assert not server_store.remember_nonce(other, "fresh", 300.0)
+            assert server_store.remember_nonce(other, "fresh")
+            assert not server_store.remember_nonce(other, "fresh")
     finally:
         other.close()
         holder.close()
@@ -160,7 +196,7 @@ def test_a_connection_the_postgresql_server_dropped_is_opened_anew(postgres_url:
             connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('lost', 1)")
             drop_connections()
             connection.execute("INSERT INTO agg_nonces (nonce, seen_at) VALUES ('also', 1)")
-        assert server_store.remember_nonce(database, "kept", 300.0)
+        assert server_store.remember_nonce(database, "kept")
         rows = admin.connection.execute("SELECT nonce FROM agg_nonces").fetchall()
         assert [row[0] for row in rows] == ["kept"]
     finally:
