@@ -175,6 +175,21 @@ class Aggregator:
         return str(row[0])
 
 
+async def _held_until_changed(aggregator: Aggregator, since: int | None, wait: float) -> bool:
+    """A long poll: wait up to ``wait`` seconds while the aggregator's ``changes`` is still
+    ``since``; whether the request was held at all."""
+    deadline = time.monotonic() + wait
+    held = False
+    while True:
+        event = aggregator.changed  # taken before the check: a later change sets it
+        remaining = deadline - time.monotonic()
+        if since != aggregator.engine.changes or remaining <= 0:
+            return held
+        held = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), remaining)
+
+
 def _tick(aggregator: Aggregator, stop: threading.Event) -> None:
     """The worker's clock until ``stop``: deadlines of every round, and old nonces now and then."""
     swept_at = time.monotonic()
@@ -527,18 +542,11 @@ def _round_routes(app: FastAPI, aggregator: Aggregator, signed: Any) -> None:
         """The round as the caller sees it; with ``since`` and ``wait``, answered once anything
         changed on the aggregator (or after ``wait`` seconds), so participants need not poll."""
         with aggregator.lock:  # refuse unknown rounds and strangers before holding the request
-            aggregator.require(aggregator.round_federation(round_id), who, ALL_ROLES)
-        deadline = time.monotonic() + wait
-        while True:
-            event = aggregator.changed  # taken before the check: a later change sets it
-            remaining = deadline - time.monotonic()
-            if since != aggregator.engine.changes or remaining <= 0:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), remaining)
+            you = aggregator.require(aggregator.round_federation(round_id), who, ALL_ROLES)
+        held = await _held_until_changed(aggregator, since, wait)
         with aggregator.lock:
-            federation = aggregator.round_federation(round_id)
-            you = aggregator.require(federation, who, ("admin", "member", "observer"))
+            if held:  # the membership may have changed while the request was held
+                you = aggregator.require(aggregator.round_federation(round_id), who, ALL_ROLES)
             return aggregator.engine.assignment(round_id, you.organisation, who.public_key)
 
     @app.post("/v1/rounds/{round_id}/enrol")

@@ -276,12 +276,14 @@ class RoundEngine:
         """The round in progress as the database holds it (None if it is not in progress):
         this process's copy, caught up with the steps other processes logged since."""
         connection = self.store.connection
+        # One query for the round and its live state (every request of a round asks this).
         row = connection.execute(
-            "SELECT federation, learning_type, state, parameters FROM agg_rounds WHERE id = ?",
+            "SELECT r.federation, r.learning_type, r.state, r.parameters, l.governance, "
+            "l.deadline FROM agg_rounds r LEFT JOIN agg_round_live l ON l.round = r.id "
+            "WHERE r.id = ?",
             (round_id,),
         ).fetchone()
-        state = round_log.live_state(connection, round_id)
-        if row is None or row[2] not in ("enrolling", "running") or state is None:
+        if row is None or row[2] not in ("enrolling", "running") or row[4] is None:
             self.rounds.pop(round_id, None)
             return None
         live = self.rounds.get(round_id)
@@ -290,13 +292,13 @@ class RoundEngine:
                 round_id,
                 str(row[0]),
                 str(row[1]),
-                Governance.from_dict(state.governance),
+                Governance.from_dict(json.loads(row[4])),
                 json.loads(row[3]),
             )
             self.rounds[round_id] = live
         for event in round_log.events_after(connection, round_id, live.applied):
             self._apply(live, event, proof_checked=True)
-        live.deadline = state.deadline
+        live.deadline = float(row[5])
         return live
 
     def _perform(
