@@ -276,6 +276,8 @@ class VerifiedRosterEntries:
         certificate = MachineCertificate.from_dict(entry.get("certificate") or {})
         if certificate.machine_key != machine_key or certificate.federation != federation:
             raise RoundRefused("a roster key is not the one its certificate names: refused")
+        if seats is not None:  # every call: the rules in force may have changed since
+            _check_seat(seats, certificate.organisation, certificate.organisation_key)
         seated = seats is not None
         digest = _entry_digest(certificate, seated, admin_key, entry)
         with self._lock:
@@ -288,8 +290,6 @@ class VerifiedRosterEntries:
                 self._verified[digest] = None
                 while len(self._verified) > self.capacity:
                     self._verified.popitem(last=False)
-        if seats is not None:
-            _check_seat(seats, certificate.organisation, certificate.organisation_key)
         return certificate.organisation
 
 
