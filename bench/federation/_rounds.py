@@ -6,7 +6,7 @@ learning type) on 127.0.0.1 over a database URL, creates a federation with an ad
 opens rounds, waits for their outcome and reads the released sum. ``checked_driver`` builds a
 participant's ``ClientDriver`` from its first look at a running round after the checks
 ``bmad.federation.participant`` makes there (the round's terms, every roster entry's
-certificate and admission, each organisation's seat in the consortium rules); ``driver_for``
+certificate and its organisation key's seat in the consortium rules); ``driver_for``
 builds it without them. Both skip the consent, the budget and the noise.
 """
 

@@ -17,11 +17,14 @@ Usage: bench_roster_checks.py [--sizes 56 164 333 1667] [--repeats 7]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _anchors import median_seconds
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bmad.federation import trust
@@ -83,12 +86,7 @@ def check_entries(
 
 
 def median_ms(action: Callable[[], None], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
+    return 1000 * median_seconds(action, repeats)
 
 
 def later_ms(

@@ -276,29 +276,23 @@ class RoundEngine:
         """The round in progress as the database holds it (None if it is not in progress):
         this process's copy, caught up with the steps other processes logged since."""
         connection = self.store.connection
-        # One query for the round and its live state (every request of a round asks this).
-        row = connection.execute(
-            "SELECT r.federation, r.learning_type, r.state, r.parameters, l.governance, "
-            "l.deadline FROM agg_rounds r LEFT JOIN agg_round_live l ON l.round = r.id "
-            "WHERE r.id = ?",
-            (round_id,),
-        ).fetchone()
-        if row is None or row[2] not in ("enrolling", "running") or row[4] is None:
+        state = round_log.live_state(connection, round_id)
+        if state is None:
             self.rounds.pop(round_id, None)
             return None
         live = self.rounds.get(round_id)
         if live is None:
             live = LiveRound(
                 round_id,
-                str(row[0]),
-                str(row[1]),
-                Governance.from_dict(json.loads(row[4])),
-                json.loads(row[3]),
+                state.federation,
+                state.learning_type,
+                Governance.from_dict(json.loads(state.governance)),
+                json.loads(state.parameters),
             )
             self.rounds[round_id] = live
         for event in round_log.events_after(connection, round_id, live.applied):
             self._apply(live, event, proof_checked=True)
-        live.deadline = float(row[5])
+        live.deadline = state.deadline
         return live
 
     def _perform(

@@ -51,7 +51,13 @@ class Event(NamedTuple):
 
 
 class LiveState(NamedTuple):
-    governance: dict[str, Any]
+    """A round in progress as its rows hold it; the JSON is parsed by whoever needs it (a
+    process builds its copy of the round once, then reads only the deadline)."""
+
+    federation: str
+    learning_type: str
+    parameters: str  # JSON
+    governance: str  # JSON
     deadline: float  # seconds since the epoch: comparable across processes and restarts
 
 
@@ -65,10 +71,17 @@ def start(
 
 
 def live_state(connection: SqlConnection, round_id: str) -> LiveState | None:
+    """The round's row and live state in one query (every request of a round asks); None
+    unless it is enrolling or running."""
     row = connection.execute(
-        "SELECT governance, deadline FROM agg_round_live WHERE round = ?", (round_id,)
+        "SELECT r.federation, r.learning_type, r.state, r.parameters, l.governance, "
+        "l.deadline FROM agg_rounds r LEFT JOIN agg_round_live l ON l.round = r.id "
+        "WHERE r.id = ?",
+        (round_id,),
     ).fetchone()
-    return None if row is None else LiveState(json.loads(row[0]), float(row[1]))
+    if row is None or row[2] not in ("enrolling", "running") or row[4] is None:
+        return None
+    return LiveState(str(row[0]), str(row[1]), str(row[3]), str(row[4]), float(row[5]))
 
 
 def set_deadline(connection: SqlConnection, round_id: str, deadline: float) -> None:
